@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Image classification datasets held in memory: IDX (MNIST / Fashion-MNIST, raw or
+// gzip) and CIFAR-10 binary batches.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "core/graph/project.h"
+
+namespace qnn {
+
+struct Dataset {
+  torch::Tensor images;  ///< [N, C, H, W] float32, padded and normalised as loaded
+  torch::Tensor labels;  ///< [N] int64 in [0, classes)
+  std::vector<std::string> class_names;
+  std::vector<float> mean, std;  ///< per-channel normalisation applied (empty: none)
+  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+};
+
+/// Reads an IDX image file (magic 0x00000803, uint8 [N, rows, cols]); gzip when the
+/// file starts with the gzip magic. Returns uint8 [N, 1, rows, cols].
+/// Throws DataError naming the file: missing, bad magic, truncated, bad dimensions.
+torch::Tensor read_idx_images(const std::string& path);
+/// Reads an IDX label file (magic 0x00000801, uint8 [N]); returns int64 [N].
+torch::Tensor read_idx_labels(const std::string& path);
+
+/// Reads CIFAR-10 binary batches (records of 1 label byte + 3072 pixel bytes).
+/// Returns images uint8 [N, 3, 32, 32] and labels int64 [N]. Throws DataError.
+void read_cifar10_batches(const std::vector<std::string>& paths, torch::Tensor& images,
+                          torch::Tensor& labels);
+
+/// Loads the train (`train` = true) or test split named by `spec`:
+///  - "fashion-mnist" / "mnist": {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] in spec.path;
+///  - "cifar10": data_batch_1..5.bin / test_batch.bin in spec.path.
+/// Pixels are scaled to [0, 1], zero-padded by spec.pad on each side, then normalised
+/// with the dataset's fixed per-channel mean/std when spec.normalize.
+/// `limit` > 0 keeps only the first `limit` samples.
+/// Throws DataError (corrupt data, image/label count mismatch) or ConfigError (unknown name).
+Dataset load_dataset(const DatasetSpec& spec, bool train, int64_t limit = 0);
+
+/// Fixed statistics and class names of the built-in datasets.
+std::vector<float> dataset_mean(const std::string& name);
+std::vector<float> dataset_std(const std::string& name);
+std::vector<std::string> dataset_classes(const std::string& name);
+
+}  // namespace qnn

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/quant/quantizers.h"
+
+#include <cmath>
+
+#include "core/errors.h"
+
+namespace qnn {
+namespace {
+
+constexpr double kScalingMinVal = 1e-10;
+
+// Brevitas abs_binary_sign_grad: |x| whose gradient is sign(x) with sign(0) = +1.
+struct AbsBinarySignGrad : public torch::autograd::Function<AbsBinarySignGrad> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    ctx->save_for_backward({x});
+    return x.abs();
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list g) {
+    const torch::Tensor x = ctx->get_saved_variables()[0];
+    return {g[0] * torch::where(x < 0, -torch::ones_like(x), torch::ones_like(x))};
+  }
+};
+
+// 2^ceil(log2(s)) with a straight-through ceil: the power-of-two restriction of the
+// fixed-point presets.
+torch::Tensor restrict_power_of_two(const torch::Tensor& s) {
+  torch::Tensor l = torch::log2(s);
+  torch::Tensor c = l + (torch::ceil(l) - l).detach();
+  return torch::pow(2.0, c);
+}
+
+torch::Tensor scalar_like(const torch::Tensor& ref, double v) {
+  return torch::full({}, v, ref.options().dtype(torch::kFloat32).requires_grad(false));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- weights
+
+WeightQuantizerImpl::WeightQuantizerImpl(QuantSpec spec) : m_spec(std::move(spec)) {
+  if (m_spec.role != QuantRole::Weight)
+    throw ConfigError(m_spec.preset + " is not a weight quantizer");
+  m_spec.validate("weight quantizer");
+}
+
+QuantTensor WeightQuantizerImpl::forward(const torch::Tensor& weight) {
+  if (!m_enabled) return QuantTensor(weight);
+  const IntRange range = m_spec.range();
+  const double threshold = m_spec.int_threshold();
+  torch::Tensor scale, zero_point;
+  if (m_spec.shifted) {
+    // Range of [min(min W, 0), max W] over the tensor; zero point from the negative part.
+    torch::Tensor mn = torch::clamp_max(weight.min(), 0.0);
+    torch::Tensor mx = weight.max();
+    scale = torch::clamp_min((mx - mn) / threshold, kScalingMinVal);
+    if (m_spec.power_of_two) scale = restrict_power_of_two(scale);
+    torch::Tensor z = round_ste((-mn) / scale + static_cast<double>(range.min_int));
+    zero_point = torch::clamp(z, static_cast<double>(range.min_int), static_cast<double>(range.max_int));
+  } else {
+    torch::Tensor stat;
+    if (m_spec.per_channel) {
+      stat = std::get<0>(weight.abs().reshape({weight.size(0), -1}).max(1));
+      std::vector<int64_t> shape(weight.dim(), 1);
+      shape[0] = weight.size(0);
+      stat = stat.view(shape);
+    } else {
+      stat = weight.abs().max();
+    }
+    scale = torch::clamp_min(stat, kScalingMinVal) / threshold;
+    if (m_spec.power_of_two) scale = restrict_power_of_two(scale);
+    zero_point = scalar_like(weight, 0.0);
+  }
+  torch::Tensor y = fake_quant(weight, scale, zero_point, range, ClampGrad::StraightThrough);
+  return QuantTensor(y, scale, zero_point, m_spec.bit_width, m_spec.is_signed, is_training());
+}
+
+// ---------------------------------------------------------------- activations
+
+ActQuantizerImpl::ActQuantizerImpl(QuantSpec spec) : m_spec(std::move(spec)) {
+  if (m_spec.role != QuantRole::Activation)
+    throw ConfigError(m_spec.preset + " is not an activation quantizer");
+  m_spec.validate("activation quantizer");
+  reset();
+}
+
+void ActQuantizerImpl::reset() {
+  const double init = m_spec.scaling == ScalingKind::Parameter
+                          ? std::max(std::fabs(m_spec.min_val), std::fabs(m_spec.max_val))
+                          : 1.0;
+  scaling_buffer = register_buffer("scaling_buffer", torch::ones({}));
+  value = register_parameter("value", torch::full({}, init));
+  counter_buffer = register_buffer("counter", torch::zeros({}, torch::kInt64));
+  if (m_spec.shifted) {
+    zero_point_buffer = register_buffer("zero_point_buffer", torch::zeros({}));
+    zero_point_value = register_parameter("zero_point_value", torch::zeros({}));
+  }
+}
+
+int64_t ActQuantizerImpl::counter() const { return counter_buffer.item<int64_t>(); }
+
+bool ActQuantizerImpl::learned_phase() const {
+  return m_spec.scaling == ScalingKind::Parameter || counter() > m_spec.collect_stats_steps;
+}
+
+void ActQuantizerImpl::load_threshold(double threshold) {
+  torch::NoGradGuard no_grad;
+  value.fill_(threshold);
+  scaling_buffer.fill_(threshold);
+  counter_buffer.fill_(static_cast<int64_t>(m_spec.collect_stats_steps) + 1);
+}
+
+torch::Tensor ActQuantizerImpl::finish_scale(const torch::Tensor& raw) const {
+  torch::Tensor s = torch::clamp_min(raw / m_spec.int_threshold(), kScalingMinVal);
+  if (m_spec.power_of_two) s = restrict_power_of_two(s);
+  return AbsBinarySignGrad::apply(s);
+}
+
+torch::Tensor ActQuantizerImpl::eval_scale() const {
+  torch::NoGradGuard no_grad;
+  const bool use_buffer =
+      m_spec.scaling == ScalingKind::RuntimeStats && counter() <= m_spec.collect_stats_steps;
+  return finish_scale(use_buffer ? scaling_buffer : value);
+}
+
+torch::Tensor ActQuantizerImpl::scale_for_call(const torch::Tensor& x) {
+  if (m_spec.scaling == ScalingKind::Parameter) return finish_scale(value);
+  const int64_t c = counter();
+  const int64_t steps = m_spec.collect_stats_steps;
+  if (!is_training()) return finish_scale(c <= steps ? scaling_buffer : value);
+  if (c < steps) {
+    torch::Tensor stat;
+    if (m_spec.shifted) {
+      torch::Tensor hi = kth_percentile(x, m_spec.high_percentile_q);
+      torch::Tensor lo = torch::clamp_max(kth_low_percentile(x, m_spec.low_percentile_q), 0.0);
+      stat = (hi - lo).abs();
+    } else {
+      stat = kth_percentile(x.abs(), m_spec.high_percentile_q);
+    }
+    stat = stat + 0.0 * value;  // `value` takes part with an exact zero gradient, as in Brevitas
+    {
+      torch::NoGradGuard no_grad;
+      const torch::Tensor s = stat.detach();
+      if (c == 0)
+        scaling_buffer.mul_(s);
+      else
+        scaling_buffer.mul_(1.0 - m_spec.momentum).add_(m_spec.momentum * s);
+    }
+    return finish_scale(stat);
+  }
+  if (c == steps) {
+    torch::NoGradGuard no_grad;
+    value.copy_(scaling_buffer);
+  }
+  return finish_scale(value);
+}
+
+torch::Tensor ActQuantizerImpl::zero_point_for_call(const torch::Tensor& x,
+                                                    const torch::Tensor& scale, bool advance) {
+  // ParameterFromRuntimeZeroPoint: stat = min(low percentile of x, 0), same phases as the scale.
+  const IntRange range = m_spec.range();
+  const int64_t c = counter();
+  const int64_t steps = m_spec.collect_stats_steps;
+  torch::Tensor stat;
+  if (!is_training()) {
+    stat = c <= steps ? zero_point_buffer : zero_point_value;
+  } else if (c < steps) {
+    stat = torch::clamp_max(kth_low_percentile(x, m_spec.low_percentile_q), 0.0);
+    if (advance) {
+      torch::NoGradGuard no_grad;
+      const torch::Tensor s = stat.detach();
+      if (c == 0)
+        zero_point_buffer.copy_(s);
+      else
+        zero_point_buffer.mul_(1.0 - m_spec.momentum).add_(m_spec.momentum * s);
+    }
+  } else {
+    if (c == steps && advance) {
+      torch::NoGradGuard no_grad;
+      zero_point_value.copy_(zero_point_buffer);
+    }
+    stat = zero_point_value;
+  }
+  torch::Tensor z = round_ste((-stat) / scale + static_cast<double>(range.min_int));
+  return torch::clamp(z, static_cast<double>(range.min_int), static_cast<double>(range.max_int));
+}
+
+QuantTensor ActQuantizerImpl::forward(const torch::Tensor& x) {
+  if (!m_enabled) return QuantTensor(x);
+  const int64_t c_before = m_spec.scaling == ScalingKind::RuntimeStats ? counter() : 0;
+  torch::Tensor scale = scale_for_call(x);
+  torch::Tensor zero_point =
+      m_spec.shifted ? zero_point_for_call(x, scale, true) : torch::zeros({}, x.options());
+  if (m_spec.scaling == ScalingKind::RuntimeStats && is_training() &&
+      c_before <= m_spec.collect_stats_steps) {
+    torch::NoGradGuard no_grad;
+    counter_buffer.add_(1);
+  }
+  torch::Tensor y = fake_quant(x, scale, zero_point, m_spec.range(), ClampGrad::Masked);
+  return QuantTensor(y, scale, zero_point, m_spec.bit_width, m_spec.is_signed, is_training());
+}
+
+// ---------------------------------------------------------------- biases
+
+QuantTensor quantize_bias(const torch::Tensor& bias, const torch::Tensor& input_scale,
+                          const torch::Tensor& weight_scale, const QuantSpec& spec,
+                          const std::string& layer) {
+  if (!input_scale.defined())
+    throw ConfigError(layer + ": " + spec.preset +
+                      " needs the input scale, but the input of this layer is not quantized; "
+                      "put a QuantIdentity before it or set return_quant_tensor on the layer "
+                      "that feeds it (Brevitas: \"Input scale required\")");
+  torch::Tensor scale = (input_scale * weight_scale).reshape({-1});
+  torch::Tensor zero_point = torch::zeros({}, bias.options());
+  torch::Tensor y = fake_quant(bias, scale, zero_point, spec.range(), ClampGrad::Masked);
+  return QuantTensor(y, scale, zero_point, spec.bit_width, true, false);
+}
+
+}  // namespace qnn
