@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// run_case: replays each kind of golden case through qnn_core.
+#include <regex>
+#include <sstream>
+
+#include "core/graph/model.h"
+#include "core/nn/quant_act.h"
+#include "core/nn/quant_wbiol.h"
+#include "core/quant/int_quant.h"
+#include "core/quant/quantizers.h"
+#include "golden_case.h"
+
+namespace qnn::golden {
+namespace {
+
+QuantSpec weight_spec(const nlohmann::json& cfg) {
+  QuantSpec s = presets::by_name(cfg.value("weight_quant", std::string("Int8WeightPerTensorFloat")));
+  s.bit_width = cfg.value("weight_bit_width", s.bit_width);
+  return s;
+}
+
+std::optional<QuantSpec> bias_spec(const nlohmann::json& cfg) {
+  if (!cfg.contains("bias_quant") || cfg["bias_quant"].is_null()) return std::nullopt;
+  return presets::by_name(cfg["bias_quant"].get<std::string>());
+}
+
+// A QuantConv2d or QuantLinear built from a case config, with weight (and bias) set.
+struct Layer {
+  QuantConv2d conv{nullptr};
+  QuantLinear linear{nullptr};
+  torch::nn::Module& module() { return conv ? static_cast<torch::nn::Module&>(*conv) : *linear; }
+  QuantTensor forward(const QuantTensor& x) { return conv ? conv->forward(x) : linear->forward(x); }
+  QuantTensor quant_weight() { return conv ? conv->quant_weight() : linear->quant_weight(); }
+  torch::Tensor& weight() { return conv ? conv->weight : linear->weight; }
+  torch::Tensor& bias() { return conv ? conv->bias : linear->bias; }
+};
+
+Layer make_layer(const Case& c) {
+  const auto& cfg = c.config;
+  const bool has_bias = c.has_t("bias") && cfg.value("bias", true);
+  Layer l;
+  if (cfg.at("layer") == "QuantConv2d") {
+    QuantConv2dOptions o(cfg.at("in_channels").get<int64_t>(), cfg.at("out_channels").get<int64_t>(),
+                         cfg.at("kernel_size").get<int64_t>());
+    o.stride(cfg.value("stride", 1)).padding(cfg.value("padding", 0)).bias(has_bias);
+    o.weight_quant(weight_spec(cfg)).bias_quant(bias_spec(cfg));
+    o.return_quant_tensor(cfg.value("return_quant_tensor", false));
+    l.conv = QuantConv2d(o);
+  } else {
+    QuantLinearOptions o(cfg.at("in_features").get<int64_t>(), cfg.at("out_features").get<int64_t>());
+    o.bias(has_bias).weight_quant(weight_spec(cfg)).bias_quant(bias_spec(cfg));
+    o.return_quant_tensor(cfg.value("return_quant_tensor", false));
+    l.linear = QuantLinear(o);
+  }
+  torch::NoGradGuard no_grad;
+  l.weight().copy_(c.f("weight"));
+  if (has_bias) l.bias().copy_(c.f("bias"));
+  return l;
+}
+
+QuantAct make_act(const nlohmann::json& cfg) {
+  const std::string layer = cfg.at("layer");
+  QuantActOptions o(layer == "QuantReLU" ? ActFunction::ReLU : ActFunction::Identity);
+  QuantSpec s = presets::by_name(cfg.value(
+      "act_quant", std::string(layer == "QuantReLU" ? "Uint8ActPerTensorFloat" : "Int8ActPerTensorFloat")));
+  s.bit_width = cfg.at("bit_width").get<int>();
+  s.collect_stats_steps = cfg.value("collect_stats_steps", s.collect_stats_steps);
+  if (cfg.contains("layer_kwargs")) {
+    const auto& kw = cfg["layer_kwargs"];
+    s.high_percentile_q = kw.value("high_percentile_q", s.high_percentile_q);
+    s.low_percentile_q = kw.value("low_percentile_q", s.low_percentile_q);
+  }
+  o.act_quant(s).return_quant_tensor(true);
+  return QuantAct(o);
+}
+
+// ---------------------------------------------------------------- kinds
+
+void check_int_quant(const Case& c, Checker& k) {
+  const auto& cfg = c.config;
+  const IntRange r = int_range(cfg.at("bit_width").get<int>(), cfg.at("signed").get<bool>(),
+                               cfg.at("narrow_range").get<bool>());
+  k.exact("min_int", static_cast<double>(r.min_int), c.s("min_int"));
+  k.exact("max_int", static_cast<double>(r.max_int), c.s("max_int"));
+  const torch::Tensor x = c.f("x"), s = c.f("scale"), z = c.f("zero_point");
+  k.close("y", fake_quant(x, s, z, r, ClampGrad::Masked), c.f("y"));
+  k.exact("q", int_codes(x, s, z, r), c.t("q"));
+}
+
+void check_weight_quant(const Case& c, Checker& k) {
+  Layer l = make_layer(c);
+  l.module().eval();
+  const QuantTensor w = l.quant_weight();
+  k.close("weight_quant", w.value, c.f("weight_quant"));
+  k.exact("weight_codes", w.int_codes(), c.t("weight_codes"));
+  k.scale("scale", w.scale, c.f("scale"));
+  k.exact("zero_point", w.zero_point, c.t("zero_point"));
+  k.exact("bit_width", static_cast<double>(w.bit_width), c.s("bit_width"));
+  k.exact("signed", w.is_signed ? 1 : 0, c.s("signed"));
+  torch::NoGradGuard no_grad;
+  k.close("y", l.forward(QuantTensor(c.f("x"))).value, c.f("y"));
+}
+
+void check_act_sequence(const Case& c, Checker& k) {
+  QuantAct act = make_act(c.config);
+  for (const auto& call_json : c.config.at("call_order")) {
+    const std::string call = call_json.get<std::string>();
+    act->train(call.rfind("train", 0) == 0);
+    torch::NoGradGuard no_grad;
+    const QuantTensor y = act->forward(QuantTensor(c.f("x_" + call)));
+    k.close("y_" + call, y.value, c.f("y_" + call));
+    k.exact("q_" + call, y.int_codes(), c.t("q_" + call));
+    k.scale("scale_" + call, y.scale, torch::tensor(c.s("scale_" + call)));
+    k.exact("zero_point_" + call, y.zero_point.item<double>(), c.s("zero_point_" + call));
+    const ActQuantizer& q = act->act_quant;
+    k.exact("counter_after_" + call, static_cast<double>(q->counter()), c.s("counter_after_" + call));
+    k.scale("scaling_buffer_after_" + call, q->scaling_buffer.item<double>(),
+            c.s("scaling_buffer_after_" + call));
+    k.scale("scaling_value_after_" + call, q->value.item<double>(), c.s("scaling_value_after_" + call));
+    if (c.has_s("zero_point_buffer_after_" + call)) {
+      k.scale("zero_point_buffer_after_" + call, q->zero_point_buffer.item<double>(),
+              c.s("zero_point_buffer_after_" + call));
+      k.scale("zero_point_value_after_" + call, q->zero_point_value.item<double>(),
+              c.s("zero_point_value_after_" + call));
+    }
+  }
+}
+
+// Shared by `bias_quant` and `layer`: the layer fed a quantized input, all outputs checked.
+void check_quant_layer(const Case& c, Checker& k, const QuantTensor& x) {
+  Layer l = make_layer(c);
+  l.module().eval();
+  torch::NoGradGuard no_grad;
+  const QuantTensor w = l.quant_weight();
+  k.close("weight_quant", w.value, c.f("weight_quant"));
+  k.exact("weight_codes", w.int_codes(), c.t("weight_codes"));
+  if (c.has_t("weight_scale")) k.scale("weight_scale", w.scale, c.f("weight_scale"));
+  const QuantTensor b = quantize_bias(l.bias(), x.scale, w.scale, *bias_spec(c.config), "golden");
+  k.scale("bias_scale", b.scale, c.f("bias_scale"));
+  k.exact("bias_codes", b.int_codes(), c.t("bias_codes"));
+  k.close("bias_quant", b.value, c.f("bias_quant"));
+  const QuantTensor y = l.forward(x);
+  k.close("y", y.value, c.f("y"));
+  if (!y.is_quant()) {
+    k.fail("y: the output carries no QuantTensor metadata");
+    return;
+  }
+  k.scale("y_scale", y.scale, c.f("y_scale"));
+  if (y.scale.sizes() != c.t("y_scale").sizes()) {
+    std::ostringstream s;
+    s << "y_scale: shape " << y.scale.sizes() << " vs expected " << c.t("y_scale").sizes();
+    k.fail(s.str());
+  }
+  // Brevitas 0.12 records -bias_codes for per-channel conv (a broadcasting slip); the
+  // correct value, which we must report, is in y_zero_point_correct.
+  if (c.has_s("y_zero_point_correct"))
+    k.exact("y_zero_point", y.zero_point.abs().max().item<double>(), c.s("y_zero_point_correct"));
+  else
+    k.exact("y_zero_point", y.zero_point, c.t("y_zero_point"));
+  k.exact("y_bit_width", static_cast<double>(y.bit_width), c.s("y_bit_width"));
+  k.exact("y_signed", y.is_signed ? 1 : 0, c.s("y_signed"));
+  const int64_t fan_in = c.config.at("layer") == "QuantConv2d"
+                             ? c.t("weight").size(1) * c.t("weight").size(2) * c.t("weight").size(3)
+                             : c.t("weight").size(1);
+  if (c.has_s("acc_bit_width"))
+    k.exact("acc_bit_width", static_cast<double>(accumulator_bit_width(x.bit_width, w.bit_width, fan_in)),
+            c.s("acc_bit_width"));
+}
+
+void check_bias_quant(const Case& c, Checker& k) {
+  // The input is the eval output of a QuantIdentity(bit_width=4) that first saw training calls.
+  nlohmann::json qid_cfg = {{"layer", "QuantIdentity"}, {"bit_width", c.s("x_bit_width")}};
+  QuantAct qid = make_act(qid_cfg);
+  torch::NoGradGuard no_grad;
+  qid->train(true);
+  for (int i = 0; c.has_t("qid_x_train" + std::to_string(i)); ++i)
+    qid->forward(QuantTensor(c.f("qid_x_train" + std::to_string(i))));
+  k.exact("qid_counter", static_cast<double>(qid->act_quant->counter()), c.s("qid_counter"));
+  k.scale("qid_threshold", qid->act_quant->scaling_buffer.item<double>(), c.s("qid_threshold"));
+  qid->eval();
+  const QuantTensor x = qid->forward(QuantTensor(c.f("x")));
+  k.close("x_quant", x.value, c.f("x_quant"));
+  k.exact("x_codes", x.int_codes(), c.t("x_codes"));
+  k.scale("x_scale", x.scale, torch::tensor(c.s("x_scale")));
+  check_quant_layer(c, k, x);
+}
+
+void check_layer(const Case& c, Checker& k) {
+  const torch::Tensor scale = torch::tensor(static_cast<float>(c.s("x_scale")));
+  const torch::Tensor codes = c.f("x_codes");
+  const QuantTensor x(codes * scale, scale, torch::zeros({}), static_cast<int64_t>(c.s("x_bit_width")),
+                      c.s("x_signed") != 0, false);
+  k.close("x", x.value, c.f("x"));
+  check_quant_layer(c, k, x);
+}
+
+void check_gradient(const Case& c, Checker& k) {
+  const std::string layer = c.config.at("layer");
+  torch::Tensor x = c.f("x").requires_grad_(true);
+  const torch::Tensor g = c.f("g");
+  if (layer == "QuantConv2d" || layer == "QuantLinear") {
+    Layer l = make_layer(c);
+    l.module().train();
+    const QuantTensor y = l.forward(QuantTensor(x));
+    k.close("y", y.value, c.f("y"));
+    if (c.has_t("weight_quant")) k.close("weight_quant", l.quant_weight().value, c.f("weight_quant"));
+    torch::Tensor loss = (y.value * g).sum();
+    loss.backward();
+    k.close("dL_dx", x.grad(), c.f("dL_dx"));
+    k.close("dL_dweight", l.weight().grad(), c.f("dL_dweight"));
+    k.close("dL_dbias", l.bias().grad(), c.f("dL_dbias"));
+    return;
+  }
+  QuantAct act = make_act(c.config);
+  act->train();
+  {
+    torch::NoGradGuard no_grad;
+    for (int i = 0; c.has_t("x_pre" + std::to_string(i)); ++i)
+      act->forward(QuantTensor(c.f("x_pre" + std::to_string(i))));
+  }
+  k.exact("counter_before", static_cast<double>(act->act_quant->counter()), c.s("counter_before"));
+  k.scale("scale_param_value", act->act_quant->value.item<double>(), c.s("scale_param_value"));
+  const QuantTensor y = act->forward(QuantTensor(x));
+  k.close("y", y.value, c.f("y"));
+  k.scale("scale", y.scale, torch::tensor(c.s("scale")));
+  torch::Tensor loss = (y.value * g).sum();
+  loss.backward();
+  k.close("dL_dx", x.grad(), c.f("dL_dx"));
+  const torch::Tensor gv = act->act_quant->value.grad();
+  k.close("dL_dscale_param", gv.defined() ? gv : torch::zeros({}), c.f("dL_dscale_param"));
+}
+
+// ---------------------------------------------------------------- model_eval
+
+// Builds the project described by config.architecture, e.g.
+// "conv1: QuantConv2d(in_ch, 6, 5, weight_bit_width=3, bias_quant=Int8Bias, return_quant_tensor=True)".
+Project architecture_project(const Case& c) {
+  Project p;
+  p.name = c.name;
+  const auto shape = c.config.at("input_shape").get<std::vector<int64_t>>();
+  p.input_shape = {shape[1], shape[2], shape[3]};
+  const int64_t in_ch = c.config.at("in_ch").get<int64_t>();
+  LayerSpec input;
+  input.id = "input";
+  input.type = LayerType::Input;
+  p.layers.push_back(input);
+  std::string prev = "input";
+  int anon = 0;
+  const std::regex named(R"(^(\w+): (\w+)\((.*)\)(?: \[(\w+)\])?.*$)");
+  const std::regex unnamed(R"(^(\w+)(?: \(float\))?(?:\((.*)\))?.*$)");
+  for (const auto& line_json : c.config.at("architecture")) {
+    const std::string line = line_json.get<std::string>();
+    std::smatch m;
+    LayerSpec l;
+    if (std::regex_match(line, m, named)) {
+      l.id = m[1];
+      const std::string type = m[2];
+      std::vector<std::string> pos;
+      std::map<std::string, std::string> kw;
+      std::stringstream args(m[3].str());
+      for (std::string a; std::getline(args, a, ',');) {
+        a.erase(0, a.find_first_not_of(' '));
+        const auto eq = a.find('=');
+        if (eq == std::string::npos) pos.push_back(a);
+        else kw[a.substr(0, eq)] = a.substr(eq + 1);
+      }
+      auto num = [&](const std::string& s) { return s == "in_ch" ? double(in_ch) : std::stod(s); };
+      l.return_quant_tensor = kw.count("return_quant_tensor") && kw["return_quant_tensor"] == "True";
+      if (type == "QuantIdentity" || type == "QuantReLU") {
+        l.type = type == "QuantReLU" ? LayerType::QuantReLU : LayerType::QuantIdentity;
+        QuantSpec s = m[4].matched ? presets::by_name(m[4])
+                                   : (type == "QuantReLU" ? presets::Uint8ActPerTensorFloat()
+                                                          : presets::Int8ActPerTensorFloat());
+        if (kw.count("bit_width")) s.bit_width = std::stoi(kw["bit_width"]);
+        l.act_quant = s;
+      } else if (type == "QuantConv2d" || type == "QuantLinear") {
+        const bool conv = type == "QuantConv2d";
+        l.type = conv ? LayerType::QuantConv2d : LayerType::QuantLinear;
+        l.params[conv ? "in_channels" : "in_features"] = num(pos.at(0));
+        l.params[conv ? "out_channels" : "out_features"] = num(pos.at(1));
+        if (conv) l.params["kernel_size"] = num(pos.at(2));
+        l.params["bias"] = !(kw.count("bias") && kw["bias"] == "False");
+        QuantSpec w = presets::by_name(kw.count("weight_quant") ? kw["weight_quant"] : "Int8WeightPerTensorFloat");
+        if (kw.count("weight_bit_width")) w.bit_width = std::stoi(kw["weight_bit_width"]);
+        l.weight_quant = w;
+        if (kw.count("bias_quant")) l.bias_quant = presets::by_name(kw["bias_quant"]);
+      } else {
+        throw std::runtime_error("unsupported architecture line: " + line);
+      }
+    } else if (std::regex_match(line, m, unnamed)) {
+      const std::string op = m[1];
+      l.id = op + "_" + std::to_string(anon++);
+      if (op == "max_pool2d") {
+        l.type = LayerType::MaxPool2d;
+        l.params["kernel_size"] = std::stod(m[2]);
+      } else if (op == "reshape") {
+        l.type = LayerType::Flatten;
+      } else if (op == "relu") {
+        l.type = LayerType::ReLU;
+      } else {
+        throw std::runtime_error("unsupported architecture line: " + line);
+      }
+    } else {
+      throw std::runtime_error("unsupported architecture line: " + line);
+    }
+    l.inputs = {prev};
+    prev = l.id;
+    p.layers.push_back(l);
+  }
+  LayerSpec output;
+  output.id = "output";
+  output.type = LayerType::Output;
+  output.inputs = {prev};
+  p.layers.push_back(output);
+  return p;
+}
+
+const std::string kBrevitasValue = ".act_quant.fused_activation_quant_proxy.tensor_quant.scaling_impl.value";
+
+// Copies the float weights and biases of a Brevitas state dict into the model.
+void load_parameters(QuantModel& model, const Case& c) {
+  torch::NoGradGuard no_grad;
+  auto params = model->named_parameters();
+  for (const auto& key_json : c.config.at("state_dict_keys")) {
+    const std::string key = key_json.get<std::string>();
+    if (key.find(kBrevitasValue) != std::string::npos) continue;
+    auto* p = params.find(key);
+    if (!p) throw std::runtime_error("model has no parameter " + key);
+    p->copy_(c.f(key));
+  }
+}
+
+std::vector<std::string> act_layers(const Case& c) {
+  std::vector<std::string> out;
+  for (const auto& key_json : c.config.at("state_dict_keys")) {
+    const std::string key = key_json.get<std::string>();
+    const auto pos = key.find(kBrevitasValue);
+    if (pos != std::string::npos) out.push_back(key.substr(0, pos));
+  }
+  return out;
+}
+
+ActQuantizerImpl& act_quantizer(QuantModel& model, const std::string& id) {
+  auto m = std::dynamic_pointer_cast<QuantActImpl>(model->layer(id));
+  if (!m || !m->act_quant) throw std::runtime_error(id + " is not a quantized activation");
+  return *m->act_quant;
+}
+
+void check_meta(const Case& c, Checker& k, const std::map<std::string, QuantTensor>& trace) {
+  for (const auto& id_json : c.config.at("meta_layers")) {
+    const std::string id = id_json.get<std::string>();
+    const std::string p = "meta." + id + ".";
+    auto it = trace.find(id);
+    if (it == trace.end() || !it->second.is_quant()) {
+      k.fail(p + "*: layer output carries no QuantTensor metadata");
+      continue;
+    }
+    const QuantTensor& t = it->second;
+    k.scale(p + "scale", t.scale, c.f(p + "scale"));
+    k.exact(p + "zero_point", t.zero_point.abs().max().item<double>(), c.t(p + "zero_point").abs().max().item<double>());
+    k.exact(p + "bit_width", static_cast<double>(t.bit_width), c.s(p + "bit_width"));
+    k.exact(p + "signed", t.is_signed ? 1 : 0, c.s(p + "signed"));
+    if (c.has_t(p + "value")) k.close(p + "value", t.value, c.f(p + "value"));
+  }
+}
+
+torch::Tensor logits_of(const QuantModel& model, const std::map<std::string, QuantTensor>& trace) {
+  auto it = trace.find("output");
+  if (it == trace.end()) it = trace.find(model->order().back());
+  return it->second.value;
+}
+
+void check_model_eval(const Case& c, Checker& k) {
+  const Project project = architecture_project(c);
+  const torch::Tensor input = c.f("input");
+  const std::vector<std::string> acts = act_layers(c);
+  torch::NoGradGuard no_grad;
+
+  // (1) Replay the training-mode passes (forward only) from a fresh model, then evaluate:
+  // the activation quantizers are still in their statistics phase.
+  QuantModel replay = build_model(project);
+  load_parameters(replay, c);
+  replay->train();
+  const double f[] = {1.0, 1.5, 0.75, 1.25, 2.0};
+  for (int64_t t = 0; t < 5 && c.has_t("train_logits_step" + std::to_string(t)); ++t) {
+    const std::string step = std::to_string(t);
+    const auto trace = replay->forward_trace(torch::roll(input, {t}, {0}) * f[t]);
+    k.close("train_logits_step" + step, logits_of(replay, trace), c.f("train_logits_step" + step));
+    for (const std::string& a : acts) {
+      const std::string key = "train_step" + step + "." + a + ".scale";
+      if (c.has_s(key)) k.scale(key, trace.at(a).scale, torch::tensor(c.s(key)));
+    }
+  }
+  for (const std::string& a : acts) {
+    k.exact(a + ".counter", static_cast<double>(act_quantizer(replay, a).counter()), c.s(a + ".counter"));
+    k.scale(a + " threshold", act_quantizer(replay, a).scaling_buffer.item<double>(),
+            c.f(a + kBrevitasValue).item<double>());
+  }
+  replay->eval();
+  auto trace = replay->forward_trace(input);
+  k.close("logits (replayed)", logits_of(replay, trace), c.f("logits"));
+  check_meta(c, k, trace);
+
+  // (2) Load the Brevitas state dict into a fresh model: the thresholds end the
+  // statistics phase, which gives the same eval output.
+  QuantModel loaded = build_model(project);
+  load_parameters(loaded, c);
+  for (const std::string& a : acts)
+    act_quantizer(loaded, a).load_threshold(c.f(a + kBrevitasValue).item<double>());
+  loaded->eval();
+  trace = loaded->forward_trace(input);
+  k.close("logits (state dict)", logits_of(loaded, trace), c.f("logits"));
+  check_meta(c, k, trace);
+}
+
+}  // namespace
+
+Checker run_case(const Case& c) {
+  Checker k(c);
+  try {
+    if (c.kind == "int_quant") check_int_quant(c, k);
+    else if (c.kind == "weight_quant") check_weight_quant(c, k);
+    else if (c.kind == "act_quant_sequence") check_act_sequence(c, k);
+    else if (c.kind == "bias_quant") check_bias_quant(c, k);
+    else if (c.kind == "layer") check_layer(c, k);
+    else if (c.kind == "gradient") check_gradient(c, k);
+    else if (c.kind == "model_eval") check_model_eval(c, k);
+    else k.fail("unknown kind '" + c.kind + "'");
+  } catch (const std::exception& e) {
+    k.fail(std::string("exception: ") + e.what());
+  }
+  return k;
+}
+
+}  // namespace qnn::golden
