@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "core/errors.h"
+
+namespace qnn {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string shape_string(at::IntArrayRef s) {
+  std::ostringstream o;
+  o << '[';
+  for (size_t i = 0; i < s.size(); ++i) o << (i ? "," : "") << s[i];
+  o << ']';
+  return o.str();
+}
+
+void check_spec(const TrainingSpec& s) {
+  if (s.batch_size < 1)
+    throw ConfigError("training.batch_size must be at least 1 (got " + std::to_string(s.batch_size) + ")");
+  if (s.epochs < 0)
+    throw ConfigError("training.epochs must be 0 or more (got " + std::to_string(s.epochs) + ")");
+  if (!(s.learning_rate > 0.0))
+    throw ConfigError("training.learning_rate must be positive (got " + std::to_string(s.learning_rate) + ")");
+  if (!(s.weight_decay >= 0.0))
+    throw ConfigError("training.weight_decay must be 0 or more (got " + std::to_string(s.weight_decay) + ")");
+  if (s.optimizer == "sgd" && !(s.momentum >= 0.0))
+    throw ConfigError("training.momentum must be 0 or more (got " + std::to_string(s.momentum) + ")");
+  if (s.optimizer != "adam" && s.optimizer != "sgd")
+    throw ConfigError("training.optimizer '" + s.optimizer + "' is unknown (use \"adam\" or \"sgd\")");
+  if (s.threads < 0)
+    throw ConfigError("training.threads must be 0 (all cores) or more (got " + std::to_string(s.threads) + ")");
+}
+
+/// Checks that a dataset is well formed and matches the model's declared input.
+void check_data(const QuantModel& model, const Dataset& d, const char* which) {
+  if (!d.images.defined() || !d.labels.defined() || d.images.dim() != 4 ||
+      d.images.size(0) != d.labels.size(0))
+    throw DataError(std::string("the ") + which + " set is malformed (images must be [N, C, H, W] "
+                    "with one label per image)");
+  const auto& want = model->project().input_shape;
+  const auto got = d.images.sizes().slice(1);
+  if (!want.empty() && std::vector<int64_t>(got.begin(), got.end()) != want)
+    throw ConfigError(std::string("the model expects inputs of shape ") + shape_string(want) +
+                      " but the " + which + " set has samples of shape " + shape_string(got) +
+                      " (check the dataset padding and the Input layer)");
+}
+
+int64_t class_count(const Dataset& d) {
+  if (!d.class_names.empty()) return int64_t(d.class_names.size());
+  return d.size() > 0 ? d.labels.max().item<int64_t>() + 1 : 0;
+}
+
+void check_logits(const torch::Tensor& logits, int64_t classes, int64_t batch) {
+  if (logits.dim() != 2 || logits.size(0) != batch)
+    throw ConfigError("the model output must be logits [N, classes]; got shape " +
+                      shape_string(logits.sizes()));
+  if (logits.size(1) < classes)
+    throw ConfigError("the model has " + std::to_string(logits.size(1)) + " outputs but the dataset has " +
+                      std::to_string(classes) + " classes");
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(QuantModel& model, const TrainingSpec& s) {
+  if (s.optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        model->parameters(),
+        torch::optim::SGDOptions(s.learning_rate).momentum(s.momentum).weight_decay(s.weight_decay));
+  return std::make_unique<torch::optim::Adam>(
+      model->parameters(), torch::optim::AdamOptions(s.learning_rate).weight_decay(s.weight_decay));
+}
+
+}  // namespace
+
+void set_thread_count(int threads) {
+  int n = threads;
+  if (n <= 0) n = int(std::thread::hardware_concurrency());
+  torch::set_num_threads(std::max(1, n));
+}
+
+namespace {
+
+EvalResult run_evaluation(QuantModel& model, const Dataset& data, int64_t batch_size,
+                          const std::atomic<bool>* cancel) {
+  if (batch_size < 1)
+    throw ConfigError("evaluation batch size must be at least 1 (got " + std::to_string(batch_size) + ")");
+  model->eval();
+  torch::NoGradGuard no_grad;
+  EvalResult r;
+  int64_t classes = class_count(data);
+  const int64_t n = data.size();
+  torch::Tensor loss_sum = torch::zeros({}, torch::kFloat64);
+  torch::Tensor counts;  // flattened confusion, [classes * classes] int64
+  for (int64_t start = 0; start < n; start += batch_size) {
+    if (cancel && cancel->load()) break;
+    const int64_t len = std::min(batch_size, n - start);
+    const auto x = data.images.narrow(0, start, len);
+    const auto y = data.labels.narrow(0, start, len);
+    const auto logits = model->forward(x);
+    if (!counts.defined()) {
+      check_logits(logits, classes, len);
+      classes = std::max(classes, logits.size(1));  // keep predictions of extra outputs
+      counts = torch::zeros({classes * classes}, torch::kInt64);
+    }
+    loss_sum += torch::nn::functional::cross_entropy(
+        logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    const auto pred = logits.argmax(1);
+    counts += torch::bincount(y * classes + pred, {}, classes * classes);
+    r.samples += len;
+  }
+  r.confusion.assign(size_t(classes), std::vector<int64_t>(size_t(classes), 0));
+  if (r.samples == 0) return r;
+  const auto c = counts.contiguous();
+  const int64_t* p = c.data_ptr<int64_t>();
+  int64_t correct = 0;
+  for (int64_t t = 0; t < classes; ++t)
+    for (int64_t q = 0; q < classes; ++q) {
+      r.confusion[size_t(t)][size_t(q)] = p[t * classes + q];
+      if (t == q) correct += p[t * classes + q];
+    }
+  r.loss = loss_sum.item<double>() / double(r.samples);
+  r.accuracy = double(correct) / double(r.samples);
+  return r;
+}
+
+TrainResult run_training(QuantModel& model, const Dataset& train_set, const Dataset& test_set,
+                         const TrainOptions& options, const ProgressFn& progress,
+                         const std::atomic<bool>& cancel) {
+  const TrainingSpec& spec = options.spec;
+  check_spec(spec);
+  check_data(model, train_set, "training");
+  if (test_set.size() > 0) check_data(model, test_set, "test");
+  if (train_set.size() == 0 && spec.epochs > 0) throw DataError("the training set is empty");
+
+  set_thread_count(spec.threads);
+  torch::manual_seed(spec.seed);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(spec.seed);
+  auto optimizer = make_optimizer(model, spec);
+  const auto params = model->parameters();
+  const int64_t classes = class_count(train_set);
+  const int64_t n = train_set.size();
+  const int64_t bs = spec.batch_size;
+  int64_t batches = (n + bs - 1) / bs;
+  if (options.max_batches_per_epoch > 0) batches = std::min(batches, options.max_batches_per_epoch);
+
+  const auto t0 = Clock::now();
+  const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  const auto interval = std::chrono::milliseconds(std::max(0, options.progress_interval_ms));
+  auto last_report = t0 - interval;  // the first batch reports at once
+  const auto report = [&](const TrainProgress& p) {
+    if (progress) progress(p);
+  };
+
+  TrainResult result;
+  TrainProgress p;
+  p.epochs = spec.epochs;
+  p.batches_per_epoch = batches;
+  bool stale_test = true;  // the weights changed since result.test was computed
+  bool checked_logits = false;
+
+  for (int64_t epoch = 1; epoch <= spec.epochs && !result.cancelled; ++epoch) {
+    model->train();
+    p.phase = TrainProgress::Phase::Training;
+    p.epoch = epoch;
+    p.batch = 0;
+    p.train_loss = p.train_accuracy = 0.0;
+    // Metrics accumulate as tensors; they are read back only when reported.
+    auto loss_sum = torch::zeros({}, torch::kFloat64);
+    auto correct = torch::zeros({}, torch::kInt64);
+    int64_t seen = 0;
+    const auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
+
+    for (int64_t b = 0; b < batches; ++b) {
+      if (cancel.load()) {
+        result.cancelled = true;
+        break;
+      }
+      const int64_t start = b * bs, len = std::min(bs, n - start);
+      const auto idx = perm.narrow(0, start, len);
+      const auto x = train_set.images.index_select(0, idx);
+      const auto y = train_set.labels.index_select(0, idx);
+      for (auto& t : params) t.mutable_grad().reset();  // zero_grad(set_to_none)
+      const auto logits = model->forward(x);
+      if (!checked_logits) {
+        check_logits(logits, classes, len);
+        checked_logits = true;
+      }
+      const auto loss = torch::nn::functional::cross_entropy(logits, y);
+      loss.backward();
+      optimizer->step();
+      stale_test = true;
+      {
+        torch::NoGradGuard no_grad;
+        loss_sum += loss.detach() * double(len);
+        correct += logits.argmax(1).eq(y).sum();
+      }
+      seen += len;
+      ++p.global_step;
+      p.batch = b + 1;
+      const auto now = Clock::now();
+      if (progress && now - last_report >= interval) {
+        last_report = now;
+        p.train_loss = loss_sum.item<double>() / double(seen);
+        p.train_accuracy = double(correct.item<int64_t>()) / double(seen);
+        p.seconds = elapsed();
+        report(p);
+      }
+    }
+    if (seen > 0) {
+      p.train_loss = loss_sum.item<double>() / double(seen);
+      p.train_accuracy = double(correct.item<int64_t>()) / double(seen);
+    }
+    if (!result.cancelled && cancel.load()) result.cancelled = true;
+    if (result.cancelled) break;
+
+    p.phase = TrainProgress::Phase::Evaluating;
+    p.seconds = elapsed();
+    report(p);
+    result.test = run_evaluation(model, test_set, std::max<int64_t>(bs, 256), nullptr);
+    stale_test = false;
+    EpochRecord rec;
+    rec.epoch = epoch;
+    rec.train_loss = p.train_loss;
+    rec.train_accuracy = p.train_accuracy;
+    rec.test_loss = result.test.loss;
+    rec.test_accuracy = result.test.accuracy;
+    rec.seconds = elapsed();
+    result.epochs.push_back(rec);
+    p.phase = TrainProgress::Phase::EpochDone;
+    p.test_loss = rec.test_loss;
+    p.test_accuracy = rec.test_accuracy;
+    p.seconds = rec.seconds;
+    last_report = Clock::now();
+    report(p);
+  }
+
+  // After a cancel mid-epoch (or with no epochs) the last evaluation is missing or stale.
+  if (stale_test) result.test = run_evaluation(model, test_set, std::max<int64_t>(bs, 256), nullptr);
+  model->eval();
+  p.phase = result.cancelled ? TrainProgress::Phase::Cancelled : TrainProgress::Phase::Finished;
+  p.test_loss = result.test.loss;
+  p.test_accuracy = result.test.accuracy;
+  p.seconds = elapsed();
+  report(p);
+  return result;
+}
+
+/// Leaves the model in eval mode however training ends (also on an exception).
+struct EvalModeOnExit {
+  QuantModel& model;
+  ~EvalModeOnExit() { model->eval(); }
+};
+
+/// LibTorch errors carry a C++ backtrace; users get the first line, as a ConfigError
+/// (a failing forward pass means the graph and the data do not fit together).
+[[noreturn]] void rethrow_torch_error(const c10::Error& e, const char* during) {
+  std::string m = e.what_without_backtrace();
+  const auto nl = m.find('\n');
+  if (nl != std::string::npos) m.resize(nl);
+  throw ConfigError(std::string(during) + " failed: " + m);
+}
+
+}  // namespace
+
+EvalResult evaluate(QuantModel& model, const Dataset& data, int64_t batch_size,
+                    const std::atomic<bool>* cancel) {
+  try {
+    return run_evaluation(model, data, batch_size, cancel);
+  } catch (const c10::Error& e) {
+    rethrow_torch_error(e, "evaluation");
+  }
+}
+
+TrainResult train_model(QuantModel& model, const Dataset& train_set, const Dataset& test_set,
+                        const TrainOptions& options, const ProgressFn& progress,
+                        const std::atomic<bool>& cancel) {
+  EvalModeOnExit guard{model};
+  try {
+    return run_training(model, train_set, test_set, options, progress, cancel);
+  } catch (const c10::Error& e) {
+    rethrow_torch_error(e, "training");
+  }
+}
+
+}  // namespace qnn
