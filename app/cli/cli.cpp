@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The `qnn` commands. Everything a script may parse goes to stdout (one epoch per
+// line, "test_accuracy=..." last); progress and errors go to stderr.
+#include "app/cli/cli.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "core/data/dataset.h"
+#include "core/errors.h"
+#include "core/graph/model.h"
+#include "core/graph/project.h"
+#include "core/graph/validate.h"
+#include "core/train/checkpoint.h"
+#include "core/train/trainer.h"
+
+namespace qnn::cli {
+
+namespace {
+
+// ---------------------------------------------------------------- Ctrl-C
+
+std::atomic<bool> g_cancel{false};
+
+extern "C" void on_interrupt(int) {
+  if (g_cancel.exchange(true)) return;
+  static const char msg[] = "\nqnn: stopping after the current batch (press Ctrl-C again to abort)\n";
+  const ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+  (void)ignored;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+/// Routes SIGINT/SIGTERM to the cancel flag while alive.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_cancel = false;
+    m_int = std::signal(SIGINT, on_interrupt);
+    m_term = std::signal(SIGTERM, on_interrupt);
+  }
+  ~InterruptGuard() {
+    std::signal(SIGINT, m_int);
+    std::signal(SIGTERM, m_term);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  void (*m_int)(int) = SIG_DFL;
+  void (*m_term)(int) = SIG_DFL;
+};
+
+// ---------------------------------------------------------------- output helpers
+
+std::string fixed(double v, int decimals) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(decimals) << v;
+  return o.str();
+}
+
+std::string shape_text(const std::vector<int64_t>& s) {
+  std::string t = "[";
+  for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+  return t + "]";
+}
+
+std::string diagnostic_line(const Diagnostic& d) {
+  std::string line = d.severity == Diagnostic::Severity::Error ? "error: " : "warning: ";
+  if (!d.node.empty()) line += d.node + ": ";
+  line += d.message;
+  if (!d.hint.empty()) line += " (hint: " + d.hint + ")";
+  return line;
+}
+
+/// Loads and validates; prints the graph's errors and throws ConfigError when invalid.
+Project load_valid_project(const std::string& path) {
+  Project p = load_project(path);
+  const ValidationResult r = validate(p);
+  if (!r.ok()) {
+    std::ostringstream msg;
+    msg << path << ": the graph is invalid";
+    for (const Diagnostic& d : r.diagnostics)
+      if (d.severity == Diagnostic::Severity::Error) msg << "\n  " << diagnostic_line(d);
+    msg << "\n  (run `qnn validate " << path << "` for the full report)";
+    throw ConfigError(msg.str());
+  }
+  return p;
+}
+
+/// Progress on stderr, drawn only when both stdout and stderr are terminals.
+class ProgressLine {
+ public:
+  ProgressLine() : m_enabled(isatty(STDOUT_FILENO) && isatty(STDERR_FILENO)) {}
+  void show(const TrainProgress& p) {
+    if (!m_enabled) return;
+    std::ostringstream s;
+    s << "\r\033[Kepoch " << p.epoch << "/" << p.epochs << " ";
+    if (p.phase == TrainProgress::Phase::Evaluating) {
+      s << "evaluating on the test set...";
+    } else {
+      constexpr int kWidth = 30;
+      const double f = p.batches_per_epoch > 0 ? double(p.batch) / double(p.batches_per_epoch) : 0.0;
+      const int done = std::clamp(static_cast<int>(f * kWidth), 0, kWidth);
+      s << "[" << std::string(done, '#') << std::string(kWidth - done, '.') << "] " << p.batch << "/"
+        << p.batches_per_epoch << "  loss=" << fixed(p.train_loss, 4) << " acc=" << fixed(p.train_accuracy, 4)
+        << "  " << fixed(p.seconds, 1) << "s";
+    }
+    std::cerr << s.str() << std::flush;
+    m_drawn = true;
+  }
+  void clear() {
+    if (m_drawn) std::cerr << "\r\033[K" << std::flush;
+    m_drawn = false;
+  }
+
+ private:
+  bool m_enabled;
+  bool m_drawn = false;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- train
+
+int run_train(const CommandArgs& args) {
+  Project p = load_valid_project(args.project);
+  TrainingSpec& t = p.training;
+  t.epochs = args.integer("epochs", 1, t.epochs);
+  t.threads = static_cast<int>(args.integer("threads", 0, t.threads));
+  t.seed = static_cast<uint64_t>(args.integer("seed", 0, static_cast<int64_t>(t.seed)));
+  t.batch_size = args.integer("batch-size", 1, t.batch_size);
+  t.learning_rate = args.positive_real("lr", t.learning_rate);
+  const int64_t train_limit = args.integer("train-limit", 1, 0);
+  const int64_t test_limit = args.integer("test-limit", 1, 0);
+  const int64_t max_batches = args.integer("max-batches", 1, 0);
+  const std::string checkpoint = args.text("checkpoint");
+
+  set_thread_count(t.threads);
+  torch::manual_seed(t.seed);
+  QuantModel model = build_model(p);
+  const Dataset train_set = load_dataset(p.dataset, true, train_limit);
+  const Dataset test_set = load_dataset(p.dataset, false, test_limit);
+
+  std::cout << "project " << args.project << (p.name.empty() ? "" : " (" + p.name + ")") << "\n"
+            << "data " << p.dataset.name << ": " << train_set.size() << " training / " << test_set.size()
+            << " test samples; " << t.optimizer << " lr=" << t.learning_rate << " batch=" << t.batch_size
+            << " epochs=" << t.epochs << " seed=" << t.seed << " threads=" << torch::get_num_threads()
+            << std::endl;
+
+  InterruptGuard interrupts;
+  ProgressLine bar;
+  double last_epoch_end = 0.0;
+  auto on_progress = [&](const TrainProgress& pr) {
+    switch (pr.phase) {
+      case TrainProgress::Phase::Training:
+      case TrainProgress::Phase::Evaluating: bar.show(pr); break;
+      case TrainProgress::Phase::EpochDone:
+        bar.clear();
+        std::cout << "epoch " << pr.epoch << "/" << pr.epochs << "  train_loss=" << fixed(pr.train_loss, 4)
+                  << " train_acc=" << fixed(pr.train_accuracy, 4) << "  test_loss=" << fixed(pr.test_loss, 4)
+                  << " test_acc=" << fixed(pr.test_accuracy, 4) << "  " << fixed(pr.seconds - last_epoch_end, 1)
+                  << "s" << std::endl;
+        last_epoch_end = pr.seconds;
+        break;
+      case TrainProgress::Phase::Finished:
+      case TrainProgress::Phase::Cancelled: bar.clear(); break;
+    }
+  };
+  TrainOptions options;
+  options.spec = t;
+  options.max_batches_per_epoch = max_batches;
+  const TrainResult result = train_model(model, train_set, test_set, options, on_progress, g_cancel);
+  bar.clear();
+
+  if (result.cancelled)
+    std::cerr << "qnn train: interrupted after " << result.epochs.size() << " complete epoch(s); "
+              << "the test accuracy below is that of the last weights" << std::endl;
+  if (!checkpoint.empty()) {
+    save_checkpoint(model, checkpoint);
+    std::cout << "saved checkpoint " << checkpoint << std::endl;
+  }
+  std::cout << "test_accuracy=" << fixed(result.test.accuracy, 4) << std::endl;
+  return result.cancelled ? kExitInterrupted : kExitOk;
+}
+
+// ---------------------------------------------------------------- eval
+
+int run_eval(const CommandArgs& args) {
+  const std::string checkpoint = args.text("checkpoint");
+  if (checkpoint.empty()) throw UsageError("'qnn eval' needs --checkpoint CKPT");
+  const int64_t test_limit = args.integer("test-limit", 1, 0);
+  Project p = load_valid_project(args.project);
+  p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
+
+  set_thread_count(p.training.threads);
+  torch::manual_seed(p.training.seed);
+  QuantModel model = build_model(p);
+  try {
+    load_checkpoint(model, checkpoint);
+  } catch (const IoError& e) {
+    const std::string what = e.what();
+    throw IoError(what.find(checkpoint) != std::string::npos ? what : "checkpoint '" + checkpoint + "': " + what);
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    throw ConfigError(what.find(checkpoint) != std::string::npos
+                          ? what
+                          : "checkpoint '" + checkpoint + "' does not fit " + args.project + ": " + what);
+  } catch (const c10::Error& e) {
+    throw IoError("cannot read checkpoint '" + checkpoint + "': " + e.what_without_backtrace());
+  }
+  const Dataset test_set = load_dataset(p.dataset, false, test_limit);
+
+  InterruptGuard interrupts;
+  // The batch size the trainer evaluates with, so both report the same numbers.
+  const EvalResult r = evaluate(model, test_set, std::max<int64_t>(p.training.batch_size, 256), &g_cancel);
+  if (g_cancel) {
+    std::cerr << "qnn eval: interrupted after " << r.samples << " samples" << std::endl;
+    return kExitInterrupted;
+  }
+  std::cout << "project " << args.project << (p.name.empty() ? "" : " (" + p.name + ")") << "\n"
+            << "checkpoint " << checkpoint << "\n"
+            << "samples=" << r.samples << " loss=" << fixed(r.loss, 4) << " accuracy=" << fixed(r.accuracy, 4)
+            << "\n";
+  size_t name_width = 0;
+  for (const std::string& c : test_set.class_names) name_width = std::max(name_width, c.size());
+  for (size_t c = 0; c < r.confusion.size(); ++c) {
+    int64_t total = 0;
+    for (int64_t v : r.confusion[c]) total += v;
+    const int64_t right = r.confusion[c][c];
+    const std::string name = c < test_set.class_names.size() ? test_set.class_names[c] : std::to_string(c);
+    std::cout << "class " << c << " " << std::left << std::setw(static_cast<int>(name_width)) << name
+              << std::right << "  accuracy=" << fixed(total ? double(right) / double(total) : 0.0, 4) << " ("
+              << right << "/" << total << ")\n";
+  }
+  std::cout << "test_accuracy=" << fixed(r.accuracy, 4) << std::endl;
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------- validate
+
+int run_validate(const CommandArgs& args) {
+  const Project p = load_project(args.project);
+  const ValidationResult r = validate(p);
+  int errors = 0, warnings = 0;
+  for (const Diagnostic& d : r.diagnostics) {
+    (d.severity == Diagnostic::Severity::Error ? errors : warnings)++;
+    std::cout << diagnostic_line(d) << "\n";
+  }
+  std::vector<std::string> ids = r.order;
+  if (ids.empty())
+    for (const LayerSpec& l : p.layers) ids.push_back(l.id);
+  size_t w_id = 5, w_type = 4, w_shape = 6;
+  std::vector<std::string> shapes;
+  for (const std::string& id : ids) {
+    const auto it = r.nodes.find(id);
+    shapes.push_back(it == r.nodes.end() ? "?" : shape_text(it->second.shape));
+    w_id = std::max(w_id, id.size());
+    w_type = std::max(w_type, to_string(p.find(id)->type).size());
+    w_shape = std::max(w_shape, shapes.back().size());
+  }
+  std::cout << (p.name.empty() ? args.project : p.name) << ": input " << shape_text(p.input_shape) << "\n";
+  std::cout << "  " << std::left << std::setw(static_cast<int>(w_id)) << "layer" << "  "
+            << std::setw(static_cast<int>(w_type)) << "type" << "  " << std::setw(static_cast<int>(w_shape))
+            << "output" << "  values\n";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto it = r.nodes.find(ids[i]);
+    std::string facts = "?";
+    if (it != r.nodes.end())
+      facts = it->second.quantized
+                  ? (it->second.is_signed ? "int" : "uint") + std::to_string(it->second.bit_width)
+                  : "float";
+    std::cout << "  " << std::setw(static_cast<int>(w_id)) << ids[i] << "  " << std::setw(static_cast<int>(w_type))
+              << to_string(p.find(ids[i])->type) << "  " << std::setw(static_cast<int>(w_shape)) << shapes[i]
+              << "  " << facts << "\n";
+  }
+  std::cout << std::right << (errors ? "invalid: " : "valid: ") << p.layers.size() << " layers, " << errors
+            << " error(s), " << warnings << " warning(s)" << std::endl;
+  return errors ? kExitFailed : kExitOk;
+}
+
+// ---------------------------------------------------------------- dispatch
+
+int run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << main_usage();
+    return kExitUsage;
+  }
+  const std::string command = args[0];
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::cout << main_usage();
+    return kExitOk;
+  }
+  if (command == "--version") {
+    std::cout << "qnn (QNN Studio) " << QNN_VERSION << "\n";
+    return kExitOk;
+  }
+  if (command_usage(command).empty()) {
+    std::cerr << "qnn: unknown command '" << command << "'\n\n" << main_usage();
+    return kExitUsage;
+  }
+  const std::string who = "qnn " + command;
+  try {
+    const CommandArgs parsed = parse_command(command, std::vector<std::string>(args.begin() + 1, args.end()));
+    if (parsed.help) {
+      std::cout << command_usage(command);
+      return kExitOk;
+    }
+    if (command == "train") return run_train(parsed);
+    if (command == "eval") return run_eval(parsed);
+    return run_validate(parsed);
+  } catch (const UsageError& e) {
+    std::cerr << who << ": " << e.what() << "\nTry '" << who << " --help'.\n";
+    return kExitUsage;
+  } catch (const IoError& e) {
+    std::cerr << who << ": error: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const qnn::Error& e) {  // ConfigError, DataError, ExportError
+    std::cerr << who << ": error: " << e.what() << "\n";
+    return kExitFailed;
+  } catch (const c10::Error& e) {
+    std::cerr << who << ": error: " << e.what_without_backtrace() << "\n";
+    return kExitFailed;
+  } catch (const std::exception& e) {
+    std::cerr << who << ": error: " << e.what() << "\n";
+    return kExitFailed;
+  }
+}
+
+}  // namespace qnn::cli

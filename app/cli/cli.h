@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The `qnn` command line (core only, no Qt): train, eval and validate a project.
+#pragma once
+
+#include "app/cli/cli_args.h"
+
+namespace qnn::cli {
+
+/// Runs `qnn` with the process arguments; returns the exit status (see ExitCode).
+/// Results go to stdout, progress and errors to stderr.
+int run(int argc, char** argv);
+
+/// `qnn train`: trains, prints one line per epoch and last "test_accuracy=0.xxxx".
+/// Throws IoError, ConfigError, DataError or UsageError; returns kExitInterrupted
+/// after Ctrl-C.
+int run_train(const CommandArgs& args);
+/// `qnn eval`: loads --checkpoint into the project's model, prints loss, accuracy,
+/// per-class accuracy and last "test_accuracy=0.xxxx". Throws like run_train.
+int run_eval(const CommandArgs& args);
+/// `qnn validate`: prints diagnostics and the per-node output shapes; returns
+/// kExitFailed when the graph has errors. Throws IoError / ConfigError when the file
+/// cannot be read or parsed.
+int run_validate(const CommandArgs& args);
+
+}  // namespace qnn::cli

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/cli/cli_args.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+namespace qnn::cli {
+
+int64_t CommandArgs::integer(const std::string& name, int64_t min_value, int64_t fallback) const {
+  const auto it = values.find(name);
+  if (it == values.end()) return fallback;
+  const std::string& s = it->second;
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno == ERANGE || v < min_value)
+    throw UsageError("--" + name + " expects a whole number" +
+                     (min_value > 0 ? " of at least " + std::to_string(min_value)
+                                    : min_value == 0 ? " (0 or more)" : "") +
+                     ", got '" + s + "'");
+  return v;
+}
+
+double CommandArgs::positive_real(const std::string& name, double fallback) const {
+  const auto it = values.find(name);
+  if (it == values.end()) return fallback;
+  const std::string& s = it->second;
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(v) || v <= 0.0)
+    throw UsageError("--" + name + " expects a positive number, got '" + s + "'");
+  return v;
+}
+
+std::string CommandArgs::text(const std::string& name, const std::string& fallback) const {
+  const auto it = values.find(name);
+  return it == values.end() ? fallback : it->second;
+}
+
+const std::vector<std::string>& command_options(const std::string& command) {
+  static const std::vector<std::string> train{"epochs",     "threads",     "seed",       "batch-size", "lr",
+                                              "checkpoint", "train-limit", "test-limit", "max-batches"};
+  static const std::vector<std::string> eval{"checkpoint", "test-limit", "threads"};
+  static const std::vector<std::string> none;
+  if (command == "train") return train;
+  if (command == "eval") return eval;
+  return none;
+}
+
+CommandArgs parse_command(const std::string& command, const std::vector<std::string>& args) {
+  CommandArgs out;
+  out.command = command;
+  const auto& known = command_options(command);
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      out.help = true;
+      continue;
+    }
+    if (a == "--") {  // everything after is positional
+      positional.insert(positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
+      break;
+    }
+    if (a.size() > 1 && a[0] == '-') {
+      std::string name = a.rfind("--", 0) == 0 ? a.substr(2) : a.substr(1);
+      std::optional<std::string> value;
+      if (const auto eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+      if (std::find(known.begin(), known.end(), name) == known.end())
+        throw UsageError("unknown option '" + a + "' for 'qnn " + command + "'");
+      if (!value) {
+        if (i + 1 >= args.size()) throw UsageError("option --" + name + " needs a value");
+        value = args[++i];
+      }
+      out.values[name] = *value;
+      continue;
+    }
+    positional.push_back(a);
+  }
+  if (out.help) return out;
+  if (positional.empty()) throw UsageError("'qnn " + command + "' needs a PROJECT file");
+  if (positional.size() > 1) throw UsageError("unexpected argument '" + positional[1] + "'");
+  out.project = positional[0];
+  return out;
+}
+
+std::string main_usage() {
+  return R"USAGE(Usage: qnn COMMAND PROJECT [OPTIONS]
+
+QNN Studio on the command line: check, train and evaluate the quantized network
+described by a project file (*.qnn.json), without the GUI.
+
+Commands:
+  train PROJECT      train the network on the project's dataset and report the
+                     test accuracy (last line: test_accuracy=<fraction>)
+  eval PROJECT       evaluate a saved checkpoint on the test set
+  validate PROJECT   check the graph; print diagnostics and each layer's output shape
+
+Options:
+  -h, --help         show this help; `qnn COMMAND --help` shows a command's options
+  --version          print the version
+
+Exit status: 0 success; 1 invalid project, invalid setting, bad data or failed run;
+2 unreadable file (project, checkpoint) or bad command line; 130 training stopped
+with Ctrl-C.
+)USAGE";
+}
+
+std::string command_usage(const std::string& command) {
+  if (command == "train")
+    return R"USAGE(Usage: qnn train PROJECT [OPTIONS]
+
+Trains the network of PROJECT on its dataset with the project's training settings
+(optimizer, learning rate, batch size, epochs, seed, threads) unless overridden
+below, evaluating on the test set after every epoch. Prints one line per epoch,
+e.g. "epoch 1/5  train_loss=0.6123 train_acc=0.7712  test_loss=0.4891 test_acc=0.8234  12.3s",
+and last "test_accuracy=<fraction>". A progress bar goes to stderr when run in a
+terminal. Ctrl-C stops after the current batch and still reports the test accuracy.
+
+Options:
+  --epochs N         number of epochs (N >= 1)
+  --threads N        LibTorch threads; 0 uses all cores
+  --seed S           random seed for the initial weights and the shuffling
+  --batch-size N     mini-batch size
+  --lr X             learning rate
+  --checkpoint OUT   save the trained model (weights and quantizer state) to OUT
+  --train-limit N    use only the first N training samples
+  --test-limit N     use only the first N test samples
+  --max-batches N    stop every epoch after N batches
+  -h, --help         show this help
+)USAGE";
+  if (command == "eval")
+    return R"USAGE(Usage: qnn eval PROJECT --checkpoint CKPT [OPTIONS]
+
+Builds the network of PROJECT, loads the weights and quantizer state saved in CKPT
+(by `qnn train --checkpoint` or the GUI) and evaluates it on the test set. Prints
+the loss and accuracy, the accuracy of every class, and last
+"test_accuracy=<fraction>".
+
+Options:
+  --checkpoint CKPT  the checkpoint to evaluate (required)
+  --test-limit N     use only the first N test samples
+  --threads N        LibTorch threads; 0 uses all cores (default: the project's)
+  -h, --help         show this help
+)USAGE";
+  if (command == "validate")
+    return R"USAGE(Usage: qnn validate PROJECT
+
+Checks the graph of PROJECT: connections, one Input and one Output, cycles, layer
+parameters, channel and feature counts, quantizer settings, and whether every bias
+quantizer gets a quantized input. Prints each problem as
+"error: <layer>: <message> (hint: ...)" and a summary with every layer's output
+shape. Exits with 1 when there is an error.
+
+Options:
+  -h, --help         show this help
+)USAGE";
+  return "";
+}
+
+}  // namespace qnn::cli

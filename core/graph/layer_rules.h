@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Per-layer-type rules shared by validation, the model builder and the editor:
+// which quantizers a layer really uses (with Brevitas's defaults when the project
+// leaves one out) and which parameters a type knows.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/graph/project.h"
+
+namespace qnn {
+
+/// QuantConv2d / QuantLinear.
+bool is_quant_wbiol(LayerType t);
+/// QuantConv2d, QuantLinear, Conv2d, Linear (layers with weights and an optional bias).
+bool has_weights(LayerType t);
+bool is_conv(LayerType t);    ///< QuantConv2d or Conv2d
+bool is_linear(LayerType t);  ///< QuantLinear or Linear
+/// QuantIdentity / QuantReLU / QuantHardTanh.
+bool is_quant_act(LayerType t);
+
+/// Whether a layer with weights adds a bias (param "bias", default 1).
+bool layer_has_bias(const LayerSpec& l);
+
+/// The weight quantizer the built layer uses: the layer's own, else
+/// Int8WeightPerTensorFloat for QuantConv2d/QuantLinear (Brevitas default); nullopt
+/// for every other type.
+std::optional<QuantSpec> effective_weight_quant(const LayerSpec& l);
+/// The bias quantizer in use: the layer's own for QuantConv2d/QuantLinear with a
+/// bias; nullopt (a float bias, or no bias) otherwise.
+std::optional<QuantSpec> effective_bias_quant(const LayerSpec& l);
+/// The activation quantizer in use: the layer's own, else the Brevitas default of the
+/// type (QuantIdentity: Int8ActPerTensorFloat, QuantReLU: Uint8ActPerTensorFloat,
+/// QuantHardTanh: Int8ActPerTensorFloatMinMaxInit); nullopt for other types.
+std::optional<QuantSpec> effective_act_quant(const LayerSpec& l);
+
+/// Parameter names a type understands (see LayerSpec::params), e.g. Conv2d:
+/// in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias.
+const std::vector<std::string>& known_params(LayerType t);
+
+}  // namespace qnn

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The project document and its JSON form ("qnn-studio-project", version 1).
+#include "core/graph/project.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+
+namespace qnn {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr const char* kFormatMarker = "qnn-studio-project";
+
+struct TypeName {
+  LayerType type;
+  const char* name;
+};
+constexpr TypeName kTypeNames[] = {
+    {LayerType::Input, "Input"},
+    {LayerType::Output, "Output"},
+    {LayerType::QuantIdentity, "QuantIdentity"},
+    {LayerType::QuantReLU, "QuantReLU"},
+    {LayerType::QuantHardTanh, "QuantHardTanh"},
+    {LayerType::QuantConv2d, "QuantConv2d"},
+    {LayerType::QuantLinear, "QuantLinear"},
+    {LayerType::Conv2d, "Conv2d"},
+    {LayerType::Linear, "Linear"},
+    {LayerType::ReLU, "ReLU"},
+    {LayerType::HardTanh, "HardTanh"},
+    {LayerType::MaxPool2d, "MaxPool2d"},
+    {LayerType::AvgPool2d, "AvgPool2d"},
+    {LayerType::Flatten, "Flatten"},
+    {LayerType::Dropout, "Dropout"},
+};
+
+/// A JSON value together with where it sits in the document, so every complaint
+/// names the file and the JSON path ("layers[3].weight_quant.bit_width").
+class Field {
+ public:
+  Field(const json& value, std::string path, const std::string& source)
+      : m_value(value), m_path(std::move(path)), m_source(source) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ConfigError(m_source + ": " + (m_path.empty() ? std::string() : m_path + ": ") + what);
+  }
+  const json& value() const { return m_value; }
+  const std::string& path() const { return m_path; }
+
+  bool has(const std::string& key) const { return m_value.contains(key); }
+  /// A member; missing members are an error.
+  Field at(const std::string& key) const {
+    if (!m_value.contains(key)) child_path(key).fail_missing();
+    return Field(m_value.at(key), child_path(key).m_path, m_source);
+  }
+  Field at(size_t i) const {
+    return Field(m_value.at(i), m_path + "[" + std::to_string(i) + "]", m_source);
+  }
+
+  const Field& expect_object() const {
+    if (!m_value.is_object()) fail("expected an object, got " + shown());
+    return *this;
+  }
+  const Field& expect_array() const {
+    if (!m_value.is_array()) fail("expected an array, got " + shown());
+    return *this;
+  }
+  /// Rejects keys outside `known` (catches misspelt settings that would be ignored).
+  void allow_keys(std::initializer_list<const char*> known) const {
+    for (const auto& item : m_value.items()) {
+      bool ok = false;
+      std::string list;
+      for (const char* k : known) {
+        ok = ok || item.key() == k;
+        list += (list.empty() ? "" : ", ") + std::string(k);
+      }
+      if (!ok) child_path(item.key()).fail("unknown key; known keys here: " + list);
+    }
+  }
+
+  std::string str() const {
+    if (!m_value.is_string()) fail("expected a string, got " + shown());
+    return m_value.get<std::string>();
+  }
+  bool boolean() const {
+    if (!m_value.is_boolean()) fail("expected true or false, got " + shown());
+    return m_value.get<bool>();
+  }
+  double number() const {
+    if (!m_value.is_number()) fail("expected a number, got " + shown());
+    const double v = m_value.get<double>();
+    if (!std::isfinite(v)) fail("expected a finite number, got " + shown());
+    return v;
+  }
+  int64_t integer() const {
+    if (m_value.is_number_unsigned()) {
+      const auto u = m_value.get<uint64_t>();
+      if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        fail("integer " + shown() + " is too large");
+      return static_cast<int64_t>(u);
+    }
+    if (m_value.is_number_integer()) return m_value.get<int64_t>();
+    if (m_value.is_number_float()) {
+      const double v = m_value.get<double>();
+      if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.0e15) return static_cast<int64_t>(v);
+    }
+    fail("expected an integer, got " + shown());
+  }
+  int int32() const {
+    const int64_t v = integer();
+    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+      fail("integer " + shown() + " is out of range");
+    return static_cast<int>(v);
+  }
+  uint64_t unsigned_integer() const {
+    if (m_value.is_number_unsigned()) return m_value.get<uint64_t>();
+    const int64_t v = integer();
+    if (v < 0) fail("expected a non-negative integer, got " + shown());
+    return static_cast<uint64_t>(v);
+  }
+
+  std::string shown() const {
+    std::string s = m_value.dump();
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    return s;
+  }
+
+ private:
+  Field child_path(const std::string& key) const {
+    return Field(m_value, m_path.empty() ? key : m_path + "." + key, m_source);
+  }
+  [[noreturn]] void fail_missing() const { fail("required field is missing"); }
+
+  const json& m_value;
+  std::string m_path;
+  const std::string& m_source;
+};
+
+// ------------------------------------------------------------------ quantizers
+
+json quant_to_json(const QuantSpec& q) {
+  QuantSpec base;
+  try {
+    base = presets::by_name(q.preset);
+  } catch (const ConfigError&) {
+    base = QuantSpec{};  // unknown preset: written as is; loading will name it
+  }
+  json j;
+  j["preset"] = q.preset;
+  if (q.role != base.role) j["role"] = to_string(q.role);
+  if (q.scaling != base.scaling) j["scaling"] = to_string(q.scaling);
+  if (q.bit_width != base.bit_width) j["bit_width"] = q.bit_width;
+  if (q.is_signed != base.is_signed) j["signed"] = q.is_signed;
+  if (q.narrow_range != base.narrow_range) j["narrow_range"] = q.narrow_range;
+  if (q.per_channel != base.per_channel) j["per_channel"] = q.per_channel;
+  if (q.shifted != base.shifted) j["shifted"] = q.shifted;
+  if (q.power_of_two != base.power_of_two) j["power_of_two"] = q.power_of_two;
+  if (q.collect_stats_steps != base.collect_stats_steps) j["collect_stats_steps"] = q.collect_stats_steps;
+  if (q.momentum != base.momentum) j["momentum"] = q.momentum;
+  if (q.high_percentile_q != base.high_percentile_q) j["high_percentile_q"] = q.high_percentile_q;
+  if (q.low_percentile_q != base.low_percentile_q) j["low_percentile_q"] = q.low_percentile_q;
+  if (q.min_val != base.min_val) j["min_val"] = q.min_val;
+  if (q.max_val != base.max_val) j["max_val"] = q.max_val;
+  return j;
+}
+
+QuantSpec quant_from_json(const Field& f) {
+  f.expect_object();
+  f.allow_keys({"preset", "role", "scaling", "bit_width", "signed", "narrow_range", "per_channel",
+                "shifted", "power_of_two", "collect_stats_steps", "momentum", "high_percentile_q",
+                "low_percentile_q", "min_val", "max_val"});
+  const Field preset = f.at("preset");
+  QuantSpec q;
+  try {
+    q = presets::by_name(preset.str());
+  } catch (const ConfigError& e) {
+    preset.fail(e.what());
+  }
+  if (f.has("role")) {
+    const Field r = f.at("role");
+    try {
+      q.role = quant_role_from_string(r.str());
+    } catch (const ConfigError& e) {
+      r.fail(e.what());
+    }
+  }
+  if (f.has("scaling")) {
+    const Field s = f.at("scaling");
+    try {
+      q.scaling = scaling_kind_from_string(s.str());
+    } catch (const ConfigError& e) {
+      s.fail(e.what());
+    }
+  }
+  if (f.has("bit_width")) q.bit_width = f.at("bit_width").int32();
+  if (f.has("signed")) q.is_signed = f.at("signed").boolean();
+  if (f.has("narrow_range")) q.narrow_range = f.at("narrow_range").boolean();
+  if (f.has("per_channel")) q.per_channel = f.at("per_channel").boolean();
+  if (f.has("shifted")) q.shifted = f.at("shifted").boolean();
+  if (f.has("power_of_two")) q.power_of_two = f.at("power_of_two").boolean();
+  if (f.has("collect_stats_steps")) q.collect_stats_steps = f.at("collect_stats_steps").int32();
+  if (f.has("momentum")) q.momentum = f.at("momentum").number();
+  if (f.has("high_percentile_q")) q.high_percentile_q = f.at("high_percentile_q").number();
+  if (f.has("low_percentile_q")) q.low_percentile_q = f.at("low_percentile_q").number();
+  if (f.has("min_val")) q.min_val = f.at("min_val").number();
+  if (f.has("max_val")) q.max_val = f.at("max_val").number();
+  return q;
+}
+
+std::optional<QuantSpec> optional_quant(const Field& layer, const char* key) {
+  if (!layer.has(key) || layer.value().at(key).is_null()) return std::nullopt;
+  return quant_from_json(layer.at(key));
+}
+
+// ---------------------------------------------------------------------- layers
+
+json param_to_json(const std::string& name, double v) {
+  if (name == "bias" && (v == 0.0 || v == 1.0)) return json(v == 1.0);
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.0e15) return json(static_cast<int64_t>(v));
+  return json(v);
+}
+
+json layer_to_json(const LayerSpec& l) {
+  json j;
+  j["id"] = l.id;
+  j["type"] = to_string(l.type);
+  j["inputs"] = l.inputs;
+  json params = json::object();
+  for (const auto& [k, v] : l.params) params[k] = param_to_json(k, v);
+  j["params"] = params;
+  if (l.weight_quant) j["weight_quant"] = quant_to_json(*l.weight_quant);
+  if (l.bias_quant) j["bias_quant"] = quant_to_json(*l.bias_quant);
+  if (l.act_quant) j["act_quant"] = quant_to_json(*l.act_quant);
+  j["return_quant_tensor"] = l.return_quant_tensor;
+  j["position"] = json::array({l.x, l.y});
+  return j;
+}
+
+LayerSpec layer_from_json(const Field& f) {
+  f.expect_object();
+  f.allow_keys({"id", "type", "inputs", "params", "weight_quant", "bias_quant", "act_quant",
+                "return_quant_tensor", "position"});
+  LayerSpec l;
+  l.id = f.at("id").str();
+  const Field type = f.at("type");
+  try {
+    l.type = layer_type_from_string(type.str());
+  } catch (const ConfigError& e) {
+    type.fail(e.what());
+  }
+  if (f.has("inputs")) {
+    const Field inputs = f.at("inputs");
+    inputs.expect_array();
+    for (size_t i = 0; i < inputs.value().size(); ++i) l.inputs.push_back(inputs.at(i).str());
+  }
+  if (f.has("params")) {
+    const Field params = f.at("params");
+    params.expect_object();
+    for (const auto& item : params.value().items()) {
+      const Field p = params.at(item.key());
+      l.params[item.key()] = p.value().is_boolean() ? (p.boolean() ? 1.0 : 0.0) : p.number();
+    }
+  }
+  l.weight_quant = optional_quant(f, "weight_quant");
+  l.bias_quant = optional_quant(f, "bias_quant");
+  l.act_quant = optional_quant(f, "act_quant");
+  if (f.has("return_quant_tensor")) l.return_quant_tensor = f.at("return_quant_tensor").boolean();
+  if (f.has("position")) {
+    const Field pos = f.at("position");
+    pos.expect_array();
+    if (pos.value().size() != 2) pos.fail("expected [x, y], got " + pos.shown());
+    l.x = pos.at(0).number();
+    l.y = pos.at(1).number();
+  }
+  return l;
+}
+
+void read_dataset(const Field& f, DatasetSpec& d) {
+  f.expect_object();
+  f.allow_keys({"name", "path", "pad", "normalize"});
+  if (f.has("name")) d.name = f.at("name").str();
+  if (f.has("path")) d.path = f.at("path").str();
+  if (f.has("pad")) {
+    d.pad = f.at("pad").int32();
+    if (d.pad < 0) f.at("pad").fail("padding must be 0 or more, got " + std::to_string(d.pad));
+  }
+  if (f.has("normalize")) d.normalize = f.at("normalize").boolean();
+}
+
+void read_training(const Field& f, TrainingSpec& t) {
+  f.expect_object();
+  f.allow_keys({"optimizer", "learning_rate", "momentum", "weight_decay", "batch_size", "epochs",
+                "seed", "threads"});
+  if (f.has("optimizer")) t.optimizer = f.at("optimizer").str();
+  if (f.has("learning_rate")) t.learning_rate = f.at("learning_rate").number();
+  if (f.has("momentum")) t.momentum = f.at("momentum").number();
+  if (f.has("weight_decay")) t.weight_decay = f.at("weight_decay").number();
+  if (f.has("batch_size")) t.batch_size = f.at("batch_size").integer();
+  if (f.has("epochs")) t.epochs = f.at("epochs").integer();
+  if (f.has("seed")) t.seed = f.at("seed").unsigned_integer();
+  if (f.has("threads")) t.threads = f.at("threads").int32();
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ LayerType
+
+std::string to_string(LayerType t) {
+  for (const TypeName& e : kTypeNames)
+    if (e.type == t) return e.name;
+  return "?";
+}
+
+LayerType layer_type_from_string(const std::string& s) {
+  std::string known;
+  for (const TypeName& e : kTypeNames) {
+    if (s == e.name) return e.type;
+    known += (known.empty() ? "" : ", ") + std::string(e.name);
+  }
+  throw ConfigError("unknown layer type '" + s + "'; known types: " + known);
+}
+
+// ------------------------------------------------------------ plain data parts
+
+double LayerSpec::param(const std::string& name, double fallback) const {
+  const auto it = params.find(name);
+  return it == params.end() ? fallback : it->second;
+}
+
+int64_t LayerSpec::int_param(const std::string& name, int64_t fallback) const {
+  const auto it = params.find(name);
+  return it == params.end() ? fallback : static_cast<int64_t>(std::llround(it->second));
+}
+
+bool LayerSpec::operator==(const LayerSpec& o) const {
+  return id == o.id && type == o.type && inputs == o.inputs && params == o.params &&
+         weight_quant == o.weight_quant && bias_quant == o.bias_quant && act_quant == o.act_quant &&
+         return_quant_tensor == o.return_quant_tensor && x == o.x && y == o.y;
+}
+
+bool DatasetSpec::operator==(const DatasetSpec& o) const {
+  return name == o.name && path == o.path && pad == o.pad && normalize == o.normalize;
+}
+
+bool TrainingSpec::operator==(const TrainingSpec& o) const {
+  return optimizer == o.optimizer && learning_rate == o.learning_rate && momentum == o.momentum &&
+         weight_decay == o.weight_decay && batch_size == o.batch_size && epochs == o.epochs &&
+         seed == o.seed && threads == o.threads;
+}
+
+const LayerSpec* Project::find(const std::string& id) const {
+  for (const LayerSpec& l : layers)
+    if (l.id == id) return &l;
+  return nullptr;
+}
+
+LayerSpec* Project::find(const std::string& id) {
+  for (LayerSpec& l : layers)
+    if (l.id == id) return &l;
+  return nullptr;
+}
+
+bool Project::operator==(const Project& o) const {
+  return name == o.name && description == o.description && input_shape == o.input_shape &&
+         layers == o.layers && dataset == o.dataset && training == o.training;
+}
+
+// ----------------------------------------------------------------------- JSON
+
+Project project_from_json(const std::string& text, const std::string& source) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    const auto close = what.find("] ");
+    if (what.rfind("[json.exception", 0) == 0 && close != std::string::npos) what = what.substr(close + 2);
+    throw ConfigError(source + ": not valid JSON (" + what + ")");
+  }
+  const Field root(doc, "", source);
+  if (!doc.is_object()) root.fail("expected a JSON object holding a QNN Studio project, got " + root.shown());
+  if (!root.has("format"))
+    root.fail("missing \"format\": \"" + std::string(kFormatMarker) + "\"; this is not a QNN Studio project file");
+  const Field format = root.at("format");
+  if (!format.value().is_string() || format.value().get<std::string>() != kFormatMarker)
+    format.fail("expected \"" + std::string(kFormatMarker) + "\", got " + format.shown() +
+                "; this is not a QNN Studio project file");
+  const int64_t version = root.at("version").integer();
+  if (version > Project::kFormatVersion)
+    root.at("version").fail("written by a newer QNN Studio (version " + std::to_string(version) +
+                            "); this build reads version " + std::to_string(Project::kFormatVersion));
+  if (version < 1) root.at("version").fail("unsupported version " + std::to_string(version));
+  root.allow_keys({"format", "version", "name", "description", "input", "dataset", "training", "layers"});
+
+  Project p;
+  if (root.has("name")) p.name = root.at("name").str();
+  if (root.has("description")) p.description = root.at("description").str();
+  const Field input = root.at("input");
+  input.expect_object();
+  input.allow_keys({"shape"});
+  const Field shape = input.at("shape");
+  shape.expect_array();
+  p.input_shape.clear();
+  for (size_t i = 0; i < shape.value().size(); ++i) p.input_shape.push_back(shape.at(i).integer());
+  if (root.has("dataset")) read_dataset(root.at("dataset"), p.dataset);
+  if (root.has("training")) read_training(root.at("training"), p.training);
+
+  const Field layers = root.at("layers");
+  layers.expect_array();
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < layers.value().size(); ++i) {
+    const Field lf = layers.at(i);
+    LayerSpec l = layer_from_json(lf);
+    const auto [it, inserted] = seen.emplace(l.id, i);
+    if (!inserted)
+      lf.at("id").fail("duplicate layer id \"" + l.id + "\" (also used by layers[" +
+                       std::to_string(it->second) + "])");
+    p.layers.push_back(std::move(l));
+  }
+  return p;
+}
+
+std::string project_to_json(const Project& p) {
+  json j;
+  j["format"] = kFormatMarker;
+  j["version"] = Project::kFormatVersion;
+  j["name"] = p.name;
+  j["description"] = p.description;
+  j["input"] = json{{"shape", p.input_shape}};
+  j["dataset"] = json{{"name", p.dataset.name},
+                      {"path", p.dataset.path},
+                      {"pad", p.dataset.pad},
+                      {"normalize", p.dataset.normalize}};
+  j["training"] = json{{"optimizer", p.training.optimizer},
+                       {"learning_rate", p.training.learning_rate},
+                       {"momentum", p.training.momentum},
+                       {"weight_decay", p.training.weight_decay},
+                       {"batch_size", p.training.batch_size},
+                       {"epochs", p.training.epochs},
+                       {"seed", p.training.seed},
+                       {"threads", p.training.threads}};
+  json layers = json::array();
+  for (const LayerSpec& l : p.layers) layers.push_back(layer_to_json(l));
+  j["layers"] = layers;
+  return j.dump(2) + "\n";
+}
+
+// ---------------------------------------------------------------------- files
+
+Project load_project(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw IoError("cannot read project file '" + path + "': it is a folder");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot open project file '" + path + "': " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw IoError("cannot read project file '" + path + "': " + std::strerror(errno));
+  return project_from_json(text.str(), path);
+}
+
+void save_project(const Project& p, const std::string& path) {
+  const std::string text = project_to_json(p);
+  std::random_device rd;
+  std::ostringstream suffix;
+  suffix << ".tmp-" << std::hex << rd();
+  const std::string tmp = path + suffix.str();
+  auto fail = [&](const std::string& what, int err) {
+    std::remove(tmp.c_str());
+    throw IoError("cannot save project file '" + path + "': " + what +
+                  (err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
+  };
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      const int err = errno;  // nothing was created; do not remove anything
+      throw IoError("cannot save project file '" + path + "': cannot create '" + tmp +
+                    "': " + std::strerror(err));
+    }
+    out << text;
+    out.flush();
+    if (!out) fail("writing failed", errno);
+    out.close();
+    if (out.fail()) fail("writing failed", errno);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot replace the file", errno);
+}
+
+}  // namespace qnn

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The `qnn` command line, run as a separate process: exit codes, messages, and a
+// short real training run followed by an evaluation of its checkpoint.
+#include <torch/torch.h>
+
+#include <signal.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+struct Run {
+  int code = -1;
+  QString out, err;
+  QStringList lines() const { return out.split('\n', Qt::SkipEmptyParts); }
+  QString last_line() const { return lines().isEmpty() ? QString() : lines().last(); }
+  QString text() const { return "exit " + QString::number(code) + "\nstdout:\n" + out + "\nstderr:\n" + err; }
+};
+
+Run qnn(const QStringList& args, int timeout_ms = 120000) {
+  QProcess p;
+  p.start(QStringLiteral(QNN_CLI_PATH), args);
+  Run r;
+  if (!p.waitForFinished(timeout_ms)) {
+    p.kill();
+    p.waitForFinished();
+    r.err = "timed out";
+    return r;
+  }
+  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+  r.out = QString::fromUtf8(p.readAllStandardOutput());
+  r.err = QString::fromUtf8(p.readAllStandardError());
+  return r;
+}
+
+QString example(const char* name) {
+  return QStringLiteral(QNN_SOURCE_DIR) + "/resources/examples/" + name + ".qnn.json";
+}
+
+/// The low-precision example with `change` applied, written to `path`.
+template <typename F>
+void write_variant(const QString& path, F change) {
+  std::ifstream in(example("lenet_lowprec").toStdString());
+  auto doc = nlohmann::json::parse(in);
+  change(doc);
+  std::ofstream(path.toStdString()) << doc.dump(2);
+}
+
+const QRegularExpression kAccuracyLine(QStringLiteral("^test_accuracy=(0\\.\\d{4}|1\\.0000)$"));
+
+}  // namespace
+
+class TestCli : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void helpAndVersion();
+  void validateExamples();
+  void validateInvalidProject();
+  void missingOrMalformedFile();
+  void badUsage();
+  void trainThenEvalCheckpoint();
+  void corruptCheckpoint();
+  void interruptStopsCleanly();
+
+ private:
+  QTemporaryDir m_dir;
+};
+
+void TestCli::helpAndVersion() {
+  Run r = qnn({"--help"});
+  QCOMPARE(r.code, 0);
+  QVERIFY(r.out.startsWith("Usage: qnn COMMAND"));
+  for (const char* cmd : {"train", "eval", "validate"}) QVERIFY(r.out.contains(QString("  ") + cmd + " PROJECT"));
+  r = qnn({"train", "--help"});
+  QCOMPARE(r.code, 0);
+  QVERIFY(r.out.startsWith("Usage: qnn train PROJECT"));
+  for (const char* opt : {"--epochs", "--threads", "--seed", "--batch-size", "--lr", "--checkpoint",
+                          "--train-limit", "--test-limit", "--max-batches"})
+    QVERIFY2(r.out.contains(opt), opt);
+  r = qnn({"eval", "--help"});
+  QCOMPARE(r.code, 0);
+  QVERIFY(r.out.contains("--checkpoint CKPT"));
+  r = qnn({"--version"});
+  QCOMPARE(r.code, 0);
+  QVERIFY2(QRegularExpression("^qnn \\(QNN Studio\\) \\d+\\.\\d+\\.\\d+\\n$").match(r.out).hasMatch(),
+           qPrintable(r.out));
+}
+
+void TestCli::validateExamples() {
+  for (const char* name : {"lenet_float", "lenet_weights3", "lenet_lowprec", "lenet_w4a4_int32bias"}) {
+    const Run r = qnn({"validate", example(name)});
+    QVERIFY2(r.code == 0, qPrintable(r.text()));
+    QVERIFY2(r.last_line().startsWith("valid: "), qPrintable(r.text()));
+    QVERIFY2(r.out.contains(QRegularExpression("\\n  conv1 +\\w+ +\\[6, 28, 28\\]")), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QRegularExpression("\\n  flatten +Flatten +\\[400\\]")), qPrintable(r.out));
+    QVERIFY(!r.out.contains("error:"));
+  }
+  const Run r = qnn({"validate", example("lenet_lowprec")});
+  QVERIFY(r.out.contains(QRegularExpression("\\n  conv1 +QuantConv2d +\\[6, 28, 28\\] +int13\\n")));
+  QVERIFY(r.out.contains(QRegularExpression("\\n  relu1 +QuantReLU +\\[6, 28, 28\\] +uint4\\n")));
+}
+
+void TestCli::validateInvalidProject() {
+  const QString path = m_dir.filePath("bad_channels.qnn.json");
+  write_variant(path, [](auto& d) { d["layers"][2]["params"]["out_channels"] = 16; });
+  Run r = qnn({"validate", path});
+  QCOMPARE(r.code, 1);
+  QVERIFY2(r.out.contains("error: conv2: conv2 expects 6 input channels, gets 16 from pool1 (hint: "),
+           qPrintable(r.text()));
+  QVERIFY(r.last_line().startsWith("invalid: 15 layers, 1 error(s)"));
+
+  const QString bias = m_dir.filePath("bias_without_scale.qnn.json");
+  write_variant(bias, [](auto& d) { d["layers"][1]["return_quant_tensor"] = false; });
+  r = qnn({"validate", bias});
+  QCOMPARE(r.code, 1);
+  QVERIFY2(r.out.contains("error: conv1: conv1 quantizes its bias (Int8Bias)") &&
+               r.out.contains("turn on return_quant_tensor on quant_inp"),
+           qPrintable(r.text()));
+
+  // train refuses the same graph before loading any data, naming the node.
+  r = qnn({"train", path, "--epochs", "1"});
+  QCOMPARE(r.code, 1);
+  QVERIFY2(r.err.contains(path) && r.err.contains("conv2 expects 6 input channels"), qPrintable(r.text()));
+}
+
+void TestCli::missingOrMalformedFile() {
+  const QString missing = m_dir.filePath("does_not_exist.qnn.json");
+  for (const QStringList& args : {QStringList{"validate", missing}, QStringList{"train", missing}}) {
+    const Run r = qnn(args);
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(missing) && r.err.contains("No such file"), qPrintable(r.text()));
+  }
+  const QString malformed = m_dir.filePath("truncated.qnn.json");
+  {
+    std::ifstream in(example("lenet_lowprec").toStdString());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(malformed.toStdString()) << text.substr(0, text.size() / 3);
+  }
+  const Run r = qnn({"validate", malformed});
+  QCOMPARE(r.code, 1);
+  QVERIFY2(r.err.contains(malformed + ": not valid JSON"), qPrintable(r.text()));
+
+  const QString future = m_dir.filePath("future.qnn.json");
+  write_variant(future, [](auto& d) { d["version"] = 7; });
+  const Run f = qnn({"validate", future});
+  QCOMPARE(f.code, 1);
+  QVERIFY2(f.err.contains("written by a newer QNN Studio (version 7)"), qPrintable(f.text()));
+}
+
+void TestCli::badUsage() {
+  const QString project = example("lenet_lowprec");
+  const QList<QStringList> cases{
+      {},
+      {"fly", project},
+      {"train"},
+      {"train", project, "extra.json"},
+      {"train", project, "--epochs", "abc"},
+      {"train", project, "--epochs", "0"},
+      {"train", project, "--lr", "-1"},
+      {"train", project, "--bogus", "1"},
+      {"train", project, "--epochs"},
+      {"eval", project},
+  };
+  for (const QStringList& args : cases) {
+    const Run r = qnn(args);
+    QVERIFY2(r.code == 2, qPrintable(args.join(' ') + "\n" + r.text()));
+    QVERIFY2(!r.err.isEmpty(), qPrintable(args.join(' ')));
+    QVERIFY(r.out.isEmpty());
+  }
+  QVERIFY(qnn({"train", project, "--epochs", "abc"}).err.contains("--epochs expects a whole number"));
+  QVERIFY(qnn({"eval", project}).err.contains("needs --checkpoint"));
+  QVERIFY(qnn({"fly"}).err.contains("unknown command 'fly'"));
+}
+
+void TestCli::trainThenEvalCheckpoint() {
+  QElapsedTimer timer;
+  timer.start();
+  const QString ckpt = m_dir.filePath("lowprec.pt");
+  const Run t = qnn({"train", example("lenet_lowprec"), "--epochs", "1", "--train-limit", "2000", "--test-limit",
+                     "500", "--max-batches", "30", "--checkpoint", ckpt});
+  QVERIFY2(t.code == 0, qPrintable(t.text()));
+  const QRegularExpression epoch_line(
+      "^epoch 1/1  train_loss=\\d+\\.\\d{4} train_acc=0\\.\\d{4}  test_loss=\\d+\\.\\d{4} test_acc=0\\.\\d{4}  "
+      "\\d+\\.\\ds$");
+  QVERIFY2(t.lines().filter(epoch_line).size() == 1, qPrintable(t.text()));
+  const auto m = kAccuracyLine.match(t.last_line());
+  QVERIFY2(m.hasMatch(), qPrintable(t.text()));
+  const double accuracy = m.captured(1).toDouble();
+  QVERIFY2(accuracy > 0.3 && accuracy <= 1.0, qPrintable(t.last_line()));
+  QVERIFY(t.err.isEmpty());  // no progress bar when stdout is not a terminal
+  QVERIFY(QFileInfo(ckpt).size() > 10000);
+
+  const Run e = qnn({"eval", example("lenet_lowprec"), "--checkpoint", ckpt, "--test-limit", "500"});
+  QVERIFY2(e.code == 0, qPrintable(e.text()));
+  QCOMPARE(e.last_line(), t.last_line());
+  QVERIFY(e.out.contains("samples=500 loss="));
+  const QStringList classes = e.lines().filter(QRegularExpression("^class \\d .+ accuracy=\\d\\.\\d{4} \\(\\d+/\\d+\\)$"));
+  QCOMPARE(classes.size(), 10);
+  QVERIFY(classes[1].startsWith("class 1 Trouser"));
+  qInfo("train + eval took %.1f s; test_accuracy %.4f", timer.elapsed() / 1000.0, accuracy);
+}
+
+void TestCli::corruptCheckpoint() {
+  const QString corrupt = m_dir.filePath("corrupt.pt");
+  std::ofstream(corrupt.toStdString()) << "PK\x03\x04 this is not a checkpoint at all";
+  Run r = qnn({"eval", example("lenet_lowprec"), "--checkpoint", corrupt, "--test-limit", "100"});
+  QVERIFY2(r.code == 1 || r.code == 2, qPrintable(r.text()));
+  QVERIFY2(r.err.contains(corrupt), qPrintable(r.text()));
+  QVERIFY(!r.out.contains("test_accuracy="));
+
+  const QString missing = m_dir.filePath("missing.pt");
+  r = qnn({"eval", example("lenet_lowprec"), "--checkpoint", missing});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains(missing), qPrintable(r.text()));
+}
+
+void TestCli::interruptStopsCleanly() {
+  QProcess p;
+  p.start(QStringLiteral(QNN_CLI_PATH), {"train", example("lenet_lowprec"), "--epochs", "3", "--train-limit",
+                                         "20000", "--test-limit", "200"});
+  QVERIFY(p.waitForStarted());
+  QString out;
+  QElapsedTimer timer;
+  timer.start();
+  while (!out.contains("\ndata ") && timer.elapsed() < 60000) {  // the data is loaded, training runs
+    p.waitForReadyRead(1000);
+    out += QString::fromUtf8(p.readAllStandardOutput());
+  }
+  QVERIFY2(out.contains("\ndata "), qPrintable(out));
+  QTest::qWait(1500);
+  ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+  QVERIFY(p.waitForFinished(60000));
+  out += QString::fromUtf8(p.readAllStandardOutput());
+  const QString err = QString::fromUtf8(p.readAllStandardError());
+  QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+  QCOMPARE(p.exitCode(), 130);
+  QVERIFY2(err.contains("interrupted after 0 complete epoch(s)"), qPrintable(err));
+  const QStringList lines = out.split('\n', Qt::SkipEmptyParts);
+  QVERIFY2(kAccuracyLine.match(lines.last()).hasMatch(), qPrintable(out));
+  QVERIFY(timer.elapsed() < 60000);
+}
+
+QTEST_MAIN(TestCli)
+#include "test_cli.moc"
