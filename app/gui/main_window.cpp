@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/gui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QIcon>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include "core/errors.h"
+#include "widgets/document/example_projects.h"
+#include "widgets/document/project_document.h"
+#include "widgets/node_editor/graph_scene.h"
+#include "widgets/node_editor/graph_view.h"
+#include "widgets/plots/confusion_matrix_view.h"
+#include "widgets/plots/training_plot.h"
+#include "widgets/training/training_controller.h"
+#include "widgets/training/training_settings_panel.h"
+
+// The .qrc is compiled into the static qnn_app library: pull its initializer in.
+static void initAppResources() { Q_INIT_RESOURCE(resources); }
+
+namespace qnn {
+namespace {
+
+constexpr int kProgressRange = 1000;  // the progress bar counts permille of the run
+
+QIcon themedIcon(const QString& resource, QStyle::StandardPixmap fallback) {
+  return QFile::exists(resource) ? QIcon(resource) : QApplication::style()->standardIcon(fallback);
+}
+
+QString accuracyText(double accuracy) {
+  return QStringLiteral("%1 (%2 %)").arg(accuracy, 0, 'f', 4).arg(accuracy * 100.0, 0, 'f', 2);
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), m_document(new ProjectDocument(this)), m_controller(new TrainingController(this)) {
+  initAppResources();
+  setObjectName(QStringLiteral("mainWindow"));
+  setWindowIcon(QIcon(QStringLiteral(":/icons/qnn_studio.svg")));
+  m_graphView = new GraphView(m_document, this);
+  m_graphView->setObjectName(QStringLiteral("graphView"));
+  setCentralWidget(m_graphView);
+
+  createActions();
+  createDocks();
+  createMenus();
+  createStatusBar();
+
+  connect(m_document, &ProjectDocument::projectReplaced, this, &MainWindow::onProjectReplaced);
+  connect(m_controller, &TrainingController::started, this, &MainWindow::onTrainingStarted);
+  connect(m_controller, &TrainingController::progress, this, &MainWindow::onTrainingProgress);
+  connect(m_controller, &TrainingController::finished, this, &MainWindow::onTrainingFinished);
+  connect(m_controller, &TrainingController::failed, this, &MainWindow::onTrainingFailed);
+
+  resize(1400, 900);
+  onProjectReplaced();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions() {
+  m_openAction = new QAction(themedIcon(QStringLiteral(":/icons/open.svg"), QStyle::SP_DialogOpenButton),
+                             tr("&Open Project…"), this);
+  m_openAction->setObjectName(QStringLiteral("openAction"));
+  m_openAction->setShortcut(QKeySequence::Open);
+  m_openAction->setStatusTip(tr("Open a QNN Studio project (*.qnn.json)"));
+  connect(m_openAction, &QAction::triggered, this, &MainWindow::openProjectDialog);
+
+  m_saveCheckpointAction = new QAction(themedIcon(QStringLiteral(":/icons/save.svg"), QStyle::SP_DialogSaveButton),
+                                       tr("&Save Checkpoint…"), this);
+  m_saveCheckpointAction->setObjectName(QStringLiteral("saveCheckpointAction"));
+  m_saveCheckpointAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
+  m_saveCheckpointAction->setStatusTip(tr("Save the trained model's parameters and quantizer state"));
+  connect(m_saveCheckpointAction, &QAction::triggered, this, &MainWindow::saveCheckpointDialog);
+
+  m_quitAction = new QAction(tr("&Quit"), this);
+  m_quitAction->setObjectName(QStringLiteral("quitAction"));
+  m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+  m_quitAction->setMenuRole(QAction::QuitRole);
+  connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+
+  m_trainAction = new QAction(themedIcon(QStringLiteral(":/icons/train.svg"), QStyle::SP_MediaPlay), tr("&Train"), this);
+  m_trainAction->setObjectName(QStringLiteral("trainAction"));
+  m_trainAction->setShortcut(QKeySequence(Qt::Key_F5));
+  m_trainAction->setToolTip(tr("Train the project with the current settings (F5)"));
+  connect(m_trainAction, &QAction::triggered, this, &MainWindow::startTraining);
+
+  m_cancelAction = new QAction(themedIcon(QStringLiteral(":/icons/cancel.svg"), QStyle::SP_MediaStop), tr("&Cancel"), this);
+  m_cancelAction->setObjectName(QStringLiteral("cancelAction"));
+  m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
+  m_cancelAction->setToolTip(tr("Stop after the current batch and evaluate the model (Esc)"));
+  connect(m_cancelAction, &QAction::triggered, this, &MainWindow::cancelTraining);
+
+  m_fitAction = new QAction(themedIcon(QStringLiteral(":/icons/fit.svg"), QStyle::SP_TitleBarMaxButton),
+                            tr("&Fit Graph to Window"), this);
+  m_fitAction->setObjectName(QStringLiteral("fitAction"));
+  m_fitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+  connect(m_fitAction, &QAction::triggered, m_graphView, &GraphView::fitToView);
+  m_zoomInAction = new QAction(tr("Zoom &In"), this);
+  m_zoomInAction->setShortcut(QKeySequence::ZoomIn);
+  connect(m_zoomInAction, &QAction::triggered, m_graphView, &GraphView::zoomIn);
+  m_zoomOutAction = new QAction(tr("Zoom &Out"), this);
+  m_zoomOutAction->setShortcut(QKeySequence::ZoomOut);
+  connect(m_zoomOutAction, &QAction::triggered, m_graphView, &GraphView::zoomOut);
+
+  m_aboutAction = new QAction(tr("&About QNN Studio"), this);
+  m_aboutAction->setObjectName(QStringLiteral("aboutAction"));
+  m_aboutAction->setMenuRole(QAction::AboutRole);
+  connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+
+  for (QAction* a : {m_openAction, m_saveCheckpointAction, m_quitAction, m_trainAction, m_cancelAction,
+                     m_fitAction, m_zoomInAction, m_zoomOutAction})
+    addAction(a);  // shortcuts work even when the menu bar is hidden
+}
+
+void MainWindow::createDocks() {
+  setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+  setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
+  setDockOptions(AnimatedDocks | AllowTabbedDocks);
+
+  m_settings = new TrainingSettingsPanel(this);
+  m_settings->setObjectName(QStringLiteral("trainingSettings"));
+  auto* settingsDock = new QDockWidget(tr("Training Settings"), this);
+  settingsDock->setObjectName(QStringLiteral("trainingSettingsDock"));
+  settingsDock->setWidget(m_settings);
+  addDockWidget(Qt::BottomDockWidgetArea, settingsDock);
+
+  m_plot = new TrainingPlot(this);
+  m_plot->setObjectName(QStringLiteral("trainingPlot"));
+  auto* plotDock = new QDockWidget(tr("Training Curves"), this);
+  plotDock->setObjectName(QStringLiteral("trainingPlotDock"));
+  plotDock->setWidget(m_plot);
+  addDockWidget(Qt::RightDockWidgetArea, plotDock);
+
+  auto* results = new QWidget(this);
+  auto* layout = new QVBoxLayout(results);
+  layout->setContentsMargins(6, 4, 6, 4);
+  m_testAccuracyLabel = new QLabel(results);
+  m_testAccuracyLabel->setObjectName(QStringLiteral("testAccuracyLabel"));
+  QFont big = m_testAccuracyLabel->font();
+  big.setPointSizeF(big.pointSizeF() * 1.25);
+  big.setBold(true);
+  m_testAccuracyLabel->setFont(big);
+  m_testAccuracyLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_confusion = new ConfusionMatrixView(results);
+  m_confusion->setObjectName(QStringLiteral("confusionMatrixView"));
+  layout->addWidget(m_testAccuracyLabel);
+  layout->addWidget(m_confusion, 1);
+  auto* resultsDock = new QDockWidget(tr("Test Results"), this);
+  resultsDock->setObjectName(QStringLiteral("testResultsDock"));
+  resultsDock->setWidget(results);
+  addDockWidget(Qt::RightDockWidgetArea, resultsDock);
+  splitDockWidget(plotDock, resultsDock, Qt::Vertical);
+  resizeDocks({plotDock}, {560}, Qt::Horizontal);
+  resizeDocks({plotDock, resultsDock}, {430, 400}, Qt::Vertical);
+}
+
+void MainWindow::createMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(m_openAction);
+  m_examplesMenu = file->addMenu(tr("Open &Example"));
+  m_examplesMenu->setObjectName(QStringLiteral("examplesMenu"));
+  for (const QString& path : exampleProjects()) {
+    QAction* a = m_examplesMenu->addAction(QFileInfo(path).fileName().remove(QStringLiteral(".qnn.json")));
+    connect(a, &QAction::triggered, this, [this, path] {
+      if (!m_controller->isRunning()) openProject(path);
+    });
+  }
+  m_examplesMenu->setEnabled(!m_examplesMenu->isEmpty());
+  file->addSeparator();
+  file->addAction(m_saveCheckpointAction);
+  file->addSeparator();
+  file->addAction(m_quitAction);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(m_fitAction);
+  view->addAction(m_zoomInAction);
+  view->addAction(m_zoomOutAction);
+  view->addSeparator();
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+
+  QMenu* training = menuBar()->addMenu(tr("&Training"));
+  training->addAction(m_trainAction);
+  training->addAction(m_cancelAction);
+  training->addSeparator();
+  if (auto* dock = findChild<QDockWidget*>(QStringLiteral("trainingSettingsDock"))) {
+    QAction* settings = dock->toggleViewAction();
+    settings->setText(tr("&Settings"));
+    training->addAction(settings);
+  }
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(m_aboutAction);
+
+  QToolBar* bar = addToolBar(tr("Main"));
+  bar->setObjectName(QStringLiteral("mainToolBar"));
+  bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+  bar->setMovable(false);
+  bar->addAction(m_openAction);
+  bar->addAction(m_saveCheckpointAction);
+  bar->addSeparator();
+  bar->addAction(m_trainAction);
+  bar->addAction(m_cancelAction);
+  bar->addSeparator();
+  bar->addAction(m_fitAction);
+}
+
+void MainWindow::createStatusBar() {
+  m_statusLabel = new QLabel(this);
+  m_statusLabel->setObjectName(QStringLiteral("statusLabel"));
+  statusBar()->addWidget(m_statusLabel, 1);
+
+  m_progressBar = new QProgressBar(this);
+  m_progressBar->setObjectName(QStringLiteral("progressBar"));
+  m_progressBar->setRange(0, kProgressRange);
+  m_progressBar->setValue(0);
+  m_progressBar->setFixedWidth(260);
+  m_progressBar->setTextVisible(true);
+  m_progressBar->setFormat(tr("idle"));
+  statusBar()->addPermanentWidget(m_progressBar);
+
+  m_etaLabel = new QLabel(this);
+  m_etaLabel->setObjectName(QStringLiteral("etaLabel"));
+  m_etaLabel->setMinimumWidth(150);
+  statusBar()->addPermanentWidget(m_etaLabel);
+
+  m_cancelButton = new QPushButton(m_cancelAction->icon(), tr("Cancel"), this);
+  m_cancelButton->setObjectName(QStringLiteral("cancelButton"));
+  m_cancelButton->setToolTip(m_cancelAction->toolTip());
+  connect(m_cancelButton, &QPushButton::clicked, m_cancelAction, &QAction::trigger);
+  statusBar()->addPermanentWidget(m_cancelButton);
+}
+
+void MainWindow::updateActions() {
+  const bool running = m_controller->isRunning();
+  const bool hasProject = !m_document->isEmpty();
+  m_trainAction->setEnabled(!running && hasProject);
+  m_cancelAction->setEnabled(running && !m_controller->isCancelling());
+  m_cancelButton->setEnabled(m_cancelAction->isEnabled());
+  m_openAction->setEnabled(!running);
+  m_examplesMenu->setEnabled(!running && !m_examplesMenu->isEmpty());
+  m_saveCheckpointAction->setEnabled(!running && m_controller->hasModel());
+  m_settings->setEnabled(!running);
+}
+
+bool MainWindow::openProject(const QString& path) {
+  if (m_controller->isRunning()) {
+    showError(tr("Cannot open project"), tr("Cancel the running training (Esc) before opening another project."));
+    return false;
+  }
+  try {
+    m_document->load(path);
+    return true;
+  } catch (const Error& e) {
+    showError(tr("Cannot open project"), QString::fromStdString(e.what()));
+  } catch (const std::exception& e) {
+    showError(tr("Cannot open project"), tr("%1: %2").arg(path, QString::fromStdString(e.what())));
+  }
+  return false;
+}
+
+void MainWindow::setRunLimits(qint64 trainLimit, qint64 testLimit, qint64 maxBatchesPerEpoch) {
+  m_settings->setLimits(trainLimit, testLimit, maxBatchesPerEpoch);
+}
+
+void MainWindow::setEpochs(int epochs) { m_settings->setEpochs(epochs); }
+
+void MainWindow::onProjectReplaced() {
+  setWindowTitle(m_document->isEmpty() ? tr("QNN Studio")
+                                       : tr("QNN Studio — %1").arg(m_document->displayName()));
+  m_settings->setSpec(m_document->project().training, m_document->project().dataset);
+  m_plot->clear(int(m_document->project().training.epochs));
+  m_confusion->clear();
+  m_testAccuracyLabel->setText(tr("Test accuracy: —"));
+  m_progressBar->setValue(0);
+  m_progressBar->setFormat(tr("idle"));
+  m_etaLabel->clear();
+  const ValidationResult& v = m_document->validation();
+  const int errors = int(std::count_if(v.diagnostics.begin(), v.diagnostics.end(),
+                                       [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::Error; }));
+  m_statusLabel->setText(m_document->isEmpty()
+                             ? tr("Open a project to start (Ctrl+O).")
+                             : errors > 0 ? tr("%1: %n error(s) in the graph; hover the red badges.", "", errors)
+                                                .arg(m_document->displayName())
+                                          : tr("%1: %2 layers. Press F5 to train.")
+                                                .arg(m_document->displayName())
+                                                .arg(m_document->project().layers.size()));
+  updateActions();
+}
+
+void MainWindow::startTraining() {
+  if (m_controller->isRunning() || m_document->isEmpty()) return;
+  const ValidationResult& v = m_document->validation();
+  if (!v.ok()) {
+    showError(tr("Cannot train"), QString::fromStdString(v.error_text()));
+    return;
+  }
+  m_controller->start(m_document->project(), m_settings->options());
+}
+
+void MainWindow::cancelTraining() {
+  if (!m_controller->isRunning()) return;
+  m_controller->cancel();
+  m_statusLabel->setText(tr("Cancelling: finishing the current batch, then evaluating on the test set…"));
+  updateActions();
+}
+
+void MainWindow::onTrainingStarted() {
+  const TrainingRunOptions o = m_settings->options();
+  m_plot->clear(int(o.spec.epochs));
+  m_confusion->clear();
+  m_testAccuracyLabel->setText(tr("Test accuracy: training…"));
+  m_progressBar->setValue(0);
+  m_progressBar->setFormat(tr("starting…"));
+  m_etaLabel->clear();
+  m_statusLabel->setText(tr("Starting…"));
+  updateActions();
+}
+
+void MainWindow::onTrainingProgress(const TrainingProgressInfo& info) {
+  using Phase = TrainingProgressInfo::Phase;
+  m_plot->addProgress(info);
+  if (info.phase == Phase::Loading) {
+    m_statusLabel->setText(info.message);
+    m_progressBar->setFormat(tr("loading…"));
+    return;
+  }
+  m_progressBar->setValue(int(info.fractionDone() * kProgressRange + 0.5));
+  m_progressBar->setFormat(tr("epoch %1/%2 · %p%").arg(info.epoch).arg(info.epochs));
+  const double left = info.secondsLeft();
+  m_etaLabel->setText(tr("%1 elapsed · ETA %2").arg(formatDuration(info.seconds), left >= 0 ? formatDuration(left) : tr("…")));
+  if (m_controller->isCancelling()) return;  // keep the "Cancelling" message
+  switch (info.phase) {
+    case Phase::Training:
+      m_statusLabel->setText(tr("Epoch %1/%2 · batch %3/%4 · loss %5 · accuracy %6")
+                                 .arg(info.epoch).arg(info.epochs).arg(info.batch).arg(info.batchesPerEpoch)
+                                 .arg(info.trainLoss, 0, 'f', 4).arg(info.trainAccuracy, 0, 'f', 4));
+      break;
+    case Phase::Evaluating:
+      m_statusLabel->setText(tr("Epoch %1/%2 · evaluating on the test set…").arg(info.epoch).arg(info.epochs));
+      break;
+    case Phase::EpochDone:
+      m_testAccuracyLabel->setText(tr("Test accuracy: %1 after epoch %2/%3")
+                                       .arg(accuracyText(info.testAccuracy)).arg(info.epoch).arg(info.epochs));
+      break;
+    default: break;
+  }
+}
+
+void MainWindow::onTrainingFinished(const TrainingSummary& summary) {
+  m_confusion->setMatrix(summary.confusion, summary.classNames);
+  m_testAccuracyLabel->setText(tr("Test accuracy: %1%2")
+                                   .arg(accuracyText(summary.testAccuracy),
+                                        summary.cancelled ? tr(" · cancelled") : QString()));
+  m_testAccuracyLabel->setProperty("accuracy", summary.testAccuracy);
+  m_testAccuracyLabel->setToolTip(tr("Final evaluation on %1 test samples, loss %2")
+                                      .arg(summary.testSamples).arg(summary.testLoss, 0, 'f', 4));
+  if (!summary.cancelled) m_progressBar->setValue(kProgressRange);
+  m_progressBar->setFormat(summary.cancelled ? tr("cancelled · %p%") : tr("done · %p%"));
+  m_etaLabel->setText(tr("took %1").arg(formatDuration(summary.seconds)));
+  m_statusLabel->setText(
+      tr("%1 after %n epoch(s): test accuracy %2 on %3 samples. Save the checkpoint with Ctrl+S.", "",
+         int(summary.epochs.size()))
+          .arg(summary.cancelled ? tr("Cancelled") : tr("Finished"), accuracyText(summary.testAccuracy))
+          .arg(summary.testSamples));
+  updateActions();
+}
+
+void MainWindow::onTrainingFailed(const QString& message) {
+  m_progressBar->setFormat(tr("failed"));
+  m_etaLabel->clear();
+  m_testAccuracyLabel->setText(tr("Test accuracy: —"));
+  m_statusLabel->setText(tr("Training failed."));
+  updateActions();
+  showError(tr("Training failed"), message);
+}
+
+void MainWindow::openProjectDialog() {
+  if (m_controller->isRunning()) return;
+  QString dir = m_document->filePath().isEmpty() ? exampleProjectDir() : QFileInfo(m_document->filePath()).absolutePath();
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open Project"), dir,
+                                                    tr("QNN Studio projects (*.qnn.json *.json);;All files (*)"));
+  if (!path.isEmpty()) openProject(path);
+}
+
+void MainWindow::saveCheckpointDialog() {
+  if (m_controller->isRunning() || !m_controller->hasModel()) return;
+  const QFileInfo projectFile(m_document->filePath());
+  const QString base = projectFile.fileName().isEmpty() ? QStringLiteral("model")
+                                                        : projectFile.fileName().remove(QStringLiteral(".qnn.json"));
+  const QString suggested = QDir(projectFile.absolutePath()).filePath(base + QStringLiteral(".pt"));
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save Checkpoint"), suggested,
+                                                    tr("LibTorch checkpoints (*.pt);;All files (*)"));
+  if (path.isEmpty()) return;
+  try {
+    m_controller->saveCheckpoint(path);
+    m_statusLabel->setText(tr("Checkpoint saved to %1").arg(QDir::toNativeSeparators(path)));
+  } catch (const std::exception& e) {
+    showError(tr("Cannot save the checkpoint"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::showAbout() {
+  QMessageBox::about(this, tr("About QNN Studio"),
+                     tr("<h3>QNN Studio %1</h3><p>Design, train, inspect and export quantized neural "
+                        "networks with Brevitas-compatible quantization-aware training.</p>"
+                        "<p>Qt %2 · LibTorch · QCustomPlot</p><p>License: GPL-3.0-or-later</p>")
+                         .arg(QStringLiteral(QNN_VERSION), QString::fromLatin1(qVersion())));
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+  m_lastError = message;
+  if (m_errorBox) m_errorBox->close();
+  // Window-modal and non-blocking (open(), not exec()): training signals keep flowing
+  // and tests can find and close the box.
+  m_errorBox = new QMessageBox(QMessageBox::Critical, title, message, QMessageBox::Ok, this);
+  m_errorBox->setObjectName(QStringLiteral("errorMessageBox"));
+  m_errorBox->setAttribute(Qt::WA_DeleteOnClose);
+  m_errorBox->open();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  // The controller's destructor cancels and joins the worker; say so while it does.
+  if (m_controller->isRunning()) {
+    m_controller->cancel();
+    m_statusLabel->setText(tr("Stopping the training…"));
+  }
+  event->accept();
+}
+
+}  // namespace qnn

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The main window: the project graph in the centre, docks for the training
+// settings, the live curves and the test results (confusion matrix and accuracy),
+// File / View / Training / Help menus, a toolbar and a status bar with the run's
+// progress, ETA and a Cancel button. Training runs on TrainingController's thread;
+// nothing heavy happens on the GUI thread.
+#pragma once
+
+#include <QMainWindow>
+#include <QPointer>
+#include <QString>
+
+#include "widgets/training/training_types.h"
+
+class QAction;
+class QLabel;
+class QMenu;
+class QMessageBox;
+class QProgressBar;
+class QPushButton;
+
+namespace qnn {
+
+class ConfusionMatrixView;
+class GraphView;
+class ProjectDocument;
+class TrainingController;
+class TrainingPlot;
+class TrainingSettingsPanel;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  /// Opens a project file. On failure shows the core's message in a window-modal
+  /// (non-blocking) message box named "errorMessageBox", keeps the current project
+  /// and returns false.
+  bool openProject(const QString& path);
+  /// Sample limits of the next runs (0 = everything): see TrainingRunOptions.
+  void setRunLimits(qint64 trainLimit, qint64 testLimit, qint64 maxBatchesPerEpoch);
+  /// Overrides the epochs of the next run (the project's value is the default).
+  void setEpochs(int epochs);
+
+  ProjectDocument* document() const { return m_document; }
+  TrainingController* trainingController() const { return m_controller; }
+  TrainingSettingsPanel* settingsPanel() const { return m_settings; }
+  /// The last error shown to the user ("" when none).
+  QString lastError() const { return m_lastError; }
+
+ public Q_SLOTS:
+  /// Starts training the current project with the current settings (F5).
+  void startTraining();
+  /// Cancels the running training (Esc); the result of the cancelled run is evaluated.
+  void cancelTraining();
+  void openProjectDialog();
+  void saveCheckpointDialog();
+  void showAbout();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void createActions();
+  void createMenus();
+  void createDocks();
+  void createStatusBar();
+  void updateActions();
+  void onProjectReplaced();
+  void onTrainingStarted();
+  void onTrainingProgress(const qnn::TrainingProgressInfo& info);
+  void onTrainingFinished(const qnn::TrainingSummary& summary);
+  void onTrainingFailed(const QString& message);
+  void showError(const QString& title, const QString& message);
+
+  ProjectDocument* m_document = nullptr;
+  TrainingController* m_controller = nullptr;
+  GraphView* m_graphView = nullptr;
+  TrainingPlot* m_plot = nullptr;
+  ConfusionMatrixView* m_confusion = nullptr;
+  TrainingSettingsPanel* m_settings = nullptr;
+  QLabel* m_testAccuracyLabel = nullptr;
+  QLabel* m_statusLabel = nullptr;
+  QLabel* m_etaLabel = nullptr;
+  QProgressBar* m_progressBar = nullptr;
+  QPushButton* m_cancelButton = nullptr;
+  QMenu* m_examplesMenu = nullptr;
+
+  QAction* m_openAction = nullptr;
+  QAction* m_saveCheckpointAction = nullptr;
+  QAction* m_quitAction = nullptr;
+  QAction* m_trainAction = nullptr;
+  QAction* m_cancelAction = nullptr;
+  QAction* m_fitAction = nullptr;
+  QAction* m_zoomInAction = nullptr;
+  QAction* m_zoomOutAction = nullptr;
+  QAction* m_aboutAction = nullptr;
+
+  QPointer<QMessageBox> m_errorBox;
+  QString m_lastError;
+};
+
+}  // namespace qnn

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// "Press Train and watch it learn, live": drives MainWindow like a user would
+// (F5, Esc, toolbar clicks) on the low-precision LeNet example with small limits.
+// Torch and core headers come before any Qt header (Qt's `slots` vs LibTorch).
+#include <torch/torch.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "core/graph/project.h"
+#include "core/train/checkpoint.h"
+
+#include <QAction>
+#include <QElapsedTimer>
+#include <QLabel>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QToolBar>
+#include <QtTest>
+
+#include "app/gui/main_window.h"
+#include "widgets/document/project_document.h"
+#include "widgets/node_editor/graph_scene.h"
+#include "widgets/node_editor/graph_view.h"
+#include "widgets/node_editor/node_item.h"
+#include "widgets/plots/confusion_matrix_view.h"
+#include "widgets/plots/training_plot.h"
+#include "widgets/training/training_controller.h"
+
+using namespace qnn;
+
+namespace {
+
+constexpr qint64 kTrainLimit = 2000;
+constexpr qint64 kTestLimit = 500;
+
+QString examplePath(const char* name) {
+  return QStringLiteral(QNN_SOURCE_DIR "/resources/examples/") + QLatin1String(name);
+}
+
+/// The first decimal number in `text` (NaN when there is none).
+double firstNumber(const QString& text) {
+  const QRegularExpressionMatch m = QRegularExpression(QStringLiteral("(\\d+\\.\\d+)")).match(text);
+  return m.hasMatch() ? m.captured(1).toDouble() : std::nan("");
+}
+
+/// Opens the low-precision LeNet with one LibTorch thread: the 2 cores of CI are
+/// shared with other jobs and OpenMP slows down badly when oversubscribed.
+bool openQuickProject(MainWindow& w) {
+  if (!w.openProject(examplePath("lenet_lowprec.qnn.json"))) return false;
+  Project p = w.document()->project();
+  p.training.threads = 1;
+  w.document()->setProject(p, w.document()->filePath());
+  return true;
+}
+
+template <typename T>
+T* mustFind(QObject* root, const char* name) {
+  T* child = root->findChild<T*>(QLatin1String(name));
+  if (!child) qFatal("no child named %s", name);
+  return child;
+}
+
+}  // namespace
+
+class TestGuiTraining : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void initTestCase();
+  void showsTheGraphOfTheProject();
+  void trainsLiveCancelsAndTrainsAgain();
+  void malformedProjectShowsErrorAndKeepsPrevious();
+  void invalidGraphShowsBadgesAndRefusesToTrain();
+  void trainingFailureIsReported();
+  void closingWhileTrainingStopsTheWorker();
+};
+
+void TestGuiTraining::initTestCase() {
+  QVERIFY2(QFileInfo::exists(examplePath("lenet_lowprec.qnn.json")), "example project missing");
+}
+
+void TestGuiTraining::showsTheGraphOfTheProject() {
+  MainWindow w;
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  const Project& p = w.document()->project();
+  QVERIFY(w.windowTitle().startsWith(QStringLiteral("QNN Studio — ")));
+  QVERIFY(w.windowTitle().contains(QString::fromStdString(p.name)));
+
+  auto* view = mustFind<GraphView>(&w, "graphView");
+  GraphScene* scene = view->graphScene();
+  QCOMPARE(scene->nodeCount(), int(p.layers.size()));
+  QCOMPARE(scene->edgeCount(), int(p.layers.size()) - 1);  // a chain
+  // conv1: 3-bit narrow signed weights with an 8-bit bias, output 6x28x28 on the 4-bit grid.
+  NodeItem* conv1 = scene->node(QStringLiteral("conv1"));
+  QVERIFY(conv1);
+  QCOMPARE(conv1->content().type, QStringLiteral("QuantConv2d"));
+  QCOMPARE(conv1->content().shape, QStringLiteral("6×28×28"));
+  QVERIFY2(conv1->content().quant.startsWith(QStringLiteral("W3 s narrow")), qPrintable(conv1->content().quant));
+  QVERIFY2(conv1->content().quant.contains(QStringLiteral("Int8Bias")), qPrintable(conv1->content().quant));
+  QCOMPARE(scene->node(QStringLiteral("relu1"))->content().quant, QStringLiteral("A4 u"));
+  QCOMPARE(scene->node(QStringLiteral("fc3"))->content().shape, QStringLiteral("10"));
+  QVERIFY(!conv1->hasErrors());
+  // Positions come from the document.
+  QCOMPARE(conv1->pos(), QPointF(p.find("conv1")->x, p.find("conv1")->y));
+}
+
+void TestGuiTraining::trainsLiveCancelsAndTrainsAgain() {
+  MainWindow w;
+  QVERIFY(openQuickProject(w));
+  w.setRunLimits(kTrainLimit, kTestLimit, 0);
+  w.setEpochs(50);  // far longer than the test waits: it is cancelled mid-run
+  w.show();
+  w.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&w));
+
+  auto* trainAction = mustFind<QAction>(&w, "trainAction");
+  auto* cancelAction = mustFind<QAction>(&w, "cancelAction");
+  auto* saveAction = mustFind<QAction>(&w, "saveCheckpointAction");
+  auto* bar = mustFind<QProgressBar>(&w, "progressBar");
+  auto* plot = mustFind<TrainingPlot>(&w, "trainingPlot");
+  auto* accuracyLabel = mustFind<QLabel>(&w, "testAccuracyLabel");
+  auto* confusion = mustFind<ConfusionMatrixView>(&w, "confusionMatrixView");
+  TrainingController* controller = w.trainingController();
+  QVERIFY(trainAction->isEnabled());
+  QVERIFY(!cancelAction->isEnabled());
+  QVERIFY(!saveAction->isEnabled());
+
+  // --- Run 1: F5 starts, progress and curves move, the GUI stays responsive.
+  QTest::keyClick(&w, Qt::Key_F5);
+  QVERIFY(controller->isRunning());
+  QVERIFY(!trainAction->isEnabled());
+  QVERIFY(cancelAction->isEnabled());
+  QTRY_VERIFY_WITH_TIMEOUT(bar->value() > 0, 60000);
+  QTRY_VERIFY_WITH_TIMEOUT(plot->trainPointCount() >= 3, 30000);
+  const int barBefore = bar->value();
+  const int pointsBefore = plot->trainPointCount();
+
+  // A 20 ms timer on the GUI thread keeps firing while the worker trains.
+  int ticks = 0;
+  qint64 maxGapMs = 0;
+  QElapsedTimer clock;
+  qint64 last = 0;
+  QTimer probe;
+  probe.setInterval(20);
+  connect(&probe, &QTimer::timeout, this, [&] {
+    const qint64 now = clock.elapsed();
+    maxGapMs = std::max(maxGapMs, now - last);
+    last = now;
+    ++ticks;
+  });
+  clock.start();
+  probe.start();
+  QTest::qWait(1500);
+  probe.stop();
+  QVERIFY2(controller->isRunning(), "the first run must still be going (50 epochs)");
+  // Generous bounds (2 cores shared with the trainer's threads); a blocked event loop
+  // would show one gap as long as the whole wait.
+  QVERIFY2(ticks >= 20, qPrintable(QStringLiteral("only %1 timer ticks in 1.5 s").arg(ticks)));
+  QVERIFY2(maxGapMs < 1000, qPrintable(QStringLiteral("GUI thread blocked for %1 ms").arg(maxGapMs)));
+  QVERIFY(bar->value() > barBefore);
+  QVERIFY(plot->trainPointCount() > pointsBefore);
+
+  // --- Esc cancels: the run stops within a few seconds with an evaluated model.
+  QTest::keyClick(&w, Qt::Key_Escape);
+  QElapsedTimer stopping;
+  stopping.start();
+  QTRY_VERIFY_WITH_TIMEOUT(!controller->isRunning(), 10000);
+  QVERIFY2(stopping.elapsed() < 5000, qPrintable(QStringLiteral("stopping took %1 ms").arg(stopping.elapsed())));
+  const TrainingSummary first = controller->lastSummary();
+  qInfo("responsiveness: %d ticks of 20 ms in 1.5 s, longest gap %lld ms; cancel took %lld ms; "
+        "cancelled run: test accuracy %.4f",
+        ticks, maxGapMs, stopping.elapsed(), first.testAccuracy);
+  QVERIFY(first.cancelled);
+  QCOMPARE(first.testSamples, kTestLimit);
+  const double shown = firstNumber(accuracyLabel->text());
+  QVERIFY2(shown > 0.0 && shown <= 1.0, qPrintable(accuracyLabel->text()));
+  QVERIFY(std::abs(shown - first.testAccuracy) < 1e-4);
+  QCOMPARE(confusion->classCount(), 10);
+  QCOMPARE(confusion->total(), kTestLimit);
+  QVERIFY(std::abs(confusion->accuracy() - first.testAccuracy) < 1e-9);
+  QVERIFY(controller->hasModel());
+  QVERIFY(saveAction->isEnabled());
+  QVERIFY(trainAction->isEnabled());
+  QVERIFY(!cancelAction->isEnabled());
+
+  // --- Run 2: two short epochs from the toolbar button; it completes and learns.
+  w.setEpochs(2);
+  auto* toolBar = mustFind<QToolBar>(&w, "mainToolBar");
+  QWidget* trainButton = toolBar->widgetForAction(trainAction);
+  QVERIFY(trainButton);
+  QTest::mouseClick(trainButton, Qt::LeftButton);
+  QVERIFY(controller->isRunning());
+  QTRY_VERIFY_WITH_TIMEOUT(!controller->isRunning(), 120000);
+  const TrainingSummary second = controller->lastSummary();
+  qInfo("second run: %lld epochs, test accuracy %.4f, %.1f s", qint64(second.epochs.size()),
+        second.testAccuracy, second.seconds);
+  QVERIFY(!second.cancelled);
+  QCOMPARE(second.epochs.size(), 2);
+  QCOMPARE(second.testSamples, kTestLimit);
+  QVERIFY2(second.testAccuracy > 0.3, qPrintable(QString::number(second.testAccuracy)));
+  QCOMPARE(plot->testPointCount(), 2);
+  QCOMPARE(bar->value(), bar->maximum());
+  QVERIFY(std::abs(firstNumber(accuracyLabel->text()) - second.testAccuracy) < 1e-4);
+  QCOMPARE(confusion->total(), kTestLimit);
+  qint64 rows = 0;
+  for (const auto& row : second.confusion) rows += std::accumulate(row.begin(), row.end(), qint64(0));
+  QCOMPARE(rows, kTestLimit);
+  QVERIFY(saveAction->isEnabled());
+
+  // The kept model is usable: it saves as a checkpoint of this project.
+  QTemporaryDir dir;
+  const QString checkpoint = dir.filePath(QStringLiteral("lenet.pt"));
+  controller->saveCheckpoint(checkpoint);
+  QCOMPARE(read_checkpoint_project(checkpoint.toStdString()).name, w.document()->project().name);
+}
+
+void TestGuiTraining::malformedProjectShowsErrorAndKeepsPrevious() {
+  MainWindow w;
+  w.show();
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  const QString title = w.windowTitle();
+  const int nodes = mustFind<GraphView>(&w, "graphView")->graphScene()->nodeCount();
+  QVERIFY(nodes > 0);
+
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const QString bad = dir.filePath(QStringLiteral("broken.qnn.json"));
+  {
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("{ \"format\": \"qnn-studio-project\", \"version\": 1, \"layers\": [ {\"id\": ");
+  }
+  QVERIFY(!w.openProject(bad));  // returns at once: the message box is not modal-blocking
+
+  QMessageBox* box = nullptr;
+  QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))) && box->isVisible());
+  QVERIFY2(box->text().contains(QStringLiteral("JSON")), qPrintable(box->text()));
+  QCOMPARE(w.lastError(), box->text());
+  QTest::keyClick(box, Qt::Key_Return);
+  QTRY_VERIFY(!w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox")));
+
+  // The previous project is still open and shown.
+  QCOMPARE(w.windowTitle(), title);
+  QCOMPARE(w.document()->filePath(), examplePath("lenet_lowprec.qnn.json"));
+  QCOMPARE(mustFind<GraphView>(&w, "graphView")->graphScene()->nodeCount(), nodes);
+  QVERIFY(mustFind<QAction>(&w, "trainAction")->isEnabled());
+
+  // A missing file is reported the same way, naming the file.
+  QVERIFY(!w.openProject(dir.filePath(QStringLiteral("missing.qnn.json"))));
+  QVERIFY2(w.lastError().contains(QStringLiteral("missing.qnn.json")), qPrintable(w.lastError()));
+  QCOMPARE(w.windowTitle(), title);
+}
+
+void TestGuiTraining::invalidGraphShowsBadgesAndRefusesToTrain() {
+  MainWindow w;
+  w.show();
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  Project p = w.document()->project();
+  p.find("fc1")->params["in_features"] = 256;  // flatten gives 400
+  w.document()->setProject(p, w.document()->filePath());
+  GraphScene* scene = mustFind<GraphView>(&w, "graphView")->graphScene();
+  QVERIFY(scene->node(QStringLiteral("fc1"))->hasErrors());
+  QVERIFY(!scene->node(QStringLiteral("conv1"))->hasErrors());
+  QVERIFY(scene->node(QStringLiteral("fc1"))->toolTip().contains(QStringLiteral("error")));
+
+  w.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&w));
+  QTest::keyClick(&w, Qt::Key_F5);
+  QVERIFY(!w.trainingController()->isRunning());
+  QMessageBox* box = nullptr;
+  QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))) && box->isVisible());
+  QVERIFY2(box->text().contains(QStringLiteral("fc1")), qPrintable(box->text()));
+  box->close();
+}
+
+void TestGuiTraining::trainingFailureIsReported() {
+  MainWindow w;
+  w.show();
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  Project p = w.document()->project();
+  p.dataset.path = "/nonexistent/qnn-datasets";
+  w.document()->setProject(p, w.document()->filePath());
+  w.setRunLimits(kTrainLimit, kTestLimit, 0);
+  TrainingController* controller = w.trainingController();
+  QSignalSpy failed(controller, &TrainingController::failed);
+
+  mustFind<QAction>(&w, "trainAction")->trigger();
+  QTRY_VERIFY_WITH_TIMEOUT(!controller->isRunning(), 30000);
+  QCOMPARE(failed.count(), 1);
+  const QString message = failed.first().first().toString();
+  QVERIFY2(message.contains(QStringLiteral("/nonexistent/qnn-datasets")), qPrintable(message));
+  QMessageBox* box = nullptr;
+  QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))) && box->isVisible());
+  QCOMPARE(box->text(), message);
+  box->close();
+  QVERIFY(mustFind<QAction>(&w, "trainAction")->isEnabled());
+  QVERIFY(!controller->hasModel());
+}
+
+void TestGuiTraining::closingWhileTrainingStopsTheWorker() {
+  auto* w = new MainWindow;
+  w->show();
+  QVERIFY(openQuickProject(*w));
+  w->setRunLimits(kTrainLimit, kTestLimit, 0);
+  w->setEpochs(50);
+  mustFind<QAction>(w, "trainAction")->trigger();
+  QTRY_VERIFY_WITH_TIMEOUT(mustFind<TrainingPlot>(w, "trainingPlot")->trainPointCount() >= 2, 60000);
+  QVERIFY(w->trainingController()->isRunning());
+  QElapsedTimer clock;
+  clock.start();
+  QVERIFY(w->close());
+  delete w;  // the controller cancels and joins its thread
+  QVERIFY2(clock.elapsed() < 5000, qPrintable(QStringLiteral("closing took %1 ms").arg(clock.elapsed())));
+}
+
+QTEST_MAIN(TestGuiTraining)
+#include "test_gui_training.moc"

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "widgets/node_editor/node_content.h"
+
+#include <QObject>
+
+#include "core/graph/layer_rules.h"
+
+namespace qnn {
+
+NodeKind nodeKind(LayerType type) {
+  switch (type) {
+    case LayerType::Input:
+    case LayerType::Output: return NodeKind::InputOutput;
+    case LayerType::QuantConv2d:
+    case LayerType::QuantLinear: return NodeKind::QuantLayer;
+    case LayerType::QuantIdentity:
+    case LayerType::QuantReLU:
+    case LayerType::QuantHardTanh: return NodeKind::QuantActivation;
+    case LayerType::Conv2d:
+    case LayerType::Linear: return NodeKind::FloatLayer;
+    case LayerType::ReLU:
+    case LayerType::HardTanh: return NodeKind::FloatActivation;
+    case LayerType::MaxPool2d:
+    case LayerType::AvgPool2d:
+    case LayerType::Flatten:
+    case LayerType::Dropout: return NodeKind::ShapeOp;
+  }
+  return NodeKind::ShapeOp;
+}
+
+QString nodeKindName(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::InputOutput: return QObject::tr("input / output");
+    case NodeKind::QuantLayer: return QObject::tr("quant layer");
+    case NodeKind::QuantActivation: return QObject::tr("quant activation");
+    case NodeKind::FloatLayer: return QObject::tr("float layer");
+    case NodeKind::FloatActivation: return QObject::tr("float activation");
+    case NodeKind::ShapeOp: return QObject::tr("shape op");
+  }
+  return {};
+}
+
+QString shapeText(const std::vector<int64_t>& shape) {
+  if (shape.empty()) return QStringLiteral("?");
+  QStringList parts;
+  for (int64_t d : shape) parts << QString::number(d);
+  return parts.join(QChar(0x00D7));
+}
+
+QString quantSummary(const LayerSpec& layer) {
+  QStringList parts;
+  if (auto w = effective_weight_quant(layer)) parts << QString::fromStdString(w->summary());
+  if (is_quant_wbiol(layer.type) && layer_has_bias(layer)) {
+    if (auto b = effective_bias_quant(layer))
+      parts << QStringLiteral("Int%1Bias").arg(b->bit_width);
+    else
+      parts << QObject::tr("float bias");
+  }
+  if (auto a = effective_act_quant(layer)) parts << QString::fromStdString(a->summary());
+  return parts.join(QStringLiteral(" · "));
+}
+
+QString paramSummary(const LayerSpec& layer) {
+  auto num = [&](const char* name, double fallback) { return layer.param(name, fallback); };
+  QStringList parts;
+  if (is_conv(layer.type)) {
+    parts << QStringLiteral("k%1").arg(num("kernel_size", 1));
+    if (num("stride", 1) != 1) parts << QStringLiteral("s%1").arg(num("stride", 1));
+    if (num("padding", 0) != 0) parts << QStringLiteral("p%1").arg(num("padding", 0));
+  } else if (is_linear(layer.type)) {
+    parts << QStringLiteral("→%1").arg(num("out_features", 0));
+  } else if (layer.type == LayerType::MaxPool2d || layer.type == LayerType::AvgPool2d) {
+    parts << QStringLiteral("k%1").arg(num("kernel_size", 2));
+  } else if (layer.type == LayerType::Dropout) {
+    parts << QStringLiteral("p=%1").arg(num("p", 0.5));
+  }
+  return parts.join(QLatin1Char(' '));
+}
+
+QString edgeLabel(const NodeInfo* info) {
+  if (!info || info->shape.empty()) return {};
+  QString label = shapeText(info->shape);
+  if (info->quantized)
+    label += QStringLiteral(" · %1%2").arg(info->is_signed ? QLatin1Char('s') : QLatin1Char('u')).arg(info->bit_width);
+  return label;
+}
+
+NodeContent describeLayer(const LayerSpec& layer, const ValidationResult& validation) {
+  NodeContent c;
+  c.id = QString::fromStdString(layer.id);
+  c.type = QString::fromStdString(to_string(layer.type));
+  c.params = paramSummary(layer);
+  c.kind = nodeKind(layer.type);
+  c.quant = quantSummary(layer);
+  const auto it = validation.nodes.find(layer.id);
+  if (it != validation.nodes.end()) {
+    c.shape = shapeText(it->second.shape);
+    if (it->second.quantized)
+      c.outputQuant = QStringLiteral("%1%2").arg(it->second.is_signed ? QLatin1Char('s') : QLatin1Char('u'))
+                          .arg(it->second.bit_width);
+  } else {
+    c.shape = QStringLiteral("?");
+  }
+  for (const Diagnostic& d : validation.diagnostics) {
+    if (d.node != layer.id) continue;
+    QString line = QString::fromStdString(d.message);
+    if (!d.hint.empty()) line += QStringLiteral(" (%1)").arg(QString::fromStdString(d.hint));
+    (d.severity == Diagnostic::Severity::Error ? c.errors : c.warnings) << line;
+  }
+  return c;
+}
+
+}  // namespace qnn

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "widgets/plots/training_plot.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <QVBoxLayout>
+
+#include "widgets/plots/qcustomplot_include.h"
+
+namespace qnn {
+namespace {
+
+const QColor kTrainColor(31, 119, 180);  // blue: train
+const QColor kTestColor(230, 120, 20);   // orange: test
+
+QCustomPlot* makePlot(QWidget* parent, const QString& title, const QString& yLabel) {
+  auto* plot = new QCustomPlot(parent);
+  plot->setMinimumSize(220, 150);
+  plot->setAntialiasedElements(QCP::aePlottables);
+  plot->plotLayout()->insertRow(0);
+  auto* caption = new QCPTextElement(plot, title, QFont(plot->font().family(), 10, QFont::Bold));
+  plot->plotLayout()->addElement(0, 0, caption);
+  plot->xAxis->setLabel(QObject::tr("epoch"));
+  plot->yAxis->setLabel(yLabel);
+  plot->legend->setVisible(true);
+  QFont legendFont = plot->font();
+  legendFont.setPointSizeF(legendFont.pointSizeF() * 0.85);
+  plot->legend->setFont(legendFont);
+  plot->legend->setBrush(QColor(255, 255, 255, 210));
+  plot->legend->setBorderPen(QPen(QColor(180, 180, 180)));
+  plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  return plot;
+}
+
+QCPGraph* addTrainGraph(QCustomPlot* plot, const QString& name) {
+  QCPGraph* g = plot->addGraph();
+  g->setName(name);
+  g->setPen(QPen(kTrainColor, 1.5));
+  g->setAdaptiveSampling(true);
+  return g;
+}
+
+QCPGraph* addTestGraph(QCustomPlot* plot, const QString& name) {
+  QCPGraph* g = plot->addGraph();
+  g->setName(name);
+  g->setPen(QPen(kTestColor, 2.0));
+  g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, kTestColor, Qt::white, 7));
+  return g;
+}
+
+}  // namespace
+
+TrainingPlot::TrainingPlot(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(2);
+
+  m_lossPlot = makePlot(this, tr("Loss"), tr("cross-entropy (nats)"));
+  m_lossPlot->setObjectName(QStringLiteral("lossPlot"));
+  m_trainLoss = addTrainGraph(m_lossPlot, tr("train (running mean)"));
+  m_testLoss = addTestGraph(m_lossPlot, tr("test"));
+  m_lossPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+
+  m_accuracyPlot = makePlot(this, tr("Accuracy"), tr("accuracy"));
+  m_accuracyPlot->setObjectName(QStringLiteral("accuracyPlot"));
+  m_trainAccuracy = addTrainGraph(m_accuracyPlot, tr("train (running)"));
+  m_testAccuracy = addTestGraph(m_accuracyPlot, tr("test"));
+  m_accuracyPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+
+  layout->addWidget(m_lossPlot, 1);
+  layout->addWidget(m_accuracyPlot, 1);
+  clear();
+}
+
+void TrainingPlot::clear(int epochs) {
+  for (QCPGraph* g : {m_trainLoss, m_testLoss, m_trainAccuracy, m_testAccuracy}) g->data()->clear();
+  m_maxX = std::max(1, epochs);
+  m_maxLoss = 0.0;
+  rescale();
+}
+
+void TrainingPlot::addTrainPoint(double epochPosition, double loss, double accuracy) {
+  if (!std::isfinite(loss) || !std::isfinite(accuracy)) return;
+  m_trainLoss->addData(epochPosition, loss);
+  m_trainAccuracy->addData(epochPosition, accuracy);
+  m_maxX = std::max(m_maxX, epochPosition);
+  m_maxLoss = std::max(m_maxLoss, loss);
+  rescale();
+}
+
+void TrainingPlot::addTestPoint(double epoch, double loss, double accuracy) {
+  if (!std::isfinite(loss) || !std::isfinite(accuracy)) return;
+  m_testLoss->addData(epoch, loss);
+  m_testAccuracy->addData(epoch, accuracy);
+  m_maxX = std::max(m_maxX, epoch);
+  m_maxLoss = std::max(m_maxLoss, loss);
+  rescale();
+}
+
+void TrainingPlot::addProgress(const TrainingProgressInfo& info) {
+  using Phase = TrainingProgressInfo::Phase;
+  if (info.phase == Phase::Training && info.batch > 0)
+    addTrainPoint(info.epochPosition(), info.trainLoss, info.trainAccuracy);
+  else if (info.phase == Phase::EpochDone) {
+    // The epoch's final running train metrics (the last throttled report may be older).
+    addTrainPoint(double(info.epoch), info.trainLoss, info.trainAccuracy);
+    addTestPoint(double(info.epoch), info.testLoss, info.testAccuracy);
+    // The running means restart with the next epoch: break the train line there.
+    m_trainLoss->addData(double(info.epoch) + 1e-6, qQNaN());
+    m_trainAccuracy->addData(double(info.epoch) + 1e-6, qQNaN());
+  }
+}
+
+int TrainingPlot::trainPointCount() const {
+  int n = 0;
+  for (auto it = m_trainLoss->data()->constBegin(); it != m_trainLoss->data()->constEnd(); ++it)
+    if (!qIsNaN(it->value)) ++n;
+  return n;
+}
+int TrainingPlot::testPointCount() const { return m_testLoss->dataCount(); }
+
+void TrainingPlot::rescale() {
+  // x: the whole run; loss: from 0 to a little above the largest value seen;
+  // accuracy: always [0, 1] so runs compare at a glance.
+  for (QCustomPlot* p : {m_lossPlot, m_accuracyPlot}) p->xAxis->setRange(0.0, m_maxX * 1.02);
+  m_lossPlot->yAxis->setRange(0.0, m_maxLoss > 0.0 ? m_maxLoss * 1.08 : 2.5);
+  m_accuracyPlot->yAxis->setRange(0.0, 1.03);
+  m_lossPlot->replot(QCustomPlot::rpQueuedReplot);
+  m_accuracyPlot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+}  // namespace qnn

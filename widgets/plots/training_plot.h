@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Live training curves: loss (train per report, test per epoch) and accuracy
+// (running train accuracy, test accuracy per epoch) against epochs, on QCustomPlot.
+#pragma once
+
+#include <QWidget>
+
+#include "widgets/training/training_types.h"
+
+class QCustomPlot;
+class QCPGraph;
+
+namespace qnn {
+
+class TrainingPlot : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TrainingPlot(QWidget* parent = nullptr);
+
+  /// Removes every point (a new run starts); `epochs` sets the x range [0, epochs].
+  void clear(int epochs = 1);
+  /// Adds one train point at `epochPosition` (1.5 = half-way through epoch 2).
+  /// loss in nats per sample, accuracy in [0, 1].
+  void addTrainPoint(double epochPosition, double loss, double accuracy);
+  /// Adds the test metrics at the end of `epoch` (1-based).
+  void addTestPoint(double epoch, double loss, double accuracy);
+  /// Training reports become train points, EpochDone reports test points.
+  void addProgress(const TrainingProgressInfo& info);
+
+  int trainPointCount() const;
+  int testPointCount() const;
+  QCustomPlot* lossPlot() const { return m_lossPlot; }
+  QCustomPlot* accuracyPlot() const { return m_accuracyPlot; }
+
+ private:
+  void rescale();
+  QCustomPlot* m_lossPlot = nullptr;
+  QCustomPlot* m_accuracyPlot = nullptr;
+  QCPGraph* m_trainLoss = nullptr;
+  QCPGraph* m_testLoss = nullptr;
+  QCPGraph* m_trainAccuracy = nullptr;
+  QCPGraph* m_testAccuracy = nullptr;
+  double m_maxX = 1.0;
+  double m_maxLoss = 0.0;
+};
+
+}  // namespace qnn

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Runs qnn::train_model off the GUI thread and reports through throttled Qt signals.
+// No LibTorch in this header: the model is only named by a forward declaration.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include <QObject>
+#include <QString>
+#include <QThread>
+
+#include "core/graph/project.h"
+#include "widgets/training/training_types.h"
+
+namespace qnn {
+
+class QuantModelImpl;
+class TrainingWorker;
+
+/// Lives on the GUI thread and owns a worker thread. start() loads the datasets,
+/// builds the model and trains it on the worker; progress arrives as at most
+/// ~20 signals per second (plus one per phase change). After finished() the
+/// trained model (also the one of a cancelled run, evaluated on the test set)
+/// stays available through model() and saveCheckpoint().
+class TrainingController : public QObject {
+  Q_OBJECT
+ public:
+  explicit TrainingController(QObject* parent = nullptr);
+  /// Cancels a running training and waits for the worker thread to end.
+  ~TrainingController() override;
+
+  /// Starts a run. Returns false (and does nothing) while one is running.
+  bool start(const Project& project, const TrainingRunOptions& options);
+  /// Asks the running training to stop after the current batch; finished() follows
+  /// with cancelled = true and a final test evaluation. No effect when idle.
+  void cancel();
+  bool isRunning() const { return m_running; }
+  bool isCancelling() const { return m_running && m_cancel.load(); }
+
+  /// The model of the last finished run (nullptr before the first one).
+  std::shared_ptr<QuantModelImpl> model() const;
+  bool hasModel() const { return model() != nullptr; }
+  /// The summary of the last finished run.
+  const TrainingSummary& lastSummary() const { return m_lastSummary; }
+  /// Writes the last model as a checkpoint (core/train/checkpoint.h). Throws
+  /// qnn::Error (IoError) with a user message, or ConfigError when there is no model.
+  void saveCheckpoint(const QString& path) const;
+
+ Q_SIGNALS:
+  void started();
+  /// Every report, including Loading, Evaluating, EpochDone and the final one.
+  void progress(const qnn::TrainingProgressInfo& info);
+  /// End of an epoch, with its test metrics.
+  void epochDone(const qnn::TrainingProgressInfo& info);
+  /// The run ended (completed or cancelled); the model is available.
+  void finished(const qnn::TrainingSummary& summary);
+  /// The run failed; `message` is the core error's text.
+  void failed(const QString& message);
+
+ private:
+  void onWorkerProgress(const qnn::TrainingProgressInfo& info);
+  void onWorkerFinished(const qnn::TrainingSummary& summary);
+  void onWorkerFailed(const QString& message);
+
+  struct Shared;
+  std::shared_ptr<Shared> m_shared;  ///< model slot, shared with the worker
+  QThread m_thread;
+  TrainingWorker* m_worker = nullptr;  ///< lives in m_thread, deleted when it ends
+  std::atomic<bool> m_cancel{false};
+  bool m_running = false;
+  TrainingSummary m_lastSummary;
+};
+
+/// Registers the Qt-side training types for queued signals (called by the controller).
+void registerTrainingMetaTypes();
+
+}  // namespace qnn

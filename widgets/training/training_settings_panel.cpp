@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "widgets/training/training_settings_panel.h"
+
+#include <QDoubleSpinBox>
+#include <QGridLayout>
+#include <QLabel>
+#include <QSpinBox>
+
+namespace qnn {
+namespace {
+
+QSpinBox* limitSpinBox(QWidget* parent, const QString& name, int max, const QString& tip) {
+  auto* s = new QSpinBox(parent);
+  s->setObjectName(name);
+  s->setRange(0, max);
+  s->setSingleStep(1000);
+  s->setSpecialValueText(QObject::tr("all"));
+  s->setToolTip(tip);
+  return s;
+}
+
+}  // namespace
+
+TrainingSettingsPanel::TrainingSettingsPanel(QWidget* parent) : QWidget(parent) {
+  m_epochs = new QSpinBox(this);
+  m_epochs->setObjectName(QStringLiteral("epochsSpinBox"));
+  m_epochs->setRange(1, 10000);
+  m_epochs->setToolTip(tr("Passes over the training set"));
+
+  m_batchSize = new QSpinBox(this);
+  m_batchSize->setObjectName(QStringLiteral("batchSizeSpinBox"));
+  m_batchSize->setRange(1, 65536);
+  m_batchSize->setToolTip(tr("Samples per optimizer step"));
+
+  m_learningRate = new QDoubleSpinBox(this);
+  m_learningRate->setObjectName(QStringLiteral("learningRateSpinBox"));
+  m_learningRate->setDecimals(6);
+  m_learningRate->setRange(1e-6, 10.0);
+  m_learningRate->setSingleStep(1e-4);
+  m_learningRate->setToolTip(tr("Step size of the optimizer"));
+
+  m_trainLimit = limitSpinBox(this, QStringLiteral("trainLimitSpinBox"), 10'000'000,
+                              tr("Train on the first N samples only (quick looks)"));
+  m_testLimit = limitSpinBox(this, QStringLiteral("testLimitSpinBox"), 10'000'000,
+                             tr("Evaluate on the first N test samples only"));
+  m_maxBatches = limitSpinBox(this, QStringLiteral("maxBatchesSpinBox"), 10'000'000,
+                              tr("Stop every epoch after N batches"));
+  m_maxBatches->setSingleStep(10);
+
+  m_info = new QLabel(this);
+  m_info->setObjectName(QStringLiteral("trainingInfoLabel"));
+  m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  QPalette pal = m_info->palette();
+  pal.setColor(QPalette::WindowText, pal.color(QPalette::PlaceholderText));
+  m_info->setPalette(pal);
+
+  auto* grid = new QGridLayout(this);
+  grid->setContentsMargins(8, 4, 8, 4);
+  grid->setHorizontalSpacing(8);
+  grid->setVerticalSpacing(4);
+  auto add = [&](int row, int col, const QString& label, QWidget* w) {
+    auto* l = new QLabel(label, this);
+    l->setBuddy(w);
+    grid->addWidget(l, row, col * 2, Qt::AlignRight);
+    grid->addWidget(w, row, col * 2 + 1);
+  };
+  add(0, 0, tr("&Epochs"), m_epochs);
+  add(0, 1, tr("&Batch size"), m_batchSize);
+  add(0, 2, tr("&Learning rate"), m_learningRate);
+  add(1, 0, tr("Train samples"), m_trainLimit);
+  add(1, 1, tr("Test samples"), m_testLimit);
+  add(1, 2, tr("Batches/epoch"), m_maxBatches);
+  grid->addWidget(m_info, 2, 0, 1, 6);
+  for (int c : {1, 3, 5}) grid->setColumnStretch(c, 1);
+  setSpec(TrainingSpec{}, DatasetSpec{});
+}
+
+void TrainingSettingsPanel::setSpec(const TrainingSpec& spec, const DatasetSpec& dataset) {
+  m_spec = spec;
+  m_epochs->setValue(int(spec.epochs));
+  m_batchSize->setValue(int(spec.batch_size));
+  m_learningRate->setValue(spec.learning_rate);
+  QString optimizer = QString::fromStdString(spec.optimizer);
+  if (spec.optimizer == "sgd") optimizer += tr(" (momentum %1)").arg(spec.momentum);
+  m_info->setText(tr("Optimizer %1 · weight decay %2 · seed %3 · %4 threads · dataset %5")
+                      .arg(optimizer)
+                      .arg(spec.weight_decay)
+                      .arg(spec.seed)
+                      .arg(spec.threads > 0 ? QString::number(spec.threads) : tr("all"))
+                      .arg(QString::fromStdString(dataset.name)));
+}
+
+void TrainingSettingsPanel::setLimits(qint64 trainLimit, qint64 testLimit, qint64 maxBatchesPerEpoch) {
+  m_trainLimit->setValue(int(trainLimit));
+  m_testLimit->setValue(int(testLimit));
+  m_maxBatches->setValue(int(maxBatchesPerEpoch));
+}
+
+void TrainingSettingsPanel::setEpochs(int epochs) { m_epochs->setValue(epochs); }
+
+TrainingRunOptions TrainingSettingsPanel::options() const {
+  TrainingRunOptions o;
+  o.spec = m_spec;
+  o.spec.epochs = m_epochs->value();
+  o.spec.batch_size = m_batchSize->value();
+  o.spec.learning_rate = m_learningRate->value();
+  o.trainLimit = m_trainLimit->value();
+  o.testLimit = m_testLimit->value();
+  o.maxBatchesPerEpoch = m_maxBatches->value();
+  return o;
+}
+
+}  // namespace qnn

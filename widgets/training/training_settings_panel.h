@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The training settings of the next run: epochs, batch size and learning rate
+// (defaults from the project's training spec) and the sample limits for quick looks.
+#pragma once
+
+#include <QWidget>
+
+#include "core/graph/project.h"
+#include "widgets/training/training_types.h"
+
+class QDoubleSpinBox;
+class QLabel;
+class QSpinBox;
+
+namespace qnn {
+
+class TrainingSettingsPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TrainingSettingsPanel(QWidget* parent = nullptr);
+
+  /// Takes epochs, batch size and learning rate from `spec` (a project was opened);
+  /// the other fields of `spec` are used unchanged by options().
+  void setSpec(const TrainingSpec& spec, const DatasetSpec& dataset);
+  /// Sample limits (0 = everything); they survive opening another project.
+  void setLimits(qint64 trainLimit, qint64 testLimit, qint64 maxBatchesPerEpoch);
+  void setEpochs(int epochs);
+
+  /// The spec given to setSpec() with the edited values, and the limits.
+  TrainingRunOptions options() const;
+
+  QSpinBox* epochsSpinBox() const { return m_epochs; }
+  QSpinBox* batchSizeSpinBox() const { return m_batchSize; }
+  QDoubleSpinBox* learningRateSpinBox() const { return m_learningRate; }
+
+ private:
+  TrainingSpec m_spec;
+  QSpinBox* m_epochs = nullptr;
+  QSpinBox* m_batchSize = nullptr;
+  QDoubleSpinBox* m_learningRate = nullptr;
+  QSpinBox* m_trainLimit = nullptr;
+  QSpinBox* m_testLimit = nullptr;
+  QSpinBox* m_maxBatches = nullptr;
+  QLabel* m_info = nullptr;
+};
+
+}  // namespace qnn

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "widgets/training/training_worker.h"
+
+#include <optional>
+#include <utility>
+
+#include <QElapsedTimer>
+
+#include "core/data/dataset.h"
+#include "core/errors.h"
+#include "core/graph/model.h"
+#include "core/train/trainer.h"
+
+namespace qnn {
+namespace {
+
+// The trainer sends Training reports every 50 ms (~20 per second); the worker keeps a
+// safety throttle slightly below that so both clocks never drop every other report.
+constexpr int kTrainerIntervalMs = 50;
+constexpr qint64 kThrottleMs = 40;
+
+TrainingProgressInfo::Phase toPhase(TrainProgress::Phase p) {
+  switch (p) {
+    case TrainProgress::Phase::Training: return TrainingProgressInfo::Phase::Training;
+    case TrainProgress::Phase::Evaluating: return TrainingProgressInfo::Phase::Evaluating;
+    case TrainProgress::Phase::EpochDone: return TrainingProgressInfo::Phase::EpochDone;
+    case TrainProgress::Phase::Finished: return TrainingProgressInfo::Phase::Finished;
+    case TrainProgress::Phase::Cancelled: return TrainingProgressInfo::Phase::Cancelled;
+  }
+  return TrainingProgressInfo::Phase::Training;
+}
+
+TrainingProgressInfo toInfo(const TrainProgress& p) {
+  TrainingProgressInfo i;
+  i.phase = toPhase(p.phase);
+  i.epoch = p.epoch;
+  i.epochs = p.epochs;
+  i.batch = p.batch;
+  i.batchesPerEpoch = p.batches_per_epoch;
+  i.globalStep = p.global_step;
+  i.trainLoss = p.train_loss;
+  i.trainAccuracy = p.train_accuracy;
+  i.testLoss = p.test_loss;
+  i.testAccuracy = p.test_accuracy;
+  i.seconds = p.seconds;
+  return i;
+}
+
+TrainingSummary toSummary(const TrainResult& r, const std::vector<std::string>& classNames,
+                          double seconds) {
+  TrainingSummary s;
+  s.cancelled = r.cancelled;
+  for (const EpochRecord& e : r.epochs)
+    s.epochs.push_back({e.epoch, e.train_loss, e.train_accuracy, e.test_loss, e.test_accuracy, e.seconds});
+  s.testLoss = r.test.loss;
+  s.testAccuracy = r.test.accuracy;
+  s.testSamples = r.test.samples;
+  for (const auto& row : r.test.confusion) {
+    QVector<qint64> qrow;
+    qrow.reserve(qsizetype(row.size()));
+    for (int64_t c : row) qrow.push_back(c);
+    s.confusion.push_back(qrow);
+  }
+  for (const std::string& n : classNames) s.classNames << QString::fromStdString(n);
+  s.seconds = seconds;
+  return s;
+}
+
+QString datasetTitle(const DatasetSpec& spec) {
+  if (spec.name == "fashion-mnist") return QStringLiteral("Fashion-MNIST");
+  if (spec.name == "mnist") return QStringLiteral("MNIST");
+  if (spec.name == "cifar10") return QStringLiteral("CIFAR-10");
+  return QString::fromStdString(spec.name);
+}
+
+}  // namespace
+
+/// The datasets of the previous run, so that a second run does not decode the files again.
+struct TrainingWorker::DataCache {
+  struct Entry {
+    DatasetSpec spec;
+    qint64 limit = -1;
+    Dataset data;
+  };
+  std::optional<Entry> train, test;
+
+  const Dataset& get(std::optional<Entry>& slot, const DatasetSpec& spec, bool isTrain, qint64 limit) {
+    if (!slot || !(slot->spec == spec) || slot->limit != limit) {
+      slot.reset();  // free the old tensors before loading new ones
+      Entry e{spec, limit, load_dataset(spec, isTrain, limit)};
+      slot = std::move(e);
+    }
+    return slot->data;
+  }
+};
+
+TrainingWorker::TrainingWorker(const std::atomic<bool>& cancel,
+                               std::function<void(std::shared_ptr<QuantModelImpl>)> storeModel)
+    : m_cancel(cancel), m_storeModel(std::move(storeModel)), m_cache(std::make_unique<DataCache>()) {}
+
+TrainingWorker::~TrainingWorker() = default;
+
+void TrainingWorker::run(const Project& project, const TrainingRunOptions& options) {
+  QElapsedTimer wall;
+  wall.start();
+  auto loading = [&](const QString& message) {
+    TrainingProgressInfo info;
+    info.phase = TrainingProgressInfo::Phase::Loading;
+    info.message = message;
+    info.epochs = options.spec.epochs;
+    Q_EMIT progress(info);
+  };
+  try {
+    const QString title = datasetTitle(project.dataset);
+    loading(tr("Loading %1 training set…").arg(title));
+    const Dataset& train = m_cache->get(m_cache->train, project.dataset, true, options.trainLimit);
+    loading(tr("Loading %1 test set…").arg(title));
+    const Dataset& test = m_cache->get(m_cache->test, project.dataset, false, options.testLimit);
+
+    loading(tr("Building the model…"));
+    torch::manual_seed(options.spec.seed);
+    QuantModel model = build_model(project);
+
+    TrainOptions trainOptions;
+    trainOptions.spec = options.spec;
+    trainOptions.max_batches_per_epoch = options.maxBatchesPerEpoch;
+    trainOptions.progress_interval_ms = kTrainerIntervalMs;
+
+    // Training-phase reports are throttled here too, whatever the trainer sends;
+    // phase changes (evaluation, epoch ends, the end) always go through.
+    QElapsedTimer throttle;
+    const ProgressFn report = [&](const TrainProgress& p) {
+      if (p.phase == TrainProgress::Phase::Training) {
+        if (throttle.isValid() && throttle.elapsed() < kThrottleMs) return;
+        throttle.start();
+      }
+      Q_EMIT progress(toInfo(p));
+    };
+    const TrainResult result = train_model(model, train, test, trainOptions, report, m_cancel);
+    m_storeModel(model.ptr());
+    Q_EMIT finished(toSummary(result, test.class_names, double(wall.elapsed()) / 1000.0));
+  } catch (const Error& e) {
+    Q_EMIT failed(QString::fromStdString(e.what()));
+  } catch (const c10::Error& e) {
+    Q_EMIT failed(tr("LibTorch error: %1").arg(QString::fromStdString(e.what_without_backtrace())));
+  } catch (const std::exception& e) {
+    Q_EMIT failed(QString::fromStdString(e.what()));
+  }
+}
+
+}  // namespace qnn

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The object that lives on TrainingController's worker thread. Private to
+// widgets/training; reports go back to the controller through queued signals.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include <QObject>
+#include <QString>
+
+#include "core/graph/project.h"
+#include "widgets/training/training_types.h"
+
+namespace qnn {
+
+class QuantModelImpl;
+
+class TrainingWorker : public QObject {
+  Q_OBJECT
+ public:
+  /// `storeModel` is called on the worker thread with the trained model before
+  /// finished() is emitted. `cancel` is owned by the controller.
+  TrainingWorker(const std::atomic<bool>& cancel,
+                 std::function<void(std::shared_ptr<QuantModelImpl>)> storeModel);
+  ~TrainingWorker() override;
+
+  /// Runs one training (blocking the worker thread). Emits progress() throttled to
+  /// about 20 per second, then exactly one of finished() / failed().
+  void run(const Project& project, const TrainingRunOptions& options);
+
+ Q_SIGNALS:
+  void progress(const qnn::TrainingProgressInfo& info);
+  void finished(const qnn::TrainingSummary& summary);
+  void failed(const QString& message);
+
+ private:
+  struct DataCache;
+  const std::atomic<bool>& m_cancel;
+  std::function<void(std::shared_ptr<QuantModelImpl>)> m_storeModel;
+  std::unique_ptr<DataCache> m_cache;  ///< datasets of the last run, reused when unchanged
+};
+
+}  // namespace qnn
