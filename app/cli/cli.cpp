@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -129,6 +132,15 @@ class ProgressLine {
   bool m_drawn = false;
 };
 
+/// Throws IoError when no file can be created beside `path` (missing folder, no permission).
+void check_writable(const std::string& path, const std::string& what) {
+  const std::string probe = path + ".probe-" + std::to_string(::getpid());
+  std::FILE* f = std::fopen(probe.c_str(), "wbx");
+  if (!f) throw IoError("cannot write " + what + " " + path + ": " + std::strerror(errno));
+  std::fclose(f);
+  std::remove(probe.c_str());
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- train
@@ -146,6 +158,9 @@ int run_train(const CommandArgs& args) {
   const int64_t max_batches = args.integer("max-batches", 1, 0);
   const std::string checkpoint = args.text("checkpoint");
 
+  // Fail before a long run, not after it, when the checkpoint cannot be written.
+  if (!checkpoint.empty()) check_writable(checkpoint, "checkpoint");
+  InterruptGuard interrupts;
   set_thread_count(t.threads);
   torch::manual_seed(t.seed);
   QuantModel model = build_model(p);
@@ -158,7 +173,6 @@ int run_train(const CommandArgs& args) {
             << " epochs=" << t.epochs << " seed=" << t.seed << " threads=" << torch::get_num_threads()
             << std::endl;
 
-  InterruptGuard interrupts;
   ProgressLine bar;
   double last_epoch_end = 0.0;
   auto on_progress = [&](const TrainProgress& pr) {
@@ -187,8 +201,20 @@ int run_train(const CommandArgs& args) {
     std::cerr << "qnn train: interrupted after " << result.epochs.size() << " complete epoch(s); "
               << "the test accuracy below is that of the last weights" << std::endl;
   if (!checkpoint.empty()) {
-    save_checkpoint(model, checkpoint);
-    std::cout << "saved checkpoint " << checkpoint << std::endl;
+    try {
+      save_checkpoint(model, checkpoint);
+      std::cout << "saved checkpoint " << checkpoint << std::endl;
+    } catch (const IoError& e) {
+      // The run is not lost: keep the model in the temporary folder and say where.
+      const std::string rescue =
+          (std::filesystem::temp_directory_path() / ("qnn-unsaved-" + std::to_string(::getpid()) + ".qnnckpt"))
+              .string();
+      std::cerr << "qnn train: " << e.what() << std::endl;
+      save_checkpoint(model, rescue);
+      std::cerr << "qnn train: the trained model was saved to " << rescue << " instead" << std::endl;
+      std::cout << "test_accuracy=" << fixed(result.test.accuracy, 4) << std::endl;
+      return kExitUsage;
+    }
   }
   std::cout << "test_accuracy=" << fixed(result.test.accuracy, 4) << std::endl;
   return result.cancelled ? kExitInterrupted : kExitOk;

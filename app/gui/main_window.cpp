@@ -282,6 +282,7 @@ void MainWindow::setRunLimits(qint64 trainLimit, qint64 testLimit, qint64 maxBat
 void MainWindow::setEpochs(int epochs) { m_settings->setEpochs(epochs); }
 
 void MainWindow::onProjectReplaced() {
+  m_controller->clearModel();  // a model of the previous project must not be saved under this one
   setWindowTitle(m_document->isEmpty() ? tr("QNN Studio")
                                        : tr("QNN Studio — %1").arg(m_document->displayName()));
   m_settings->setSpec(m_document->project().training, m_document->project().dataset);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <new>
 #include <fstream>
 #include <limits>
 
@@ -36,16 +37,29 @@ Bytes gunzip(const Bytes& in, const std::string& path) {
   if (in.size() >= 18) {
     const uint8_t* t = in.data() + in.size() - 4;
     const size_t isize = size_t(t[0]) | size_t(t[1]) << 8 | size_t(t[2]) << 16 | size_t(t[3]) << 24;
-    guess = std::min(isize, in.size() * 1032);
+    // A corrupt trailer must not drive a huge first allocation: the buffer doubles as needed.
+    guess = std::min({isize, in.size() * 1032, size_t(256) << 20});
   }
-  Bytes out(std::max<size_t>(guess, 64));
+  Bytes out;
+  try {
+    out.resize(std::max<size_t>(guess, 64));
+  } catch (const std::bad_alloc&) {
+    fail(path, "out of memory while decompressing");
+  }
 
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 16) != Z_OK) fail(path, "cannot initialise zlib");
   size_t in_pos = 0, out_pos = 0;
   int ret = Z_OK;
   for (;;) {
-    if (out_pos == out.size()) out.resize(out.size() * 2);
+    if (out_pos == out.size()) {
+      try {
+        out.resize(out.size() * 2);
+      } catch (const std::bad_alloc&) {
+        inflateEnd(&zs);
+        fail(path, "out of memory while decompressing");
+      }
+    }
     const size_t in_chunk = std::min<size_t>(in.size() - in_pos, std::numeric_limits<uInt>::max());
     const size_t out_chunk = std::min<size_t>(out.size() - out_pos, std::numeric_limits<uInt>::max());
     zs.next_in = const_cast<Bytef*>(in.data() + in_pos);
@@ -80,10 +94,11 @@ Bytes gunzip(const Bytes& in, const std::string& path) {
 /// Reads a whole file into memory, inflating it when it starts with the gzip magic.
 Bytes read_file(const std::string& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) fail(path, "file not found");
-  if (fs::is_directory(path, ec)) fail(path, "is a folder, not a file");
+  // A file that cannot be read at all is an IoError; one whose content is wrong, a DataError.
+  if (!fs::exists(path, ec)) throw IoError(path + ": file not found");
+  if (fs::is_directory(path, ec)) throw IoError(path + ": is a folder, not a file");
   std::ifstream f(path, std::ios::binary);
-  if (!f) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  if (!f) throw IoError(path + ": cannot open: " + std::strerror(errno));
   f.seekg(0, std::ios::end);
   const std::streamoff size = f.tellg();
   f.seekg(0, std::ios::beg);
@@ -124,8 +139,9 @@ std::vector<int64_t> idx_header(const Bytes& b, const std::string& path, uint32_
   for (size_t i = 0; i < ndims; ++i) {
     dims[i] = be32(b.data() + 4 + 4 * i);
     if (i > 0 && dims[i] == 0) fail(path, "bad dimensions: dimension " + std::to_string(i) + " is 0");
+    constexpr uint64_t kLimit = uint64_t(1) << 40;  // checked before multiplying: no wrap-around
+    if (dims[i] != 0 && count > kLimit / uint64_t(dims[i])) fail(path, "bad dimensions: too large");
     count *= uint64_t(dims[i]);
-    if (count > (uint64_t(1) << 40)) fail(path, "bad dimensions: too large");
   }
   const uint64_t got = b.size() - header;
   if (got < count)
@@ -163,7 +179,7 @@ std::string find_file(const std::string& folder, const std::string& base) {
   std::error_code ec;
   if (fs::exists(raw, ec)) return raw.string();
   if (fs::exists(gz, ec)) return gz.string();
-  throw DataError(raw.string() + ": file not found (neither " + base + " nor " + base +
+  throw IoError(raw.string() + ": file not found (neither " + base + " nor " + base +
                   ".gz is in " + folder + ")");
 }
 

@@ -23,13 +23,15 @@ struct Dataset {
 
 /// Reads an IDX image file (magic 0x00000803, uint8 [N, rows, cols]); gzip when the
 /// file starts with the gzip magic. Returns uint8 [N, 1, rows, cols].
-/// Throws DataError naming the file: missing, bad magic, truncated, bad dimensions.
+/// Throws IoError naming the file when it is missing or unreadable, DataError naming
+/// the file when its content is wrong: bad magic, truncated, bad dimensions, corrupt gzip.
 torch::Tensor read_idx_images(const std::string& path);
 /// Reads an IDX label file (magic 0x00000801, uint8 [N]); returns int64 [N].
 torch::Tensor read_idx_labels(const std::string& path);
 
 /// Reads CIFAR-10 binary batches (records of 1 label byte + 3072 pixel bytes).
-/// Returns images uint8 [N, 3, 32, 32] and labels int64 [N]. Throws DataError.
+/// Returns images uint8 [N, 3, 32, 32] and labels int64 [N]. Throws IoError (missing or
+/// unreadable file) or DataError (corrupt content).
 void read_cifar10_batches(const std::vector<std::string>& paths, torch::Tensor& images,
                           torch::Tensor& labels);
 
@@ -39,7 +41,8 @@ void read_cifar10_batches(const std::vector<std::string>& paths, torch::Tensor& 
 /// Pixels are scaled to [0, 1], zero-padded by spec.pad on each side, then normalised
 /// with the dataset's fixed per-channel mean/std when spec.normalize.
 /// `limit` > 0 keeps only the first `limit` samples.
-/// Throws DataError (corrupt data, image/label count mismatch) or ConfigError (unknown name).
+/// Throws IoError (a file missing or unreadable), DataError (corrupt data, image/label
+/// count mismatch) or ConfigError (unknown name).
 Dataset load_dataset(const DatasetSpec& spec, bool train, int64_t limit = 0);
 
 /// Fixed statistics and class names of the built-in datasets.

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
+#include "core/io/atomic_file.h"
 
 namespace qnn {
 
@@ -472,31 +473,33 @@ Project load_project(const std::string& path) {
   return project_from_json(text.str(), path);
 }
 
-void save_project(const Project& p, const std::string& path) {
-  const std::string text = project_to_json(p);
-  std::random_device rd;
-  std::ostringstream suffix;
-  suffix << ".tmp-" << std::hex << rd();
-  const std::string tmp = path + suffix.str();
-  auto fail = [&](const std::string& what, int err) {
-    std::remove(tmp.c_str());
-    throw IoError("cannot save project file '" + path + "': " + what +
-                  (err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
-  };
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      const int err = errno;  // nothing was created; do not remove anything
-      throw IoError("cannot save project file '" + path + "': cannot create '" + tmp +
-                    "': " + std::strerror(err));
-    }
-    out << text;
-    out.flush();
-    if (!out) fail("writing failed", errno);
-    out.close();
-    if (out.fail()) fail("writing failed", errno);
+std::string network_difference(const Project& a, const Project& b) {
+  if (a.input_shape != b.input_shape) return "the input shapes differ";
+  auto quant = [](const std::optional<QuantSpec>& q) { return q ? q->preset + " " + q->summary() : "none"; };
+  // Layers present in only one network first: they explain the other differences.
+  for (const LayerSpec& la : a.layers)
+    if (!b.find(la.id)) return "layer " + la.id + " exists in one network only";
+  for (const LayerSpec& lb : b.layers)
+    if (!a.find(lb.id)) return "layer " + lb.id + " exists in one network only";
+  for (const LayerSpec& la : a.layers) {
+    const LayerSpec* lb = b.find(la.id);
+    const std::string where = "layer " + la.id + ": ";
+    if (la.type != lb->type) return where + "type " + to_string(la.type) + " vs " + to_string(lb->type);
+    if (la.inputs != lb->inputs) return where + "its inputs differ";
+    if (la.params != lb->params) return where + "its parameters differ";
+    if (la.weight_quant != lb->weight_quant)
+      return where + "weight_quant " + quant(la.weight_quant) + " vs " + quant(lb->weight_quant);
+    if (la.bias_quant != lb->bias_quant)
+      return where + "bias_quant " + quant(la.bias_quant) + " vs " + quant(lb->bias_quant);
+    if (la.act_quant != lb->act_quant)
+      return where + "act_quant " + quant(la.act_quant) + " vs " + quant(lb->act_quant);
+    if (la.return_quant_tensor != lb->return_quant_tensor) return where + "return_quant_tensor differs";
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot replace the file", errno);
+  return {};
+}
+
+void save_project(const Project& p, const std::string& path) {
+  write_text_atomically(path, "project file", project_to_json(p));
 }
 
 }  // namespace qnn

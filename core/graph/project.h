@@ -83,6 +83,12 @@ struct Project {
   bool operator==(const Project& o) const;
 };
 
+/// The first difference between the networks of two projects, e.g.
+/// "layer conv1: weight_quant differs (W3 s narrow vs W4 s narrow)": layer ids, types,
+/// connections, parameters, quantizers, return_quant_tensor and the input shape count;
+/// names, positions, dataset and training settings do not. Empty when they are the same.
+std::string network_difference(const Project& a, const Project& b);
+
 /// Parses a project from JSON text. `source` names the file in messages.
 /// Throws ConfigError for malformed JSON, a missing or mistyped field, an unknown
 /// layer type or preset, or a version newer than kFormatVersion (message says which).

@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
+
+#include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/graph/layer_rules.h"
 #include "core/nn/quant_wbiol.h"
@@ -50,6 +53,7 @@ class Checker {
   explicit Checker(const Project& p) : m_p(p) {}
 
   ValidationResult run() {
+    check_settings();
     check_nodes();
     check_ends();
     if (sort()) {
@@ -66,6 +70,41 @@ class Checker {
   }
   void warning(const std::string& node, std::string msg, std::string hint) {
     m_r.diagnostics.push_back({Diagnostic::Severity::Warning, node, std::move(msg), std::move(hint)});
+  }
+
+  // ------------------------------------------------------------ project settings
+
+  // Training and dataset settings, reported on the pseudo-nodes "training" and "dataset".
+  void check_settings() {
+    const TrainingSpec& t = m_p.training;
+    if (t.optimizer != "adam" && t.optimizer != "sgd")
+      error("training", "unknown optimizer '" + t.optimizer + "'", "use \"adam\" or \"sgd\"");
+    if (!(t.learning_rate > 0.0) || !std::isfinite(t.learning_rate))
+      error("training", "learning_rate must be a positive number, got " + number(t.learning_rate), "e.g. 0.001");
+    if (t.batch_size < 1)
+      error("training", "batch_size must be at least 1, got " + std::to_string(t.batch_size), "e.g. 64");
+    if (t.epochs < 1) error("training", "epochs must be at least 1, got " + std::to_string(t.epochs), "e.g. 5");
+    if (!(t.momentum >= 0.0 && t.momentum < 1.0))
+      error("training", "momentum must be in [0, 1), got " + number(t.momentum), "e.g. 0.9");
+    if (!(t.weight_decay >= 0.0)) error("training", "weight_decay must not be negative", "use 0 for none");
+    if (t.threads < 0) error("training", "threads must be 0 (all cores) or more", "use 0");
+    const DatasetSpec& d = m_p.dataset;
+    try {
+      dataset_classes(d.name);
+    } catch (const ConfigError& e) {
+      error("dataset", e.what(), "use fashion-mnist, mnist or cifar10");
+    }
+    if (d.pad < 0) error("dataset", "pad must not be negative, got " + std::to_string(d.pad), "use 2 for 28x28 -> 32x32");
+    std::error_code ec;
+    if (!std::filesystem::is_directory(d.path, ec))
+      warning("dataset", "the dataset folder " + d.path + " does not exist",
+              "install dataset-fashion-mnist (scripts/install-deps) or set dataset.path");
+  }
+
+  static std::string number(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
   }
 
   // ------------------------------------------------------------ per node

@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "core/io/atomic_file.h"
 
 namespace qnn {
 namespace {
@@ -76,14 +77,6 @@ struct Entry {
   bool buffer = false;
 };
 
-std::string random_suffix() {
-  static const char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string s(6, 'x');
-  for (auto& c : s) c = kChars[rng() % (sizeof kChars - 1)];
-  return s;
-}
-
 std::vector<Entry> model_tensors(QuantModel& model) {
   std::vector<Entry> out;
   for (const auto& kv : model->named_parameters(true)) out.push_back({kv.key(), kv.value(), false});
@@ -105,31 +98,13 @@ void save_checkpoint(QuantModel& model, const std::string& path) {
     throw IoError("cannot write checkpoint " + path + ": " + reason(e));
   }
 
-  // A unique temporary file beside the target (created exclusively, so with the
-  // usual umask permissions), renamed over it once complete.
-  std::string tmp;
-  for (int attempt = 0;; ++attempt) {
-    tmp = path + ".tmp-" + random_suffix();
-    std::FILE* f = std::fopen(tmp.c_str(), "wbx");
-    if (f) {
-      std::fclose(f);
-      break;
+  replace_file_atomically(path, "checkpoint", [&](const std::string& tmp) {
+    try {
+      ar.save_to(tmp);
+    } catch (const c10::Error& e) {
+      throw IoError(reason(e));
     }
-    if (errno != EEXIST || attempt >= 16)
-      throw IoError("cannot write checkpoint " + path + ": " + std::strerror(errno));
-  }
-  const auto fail = [&](const std::string& why) {
-    std::remove(tmp.c_str());
-    throw IoError("cannot write checkpoint " + path + ": " + why);
-  };
-  try {
-    ar.save_to(tmp);
-  } catch (const c10::Error& e) {
-    fail(reason(e));
-  } catch (const std::exception& e) {
-    fail(e.what());
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(std::strerror(errno));
+  });
 }
 
 Project read_checkpoint_project(const std::string& path) {
@@ -145,6 +120,11 @@ Project read_checkpoint_project(const std::string& path) {
 }
 
 void load_checkpoint(QuantModel& model, const std::string& path) {
+  // Tensor shapes alone do not tell a 3-bit from a 4-bit network: compare the graphs.
+  const std::string diff = network_difference(read_checkpoint_project(path), model->project());
+  if (!diff.empty())
+    throw ConfigError("the checkpoint " + path + " was trained on a different network (" + diff +
+                      "); open the project it was saved from");
   auto ar = open_archive(path);
   const auto entries = model_tensors(model);
   // Read and check everything first so a failed load leaves the model untouched.

@@ -18,9 +18,10 @@ void save_checkpoint(QuantModel& model, const std::string& path);
 /// ConfigError (not a QNN Studio checkpoint).
 Project read_checkpoint_project(const std::string& path);
 
-/// Restores parameters and buffers into a model built from a compatible project.
-/// Throws IoError (unreadable file) or ConfigError naming the first missing or
-/// mismatched tensor (e.g. "conv1.weight has shape [6,1,5,5] in the checkpoint,
+/// Restores parameters and buffers into a model built from the same network (see
+/// network_difference: the same layers, connections, parameters and quantizers).
+/// Throws IoError (unreadable file), ConfigError naming the first network difference,
+/// or ConfigError naming the first missing or mismatched tensor (e.g. "conv1.weight has shape [6,1,5,5] in the checkpoint,
 /// [6,3,5,5] in the model").
 void load_checkpoint(QuantModel& model, const std::string& path);
 

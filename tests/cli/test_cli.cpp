@@ -69,6 +69,8 @@ class TestCli : public QObject {
   void badUsage();
   void trainThenEvalCheckpoint();
   void corruptCheckpoint();
+  void unwritableCheckpointFailsBeforeTraining();
+  void missingDatasetIsAnUnreadableFile();
   void interruptStopsCleanly();
 
  private:
@@ -207,13 +209,40 @@ void TestCli::trainThenEvalCheckpoint() {
   QCOMPARE(classes.size(), 10);
   QVERIFY(classes[1].startsWith("class 1 Trouser"));
   qInfo("train + eval took %.1f s; test_accuracy %.4f", timer.elapsed() / 1000.0, accuracy);
+
+  // The same tensor shapes with other quantizers: refused, naming the first difference.
+  const Run other = qnn({"eval", example("lenet_weights3"), "--checkpoint", ckpt, "--test-limit", "100"});
+  QCOMPARE(other.code, 1);
+  QVERIFY2(other.err.contains("different network") && other.err.contains("quant_inp"), qPrintable(other.text()));
+  QVERIFY(!other.out.contains("test_accuracy="));
+}
+
+void TestCli::unwritableCheckpointFailsBeforeTraining() {
+  const QString target = m_dir.filePath("no-such-folder/model.qnnckpt");
+  QElapsedTimer timer;
+  timer.start();
+  const Run r = qnn({"train", example("lenet_lowprec"), "--epochs", "1", "--checkpoint", target});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains(target), qPrintable(r.text()));
+  QVERIFY2(!r.out.contains("data "), qPrintable(r.text()));  // refused before loading any data
+  QVERIFY(!QFileInfo::exists(target));
+}
+
+void TestCli::missingDatasetIsAnUnreadableFile() {
+  const QString project = m_dir.filePath("nodata.qnn.json");
+  const std::string folder = m_dir.filePath("empty-dataset-folder").toStdString();
+  QDir().mkpath(QString::fromStdString(folder));
+  write_variant(project, [&](nlohmann::json& doc) { doc["dataset"]["path"] = folder; });
+  const Run r = qnn({"train", project, "--epochs", "1"});
+  QCOMPARE(r.code, 2);
+  QVERIFY2(r.err.contains("train-images-idx3-ubyte") && r.err.contains("not found"), qPrintable(r.text()));
 }
 
 void TestCli::corruptCheckpoint() {
   const QString corrupt = m_dir.filePath("corrupt.pt");
   std::ofstream(corrupt.toStdString()) << "PK\x03\x04 this is not a checkpoint at all";
   Run r = qnn({"eval", example("lenet_lowprec"), "--checkpoint", corrupt, "--test-limit", "100"});
-  QVERIFY2(r.code == 1 || r.code == 2, qPrintable(r.text()));
+  QCOMPARE(r.code, 2);  // not a readable archive: an unreadable file
   QVERIFY2(r.err.contains(corrupt), qPrintable(r.text()));
   QVERIFY(!r.out.contains("test_accuracy="));
 

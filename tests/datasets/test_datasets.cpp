@@ -280,16 +280,16 @@ void TestDatasets::labelOutOfRange() {
 
 void TestDatasets::missingFile() {
   const auto path = file("no-such-file");
-  QString msg = thrown_message<qnn::DataError>([&] { qnn::read_idx_labels(path); });
+  QString msg = thrown_message<qnn::IoError>([&] { qnn::read_idx_labels(path); });
   QVERIFY2(msg.contains("no-such-file") && msg.contains("not found"), qPrintable(msg));
 
   qnn::DatasetSpec spec;
   spec.name = "mnist";
   spec.path = subdir("empty");
-  msg = thrown_message<qnn::DataError>([&] { qnn::load_dataset(spec, true); });
+  msg = thrown_message<qnn::IoError>([&] { qnn::load_dataset(spec, true); });
   QVERIFY2(msg.contains("train-images-idx3-ubyte") && msg.contains("not found"), qPrintable(msg));
   spec.name = "cifar10";
-  msg = thrown_message<qnn::DataError>([&] { qnn::load_dataset(spec, false); });
+  msg = thrown_message<qnn::IoError>([&] { qnn::load_dataset(spec, false); });
   QVERIFY2(msg.contains("test_batch.bin") && msg.contains("not found"), qPrintable(msg));
 }
 

@@ -85,6 +85,7 @@ class TestGraph : public QObject {
   void spatialCollapseAndBadParams();
   void biasQuantNeedsQuantizedInput();
   void invalidQuantizerSettings();
+  void invalidTrainingAndDatasetSettings();
   void malformedJsonGivesConfigError();
   void loadMissingFileGivesIoError();
   void saveFailureKeepsOldFile();
@@ -374,6 +375,38 @@ void TestGraph::invalidQuantizerSettings() {
   p.find("conv2")->bias_quant->bit_width = 12;
   r = validate(p);
   QVERIFY2(find_error(r, "conv2", "bias bit_width must be 8, 16 or 32"), dump(r).c_str());
+}
+
+void TestGraph::invalidTrainingAndDatasetSettings() {
+  Project p = lowprec();
+  p.training.epochs = 0;
+  p.training.learning_rate = -0.1;
+  p.training.batch_size = 0;
+  p.training.optimizer = "rmsprop";
+  p.training.momentum = 1.5;
+  p.dataset.name = "imagenet";
+  p.dataset.pad = -1;
+  ValidationResult r = validate(p);
+  QVERIFY2(find_error(r, "training", "epochs must be at least 1, got 0"), dump(r).c_str());
+  QVERIFY2(find_error(r, "training", "learning_rate must be a positive number, got -0.1"), dump(r).c_str());
+  QVERIFY2(find_error(r, "training", "batch_size must be at least 1, got 0"), dump(r).c_str());
+  QVERIFY2(find_error(r, "training", "unknown optimizer 'rmsprop'"), dump(r).c_str());
+  QVERIFY2(find_error(r, "training", "momentum must be in [0, 1), got 1.5"), dump(r).c_str());
+  QVERIFY2(find_error(r, "dataset", "imagenet"), dump(r).c_str());
+  QVERIFY2(find_error(r, "dataset", "pad must not be negative, got -1"), dump(r).c_str());
+  QCOMPARE(error_count(r), 7);
+  QVERIFY_THROWS_EXCEPTION(ConfigError, build_model(p));
+
+  // A missing dataset folder is a warning: the graph itself is fine.
+  p = lowprec();
+  p.dataset.path = "/nonexistent/qnn-dataset-folder";
+  r = validate(p);
+  QVERIFY(r.ok());
+  bool warned = false;
+  for (const Diagnostic& d : r.diagnostics)
+    warned |= d.severity == Diagnostic::Severity::Warning && d.node == "dataset" &&
+              d.message.find("/nonexistent/qnn-dataset-folder does not exist") != std::string::npos;
+  QVERIFY2(warned, dump(r).c_str());
 }
 
 void TestGraph::malformedJsonGivesConfigError() {

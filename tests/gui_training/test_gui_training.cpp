@@ -217,6 +217,11 @@ void TestGuiTraining::trainsLiveCancelsAndTrainsAgain() {
   const QString checkpoint = dir.filePath(QStringLiteral("lenet.pt"));
   controller->saveCheckpoint(checkpoint);
   QCOMPARE(read_checkpoint_project(checkpoint.toStdString()).name, w.document()->project().name);
+
+  // Opening another project drops the model: it cannot be saved under the new project.
+  QVERIFY(w.openProject(examplePath("lenet_float.qnn.json")));
+  QVERIFY(!controller->hasModel());
+  QVERIFY(!saveAction->isEnabled());
 }
 
 void TestGuiTraining::malformedProjectShowsErrorAndKeepsPrevious() {

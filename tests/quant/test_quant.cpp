@@ -204,9 +204,13 @@ class TestQuant : public QObject {
     // hardtanh clamps to [-2, 1.5] before quantizing.
     QCOMPARE(to_vec(y.value)[0], -2.0f);
     QCOMPARE(to_vec(y.value)[2], 1.5f);
-    // The scale parameter is trained from the first call.
+    // The scale parameter is trained from the first call: d sum(y) / d value is
+    // sum(round(x/s) - x/s) / 128 over the unclipped elements (-2 and 1.5 are on the grid).
     (y.value.sum()).backward();
-    QVERIFY(act->act_quant->value.grad().defined());
+    const float s = 2.0f / 128.0f;
+    const float expect = (std::nearbyint(0.3f / s) - 0.3f / s) / 128.0f;
+    QVERIFY(std::fabs(expect) > 1e-4f);
+    QVERIFY(std::fabs(act->act_quant->value.grad().item<float>() - expect) < 1e-6f);
   }
 
   void biasQuantizersUseInputTimesWeightScale() {

@@ -66,6 +66,12 @@ std::shared_ptr<QuantModelImpl> TrainingController::model() const {
   return m_shared->model;
 }
 
+void TrainingController::clearModel() {
+  if (m_running) return;
+  std::lock_guard<std::mutex> lock(m_shared->mutex);
+  m_shared->model.reset();
+}
+
 void TrainingController::saveCheckpoint(const QString& path) const {
   std::shared_ptr<QuantModelImpl> impl = model();
   if (!impl) throw ConfigError("There is no trained model to save yet: train the project first.");

@@ -41,6 +41,9 @@ class TrainingController : public QObject {
   /// The model of the last finished run (nullptr before the first one).
   std::shared_ptr<QuantModelImpl> model() const;
   bool hasModel() const { return model() != nullptr; }
+  /// Forgets the last model (another project was opened; its model no longer matches).
+  /// No effect while a run is in progress.
+  void clearModel();
   /// The summary of the last finished run.
   const TrainingSummary& lastSummary() const { return m_lastSummary; }
   /// Writes the last model as a checkpoint (core/train/checkpoint.h). Throws
