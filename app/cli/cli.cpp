@@ -345,6 +345,7 @@ int run(int argc, char** argv) {
     }
     if (command == "train") return run_train(parsed);
     if (command == "eval") return run_eval(parsed);
+    if (command == "export") return run_export(parsed);
     return run_validate(parsed);
   } catch (const UsageError& e) {
     std::cerr << who << ": " << e.what() << "\nTry '" << who << " --help'.\n";

@@ -22,4 +22,9 @@ int run_eval(const CommandArgs& args);
 /// cannot be read or parsed.
 int run_validate(const CommandArgs& args);
 
+/// `qnn export`: writes --checkpoint as --format to --out (app/cli/cli_export.cpp);
+/// with --verify compares the file with the app and returns kExitFailed when it
+/// differs. Throws IoError, ConfigError, ExportError or UsageError.
+int run_export(const CommandArgs& args);
+
 }  // namespace qnn::cli

@@ -44,10 +44,17 @@ const std::vector<std::string>& command_options(const std::string& command) {
   static const std::vector<std::string> train{"epochs",     "threads",     "seed",       "batch-size", "lr",
                                               "checkpoint", "train-limit", "test-limit", "max-batches"};
   static const std::vector<std::string> eval{"checkpoint", "test-limit", "threads"};
+  static const std::vector<std::string> export_{"checkpoint", "format", "out", "verify", "verify-samples",
+                                                "c-header", "threads"};
   static const std::vector<std::string> none;
+  if (command == "export") return export_;
   if (command == "train") return train;
   if (command == "eval") return eval;
   return none;
+}
+
+bool is_flag_option(const std::string& command, const std::string& name) {
+  return command == "export" && name == "verify";
 }
 
 CommandArgs parse_command(const std::string& command, const std::vector<std::string>& args) {
@@ -74,6 +81,7 @@ CommandArgs parse_command(const std::string& command, const std::vector<std::str
       }
       if (std::find(known.begin(), known.end(), name) == known.end())
         throw UsageError("unknown option '" + a + "' for 'qnn " + command + "'");
+      if (!value && is_flag_option(command, name)) value = "1";  // e.g. `qnn export --verify`
       if (!value) {
         if (i + 1 >= args.size()) throw UsageError("option --" + name + " needs a value");
         value = args[++i];
@@ -101,6 +109,8 @@ Commands:
                      test accuracy (last line: test_accuracy=<fraction>)
   eval PROJECT       evaluate a saved checkpoint on the test set
   validate PROJECT   check the graph; print diagnostics and each layer's output shape
+  export PROJECT     write a trained checkpoint as ONNX QCDQ, QONNX, a packed integer
+                     model or a checkpoint; --verify compares it with the app
 
 Options:
   -h, --help         show this help; `qnn COMMAND --help` shows a command's options
@@ -148,6 +158,34 @@ Options:
   --test-limit N     use only the first N test samples
   --threads N        LibTorch threads; 0 uses all cores (default: the project's)
   -h, --help         show this help
+)USAGE";
+  if (command == "export")
+    return R"USAGE(Usage: qnn export PROJECT --checkpoint CKPT --format FORMAT --out FILE [OPTIONS]
+
+Builds the network of PROJECT, loads CKPT and writes it in eval mode as FORMAT:
+  qcdq        ONNX opset 13, QuantizeLinear -> Clip -> DequantizeLinear at every
+              quantizer, integer weight codes; runs in ONNX Runtime
+  qonnx       ONNX with Quant / BipolarQuant / Trunc (domain qonnx.custom_op.general), for FINN
+  packed      packed integer model (codes bit-packed at their bit width; README "Export")
+  checkpoint  LibTorch checkpoint, plus the project next to it (FILE.qnn.json)
+First lists what the format cannot express ("error: conv1: 16-bit weights ...") and
+writes nothing when there is such an error. Files are written atomically. ONNX files
+carry the preprocessing in metadata "qnn.preprocessing".
+
+Options:
+  --checkpoint CKPT      the trained model (required)
+  --format FORMAT        qcdq, qonnx, packed or checkpoint (required)
+  --out FILE             the file to write (required)
+  --verify               run the written file on test images and compare with the app
+                         (qcdq: in ONNX Runtime via node + onnxruntime-node; packed: the
+                         packed reader); prints agreement and max |diff| in output-scale steps
+  --verify-samples N     test images for --verify (default 1000; 10000 = the full test set)
+  --c-header FILE        packed: also write a C header with the same data
+  --threads N            LibTorch threads; 0 uses all cores (default: the project's)
+  -h, --help             show this help
+
+Exit status: 0 written (and verified); 1 the format cannot express the model, writing
+failed or the verification failed; 2 unreadable project/checkpoint or bad command line.
 )USAGE";
   if (command == "validate")
     return R"USAGE(Usage: qnn validate PROJECT

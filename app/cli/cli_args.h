@@ -42,8 +42,12 @@ struct CommandArgs {
   std::string text(const std::string& name, const std::string& fallback = "") const;
 };
 
-/// Options (names without "--") that `command` accepts; each takes a value.
+/// Options (names without "--") that `command` accepts; each takes a value unless
+/// is_flag_option() says otherwise.
 const std::vector<std::string>& command_options(const std::string& command);
+
+/// True for options that take no value (`qnn export --verify`).
+bool is_flag_option(const std::string& command, const std::string& name);
 
 /// Parses the arguments after the command name. Throws UsageError for an unknown
 /// option, a missing value or a missing/extra PROJECT (unless --help is present).

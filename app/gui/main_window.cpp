@@ -20,6 +20,7 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include "app/gui/export_dialog.h"
 #include "core/errors.h"
 #include "widgets/document/example_projects.h"
 #include "widgets/document/project_document.h"
@@ -58,6 +59,7 @@ MainWindow::MainWindow(QWidget* parent)
   setCentralWidget(m_graphView);
 
   createActions();
+  m_export = new ExportActions(m_controller, m_document, this);  // File > Export… (export_dialog.h)
   createDocks();
   createMenus();
   createStatusBar();
@@ -185,6 +187,7 @@ void MainWindow::createMenus() {
   m_examplesMenu->setEnabled(!m_examplesMenu->isEmpty());
   file->addSeparator();
   file->addAction(m_saveCheckpointAction);
+  file->addAction(m_export->exportAction());
   file->addSeparator();
   file->addAction(m_quitAction);
 

@@ -22,6 +22,7 @@ class QPushButton;
 namespace qnn {
 
 class ConfusionMatrixView;
+class ExportActions;
 class GraphView;
 class ProjectDocument;
 class TrainingController;
@@ -86,6 +87,7 @@ class MainWindow : public QMainWindow {
   QProgressBar* m_progressBar = nullptr;
   QPushButton* m_cancelButton = nullptr;
   QMenu* m_examplesMenu = nullptr;
+  ExportActions* m_export = nullptr;
 
   QAction* m_openAction = nullptr;
   QAction* m_saveCheckpointAction = nullptr;

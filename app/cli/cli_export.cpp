@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `qnn export`: pre-flight, export, optional verification (core/export).
+#include <iostream>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "app/cli/cli.h"
+#include "core/data/dataset.h"
+#include "core/errors.h"
+#include "core/export/export.h"
+#include "core/export/verify.h"
+#include "core/graph/model.h"
+#include "core/graph/project.h"
+#include "core/train/checkpoint.h"
+#include "core/train/trainer.h"
+
+namespace qnn::cli {
+
+int run_export(const CommandArgs& args) {
+  const std::string checkpoint = args.text("checkpoint");
+  const std::string format_name = args.text("format");
+  const std::string out = args.text("out");
+  if (checkpoint.empty()) throw UsageError("'qnn export' needs --checkpoint CKPT");
+  if (format_name.empty()) throw UsageError("'qnn export' needs --format qcdq|qonnx|packed|checkpoint");
+  if (out.empty()) throw UsageError("'qnn export' needs --out FILE");
+  ExportFormat format;
+  try {
+    format = export_format_from_string(format_name);
+  } catch (const ConfigError& e) {
+    throw UsageError(e.what());
+  }
+  const bool verify = args.has("verify");
+  const int64_t samples = args.integer("verify-samples", 1, 1000);
+  if (verify && format != ExportFormat::Qcdq && format != ExportFormat::Packed)
+    throw UsageError("--verify runs qcdq (in ONNX Runtime) and packed exports, not " + format_name);
+  const std::string c_header = args.text("c-header");
+  if (!c_header.empty() && format != ExportFormat::Packed) throw UsageError("--c-header needs --format packed");
+
+  Project p = load_project(args.project);
+  p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
+
+  // Pre-flight before anything heavy (and before any file is written).
+  const std::vector<ExportIssue> issues = preflight(p, format);
+  bool refused = false;
+  for (const ExportIssue& i : issues) {
+    std::cerr << i.text() << "\n";
+    refused = refused || i.error;
+  }
+  if (refused) {
+    std::cerr << "qnn export: " << args.project << " cannot be exported as " << format_name
+              << "; nothing was written" << std::endl;
+    return kExitFailed;
+  }
+
+  set_thread_count(p.training.threads);
+  torch::manual_seed(p.training.seed);
+  QuantModel model = build_model(p);
+  try {
+    load_checkpoint(model, checkpoint);
+  } catch (const IoError& e) {
+    const std::string what = e.what();
+    throw IoError(what.find(checkpoint) != std::string::npos ? what : "checkpoint '" + checkpoint + "': " + what);
+  } catch (const ConfigError& e) {
+    throw ConfigError("checkpoint '" + checkpoint + "' does not fit " + args.project + ": " + e.what());
+  } catch (const c10::Error& e) {
+    throw IoError("cannot read checkpoint '" + checkpoint + "': " + e.what_without_backtrace());
+  }
+
+  ExportOptions options;
+  options.c_header = c_header;
+  const ExportResult r = export_model(model, format, out, options);
+  std::cout << r.summary << std::endl;
+  if (!verify) return kExitOk;
+
+  const Dataset test = load_dataset(p.dataset, false, samples);
+  std::cout << "verify: " << test.size() << " test images of " << p.dataset.name << std::endl;
+  const VerifyResult v = verify_export(model, format, out, test.images);
+  std::cout << "verify (" << v.runtime << "): " << v.text() << std::endl;
+  std::cout << "agreement=" << v.agreement << " strict_agreement=" << v.strict_agreement << " max_abs_diff=" << v.max_abs_diff
+            << " max_steps=" << v.max_steps << std::endl;
+  if (!v.passed)
+    std::cerr << "qnn export: the exported file does not compute what the app computes "
+              << "(needs >= 99.9% agreement and logits within one output-scale step)" << std::endl;
+  return v.passed ? kExitOk : kExitFailed;
+}
+
+}  // namespace qnn::cli

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/export/export_plan.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "core/data/dataset.h"
+#include "core/errors.h"
+#include "core/graph/layer_rules.h"
+#include "core/graph/validate.h"
+#include "core/nn/quant_act.h"
+#include "core/nn/quant_wbiol.h"
+#include "core/nn/shape_layers.h"
+
+namespace qnn {
+
+namespace {
+
+/// Restores the model's training flag when the plan is done.
+class EvalScope {
+ public:
+  explicit EvalScope(QuantModel& m) : m_model(m), m_was_training(m->is_training()) { m_model->eval(); }
+  ~EvalScope() { m_model->train(m_was_training); }
+  EvalScope(const EvalScope&) = delete;
+  EvalScope& operator=(const EvalScope&) = delete;
+
+ private:
+  QuantModel& m_model;
+  bool m_was_training;
+};
+
+QuantPoint make_point(const QuantSpec& spec, const torch::Tensor& scale, const torch::Tensor& zero_point) {
+  QuantPoint p;
+  torch::Tensor s = scale.detach().to(torch::kFloat32).reshape({-1}).clone();
+  torch::Tensor z = zero_point.detach().to(torch::kFloat32).reshape({-1}).clone();
+  if (z.numel() == 1 && s.numel() > 1) z = z.expand({s.numel()}).clone();
+  if (s.numel() == 1) {
+    s = s.reshape({});
+    z = z.reshape({});
+  }
+  p.scale = s;
+  p.zero_point = z;
+  p.bit_width = spec.bit_width;
+  p.is_signed = spec.is_signed;
+  p.narrow_range = spec.narrow_range;
+  p.range = spec.range();
+  return p;
+}
+
+torch::Tensor codes_of(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& zp,
+                       IntRange range) {
+  return int_codes(x.detach(), scale.detach(), zp.detach(), range).to(torch::kInt64);
+}
+
+bool is_float_compute(LayerType t) {
+  return t == LayerType::Conv2d || t == LayerType::Linear || t == LayerType::HardTanh;
+}
+
+}  // namespace
+
+const PlanNode* ExportPlan::find(const std::string& id) const {
+  for (const PlanNode& n : nodes)
+    if (n.id == id) return &n;
+  return nullptr;
+}
+
+ExportPlan make_export_plan(QuantModel& model) {
+  EvalScope eval(model);
+  torch::NoGradGuard no_grad;
+  ExportPlan plan;
+  plan.project = model->project();
+  const Project& p = plan.project;
+  plan.input_shape = p.input_shape;
+  std::vector<int64_t> in_shape{1};
+  in_shape.insert(in_shape.end(), p.input_shape.begin(), p.input_shape.end());
+  std::map<std::string, QuantTensor> trace;
+  try {
+    trace = model->forward_trace(torch::zeros(in_shape));
+  } catch (const c10::Error& e) {
+    throw ConfigError(std::string("the model cannot run in eval mode: ") + e.what_without_backtrace());
+  }
+
+  std::map<std::string, std::string> alias;  // vanished layers (Dropout) -> their input
+  auto resolve = [&](std::string id) {
+    while (alias.count(id)) id = alias.at(id);
+    return id;
+  };
+  for (const LayerSpec& l : p.layers) {
+    if (l.type == LayerType::Input) plan.input_id = l.id;
+  }
+  for (const std::string& id : model->order()) {
+    const LayerSpec& l = *p.find(id);
+    const std::string in_id = l.inputs.at(0);
+    const QuantTensor& in = trace.at(in_id);
+    const QuantTensor& out = trace.at(id);
+    if (l.type == LayerType::Dropout) {
+      alias[id] = in_id;
+      continue;
+    }
+    PlanNode n;
+    n.id = id;
+    n.type = l.type;
+    n.input = resolve(in_id);
+    n.in_quant = in.is_quant();
+    n.in_bit_width = in.bit_width;
+    n.out_quant = out.is_quant();
+    if (out.is_quant()) {
+      n.out_scale = out.scale.detach().clone();
+      n.out_bit_width = out.bit_width;
+      n.out_signed = out.is_signed;
+    }
+    auto fill_wbiol = [&](auto* m, const std::optional<QuantSpec>& wspec, const std::optional<QuantSpec>& bspec) {
+      n.weight = m->weight.detach().clone();
+      const QuantTensor wq = m->quant_weight();
+      n.weight_value = wq.value.detach().clone();
+      if (wspec && wq.is_quant()) {
+        n.weight_q = make_point(*wspec, wq.scale, wq.zero_point);
+        n.weight_codes = codes_of(m->weight, wq.scale, wq.zero_point, wspec->range());
+      }
+      if (m->bias.defined()) {
+        n.bias = m->bias.detach().clone();
+        if (bspec && wq.is_quant()) {
+          const QuantTensor bq = m->quant_bias(in.scale, wq.scale);
+          n.bias_q = make_point(*bspec, bq.scale, bq.zero_point);
+          n.bias_codes = codes_of(m->bias, bq.scale, bq.zero_point, bspec->range());
+          n.bias_value = bq.value.detach().clone();
+        } else {
+          n.bias_value = n.bias;
+        }
+      }
+    };
+    const auto module = model->layer(id);
+    if (auto* c = dynamic_cast<QuantConv2dImpl*>(module.get())) {
+      n.op = PlanOp::Conv;
+      fill_wbiol(c, c->options.weight_quant(), c->options.bias_quant());
+      n.kernel = (*c->options.kernel_size())[0];
+      n.stride = (*c->options.stride())[0];
+      n.padding = (*c->options.padding())[0];
+      n.dilation = (*c->options.dilation())[0];
+      n.groups = c->options.groups();
+    } else if (auto* f = dynamic_cast<QuantLinearImpl*>(module.get())) {
+      n.op = PlanOp::Linear;
+      fill_wbiol(f, f->options.weight_quant(), f->options.bias_quant());
+    } else if (auto* a = dynamic_cast<QuantActImpl*>(module.get())) {
+      n.op = PlanOp::Act;
+      switch (a->options.function()) {
+        case ActFunction::Identity: n.act_function = LayerType::QuantIdentity; break;
+        case ActFunction::ReLU: n.act_function = LayerType::ReLU; break;
+        case ActFunction::HardTanh: n.act_function = LayerType::HardTanh; break;
+      }
+      n.min_val = a->options.min_val();
+      n.max_val = a->options.max_val();
+      if (a->act_quant && a->act_quant->enabled()) {
+        const QuantTensor q = a->act_quant->forward(torch::zeros({1}));
+        n.act_q = make_point(a->act_quant->spec(), q.scale, q.zero_point);
+      }
+    } else if (auto* mp = dynamic_cast<MaxPool2dLayerImpl*>(module.get())) {
+      n.op = PlanOp::MaxPool;
+      n.kernel = mp->kernel;
+      n.stride = mp->stride;
+    } else if (auto* ap = dynamic_cast<AvgPool2dLayerImpl*>(module.get())) {
+      n.op = PlanOp::AvgPool;
+      n.kernel = ap->kernel;
+      n.stride = ap->stride;
+    } else if (dynamic_cast<FlattenLayerImpl*>(module.get())) {
+      n.op = PlanOp::Flatten;
+    } else {
+      throw ExportError(id + ": layer type " + to_string(l.type) + " has no export rule");
+    }
+    plan.nodes.push_back(std::move(n));
+  }
+  for (const LayerSpec& l : p.layers)
+    if (l.type == LayerType::Output) plan.output_source = resolve(l.inputs.at(0));
+  const QuantTensor& logits = trace.at(plan.output_source);
+  plan.classes = logits.value.size(-1);
+
+  // Grid of the logits.
+  if (const PlanNode* last = plan.find(plan.output_source)) {
+    torch::Tensor step;
+    if (last->out_quant) {
+      step = last->out_scale;
+    } else if ((last->op == PlanOp::Conv || last->op == PlanOp::Linear) && last->weight_q && last->in_quant &&
+               (!last->bias.defined() || last->bias_q)) {
+      step = trace.at(p.find(last->id)->inputs.at(0)).scale * last->weight_q->scale;
+    }
+    if (step.defined()) plan.logit_step = step.detach().to(torch::kFloat32).reshape({-1}).expand({plan.classes}).clone();
+  }
+  return plan;
+}
+
+// ---------------------------------------------------------------- formats and pre-flight
+
+std::string to_string(ExportFormat f) {
+  switch (f) {
+    case ExportFormat::Qcdq: return "qcdq";
+    case ExportFormat::Qonnx: return "qonnx";
+    case ExportFormat::Packed: return "packed";
+    case ExportFormat::Checkpoint: return "checkpoint";
+  }
+  return "?";
+}
+
+ExportFormat export_format_from_string(const std::string& s) {
+  for (ExportFormat f : {ExportFormat::Qcdq, ExportFormat::Qonnx, ExportFormat::Packed, ExportFormat::Checkpoint})
+    if (to_string(f) == s) return f;
+  throw ConfigError("unknown export format '" + s + "' (known: qcdq, qonnx, packed, checkpoint)");
+}
+
+std::string ExportIssue::text() const {
+  return std::string(error ? "error: " : "warning: ") + (layer.empty() ? "" : layer + ": ") + message;
+}
+
+std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) {
+  std::vector<ExportIssue> out;
+  const ValidationResult v = validate(project);
+  if (!v.ok()) {
+    for (const Diagnostic& d : v.diagnostics)
+      if (d.severity == Diagnostic::Severity::Error) out.push_back({true, d.node, d.message});
+    return out;
+  }
+  if (format == ExportFormat::Checkpoint) return out;
+  const bool onnx = format == ExportFormat::Qcdq || format == ExportFormat::Qonnx;
+  bool any_quant = false;
+  bool seen_quant = false;  // a quantized value was produced upstream (in execution order)
+  for (const std::string& id : v.order) {
+    const LayerSpec& l = *project.find(id);
+    const std::optional<QuantSpec> w = effective_weight_quant(l);
+    const std::optional<QuantSpec> a = effective_act_quant(l);
+    const std::optional<QuantSpec> b = effective_bias_quant(l);
+    if (w || a) any_quant = true;
+    if (format == ExportFormat::Qcdq) {
+      if (w && w->bit_width > 8)
+        out.push_back({true, id, std::to_string(w->bit_width) + "-bit weights: QCDQ stores weight codes as INT8/UINT8 "
+                                 "(at most 8 bits); set weight bit_width <= 8 or export QONNX or packed"});
+      if (a && a->bit_width > 8)
+        out.push_back({true, id, std::to_string(a->bit_width) + "-bit activations: QuantizeLinear (opset 13) produces "
+                                 "INT8/UINT8 only; set bit_width <= 8 or export QONNX or packed"});
+      if (a && a->shifted)
+        out.push_back({false, id, "shifted activation: QuantizeLinear rounds x/s before adding the zero point "
+                                  "(Brevitas adds it first); codes can differ at exact .5 ties"});
+    }
+    if (b && b->bit_width > 32)
+      out.push_back({true, id, "bias wider than 32 bits cannot be stored"});
+    const auto it = v.nodes.find(l.inputs.empty() ? id : l.inputs[0]);
+    const bool in_quant = it != v.nodes.end() && it->second.quantized;
+    if (onnx && seen_quant && is_float_compute(l.type))
+      out.push_back({false, id, "float " + to_string(l.type) + " between quantized layers: exported as a float op; "
+                                "integer-only runtimes (and FINN) cannot execute it"});
+    if (onnx && w && !in_quant && l.type != LayerType::Input)
+      out.push_back({false, id, "quantized weights on a float input: the product runs in float, not on an "
+                                "integer grid"});
+    if (format == ExportFormat::Packed && (is_float_compute(l.type) && l.type != LayerType::HardTanh))
+      out.push_back({false, id, "float weights are stored as float32 (no integer codes)"});
+    if (format == ExportFormat::Packed && has_weights(l.type) && layer_has_bias(l) && !b)
+      out.push_back({false, id, "float bias is stored as float32"});
+    if (w || a) seen_quant = true;
+  }
+  if (!any_quant)
+    out.push_back({false, "", "the model has no quantizer: the export holds float weights and float ops only"});
+  return out;
+}
+
+std::vector<ExportIssue> require_exportable(const Project& project, ExportFormat format) {
+  std::vector<ExportIssue> issues = preflight(project, format), warnings;
+  std::string errors;
+  for (const ExportIssue& i : issues) {
+    if (i.error)
+      errors += (errors.empty() ? "" : "\n") + (i.layer.empty() ? "" : i.layer + ": ") + i.message;
+    else
+      warnings.push_back(i);
+  }
+  if (!errors.empty())
+    throw ExportError("cannot export to " + to_string(format) + ":\n" + errors);
+  return warnings;
+}
+
+std::string preprocessing_json(const Project& project) {
+  nlohmann::ordered_json j;
+  const int64_t channels = project.input_shape.empty() ? 1 : project.input_shape[0];
+  std::vector<float> mean(size_t(channels), 0.0f), stdev(size_t(channels), 1.0f);
+  std::vector<std::string> classes;
+  try {
+    if (project.dataset.normalize) {
+      mean = dataset_mean(project.dataset.name);
+      stdev = dataset_std(project.dataset.name);
+    }
+    classes = dataset_classes(project.dataset.name);
+  } catch (const Error&) {
+    // unknown dataset name: identity normalisation, no class names
+  }
+  // float32 statistics printed as the short decimals they were written as (0.286, not 0.28600001335).
+  auto tidy = [](const std::vector<float>& v) {
+    std::vector<double> out;
+    for (float x : v) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.7g", double(x));
+      out.push_back(std::strtod(buf, nullptr));
+    }
+    return out;
+  };
+  j["layout"] = "NCHW";
+  j["pixel_scale"] = 1.0 / 255.0;
+  j["pad"] = project.dataset.pad;
+  j["mean"] = tidy(mean);
+  j["std"] = tidy(stdev);
+  j["classes"] = classes;
+  return j.dump();
+}
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::random_device rd;
+  const fs::path tmp = dir / ("." + target.filename().string() + ".tmp" + std::to_string(rd() % 1000000));
+  auto fail = [&](const std::string& why) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw ExportError("cannot write '" + path + "': " + why);
+  };
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) fail(std::strerror(errno));
+  const size_t n = bytes.empty() ? 0 : std::fwrite(bytes.data(), 1, bytes.size(), f);
+  const int err = errno;
+  if (n != bytes.size()) {
+    std::fclose(f);
+    fail(std::strerror(err));
+  }
+  if (std::fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    const int e = errno;
+    std::fclose(f);
+    fail(std::strerror(e));
+  }
+  if (std::fclose(f) != 0) fail(std::strerror(errno));
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) fail(ec.message());
+}
+
+}  // namespace qnn

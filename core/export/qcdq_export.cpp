@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/export/qcdq_export.h"
+
+#include <map>
+
+#include "core/errors.h"
+#include "core/export/onnx_graph.h"
+
+namespace qnn {
+
+namespace {
+
+using onnx_graph::GraphBuilder;
+
+bool needs_clip(const QuantPoint& q) {
+  const IntRange full = int_range(8, q.is_signed, false);
+  return q.range.min_int != full.min_int || q.range.max_int != full.max_int;
+}
+
+void require_8bit(const QuantPoint& q, const std::string& layer, const std::string& what) {
+  if (q.bit_width > 8)
+    throw ExportError(layer + ": " + std::to_string(q.bit_width) + "-bit " + what +
+                      " cannot be expressed in QCDQ (INT8/UINT8 codes only)");
+}
+
+/// Integer tensor (codes) -> [Clip] -> DequantizeLinear. Returns the float value name.
+std::string clip_dq(GraphBuilder& g, const std::string& prefix, const std::string& codes, const QuantPoint& q,
+                    const std::string& out) {
+  const auto type = onnx_graph::code_type(q.is_signed);
+  std::string c = codes;
+  if (needs_clip(q)) {
+    const std::string lo = g.add_initializer(prefix + "_min", torch::tensor(double(q.range.min_int)), type);
+    const std::string hi = g.add_initializer(prefix + "_max", torch::tensor(double(q.range.max_int)), type);
+    c = prefix + "/clipped";
+    g.add_node("Clip", {codes, lo, hi}, {c}, prefix + "/clip");
+  }
+  const std::string s = g.add_initializer(prefix + "_scale", q.scale, onnx::TensorProto_DataType_FLOAT);
+  const std::string z = g.add_initializer(prefix + "_zero_point", q.zero_point, type);
+  onnx::NodeProto* dq = g.add_node("DequantizeLinear", {c, s, z}, {out}, prefix + "/dequant");
+  if (q.per_channel()) GraphBuilder::attr(dq, "axis", int64_t{0});
+  return out;
+}
+
+/// x -> QuantizeLinear -> [Clip] -> DequantizeLinear (an activation quantizer).
+std::string qcdq(GraphBuilder& g, const std::string& layer, const std::string& x, const QuantPoint& q,
+                 const std::string& out) {
+  require_8bit(q, layer, "activations");
+  const std::string prefix = layer + ".act";
+  const auto type = onnx_graph::code_type(q.is_signed);
+  const std::string s = g.add_initializer(prefix + "_q_scale", q.scale, onnx::TensorProto_DataType_FLOAT);
+  const std::string z = g.add_initializer(prefix + "_q_zero_point", q.zero_point, type);
+  const std::string codes = layer + "/codes";
+  g.add_node("QuantizeLinear", {x, s, z}, {codes}, layer + "/quant");
+  return clip_dq(g, prefix, codes, q, out);
+}
+
+}  // namespace
+
+std::string qcdq_model_bytes(const ExportPlan& plan) {
+  GraphBuilder g("qnn_qcdq", {{"", 13}});
+  std::map<std::string, std::string> value{{plan.input_id, "input"}};
+  for (const PlanNode& n : plan.nodes) {
+    const std::string x = value.at(n.input);
+    std::string out;
+    if (n.op == PlanOp::Conv || n.op == PlanOp::Linear) {
+      std::string w, b;
+      if (n.weight_q) {
+        require_8bit(*n.weight_q, n.id, "weights");
+        const std::string codes =
+            g.add_initializer(n.id + ".weight_codes", n.weight_codes, onnx_graph::code_type(n.weight_q->is_signed));
+        w = clip_dq(g, n.id + ".weight", codes, *n.weight_q, n.id + "/weight");
+      } else {
+        w = g.add_initializer(n.id + ".weight", n.weight, onnx::TensorProto_DataType_FLOAT);
+      }
+      if (n.bias_q) {
+        const std::string codes = g.add_initializer(n.id + ".bias_codes", n.bias_codes, onnx::TensorProto_DataType_INT32);
+        const std::string s = g.add_initializer(n.id + ".bias_scale", n.bias_q->scale, onnx::TensorProto_DataType_FLOAT);
+        b = n.id + "/bias";
+        onnx::NodeProto* dq = g.add_node("DequantizeLinear", {codes, s}, {b}, n.id + ".bias/dequant");
+        if (n.bias_q->per_channel()) GraphBuilder::attr(dq, "axis", int64_t{0});
+      } else if (n.bias.defined()) {
+        b = g.add_initializer(n.id + ".bias", n.bias, onnx::TensorProto_DataType_FLOAT);
+      }
+      out = onnx_graph::emit_float_op(g, n, x, w, b, n.id);
+    } else if (n.op == PlanOp::Act) {
+      if (n.act_q) {
+        const std::string pre = onnx_graph::emit_float_op(g, n, x, "", "", n.id + "/pre");
+        out = qcdq(g, n.id, pre, *n.act_q, n.id);
+      } else {
+        out = onnx_graph::emit_float_op(g, n, x, "", "", n.id);
+      }
+    } else {
+      out = onnx_graph::emit_float_op(g, n, x, "", "", n.id);
+    }
+    value[n.id] = out;
+  }
+  const auto metadata = onnx_graph::finish_io(g, plan, value.at(plan.output_source));
+  return g.finish(metadata, /*strict_shapes=*/true);
+}
+
+}  // namespace qnn

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// QONNX export (see qcdq_export.h for the node patterns).
+#include <map>
+
+#include "core/errors.h"
+#include "core/export/onnx_graph.h"
+#include "core/export/qcdq_export.h"
+
+namespace qnn {
+
+namespace {
+
+using onnx_graph::GraphBuilder;
+
+/// Quant (or BipolarQuant for 1 bit) of `x`; `scale_shape` broadcasts a per-channel
+/// scale against the tensor ([C, 1, 1, 1] for conv weights).
+std::string quant(GraphBuilder& g, const std::string& prefix, const std::string& x, const QuantPoint& q,
+                  const std::vector<int64_t>& scale_shape, const std::string& out) {
+  torch::Tensor s = q.scale, z = q.zero_point;
+  if (q.per_channel()) {
+    s = s.reshape(scale_shape);
+    z = z.reshape(scale_shape);
+  }
+  const std::string sn = g.add_initializer(prefix + "_scale", s, onnx::TensorProto_DataType_FLOAT);
+  if (q.bit_width == 1) {
+    g.add_node("BipolarQuant", {x, sn}, {out}, prefix + "/bipolar_quant", kQonnxDomain);
+    return out;
+  }
+  const std::string zn = g.add_initializer(prefix + "_zero_point", z, onnx::TensorProto_DataType_FLOAT);
+  const std::string bn = g.add_initializer(prefix + "_bit_width", torch::tensor(float(q.bit_width)),
+                                           onnx::TensorProto_DataType_FLOAT);
+  onnx::NodeProto* n = g.add_node("Quant", {x, sn, zn, bn}, {out}, prefix + "/quant", kQonnxDomain);
+  GraphBuilder::attr(n, "signed", int64_t{q.is_signed ? 1 : 0});
+  GraphBuilder::attr(n, "narrow", int64_t{q.narrow_range ? 1 : 0});
+  GraphBuilder::attr(n, "rounding_mode", std::string("ROUND"));
+  return out;
+}
+
+}  // namespace
+
+std::string qonnx_model_bytes(const ExportPlan& plan) {
+  GraphBuilder g("qnn_qonnx", {{"", 13}, {kQonnxDomain, 1}});
+  std::map<std::string, std::string> value{{plan.input_id, "input"}};
+  for (const PlanNode& n : plan.nodes) {
+    const std::string x = value.at(n.input);
+    std::string out;
+    if (n.op == PlanOp::Conv || n.op == PlanOp::Linear) {
+      std::string w = g.add_initializer(n.id + ".weight", n.weight, onnx::TensorProto_DataType_FLOAT), b;
+      if (n.weight_q) {
+        std::vector<int64_t> shape(size_t(n.weight.dim()), 1);
+        shape[0] = n.weight.size(0);
+        w = quant(g, n.id + ".weight", w, *n.weight_q, shape, n.id + "/weight");
+      }
+      if (n.bias.defined()) {
+        b = g.add_initializer(n.id + ".bias", n.bias, onnx::TensorProto_DataType_FLOAT);
+        if (n.bias_q) b = quant(g, n.id + ".bias", b, *n.bias_q, {n.bias.size(0)}, n.id + "/bias");
+      }
+      out = onnx_graph::emit_float_op(g, n, x, w, b, n.id);
+    } else if (n.op == PlanOp::Act) {
+      if (n.act_q) {
+        const std::string pre = onnx_graph::emit_float_op(g, n, x, "", "", n.id + "/pre");
+        out = quant(g, n.id + ".act", pre, *n.act_q, {}, n.id);
+      } else {
+        out = onnx_graph::emit_float_op(g, n, x, "", "", n.id);
+      }
+    } else if (n.op == PlanOp::AvgPool && n.in_quant && n.out_quant) {
+      const std::string pooled = onnx_graph::emit_float_op(g, n, x, "", "", n.id + "/avg");
+      const torch::Tensor s = n.out_scale.reshape({-1})[0].clone();
+      const std::string sn = g.add_initializer(n.id + ".trunc_scale", s, onnx::TensorProto_DataType_FLOAT);
+      const std::string zn = g.add_initializer(n.id + ".trunc_zero_point", torch::tensor(0.0f),
+                                               onnx::TensorProto_DataType_FLOAT);
+      const std::string bn = g.add_initializer(n.id + ".trunc_bit_width", torch::tensor(float(n.out_bit_width)),
+                                               onnx::TensorProto_DataType_FLOAT);
+      onnx::NodeProto* t = g.add_node("Trunc", {pooled, sn, zn, bn, bn}, {n.id}, n.id + "/trunc", kQonnxDomain);
+      GraphBuilder::attr(t, "rounding_mode", std::string("ROUND"));
+      out = n.id;
+    } else {
+      out = onnx_graph::emit_float_op(g, n, x, "", "", n.id);
+    }
+    value[n.id] = out;
+  }
+  const auto metadata = onnx_graph::finish_io(g, plan, value.at(plan.output_source));
+  return g.finish(metadata, /*strict_shapes=*/false);
+}
+
+}  // namespace qnn
