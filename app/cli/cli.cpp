@@ -222,13 +222,8 @@ int run_train(const CommandArgs& args) {
 
 // ---------------------------------------------------------------- eval
 
-int run_eval(const CommandArgs& args) {
-  const std::string checkpoint = args.text("checkpoint");
-  if (checkpoint.empty()) throw UsageError("'qnn eval' needs --checkpoint CKPT");
-  const int64_t test_limit = args.integer("test-limit", 1, 0);
-  Project p = load_valid_project(args.project);
-  p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
-
+QuantModel load_trained_model(const Project& p, const std::string& project_path,
+                              const std::string& checkpoint) {
   set_thread_count(p.training.threads);
   torch::manual_seed(p.training.seed);
   QuantModel model = build_model(p);
@@ -241,10 +236,21 @@ int run_eval(const CommandArgs& args) {
     const std::string what = e.what();
     throw ConfigError(what.find(checkpoint) != std::string::npos
                           ? what
-                          : "checkpoint '" + checkpoint + "' does not fit " + args.project + ": " + what);
+                          : "checkpoint '" + checkpoint + "' does not fit " + project_path + ": " + what);
   } catch (const c10::Error& e) {
     throw IoError("cannot read checkpoint '" + checkpoint + "': " + e.what_without_backtrace());
   }
+  return model;
+}
+
+int run_eval(const CommandArgs& args) {
+  const std::string checkpoint = args.text("checkpoint");
+  if (checkpoint.empty()) throw UsageError("'qnn eval' needs --checkpoint CKPT");
+  const int64_t test_limit = args.integer("test-limit", 1, 0);
+  Project p = load_valid_project(args.project);
+  p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
+
+  QuantModel model = load_trained_model(p, args.project, checkpoint);
   const Dataset test_set = load_dataset(p.dataset, false, test_limit);
 
   InterruptGuard interrupts;

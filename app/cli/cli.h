@@ -2,7 +2,10 @@
 // The `qnn` command line (core only, no Qt): train, eval and validate a project.
 #pragma once
 
+#include <string>
+
 #include "app/cli/cli_args.h"
+#include "core/graph/model.h"
 
 namespace qnn::cli {
 
@@ -21,6 +24,12 @@ int run_eval(const CommandArgs& args);
 /// kExitFailed when the graph has errors. Throws IoError / ConfigError when the file
 /// cannot be read or parsed.
 int run_validate(const CommandArgs& args);
+
+/// Builds the network of `p` (read from `project_path`) with the project's threads and
+/// seed, and loads `checkpoint` into it. Rethrows load errors naming both files:
+/// IoError (unreadable checkpoint) or ConfigError (a checkpoint of another network).
+QuantModel load_trained_model(const Project& p, const std::string& project_path,
+                              const std::string& checkpoint);
 
 /// `qnn export`: writes --checkpoint as --format to --out (app/cli/cli_export.cpp);
 /// with --verify compares the file with the app and returns kExitFailed when it

@@ -53,19 +53,7 @@ int run_export(const CommandArgs& args) {
     return kExitFailed;
   }
 
-  set_thread_count(p.training.threads);
-  torch::manual_seed(p.training.seed);
-  QuantModel model = build_model(p);
-  try {
-    load_checkpoint(model, checkpoint);
-  } catch (const IoError& e) {
-    const std::string what = e.what();
-    throw IoError(what.find(checkpoint) != std::string::npos ? what : "checkpoint '" + checkpoint + "': " + what);
-  } catch (const ConfigError& e) {
-    throw ConfigError("checkpoint '" + checkpoint + "' does not fit " + args.project + ": " + e.what());
-  } catch (const c10::Error& e) {
-    throw IoError("cannot read checkpoint '" + checkpoint + "': " + e.what_without_backtrace());
-  }
+  QuantModel model = load_trained_model(p, args.project, checkpoint);
 
   ExportOptions options;
   options.c_header = c_header;
