@@ -3,9 +3,12 @@
 
 #include <ATen/ExpandUtils.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/errors.h"
+#include "core/quant/fake_quant_kernel.h"
+#include "core/quant/kth_select.h"
 #include "core/quant/quant_tensor.h"
 
 namespace qnn {
@@ -15,18 +18,28 @@ using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
 // Forward and backward of fake quantization in one autograd node, so that a layer
-// costs one node instead of six (div, add, round, clamp, sub, mul).
+// costs one node instead of six (div, add, round, clamp, sub, mul). For CPU float32
+// tensors with a per-tensor or per-row (dim 0) scale the element-wise work runs in the
+// fused kernels of fake_quant_kernel.cpp (one pass each way, bit-identical to the
+// op-by-op formula); anything else takes the op-by-op path below. Only x, scale and
+// zero_point are saved: the backward recomputes q from them, which is cheaper than
+// keeping q (a full tensor) alive between forward and backward.
 struct FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
                                const torch::Tensor& scale, const torch::Tensor& zero_point,
                                int64_t min_int, int64_t max_int, bool clamp_ste) {
     torch::NoGradGuard no_grad;
-    torch::Tensor t = x / scale;  // Brevitas order: divide, add the zero point, round
-    t = t + zero_point;
-    torch::Tensor r = torch::round(t);
-    torch::Tensor q = torch::clamp(r, static_cast<double>(min_int), static_cast<double>(max_int));
-    torch::Tensor y = (q - zero_point) * scale;
-    ctx->save_for_backward({x, scale, zero_point, q});
+    const double lo = static_cast<double>(min_int), hi = static_cast<double>(max_int);
+    torch::Tensor y;
+    if (detail::fused_fake_quant_supported(x, scale, zero_point)) {
+      y = detail::fused_fake_quant_forward(x, scale, zero_point, lo, hi);
+    } else {
+      torch::Tensor t = x / scale;  // Brevitas order: divide, add the zero point, round
+      t = t + zero_point;
+      torch::Tensor q = torch::clamp(torch::round(t), lo, hi);
+      y = (q - zero_point) * scale;
+    }
+    ctx->save_for_backward({x, scale, zero_point});
     ctx->saved_data["min_int"] = min_int;
     ctx->saved_data["max_int"] = max_int;
     ctx->saved_data["clamp_ste"] = clamp_ste;
@@ -38,32 +51,42 @@ struct FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
     const torch::Tensor& x = saved[0];
     const torch::Tensor& scale = saved[1];
     const torch::Tensor& zero_point = saved[2];
-    const torch::Tensor& q = saved[3];
     const bool clamp_ste = ctx->saved_data["clamp_ste"].toBool();
     const double min_int = static_cast<double>(ctx->saved_data["min_int"].toInt());
     const double max_int = static_cast<double>(ctx->saved_data["max_int"].toInt());
     const torch::Tensor& g = grad_outputs[0];
-
-    // Unclipped elements: the pre-clamp rounded value lies inside the range.
-    torch::Tensor inside;
-    if (!clamp_ste) {
-      torch::Tensor r = torch::round(x / scale + zero_point);
-      inside = (r >= min_int).logical_and_(r <= max_int);
-    }
+    const bool need_gx = ctx->needs_input_grad(0), need_gs = ctx->needs_input_grad(1),
+               need_gz = ctx->needs_input_grad(2);
 
     torch::Tensor gx, gs, gz;
-    if (ctx->needs_input_grad(0)) {
+    if (detail::fused_fake_quant_supported(x, scale, zero_point) && g.defined() &&
+        g.device() == x.device() && g.scalar_type() == x.scalar_type() && g.is_contiguous() &&
+        g.sizes() == x.sizes()) {
+      detail::FakeQuantGradTerms t = detail::fused_fake_quant_backward(
+          x, g, scale, zero_point, min_int, max_int, !clamp_ste, need_gx, need_gs, need_gz);
+      if (need_gx) gx = clamp_ste ? g : t.gx;
+      if (need_gs) gs = at::sum_to(t.gs_terms, scale.sizes());
+      if (need_gz) gz = at::sum_to(t.gz_terms, zero_point.sizes());
+      return {gx, gs, gz, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
+
+    // Op-by-op path. Unclipped elements: the pre-clamp rounded value lies inside the range.
+    const torch::Tensor r = torch::round(x / scale + zero_point);
+    const torch::Tensor q = torch::clamp(r, min_int, max_int);
+    torch::Tensor inside;
+    if (!clamp_ste) inside = (r >= min_int).logical_and_(r <= max_int);
+    if (need_gx) {
       gx = clamp_ste ? g.clone() : g * inside;
       gx = at::sum_to(gx, x.sizes());
     }
-    if (ctx->needs_input_grad(1)) {
+    if (need_gs) {
       // d y / d s = (q - z) + s * d q / d s, with d q / d s = -x / s^2 where q is not clipped.
       torch::Tensor d = q - zero_point;
       torch::Tensor ratio = x / scale;
       d = clamp_ste ? d - ratio : torch::where(inside, d - ratio, d);
       gs = at::sum_to(g * d, scale.sizes());
     }
-    if (ctx->needs_input_grad(2)) {
+    if (need_gz) {
       // d y / d z = s * (d q / d z - 1): 0 inside, -s where clipped.
       torch::Tensor d = clamp_ste ? torch::zeros_like(x)
                                   : torch::where(inside, torch::zeros_like(x), -scale.expand_as(x));
@@ -78,11 +101,54 @@ struct RoundSteFunction : public torch::autograd::Function<RoundSteFunction> {
   static tensor_list backward(AutogradContext*, tensor_list g) { return {g[0]}; }
 };
 
-torch::Tensor kth_smallest(const torch::Tensor& x, int64_t k) {
-  const torch::Tensor flat = x.reshape({-1});
-  const int64_t n = flat.numel();
+// The selected element of a k-th-smallest statistic as a 0-dim tensor, with exactly
+// the gradient of the op-by-op form (x.abs() when `abs`, then kthvalue / max / min):
+// zeros with the incoming gradient at `index`, times sgn(x) when `abs`.
+struct SelectedElementFunction : public torch::autograd::Function<SelectedElementFunction> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, int64_t index, bool abs) {
+    ctx->save_for_backward({x});
+    ctx->saved_data["index"] = index;
+    ctx->saved_data["abs"] = abs;
+    torch::NoGradGuard no_grad;
+    const torch::Tensor e = x.reshape({-1}).select(0, index).clone();
+    return abs ? e.abs() : e;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list g) {
+    const torch::Tensor x = ctx->get_saved_variables()[0].contiguous();
+    const int64_t index = ctx->saved_data["index"].toInt();
+    const bool abs = ctx->saved_data["abs"].toBool();
+    torch::Tensor gx = torch::empty_like(x, torch::MemoryFormat::Contiguous);
+    const float* xp = x.data_ptr<float>();
+    float* o = gx.data_ptr<float>();
+    const int64_t n = x.numel();
+    // sgn as LibTorch computes it for float: (0 < a) - (a < 0), so +0 for +-0.
+    const auto sgn = [](float a) { return float(0.0f < a) - float(a < 0.0f); };
+    if (abs) {
+      for (int64_t j = 0; j < n; ++j) o[j] = 0.0f * sgn(xp[j]);
+    } else {
+      std::fill(o, o + n, 0.0f);
+    }
+    const float gv = g[0].item<float>();
+    o[index] = abs ? gv * sgn(xp[index]) : gv;
+    return {gx, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// k-th smallest of x (of |x| when `abs`), flattened. A one-pass scan (kth_select.cpp)
+// finds the value when k is near either end; its element is used when it is the only
+// one with that value, or when no gradient is needed (then only the value matters; a
+// zero is left to the op-by-op path because +0 and -0 tie). Otherwise, as before:
+// max for k == n, min for k == 1, else kthvalue, on x or x.abs().
+torch::Tensor kth_smallest(const torch::Tensor& x, int64_t k, bool abs) {
+  const int64_t n = x.numel();
   if (n == 0) throw ConfigError("cannot take a percentile of an empty tensor");
   k = std::min<int64_t>(std::max<int64_t>(k, 1), n);
+  const bool need_grad = x.requires_grad() && torch::GradMode::is_enabled();
+  const detail::KthScan s = detail::kth_scan(x, k, abs);
+  if (s.ok && need_grad && s.count == 1) return SelectedElementFunction::apply(x, s.index, abs);
+  if (s.ok && !need_grad && (s.count == 1 || s.value != 0.0f))
+    return torch::scalar_tensor(s.value, x.options().requires_grad(false));
+  const torch::Tensor flat = (abs ? x.abs() : x).reshape({-1});
   if (k == n) return std::get<0>(flat.max(0));  // same element and gradient as kthvalue(n)
   if (k == 1) return std::get<0>(flat.min(0));
   return std::get<0>(flat.kthvalue(k));
@@ -109,12 +175,17 @@ torch::Tensor round_ste(const torch::Tensor& x) { return RoundSteFunction::apply
 
 torch::Tensor kth_percentile(const torch::Tensor& x, double q) {
   const double n = static_cast<double>(x.numel());
-  return kth_smallest(x, static_cast<int64_t>(std::floor(0.01 * q * n + 0.5)));
+  return kth_smallest(x, static_cast<int64_t>(std::floor(0.01 * q * n + 0.5)), false);
+}
+
+torch::Tensor kth_abs_percentile(const torch::Tensor& x, double q) {
+  const double n = static_cast<double>(x.numel());
+  return kth_smallest(x, static_cast<int64_t>(std::floor(0.01 * q * n + 0.5)), true);
 }
 
 torch::Tensor kth_low_percentile(const torch::Tensor& x, double q) {
   const double n = static_cast<double>(x.numel());
-  return kth_smallest(x, static_cast<int64_t>(std::ceil(0.01 * q * n)));
+  return kth_smallest(x, static_cast<int64_t>(std::ceil(0.01 * q * n)), false);
 }
 
 torch::Tensor QuantTensor::int_codes() const {

@@ -43,6 +43,10 @@ torch::Tensor round_ste(const torch::Tensor& x);
 /// the maximum.
 torch::Tensor kth_percentile(const torch::Tensor& x, double q);
 
+/// kth_percentile(x.abs(), q) with the same value and gradient, without materialising
+/// |x| when the selected element is unambiguous (Brevitas AbsPercentile on |x|).
+torch::Tensor kth_abs_percentile(const torch::Tensor& x, double q);
+
 /// Low-percentile statistic of PercentileInterval: k = ceil(0.01 * q * numel), at least 1.
 torch::Tensor kth_low_percentile(const torch::Tensor& x, double q);
 

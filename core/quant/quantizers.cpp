@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/errors.h"
+#include "core/quant/kth_select.h"
 
 namespace qnn {
 namespace {
@@ -23,12 +24,81 @@ struct AbsBinarySignGrad : public torch::autograd::Function<AbsBinarySignGrad> {
   }
 };
 
+// finish_scale without the power-of-two restriction as one autograd node on a
+// one-element `raw`: s = |clamp_min(raw / threshold, 1e-10)| in float32, op for op as
+// the three-node form (div, clamp_min, abs_binary_sign_grad). Backward, as those
+// nodes compute it: g * (b < 0 ? -1 : 1), then 0 where a < 1e-10 (clamp_min), then
+// divided by the threshold, with a = raw / threshold and b = clamp_min(a).
+struct ScaleFromRawFunction : public torch::autograd::Function<ScaleFromRawFunction> {
+  static float a_of(const torch::Tensor& raw, double threshold) {
+    return raw.item<float>() / static_cast<float>(threshold);
+  }
+  static float clamp_of(float a) {
+    const float lo = static_cast<float>(kScalingMinVal);
+    return a < lo ? lo : a;  // std::max(a, lo): keeps a NaN, like at::clamp_min
+  }
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& raw,
+                               double threshold) {
+    ctx->save_for_backward({raw});
+    ctx->saved_data["threshold"] = threshold;
+    return torch::full(raw.sizes(), std::fabs(clamp_of(a_of(raw, threshold))),
+                       raw.options().requires_grad(false));
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list g) {
+    const torch::Tensor raw = ctx->get_saved_variables()[0];
+    const double threshold = ctx->saved_data["threshold"].toDouble();
+    const float a = a_of(raw, threshold);
+    const float b = clamp_of(a);
+    const float gb = g[0].item<float>() * (b < 0.0f ? -1.0f : 1.0f);
+    const float ga = a >= static_cast<float>(kScalingMinVal) ? gb : 0.0f;
+    return {torch::full(raw.sizes(), ga / static_cast<float>(threshold), g[0].options()),
+            torch::Tensor()};
+  }
+};
+
 // 2^ceil(log2(s)) with a straight-through ceil: the power-of-two restriction of the
 // fixed-point presets.
 torch::Tensor restrict_power_of_two(const torch::Tensor& s) {
   torch::Tensor l = torch::log2(s);
   torch::Tensor c = l + (torch::ceil(l) - l).detach();
   return torch::pow(2.0, c);
+}
+
+// max|W| over the whole tensor in one autograd node, with exactly the gradient of the
+// op-by-op weight.abs().max(): LibTorch's evenly_distribute_backward puts
+// g / (number of elements attaining the max) on those elements and 0 elsewhere, then
+// AbsBackward multiplies by sgn(W). `max_abs` and `count` come from abs_max_scan.
+struct AbsMaxFunction : public torch::autograd::Function<AbsMaxFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& w,
+                               double max_abs, int64_t count) {
+    ctx->save_for_backward({w});
+    ctx->saved_data["max_abs"] = max_abs;
+    ctx->saved_data["count"] = count;
+    return torch::scalar_tensor(max_abs, w.options().requires_grad(false));
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list g) {
+    const torch::Tensor w = ctx->get_saved_variables()[0].contiguous();
+    const float m = static_cast<float>(ctx->saved_data["max_abs"].toDouble());
+    const float count = static_cast<float>(ctx->saved_data["count"].toInt());
+    const float share = g[0].item<float>() / count;  // grad / mask.sum(), in float
+    torch::Tensor gw = torch::empty_like(w, torch::MemoryFormat::Contiguous);
+    const float* wp = w.data_ptr<float>();
+    float* o = gw.data_ptr<float>();
+    for (int64_t i = 0, n = w.numel(); i < n; ++i) {
+      const float sgn = float(0.0f < wp[i]) - float(wp[i] < 0.0f);  // LibTorch sgn: +0 for +-0
+      o[i] = (std::fabs(wp[i]) == m ? share : 0.0f) * sgn;
+    }
+    return {gw, torch::Tensor(), torch::Tensor()};
+  }
+};
+
+// weight.abs().max(), as one pass and one autograd node when the weight allows it.
+torch::Tensor abs_max(const torch::Tensor& weight) {
+  const detail::AbsMaxScan s = detail::abs_max_scan(weight);
+  if (!s.ok) return weight.abs().max();
+  return AbsMaxFunction::apply(weight, static_cast<double>(s.value), s.count);
 }
 
 torch::Tensor scalar_like(const torch::Tensor& ref, double v) {
@@ -66,7 +136,7 @@ QuantTensor WeightQuantizerImpl::forward(const torch::Tensor& weight) {
       shape[0] = weight.size(0);
       stat = stat.view(shape);
     } else {
-      stat = weight.abs().max();
+      stat = abs_max(weight);
     }
     scale = torch::clamp_min(stat, kScalingMinVal) / threshold;
     if (m_spec.power_of_two) scale = restrict_power_of_two(scale);
@@ -112,6 +182,9 @@ void ActQuantizerImpl::load_threshold(double threshold) {
 }
 
 torch::Tensor ActQuantizerImpl::finish_scale(const torch::Tensor& raw) const {
+  if (!m_spec.power_of_two && raw.numel() == 1 && raw.device().is_cpu() &&
+      raw.scalar_type() == torch::kFloat32)
+    return ScaleFromRawFunction::apply(raw, m_spec.int_threshold());
   torch::Tensor s = torch::clamp_min(raw / m_spec.int_threshold(), kScalingMinVal);
   if (m_spec.power_of_two) s = restrict_power_of_two(s);
   return AbsBinarySignGrad::apply(s);
@@ -136,7 +209,7 @@ torch::Tensor ActQuantizerImpl::scale_for_call(const torch::Tensor& x) {
       torch::Tensor lo = torch::clamp_max(kth_low_percentile(x, m_spec.low_percentile_q), 0.0);
       stat = (hi - lo).abs();
     } else {
-      stat = kth_percentile(x.abs(), m_spec.high_percentile_q);
+      stat = kth_abs_percentile(x, m_spec.high_percentile_q);
     }
     stat = stat + 0.0 * value;  // `value` takes part with an exact zero gradient, as in Brevitas
     {

@@ -4,10 +4,15 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "core/errors.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace qnn {
 namespace {
@@ -76,6 +81,24 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(QuantModel& model, const
       model->parameters(), torch::optim::AdamOptions(s.learning_rate).weight_decay(s.weight_decay));
 }
 
+/// A training step frees and re-allocates the same megabyte-sized activation and
+/// gradient buffers every step. glibc's malloc adapts its mmap and trim thresholds at
+/// run time, and depending on where they settle it hands those buffers back to the
+/// kernel after every step and page-faults them in again on the next one (measured:
+/// 12 vs 15 ms per LeNet step at batch 64, varying from run to run). Fixing the
+/// thresholds keeps freed blocks below 32 MiB in the heap for reuse and lets the heap
+/// keep up to 128 MiB of free memory instead of trimming it. Process-wide, set once;
+/// numbers are unaffected.
+void keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
+  });
+#endif
+}
+
 }  // namespace
 
 void set_thread_count(int threads) {
@@ -90,6 +113,7 @@ EvalResult run_evaluation(QuantModel& model, const Dataset& data, int64_t batch_
                           const std::atomic<bool>* cancel) {
   if (batch_size < 1)
     throw ConfigError("evaluation batch size must be at least 1 (got " + std::to_string(batch_size) + ")");
+  keep_freed_memory_for_reuse();
   model->eval();
   torch::NoGradGuard no_grad;
   EvalResult r;
@@ -139,6 +163,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
   if (train_set.size() == 0 && spec.epochs > 0) throw DataError("the training set is empty");
 
   set_thread_count(spec.threads);
+  keep_freed_memory_for_reuse();
   torch::manual_seed(spec.seed);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(spec.seed);
   auto optimizer = make_optimizer(model, spec);

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/quant/fake_quant_kernel.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define QNN_FQ_X86 1
+#endif
+
+namespace qnn::detail {
+namespace {
+
+/// Constants of one run of elements sharing a scale and zero point.
+struct Params {
+  float s, z, lo, hi;
+};
+
+/// Output pointers of the backward; null when not wanted.
+struct GradOut {
+  float* gx;
+  float* gs;
+  float* gz;
+};
+
+// ------------------------------------------------------------------ scalar reference
+// The element formula, op for op as LibTorch evaluates the unfused expression:
+// clamp keeps r when it equals a bound (so -0.0 stays -0.0) and propagates NaN, as
+// at::clamp does; std::nearbyint rounds half to even like torch::round.
+
+inline float clamp_like_torch(float r, float lo, float hi) { return std::min(std::max(r, lo), hi); }
+
+void forward_scalar(const float* x, float* y, int64_t n, const Params& p) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float t = x[i] / p.s;
+    const float r = std::nearbyint(t + p.z);
+    const float q = clamp_like_torch(r, p.lo, p.hi);
+    y[i] = (q - p.z) * p.s;
+  }
+}
+
+void backward_scalar(const float* x, const float* g, const GradOut& o, int64_t n, const Params& p,
+                     bool masked) {
+  const float neg_s = -p.s;
+  for (int64_t i = 0; i < n; ++i) {
+    const float t = x[i] / p.s;
+    const float r = std::nearbyint(t + p.z);
+    const bool inside = r >= p.lo && r <= p.hi;
+    const float qz = clamp_like_torch(r, p.lo, p.hi) - p.z;
+    if (o.gx) o.gx[i] = g[i] * (inside ? 1.0f : 0.0f);
+    if (o.gs) o.gs[i] = g[i] * (masked && !inside ? qz : qz - t);
+    if (o.gz) o.gz[i] = g[i] * (masked && !inside ? neg_s : 0.0f);
+  }
+}
+
+// ------------------------------------------------------------------ AVX2
+// Same operations eight lanes at a time. _mm256_max_ps(lo, r) / _mm256_min_ps(hi, m)
+// return their second operand on ties and NaN, matching clamp_like_torch.
+#ifdef QNN_FQ_X86
+__attribute__((target("avx2"))) void forward_avx2(const float* x, float* y, int64_t n,
+                                                  const Params& p) {
+  const __m256 s = _mm256_set1_ps(p.s), z = _mm256_set1_ps(p.z);
+  const __m256 lo = _mm256_set1_ps(p.lo), hi = _mm256_set1_ps(p.hi);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 t = _mm256_div_ps(_mm256_loadu_ps(x + i), s);
+    const __m256 r = _mm256_round_ps(_mm256_add_ps(t, z), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 q = _mm256_min_ps(hi, _mm256_max_ps(lo, r));
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_sub_ps(q, z), s));
+  }
+  forward_scalar(x + i, y + i, n - i, p);
+}
+
+__attribute__((target("avx2"))) void backward_avx2(const float* x, const float* g, const GradOut& o,
+                                                   int64_t n, const Params& p, bool masked) {
+  const __m256 s = _mm256_set1_ps(p.s), z = _mm256_set1_ps(p.z);
+  const __m256 lo = _mm256_set1_ps(p.lo), hi = _mm256_set1_ps(p.hi);
+  const __m256 one = _mm256_set1_ps(1.0f), neg_s = _mm256_set1_ps(-p.s);
+  const __m256 zero = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 t = _mm256_div_ps(_mm256_loadu_ps(x + i), s);
+    const __m256 r = _mm256_round_ps(_mm256_add_ps(t, z), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 inside = _mm256_and_ps(_mm256_cmp_ps(r, lo, _CMP_GE_OQ), _mm256_cmp_ps(r, hi, _CMP_LE_OQ));
+    const __m256 qz = _mm256_sub_ps(_mm256_min_ps(hi, _mm256_max_ps(lo, r)), z);
+    const __m256 gv = _mm256_loadu_ps(g + i);
+    if (o.gx) _mm256_storeu_ps(o.gx + i, _mm256_mul_ps(gv, _mm256_and_ps(inside, one)));
+    if (o.gs) {
+      const __m256 in_d = _mm256_sub_ps(qz, t);
+      const __m256 d = masked ? _mm256_blendv_ps(qz, in_d, inside) : in_d;
+      _mm256_storeu_ps(o.gs + i, _mm256_mul_ps(gv, d));
+    }
+    if (o.gz) _mm256_storeu_ps(o.gz + i, _mm256_mul_ps(gv, masked ? _mm256_andnot_ps(inside, neg_s) : zero));
+  }
+  backward_scalar(x + i, g + i, GradOut{o.gx ? o.gx + i : nullptr, o.gs ? o.gs + i : nullptr,
+                                        o.gz ? o.gz + i : nullptr},
+                  n - i, p, masked);
+}
+
+bool have_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+#endif
+
+void forward_run(const float* x, float* y, int64_t n, const Params& p) {
+#ifdef QNN_FQ_X86
+  if (have_avx2()) return forward_avx2(x, y, n, p);
+#endif
+  forward_scalar(x, y, n, p);
+}
+
+void backward_run(const float* x, const float* g, const GradOut& o, int64_t n, const Params& p,
+                  bool masked) {
+#ifdef QNN_FQ_X86
+  if (have_avx2()) return backward_avx2(x, g, o, n, p, masked);
+#endif
+  backward_scalar(x, g, o, n, p, masked);
+}
+
+/// True for one element, or one per row of x's dim 0 laid out as [C, 1, ..., 1].
+bool per_tensor_or_row(const torch::Tensor& t, const torch::Tensor& x) {
+  if (t.device() != x.device() || t.scalar_type() != torch::kFloat32 || t.dim() > x.dim()) return false;
+  if (t.numel() == 1) return true;
+  if (t.dim() != x.dim() || t.size(0) != x.size(0)) return false;
+  for (int64_t d = 1; d < t.dim(); ++d)
+    if (t.size(d) != 1) return false;
+  return true;
+}
+
+/// Runs `fn(begin, end, params)` over x's elements in parallel, split where the
+/// per-row scale or zero point changes.
+template <typename Fn>
+void for_each_run(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& zero_point,
+                  double min_int, double max_int, const Fn& fn) {
+  const torch::Tensor s = scale.contiguous(), z = zero_point.contiguous();
+  const float* sp = s.data_ptr<float>();
+  const float* zp = z.data_ptr<float>();
+  const bool s_rows = s.numel() > 1, z_rows = z.numel() > 1;
+  const int64_t n = x.numel();
+  const int64_t inner = (s_rows || z_rows) ? n / x.size(0) : n;
+  const float lo = static_cast<float>(min_int), hi = static_cast<float>(max_int);
+  at::parallel_for(0, n, at::internal::GRAIN_SIZE, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end;) {
+      const int64_t row = inner > 0 ? i / inner : 0;
+      const int64_t stop = std::min(end, (row + 1) * inner);
+      fn(i, stop, Params{sp[s_rows ? row : 0], zp[z_rows ? row : 0], lo, hi});
+      i = stop;
+    }
+  });
+}
+
+}  // namespace
+
+bool fused_fake_quant_supported(const torch::Tensor& x, const torch::Tensor& scale,
+                                const torch::Tensor& zero_point) {
+  return x.defined() && scale.defined() && zero_point.defined() && x.device().is_cpu() &&
+         x.scalar_type() == torch::kFloat32 && x.dim() >= 1 && x.numel() > 0 && x.is_contiguous() &&
+         per_tensor_or_row(scale, x) && per_tensor_or_row(zero_point, x);
+}
+
+torch::Tensor fused_fake_quant_forward(const torch::Tensor& x, const torch::Tensor& scale,
+                                       const torch::Tensor& zero_point, double min_int,
+                                       double max_int) {
+  torch::Tensor y = torch::empty_like(x, torch::MemoryFormat::Contiguous);
+  const float* xp = x.data_ptr<float>();
+  float* yp = y.data_ptr<float>();
+  for_each_run(x, scale, zero_point, min_int, max_int, [&](int64_t b, int64_t e, const Params& p) {
+    forward_run(xp + b, yp + b, e - b, p);
+  });
+  return y;
+}
+
+FakeQuantGradTerms fused_fake_quant_backward(const torch::Tensor& x, const torch::Tensor& g,
+                                             const torch::Tensor& scale,
+                                             const torch::Tensor& zero_point, double min_int,
+                                             double max_int, bool masked, bool need_gx,
+                                             bool need_gs, bool need_gz) {
+  FakeQuantGradTerms r;
+  const auto alloc = [&](bool want) {
+    return want ? torch::empty_like(x, torch::MemoryFormat::Contiguous) : torch::Tensor();
+  };
+  r.gx = alloc(masked && need_gx);
+  r.gs_terms = alloc(need_gs);
+  r.gz_terms = alloc(need_gz);
+  const auto ptr = [](torch::Tensor& t) { return t.defined() ? t.data_ptr<float>() : nullptr; };
+  const GradOut out{ptr(r.gx), ptr(r.gs_terms), ptr(r.gz_terms)};
+  if (!out.gx && !out.gs && !out.gz) return r;
+  const float* xp = x.data_ptr<float>();
+  const float* gp = g.data_ptr<float>();
+  for_each_run(x, scale, zero_point, min_int, max_int, [&](int64_t b, int64_t e, const Params& p) {
+    const GradOut o{out.gx ? out.gx + b : nullptr, out.gs ? out.gs + b : nullptr,
+                    out.gz ? out.gz + b : nullptr};
+    backward_run(xp + b, gp + b, o, e - b, p, masked);
+  });
+  return r;
+}
+
+}  // namespace qnn::detail

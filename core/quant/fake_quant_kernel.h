@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Fused CPU kernels behind fake_quant(): one pass over the tensor for the forward and
+// one for the backward, instead of six and about twelve LibTorch element-wise ops.
+// Every element goes through exactly the float32 operations of the op-by-op formula
+// (IEEE division, add, round half to even, clamp, subtract, multiply; no FMA, no
+// reciprocal), so the results are bit-identical to it; reductions are left to
+// LibTorch (at::sum_to) so their summation order is unchanged too.
+// Internal to core/quant (int_quant.cpp); not part of the public API.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace qnn::detail {
+
+/// True when the fused kernels apply: CPU float32 tensors, `x` contiguous with at least
+/// one dimension, and `scale` / `zero_point` each either one element or one element per
+/// row of dim 0 (shape [C, 1, ..., 1] of x's rank, or [C] for a 1-D x), so that the
+/// broadcast result has x's shape.
+bool fused_fake_quant_supported(const torch::Tensor& x, const torch::Tensor& scale,
+                                const torch::Tensor& zero_point);
+
+/// y = (clamp(round(x / scale + zero_point), min_int, max_int) - zero_point) * scale,
+/// same shape as x (contiguous). Requires fused_fake_quant_supported().
+torch::Tensor fused_fake_quant_forward(const torch::Tensor& x, const torch::Tensor& scale,
+                                       const torch::Tensor& zero_point, double min_int,
+                                       double max_int);
+
+/// Element-wise parts of the fake-quant gradients for grad_output `g` (x's shape,
+/// contiguous). With r = round(x / s + z), inside = min_int <= r <= max_int,
+/// q = clamp(r), t = x / s:
+///  - gx = g * inside (as float), only when `masked` and `need_gx` (else undefined;
+///    a straight-through clamp passes g unchanged);
+///  - gs_terms = g * d with d = (q - z) - t, or (q - z) where clipped when `masked`;
+///  - gz_terms = g * (inside ? 0 : -s) when `masked`, g * 0 otherwise.
+/// The caller sums gs_terms / gz_terms to the scale / zero-point shapes.
+struct FakeQuantGradTerms {
+  torch::Tensor gx, gs_terms, gz_terms;
+};
+FakeQuantGradTerms fused_fake_quant_backward(const torch::Tensor& x, const torch::Tensor& g,
+                                             const torch::Tensor& scale,
+                                             const torch::Tensor& zero_point, double min_int,
+                                             double max_int, bool masked, bool need_gx,
+                                             bool need_gs, bool need_gz);
+
+}  // namespace qnn::detail
