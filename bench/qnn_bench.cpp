@@ -5,7 +5,6 @@
 //             [--windows=N] [--window-ms=MS] [--examples=DIR]
 //   qnn_bench --epoch [--filter=REGEX] [--epoch-threads=N]
 //   qnn_bench --digest [--threads=1,2] [--digest-steps=N]
-//   qnn_bench --verify
 //   qnn_bench --loop=MODEL,MODE,BATCH,STEPS [--threads=N]
 //
 // Default mode: for every thread count, fresh networks are built (the example projects,
@@ -41,7 +40,6 @@
 #endif
 
 #include "bench/bench_models.h"
-#include "bench/bench_verify.h"
 #include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/train/trainer.h"
@@ -56,7 +54,7 @@ double seconds_since(Clock::time_point t0) {
 }
 
 struct Options {
-  bool quick = false, epoch = false, digest = false, verify = false;
+  bool quick = false, epoch = false, digest = false;
   bool default_malloc = false;  ///< keep glibc's adaptive malloc thresholds (before/after runs)
   std::string loop;  ///< "model,mode,batch,steps": run only that, for perf/callgrind
   std::string filter;  ///< regex over case names "mode/model/bN/tN"; empty: all
@@ -86,7 +84,6 @@ void usage() {
       "                 [--windows=N] [--window-ms=MS] [--examples=DIR]\n"
       "       qnn_bench --epoch [--filter=REGEX] [--epoch-threads=N]\n"
       "       qnn_bench --digest [--threads=1,2] [--digest-steps=N]\n"
-      "       qnn_bench --verify   (fast paths vs the op-by-op formulas, bitwise)\n"
       "       qnn_bench --loop=MODEL,MODE,BATCH,STEPS [--threads=N]   (for perf / callgrind)\n"
       "--default-malloc keeps glibc's adaptive malloc thresholds instead of train_model's.\n"
       "Case names for --filter: train-stats|train-learned|eval / model / bBATCH / tTHREADS,\n"
@@ -106,7 +103,6 @@ Options parse(int argc, char** argv) {
     if (a == "--quick") o.quick = true;
     else if (a == "--epoch") o.epoch = true;
     else if (a == "--digest") o.digest = true;
-    else if (a == "--verify") o.verify = true;
     else if (a == "--default-malloc") o.default_malloc = true;
     else if (a == "--help" || a == "-h") { usage(); std::exit(0); }
     else if (!val("--filter").empty()) o.filter = val("--filter");
@@ -494,7 +490,6 @@ int main(int argc, char** argv) {
   try {
     const qnn::bench::Options o = qnn::bench::parse(argc, argv);
     if (!o.default_malloc) qnn::bench::use_training_allocator_settings();
-    if (o.verify) return qnn::bench::run_verify() == 0 ? 0 : 1;
     if (o.digest) return qnn::bench::run_digest(o);
     if (!o.loop.empty()) return qnn::bench::run_loop(o);
     if (o.epoch) return qnn::bench::run_epoch(o);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "bench/bench_verify.h"
+#include "tests/quant_kernels/kernel_checks.h"
 
 #include <ATen/ExpandUtils.h>
 
@@ -14,7 +14,7 @@
 #include "core/quant/int_quant.h"
 #include "core/quant/quantizers.h"
 
-namespace qnn::bench {
+namespace qnn::test {
 namespace {
 
 struct Grads {
@@ -82,7 +82,7 @@ torch::Tensor reference_kth(const torch::Tensor& x, int64_t k, bool abs) {
 /// kth_percentile / kth_abs_percentile / kth_low_percentile against reference_kth:
 /// value and gradient of x, on continuous, tie-heavy (few distinct values) and
 /// sign-mixed tensors; returns the number of failing cases.
-int verify_percentiles(at::Generator& gen, int& cases) {
+int percentile_failures(at::Generator& gen, int& cases) {
   int failures = 0;
   const std::vector<int64_t> sizes{1, 5, 100, 49999, 50001, 65536, 102400, 301056};
   for (const int64_t n : sizes)
@@ -117,7 +117,7 @@ int verify_percentiles(at::Generator& gen, int& cases) {
           }
           if (!bad.empty()) {
             ++failures;
-            std::printf("verify FAIL percentile n=%lld kind %d which %d grad %d:%s\n",
+            std::printf("FAIL percentile n=%lld kind %d which %d grad %d:%s\n",
                         static_cast<long long>(n), kind, which, int(grad), bad.c_str());
           }
         }
@@ -126,7 +126,7 @@ int verify_percentiles(at::Generator& gen, int& cases) {
 
 /// WeightQuantizer (per tensor) against the op-by-op weight.abs().max() statistic:
 /// output and weight gradient, with and without ties at the maximum (+-max, several).
-int verify_weight_quantizer(at::Generator& gen, int& cases) {
+int weight_quantizer_failures(at::Generator& gen, int& cases) {
   int failures = 0;
   for (const int bits : {3, 4, 8})
     for (const auto& shape : std::vector<std::vector<int64_t>>{{6, 1, 5, 5}, {120, 400}, {10, 84}})
@@ -158,7 +158,7 @@ int verify_weight_quantizer(at::Generator& gen, int& cases) {
         if (!same_bits(wa.grad(), wb.grad())) bad += " grad_w";
         if (!bad.empty()) {
           ++failures;
-          std::printf("verify FAIL weight quantizer %d bit %s ties %d:%s\n", bits,
+          std::printf("FAIL weight quantizer %d bit %s ties %d:%s\n", bits,
                       c10::str(shape).c_str(), ties, bad.c_str());
         }
       }
@@ -182,7 +182,7 @@ struct RefAbsBinarySignGrad : public torch::autograd::Function<RefAbsBinarySignG
 /// Learned-scale activation quantizer (Parameter scaling) against the op-by-op scale
 /// s = abs_binary_sign_grad(clamp_min(value / threshold, 1e-10)): output, scale and the
 /// gradient of `value`, for values that are positive, negative, tiny and zero.
-int verify_learned_scale(at::Generator& gen, int& cases) {
+int learned_scale_failures(at::Generator& gen, int& cases) {
   int failures = 0;
   const std::vector<double> values{1.0, 0.37, 2.5e-3, 3.3, -0.8, 1e-12, 0.0, -1e-11, 255.0, 7.77e-8};
   for (const int bits : {2, 4, 8})
@@ -213,7 +213,7 @@ int verify_learned_scale(at::Generator& gen, int& cases) {
         if (!same_bits(q->value.grad(), ref_value.grad())) bad += " grad_value";
         if (!bad.empty()) {
           ++failures;
-          std::printf("verify FAIL learned scale %d bit value %g:%s\n", bits, val, bad.c_str());
+          std::printf("FAIL learned scale %d bit value %g:%s\n", bits, val, bad.c_str());
         }
       }
   return failures;
@@ -221,64 +221,61 @@ int verify_learned_scale(at::Generator& gen, int& cases) {
 
 }  // namespace
 
-int run_verify() {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(2024);
+int fake_quant_failures(int threads, int& cases) {
+  torch::set_num_threads(threads);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(2024 + threads);
   const std::vector<std::vector<int64_t>> shapes{{1}, {7}, {9}, {33}, {6, 1, 5, 5}, {120, 400},
                                                  {64, 6, 28, 28}, {3, 70001}, {16, 6, 5, 5}};
   struct Range { double lo, hi; };
   const std::vector<Range> ranges{{-8, 7}, {0, 15}, {-3, 3}, {0, 255}, {-128, 127},
                                   {-2147483648.0, 2147483647.0}, {0, 0}};
-  int cases = 0, failures = 0;
-  for (const int threads : {1, 2}) {
-    torch::set_num_threads(threads);
-    for (const auto& shape : shapes)
-      for (const Range& rg : ranges)
-        for (const bool ste : {false, true})
-          for (const int layout : {0, 1, 2}) {  // per tensor [], per tensor [1], per row
-            std::vector<int64_t> sshape;
-            if (layout == 1) sshape = {1};
-            if (layout == 2) {
-              sshape.assign(shape.size(), 1);
-              sshape[0] = shape[0];
-            }
-            const torch::Tensor s = (torch::rand(sshape, gen) * 0.5 + 0.01);
-            const torch::Tensor z = rg.lo == 0 && layout != 1
-                                        ? torch::round(torch::rand(sshape, gen) * rg.hi * 0.2)
-                                        : torch::zeros(sshape);
-            const torch::Tensor x = salted(shape, s, z, gen, rg.lo, rg.hi);
-            torch::Tensor g = torch::randn(shape, gen);
-            g.view({-1}).index_put_({torch::arange(0, g.numel(), 11)}, -0.0f);
-            const Grads want = reference(x, s, z, g, rg.lo, rg.hi, ste);
-            const torch::Tensor xv = x.clone().requires_grad_(true);
-            const torch::Tensor sv = s.clone().requires_grad_(true);
-            const torch::Tensor zv = z.clone().requires_grad_(true);
-            const IntRange range{static_cast<int64_t>(rg.lo), static_cast<int64_t>(rg.hi)};
-            const torch::Tensor y = fake_quant(xv, sv, zv, range, ste ? ClampGrad::StraightThrough
-                                                                      : ClampGrad::Masked);
-            y.backward(g);
-            ++cases;
-            std::string bad;
-            if (!same_bits(y, want.y)) bad += " y";
-            if (!same_bits(xv.grad(), want.gx)) bad += " grad_x";
-            if (!same_bits(sv.grad(), want.gs)) bad += " grad_scale";
-            if (!same_bits(zv.grad(), want.gz)) bad += " grad_zero_point";
-            if (!bad.empty()) {
-              ++failures;
-              std::printf("verify FAIL t%d shape %s range [%.0f, %.0f] %s layout %d:%s\n", threads,
-                          c10::str(shape).c_str(), rg.lo, rg.hi, ste ? "ste" : "masked", layout,
-                          bad.c_str());
-            }
+  int failures = 0;
+  for (const auto& shape : shapes)
+    for (const Range& rg : ranges)
+      for (const bool ste : {false, true})
+        for (const int layout : {0, 1, 2}) {  // per tensor [], per tensor [1], per row
+          std::vector<int64_t> sshape;
+          if (layout == 1) sshape = {1};
+          if (layout == 2) {
+            sshape.assign(shape.size(), 1);
+            sshape[0] = shape[0];
           }
-  }
-  for (const int threads : {1, 2}) {
-    torch::set_num_threads(threads);
-    failures += verify_percentiles(gen, cases);
-    failures += verify_weight_quantizer(gen, cases);
-    failures += verify_learned_scale(gen, cases);
-  }
-  std::printf("verify: %d cases, %d failing (fused kernels and percentile scan vs the op-by-op "
-              "formulas, bitwise)\n", cases, failures);
+          const torch::Tensor s = (torch::rand(sshape, gen) * 0.5 + 0.01);
+          const torch::Tensor z = rg.lo == 0 && layout != 1
+                                      ? torch::round(torch::rand(sshape, gen) * rg.hi * 0.2)
+                                      : torch::zeros(sshape);
+          const torch::Tensor x = salted(shape, s, z, gen, rg.lo, rg.hi);
+          torch::Tensor g = torch::randn(shape, gen);
+          g.view({-1}).index_put_({torch::arange(0, g.numel(), 11)}, -0.0f);
+          const Grads want = reference(x, s, z, g, rg.lo, rg.hi, ste);
+          const torch::Tensor xv = x.clone().requires_grad_(true);
+          const torch::Tensor sv = s.clone().requires_grad_(true);
+          const torch::Tensor zv = z.clone().requires_grad_(true);
+          const IntRange range{static_cast<int64_t>(rg.lo), static_cast<int64_t>(rg.hi)};
+          const torch::Tensor y = fake_quant(xv, sv, zv, range, ste ? ClampGrad::StraightThrough
+                                                                    : ClampGrad::Masked);
+          y.backward(g);
+          ++cases;
+          std::string bad;
+          if (!same_bits(y, want.y)) bad += " y";
+          if (!same_bits(xv.grad(), want.gx)) bad += " grad_x";
+          if (!same_bits(sv.grad(), want.gs)) bad += " grad_scale";
+          if (!same_bits(zv.grad(), want.gz)) bad += " grad_zero_point";
+          if (!bad.empty()) {
+            ++failures;
+            std::printf("FAIL t%d shape %s range [%.0f, %.0f] %s layout %d:%s\n", threads,
+                        c10::str(shape).c_str(), rg.lo, rg.hi, ste ? "ste" : "masked", layout,
+                        bad.c_str());
+          }
+        }
   return failures;
 }
 
-}  // namespace qnn::bench
+int statistics_failures(int threads, int& cases) {
+  torch::set_num_threads(threads);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(4048 + threads);
+  return percentile_failures(gen, cases) + weight_quantizer_failures(gen, cases) +
+         learned_scale_failures(gen, cases);
+}
+
+}  // namespace qnn::test

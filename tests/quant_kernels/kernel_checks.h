@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Bitwise checks of the fast paths of core/quant (issue 6) against the op-by-op
+// LibTorch formulas they replace. Each function prints one "FAIL ..." line per failing
+// case and returns the number of failing cases; `cases` counts the cases run.
+#pragma once
+
+namespace qnn::test {
+
+/// qnn::fake_quant (forward, and the gradients of x, scale and zero point) against the
+/// op-by-op formula on random tensors salted with special values (+-0, NaN, +-inf,
+/// exact half-way points, clipped values), per tensor and per row, masked and
+/// straight-through clamp, ranges from 1 to 32 bits, with `threads` LibTorch threads.
+int fake_quant_failures(int threads, int& cases);
+
+/// kth_percentile, kth_abs_percentile and kth_low_percentile (value and gradient)
+/// against the x.abs() + max / min / kthvalue form, on continuous and tie-heavy
+/// tensors up to 301,056 elements; the per-tensor WeightQuantizer (max|W| statistic,
+/// ties included) against weight.abs().max(); the one-node learned activation scale
+/// against div + clamp_min + abs_binary_sign_grad (positive, negative, tiny, zero).
+int statistics_failures(int threads, int& cases);
+
+}  // namespace qnn::test
