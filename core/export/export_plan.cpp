@@ -18,6 +18,7 @@
 #include "core/errors.h"
 #include "core/graph/layer_rules.h"
 #include "core/graph/validate.h"
+#include "core/nn/eltwise_layers.h"
 #include "core/nn/quant_act.h"
 #include "core/nn/quant_wbiol.h"
 #include "core/nn/shape_layers.h"
@@ -63,7 +64,8 @@ torch::Tensor codes_of(const torch::Tensor& x, const torch::Tensor& scale, const
 }
 
 bool is_float_compute(LayerType t) {
-  return t == LayerType::Conv2d || t == LayerType::Linear || t == LayerType::HardTanh;
+  return t == LayerType::Conv2d || t == LayerType::Linear || t == LayerType::HardTanh ||
+         t == LayerType::BatchNorm2d;
 }
 
 }  // namespace
@@ -103,7 +105,7 @@ ExportPlan make_export_plan(QuantModel& model) {
     const std::string in_id = l.inputs.at(0);
     const QuantTensor& in = trace.at(in_id);
     const QuantTensor& out = trace.at(id);
-    if (l.type == LayerType::Dropout) {
+    if (l.type == LayerType::Dropout || l.type == LayerType::Identity) {  // no-ops in eval
       alias[id] = in_id;
       continue;
     }
@@ -174,6 +176,27 @@ ExportPlan make_export_plan(QuantModel& model) {
       n.stride = ap->stride;
     } else if (dynamic_cast<FlattenLayerImpl*>(module.get())) {
       n.op = PlanOp::Flatten;
+    } else if (dynamic_cast<AddLayerImpl*>(module.get())) {
+      n.op = PlanOp::Add;
+      n.input2 = resolve(l.inputs.at(1));
+    } else if (auto* ea = dynamic_cast<QuantEltwiseAddImpl*>(module.get())) {
+      n.op = PlanOp::Add;
+      n.input2 = resolve(l.inputs.at(1));
+      if (ea->input_quant->enabled()) {
+        const QuantTensor q = ea->input_quant->forward(torch::zeros({1}));
+        n.input_q = make_point(ea->input_quant->spec(), q.scale, q.zero_point);
+      }
+      if (ea->output_quant->enabled()) {
+        const QuantTensor q = ea->output_quant->forward(torch::zeros({1}));
+        n.act_q = make_point(ea->output_quant->spec(), q.scale, q.zero_point);
+      }
+    } else if (auto* bn = dynamic_cast<BatchNorm2dLayerImpl*>(module.get())) {
+      n.op = PlanOp::BatchNorm;
+      n.weight = bn->weight.detach().clone();
+      n.bias = bn->bias.detach().clone();
+      n.running_mean = bn->running_mean.detach().clone();
+      n.running_var = bn->running_var.detach().clone();
+      n.eps = bn->eps;
     } else {
       throw ExportError(id + ": layer type " + to_string(l.type) + " has no export rule");
     }
@@ -229,6 +252,18 @@ std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) 
     return out;
   }
   if (format == ExportFormat::Checkpoint) return out;
+  // Layer types the packed model cannot hold yet (ONNX has BatchNormalization and
+  // Add): refused per layer, before anything is written.
+  for (const std::string& id : v.order) {
+    const LayerSpec& l = *project.find(id);
+    if (format != ExportFormat::Packed) break;
+    if (l.type == LayerType::BatchNorm2d)
+      out.push_back({true, id, "BatchNorm2d cannot be stored in a packed model yet; export QCDQ, QONNX or a "
+                               "checkpoint"});
+    else if (is_add(l.type))
+      out.push_back({true, id, to_string(l.type) + " (a two-input node) cannot be stored in a packed model yet; "
+                                   "export QCDQ, QONNX or a checkpoint"});
+  }
   const bool onnx = format == ExportFormat::Qcdq || format == ExportFormat::Qonnx;
   bool any_quant = false;
   bool seen_quant = false;  // a quantized value was produced upstream (in execution order)
@@ -245,8 +280,15 @@ std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) 
       if (a && a->bit_width > 8)
         out.push_back({true, id, std::to_string(a->bit_width) + "-bit activations: QuantizeLinear (opset 13) produces "
                                  "INT8/UINT8 only; set bit_width <= 8 or export QONNX or packed"});
+      const auto iq = effective_input_quant(l);  // QuantEltwiseAdd only
+      if (iq && iq->bit_width > 8)
+        out.push_back({true, id, std::to_string(iq->bit_width) + "-bit input_quant: QuantizeLinear (opset 13) produces "
+                                 "INT8/UINT8 only; set bit_width <= 8 or export QONNX"});
       if (a && a->shifted)
         out.push_back({false, id, "shifted activation: QuantizeLinear rounds x/s before adding the zero point "
+                                  "(Brevitas adds it first); codes can differ at exact .5 ties"});
+      if (iq && iq->shifted)
+        out.push_back({false, id, "shifted input_quant: QuantizeLinear rounds x/s before adding the zero point "
                                   "(Brevitas adds it first); codes can differ at exact .5 ties"});
     }
     if (b && b->bit_width > 32)

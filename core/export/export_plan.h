@@ -34,7 +34,8 @@ struct QuantPoint {
 };
 
 /// Kinds of export nodes, one per computing layer (Dropout and Identity vanish).
-enum class PlanOp { Conv, Linear, Act, MaxPool, AvgPool, Flatten };
+/// Add: Add and QuantEltwiseAdd (two inputs); BatchNorm: BatchNorm2d in eval.
+enum class PlanOp { Conv, Linear, Act, MaxPool, AvgPool, Flatten, Add, BatchNorm };
 
 /// One layer of the frozen model.
 struct PlanNode {
@@ -42,6 +43,7 @@ struct PlanNode {
   LayerType type = LayerType::Input;
   PlanOp op = PlanOp::Act;
   std::string input;   ///< id of the plan node (or the Input layer) feeding this one
+  std::string input2;  ///< Add: the node feeding port 1
 
   // Conv / Linear. weight: [C_out, C_in/groups, k, k] or [out, in]; bias: [C_out].
   torch::Tensor weight;                  ///< trained float weight (the master copy)
@@ -57,7 +59,15 @@ struct PlanNode {
   // Act: the function applied before the quantizer.
   LayerType act_function = LayerType::ReLU;  ///< QuantIdentity (none), QuantReLU/ReLU, QuantHardTanh/HardTanh
   double min_val = -1.0, max_val = 1.0;      ///< HardTanh bounds
-  std::optional<QuantPoint> act_q;           ///< set for a quantizing activation
+  std::optional<QuantPoint> act_q;           ///< set for a quantizing activation (QuantEltwiseAdd: its output quantizer)
+
+  // Add: QuantEltwiseAdd's quantizer applied to both inputs before the sum.
+  std::optional<QuantPoint> input_q;
+
+  // BatchNorm (eval): y = (x - running_mean) / sqrt(running_var + eps) * weight + bias;
+  // weight and bias above hold gamma and beta [C].
+  torch::Tensor running_mean, running_var;  ///< [C]
+  double eps = 1e-5;
 
   // Output grid of this node (from the eval trace), when it lies on one.
   bool out_quant = false;

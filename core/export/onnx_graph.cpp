@@ -180,6 +180,20 @@ std::string emit_float_op(GraphBuilder& g, const PlanNode& n, const std::string&
       GraphBuilder::attr(f, "axis", int64_t{1});
       return out;
     }
+    case PlanOp::BatchNorm: {  // inference form (training_mode 0)
+      const auto f32 = onnx::TensorProto_DataType_FLOAT;
+      const std::string scale = g.add_initializer(n.id + ".weight", n.weight, f32);
+      const std::string shift = g.add_initializer(n.id + ".bias", n.bias, f32);
+      const std::string mean = g.add_initializer(n.id + ".running_mean", n.running_mean, f32);
+      const std::string var = g.add_initializer(n.id + ".running_var", n.running_var, f32);
+      onnx::NodeProto* b = g.add_node("BatchNormalization", {x, scale, shift, mean, var}, {out}, n.id);
+      GraphBuilder::attr(b, "epsilon", static_cast<float>(n.eps));
+      return out;
+    }
+    case PlanOp::Add: {  // x + w, where `w` names the value of port 1
+      g.add_node("Add", {x, w}, {out}, n.id + "/add");
+      return out;
+    }
     case PlanOp::Act:
       if (n.act_function == LayerType::ReLU) {
         g.add_node("Relu", {x}, {out}, n.id + "/relu");

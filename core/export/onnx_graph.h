@@ -62,7 +62,9 @@ class GraphBuilder {
 
 /// Emits the float part of a plan node: Conv (weight `w`, bias `b` or ""), Gemm with
 /// transB = 1 (Linear), MaxPool, AveragePool, Flatten(axis 1), or the function of an
-/// activation before its quantizer (Relu, Clip(min, max), nothing for identity).
+/// activation before its quantizer (Relu, Clip(min, max), nothing for identity),
+/// BatchNormalization (inference form, the node's running statistics) or Add (`w` is
+/// then the value name of port 1).
 /// `x` is the input value name; returns the output value name (`x` when nothing is emitted).
 std::string emit_float_op(GraphBuilder& g, const PlanNode& n, const std::string& x, const std::string& w,
                           const std::string& b, const std::string& out);

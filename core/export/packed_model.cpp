@@ -405,8 +405,13 @@ torch::Tensor run_packed_model(const PackedModel& m, const torch::Tensor& x) {
       }
       case LayerType::Flatten: y = in.reshape({in.size(0), -1}); break;
       case LayerType::Dropout:
+      case LayerType::Identity:
       case LayerType::Output: y = in; break;
       case LayerType::Input: break;
+      case LayerType::BatchNorm2d:
+      case LayerType::Add:
+      case LayerType::QuantEltwiseAdd:  // refused by preflight() before a packed file is written
+        throw ExportError(id + ": " + to_string(l.type) + " is not supported in packed models");
     }
     values[id] = y;
   }

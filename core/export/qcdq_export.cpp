@@ -89,6 +89,16 @@ std::string qcdq_model_bytes(const ExportPlan& plan) {
       } else {
         out = onnx_graph::emit_float_op(g, n, x, "", "", n.id);
       }
+    } else if (n.op == PlanOp::Add) {
+      // QuantEltwiseAdd: the input quantizer on each operand (one scale), the sum, the
+      // output quantizer; Add: the sum alone.
+      std::string a = x, b = value.at(n.input2);
+      if (n.input_q) {
+        a = qcdq(g, n.id + ".input0", a, *n.input_q, n.id + "/input0");
+        b = qcdq(g, n.id + ".input1", b, *n.input_q, n.id + "/input1");
+      }
+      const std::string sum = onnx_graph::emit_float_op(g, n, a, b, "", n.act_q ? n.id + "/sum" : n.id);
+      out = n.act_q ? qcdq(g, n.id, sum, *n.act_q, n.id) : sum;
     } else {
       out = onnx_graph::emit_float_op(g, n, x, "", "", n.id);
     }

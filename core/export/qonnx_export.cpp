@@ -63,6 +63,14 @@ std::string qonnx_model_bytes(const ExportPlan& plan) {
       } else {
         out = onnx_graph::emit_float_op(g, n, x, "", "", n.id);
       }
+    } else if (n.op == PlanOp::Add) {
+      std::string a = x, b = value.at(n.input2);
+      if (n.input_q) {
+        a = quant(g, n.id + ".input0", a, *n.input_q, {}, n.id + "/input0");
+        b = quant(g, n.id + ".input1", b, *n.input_q, {}, n.id + "/input1");
+      }
+      const std::string sum = onnx_graph::emit_float_op(g, n, a, b, "", n.act_q ? n.id + "/sum" : n.id);
+      out = n.act_q ? quant(g, n.id + ".act", sum, *n.act_q, {}, n.id) : sum;
     } else if (n.op == PlanOp::AvgPool && n.in_quant && n.out_quant) {
       const std::string pooled = onnx_graph::emit_float_op(g, n, x, "", "", n.id + "/avg");
       const torch::Tensor s = n.out_scale.reshape({-1})[0].clone();

@@ -17,6 +17,10 @@ bool is_quant_act(LayerType t) {
   return t == LayerType::QuantIdentity || t == LayerType::QuantReLU || t == LayerType::QuantHardTanh;
 }
 
+bool is_add(LayerType t) { return t == LayerType::Add || t == LayerType::QuantEltwiseAdd; }
+
+bool uses_act_quant(LayerType t) { return is_quant_act(t) || t == LayerType::QuantEltwiseAdd; }
+
 bool layer_has_bias(const LayerSpec& l) { return has_weights(l.type) && l.param("bias", 1.0) != 0.0; }
 
 std::optional<QuantSpec> effective_weight_quant(const LayerSpec& l) {
@@ -30,13 +34,19 @@ std::optional<QuantSpec> effective_bias_quant(const LayerSpec& l) {
 }
 
 std::optional<QuantSpec> effective_act_quant(const LayerSpec& l) {
-  if (l.act_quant && is_quant_act(l.type)) return l.act_quant;
+  if (l.act_quant && uses_act_quant(l.type)) return l.act_quant;
   switch (l.type) {
-    case LayerType::QuantIdentity: return presets::Int8ActPerTensorFloat();
+    case LayerType::QuantIdentity:
+    case LayerType::QuantEltwiseAdd: return presets::Int8ActPerTensorFloat();
     case LayerType::QuantReLU: return presets::Uint8ActPerTensorFloat();
     case LayerType::QuantHardTanh: return presets::Int8ActPerTensorFloatMinMaxInit();
     default: return std::nullopt;
   }
+}
+
+std::optional<QuantSpec> effective_input_quant(const LayerSpec& l) {
+  if (l.type != LayerType::QuantEltwiseAdd) return std::nullopt;
+  return l.input_quant ? *l.input_quant : presets::Int8ActPerTensorFloat();
 }
 
 const std::vector<std::string>& known_params(LayerType t) {
@@ -47,6 +57,7 @@ const std::vector<std::string>& known_params(LayerType t) {
   static const std::vector<std::string> pool{"kernel_size", "stride"};
   static const std::vector<std::string> dropout{"p"};
   static const std::vector<std::string> hardtanh{"min_val", "max_val"};
+  static const std::vector<std::string> batch_norm{"num_features", "eps", "momentum"};
   if (is_conv(t)) return conv;
   if (is_linear(t)) return linear;
   switch (t) {
@@ -55,6 +66,7 @@ const std::vector<std::string>& known_params(LayerType t) {
     case LayerType::Dropout: return dropout;
     case LayerType::QuantHardTanh:
     case LayerType::HardTanh: return hardtanh;
+    case LayerType::BatchNorm2d: return batch_norm;
     default: return none;
   }
 }

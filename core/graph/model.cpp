@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "core/graph/layer_rules.h"
 #include "core/graph/validate.h"
+#include "core/nn/eltwise_layers.h"
 #include "core/nn/quant_act.h"
 #include "core/nn/quant_wbiol.h"
 #include "core/nn/shape_layers.h"
@@ -65,7 +66,9 @@ QuantModelImpl::QuantModelImpl(const Project& project) : m_project(project) {
     auto add = [&](auto holder) {
       holder->layer_name = id;
       register_module(id, holder);
-      m_nodes.push_back(Node{id, l.inputs.at(0), holder.get(), holder.ptr()});
+      std::vector<std::string> ins(l.inputs.begin(),
+                                   l.inputs.begin() + static_cast<std::ptrdiff_t>(input_port_count(l.type)));
+      m_nodes.push_back(Node{id, ins, holder.get(), holder.ptr()});
       m_order.push_back(id);
     };
     switch (l.type) {
@@ -90,6 +93,19 @@ QuantModelImpl::QuantModelImpl(const Project& project) : m_project(project) {
       }
       case LayerType::Flatten: add(FlattenLayer()); break;
       case LayerType::Dropout: add(DropoutLayer(l.param("p", 0.5))); break;
+      case LayerType::Identity: add(make_act(l, ActFunction::Identity)); break;
+      case LayerType::BatchNorm2d:
+        add(BatchNorm2dLayer(l.int_param("num_features", 1), l.param("eps", 1e-5), l.param("momentum", 0.1)));
+        break;
+      case LayerType::Add: add(AddLayer()); break;
+      case LayerType::QuantEltwiseAdd: {
+        QuantEltwiseAddOptions o;
+        o.input_quant(*effective_input_quant(l))
+            .output_quant(*effective_act_quant(l))
+            .return_quant_tensor(l.return_quant_tensor);
+        add(QuantEltwiseAdd(o));
+        break;
+      }
       case LayerType::Input:
       case LayerType::Output: break;
     }
@@ -99,7 +115,12 @@ QuantModelImpl::QuantModelImpl(const Project& project) : m_project(project) {
 QuantTensor QuantModelImpl::run(const torch::Tensor& x, std::map<std::string, QuantTensor>* trace) {
   std::map<std::string, QuantTensor> values;
   values[m_input_id] = QuantTensor(x);
-  for (Node& n : m_nodes) values[n.id] = n.layer->apply(values.at(n.input));
+  std::vector<QuantTensor> ins;
+  for (Node& n : m_nodes) {
+    ins.clear();
+    for (const std::string& in : n.inputs) ins.push_back(values.at(in));
+    values[n.id] = n.layer->apply_inputs(ins);
+  }
   QuantTensor out = values.at(m_output_source);
   if (trace) {
     for (const LayerSpec& l : m_project.layers)

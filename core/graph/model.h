@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The model built from a project graph: one LibTorch module per layer, registered
 // under the layer id (so checkpoints say "conv1.weight",
-// "relu1.act_quant.value", ...), run in topological order.
+// "relu1.act_quant.value", ...), run in topological order. Nodes may take several
+// inputs (Add, QuantEltwiseAdd: ports 0 and 1).
 #pragma once
 
 #include <map>
@@ -42,7 +43,7 @@ class QuantModelImpl : public torch::nn::Module {
  private:
   struct Node {
     std::string id;
-    std::string input;  ///< the feeding layer id
+    std::vector<std::string> inputs;  ///< the feeding layer ids in port order (two for Add)
     LayerBase* layer = nullptr;
     std::shared_ptr<torch::nn::Module> module;
   };

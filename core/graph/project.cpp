@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The project document and its JSON form ("qnn-studio-project", version 1).
+// The project document and its JSON form ("qnn-studio-project", version 2; version 1
+// files are migrated on load: per-layer "inputs" become port-indexed connections).
 #include "core/graph/project.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -16,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
+#include "core/graph/json_field.h"
 #include "core/io/atomic_file.h"
 
 namespace qnn {
@@ -23,6 +26,7 @@ namespace qnn {
 namespace {
 
 using json = nlohmann::ordered_json;
+using detail::Field;
 
 constexpr const char* kFormatMarker = "qnn-studio-project";
 
@@ -46,109 +50,15 @@ constexpr TypeName kTypeNames[] = {
     {LayerType::AvgPool2d, "AvgPool2d"},
     {LayerType::Flatten, "Flatten"},
     {LayerType::Dropout, "Dropout"},
+    {LayerType::BatchNorm2d, "BatchNorm2d"},
+    {LayerType::Identity, "Identity"},
+    {LayerType::Add, "Add"},
+    {LayerType::QuantEltwiseAdd, "QuantEltwiseAdd"},
 };
 
-/// A JSON value together with where it sits in the document, so every complaint
-/// names the file and the JSON path ("layers[3].weight_quant.bit_width").
-class Field {
- public:
-  Field(const json& value, std::string path, const std::string& source)
-      : m_value(value), m_path(std::move(path)), m_source(source) {}
+/// Highest port index a file may name (validation reports ports the type lacks).
+constexpr int64_t kMaxPort = 63;
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw ConfigError(m_source + ": " + (m_path.empty() ? std::string() : m_path + ": ") + what);
-  }
-  const json& value() const { return m_value; }
-  const std::string& path() const { return m_path; }
-
-  bool has(const std::string& key) const { return m_value.contains(key); }
-  /// A member; missing members are an error.
-  Field at(const std::string& key) const {
-    if (!m_value.contains(key)) child_path(key).fail_missing();
-    return Field(m_value.at(key), child_path(key).m_path, m_source);
-  }
-  Field at(size_t i) const {
-    return Field(m_value.at(i), m_path + "[" + std::to_string(i) + "]", m_source);
-  }
-
-  const Field& expect_object() const {
-    if (!m_value.is_object()) fail("expected an object, got " + shown());
-    return *this;
-  }
-  const Field& expect_array() const {
-    if (!m_value.is_array()) fail("expected an array, got " + shown());
-    return *this;
-  }
-  /// Rejects keys outside `known` (catches misspelt settings that would be ignored).
-  void allow_keys(std::initializer_list<const char*> known) const {
-    for (const auto& item : m_value.items()) {
-      bool ok = false;
-      std::string list;
-      for (const char* k : known) {
-        ok = ok || item.key() == k;
-        list += (list.empty() ? "" : ", ") + std::string(k);
-      }
-      if (!ok) child_path(item.key()).fail("unknown key; known keys here: " + list);
-    }
-  }
-
-  std::string str() const {
-    if (!m_value.is_string()) fail("expected a string, got " + shown());
-    return m_value.get<std::string>();
-  }
-  bool boolean() const {
-    if (!m_value.is_boolean()) fail("expected true or false, got " + shown());
-    return m_value.get<bool>();
-  }
-  double number() const {
-    if (!m_value.is_number()) fail("expected a number, got " + shown());
-    const double v = m_value.get<double>();
-    if (!std::isfinite(v)) fail("expected a finite number, got " + shown());
-    return v;
-  }
-  int64_t integer() const {
-    if (m_value.is_number_unsigned()) {
-      const auto u = m_value.get<uint64_t>();
-      if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-        fail("integer " + shown() + " is too large");
-      return static_cast<int64_t>(u);
-    }
-    if (m_value.is_number_integer()) return m_value.get<int64_t>();
-    if (m_value.is_number_float()) {
-      const double v = m_value.get<double>();
-      if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.0e15) return static_cast<int64_t>(v);
-    }
-    fail("expected an integer, got " + shown());
-  }
-  int int32() const {
-    const int64_t v = integer();
-    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
-      fail("integer " + shown() + " is out of range");
-    return static_cast<int>(v);
-  }
-  uint64_t unsigned_integer() const {
-    if (m_value.is_number_unsigned()) return m_value.get<uint64_t>();
-    const int64_t v = integer();
-    if (v < 0) fail("expected a non-negative integer, got " + shown());
-    return static_cast<uint64_t>(v);
-  }
-
-  std::string shown() const {
-    std::string s = m_value.dump();
-    if (s.size() > 60) s = s.substr(0, 57) + "...";
-    return s;
-  }
-
- private:
-  Field child_path(const std::string& key) const {
-    return Field(m_value, m_path.empty() ? key : m_path + "." + key, m_source);
-  }
-  [[noreturn]] void fail_missing() const { fail("required field is missing"); }
-
-  const json& m_value;
-  std::string m_path;
-  const std::string& m_source;
-};
 
 // ------------------------------------------------------------------ quantizers
 
@@ -238,22 +148,30 @@ json layer_to_json(const LayerSpec& l) {
   json j;
   j["id"] = l.id;
   j["type"] = to_string(l.type);
-  j["inputs"] = l.inputs;
   json params = json::object();
   for (const auto& [k, v] : l.params) params[k] = param_to_json(k, v);
   j["params"] = params;
   if (l.weight_quant) j["weight_quant"] = quant_to_json(*l.weight_quant);
   if (l.bias_quant) j["bias_quant"] = quant_to_json(*l.bias_quant);
   if (l.act_quant) j["act_quant"] = quant_to_json(*l.act_quant);
+  if (l.input_quant) j["input_quant"] = quant_to_json(*l.input_quant);
   j["return_quant_tensor"] = l.return_quant_tensor;
-  j["position"] = json::array({l.x, l.y});
+  j["position"] = json::array({param_to_json("position", l.x), param_to_json("position", l.y)});
   return j;
 }
 
-LayerSpec layer_from_json(const Field& f) {
+LayerSpec layer_from_json(const Field& f, int64_t version) {
   f.expect_object();
-  f.allow_keys({"id", "type", "inputs", "params", "weight_quant", "bias_quant", "act_quant",
-                "return_quant_tensor", "position"});
+  if (version >= 2 && f.has("inputs"))
+    f.at("inputs").fail("per-layer \"inputs\" belong to version 1 files; version " +
+                        std::to_string(Project::kFormatVersion) +
+                        " lists the edges in the top-level \"connections\" array ({\"from\": id, \"to\": id, \"port\": n})");
+  if (version >= 2)
+    f.allow_keys({"id", "type", "params", "weight_quant", "bias_quant", "act_quant", "input_quant",
+                  "return_quant_tensor", "position"});
+  else
+    f.allow_keys({"id", "type", "inputs", "params", "weight_quant", "bias_quant", "act_quant",
+                  "return_quant_tensor", "position"});
   LayerSpec l;
   l.id = f.at("id").str();
   const Field type = f.at("type");
@@ -265,6 +183,10 @@ LayerSpec layer_from_json(const Field& f) {
   if (f.has("inputs")) {
     const Field inputs = f.at("inputs");
     inputs.expect_array();
+    // The same limit as a version 2 connection's port: the migrated file must load again.
+    if (inputs.value().size() > static_cast<size_t>(kMaxPort) + 1)
+      inputs.fail("a layer takes at most " + std::to_string(kMaxPort + 1) + " inputs (ports 0 to " +
+                  std::to_string(kMaxPort) + "), got " + std::to_string(inputs.value().size()));
     for (size_t i = 0; i < inputs.value().size(); ++i) l.inputs.push_back(inputs.at(i).str());
   }
   if (f.has("params")) {
@@ -278,6 +200,7 @@ LayerSpec layer_from_json(const Field& f) {
   l.weight_quant = optional_quant(f, "weight_quant");
   l.bias_quant = optional_quant(f, "bias_quant");
   l.act_quant = optional_quant(f, "act_quant");
+  l.input_quant = optional_quant(f, "input_quant");
   if (f.has("return_quant_tensor")) l.return_quant_tensor = f.at("return_quant_tensor").boolean();
   if (f.has("position")) {
     const Field pos = f.at("position");
@@ -315,6 +238,40 @@ void read_training(const Field& f, TrainingSpec& t) {
   if (f.has("threads")) t.threads = f.at("threads").int32();
 }
 
+/// Version 2 edges: [{"from": id, "to": id, "port": n}, ...] into LayerSpec::inputs.
+/// "to" must name a layer; "from" may name a missing one (validation reports it, so a
+/// saved half-edited document always loads again); each port takes one edge.
+void read_connections(const Field& f, Project& p, const std::map<std::string, size_t>& index) {
+  f.expect_array();
+  std::map<std::pair<std::string, int64_t>, size_t> used;
+  for (size_t i = 0; i < f.value().size(); ++i) {
+    const Field c = f.at(i);
+    c.expect_object();
+    c.allow_keys({"from", "to", "port"});
+    const Field from = c.at("from");
+    const std::string src = from.str();
+    if (src.empty()) from.fail("empty layer id");
+    const Field to = c.at("to");
+    const std::string dst = to.str();
+    const auto it = index.find(dst);
+    if (it == index.end()) to.fail("no layer has the id \"" + dst + "\"");
+    int64_t port = 0;
+    if (c.has("port")) {
+      port = c.at("port").integer();
+      if (port < 0 || port > kMaxPort)
+        c.at("port").fail("port must be between 0 and " + std::to_string(kMaxPort) + ", got " +
+                          std::to_string(port));
+    }
+    const auto [prev, fresh] = used.emplace(std::make_pair(dst, port), i);
+    if (!fresh)
+      c.fail("input port " + std::to_string(port) + " of " + dst + " is already connected by connections[" +
+             std::to_string(prev->second) + "]; a port takes one connection");
+    LayerSpec& l = p.layers[it->second];
+    if (l.inputs.size() <= static_cast<size_t>(port)) l.inputs.resize(static_cast<size_t>(port) + 1);
+    l.inputs[static_cast<size_t>(port)] = src;
+  }
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ LayerType
@@ -323,6 +280,24 @@ std::string to_string(LayerType t) {
   for (const TypeName& e : kTypeNames)
     if (e.type == t) return e.name;
   return "?";
+}
+
+const std::vector<LayerType>& all_layer_types() {
+  static const std::vector<LayerType> types = [] {
+    std::vector<LayerType> v;
+    for (const TypeName& e : kTypeNames) v.push_back(e.type);
+    return v;
+  }();
+  return types;
+}
+
+int input_port_count(LayerType t) {
+  switch (t) {
+    case LayerType::Input: return 0;
+    case LayerType::Add:
+    case LayerType::QuantEltwiseAdd: return 2;
+    default: return 1;
+  }
 }
 
 LayerType layer_type_from_string(const std::string& s) {
@@ -346,10 +321,20 @@ int64_t LayerSpec::int_param(const std::string& name, int64_t fallback) const {
   return it == params.end() ? fallback : static_cast<int64_t>(std::llround(it->second));
 }
 
+namespace {
+/// Port lists compared without trailing unconnected ports.
+bool same_ports(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  size_t na = a.size(), nb = b.size();
+  while (na > 0 && a[na - 1].empty()) --na;
+  while (nb > 0 && b[nb - 1].empty()) --nb;
+  return na == nb && std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(na), b.begin());
+}
+}  // namespace
+
 bool LayerSpec::operator==(const LayerSpec& o) const {
-  return id == o.id && type == o.type && inputs == o.inputs && params == o.params &&
+  return id == o.id && type == o.type && same_ports(inputs, o.inputs) && params == o.params &&
          weight_quant == o.weight_quant && bias_quant == o.bias_quant && act_quant == o.act_quant &&
-         return_quant_tensor == o.return_quant_tensor && x == o.x && y == o.y;
+         input_quant == o.input_quant && return_quant_tensor == o.return_quant_tensor && x == o.x && y == o.y;
 }
 
 bool DatasetSpec::operator==(const DatasetSpec& o) const {
@@ -374,6 +359,14 @@ LayerSpec* Project::find(const std::string& id) {
   return nullptr;
 }
 
+std::vector<Connection> Project::connections() const {
+  std::vector<Connection> out;
+  for (const LayerSpec& l : layers)
+    for (size_t port = 0; port < l.inputs.size(); ++port)
+      if (!l.inputs[port].empty()) out.push_back({l.inputs[port], l.id, static_cast<int>(port)});
+  return out;
+}
+
 bool Project::operator==(const Project& o) const {
   return name == o.name && description == o.description && input_shape == o.input_shape &&
          layers == o.layers && dataset == o.dataset && training == o.training;
@@ -386,10 +379,25 @@ Project project_from_json(const std::string& text, const std::string& source) {
   try {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
+    // Line and column (1-based) of the byte where parsing stopped; a truncated file
+    // stops one past its end.
+    const size_t stop = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i < stop; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
     std::string what = e.what();
-    const auto close = what.find("] ");
-    if (what.rfind("[json.exception", 0) == 0 && close != std::string::npos) what = what.substr(close + 2);
-    throw ConfigError(source + ": not valid JSON (" + what + ")");
+    const auto colon = what.find(": ");
+    if (what.rfind("[json.exception", 0) == 0 && colon != std::string::npos) what = what.substr(colon + 2);
+    const bool truncated = e.byte > text.size();
+    throw ConfigError(source + ": not valid JSON at line " + std::to_string(line) + ", column " +
+                      std::to_string(column) + (truncated ? " (the file ends early; is it truncated?)" : "") +
+                      ": " + what);
   }
   const Field root(doc, "", source);
   if (!doc.is_object()) root.fail("expected a JSON object holding a QNN Studio project, got " + root.shown());
@@ -402,9 +410,14 @@ Project project_from_json(const std::string& text, const std::string& source) {
   const int64_t version = root.at("version").integer();
   if (version > Project::kFormatVersion)
     root.at("version").fail("written by a newer QNN Studio (version " + std::to_string(version) +
-                            "); this build reads version " + std::to_string(Project::kFormatVersion));
+                            "): this file needs a newer QNN Studio; this build reads format versions 1 to " +
+                            std::to_string(Project::kFormatVersion));
   if (version < 1) root.at("version").fail("unsupported version " + std::to_string(version));
-  root.allow_keys({"format", "version", "name", "description", "input", "dataset", "training", "layers"});
+  if (version >= 2)
+    root.allow_keys({"format", "version", "name", "description", "input", "dataset", "training", "layers",
+                     "connections"});
+  else
+    root.allow_keys({"format", "version", "name", "description", "input", "dataset", "training", "layers"});
 
   Project p;
   if (root.has("name")) p.name = root.at("name").str();
@@ -424,13 +437,17 @@ Project project_from_json(const std::string& text, const std::string& source) {
   std::map<std::string, size_t> seen;
   for (size_t i = 0; i < layers.value().size(); ++i) {
     const Field lf = layers.at(i);
-    LayerSpec l = layer_from_json(lf);
+    LayerSpec l = layer_from_json(lf, version);
     const auto [it, inserted] = seen.emplace(l.id, i);
     if (!inserted)
       lf.at("id").fail("duplicate layer id \"" + l.id + "\" (also used by layers[" +
                        std::to_string(it->second) + "])");
     p.layers.push_back(std::move(l));
   }
+  if (version >= 2 && root.has("connections")) read_connections(root.at("connections"), p, seen);
+  for (LayerSpec& l : p.layers)
+    if (l.inputs.size() < static_cast<size_t>(input_port_count(l.type)))
+      l.inputs.resize(static_cast<size_t>(input_port_count(l.type)));
   return p;
 }
 
@@ -456,7 +473,17 @@ std::string project_to_json(const Project& p) {
   json layers = json::array();
   for (const LayerSpec& l : p.layers) layers.push_back(layer_to_json(l));
   j["layers"] = layers;
-  return j.dump(2) + "\n";
+  // "connections" last, one edge per line: dump the rest, reopen the closing brace.
+  std::string text = j.dump(2);
+  text.erase(text.size() - 2);  // "\n}"
+  const std::vector<Connection> edges = p.connections();
+  text += ",\n  \"connections\": [";
+  for (size_t i = 0; i < edges.size(); ++i) {
+    text += std::string(i ? "," : "") + "\n    {\"from\": " + json(edges[i].from).dump() + ", \"to\": " +
+            json(edges[i].to).dump() + ", \"port\": " + std::to_string(edges[i].port) + "}";
+  }
+  text += edges.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  return text;
 }
 
 // ---------------------------------------------------------------------- files
@@ -485,7 +512,7 @@ std::string network_difference(const Project& a, const Project& b) {
     const LayerSpec* lb = b.find(la.id);
     const std::string where = "layer " + la.id + ": ";
     if (la.type != lb->type) return where + "type " + to_string(la.type) + " vs " + to_string(lb->type);
-    if (la.inputs != lb->inputs) return where + "its inputs differ";
+    if (!same_ports(la.inputs, lb->inputs)) return where + "its inputs differ";
     if (la.params != lb->params) return where + "its parameters differ";
     if (la.weight_quant != lb->weight_quant)
       return where + "weight_quant " + quant(la.weight_quant) + " vs " + quant(lb->weight_quant);
@@ -493,6 +520,8 @@ std::string network_difference(const Project& a, const Project& b) {
       return where + "bias_quant " + quant(la.bias_quant) + " vs " + quant(lb->bias_quant);
     if (la.act_quant != lb->act_quant)
       return where + "act_quant " + quant(la.act_quant) + " vs " + quant(lb->act_quant);
+    if (la.input_quant != lb->input_quant)
+      return where + "input_quant " + quant(la.input_quant) + " vs " + quant(lb->input_quant);
     if (la.return_quant_tensor != lb->return_quant_tensor) return where + "return_quant_tensor differs";
   }
   return {};

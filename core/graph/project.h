@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The project document: the network graph with per-layer quantizer settings, the
 // dataset and the training settings. Plain data (no LibTorch, no Qt); saved as
-// versioned JSON ("qnn-studio-project", version 1). It is the single source of
-// truth: the model builder, the CLI and the widgets all read it.
+// versioned JSON ("qnn-studio-project", version 2: layers plus a "connections" list;
+// version 1 files, with per-layer "inputs", are migrated when loaded). It is the
+// single source of truth: the model builder, the CLI and the widgets all read it.
 #pragma once
 
 #include <cstdint>
@@ -16,30 +17,45 @@
 namespace qnn {
 
 /// Layer types a graph can hold. Quant* types carry quantizers; Conv2d, Linear, ReLU,
-/// HardTanh, Identity are their float counterparts.
+/// HardTanh, Identity are their float counterparts. Add and QuantEltwiseAdd take two
+/// inputs (ports 0 and 1); Input takes none; every other type takes one (port 0).
 enum class LayerType {
   Input, Output,
   QuantIdentity, QuantReLU, QuantHardTanh, QuantConv2d, QuantLinear,
   Conv2d, Linear, ReLU, HardTanh,
   MaxPool2d, AvgPool2d, Flatten, Dropout,
+  BatchNorm2d,      ///< torch::nn::BatchNorm2d: params num_features, eps (1e-5), momentum (0.1)
+  Identity,         ///< float counterpart of QuantIdentity: passes its input (and its grid) on
+  Add,              ///< elementwise sum of ports 0 and 1 (Brevitas QuantTensor __add__ rules)
+  QuantEltwiseAdd,  ///< Brevitas QuantEltwiseAdd: input_quant on both inputs, sum, act_quant (output)
 };
 std::string to_string(LayerType t);
 /// Throws ConfigError listing the known type names.
 LayerType layer_type_from_string(const std::string& s);
+/// Every layer type, in declaration order (palettes, tests).
+const std::vector<LayerType>& all_layer_types();
+/// Number of input ports of a type: 0 (Input), 2 (Add, QuantEltwiseAdd) or 1.
+int input_port_count(LayerType t);
 
 /// One node of the graph.
 struct LayerSpec {
   std::string id;                 ///< unique, [A-Za-z_][A-Za-z0-9_]*; names the module in checkpoints
   LayerType type = LayerType::Input;
-  std::vector<std::string> inputs;  ///< ids of the layers feeding this one (one for every type but Input)
+  /// Port-indexed sources: inputs[port] is the id of the layer feeding input port
+  /// `port`, "" when that port is not connected (allowed in the document so an editor
+  /// can hold half-built graphs; validation reports it). Loading sizes the list to at
+  /// least input_port_count(type). Trailing "" entries are insignificant (operator==
+  /// ignores them; they are not saved).
+  std::vector<std::string> inputs;
   /// Integer/real parameters by name: in_channels, out_channels, kernel_size, stride,
   /// padding, in_features, out_features, bias (0/1), p (dropout), min_val, max_val.
   std::map<std::string, double> params;
   std::optional<QuantSpec> weight_quant;  ///< QuantConv2d / QuantLinear
   std::optional<QuantSpec> bias_quant;    ///< QuantConv2d / QuantLinear with a bias; nullopt: float bias
-  std::optional<QuantSpec> act_quant;     ///< QuantIdentity / QuantReLU / QuantHardTanh
+  std::optional<QuantSpec> act_quant;     ///< QuantIdentity / QuantReLU / QuantHardTanh; output quantizer of QuantEltwiseAdd
   bool return_quant_tensor = false;
   double x = 0.0, y = 0.0;                ///< position in the editor (scene units)
+  std::optional<QuantSpec> input_quant;   ///< QuantEltwiseAdd: quantizer applied to both inputs (default Int8ActPerTensorFloat)
 
   /// Parameter with a default when absent.
   double param(const std::string& name, double fallback) const;
@@ -69,8 +85,16 @@ struct TrainingSpec {
   bool operator==(const TrainingSpec& o) const;
 };
 
+/// One edge of the graph: `from`'s output feeds input port `port` of `to`.
+struct Connection {
+  std::string from;
+  std::string to;
+  int port = 0;
+  bool operator==(const Connection& o) const { return from == o.from && to == o.to && port == o.port; }
+};
+
 struct Project {
-  static constexpr int kFormatVersion = 1;
+  static constexpr int kFormatVersion = 2;
   std::string name;
   std::string description;
   std::vector<int64_t> input_shape{1, 32, 32};  ///< [C, H, W] of one sample
@@ -80,6 +104,8 @@ struct Project {
 
   const LayerSpec* find(const std::string& id) const;
   LayerSpec* find(const std::string& id);
+  /// Every connected port, in layer order then port order (the file's "connections").
+  std::vector<Connection> connections() const;
   bool operator==(const Project& o) const;
 };
 
@@ -89,15 +115,20 @@ struct Project {
 /// names, positions, dataset and training settings do not. Empty when they are the same.
 std::string network_difference(const Project& a, const Project& b);
 
-/// Parses a project from JSON text. `source` names the file in messages.
-/// Throws ConfigError for malformed JSON, a missing or mistyped field, an unknown
-/// layer type or preset, or a version newer than kFormatVersion (message says which).
+/// Parses a project from JSON text (format version 1 or 2; version 1 per-layer
+/// "inputs" are migrated to ports). `source` names the file in messages.
+/// Throws ConfigError for malformed or truncated JSON (with line and column), a
+/// missing or mistyped field, an unknown field (naming its JSON path, e.g.
+/// "layers[3].parmas: unknown field"), an unknown layer type or preset, a connection
+/// to an unknown layer or a port used twice, or a version newer than kFormatVersion
+/// ("needs a newer QNN Studio", naming the version).
 Project project_from_json(const std::string& text, const std::string& source = "project");
-/// Serialises to pretty-printed JSON (stable key order, round-trips exactly).
+/// Serialises to pretty-printed JSON, always format version 2 (stable key order,
+/// one connection per line; load + save of a saved file reproduces it byte for byte).
 std::string project_to_json(const Project& p);
 
-/// Reads a project file. Throws IoError when the file cannot be read, ConfigError
-/// when its content is invalid.
+/// Reads a project file (never writes it). Throws IoError when the file cannot be
+/// read, ConfigError when its content is invalid.
 Project load_project(const std::string& path);
 /// Writes atomically (temporary file in the same folder, then rename); the old file
 /// is untouched on failure. Throws IoError.

@@ -15,17 +15,31 @@ namespace qnn {
 struct Diagnostic {
   enum class Severity { Error, Warning };
   Severity severity = Severity::Error;
-  std::string node;     ///< layer id ("" for the whole graph)
+  std::string node;     ///< layer id ("" for the whole graph; "training" / "dataset" for settings)
   std::string message;  ///< e.g. "fc1 expects 400 features, gets 256 from flatten"
   std::string hint;     ///< what to change
+  /// Stable machine-readable kind: "cycle", "unconnected-port", "extra-input",
+  /// "missing-source", "no-path", "dangling", "no-input-node", "no-output-node",
+  /// "second-end-node", "duplicate-id", "invalid-id", "channel-mismatch",
+  /// "feature-mismatch", "shape-mismatch", "spatial", "param", "quantizer",
+  /// "bit-width", "bias-needs-scale", "bias-per-channel-input", "add-scales",
+  /// "settings", "input-shape".
+  std::string code;
 };
 
-/// What shape inference knows about a node's output.
+/// What shape inference knows about a node's output (quantization.md section 4).
 struct NodeInfo {
   std::vector<int64_t> shape;  ///< output shape without the batch dimension, e.g. [6, 28, 28]
   bool quantized = false;      ///< output carries QuantTensor metadata
-  int64_t bit_width = 0;       ///< when quantized
+  int64_t bit_width = 0;       ///< when quantized (accumulators may exceed 32)
   bool is_signed = false;      ///< when quantized
+  /// When quantized: the id of the layer whose scale the tensor carries: the
+  /// quantizing activation ("relu1"), the Conv/Linear for an accumulator ("conv1" =
+  /// s_in * s_w), the AvgPool2d (scale / k^2), the QuantEltwiseAdd; pass-through
+  /// layers (MaxPool2d, Flatten, Dropout, ReLU, Identity, Output, Add of two equal
+  /// sources) keep their input's. "" when not quantized.
+  std::string scale_source;
+  bool per_channel = false;    ///< the scale varies per channel (per-channel weights upstream)
 };
 
 struct ValidationResult {
@@ -38,6 +52,12 @@ struct ValidationResult {
 };
 
 /// Infers every node's output shape from project.input_shape and checks the graph.
+/// Never throws for a bad graph: every problem is a Diagnostic on the node at fault
+/// (see Diagnostic::code for the kinds). Shape inference stops below a broken node.
 ValidationResult validate(const Project& project);
+
+/// "error: conv2: conv2 expects 6 input channels, gets 16 from pool1 (hint: ...)",
+/// the line format of `qnn validate` and of the model builder's error text.
+std::string diagnostic_line(const Diagnostic& d);
 
 }  // namespace qnn

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The project document (JSON v1), graph validation / shape inference and the model
-// builder, checked on the example projects and on deliberately broken graphs.
+// The project document (JSON v2), graph validation / shape inference and the model
+// builder, checked on the example projects and on deliberately broken graphs. The
+// other .cpp files of this folder add test classes (format v2 and migration, the new
+// layer types, diagnostics, the model summary); graph_main.cpp runs them all.
 #include <torch/torch.h>
 
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include "core/graph/project.h"
 #include "core/graph/validate.h"
 #include "core/nn/quant_wbiol.h"
+#include "tests/graph/graph_tests.h"
 
 #include <QDir>
 #include <QTemporaryDir>
@@ -27,18 +30,7 @@ namespace {
 
 const char* const kExamples[] = {"lenet_float", "lenet_weights3", "lenet_lowprec", "lenet_w4a4_int32bias"};
 
-std::string example_path(const std::string& name) {
-  return std::string(QNN_SOURCE_DIR) + "/resources/examples/" + name + ".qnn.json";
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Project lowprec() { return load_project(example_path("lenet_lowprec")); }
+Project lowprec() { return load_project(gt::example("lenet_lowprec")); }
 
 /// The Error diagnostic on `node` whose message contains `part`, or nullptr.
 const Diagnostic* find_error(const ValidationResult& r, const std::string& node, const std::string& part) {
@@ -98,7 +90,7 @@ void TestGraph::examplesLoadValidateAndRoundTrip() {
   QTemporaryDir dir;
   QVERIFY(dir.isValid());
   for (const char* name : kExamples) {
-    const Project p = load_project(example_path(name));
+    const Project p = load_project(gt::example(name));
     QVERIFY2(!p.name.empty(), name);
     QCOMPARE(p.input_shape, (std::vector<int64_t>{1, 32, 32}));
     QCOMPARE(p.dataset.name, std::string("fashion-mnist"));
@@ -113,6 +105,8 @@ void TestGraph::examplesLoadValidateAndRoundTrip() {
 
     const Project again = project_from_json(project_to_json(p), "memory");
     QVERIFY2(again == p, name);
+    // The shipped file is exactly what saving writes (format v2, byte for byte).
+    QVERIFY2(project_to_json(p) == gt::read(gt::example(name)), name);
     const std::string path = QDir(dir.path()).filePath(QString(name) + ".qnn.json").toStdString();
     save_project(p, path);
     QVERIFY2(load_project(path) == p, name);
@@ -194,14 +188,14 @@ void TestGraph::shapeInferenceOnLowPrecisionLeNet() {
   QVERIFY(!r.nodes.at("input").quantized);
 
   // The float LeNet carries no metadata anywhere.
-  const ValidationResult f = validate(load_project(example_path("lenet_float")));
+  const ValidationResult f = validate(load_project(gt::example("lenet_float")));
   QVERIFY(f.ok());
   for (const auto& [id, info] : f.nodes) QVERIFY2(!info.quantized, id.c_str());
   QCOMPARE(f.nodes.at("flatten").shape, (S{400}));
 }
 
 void TestGraph::quantTensorFactsOfW4A4Example() {
-  const ValidationResult r = validate(load_project(example_path("lenet_w4a4_int32bias")));
+  const ValidationResult r = validate(load_project(gt::example("lenet_w4a4_int32bias")));
   QVERIFY(r.ok());
   // ceil(log2(15 * 15 * 25)) = 13; Int32Bias -> max(13, 32) + 1 = 33.
   QCOMPARE(r.nodes.at("conv1").bit_width, int64_t{33});
@@ -246,7 +240,7 @@ void TestGraph::connectionErrors() {
   p = lowprec();
   p.find("relu3")->inputs.clear();
   r = validate(p);
-  QVERIFY2(find_error(r, "relu3", "relu3 has no input"), dump(r).c_str());
+  QVERIFY2(find_error(r, "relu3", "input port 0 is not connected"), dump(r).c_str());
 
   p = lowprec();
   p.layers.erase(p.layers.end() - 1);  // the Output node
@@ -326,7 +320,8 @@ void TestGraph::biasQuantNeedsQuantizedInput() {
   Project p = lowprec();
   p.find("quant_inp")->return_quant_tensor = false;
   ValidationResult r = validate(p);
-  const Diagnostic* d = find_error(r, "conv1", "conv1 quantizes its bias (Int8Bias) but its input from quant_inp carries no scale");
+  const Diagnostic* d =
+      find_error(r, "conv1", "Int8Bias needs the input scale, but its input from quant_inp is not a QuantTensor");
   QVERIFY2(d, dump(r).c_str());
   QVERIFY(d->hint.find("turn on return_quant_tensor on quant_inp") != std::string::npos);
 
@@ -334,7 +329,7 @@ void TestGraph::biasQuantNeedsQuantizedInput() {
   p = lowprec();
   p.find("relu1")->return_quant_tensor = false;
   r = validate(p);
-  d = find_error(r, "conv2", "its input from pool1 carries no scale");
+  d = find_error(r, "conv2", "its input from pool1 is not a QuantTensor");
   QVERIFY2(d, dump(r).c_str());
   QVERIFY(d->hint.find("return_quant_tensor on relu1") != std::string::npos);
   QCOMPARE(error_count(r), 1);
@@ -344,7 +339,7 @@ void TestGraph::biasQuantNeedsQuantizedInput() {
   p.find("conv1")->inputs = {"input"};
   p.layers.erase(p.layers.begin() + 1);  // quant_inp
   r = validate(p);
-  d = find_error(r, "conv1", "its input from input carries no scale");
+  d = find_error(r, "conv1", "its input from input is not a QuantTensor");
   QVERIFY2(d, dump(r).c_str());
   QVERIFY(d->hint.find("insert a QuantIdentity") != std::string::npos);
 
@@ -410,7 +405,7 @@ void TestGraph::invalidTrainingAndDatasetSettings() {
 }
 
 void TestGraph::malformedJsonGivesConfigError() {
-  const std::string good = read_text(example_path("lenet_lowprec"));
+  const std::string good = gt::read(gt::example("lenet_lowprec"));
   QVERIFY(good.size() > 1000);
 
   QString msg = config_error_of(good.substr(0, good.size() / 2));
@@ -425,8 +420,9 @@ void TestGraph::malformedJsonGivesConfigError() {
     change(d);
     return config_error_of(d.dump());
   };
-  msg = edited([](auto& d) { d["version"] = 2; });
-  QCOMPARE(msg, QString("broken.qnn.json: version: written by a newer QNN Studio (version 2); this build reads version 1"));
+  msg = edited([](auto& d) { d["version"] = 3; });
+  QCOMPARE(msg, QString("broken.qnn.json: version: written by a newer QNN Studio (version 3): this file needs a "
+                        "newer QNN Studio; this build reads format versions 1 to 2"));
   msg = edited([](auto& d) { d.erase("format"); });
   QVERIFY2(msg.contains("missing \"format\": \"qnn-studio-project\""), qPrintable(msg));
   msg = edited([](auto& d) { d["layers"][2]["weight_quant"]["bit_width"] = "three"; });
@@ -442,7 +438,7 @@ void TestGraph::malformedJsonGivesConfigError() {
   msg = edited([](auto& d) { d["layers"][4].erase("id"); });
   QCOMPARE(msg, QString("broken.qnn.json: layers[4].id: required field is missing"));
   msg = edited([](auto& d) { d["layers"][2]["wieght_quant"] = d["layers"][2]["weight_quant"]; });
-  QVERIFY2(msg.startsWith("broken.qnn.json: layers[2].wieght_quant: unknown key"), qPrintable(msg));
+  QVERIFY2(msg.startsWith("broken.qnn.json: layers[2].wieght_quant: unknown field"), qPrintable(msg));
   msg = edited([](auto& d) { d["training"]["batch_size"] = 6.5; });
   QCOMPARE(msg, QString("broken.qnn.json: training.batch_size: expected an integer, got 6.5"));
   msg = edited([](auto& d) { d["input"]["shape"] = "1x32x32"; });
@@ -472,7 +468,7 @@ void TestGraph::saveFailureKeepsOldFile() {
   // A write that fails half way (file size limit, like a full disk) leaves the old file.
   const std::string path = QDir(dir.path()).filePath("p.qnn.json").toStdString();
   save_project(p, path);
-  const std::string before = read_text(path);
+  const std::string before = gt::read(path);
   Project changed = p;
   changed.description = std::string(20000, 'x');
   struct rlimit old_limit {};
@@ -493,7 +489,7 @@ void TestGraph::saveFailureKeepsOldFile() {
   signal(SIGXFSZ, old_handler);
   QVERIFY(threw);
   QVERIFY2(message.find(path) != std::string::npos, message.c_str());
-  QCOMPARE(read_text(path), before);
+  QCOMPARE(gt::read(path), before);
   QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{"p.qnn.json"});  // temp file removed
 }
 
@@ -555,7 +551,7 @@ void TestGraph::modelMetadataMatchesValidator() {
   torch::manual_seed(1);
   const torch::Tensor x = torch::randn({2, 1, 32, 32});
   for (const char* name : kExamples) {
-    const Project p = load_project(example_path(name));
+    const Project p = load_project(gt::example(name));
     const ValidationResult r = validate(p);
     QuantModel model = build_model(p);
     model->eval();
@@ -590,5 +586,6 @@ void TestGraph::buildRefusesInvalidGraph() {
   }
 }
 
-QTEST_MAIN(TestGraph)
+QNN_REGISTER_GRAPH_TEST(TestGraph);
+
 #include "test_graph.moc"

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/graph/validate_settings.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "core/data/dataset.h"
+#include "core/errors.h"
+
+namespace qnn {
+
+std::vector<Diagnostic> settings_diagnostics(const Project& p) {
+  std::vector<Diagnostic> out;
+  auto add = [&](Diagnostic::Severity sev, const char* node, std::string msg, std::string hint) {
+    out.push_back({sev, node, std::move(msg), std::move(hint), "settings"});
+  };
+  const auto error = Diagnostic::Severity::Error;
+  auto number = [](double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+  };
+  const TrainingSpec& t = p.training;
+  if (t.optimizer != "adam" && t.optimizer != "sgd")
+    add(error, "training", "unknown optimizer '" + t.optimizer + "'", "use \"adam\" or \"sgd\"");
+  if (!(t.learning_rate > 0.0) || !std::isfinite(t.learning_rate))
+    add(error, "training", "learning_rate must be a positive number, got " + number(t.learning_rate), "e.g. 0.001");
+  if (t.batch_size < 1)
+    add(error, "training", "batch_size must be at least 1, got " + std::to_string(t.batch_size), "e.g. 64");
+  if (t.epochs < 1) add(error, "training", "epochs must be at least 1, got " + std::to_string(t.epochs), "e.g. 5");
+  if (!(t.momentum >= 0.0 && t.momentum < 1.0))
+    add(error, "training", "momentum must be in [0, 1), got " + number(t.momentum), "e.g. 0.9");
+  if (!(t.weight_decay >= 0.0)) add(error, "training", "weight_decay must not be negative", "use 0 for none");
+  if (t.threads < 0) add(error, "training", "threads must be 0 (all cores) or more", "use 0");
+  const DatasetSpec& d = p.dataset;
+  try {
+    dataset_classes(d.name);
+  } catch (const ConfigError& e) {
+    add(error, "dataset", e.what(), "use fashion-mnist, mnist or cifar10");
+  }
+  if (d.pad < 0)
+    add(error, "dataset", "pad must not be negative, got " + std::to_string(d.pad), "use 2 for 28x28 -> 32x32");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(d.path, ec))
+    add(Diagnostic::Severity::Warning, "dataset", "the dataset folder " + d.path + " does not exist",
+        "install dataset-fashion-mnist (scripts/install-deps) or set dataset.path");
+  return out;
+}
+
+bool ValidationResult::ok() const {
+  return std::none_of(diagnostics.begin(), diagnostics.end(),
+                      [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::Error; });
+}
+
+std::string diagnostic_line(const Diagnostic& d) {
+  std::string line = d.severity == Diagnostic::Severity::Error ? "error: " : "warning: ";
+  if (!d.node.empty()) line += d.node + ": ";
+  line += d.message;
+  if (!d.hint.empty()) line += " (hint: " + d.hint + ")";
+  return line;
+}
+
+std::string ValidationResult::error_text() const {
+  std::string text;
+  for (const Diagnostic& d : diagnostics) {
+    if (d.severity != Diagnostic::Severity::Error) continue;
+    if (!text.empty()) text += '\n';
+    text += (d.node.empty() ? std::string() : d.node + ": ") + d.message;
+    if (!d.hint.empty()) text += " (hint: " + d.hint + ")";
+  }
+  return text;
+}
+
+}  // namespace qnn
