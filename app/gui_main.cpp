@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/gui/main_window.h"
+#include "app/gui/project_files.h"
 #include "widgets/document/example_projects.h"
 
 namespace {
@@ -132,5 +133,7 @@ int main(int argc, char* argv[]) {
   const bool opened = !options.project.isEmpty() && window.openProject(options.project);
   if (opened && options.epochs > 0) window.setEpochs(int(options.epochs));
   if (opened && options.trainOnStart) QTimer::singleShot(300, &window, &qnn::MainWindow::startTraining);
+  // After a crash: offer the autosaved project (not in scripted --train-on-start runs).
+  if (!options.trainOnStart) QTimer::singleShot(0, &window, [&window] { window.fileActions()->offerRecovery(); });
   return app.exec();
 }

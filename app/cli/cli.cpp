@@ -24,6 +24,7 @@
 #include "core/errors.h"
 #include "core/graph/model.h"
 #include "core/graph/project.h"
+#include "core/graph/summary.h"
 #include "core/graph/validate.h"
 #include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
@@ -76,14 +77,6 @@ std::string shape_text(const std::vector<int64_t>& s) {
   std::string t = "[";
   for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
   return t + "]";
-}
-
-std::string diagnostic_line(const Diagnostic& d) {
-  std::string line = d.severity == Diagnostic::Severity::Error ? "error: " : "warning: ";
-  if (!d.node.empty()) line += d.node + ": ";
-  line += d.message;
-  if (!d.hint.empty()) line += " (hint: " + d.hint + ")";
-  return line;
 }
 
 /// Loads and validates; prints the graph's errors and throws ConfigError when invalid.
@@ -292,7 +285,7 @@ int run_validate(const CommandArgs& args) {
   std::vector<std::string> ids = r.order;
   if (ids.empty())
     for (const LayerSpec& l : p.layers) ids.push_back(l.id);
-  size_t w_id = 5, w_type = 4, w_shape = 6;
+  size_t w_id = 5, w_type = 4, w_shape = 6, w_values = 6;
   std::vector<std::string> shapes;
   for (const std::string& id : ids) {
     const auto it = r.nodes.find(id);
@@ -301,24 +294,54 @@ int run_validate(const CommandArgs& args) {
     w_type = std::max(w_type, to_string(p.find(id)->type).size());
     w_shape = std::max(w_shape, shapes.back().size());
   }
+  std::vector<std::string> values, scales;
+  for (const std::string& id : ids) {
+    const auto it = r.nodes.find(id);
+    std::string facts = "?", scale;
+    if (it != r.nodes.end()) {
+      const NodeInfo& n = it->second;
+      facts = n.quantized ? (n.is_signed ? "int" : "uint") + std::to_string(n.bit_width) : "float";
+      if (n.quantized) scale = n.scale_source + (n.per_channel ? " (per channel)" : "");
+    }
+    values.push_back(facts);
+    scales.push_back(scale);
+    w_values = std::max(w_values, facts.size());
+  }
   std::cout << (p.name.empty() ? args.project : p.name) << ": input " << shape_text(p.input_shape) << "\n";
   std::cout << "  " << std::left << std::setw(static_cast<int>(w_id)) << "layer" << "  "
             << std::setw(static_cast<int>(w_type)) << "type" << "  " << std::setw(static_cast<int>(w_shape))
-            << "output" << "  values\n";
+            << "output" << "  " << std::setw(static_cast<int>(w_values)) << "values" << "  scale from\n";
   for (size_t i = 0; i < ids.size(); ++i) {
-    const auto it = r.nodes.find(ids[i]);
-    std::string facts = "?";
-    if (it != r.nodes.end())
-      facts = it->second.quantized
-                  ? (it->second.is_signed ? "int" : "uint") + std::to_string(it->second.bit_width)
-                  : "float";
-    std::cout << "  " << std::setw(static_cast<int>(w_id)) << ids[i] << "  " << std::setw(static_cast<int>(w_type))
-              << to_string(p.find(ids[i])->type) << "  " << std::setw(static_cast<int>(w_shape)) << shapes[i]
-              << "  " << facts << "\n";
+    std::ostringstream row;
+    row << std::left << "  " << std::setw(static_cast<int>(w_id)) << ids[i] << "  "
+        << std::setw(static_cast<int>(w_type)) << to_string(p.find(ids[i])->type) << "  "
+        << std::setw(static_cast<int>(w_shape)) << shapes[i] << "  " << std::setw(static_cast<int>(w_values))
+        << values[i] << "  " << scales[i];
+    std::string line = row.str();  // no trailing blanks when there is no scale
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::cout << line << "\n";
   }
   std::cout << std::right << (errors ? "invalid: " : "valid: ") << p.layers.size() << " layers, " << errors
             << " error(s), " << warnings << " warning(s)" << std::endl;
   return errors ? kExitFailed : kExitOk;
+}
+
+// ---------------------------------------------------------------- summary
+
+int run_summary(const CommandArgs& args) {
+  const Project p = load_project(args.project);
+  const ValidationResult r = validate(p);
+  // The summary describes the network: only graph errors count, not the training and
+  // dataset settings (diagnostics with code "settings").
+  bool graph_ok = true;
+  for (const Diagnostic& d : r.diagnostics)
+    if (d.severity == Diagnostic::Severity::Error && d.code != "settings") {
+      std::cerr << diagnostic_line(d) << "\n";
+      graph_ok = false;
+    }
+  std::cout << (p.name.empty() ? args.project : p.name) << ": input " << shape_text(p.input_shape) << "\n"
+            << summary_table(summarize(p, r)) << std::flush;
+  return graph_ok ? kExitOk : kExitFailed;
 }
 
 // ---------------------------------------------------------------- dispatch
@@ -352,6 +375,8 @@ int run(int argc, char** argv) {
     if (command == "train") return run_train(parsed);
     if (command == "eval") return run_eval(parsed);
     if (command == "export") return run_export(parsed);
+    if (command == "inspect") return run_inspect(parsed);
+    if (command == "summary") return run_summary(parsed);
     return run_validate(parsed);
   } catch (const UsageError& e) {
     std::cerr << who << ": " << e.what() << "\nTry '" << who << " --help'.\n";

@@ -36,4 +36,10 @@ QuantModel load_trained_model(const Project& p, const std::string& project_path,
 /// differs. Throws IoError, ConfigError, ExportError or UsageError.
 int run_export(const CommandArgs& args);
 
+/// `qnn inspect`: loads --checkpoint, computes the inspection report on the first
+/// --samples test images, writes its CSV tables and a PNG of every view into --out
+/// (app/cli/cli_inspect.cpp, rendered offscreen with the GUI's widgets), prints the
+/// per-layer SQNR table and last "worst_layer=<id> (<sqnr> dB)". Throws like run_eval.
+int run_inspect(const CommandArgs& args);
+
 }  // namespace qnn::cli

@@ -46,10 +46,12 @@ const std::vector<std::string>& command_options(const std::string& command) {
   static const std::vector<std::string> eval{"checkpoint", "test-limit", "threads"};
   static const std::vector<std::string> export_{"checkpoint", "format", "out", "verify", "verify-samples",
                                                 "c-header", "threads"};
+  static const std::vector<std::string> inspect{"checkpoint", "out", "samples", "test-limit", "threads"};
   static const std::vector<std::string> none;
   if (command == "export") return export_;
   if (command == "train") return train;
   if (command == "eval") return eval;
+  if (command == "inspect") return inspect;
   return none;
 }
 
@@ -109,8 +111,14 @@ Commands:
                      test accuracy (last line: test_accuracy=<fraction>)
   eval PROJECT       evaluate a saved checkpoint on the test set
   validate PROJECT   check the graph; print diagnostics and each layer's output shape
+                     and QuantTensor format
+  summary PROJECT    per-layer parameters, MACs, bit widths and the model size at the
+                     chosen bit widths vs float32
   export PROJECT     write a trained checkpoint as ONNX QCDQ, QONNX, a packed integer
                      model or a checkpoint; --verify compares it with the app
+  inspect PROJECT    what quantization does to a checkpoint: weight histograms, scales,
+                     activation ranges and per-layer SQNR as CSV + PNG; prints the
+                     worst layer (last line: worst_layer=<id> (<sqnr> dB))
 
 Options:
   -h, --help         show this help; `qnn COMMAND --help` shows a command's options
@@ -187,14 +195,55 @@ Options:
 Exit status: 0 written (and verified); 1 the format cannot express the model, writing
 failed or the verification failed; 2 unreadable project/checkpoint or bad command line.
 )USAGE";
+  if (command == "inspect")
+    return R"USAGE(Usage: qnn inspect PROJECT --checkpoint CKPT --out DIR [OPTIONS]
+
+Builds the network of PROJECT, loads CKPT and inspects it on a calibration batch (the
+first N test images): per layer, the weights on the integer grid (one bin per level,
+saturated codes, unused levels), the scales, each activation quantizer's input range
+and clipped share, and the quantization error (MSE and SQNR in dB of the weights, the
+activations, and each layer's output against the same network in float). Writes into
+DIR (created if missing):
+  layer_error.csv weights.csv weight_levels.csv weight_histogram.csv activations.csv
+  activation_histogram.csv activation_levels.csv scales.csv summary.csv
+  weights_<layer>.png activation_<layer>.png scales.png layer_error.png
+  confusion_matrix.png misclassified.png
+(the PNGs are the views of the GUI's Inspection dock, rendered offscreen). Prints the
+per-layer SQNR table, the test accuracy and last "worst_layer=<id> (<sqnr> dB)": the
+layer whose own quantizer has the lowest SQNR.
+
+Options:
+  --checkpoint CKPT  the trained model (required)
+  --out DIR          the folder to write (required)
+  --samples N        calibration images, the first N of the test set (default 256)
+  --test-limit N     use only the first N test images (confusion matrix, gallery)
+  --threads N        LibTorch threads; 0 uses all cores (default: the project's)
+  -h, --help         show this help
+)USAGE";
   if (command == "validate")
     return R"USAGE(Usage: qnn validate PROJECT
 
-Checks the graph of PROJECT: connections, one Input and one Output, cycles, layer
-parameters, channel and feature counts, quantizer settings, and whether every bias
-quantizer gets a quantized input. Prints each problem as
-"error: <layer>: <message> (hint: ...)" and a summary with every layer's output
-shape. Exits with 1 when there is an error.
+Checks the graph of PROJECT: connections (every input port connected, no cycle, a
+path from Input to Output), one Input and one Output, layer parameters, channel and
+feature counts, spatial sizes, quantizer settings and bit widths, whether every bias
+quantizer gets a quantized (per-tensor) input, and whether an Add sums tensors on
+the same scale. Prints each problem as "error: <layer>: <message> (hint: ...)" or
+"warning: ...", then every layer's output shape, value format (int4, uint4, int13,
+float) and scale source (the layer whose scale the values carry). Exits with 1 when
+there is an error.
+
+Options:
+  -h, --help         show this help
+)USAGE";
+  if (command == "summary")
+    return R"USAGE(Usage: qnn summary PROJECT
+
+Prints one row per layer: parameters, multiply-accumulates per sample, weight and
+bias bit widths and the bytes it takes at those bit widths (float layers at 32
+bits), then the totals: the model size at the chosen bit widths against float32 and
+the ratio. Scales and zero points are not counted. Exits with 1 when the graph is
+invalid (the table is still printed; MACs of layers without a known shape show "?");
+the training and dataset settings are not checked (see qnn validate).
 
 Options:
   -h, --help         show this help

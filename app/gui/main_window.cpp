@@ -18,12 +18,19 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 #include "app/gui/export_dialog.h"
+#include "app/gui/project_files.h"
 #include "core/errors.h"
 #include "widgets/document/example_projects.h"
 #include "widgets/document/project_document.h"
+#include "widgets/inspect/inspection_link.h"
+#include "widgets/inspect/inspection_panel.h"
+#include "widgets/inspector/layer_inspector.h"
+#include "widgets/inspector/model_summary_view.h"
+#include "widgets/node_editor/layer_palette.h"
 #include "widgets/node_editor/graph_scene.h"
 #include "widgets/node_editor/graph_view.h"
 #include "widgets/plots/confusion_matrix_view.h"
@@ -60,11 +67,25 @@ MainWindow::MainWindow(QWidget* parent)
 
   createActions();
   m_export = new ExportActions(m_controller, m_document, this);  // File > Export… (export_dialog.h)
+  createEditor();
+  m_files = new ProjectFileActions(
+      m_document, this, [this](const QString& path) { return openProject(path); },
+      [this](const QString& title, const QString& message) { showError(title, message); });
   createDocks();
   createMenus();
   createStatusBar();
 
   connect(m_document, &ProjectDocument::projectReplaced, this, &MainWindow::onProjectReplaced);
+  connect(m_document, &ProjectDocument::changed, this, &MainWindow::updateGraphStatus);
+  connect(m_document, &ProjectDocument::changed, this, [this] {
+    // A trained model of another network must not be saved or exported as this one.
+    if (m_controller->hasModel() && !m_controller->isRunning() &&
+        !network_difference(m_trainedNetwork, m_document->project()).empty()) {
+      m_controller->clearModel();
+      updateActions();
+    }
+  });
+  connect(m_document, &ProjectDocument::modifiedChanged, this, &QWidget::setWindowModified);
   connect(m_controller, &TrainingController::started, this, &MainWindow::onTrainingStarted);
   connect(m_controller, &TrainingController::progress, this, &MainWindow::onTrainingProgress);
   connect(m_controller, &TrainingController::finished, this, &MainWindow::onTrainingFinished);
@@ -87,7 +108,7 @@ void MainWindow::createActions() {
   m_saveCheckpointAction = new QAction(themedIcon(QStringLiteral(":/icons/save.svg"), QStyle::SP_DialogSaveButton),
                                        tr("&Save Checkpoint…"), this);
   m_saveCheckpointAction->setObjectName(QStringLiteral("saveCheckpointAction"));
-  m_saveCheckpointAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
+  m_saveCheckpointAction->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_S));
   m_saveCheckpointAction->setStatusTip(tr("Save the trained model's parameters and quantizer state"));
   connect(m_saveCheckpointAction, &QAction::triggered, this, &MainWindow::saveCheckpointDialog);
 
@@ -131,6 +152,48 @@ void MainWindow::createActions() {
     addAction(a);  // shortcuts work even when the menu bar is hidden
 }
 
+void MainWindow::createEditor() {
+  // The node editor: palette (left), inspector (left, below), undo/redo of the document.
+  setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);  // full-height left column
+  m_palette = new LayerPalette(this);
+  m_palette->setObjectName(QStringLiteral("layerPalette"));
+  m_palette->setTargetView(m_graphView);
+  auto* paletteDock = new QDockWidget(tr("Layers"), this);
+  paletteDock->setObjectName(QStringLiteral("layerPaletteDock"));
+  paletteDock->setWidget(m_palette);
+  addDockWidget(Qt::LeftDockWidgetArea, paletteDock);
+
+  m_inspector = new LayerInspector(m_document, this);
+  m_inspector->setObjectName(QStringLiteral("layerInspector"));
+  auto* inspectorDock = new QDockWidget(tr("Inspector"), this);
+  inspectorDock->setObjectName(QStringLiteral("layerInspectorDock"));
+  inspectorDock->setWidget(m_inspector);
+  addDockWidget(Qt::LeftDockWidgetArea, inspectorDock);
+  splitDockWidget(paletteDock, inspectorDock, Qt::Vertical);
+  connect(m_graphView->graphScene(), &GraphScene::layerSelectionChanged, m_inspector, &LayerInspector::setSelection);
+  auto* summary = new ModelSummaryView(m_document, this);
+  summary->setObjectName(QStringLiteral("modelSummary"));
+  auto* summaryDock = new QDockWidget(tr("Model Summary"), this);
+  summaryDock->setObjectName(QStringLiteral("modelSummaryDock"));
+  summaryDock->setWidget(summary);
+  addDockWidget(Qt::LeftDockWidgetArea, summaryDock);
+  tabifyDockWidget(inspectorDock, summaryDock);
+  inspectorDock->raise();
+  m_palette->setMinimumWidth(200);
+  m_inspector->setMinimumWidth(260);
+  resizeDocks({paletteDock}, {290}, Qt::Horizontal);
+  resizeDocks({paletteDock, inspectorDock}, {300, 560}, Qt::Vertical);
+
+  m_undoAction = m_document->undoStack()->createUndoAction(this, tr("&Undo"));
+  m_undoAction->setObjectName(QStringLiteral("undoAction"));
+  m_undoAction->setShortcut(QKeySequence::Undo);
+  m_redoAction = m_document->undoStack()->createRedoAction(this, tr("&Redo"));
+  m_redoAction->setObjectName(QStringLiteral("redoAction"));
+  m_redoAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
+  addAction(m_undoAction);
+  addAction(m_redoAction);
+}
+
 void MainWindow::createDocks() {
   setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
   setCorner(Qt::TopRightCorner, Qt::RightDockWidgetArea);
@@ -171,25 +234,55 @@ void MainWindow::createDocks() {
   splitDockWidget(plotDock, resultsDock, Qt::Vertical);
   resizeDocks({plotDock}, {560}, Qt::Horizontal);
   resizeDocks({plotDock, resultsDock}, {430, 400}, Qt::Vertical);
+
+  // Inspection (widgets/inspect/): weight histograms, scales, activation ranges,
+  // per-layer SQNR and misclassified images, refreshed live while training.
+  m_inspection = new InspectionPanel(this);
+  m_inspection->setObjectName(QStringLiteral("inspectionPanel"));
+  auto* inspectionDock = new QDockWidget(tr("Inspection"), this);
+  inspectionDock->setObjectName(QStringLiteral("inspectionDock"));
+  inspectionDock->setWidget(m_inspection);
+  addDockWidget(Qt::BottomDockWidgetArea, inspectionDock);
+  tabifyDockWidget(settingsDock, inspectionDock);  // the whole bottom width; raised by the first report
+  settingsDock->raise();
+  inspectionDock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I));
+  m_inspectionLink = new InspectionLink(m_controller, m_graphView, m_inspection, this);
+  InspectionLink::installConfusionExport(m_confusion);
 }
 
 void MainWindow::createMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addMenu(m_files->newMenu());
   file->addAction(m_openAction);
+  file->addMenu(m_files->recentMenu());
   m_examplesMenu = file->addMenu(tr("Open &Example"));
   m_examplesMenu->setObjectName(QStringLiteral("examplesMenu"));
   for (const QString& path : exampleProjects()) {
     QAction* a = m_examplesMenu->addAction(QFileInfo(path).fileName().remove(QStringLiteral(".qnn.json")));
     connect(a, &QAction::triggered, this, [this, path] {
-      if (!m_controller->isRunning()) openProject(path);
+      if (!m_controller->isRunning() && m_files->maybeSave()) openProject(path);
     });
   }
   m_examplesMenu->setEnabled(!m_examplesMenu->isEmpty());
   file->addSeparator();
+  file->addAction(m_files->saveAction());
+  file->addAction(m_files->saveAsAction());
   file->addAction(m_saveCheckpointAction);
   file->addAction(m_export->exportAction());
   file->addSeparator();
   file->addAction(m_quitAction);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  edit->setObjectName(QStringLiteral("editMenu"));
+  edit->addAction(m_undoAction);
+  edit->addAction(m_redoAction);
+  edit->addSeparator();
+  for (QAction* a : {m_graphView->cutAction(), m_graphView->copyAction(), m_graphView->pasteAction(),
+                     m_graphView->duplicateAction(), m_graphView->deleteAction()})
+    edit->addAction(a);
+  edit->addSeparator();
+  edit->addAction(m_graphView->selectAllAction());
+  edit->addAction(m_graphView->autoLayoutAction());
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   view->addAction(m_fitAction);
@@ -286,8 +379,9 @@ void MainWindow::setEpochs(int epochs) { m_settings->setEpochs(epochs); }
 
 void MainWindow::onProjectReplaced() {
   m_controller->clearModel();  // a model of the previous project must not be saved under this one
-  setWindowTitle(m_document->isEmpty() ? tr("QNN Studio")
-                                       : tr("QNN Studio — %1").arg(m_document->displayName()));
+  setWindowTitle(m_document->isEmpty() ? tr("QNN Studio[*]")
+                                       : tr("QNN Studio — %1[*]").arg(m_document->displayName()));
+  setWindowModified(m_document->isModified());
   m_settings->setSpec(m_document->project().training, m_document->project().dataset);
   m_plot->clear(int(m_document->project().training.epochs));
   m_confusion->clear();
@@ -295,6 +389,11 @@ void MainWindow::onProjectReplaced() {
   m_progressBar->setValue(0);
   m_progressBar->setFormat(tr("idle"));
   m_etaLabel->clear();
+  updateGraphStatus();
+}
+
+void MainWindow::updateGraphStatus() {
+  if (m_controller->isRunning()) return;  // the run's progress owns the status line
   const ValidationResult& v = m_document->validation();
   const int errors = int(std::count_if(v.diagnostics.begin(), v.diagnostics.end(),
                                        [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::Error; }));
@@ -315,6 +414,7 @@ void MainWindow::startTraining() {
     showError(tr("Cannot train"), QString::fromStdString(v.error_text()));
     return;
   }
+  m_trainedNetwork = m_document->project();
   m_controller->start(m_document->project(), m_settings->options());
 }
 
@@ -379,7 +479,7 @@ void MainWindow::onTrainingFinished(const TrainingSummary& summary) {
   m_progressBar->setFormat(summary.cancelled ? tr("cancelled · %p%") : tr("done · %p%"));
   m_etaLabel->setText(tr("took %1").arg(formatDuration(summary.seconds)));
   m_statusLabel->setText(
-      tr("%1 after %n epoch(s): test accuracy %2 on %3 samples. Save the checkpoint with Ctrl+S.", "",
+      tr("%1 after %n epoch(s): test accuracy %2 on %3 samples. Save the checkpoint with Ctrl+Alt+S.", "",
          int(summary.epochs.size()))
           .arg(summary.cancelled ? tr("Cancelled") : tr("Finished"), accuracyText(summary.testAccuracy))
           .arg(summary.testSamples));
@@ -396,7 +496,7 @@ void MainWindow::onTrainingFailed(const QString& message) {
 }
 
 void MainWindow::openProjectDialog() {
-  if (m_controller->isRunning()) return;
+  if (m_controller->isRunning() || !m_files->maybeSave()) return;
   QString dir = m_document->filePath().isEmpty() ? exampleProjectDir() : QFileInfo(m_document->filePath()).absolutePath();
   const QString path = QFileDialog::getOpenFileName(this, tr("Open Project"), dir,
                                                     tr("QNN Studio projects (*.qnn.json *.json);;All files (*)"));
@@ -440,6 +540,11 @@ void MainWindow::showError(const QString& title, const QString& message) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (!m_files->maybeSave()) {
+    event->ignore();
+    return;
+  }
+  m_files->discardRecovery();  // closed normally: nothing to recover
   // The controller's destructor cancels and joins the worker; say so while it does.
   if (m_controller->isRunning()) {
     m_controller->cancel();

@@ -10,6 +10,7 @@
 #include <QPointer>
 #include <QString>
 
+#include "core/graph/project.h"
 #include "widgets/training/training_types.h"
 
 class QAction;
@@ -24,7 +25,12 @@ namespace qnn {
 class ConfusionMatrixView;
 class ExportActions;
 class GraphView;
+class LayerInspector;
+class InspectionLink;
+class InspectionPanel;
+class LayerPalette;
 class ProjectDocument;
+class ProjectFileActions;
 class TrainingController;
 class TrainingPlot;
 class TrainingSettingsPanel;
@@ -45,8 +51,15 @@ class MainWindow : public QMainWindow {
   void setEpochs(int epochs);
 
   ProjectDocument* document() const { return m_document; }
+  GraphView* graphView() const { return m_graphView; }
+  LayerPalette* palette() const { return m_palette; }
+  LayerInspector* inspector() const { return m_inspector; }
+  ProjectFileActions* fileActions() const { return m_files; }
   TrainingController* trainingController() const { return m_controller; }
   TrainingSettingsPanel* settingsPanel() const { return m_settings; }
+  /// The Inspection dock's content (widgets/inspect/): live quantization views.
+  InspectionPanel* inspectionPanel() const { return m_inspection; }
+  InspectionLink* inspectionLink() const { return m_inspectionLink; }
   /// The last error shown to the user ("" when none).
   QString lastError() const { return m_lastError; }
 
@@ -69,6 +82,8 @@ class MainWindow : public QMainWindow {
   void createStatusBar();
   void updateActions();
   void onProjectReplaced();
+  void createEditor();
+  void updateGraphStatus();
   void onTrainingStarted();
   void onTrainingProgress(const qnn::TrainingProgressInfo& info);
   void onTrainingFinished(const qnn::TrainingSummary& summary);
@@ -88,6 +103,14 @@ class MainWindow : public QMainWindow {
   QPushButton* m_cancelButton = nullptr;
   QMenu* m_examplesMenu = nullptr;
   ExportActions* m_export = nullptr;
+  LayerPalette* m_palette = nullptr;
+  LayerInspector* m_inspector = nullptr;
+  ProjectFileActions* m_files = nullptr;
+  Project m_trainedNetwork;  ///< the network of the last run (the model goes when it is edited)
+  InspectionPanel* m_inspection = nullptr;
+  InspectionLink* m_inspectionLink = nullptr;
+  QAction* m_undoAction = nullptr;
+  QAction* m_redoAction = nullptr;
 
   QAction* m_openAction = nullptr;
   QAction* m_saveCheckpointAction = nullptr;

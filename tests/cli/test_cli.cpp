@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -65,6 +66,8 @@ class TestCli : public QObject {
   void helpAndVersion();
   void validateExamples();
   void validateInvalidProject();
+  void validateReportsEachKindOnItsNode();
+  void summaryPrintsSizes();
   void missingOrMalformedFile();
   void badUsage();
   void trainThenEvalCheckpoint();
@@ -107,8 +110,13 @@ void TestCli::validateExamples() {
     QVERIFY(!r.out.contains("error:"));
   }
   const Run r = qnn({"validate", example("lenet_lowprec")});
-  QVERIFY(r.out.contains(QRegularExpression("\\n  conv1 +QuantConv2d +\\[6, 28, 28\\] +int13\\n")));
-  QVERIFY(r.out.contains(QRegularExpression("\\n  relu1 +QuantReLU +\\[6, 28, 28\\] +uint4\\n")));
+  // layer, type, output shape, value format, scale source.
+  QVERIFY2(r.out.contains(QRegularExpression("\\n  layer +type +output +values +scale from\\n")), qPrintable(r.out));
+  QVERIFY2(r.out.contains(QRegularExpression("\\n  conv1 +QuantConv2d +\\[6, 28, 28\\] +int13 +conv1\\n")),
+           qPrintable(r.out));
+  QVERIFY(r.out.contains(QRegularExpression("\\n  relu1 +QuantReLU +\\[6, 28, 28\\] +uint4 +relu1\\n")));
+  QVERIFY(r.out.contains(QRegularExpression("\\n  pool1 +MaxPool2d +\\[6, 14, 14\\] +uint4 +relu1\\n")));
+  QVERIFY(r.out.contains(QRegularExpression("\\n  fc3 +QuantLinear +\\[10\\] +float\\n")));
 }
 
 void TestCli::validateInvalidProject() {
@@ -124,14 +132,78 @@ void TestCli::validateInvalidProject() {
   write_variant(bias, [](auto& d) { d["layers"][1]["return_quant_tensor"] = false; });
   r = qnn({"validate", bias});
   QCOMPARE(r.code, 1);
-  QVERIFY2(r.out.contains("error: conv1: conv1 quantizes its bias (Int8Bias)") &&
-               r.out.contains("turn on return_quant_tensor on quant_inp"),
+  QVERIFY2(r.out.contains("error: conv1: Int8Bias needs the input scale, but its input from quant_inp is not a "
+                           "QuantTensor (Brevitas: \"Input scale required\") (hint: turn on return_quant_tensor on "
+                           "quant_inp"),
            qPrintable(r.text()));
 
   // train refuses the same graph before loading any data, naming the node.
   r = qnn({"train", path, "--epochs", "1"});
   QCOMPARE(r.code, 1);
   QVERIFY2(r.err.contains(path) && r.err.contains("conv2 expects 6 input channels"), qPrintable(r.text()));
+}
+
+void TestCli::validateReportsEachKindOnItsNode() {
+  struct Case {
+    const char* name;
+    std::function<void(nlohmann::ordered_json&)> change;
+    QString line;  // the diagnostic line `qnn validate` prints
+  };
+  // Connections of the low-precision example: [0] input->quant_inp, [2] conv1->relu1,
+  // [4] pool1->conv2, [8] flatten->fc1, [10] relu3->fc2.
+  const std::vector<Case> cases{
+      {"unconnected", [](auto& d) { d["connections"].erase(2); },
+       "error: relu1: input port 0 is not connected (hint: connect a layer's output to input port 0 of relu1)"},
+      {"cycle", [](auto& d) { d["connections"][4]["from"] = "conv2"; },
+       "error: conv2: conv2 is part of a cycle: conv2 -> conv2 (hint: remove one of the connections in the cycle)"},
+      {"features", [](auto& d) { d["layers"][5]["params"]["kernel_size"] = 7; },
+       "error: fc1: fc1 expects 400 features, gets 256 from flatten (hint: "},
+      {"bits", [](auto& d) { d["layers"][9]["weight_quant"]["bit_width"] = 0; },
+       "error: fc1: weight_quant: Int8WeightPerTensorFloat: bit_width must be in 2..16, got 0 (hint: "},
+      {"bias", [](auto& d) { d["layers"][1]["return_quant_tensor"] = false; },
+       "error: conv1: Int8Bias needs the input scale, but its input from quant_inp is not a QuantTensor"},
+  };
+  for (const Case& c : cases) {
+    const QString path = m_dir.filePath(QString(c.name) + ".qnn.json");
+    {
+      std::ifstream in(example("lenet_lowprec").toStdString());
+      auto doc = nlohmann::ordered_json::parse(in);
+      c.change(doc);
+      std::ofstream(path.toStdString()) << doc.dump(2);
+    }
+    const Run r = qnn({"validate", path});
+    QVERIFY2(r.code == 1, qPrintable(r.text()));
+    QVERIFY2(r.out.contains("\n" + c.line) || r.out.startsWith(c.line), qPrintable(c.line + "\n" + r.text()));
+    QVERIFY2(r.last_line().startsWith("invalid: 15 layers, "), qPrintable(r.text()));
+  }
+}
+
+void TestCli::summaryPrintsSizes() {
+  Run r = qnn({"summary", example("lenet_lowprec")});
+  QVERIFY2(r.code == 0, qPrintable(r.text()));
+  // conv1: 6*1*5*5 + 6 = 156 parameters, 6*28*28*25 = 117600 MACs, 3-bit weights, 8-bit
+  // bias: 150*3 + 6*8 = 498 bits = 63 bytes.
+  QVERIFY2(r.out.contains(QRegularExpression("\\n  conv1 +QuantConv2d +156 +117600 +3 +8 +63\\n")), qPrintable(r.out));
+  // 61696 parameters; 186218 bits -> 23278 bytes vs 61696*4 = 246784 bytes.
+  QCOMPARE(r.last_line(), QString("total: 61696 parameters, 416520 MACs per sample; 23278 bytes at the chosen bit "
+                                  "widths vs 246784 bytes float32 (1/10.60)"));
+  // Training and dataset settings do not make the summary fail (qnn validate does);
+  // a graph error does, and the table is still printed.
+  const QString bad_lr = m_dir.filePath("summary_bad_lr.qnn.json");
+  write_variant(bad_lr, [](auto& d) { d["training"]["learning_rate"] = -1; });
+  QCOMPARE(qnn({"validate", bad_lr}).code, 1);
+  r = qnn({"summary", bad_lr});
+  QVERIFY2(r.code == 0 && r.err.isEmpty(), qPrintable(r.text()));
+  QVERIFY2(r.last_line().startsWith("total: 61696 parameters"), qPrintable(r.text()));
+  const QString bad_graph = m_dir.filePath("summary_bad_graph.qnn.json");
+  write_variant(bad_graph, [](auto& d) { d["layers"][2]["params"]["out_channels"] = 16; });
+  r = qnn({"summary", bad_graph});
+  QVERIFY2(r.code == 1 && r.err.contains("conv2 expects 6 input channels"), qPrintable(r.text()));
+  QVERIFY2(r.out.contains("total: "), qPrintable(r.text()));
+  r = qnn({"summary", "--help"});
+  QCOMPARE(r.code, 0);
+  QVERIFY(r.out.startsWith("Usage: qnn summary PROJECT"));
+  QVERIFY(qnn({"--help"}).out.contains("  summary PROJECT"));
 }
 
 void TestCli::missingOrMalformedFile() {
@@ -149,13 +221,14 @@ void TestCli::missingOrMalformedFile() {
   }
   const Run r = qnn({"validate", malformed});
   QCOMPARE(r.code, 1);
-  QVERIFY2(r.err.contains(malformed + ": not valid JSON"), qPrintable(r.text()));
+  QVERIFY2(r.err.contains(malformed + ": not valid JSON at line "), qPrintable(r.text()));
 
   const QString future = m_dir.filePath("future.qnn.json");
   write_variant(future, [](auto& d) { d["version"] = 7; });
   const Run f = qnn({"validate", future});
   QCOMPARE(f.code, 1);
-  QVERIFY2(f.err.contains("written by a newer QNN Studio (version 7)"), qPrintable(f.text()));
+  QVERIFY2(f.err.contains("written by a newer QNN Studio (version 7): this file needs a newer QNN Studio"),
+           qPrintable(f.text()));
 }
 
 void TestCli::badUsage() {

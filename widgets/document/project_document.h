@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The open project: the core Project (single source of truth), its file and its
-// validation. Views (graph scene, training settings) observe it; they never write it.
-// Edits will arrive as QUndoCommands on undoStack() (the editor is future work).
+// The open project: the core Project (single source of truth), its file, its
+// validation, its undo stack and its modified flag (= the undo stack is not clean).
+// Views (graph scene, inspector, training settings) observe it and never write it:
+// every edit goes through the edit functions below, which push an undo command
+// (widgets/document/commands.h); the commands apply their LayerDelta through
+// applyDelta(), which re-validates and emits the fine-grained signals.
 #pragma once
 
 #include <QObject>
+#include <QPointF>
 #include <QString>
+#include <QStringList>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "core/graph/project.h"
 #include "core/graph/validate.h"
+#include "widgets/document/commands.h"
 
 class QUndoStack;
 
@@ -22,8 +31,11 @@ class ProjectDocument : public QObject {
   /// Reads and validates `path`, then replaces the project. Throws qnn::Error
   /// (IoError / ConfigError with the core message); the document is unchanged then.
   void load(const QString& path);
-  /// Replaces the project (clears the undo stack) and re-validates.
+  /// Replaces the project (clears the undo stack, not modified) and re-validates.
   void setProject(const Project& project, const QString& filePath = QString());
+  /// Writes the project atomically (core save_project) to `path` (default: filePath()),
+  /// then marks the document unmodified and remembers the path. Throws IoError.
+  void save(const QString& path = QString());
 
   const Project& project() const { return m_project; }
   /// The validation of project() (shapes per node, diagnostics).
@@ -33,14 +45,53 @@ class ProjectDocument : public QObject {
   QString displayName() const;
   bool isEmpty() const { return m_project.layers.empty(); }
   QUndoStack* undoStack() const { return m_undoStack; }
+  /// Whether there are edits since the last load or save.
+  bool isModified() const;
+  const LayerSpec* layer(const QString& id) const { return m_project.find(id.toStdString()); }
+
+  // ---- edits: each pushes one undo command; an edit that changes nothing pushes none
+  /// Adds a layer of `type` with the palette defaults at `pos` (top-left corner);
+  /// returns its new id (layerIdBase + number, see layer_edits.h).
+  QString addLayer(LayerType type, QPointF pos);
+  /// Adds complete layers (ids must be unused). Returns false when nothing was added.
+  bool addLayers(const std::vector<LayerSpec>& layers);
+  /// Removes layers with their connections, and disconnects `ports`, as one step.
+  bool removeLayers(const QStringList& ids, const QList<PortRef>& ports = {});
+  /// Connects `from`'s output to `to`'s input port `port`.
+  bool connectLayers(const QString& from, const QString& to, int port);
+  bool disconnectPorts(const QList<PortRef>& ports);
+  /// Moves layers (top-left corners); the same `mergeKey` merges into one undo step.
+  bool moveLayers(const std::map<std::string, QPointF>& positions, int mergeKey);
+  /// Replaces the layers `oldIds` by `after` (see ChangeLayersCommand); edits of the
+  /// same `field` in the same `session` merge.
+  bool changeLayers(const std::vector<std::string>& oldIds, const std::vector<LayerSpec>& after,
+                    const QString& field, int session);
+  /// Pastes copied layers shifted by `offset`; returns the new ids.
+  QStringList pasteLayers(const std::vector<LayerSpec>& clip, QPointF offset, bool keepExternal = false,
+                          const QString& text = QString());
+  bool autoLayout(double columnPitch, double rowPitch);
+
+  /// Applies an undo command's delta (forward = redo). For the commands only.
+  void applyDelta(const LayerDelta& delta, bool forward);
 
  Q_SIGNALS:
   /// A different project was loaded or set.
   void projectReplaced();
-  /// The project content changed (also emitted after projectReplaced()).
+  /// Fine-grained edit signals, emitted after the project and its validation are updated.
+  void layerAdded(const QString& id);
+  void layerRemoved(const QString& id);
+  void layerRenamed(const QString& oldId, const QString& newId);
+  /// Any field of the layer changed (parameters, quantizers, position, inputs).
+  void layerChanged(const QString& id);
+  void connectionsChanged();
+  /// The project content changed (after every edit, also emitted after projectReplaced()).
   void changed();
+  void modifiedChanged(bool modified);
+  /// The file path changed (Save As).
+  void filePathChanged(const QString& path);
 
  private:
+  bool push(LayerEditCommand* command);
   Project m_project;
   ValidationResult m_validation;
   QString m_filePath;

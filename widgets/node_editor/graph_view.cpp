@@ -4,11 +4,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QAction>
+#include <QKeyEvent>
+#include <QMouseEvent>
 #include <QPainter>
+#include <QScrollBar>
 #include <QResizeEvent>
 #include <QTimer>
 #include <QWheelEvent>
 
+#include "widgets/document/project_document.h"
 #include "widgets/node_editor/graph_scene.h"
 #include "widgets/node_editor/node_item.h"
 
@@ -22,7 +27,9 @@ GraphView::GraphView(ProjectDocument* document, QWidget* parent)
     : QGraphicsView(parent), m_scene(new GraphScene(document, this)) {
   setScene(m_scene);
   setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing | QPainter::SmoothPixmapTransform);
-  setDragMode(ScrollHandDrag);
+  setDragMode(RubberBandDrag);
+  setRubberBandSelectionMode(Qt::IntersectsItemShape);
+  setFocusPolicy(Qt::StrongFocus);
   setTransformationAnchor(AnchorUnderMouse);
   setResizeAnchor(AnchorViewCenter);
   setViewportUpdateMode(FullViewportUpdate);  // the legend is fixed to the viewport
@@ -31,6 +38,62 @@ GraphView::GraphView(ProjectDocument* document, QWidget* parent)
     m_autoFit = true;
     QTimer::singleShot(0, this, &GraphView::autoFit);
   });
+  createActions();
+}
+
+void GraphView::createActions() {
+  auto make = [this](QAction*& a, const QString& text, const QString& name, QList<QKeySequence> keys,
+                     void (GraphScene::*slot)()) {
+    a = new QAction(text, this);
+    a->setObjectName(name);
+    a->setShortcuts(keys);
+    a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(a, &QAction::triggered, m_scene, slot);
+    addAction(a);
+  };
+  make(m_deleteAction, tr("&Delete"), QStringLiteral("deleteAction"),
+       {QKeySequence::Delete, QKeySequence(Qt::Key_Backspace)}, &GraphScene::deleteSelection);
+  make(m_cutAction, tr("Cu&t"), QStringLiteral("cutAction"), {QKeySequence::Cut}, &GraphScene::cutSelection);
+  make(m_copyAction, tr("&Copy"), QStringLiteral("copyAction"), {QKeySequence::Copy}, &GraphScene::copySelection);
+  m_pasteAction = new QAction(tr("&Paste"), this);
+  m_pasteAction->setObjectName(QStringLiteral("pasteAction"));
+  m_pasteAction->setShortcuts(QKeySequence::Paste);
+  m_pasteAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  connect(m_pasteAction, &QAction::triggered, m_scene, [this] { m_scene->paste(); });
+  addAction(m_pasteAction);
+  m_duplicateAction = new QAction(tr("D&uplicate"), this);
+  m_duplicateAction->setObjectName(QStringLiteral("duplicateAction"));
+  m_duplicateAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+  m_duplicateAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+  connect(m_duplicateAction, &QAction::triggered, m_scene, [this] { m_scene->duplicateSelection(); });
+  addAction(m_duplicateAction);
+  make(m_selectAllAction, tr("Select &All"), QStringLiteral("selectAllAction"), {QKeySequence::SelectAll},
+       &GraphScene::selectAllNodes);
+  make(m_autoLayoutAction, tr("Auto-&layout"), QStringLiteral("autoLayoutAction"),
+       {QKeySequence(Qt::CTRL | Qt::Key_L)}, &GraphScene::autoLayout);
+}
+
+QString GraphView::addLayerAt(LayerType type, QPointF scenePos) {
+  ProjectDocument* doc = m_scene->document();
+  if (!doc) return {};
+  const QString id = doc->addLayer(type, scenePos - QPointF(NodeItem::kWidth / 2, 11));
+  m_scene->selectLayers({id});
+  return id;
+}
+
+QString GraphView::addLayerAtCenter(LayerType type) {
+  // Nudge so repeated double-clicks do not stack nodes exactly.
+  QPointF c = mapToScene(viewport()->rect().center());
+  if (ProjectDocument* doc = m_scene->document()) {
+    const auto& layers = doc->project().layers;
+    auto occupied = [&](QPointF p) {
+      return std::any_of(layers.begin(), layers.end(), [&](const LayerSpec& l) {
+        return std::abs(l.x + NodeItem::kWidth / 2 - p.x()) < 20 && std::abs(l.y + 11 - p.y()) < 20;
+      });
+    };
+    for (int i = 0; i < 50 && occupied(c); ++i) c += QPointF(30, 30);
+  }
+  return addLayerAt(type, c);
 }
 
 double GraphView::zoom() const { return transform().m11(); }
@@ -79,6 +142,75 @@ void GraphView::wheelEvent(QWheelEvent* event) {
     return;
   }
   QGraphicsView::wheelEvent(event);
+}
+
+void GraphView::keyPressEvent(QKeyEvent* event) {
+  const bool ctrl = event->modifiers() & Qt::ControlModifier;
+  if (event->key() == Qt::Key_Space && !event->isAutoRepeat() && !m_scene->isConnecting()) {
+    m_spaceHeld = true;
+    viewport()->setCursor(Qt::OpenHandCursor);
+    event->accept();
+    return;
+  }
+  if ((event->key() == Qt::Key_F && !ctrl) || (event->key() == Qt::Key_0 && ctrl)) {
+    fitToView();
+  } else if (ctrl && (event->key() == Qt::Key_Equal || event->key() == Qt::Key_Plus)) {
+    zoomIn();
+  } else if (ctrl && event->key() == Qt::Key_Minus) {
+    zoomOut();
+  } else {
+    QGraphicsView::keyPressEvent(event);
+    return;
+  }
+  event->accept();
+}
+
+void GraphView::keyReleaseEvent(QKeyEvent* event) {
+  if (event->key() == Qt::Key_Space && !event->isAutoRepeat()) {
+    m_spaceHeld = false;
+    if (!m_panning) viewport()->unsetCursor();
+    event->accept();
+    return;
+  }
+  QGraphicsView::keyReleaseEvent(event);
+}
+
+void GraphView::mousePressEvent(QMouseEvent* event) {
+  if (event->button() == Qt::MiddleButton || (event->button() == Qt::LeftButton && m_spaceHeld)) {
+    m_panning = true;
+    m_panLast = event->position().toPoint();
+    viewport()->setCursor(Qt::ClosedHandCursor);
+    event->accept();
+    return;
+  }
+  QGraphicsView::mousePressEvent(event);
+}
+
+void GraphView::mouseMoveEvent(QMouseEvent* event) {
+  if (m_panning) {
+    const QPoint p = event->position().toPoint();
+    const QPoint d = p - m_panLast;
+    m_panLast = p;
+    horizontalScrollBar()->setValue(horizontalScrollBar()->value() - d.x());
+    verticalScrollBar()->setValue(verticalScrollBar()->value() - d.y());
+    m_autoFit = false;
+    event->accept();
+    return;
+  }
+  QGraphicsView::mouseMoveEvent(event);
+}
+
+void GraphView::mouseReleaseEvent(QMouseEvent* event) {
+  if (m_panning && (event->button() == Qt::MiddleButton || event->button() == Qt::LeftButton)) {
+    m_panning = false;
+    if (m_spaceHeld)
+      viewport()->setCursor(Qt::OpenHandCursor);
+    else
+      viewport()->unsetCursor();
+    event->accept();
+    return;
+  }
+  QGraphicsView::mouseReleaseEvent(event);
 }
 
 void GraphView::resizeEvent(QResizeEvent* event) {

@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Read-only view of the project graph (Netron-like): pan by dragging, zoom with
-// Ctrl+wheel, fit to the window. Shows a GraphScene built from a ProjectDocument,
-// with a colour legend in the corner.
+// The node editor's view of the project graph: rubber-band selection, pan with the
+// middle button or Space+drag, zoom with Ctrl+wheel / Ctrl+= / Ctrl+-, fit with F or
+// Ctrl+0, a colour legend in the corner. Owns the editing actions (Delete, Cut,
+// Copy, Paste, Duplicate, Select All, Auto-layout) with shortcuts active while the
+// view has focus; the main window puts them in its Edit menu. Layers are added with
+// addLayerAt() (the palette's drop) or addLayerAtCenter().
 #pragma once
 
 #include <QGraphicsView>
+
+#include "core/graph/project.h"
+
+class QAction;
 
 namespace qnn {
 
@@ -20,6 +27,20 @@ class GraphView : public QGraphicsView {
   /// Current zoom factor (1 = 100%).
   double zoom() const;
 
+  /// Adds a layer of `type` with its header centred at `scenePos`, selects it and
+  /// returns its id.
+  QString addLayerAt(LayerType type, QPointF scenePos);
+  /// Adds a layer at the centre of the visible area.
+  QString addLayerAtCenter(LayerType type);
+
+  QAction* deleteAction() const { return m_deleteAction; }
+  QAction* cutAction() const { return m_cutAction; }
+  QAction* copyAction() const { return m_copyAction; }
+  QAction* pasteAction() const { return m_pasteAction; }
+  QAction* duplicateAction() const { return m_duplicateAction; }
+  QAction* selectAllAction() const { return m_selectAllAction; }
+  QAction* autoLayoutAction() const { return m_autoLayoutAction; }
+
  public Q_SLOTS:
   /// Shows the whole graph (never magnified above 100%).
   void fitToView();
@@ -29,6 +50,11 @@ class GraphView : public QGraphicsView {
 
  protected:
   void wheelEvent(QWheelEvent* event) override;
+  void keyPressEvent(QKeyEvent* event) override;
+  void keyReleaseEvent(QKeyEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void mouseReleaseEvent(QMouseEvent* event) override;
   void resizeEvent(QResizeEvent* event) override;
   void drawForeground(QPainter* painter, const QRectF& rect) override;
 
@@ -37,8 +63,19 @@ class GraphView : public QGraphicsView {
   /// What a new graph and resizes get until the user zooms: the whole graph when it
   /// fits at a readable zoom, else the top of it at that zoom (scroll for the rest).
   void autoFit();
+  void createActions();
   GraphScene* m_scene = nullptr;
   bool m_autoFit = true;
+  bool m_spaceHeld = false;
+  bool m_panning = false;
+  QPoint m_panLast;
+  QAction* m_deleteAction = nullptr;
+  QAction* m_cutAction = nullptr;
+  QAction* m_copyAction = nullptr;
+  QAction* m_pasteAction = nullptr;
+  QAction* m_duplicateAction = nullptr;
+  QAction* m_selectAllAction = nullptr;
+  QAction* m_autoLayoutAction = nullptr;
 };
 
 }  // namespace qnn

@@ -4,6 +4,7 @@
 #include <QObject>
 
 #include "core/graph/layer_rules.h"
+#include "widgets/document/layer_edits.h"
 
 namespace qnn {
 
@@ -24,7 +25,13 @@ NodeKind nodeKind(LayerType type) {
     case LayerType::AvgPool2d:
     case LayerType::Flatten:
     case LayerType::Dropout: return NodeKind::ShapeOp;
+    default: break;
   }
+  // Types added after this switch was written, by name.
+  const std::string name = to_string(type);
+  if (name.rfind("Quant", 0) == 0) return NodeKind::QuantActivation;
+  if (name == "BatchNorm2d") return NodeKind::FloatLayer;
+  if (name == "Identity") return NodeKind::FloatActivation;
   return NodeKind::ShapeOp;
 }
 
@@ -85,8 +92,20 @@ QString edgeLabel(const NodeInfo* info) {
   return label;
 }
 
+QString bitWidthSummary(const LayerSpec& layer) {
+  QStringList parts;
+  if (auto w = effective_weight_quant(layer)) parts << QStringLiteral("W%1").arg(w->bit_width);
+  if (auto b = effective_bias_quant(layer)) parts << QStringLiteral("B%1").arg(b->bit_width);
+  if (auto a = effective_act_quant(layer)) parts << QStringLiteral("A%1").arg(a->bit_width);
+  return parts.join(QStringLiteral(" / "));
+}
+
 NodeContent describeLayer(const LayerSpec& layer, const ValidationResult& validation) {
   NodeContent c;
+  c.layerType = layer.type;
+  c.inputPorts = inputPortCount(layer.type);
+  c.outputPort = hasOutputPort(layer.type);
+  c.bits = bitWidthSummary(layer);
   c.id = QString::fromStdString(layer.id);
   c.type = QString::fromStdString(to_string(layer.type));
   c.params = paramSummary(layer);

@@ -34,6 +34,9 @@ QString quantSummary(const LayerSpec& layer);
 QString paramSummary(const LayerSpec& layer);
 /// Label of an edge carrying `info`'s tensor, e.g. "6×14×14 · u4" ("" when unknown).
 QString edgeLabel(const NodeInfo* info);
+/// Bit widths of the quantizers in use, e.g. "W3 / B8" (QuantConv2d with Int8Bias),
+/// "A4" (QuantReLU); "" for float and shape layers.
+QString bitWidthSummary(const LayerSpec& layer);
 
 struct NodeContent {
   QString id;
@@ -42,8 +45,12 @@ struct NodeContent {
   QString shape;         ///< output shape text, "?" when inference failed
   QString outputQuant;   ///< "u4" when the output is a QuantTensor
   QString quant;         ///< quantSummary()
+  QString bits;          ///< bitWidthSummary()
+  LayerType layerType = LayerType::Input;
+  int inputPorts = 1;    ///< input ports drawn on the top edge
+  bool outputPort = true;
   NodeKind kind = NodeKind::ShapeOp;
-  QStringList errors;    ///< "message (hint)" lines
+  QStringList errors;    ///< "message (hint)" lines, as validate() reports them
   QStringList warnings;
 };
 

@@ -2,8 +2,11 @@
 #include "widgets/node_editor/node_item.h"
 
 #include <QFont>
+#include <QLineF>
+#include <algorithm>
 #include <QFontMetricsF>
 #include <QPainter>
+#include <QPainterPath>
 #include <QStyleOptionGraphicsItem>
 
 #include "widgets/node_editor/edge_item.h"
@@ -43,23 +46,42 @@ NodeColors nodeColors(NodeKind kind) {
   return {Qt::gray, Qt::white};
 }
 
-NodeItem::NodeItem(const NodeContent& content, QGraphicsItem* parent)
-    : QGraphicsItem(parent), m_content(content) {
-  const int bodyLines = 1 + (m_content.quant.isEmpty() ? 0 : 1);
-  m_height = kHeader + kPad / 2 + bodyLines * kLine + kPad / 2;
+NodeItem::NodeItem(const NodeContent& content, QGraphicsItem* parent) : QGraphicsItem(parent) {
   setFlag(ItemIsSelectable);
+  setFlag(ItemIsMovable);
   setFlag(ItemSendsGeometryChanges);
   setCacheMode(DeviceCoordinateCache);
   setZValue(1.0);
+  setContent(content);
+}
+
+void NodeItem::setContent(const NodeContent& content) {
+  m_content = content;
+  updateGeometry();
+}
+
+void NodeItem::setAnnotation(const QString& text) {
+  if (text == m_annotation) return;
+  m_annotation = text;
+  updateGeometry();
+}
+
+void NodeItem::updateGeometry() {
+  prepareGeometryChange();
+  const int bodyLines = 1 + (m_content.quant.isEmpty() ? 0 : 1) + (m_annotation.isEmpty() ? 0 : 1);
+  m_height = kHeader + kPad / 2 + bodyLines * kLine + kPad / 2;
 
   QStringList tip;
   tip << QStringLiteral("<b>%1</b> — %2 (%3)").arg(m_content.id, m_content.type, nodeKindName(m_content.kind));
   tip << QObject::tr("output: %1%2").arg(m_content.shape,
                                          m_content.outputQuant.isEmpty() ? QString() : QStringLiteral(" · ") + m_content.outputQuant);
   if (!m_content.quant.isEmpty()) tip << QObject::tr("quantizers: %1").arg(m_content.quant);
+  if (!m_annotation.isEmpty()) tip << m_annotation.toHtmlEscaped();
   for (const QString& e : m_content.errors) tip << QStringLiteral("<font color='#c0392b'>error: %1</font>").arg(e.toHtmlEscaped());
   for (const QString& w : m_content.warnings) tip << QStringLiteral("<font color='#b7950b'>warning: %1</font>").arg(w.toHtmlEscaped());
   setToolTip(tip.join(QStringLiteral("<br>")));
+  for (EdgeItem* e : m_edges) e->updatePath();
+  update();
 }
 
 QRectF NodeItem::boundingRect() const {
@@ -67,10 +89,39 @@ QRectF NodeItem::boundingRect() const {
   return QRectF(-4, -10, kWidth + 14, m_height + 20);
 }
 
+QPainterPath NodeItem::shape() const {
+  QPainterPath path;
+  path.addRoundedRect(QRectF(0, 0, kWidth, m_height), kRadius, kRadius);
+  const int n = m_content.inputPorts;
+  for (int i = 0; i < n; ++i) path.addEllipse(QPointF(kWidth * (i + 1) / (n + 1), 0), kPort + 2, kPort + 2);
+  if (m_content.outputPort) path.addEllipse(QPointF(kWidth / 2, m_height), kPort + 2, kPort + 2);
+  if (!m_content.errors.isEmpty() || !m_content.warnings.isEmpty()) path.addEllipse(badgeRect());
+  path.setFillRule(Qt::WindingFill);
+  return path;
+}
+
 QRectF NodeItem::badgeRect() const { return QRectF(kWidth - 11, -9, 20, 20); }
 
-QPointF NodeItem::inputPort() const { return mapToScene(QPointF(kWidth / 2, 0)); }
+QRectF NodeItem::badgeSceneRect() const {
+  if (m_content.errors.isEmpty() && m_content.warnings.isEmpty()) return {};
+  return mapRectToScene(badgeRect());
+}
+
+QPointF NodeItem::inputPort(int port) const {
+  const int n = std::max(1, m_content.inputPorts);
+  return mapToScene(QPointF(kWidth * (port + 1) / (n + 1), 0));
+}
 QPointF NodeItem::outputPort() const { return mapToScene(QPointF(kWidth / 2, m_height)); }
+
+int NodeItem::inputPortAt(QPointF scenePos) const {
+  for (int i = 0; i < m_content.inputPorts; ++i)
+    if (QLineF(inputPort(i), scenePos).length() <= kPortHit) return i;
+  return -1;
+}
+
+bool NodeItem::outputPortAt(QPointF scenePos) const {
+  return m_content.outputPort && QLineF(outputPort(), scenePos).length() <= kPortHit;
+}
 
 void NodeItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidget*) {
   const NodeColors colors = nodeColors(m_content.kind);
@@ -114,17 +165,35 @@ void NodeItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidge
   if (!m_content.outputQuant.isEmpty()) shapeLine += QStringLiteral("  ·  %1").arg(m_content.outputQuant);
   p->drawText(QRectF(12, y, kWidth - 20, kLine), Qt::AlignLeft | Qt::AlignVCenter, shapeLine);
   y += kLine;
+  if (!m_content.bits.isEmpty()) {
+    QFont bold = body;
+    bold.setBold(true);
+    p->setFont(bold);
+    p->setPen(colors.accent.darker(150));
+    p->drawText(QRectF(12, y - kLine, kWidth - 20, kLine), Qt::AlignRight | Qt::AlignVCenter, m_content.bits);
+    p->setFont(body);
+  }
   if (!m_content.quant.isEmpty()) {
     p->setPen(colors.accent.darker(130));
     p->drawText(QRectF(12, y, kWidth - 20, kLine), Qt::AlignLeft | Qt::AlignVCenter,
                 bfm.elidedText(m_content.quant, Qt::ElideRight, kWidth - 20));
+    y += kLine;
+  }
+  if (!m_annotation.isEmpty()) {
+    p->setPen(QColor(40, 40, 40));
+    p->drawText(QRectF(12, y, kWidth - 20, kLine), Qt::AlignLeft | Qt::AlignVCenter,
+                bfm.elidedText(m_annotation, Qt::ElideRight, kWidth - 20));
   }
 
-  // Ports.
-  p->setPen(QPen(colors.accent.darker(120), 1.0));
+  // Ports: inputs on the top edge, the output at the bottom centre.
+  p->setPen(QPen(colors.accent.darker(120), 1.2));
   p->setBrush(Qt::white);
-  if (m_content.type != QLatin1String("Input")) p->drawEllipse(QPointF(kWidth / 2, 0), kPort, kPort);
-  if (m_content.type != QLatin1String("Output")) p->drawEllipse(QPointF(kWidth / 2, m_height), kPort, kPort);
+  const int n = m_content.inputPorts;
+  for (int i = 0; i < n; ++i) p->drawEllipse(QPointF(kWidth * (i + 1) / (n + 1), 0), kPort, kPort);
+  if (m_content.outputPort) {
+    p->setBrush(colors.accent);
+    p->drawEllipse(QPointF(kWidth / 2, m_height), kPort, kPort);
+  }
 
   // Diagnostics badge.
   if (!m_content.errors.isEmpty() || !m_content.warnings.isEmpty()) {

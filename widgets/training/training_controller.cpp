@@ -13,6 +13,7 @@ namespace qnn {
 void registerTrainingMetaTypes() {
   qRegisterMetaType<qnn::TrainingProgressInfo>();
   qRegisterMetaType<qnn::TrainingSummary>();
+  registerInspectionMetaTypes();
 }
 
 struct TrainingController::Shared {
@@ -35,6 +36,10 @@ TrainingController::TrainingController(QObject* parent)
   connect(m_worker, &TrainingWorker::finished, this, &TrainingController::onWorkerFinished,
           Qt::QueuedConnection);
   connect(m_worker, &TrainingWorker::failed, this, &TrainingController::onWorkerFailed,
+          Qt::QueuedConnection);
+  connect(m_worker, &TrainingWorker::inspectionReport, this, &TrainingController::inspectionReport,
+          Qt::QueuedConnection);
+  connect(m_worker, &TrainingWorker::misclassifiedReady, this, &TrainingController::misclassifiedReady,
           Qt::QueuedConnection);
   m_thread.setObjectName(QStringLiteral("qnn-training"));
   m_thread.start();

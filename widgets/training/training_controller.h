@@ -11,6 +11,7 @@
 #include <QThread>
 
 #include "core/graph/project.h"
+#include "widgets/inspect/inspection_types.h"
 #include "widgets/training/training_types.h"
 
 namespace qnn {
@@ -60,6 +61,11 @@ class TrainingController : public QObject {
   void finished(const qnn::TrainingSummary& summary);
   /// The run failed; `message` is the core error's text.
   void failed(const QString& message);
+  /// A live inspection report of the model being trained (TrainingRunOptions::inspect):
+  /// throttled, at epoch ends and after the final evaluation. Never null.
+  void inspectionReport(const qnn::InspectionReportPtr& report);
+  /// The misclassified test images of the trained model, sent before finished().
+  void misclassifiedReady(const qnn::MisclassifiedSet& set);
 
  private:
   void onWorkerProgress(const qnn::TrainingProgressInfo& info);

@@ -18,6 +18,14 @@ struct TrainingRunOptions {
   qint64 trainLimit = 0;         ///< > 0: only the first N training samples
   qint64 testLimit = 0;          ///< > 0: only the first N test samples
   qint64 maxBatchesPerEpoch = 0; ///< > 0: stop each epoch after N batches
+  /// Live inspection (widgets/inspect): an inspect::Report on the first
+  /// `calibrationSamples` test images at most every `inspectIntervalMs` of wall time
+  /// while training, at every epoch end and after the final evaluation; then up to
+  /// `misclassifiedLimit` misclassified test images. Computed on the training thread.
+  bool inspect = true;
+  qint64 inspectIntervalMs = 2000;
+  qint64 calibrationSamples = 256;
+  qint64 misclassifiedLimit = 64;
 };
 
 /// One throttled report of a running training (qnn::TrainProgress plus a Loading phase).

@@ -9,6 +9,7 @@
 #include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/graph/model.h"
+#include "core/inspect/inspect.h"
 #include "core/train/trainer.h"
 
 namespace qnn {
@@ -64,6 +65,30 @@ TrainingSummary toSummary(const TrainResult& r, const std::vector<std::string>& 
   for (const std::string& n : classNames) s.classNames << QString::fromStdString(n);
   s.seconds = seconds;
   return s;
+}
+
+/// Test image `i` of `data` de-normalised to 8-bit: grey for one channel, else RGB.
+QImage sampleImage(const Dataset& data, int64_t i) {
+  torch::Tensor x = data.images[i].to(torch::kFloat32).clone();  // [C, H, W]
+  const int64_t c = x.size(0);
+  for (int64_t ch = 0; ch < c; ++ch)
+    if (size_t(ch) < data.std.size() && size_t(ch) < data.mean.size())
+      x[ch].mul_(data.std[size_t(ch)]).add_(data.mean[size_t(ch)]);
+  x = (x.clamp(0.0, 1.0) * 255.0).round().to(torch::kUInt8).contiguous();
+  const int h = int(x.size(1)), w = int(x.size(2));
+  const uint8_t* p = x.data_ptr<uint8_t>();
+  QImage img(w, h, c == 1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
+  for (int y = 0; y < h; ++y) {
+    uchar* line = img.scanLine(y);
+    for (int xx = 0; xx < w; ++xx) {
+      if (c == 1) {
+        line[xx] = p[y * w + xx];
+      } else {
+        for (int ch = 0; ch < 3; ++ch) line[xx * 3 + ch] = p[(ch % c) * h * w + y * w + xx];
+      }
+    }
+  }
+  return img;
 }
 
 QString datasetTitle(const DatasetSpec& spec) {
@@ -126,17 +151,58 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
     trainOptions.max_batches_per_epoch = options.maxBatchesPerEpoch;
     trainOptions.progress_interval_ms = kTrainerIntervalMs;
 
+    // Live inspection on a fixed calibration batch, between batches on this thread.
+    torch::Tensor calibration;
+    if (options.inspect && test.size() > 0) calibration = inspect::calibration_batch(test, options.calibrationSamples);
+    QElapsedTimer inspectClock;
+    int64_t lastInspectedStep = -1;
+    auto inspectNow = [&](int64_t step) {
+      if (!calibration.defined() || step == lastInspectedStep) return;
+      lastInspectedStep = step;
+      try {
+        auto report = std::make_shared<inspect::Report>(inspect::inspect_model(model, calibration, step));
+        Q_EMIT inspectionReport(InspectionReportPtr(std::move(report)));
+      } catch (const std::exception& e) {
+        // Inspection must never stop a training: report once and stop inspecting.
+        qWarning("qnn: live inspection stopped: %s", e.what());
+        calibration = torch::Tensor();
+      }
+      inspectClock.start();  // the interval counts training time, not inspection time
+    };
+
     // Training-phase reports are throttled here too, whatever the trainer sends;
     // phase changes (evaluation, epoch ends, the end) always go through.
     QElapsedTimer throttle;
+    int64_t step = 0;
     const ProgressFn report = [&](const TrainProgress& p) {
+      step = p.global_step;
+      const bool inspectDue = p.phase == TrainProgress::Phase::EpochDone ||
+                              (p.phase == TrainProgress::Phase::Training &&
+                               (!inspectClock.isValid() || inspectClock.elapsed() >= options.inspectIntervalMs));
       if (p.phase == TrainProgress::Phase::Training) {
-        if (throttle.isValid() && throttle.elapsed() < kThrottleMs) return;
-        throttle.start();
+        if (!(throttle.isValid() && throttle.elapsed() < kThrottleMs)) {
+          throttle.start();
+          Q_EMIT progress(toInfo(p));
+        }
+      } else {
+        Q_EMIT progress(toInfo(p));
       }
-      Q_EMIT progress(toInfo(p));
+      if (inspectDue && p.global_step > 0) inspectNow(p.global_step);
     };
     const TrainResult result = train_model(model, train, test, trainOptions, report, m_cancel);
+    if (options.inspect) {
+      inspectNow(step);  // after the final evaluation (skipped when the epoch end just did it)
+      try {
+        MisclassifiedSet set;
+        for (const std::string& n : test.class_names) set.classNames << QString::fromStdString(n);
+        set.testSamples = test.size();
+        for (const inspect::Misclassified& m : inspect::misclassified(model, test, options.misclassifiedLimit))
+          set.samples.push_back({m.index, int(m.label), int(m.predicted), m.confidence, sampleImage(test, m.index)});
+        Q_EMIT misclassifiedReady(set);
+      } catch (const std::exception& e) {
+        qWarning("qnn: misclassified images not available: %s", e.what());  // the run itself succeeded
+      }
+    }
     m_storeModel(model.ptr());
     Q_EMIT finished(toSummary(result, test.class_names, double(wall.elapsed()) / 1000.0));
   } catch (const Error& e) {

@@ -11,6 +11,7 @@
 #include <QString>
 
 #include "core/graph/project.h"
+#include "widgets/inspect/inspection_types.h"
 #include "widgets/training/training_types.h"
 
 namespace qnn {
@@ -27,13 +28,20 @@ class TrainingWorker : public QObject {
   ~TrainingWorker() override;
 
   /// Runs one training (blocking the worker thread). Emits progress() throttled to
-  /// about 20 per second, then exactly one of finished() / failed().
+  /// about 20 per second, then exactly one of finished() / failed(). With
+  /// options.inspect, also inspectionReport() and misclassifiedReady(); an inspection
+  /// error is reported through failed() only when training itself fails.
   void run(const Project& project, const TrainingRunOptions& options);
 
  Q_SIGNALS:
   void progress(const qnn::TrainingProgressInfo& info);
   void finished(const qnn::TrainingSummary& summary);
   void failed(const QString& message);
+  /// Live inspection report (options.inspect): throttled while training, at every epoch
+  /// end and after the final evaluation (before finished()).
+  void inspectionReport(const qnn::InspectionReportPtr& report);
+  /// Misclassified test images of the trained model (before finished()).
+  void misclassifiedReady(const qnn::MisclassifiedSet& set);
 
  private:
   struct DataCache;

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/gui/project_files.h"
+
+#include <QAction>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenu>
+#include <QMessageBox>
+#include <QRegularExpression>
+#include <QSaveFile>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTimer>
+#include <QUndoStack>
+
+#include "core/errors.h"
+#include "widgets/document/example_projects.h"
+#include "widgets/document/project_document.h"
+
+namespace qnn {
+namespace {
+constexpr int kMaxRecent = 8;
+const char* const kRecentKey = "recentProjects";
+}  // namespace
+
+ProjectFileActions::ProjectFileActions(ProjectDocument* document, QWidget* window,
+                                       std::function<bool(const QString&)> open,
+                                       std::function<void(const QString&, const QString&)> error)
+    : QObject(window), m_document(document), m_window(window), m_open(std::move(open)), m_error(std::move(error)) {
+  m_newMenu = new QMenu(tr("&New from Template"), window);
+  m_newMenu->setObjectName(QStringLiteral("newFromTemplateMenu"));
+  QAction* empty = m_newMenu->addAction(tr("Empty Project"));
+  empty->setObjectName(QStringLiteral("newEmptyAction"));
+  empty->setShortcut(QKeySequence::New);
+  connect(empty, &QAction::triggered, this, [this] {
+    if (maybeSave()) m_document->setProject(Project{});
+  });
+  m_newMenu->addSeparator();
+  for (const QString& path : exampleProjects()) {
+    QAction* a = m_newMenu->addAction(QFileInfo(path).fileName().remove(QStringLiteral(".qnn.json")));
+    connect(a, &QAction::triggered, this, [this, path] {
+      if (!maybeSave()) return;
+      try {
+        m_document->setProject(load_project(path.toStdString()));  // untitled: Save asks where
+      } catch (const std::exception& e) {
+        m_error(tr("Cannot open the template"), QString::fromStdString(e.what()));
+      }
+    });
+  }
+
+  m_saveAction = new QAction(tr("&Save Project"), window);
+  m_saveAction->setObjectName(QStringLiteral("saveProjectAction"));
+  m_saveAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
+  m_saveAction->setStatusTip(tr("Save the project (network, quantizers, training settings)"));
+  connect(m_saveAction, &QAction::triggered, this, [this] { save(); });
+  m_saveAsAction = new QAction(tr("Save Project &As…"), window);
+  m_saveAsAction->setObjectName(QStringLiteral("saveProjectAsAction"));
+  m_saveAsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+  connect(m_saveAsAction, &QAction::triggered, this, [this] { saveAs(); });
+  window->addAction(m_saveAction);
+  window->addAction(m_saveAsAction);
+
+  m_recentMenu = new QMenu(tr("Open &Recent"), window);
+  m_recentMenu->setObjectName(QStringLiteral("recentMenu"));
+  connect(m_recentMenu, &QMenu::aboutToShow, this, &ProjectFileActions::rebuildRecentMenu);
+  connect(document, &ProjectDocument::filePathChanged, this, [this](const QString& path) {
+    if (!path.isEmpty()) addRecent(path);
+  });
+  rebuildRecentMenu();
+
+  m_autosave = new QTimer(this);
+  m_autosave->setInterval(30 * 1000);
+  connect(m_autosave, &QTimer::timeout, this, &ProjectFileActions::autosaveNow);
+  m_autosave->start();
+  connect(document, &ProjectDocument::modifiedChanged, this, [this](bool modified) {
+    if (!modified) discardRecovery();
+  });
+}
+
+QString ProjectFileActions::recoveryFile() {
+  return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("recovery.qnn.json"));
+}
+
+bool ProjectFileActions::hasRecovery() { return QFileInfo::exists(recoveryFile()); }
+
+void ProjectFileActions::autosaveNow() {
+  if (!m_document->isModified()) {
+    discardRecovery();
+    return;
+  }
+  const QString file = recoveryFile();
+  QDir().mkpath(QFileInfo(file).absolutePath());
+  try {
+    save_project(m_document->project(), file.toStdString());  // atomic
+    QSaveFile path(file + QStringLiteral(".path"));
+    if (path.open(QIODevice::WriteOnly)) {
+      path.write(m_document->filePath().toUtf8());
+      path.commit();
+    }
+  } catch (const std::exception&) {
+    // Autosave is best effort: the next tick tries again.
+  }
+}
+
+void ProjectFileActions::discardRecovery() {
+  QFile::remove(recoveryFile());
+  QFile::remove(recoveryFile() + QStringLiteral(".path"));
+}
+
+void ProjectFileActions::recover() {
+  const Project p = load_project(recoveryFile().toStdString());  // throws
+  QFile pathFile(recoveryFile() + QStringLiteral(".path"));
+  QString original;
+  if (pathFile.open(QIODevice::ReadOnly)) original = QString::fromUtf8(pathFile.readAll());
+  m_document->setProject(p, original);
+  m_document->undoStack()->resetClean();  // unsaved until the user saves it
+}
+
+void ProjectFileActions::offerRecovery() {
+  if (!hasRecovery()) return;
+  const auto answer = QMessageBox::question(
+      m_window, tr("Recover unsaved project?"),
+      tr("QNN Studio did not close properly last time. Recover the project with its unsaved edits "
+         "(autosaved %1)?").arg(QLocale().toString(QFileInfo(recoveryFile()).lastModified(), QLocale::ShortFormat)),
+      QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
+  if (answer == QMessageBox::Yes) {
+    try {
+      recover();
+      return;
+    } catch (const std::exception& e) {
+      m_error(tr("Cannot recover the project"), QString::fromStdString(e.what()));
+    }
+  }
+  discardRecovery();
+}
+
+bool ProjectFileActions::save() {
+  // Untitled, or a bundled example (File > Open Example): ask for a file of its own.
+  const QString examples = exampleProjectDir();
+  const bool isExample = !examples.isEmpty() && QFileInfo(m_document->filePath()).absolutePath() ==
+                                                    QFileInfo(examples).absoluteFilePath();
+  if (m_document->filePath().isEmpty() || isExample) return saveAs();
+  return saveTo(m_document->filePath());
+}
+
+bool ProjectFileActions::saveAs() {
+  QString suggested = m_document->filePath();
+  if (suggested.isEmpty()) {
+    QString base = m_document->displayName().toLower();
+    base.replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("_"));
+    suggested = QDir::home().filePath(base + QStringLiteral(".qnn.json"));
+  }
+  const QString path = QFileDialog::getSaveFileName(m_window, tr("Save Project As"), suggested,
+                                                    tr("QNN Studio projects (*.qnn.json);;All files (*)"));
+  return !path.isEmpty() && saveTo(path);
+}
+
+bool ProjectFileActions::saveTo(const QString& path) {
+  try {
+    m_document->save(path);
+    addRecent(path);
+    return true;
+  } catch (const std::exception& e) {
+    m_error(tr("Cannot save the project"), QString::fromStdString(e.what()));
+    return false;
+  }
+}
+
+bool ProjectFileActions::maybeSave() {
+  if (!m_document->isModified()) return true;
+  const auto answer = QMessageBox::warning(
+      m_window, tr("Unsaved changes"),
+      tr("The project \"%1\" has unsaved changes. Save them?").arg(m_document->displayName()),
+      QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
+  if (answer == QMessageBox::Save) return save();
+  return answer == QMessageBox::Discard;
+}
+
+QStringList ProjectFileActions::recentFiles() const {
+  return QSettings().value(QLatin1String(kRecentKey)).toStringList();
+}
+
+void ProjectFileActions::addRecent(const QString& path) {
+  const QString absolute = QFileInfo(path).absoluteFilePath();
+  QStringList list = recentFiles();
+  list.removeAll(absolute);
+  list.prepend(absolute);
+  while (list.size() > kMaxRecent) list.removeLast();
+  QSettings().setValue(QLatin1String(kRecentKey), list);
+}
+
+void ProjectFileActions::rebuildRecentMenu() {
+  m_recentMenu->clear();
+  const QStringList list = recentFiles();
+  for (const QString& path : list) {
+    QAction* a = m_recentMenu->addAction(QDir::toNativeSeparators(path));
+    a->setEnabled(QFileInfo::exists(path));
+    connect(a, &QAction::triggered, this, [this, path] {
+      if (maybeSave()) m_open(path);
+    });
+  }
+  if (list.isEmpty()) m_recentMenu->addAction(tr("(none)"))->setEnabled(false);
+}
+
+}  // namespace qnn

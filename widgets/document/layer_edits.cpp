@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "widgets/document/layer_edits.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cctype>
+#include <set>
+
+#include "core/graph/layer_rules.h"
+
+namespace qnn {
+
+// ------------------------------------------------------------------ LayerDelta
+
+bool LayerDelta::positionsOnly() const {
+  if (!removed.empty() || !added.empty()) return false;
+  for (const Change& c : changed) {
+    LayerSpec moved = c.before;
+    moved.x = c.after.x;
+    moved.y = c.after.y;
+    if (!(moved == c.after)) return false;
+  }
+  return true;
+}
+
+bool LayerDelta::touchesConnections() const {
+  if (!removed.empty() || !added.empty()) return true;
+  for (const Change& c : changed)
+    if (c.before.inputs != c.after.inputs || c.before.id != c.after.id) return true;
+  return false;
+}
+
+void LayerDelta::apply(std::vector<LayerSpec>& layers, bool forward) const {
+  if (forward) {
+    for (auto it = removed.rbegin(); it != removed.rend(); ++it) {
+      assert(it->first < layers.size() && layers[it->first].id == it->second.id);
+      layers.erase(layers.begin() + long(it->first));
+    }
+    for (const Change& c : changed) {
+      assert(c.index < layers.size() && layers[c.index] == c.before);
+      layers[c.index] = c.after;
+    }
+    layers.insert(layers.end(), added.begin(), added.end());
+  } else {
+    assert(layers.size() >= added.size());
+    layers.resize(layers.size() - added.size());
+    for (const Change& c : changed) {
+      assert(c.index < layers.size() && layers[c.index] == c.after);
+      layers[c.index] = c.before;
+    }
+    for (const auto& [index, layer] : removed) {
+      assert(index <= layers.size());
+      layers.insert(layers.begin() + long(index), layer);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ LayerDraft
+
+LayerDraft::LayerDraft(const std::vector<LayerSpec>& before) : m_before(before), m_layers(before) {
+  for (size_t i = 0; i < before.size(); ++i) m_origin.push_back(long(i));
+}
+
+LayerSpec* LayerDraft::find(const std::string& id) {
+  for (LayerSpec& l : m_layers)
+    if (l.id == id) return &l;
+  return nullptr;
+}
+
+bool LayerDraft::has(const std::string& id) const {
+  return std::any_of(m_layers.begin(), m_layers.end(), [&](const LayerSpec& l) { return l.id == id; });
+}
+
+void LayerDraft::remove(const std::string& id) {
+  for (size_t i = 0; i < m_layers.size(); ++i) {
+    if (m_layers[i].id != id) continue;
+    m_layers.erase(m_layers.begin() + long(i));
+    m_origin.erase(m_origin.begin() + long(i));
+    break;
+  }
+  for (LayerSpec& l : m_layers)
+    for (std::string& in : l.inputs)
+      if (in == id) in.clear();
+}
+
+void LayerDraft::append(const LayerSpec& layer) {
+  m_layers.push_back(layer);
+  m_origin.push_back(-1);
+}
+
+void LayerDraft::rename(const std::string& from, const std::string& to) {
+  if (from == to) return;
+  for (LayerSpec& l : m_layers) {
+    if (l.id == from) l.id = to;
+    for (std::string& in : l.inputs)
+      if (in == from) in = to;
+  }
+}
+
+LayerDelta LayerDraft::delta() const {
+  LayerDelta d;
+  std::vector<bool> kept(m_before.size(), false);
+  for (long o : m_origin)
+    if (o >= 0) kept[size_t(o)] = true;
+  for (size_t i = 0; i < m_before.size(); ++i)
+    if (!kept[i]) d.removed.emplace_back(i, m_before[i]);
+  for (size_t i = 0; i < m_layers.size(); ++i) {
+    const long o = m_origin[i];
+    if (o < 0) {
+      d.added.push_back(m_layers[i]);
+      continue;
+    }
+    assert(d.added.empty());  // appended layers stay behind the kept ones
+    if (!(m_layers[i] == m_before[size_t(o)])) d.changed.push_back({i, m_before[size_t(o)], m_layers[i]});
+  }
+  return d;
+}
+
+// ------------------------------------------------------------------ rules
+
+int inputPortCount(LayerType type) { return input_port_count(type); }
+
+bool hasOutputPort(LayerType type) { return type != LayerType::Output; }
+
+std::string layerIdBase(LayerType type) {
+  switch (type) {
+    case LayerType::Input: return "input";
+    case LayerType::Output: return "output";
+    case LayerType::QuantIdentity: return "quant_id";
+    case LayerType::QuantConv2d:
+    case LayerType::Conv2d: return "conv";
+    case LayerType::QuantLinear:
+    case LayerType::Linear: return "fc";
+    case LayerType::QuantReLU:
+    case LayerType::ReLU: return "relu";
+    case LayerType::QuantHardTanh:
+    case LayerType::HardTanh: return "hardtanh";
+    case LayerType::MaxPool2d:
+    case LayerType::AvgPool2d: return "pool";
+    case LayerType::Flatten: return "flatten";
+    case LayerType::Dropout: return "dropout";
+    default: break;
+  }
+  const std::string name = to_string(type);
+  if (name == "BatchNorm2d") return "bn";
+  if (name == "QuantEltwiseAdd" || name == "Add") return "add";
+  std::string lower;
+  for (char c : name) lower += char(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+namespace {
+bool taken(const std::vector<LayerSpec>& layers, const std::vector<std::string>& also, const std::string& id) {
+  return std::any_of(layers.begin(), layers.end(), [&](const LayerSpec& l) { return l.id == id; }) ||
+         std::find(also.begin(), also.end(), id) != also.end();
+}
+}  // namespace
+
+std::string newLayerId(const std::vector<LayerSpec>& layers, LayerType type) {
+  const std::string base = layerIdBase(type);
+  const bool single = type == LayerType::Input || type == LayerType::Output || type == LayerType::Flatten;
+  if (single && !taken(layers, {}, base)) return base;
+  for (int n = single ? 2 : 1;; ++n) {
+    const std::string id = base + std::to_string(n);
+    if (!taken(layers, {}, id)) return id;
+  }
+}
+
+std::string uniqueLayerId(const std::vector<LayerSpec>& layers, const std::string& wanted,
+                          const std::vector<std::string>& alsoTaken) {
+  if (!taken(layers, alsoTaken, wanted)) return wanted;
+  // "conv1_2" continues as conv1_3 rather than conv1_2_2.
+  std::string stem = wanted;
+  const size_t us = wanted.rfind('_');
+  if (us != std::string::npos && us + 1 < wanted.size() && us > 0 &&
+      std::all_of(wanted.begin() + long(us) + 1, wanted.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+    stem = wanted.substr(0, us);
+  for (int n = 2;; ++n) {
+    const std::string id = stem + "_" + std::to_string(n);
+    if (!taken(layers, alsoTaken, id)) return id;
+  }
+}
+
+LayerSpec defaultLayer(LayerType type, const std::string& id, double x, double y) {
+  LayerSpec l;
+  l.id = id;
+  l.type = type;
+  l.inputs.assign(size_t(inputPortCount(type)), std::string());
+  l.x = x;
+  l.y = y;
+  if (is_conv(type)) {
+    l.params = {{"in_channels", 1}, {"out_channels", 8}, {"kernel_size", 3}, {"bias", 1}};
+  } else if (is_linear(type)) {
+    l.params = {{"in_features", 16}, {"out_features", 10}, {"bias", 1}};
+  } else if (type == LayerType::MaxPool2d || type == LayerType::AvgPool2d) {
+    l.params = {{"kernel_size", 2}};
+  } else if (type == LayerType::Dropout) {
+    l.params = {{"p", 0.5}};
+  } else if (to_string(type) == "BatchNorm2d") {
+    l.params = {{"num_features", 8}};
+  }
+  if (is_quant_wbiol(type)) l.weight_quant = presets::Int8WeightPerTensorFloat();
+  l.act_quant = effective_act_quant(l);  // the type's Brevitas default, or none
+  return l;
+}
+
+std::vector<LayerSpec> pasteLayers(const std::vector<LayerSpec>& layers, const std::vector<LayerSpec>& clip,
+                                   double dx, double dy, bool keepExternal) {
+  std::map<std::string, std::string> renamed;
+  std::vector<std::string> assigned;
+  for (const LayerSpec& l : clip) {
+    const std::string id = uniqueLayerId(layers, l.id, assigned);
+    renamed[l.id] = id;
+    assigned.push_back(id);
+  }
+  std::vector<LayerSpec> out;
+  for (LayerSpec l : clip) {
+    l.id = renamed[l.id];
+    for (std::string& in : l.inputs) {
+      if (in.empty()) continue;
+      const auto it = renamed.find(in);
+      if (it != renamed.end())
+        in = it->second;
+      else if (!(keepExternal && taken(layers, {}, in)))
+        in.clear();
+    }
+    l.x += dx;
+    l.y += dy;
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::map<std::string, std::pair<double, double>> autoLayoutPositions(const std::vector<LayerSpec>& layers,
+                                                                     double columnPitch, double rowPitch) {
+  const size_t n = layers.size();
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < n; ++i) index[layers[i].id] = i;
+  // Longest path from a source; capped at n so cycles terminate.
+  std::vector<size_t> rank(n, 0);
+  for (size_t pass = 0; pass < n; ++pass) {
+    bool moved = false;
+    for (size_t i = 0; i < n; ++i)
+      for (const std::string& in : layers[i].inputs) {
+        const auto it = index.find(in);
+        if (it == index.end() || it->second == i) continue;
+        const size_t r = std::min(n, rank[it->second] + 1);
+        if (r > rank[i]) {
+          rank[i] = r;
+          moved = true;
+        }
+      }
+    if (!moved) break;
+  }
+  std::map<size_t, std::vector<size_t>> rows;
+  for (size_t i = 0; i < n; ++i) rows[rank[i]].push_back(i);
+  std::vector<double> column(n, 0.0);
+  std::map<std::string, std::pair<double, double>> out;
+  for (auto& [r, members] : rows) {
+    std::vector<std::pair<double, size_t>> keyed;
+    for (size_t i : members) {
+      double sum = 0.0;
+      int count = 0;
+      for (const std::string& in : layers[i].inputs) {
+        const auto it = index.find(in);
+        if (it != index.end() && rank[it->second] < r) {
+          sum += column[it->second];
+          ++count;
+        }
+      }
+      keyed.emplace_back(count ? sum / count : 0.0, i);
+    }
+    std::stable_sort(keyed.begin(), keyed.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    const double centre = (double(keyed.size()) - 1.0) / 2.0;
+    for (size_t k = 0; k < keyed.size(); ++k) {
+      const size_t i = keyed[k].second;
+      column[i] = double(k) - centre;
+      out[layers[i].id] = {column[i] * columnPitch, double(r) * rowPitch};
+    }
+  }
+  return out;
+}
+
+}  // namespace qnn

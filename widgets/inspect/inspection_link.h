@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Wires the inspection panel to the rest of the window: live reports and the
+// misclassified images from TrainingController go to the panel; selecting a node in
+// the graph selects its layer in the panel and the other way round; every node with
+// a quantizer shows its SQNR ("SQNR 18.3 dB", red for the worst layer) as a small
+// label drawn on the node. Uses only the public GraphScene / NodeItem API (the node
+// items are rebuilt with the document; the labels are added again after each rebuild).
+#pragma once
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+
+#include "widgets/inspect/inspection_types.h"
+
+class QWidget;
+
+namespace qnn {
+
+class GraphView;
+class InspectionPanel;
+class TrainingController;
+
+class InspectionLink : public QObject {
+  Q_OBJECT
+ public:
+  InspectionLink(TrainingController* controller, GraphView* graph, InspectionPanel* panel, QObject* parent = nullptr);
+
+  /// The SQNR label shown on node `layer` ("" when none).
+  QString annotation(const QString& layer) const { return m_annotations.value(layer); }
+  /// Adds the save/copy menu to a view that is not in the panel (the confusion matrix):
+  /// its CSV is the matrix with per-class accuracy.
+  static void installConfusionExport(QWidget* confusionMatrixView);
+
+ private:
+  void onReport(const InspectionReportPtr& report);
+  void onSceneSelection();
+  void onPanelSelection(const QString& layer);
+  void applyAnnotations();
+  void clear();
+
+  QPointer<TrainingController> m_controller;
+  QPointer<GraphView> m_graph;
+  QPointer<InspectionPanel> m_panel;
+  QHash<QString, QString> m_annotations;  ///< layer -> "SQNR 18.3 dB"
+  QString m_worst;
+  bool m_syncing = false;
+};
+
+}  // namespace qnn

@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "widgets/inspector/layer_inspector.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QScrollArea>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <set>
+
+#include "core/errors.h"
+#include "core/graph/layer_rules.h"
+#include "core/graph/validate.h"
+#include "widgets/document/project_document.h"
+
+namespace qnn {
+namespace {
+
+constexpr int kMaxInt = 1 << 20;
+
+/// Parameters edited as real numbers; the rest are whole numbers, "bias" a check box.
+bool isRealParam(const std::string& name) {
+  return name == "p" || name == "min_val" || name == "max_val" || name == "eps" || name == "momentum";
+}
+
+/// Defaults shown for parameters a layer leaves out (the core's fallbacks).
+double paramDefault(const std::string& name) {
+  if (name == "stride" || name == "dilation" || name == "groups" || name == "bias") return name == "bias" ? 1 : 1;
+  if (name == "p") return 0.5;
+  if (name == "min_val") return -1.0;
+  if (name == "max_val") return 1.0;
+  if (name == "eps") return 1e-5;
+  if (name == "momentum") return 0.1;
+  return 0.0;
+}
+
+bool isQuantType(LayerType t) { return to_string(t).rfind("Quant", 0) == 0; }
+
+const std::vector<ScalingKind>& scalingKinds() {
+  static const std::vector<ScalingKind> k{ScalingKind::WeightStats, ScalingKind::RuntimeStats, ScalingKind::Parameter,
+                                          ScalingKind::InputTimesWeight};
+  return k;
+}
+
+}  // namespace
+
+LayerInspector::LayerInspector(ProjectDocument* document, QWidget* parent)
+    : QWidget(parent), m_document(document) {
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  auto* holder = new QWidget(scroll);
+  m_layout = new QVBoxLayout(holder);
+  m_layout->setContentsMargins(8, 6, 8, 6);
+  m_title = new QLabel(holder);
+  m_title->setObjectName(QStringLiteral("inspectorTitle"));
+  m_title->setWordWrap(true);
+  m_layout->addWidget(m_title);
+  m_layout->addStretch(1);
+  scroll->setWidget(holder);
+  outer->addWidget(scroll);
+
+  connect(document, &ProjectDocument::projectReplaced, this, [this] { setSelection({}); });
+  connect(document, &ProjectDocument::changed, this, [this] {
+    if (m_applying) return;
+    QStringList alive;
+    for (const QString& id : m_ids)
+      if (m_document->layer(id)) alive << id;
+    if (alive != m_ids) {
+      setSelection(alive);
+      return;
+    }
+    refreshValues();
+  });
+  rebuild();
+}
+
+QString LayerInspector::fieldError(const QString& field) const {
+  const QLabel* l = m_errors.value(field);
+  return l ? l->text() : QString();
+}
+
+void LayerInspector::setSelection(const QStringList& ids) {
+  m_ids = ids;
+  ++m_session;
+  if (m_applying)  // an id edit renamed the layer: rebuild once the edit has returned
+    QTimer::singleShot(0, this, [this] { rebuild(); });
+  else
+    rebuild();
+}
+
+std::vector<const LayerSpec*> LayerInspector::layers() const {
+  std::vector<const LayerSpec*> out;
+  if (!m_document) return out;
+  for (const QString& id : m_ids)
+    if (const LayerSpec* l = m_document->layer(id)) out.push_back(l);
+  return out;
+}
+
+std::optional<QuantSpec>* LayerInspector::slotOf(LayerSpec& l, Slot slot) {
+  return slot == Slot::Weight ? &l.weight_quant
+         : slot == Slot::Bias ? &l.bias_quant
+         : slot == Slot::Input ? &l.input_quant
+                               : &l.act_quant;
+}
+
+bool LayerInspector::hasSlot(const LayerSpec& l, Slot slot) {
+  switch (slot) {
+    case Slot::Weight: return is_quant_wbiol(l.type);
+    case Slot::Bias: return is_quant_wbiol(l.type) && layer_has_bias(l);
+    case Slot::Act: return is_quant_act(l.type) || effective_act_quant(l).has_value();
+    case Slot::Input: return effective_input_quant(l).has_value();
+  }
+  return false;
+}
+
+std::optional<QuantSpec> LayerInspector::effective(const LayerSpec& l, Slot slot) {
+  switch (slot) {
+    case Slot::Weight: return effective_weight_quant(l);
+    case Slot::Bias: return effective_bias_quant(l);
+    case Slot::Act: return effective_act_quant(l);
+    case Slot::Input: return effective_input_quant(l);
+  }
+  return std::nullopt;
+}
+
+QString LayerInspector::slotName(Slot slot) {
+  switch (slot) {
+    case Slot::Weight: return QStringLiteral("weight");
+    case Slot::Bias: return QStringLiteral("bias");
+    case Slot::Input: return QStringLiteral("input");
+    case Slot::Act: break;
+  }
+  return QStringLiteral("act");
+}
+
+// ------------------------------------------------------------------ building the editors
+
+QWidget* LayerInspector::addField(QFormLayout* form, const QString& label, const QString& field, QWidget* editor) {
+  auto* box = new QWidget;
+  auto* v = new QVBoxLayout(box);
+  v->setContentsMargins(0, 0, 0, 0);
+  v->setSpacing(1);
+  v->addWidget(editor);
+  auto* error = new QLabel(box);
+  error->setObjectName(field + QStringLiteral("_error"));
+  error->setWordWrap(true);
+  error->setStyleSheet(QStringLiteral("color: #c0392b;"));
+  error->hide();
+  v->addWidget(error);
+  form->addRow(label, box);
+  m_editors.insert(field, editor);
+  m_errors.insert(field, error);
+  return editor;
+}
+
+void LayerInspector::rebuild() {
+  if (m_content) {
+    // Deferred: rebuild may run inside a signal of one of its editors. Detached now so
+    // lookups by name find only the new editors.
+    m_content->hide();
+    m_content->setParent(nullptr);
+    m_content->deleteLater();
+    m_content = nullptr;
+  }
+  m_editors.clear();
+  m_errors.clear();
+  const std::vector<const LayerSpec*> ls = layers();
+  QStringList key;
+  for (const LayerSpec* l : ls) key << QString::fromStdString(l->id + ":" + to_string(l->type));
+  m_structure = key.join(QLatin1Char(','));
+  if (ls.empty()) {
+    m_title->setText(tr("No layer selected.\nClick a node to edit it; Shift/Ctrl+click or drag a "
+                        "rubber band to edit several at once."));
+    return;
+  }
+  std::set<std::string> types;
+  for (const LayerSpec* l : ls) types.insert(to_string(l->type));
+  QStringList typeNames;
+  for (const std::string& t : types) typeNames << QString::fromStdString(t);
+  m_title->setText(ls.size() == 1 ? QStringLiteral("<b>%1</b> · %2").arg(QString::fromStdString(ls[0]->id), typeNames[0])
+                                  : tr("<b>%1 layers</b> · %2<br><small>An edit applies to every selected layer "
+                                       "that has the field.</small>")
+                                        .arg(ls.size()).arg(typeNames.join(QStringLiteral(", "))));
+
+  m_content = new QWidget;
+  auto* v = new QVBoxLayout(m_content);
+  v->setContentsMargins(0, 0, 0, 0);
+  m_layout->insertWidget(1, m_content);
+
+  if (ls.size() == 1) {
+    auto* group = new QGroupBox(tr("Layer"), m_content);
+    auto* form = new QFormLayout(group);
+    auto* idEdit = new QLineEdit;
+    idEdit->setObjectName(QStringLiteral("idEdit"));
+    addField(form, tr("id"), QStringLiteral("id"), idEdit);
+    connect(idEdit, &QLineEdit::editingFinished, this, [this, idEdit] {
+      const QString text = idEdit->text().trimmed();
+      if (m_ids.size() != 1 || text == m_ids[0]) return;
+      apply(QStringLiteral("id"), [](const LayerSpec&) { return true; }, [text](LayerSpec& l) { l.id = text.toStdString(); });
+    });
+    v->addWidget(group);
+  }
+
+  auto* params = new QGroupBox(tr("Parameters"), m_content);
+  auto* pform = new QFormLayout(params);
+  addParams(pform);
+  if (pform->rowCount() > 0) v->addWidget(params); else delete params;
+
+  if (std::any_of(ls.begin(), ls.end(), [](const LayerSpec* l) { return isQuantType(l->type); })) {
+    auto* group = new QGroupBox(tr("Output"), m_content);
+    auto* form = new QFormLayout(group);
+    auto* rqt = new QCheckBox(tr("return_quant_tensor"));
+    rqt->setObjectName(QStringLiteral("returnQuantTensor"));
+    rqt->setToolTip(tr("Hand the QuantTensor (values with scale, zero point, bit width) to the next layer; "
+                       "a following bias quantizer needs its scale"));
+    addField(form, QString(), QStringLiteral("return_quant_tensor"), rqt);
+    connect(rqt, &QCheckBox::toggled, this, [this](bool on) {
+      apply(QStringLiteral("return_quant_tensor"), [](const LayerSpec& l) { return isQuantType(l.type); },
+            [on](LayerSpec& l) { l.return_quant_tensor = on; });
+    });
+    v->addWidget(group);
+  }
+  for (Slot s : {Slot::Weight, Slot::Bias, Slot::Input, Slot::Act})
+    if (std::any_of(ls.begin(), ls.end(), [s](const LayerSpec* l) {
+          return s == Slot::Bias ? is_quant_wbiol(l->type) : hasSlot(*l, s);
+        }))
+      addQuantGroup(s);
+  refreshValues();
+}
+
+void LayerInspector::addParams(QFormLayout* form) {
+  std::vector<std::string> names;
+  for (const LayerSpec* l : layers())
+    for (const std::string& n : known_params(l->type))
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  for (const std::string& name : names) {
+    const QString field = QString::fromStdString(name);
+    const Has has = [name](const LayerSpec& l) {
+      const auto& k = known_params(l.type);
+      return std::find(k.begin(), k.end(), name) != k.end();
+    };
+    if (name == "bias") {
+      auto* box = new QCheckBox(tr("add a bias"));
+      box->setObjectName(QStringLiteral("param_bias"));
+      addField(form, field, field, box);
+      connect(box, &QCheckBox::toggled, this, [this, has, field](bool on) {
+        apply(field, has, [on](LayerSpec& l) { l.params["bias"] = on ? 1.0 : 0.0; });
+      });
+    } else if (isRealParam(name)) {
+      auto* spin = new QDoubleSpinBox;
+      spin->setObjectName(QStringLiteral("param_") + field);
+      spin->setDecimals(name == "eps" ? 6 : 3);
+      spin->setRange(-1e6, 1e6);
+      spin->setSingleStep(name == "eps" ? 1e-5 : 0.05);
+      addField(form, field, field, spin);
+      connect(spin, &QDoubleSpinBox::valueChanged, this, [this, has, name, field](double value) {
+        apply(field, has, [name, value](LayerSpec& l) { l.params[name] = value; });
+      });
+      connect(spin, &QDoubleSpinBox::editingFinished, this, [this] { ++m_session; });
+    } else {
+      auto* spin = new QSpinBox;
+      spin->setObjectName(QStringLiteral("param_") + field);
+      spin->setRange(0, kMaxInt);
+      addField(form, field, field, spin);
+      connect(spin, &QSpinBox::valueChanged, this, [this, has, name, field](int value) {
+        apply(field, has, [name, value](LayerSpec& l) { l.params[name] = value; });
+      });
+      connect(spin, &QSpinBox::editingFinished, this, [this] { ++m_session; });
+    }
+  }
+}
+
+void LayerInspector::addQuantGroup(Slot slot) {
+  const QString name = slotName(slot);
+  const QuantRole role = slot == Slot::Weight ? QuantRole::Weight : slot == Slot::Bias ? QuantRole::Bias : QuantRole::Activation;
+  auto* group = new QGroupBox(slot == Slot::Weight  ? tr("Weight quantizer (weight_quant)")
+                              : slot == Slot::Bias  ? tr("Bias quantizer (bias_quant)")
+                              : slot == Slot::Input ? tr("Input quantizer (input_quant)")
+                                                    : tr("Activation quantizer (act_quant)"),
+                              m_content);
+  group->setObjectName(name + QStringLiteral("_group"));
+  auto* form = new QFormLayout(group);
+  const Has has = [slot](const LayerSpec& l) { return hasSlot(l, slot); };
+  // Edits of one quantizer field: start from the layer's effective quantizer.
+  auto editQuant = [this, slot, has, name](const QString& field, std::function<void(QuantSpec&)> f) {
+    apply(name + QLatin1Char('.') + field, has, [slot, f](LayerSpec& l) {
+      std::optional<QuantSpec>* q = slotOf(l, slot);
+      if (!*q) *q = effective(l, slot);
+      if (*q) f(**q);
+    });
+  };
+
+  auto* preset = new QComboBox;
+  preset->setObjectName(name + QStringLiteral("_preset"));
+  if (slot == Slot::Bias) preset->addItem(tr("none (float bias)"), QString());
+  for (const std::string& p : presets::names(role)) preset->addItem(QString::fromStdString(p), QString::fromStdString(p));
+  addField(form, tr("preset"), name + QStringLiteral(".preset"), preset);
+  connect(preset, &QComboBox::currentIndexChanged, this, [this, preset, slot, has, name](int) {
+    const std::string chosen = preset->currentData().toString().toStdString();
+    apply(name + QStringLiteral(".preset"), has, [slot, chosen](LayerSpec& l) {
+      std::optional<QuantSpec>* q = slotOf(l, slot);
+      if (chosen.empty()) {
+        *q = std::nullopt;
+        return;
+      }
+      QuantSpec next = presets::by_name(chosen);
+      // Brevitas style: the preset plus the layer's bit_width override (weights, activations).
+      const std::optional<QuantSpec> old = *q ? *q : effective(l, slot);
+      if (slot != Slot::Bias && old && old->bit_width != presets::by_name(old->preset).bit_width)
+        next.bit_width = old->bit_width;
+      *q = next;
+    });
+  });
+
+  auto* bits = new QSpinBox;
+  bits->setObjectName(name + QStringLiteral("_bit_width"));
+  bits->setRange(0, 64);
+  addField(form, tr("bit_width"), name + QStringLiteral(".bit_width"), bits);
+  connect(bits, &QSpinBox::valueChanged, this, [editQuant](int v) { editQuant(QStringLiteral("bit_width"), [v](QuantSpec& q) { q.bit_width = v; }); });
+  connect(bits, &QSpinBox::editingFinished, this, [this] { ++m_session; });
+
+  auto check = [&](const QString& field, const QString& text, std::function<void(QuantSpec&, bool)> set) {
+    auto* box = new QCheckBox(text);
+    box->setObjectName(name + QLatin1Char('_') + field);
+    addField(form, QString(), name + QLatin1Char('.') + field, box);
+    connect(box, &QCheckBox::toggled, this, [editQuant, field, set](bool on) {
+      editQuant(field, [set, on](QuantSpec& q) { set(q, on); });
+    });
+  };
+  check(QStringLiteral("signed"), tr("signed"), [](QuantSpec& q, bool on) { q.is_signed = on; });
+  check(QStringLiteral("narrow_range"), tr("narrow_range"), [](QuantSpec& q, bool on) { q.narrow_range = on; });
+  if (slot == Slot::Weight)
+    check(QStringLiteral("per_channel"), tr("per-channel scale"), [](QuantSpec& q, bool on) { q.per_channel = on; });
+
+  auto* scaling = new QComboBox;
+  scaling->setObjectName(name + QStringLiteral("_scaling"));
+  for (ScalingKind k : scalingKinds()) scaling->addItem(QString::fromStdString(to_string(k)), int(k));
+  addField(form, tr("scaling"), name + QStringLiteral(".scaling"), scaling);
+  connect(scaling, &QComboBox::currentIndexChanged, this, [editQuant, scaling](int) {
+    const auto k = ScalingKind(scaling->currentData().toInt());
+    editQuant(QStringLiteral("scaling"), [k](QuantSpec& q) { q.scaling = k; });
+  });
+  m_content->layout()->addWidget(group);
+}
+
+// ------------------------------------------------------------------ values
+
+void LayerInspector::refreshValues() {
+  const std::vector<const LayerSpec*> ls = layers();
+  QStringList key;
+  for (const LayerSpec* l : ls) key << QString::fromStdString(l->id + ":" + to_string(l->type));
+  if (key.join(QLatin1Char(',')) != m_structure) {
+    rebuild();
+    return;
+  }
+  auto first = [&](const Has& has) -> const LayerSpec* {
+    for (const LayerSpec* l : ls)
+      if (has(*l)) return l;
+    return nullptr;
+  };
+  for (auto it = m_editors.begin(); it != m_editors.end(); ++it) {
+    const QString field = it.key();
+    QWidget* w = it.value();
+    const QSignalBlocker block(w);
+    if (field == QLatin1String("id")) {
+      static_cast<QLineEdit*>(w)->setText(QString::fromStdString(ls[0]->id));
+    } else if (field == QLatin1String("return_quant_tensor")) {
+      if (const LayerSpec* l = first([](const LayerSpec& x) { return isQuantType(x.type); }))
+        static_cast<QCheckBox*>(w)->setChecked(l->return_quant_tensor);
+    } else if (field.contains(QLatin1Char('.'))) {
+      const QString slotText = field.section(QLatin1Char('.'), 0, 0), sub = field.section(QLatin1Char('.'), 1);
+      const Slot slot = slotText == QLatin1String("weight") ? Slot::Weight
+                        : slotText == QLatin1String("bias") ? Slot::Bias
+                        : slotText == QLatin1String("input") ? Slot::Input
+                                                             : Slot::Act;
+      const LayerSpec* l = first([slot](const LayerSpec& x) { return hasSlot(x, slot); });
+      const std::optional<QuantSpec> q = l ? effective(*l, slot) : std::nullopt;
+      w->setEnabled(l != nullptr && (q.has_value() || sub == QLatin1String("preset")));
+      if (sub == QLatin1String("preset")) {
+        auto* combo = static_cast<QComboBox*>(w);
+        combo->setCurrentIndex(std::max(0, combo->findData(q ? QString::fromStdString(q->preset) : QString())));
+      }
+      if (!q) continue;
+      if (sub == QLatin1String("bit_width")) static_cast<QSpinBox*>(w)->setValue(q->bit_width);
+      if (sub == QLatin1String("signed")) static_cast<QCheckBox*>(w)->setChecked(q->is_signed);
+      if (sub == QLatin1String("narrow_range")) static_cast<QCheckBox*>(w)->setChecked(q->narrow_range);
+      if (sub == QLatin1String("per_channel")) static_cast<QCheckBox*>(w)->setChecked(q->per_channel);
+      if (sub == QLatin1String("scaling")) {
+        auto* combo = static_cast<QComboBox*>(w);
+        combo->setCurrentIndex(std::max(0, combo->findData(int(q->scaling))));
+      }
+    } else {
+      const std::string name = field.toStdString();
+      const LayerSpec* l = first([name](const LayerSpec& x) {
+        const auto& k = known_params(x.type);
+        return std::find(k.begin(), k.end(), name) != k.end();
+      });
+      if (!l) continue;
+      const double value = l->param(name, paramDefault(name));
+      if (auto* box = qobject_cast<QCheckBox*>(w)) box->setChecked(value != 0.0);
+      else if (auto* d = qobject_cast<QDoubleSpinBox*>(w)) d->setValue(value);
+      else if (auto* s = qobject_cast<QSpinBox*>(w)) s->setValue(int(value));
+    }
+  }
+}
+
+void LayerInspector::showError(const QString& field, const QString& message) {
+  if (QLabel* l = m_errors.value(field)) {
+    l->setText(message);
+    l->setVisible(!message.isEmpty());
+  }
+}
+
+bool LayerInspector::apply(const QString& field, const Has& has, const Mutator& mutate) {
+  if (!m_document || m_applying) return false;
+  std::vector<std::string> oldIds;
+  std::vector<LayerSpec> after;
+  for (const LayerSpec* l : layers()) {
+    if (!has(*l)) continue;
+    LayerSpec next = *l;
+    try {
+      mutate(next);
+    } catch (const Error& e) {
+      showError(field, QString::fromStdString(e.what()));
+      return false;
+    }
+    oldIds.push_back(l->id);
+    after.push_back(std::move(next));
+  }
+  if (after.empty()) return false;
+
+  // Immediate validation with the core's own checks.
+  const QString slotText = field.section(QLatin1Char('.'), 0, 0);
+  if (field.contains(QLatin1Char('.'))) {
+    const std::string slot = slotText == QLatin1String("act") ? "act_quant" : slotText.toStdString() + "_quant";
+    for (const LayerSpec& l : after) {
+      const std::optional<QuantSpec>& q = slotText == QLatin1String("weight") ? l.weight_quant
+                                          : slotText == QLatin1String("bias")  ? l.bias_quant
+                                          : slotText == QLatin1String("input") ? l.input_quant
+                                                                               : l.act_quant;
+      try {
+        if (q) q->validate(l.id + "." + slot);
+      } catch (const Error& e) {
+        showError(field, QString::fromStdString(e.what()));
+        return false;
+      }
+    }
+  } else {
+    Project trial = m_document->project();
+    for (size_t i = 0; i < oldIds.size(); ++i)
+      for (LayerSpec& l : trial.layers)
+        if (l.id == oldIds[i]) l = after[i];
+    const ValidationResult before = m_document->validation();
+    const ValidationResult result = validate(trial);
+    const std::string needle = field == QLatin1String("id") ? "layer id" : field.toStdString();
+    for (const Diagnostic& d : result.diagnostics) {
+      if (d.severity != Diagnostic::Severity::Error || d.message.find(needle) == std::string::npos) continue;
+      if (std::none_of(after.begin(), after.end(), [&](const LayerSpec& l) { return l.id == d.node; })) continue;
+      const bool old = std::any_of(before.diagnostics.begin(), before.diagnostics.end(),
+                                   [&](const Diagnostic& b) { return b.node == d.node && b.message == d.message; });
+      if (old) continue;
+      showError(field, QString::fromStdString(d.message));
+      return false;
+    }
+  }
+  showError(field, QString());
+  m_applying = true;
+  const bool ok = m_document->changeLayers(oldIds, after, field, m_session);
+  m_applying = false;
+  refreshValues();  // dependent editors (e.g. the bias group after the bias box)
+  return ok;
+}
+
+}  // namespace qnn

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The layer inspector: edits the selected layer(s) of a ProjectDocument — id,
+// parameters (channels, kernel, stride, padding, features, bias, p, min/max), the
+// weight / bias / activation quantizers (Brevitas preset, bit_width, signed,
+// narrow_range, per-channel, scaling kind) and return_quant_tensor.
+// Every edit is one ChangeLayers undo command on the document (consecutive edits of
+// one spin box merge). With several layers selected, a field edits every selected
+// layer that has it ("set all weight bit widths to 4" is one undo step).
+// Immediate validation: a value the core rejects (QuantSpec::validate, or a new
+// validate() error about that field, or an invalid/duplicate id) is not applied; the
+// core's message is shown under the field instead.
+// Editors are named for tests: "idEdit", "param_<name>", "returnQuantTensor",
+// "<slot>_preset" / "<slot>_bit_width" / "<slot>_signed" / "<slot>_narrow_range" /
+// "<slot>_per_channel" / "<slot>_scaling" with slot weight, bias, act or input
+// (QuantEltwiseAdd's input quantizer).
+#pragma once
+
+#include <QHash>
+#include <QPointer>
+#include <QStringList>
+#include <QWidget>
+#include <functional>
+#include <optional>
+
+#include "core/graph/project.h"
+
+class QFormLayout;
+class QLabel;
+class QVBoxLayout;
+
+namespace qnn {
+
+class ProjectDocument;
+
+class LayerInspector : public QWidget {
+  Q_OBJECT
+ public:
+  explicit LayerInspector(ProjectDocument* document, QWidget* parent = nullptr);
+
+  QStringList selection() const { return m_ids; }
+  /// The message shown under a field ("" when the last edit of it was valid). Field
+  /// names: "id", a parameter name, "return_quant_tensor", "<slot>.<field>".
+  QString fieldError(const QString& field) const;
+
+ public Q_SLOTS:
+  /// Shows the layers `ids` (empty: nothing selected).
+  void setSelection(const QStringList& ids);
+
+ private:
+  using Mutator = std::function<void(LayerSpec&)>;
+  using Has = std::function<bool(const LayerSpec&)>;
+  enum class Slot { Weight, Bias, Act, Input };
+
+  void rebuild();
+  void refreshValues();
+  QWidget* addField(QFormLayout* form, const QString& label, const QString& field, QWidget* editor);
+  void addParams(QFormLayout* form);
+  void addQuantGroup(Slot slot);
+  /// Applies `mutate` to every selected layer for which `has` holds, after checking
+  /// the result; shows the error under `field` otherwise. One undo step (merging
+  /// with the previous edit of the same field in the same editing session).
+  bool apply(const QString& field, const Has& has, const Mutator& mutate);
+  void showError(const QString& field, const QString& message);
+  std::vector<const LayerSpec*> layers() const;
+  static std::optional<QuantSpec>* slotOf(LayerSpec& l, Slot slot);
+  static bool hasSlot(const LayerSpec& l, Slot slot);
+  static std::optional<QuantSpec> effective(const LayerSpec& l, Slot slot);
+  static QString slotName(Slot slot);
+
+  QPointer<ProjectDocument> m_document;
+  QStringList m_ids;
+  QString m_structure;   ///< ids + types of what the editors were built for
+  int m_session = 0;     ///< merge key of spin-box edits; bumped when an edit ends
+  bool m_applying = false;
+  QVBoxLayout* m_layout = nullptr;
+  QWidget* m_content = nullptr;
+  QLabel* m_title = nullptr;
+  QHash<QString, QWidget*> m_editors;
+  QHash<QString, QLabel*> m_errors;
+};
+
+}  // namespace qnn

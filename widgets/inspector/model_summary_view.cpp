@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "widgets/inspector/model_summary_view.h"
+
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include "core/graph/summary.h"
+#include "widgets/document/project_document.h"
+
+namespace qnn {
+namespace {
+
+QTableWidgetItem* cell(const QString& text, bool number) {
+  auto* item = new QTableWidgetItem(text);
+  item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable);
+  if (number) item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+  return item;
+}
+
+QString count(int64_t v) { return QLocale::system().toString(qlonglong(v)); }
+
+QString bytes(double b) {
+  if (b < 1000) return QStringLiteral("%1 B").arg(b, 0, 'f', 0);
+  if (b < 1e6) return QStringLiteral("%1 kB").arg(b / 1e3, 0, 'f', 1);
+  return QStringLiteral("%1 MB").arg(b / 1e6, 0, 'f', 2);
+}
+
+}  // namespace
+
+ModelSummaryView::ModelSummaryView(ProjectDocument* document, QWidget* parent)
+    : QWidget(parent), m_document(document) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+  m_totals = new QLabel(this);
+  m_totals->setObjectName(QStringLiteral("summaryTotals"));
+  m_totals->setWordWrap(true);
+  m_totals->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_table = new QTableWidget(0, 7, this);
+  m_table->setObjectName(QStringLiteral("summaryTable"));
+  m_table->setHorizontalHeaderLabels({tr("layer"), tr("type"), tr("params"), tr("MACs"), tr("W bits"), tr("B bits"),
+                                      tr("bytes")});
+  m_table->verticalHeader()->hide();
+  m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+  m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  m_table->setToolTip(tr("Storage at the chosen bit widths: weight codes at the weight bit width, biases at the "
+                         "bias bit width (32 when float); scales are not counted"));
+  layout->addWidget(m_totals);
+  layout->addWidget(m_table, 1);
+  connect(document, &ProjectDocument::changed, this, &ModelSummaryView::refresh);
+  refresh();
+}
+
+QString ModelSummaryView::totalsText() const { return m_totals->text(); }
+
+void ModelSummaryView::refresh() {
+  if (!m_document) return;
+  const ModelSummary s = summarize(m_document->project(), m_document->validation());
+  const std::string text = summary_table(s);
+  if (text == m_shown) return;  // e.g. a node was only moved
+  m_shown = text;
+  m_table->setRowCount(int(s.layers.size()));
+  for (int r = 0; r < int(s.layers.size()); ++r) {
+    const LayerSummary& l = s.layers[size_t(r)];
+    m_table->setItem(r, 0, cell(QString::fromStdString(l.id), false));
+    m_table->setItem(r, 1, cell(QString::fromStdString(to_string(l.type)), false));
+    m_table->setItem(r, 2, cell(l.params ? count(l.params) : QString(), true));
+    m_table->setItem(r, 3, cell(l.macs ? count(l.macs) : l.shape_known ? QString() : QStringLiteral("?"), true));
+    m_table->setItem(r, 4, cell(l.weight_bits ? QString::number(l.weight_bits) : QString(), true));
+    m_table->setItem(r, 5, cell(l.bias_bits ? QString::number(l.bias_bits) : QString(), true));
+    m_table->setItem(r, 6, cell(l.storage_bits ? count((l.storage_bits + 7) / 8) : QString(), true));
+  }
+  m_totals->setText(tr("<b>%1</b> parameters · <b>%2</b> MACs per sample<br><b>%3</b> at the chosen bit widths vs "
+                       "%4 float32 (%5×)")
+                        .arg(count(s.params), count(s.macs), bytes(double(s.size_bytes)), bytes(double(s.float32_bytes)))
+                        .arg(s.compression, 0, 'f', 2));
+}
+
+}  // namespace qnn

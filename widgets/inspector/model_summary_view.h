@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The model summary dock: per layer the parameter count, multiply-accumulates per
+// sample, weight and bias bit widths and storage in bytes at the chosen bit widths,
+// and the totals against float32 (core/graph/summary.h). Follows the document live:
+// changing a bit width in the inspector updates the sizes at once.
+#pragma once
+
+#include <QPointer>
+#include <QWidget>
+#include <string>
+
+class QLabel;
+class QTableWidget;
+
+namespace qnn {
+
+class ProjectDocument;
+
+class ModelSummaryView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ModelSummaryView(ProjectDocument* document, QWidget* parent = nullptr);
+
+  QTableWidget* table() const { return m_table; }
+  /// The totals line, e.g. "61 706 parameters · 416 520 MACs · 23.3 kB vs 246.8 kB float32 (10.6×)".
+  QString totalsText() const;
+
+ private:
+  void refresh();
+  QPointer<ProjectDocument> m_document;
+  QTableWidget* m_table = nullptr;
+  QLabel* m_totals = nullptr;
+  std::string m_shown;  ///< summary_table() of what is shown (skip identical refreshes)
+};
+
+}  // namespace qnn

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "widgets/plots/activation_range_plot.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QVBoxLayout>
+
+#include "core/inspect/inspect.h"
+#include "widgets/plots/inspect_plot_style.h"
+#include "widgets/plots/qcustomplot_include.h"
+
+namespace qnn {
+namespace {
+
+/// The entry of `layer`'s `quantizer`, else the layer's first entry.
+const inspect::ActivationStats* findActivation(const inspect::Report& r, const QString& layer,
+                                               const QString& quantizer = QString()) {
+  const inspect::ActivationStats* first = nullptr;
+  for (const inspect::ActivationStats& a : r.activations)
+    if (QString::fromStdString(a.layer) == layer) {
+      if (QString::fromStdString(a.quantizer) == quantizer) return &a;
+      if (!first) first = &a;
+    }
+  return first;
+}
+
+}  // namespace
+
+ActivationRangePlot::ActivationRangePlot(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* row = new QHBoxLayout;
+  row->setContentsMargins(6, 2, 6, 0);
+  m_quantizerLabel = new QLabel(tr("Quantizer:"), this);
+  m_quantizerCombo = new QComboBox(this);
+  m_quantizerCombo->setObjectName(QStringLiteral("quantizerCombo"));
+  m_quantizerCombo->addItem(tr("input_quant (both inputs)"), QStringLiteral("input"));
+  m_quantizerCombo->addItem(tr("output quantizer (the sum)"), QStringLiteral("act"));
+  row->addWidget(m_quantizerLabel);
+  row->addWidget(m_quantizerCombo);
+  row->addStretch(1);
+  layout->addLayout(row);
+  connect(m_quantizerCombo, qOverload<int>(&QComboBox::activated), this,
+          [this](int i) { setQuantizer(m_quantizerCombo->itemData(i).toString()); });
+  m_plot = new QCustomPlot(this);
+  m_plot->setObjectName(QStringLiteral("exportPlot"));
+  m_plot->setMinimumSize(320, 220);
+  m_plot->setAutoAddPlottableToLegend(false);
+  m_plot->plotLayout()->insertRow(0);
+  m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 9, QFont::Bold));
+  m_plot->plotLayout()->addElement(0, 0, m_title);
+  m_plot->xAxis->setLabel(tr("quantizer input (real units)"));
+  m_plot->yAxis->setLabel(tr("count on the calibration batch"));
+  m_inside = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+  m_inside->setName(tr("inside the representable range"));
+  styleBars(m_inside, kFloatColor);
+  m_outside = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+  m_outside->setName(tr("clipped (outside the range)"));
+  styleBars(m_outside, kSaturatedColor);
+  m_inside->addToLegend();
+  m_outside->addToLegend();
+  styleLegend(m_plot->legend, font());
+  m_plot->legend->setVisible(true);
+  m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  // The shaded range sits behind the bars.
+  m_plot->addLayer(QStringLiteral("band"), m_plot->layer(QStringLiteral("grid")), QCustomPlot::limAbove);
+  layout->addWidget(m_plot);
+  refresh();
+}
+
+void ActivationRangePlot::setReport(const InspectionReportPtr& report, const QString& layer) {
+  m_report = report;
+  if (m_report && findActivation(*m_report, layer)) {
+    m_layer = layer;
+  } else if (m_report && !findActivation(*m_report, m_layer)) {
+    m_layer = m_report->activations.empty() ? QString() : QString::fromStdString(m_report->activations.front().layer);
+  }
+  refresh();
+}
+
+void ActivationRangePlot::setQuantizer(const QString& quantizer) {
+  m_quantizer = quantizer;
+  refresh();
+}
+
+QString ActivationRangePlot::title() const { return m_title->text(); }
+int ActivationRangePlot::binsInside() const { return m_inside->dataCount(); }
+int ActivationRangePlot::binsOutside() const { return m_outside->dataCount(); }
+
+QString ActivationRangePlot::csv() const {
+  if (!m_report || m_layer.isEmpty()) return QString();
+  const inspect::ActivationStats* a = findActivation(*m_report, m_layer, m_quantizer);
+  const QString key = a && a->quantizer == "input" ? m_layer + QStringLiteral(".input_quant") : m_layer;
+  return filterCsvRows(QString::fromStdString(inspect::table_csv(*m_report, "activation_histogram")), key);
+}
+
+void ActivationRangePlot::refresh() {
+  m_inside->data()->clear();
+  m_outside->data()->clear();
+  m_plot->clearItems();
+  m_rangeLo = m_rangeHi = 0.0;
+  const inspect::ActivationStats* a = m_report ? findActivation(*m_report, m_layer, m_quantizer) : nullptr;
+  int entries = 0;
+  if (m_report)
+    for (const auto& e : m_report->activations) entries += QString::fromStdString(e.layer) == m_layer ? 1 : 0;
+  m_quantizerCombo->setVisible(entries > 1);
+  m_quantizerLabel->setVisible(entries > 1);
+  if (a) {
+    m_quantizer = QString::fromStdString(a->quantizer);
+    m_quantizerCombo->setCurrentIndex(std::max(0, m_quantizerCombo->findData(m_quantizer)));
+  }
+  if (!a) {
+    m_title->setText(!m_report ? tr("Activations: train the model to see the activation ranges")
+                               : tr("This network has no activation quantizer"));
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
+  m_rangeLo = a->range_lo;
+  m_rangeHi = a->range_hi;
+  const inspect::Histogram& h = a->input_histogram;
+  const double bw = h.counts.empty() || h.hi <= h.lo ? 1.0 : (h.hi - h.lo) / double(h.counts.size());
+  m_inside->setWidth(bw);
+  m_outside->setWidth(bw);
+  std::vector<double> sorted;
+  size_t peakBin = 0;
+  for (size_t i = 0; i < h.counts.size(); ++i) {
+    const double lo = h.lo + double(i) * bw, hi = lo + bw, centre = lo + 0.5 * bw;
+    const double count = double(h.counts[i]);
+    // A bin is "clipped" when it lies beyond a range end by more than half a step
+    // (values within half a step of the end still round onto the end level).
+    const bool outside = hi <= a->range_lo - 0.5 * a->scale || lo >= a->range_hi + 0.5 * a->scale;
+    (outside ? m_outside : m_inside)->addData(centre, count);
+    sorted.push_back(count);
+    if (h.counts[i] > h.counts[peakBin]) peakBin = i;
+  }
+  std::sort(sorted.begin(), sorted.end(), std::greater<double>());
+  double ymax = sorted.empty() ? 1.0 : std::max(1.0, sorted[0]);
+  if (sorted.size() > 1 && sorted[1] > 0 && sorted[0] > 3.0 * sorted[1]) {
+    // One bin dwarfs the rest: cut the axis and write its count on top.
+    ymax = sorted[1] * 1.6;
+    auto* label = new QCPItemText(m_plot);
+    label->position->setCoords(h.lo + (double(peakBin) + 0.5) * bw, ymax);
+    label->setPositionAlignment(Qt::AlignTop | Qt::AlignHCenter);
+    label->setText(tr("▲ %1").arg(qint64(sorted[0])));
+    label->setColor(QColor(60, 60, 60));
+    label->setClipToAxisRect(true);
+  }
+  m_plot->yAxis->setRange(0.0, ymax * 1.05);
+  const double xlo = std::min(h.lo, a->range_lo), xhi = std::max(h.hi, a->range_hi);
+  const double pad = std::max(1e-9, (xhi - xlo) * 0.04);
+  m_plot->xAxis->setRange(xlo - pad, xhi + pad);
+
+  auto* band = new QCPItemRect(m_plot);
+  band->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+  band->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+  band->topLeft->setCoords(a->range_lo, 0.0);
+  band->bottomRight->setCoords(a->range_hi, 1.0);
+  band->setPen(Qt::NoPen);
+  band->setBrush(QColor(kRangeColor.red(), kRangeColor.green(), kRangeColor.blue(), 40));
+  band->setClipToAxisRect(true);
+  band->setLayer(QStringLiteral("band"));
+  addVerticalLine(m_plot, m_plot->axisRect(), a->range_lo, QPen(kRangeColor.darker(120), 2, Qt::DashLine));
+  addVerticalLine(m_plot, m_plot->axisRect(), a->range_hi, QPen(kRangeColor.darker(120), 2, Qt::DashLine));
+  auto* rangeLabel = new QCPItemText(m_plot);
+  rangeLabel->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+  rangeLabel->position->setCoords(0.5 * (a->range_lo + a->range_hi), 0.02);
+  rangeLabel->setPositionAlignment(Qt::AlignTop | Qt::AlignHCenter);
+  rangeLabel->setText(tr("representable [%1, %2]").arg(realText(a->range_lo), realText(a->range_hi)));
+  rangeLabel->setColor(kRangeColor.darker(150));
+  rangeLabel->setClipToAxisRect(true);
+
+  const QString who = a->quantizer == "input" ? m_layer + QStringLiteral(".input_quant") : m_layer;
+  m_title->setText(tr("%1 · %2 · %3-bit %4%5 · scale %6%7 · zero_point %8\n"
+                      "input [%9, %10] · representable [%11, %12]\nclipped %13% · SQNR %14")
+                       .arg(who, QString::fromStdString(a->type))
+                       .arg(a->grid.bit_width)
+                       .arg(a->grid.is_signed ? tr("signed") : tr("unsigned"),
+                            a->grid.narrow_range ? tr(" narrow") : QString(), realText(a->scale),
+                            a->learned_phase ? tr(" (learned)") : tr(" (statistics)"))
+                       .arg(a->zero_point)
+                       .arg(realText(a->input_min), realText(a->input_max), realText(a->range_lo),
+                            realText(a->range_hi))
+                       .arg(a->clipped_share * 100.0, 0, 'f', 3)
+                       .arg(dbText(a->sqnr_db)));
+  m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+}  // namespace qnn
