@@ -134,6 +134,10 @@ int main(int argc, char* argv[]) {
   if (opened && options.epochs > 0) window.setEpochs(int(options.epochs));
   if (opened && options.trainOnStart) QTimer::singleShot(300, &window, &qnn::MainWindow::startTraining);
   // After a crash: offer the autosaved project (not in scripted --train-on-start runs).
-  if (!options.trainOnStart) QTimer::singleShot(0, &window, [&window] { window.fileActions()->offerRecovery(); });
+  // The autosave timer starts once that question is answered.
+  if (!options.trainOnStart)
+    QTimer::singleShot(0, &window, [&window] { window.fileActions()->offerRecovery(); });
+  else
+    window.fileActions()->startAutosave();
   return app.exec();
 }

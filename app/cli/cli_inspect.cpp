@@ -29,6 +29,7 @@
 #include <QImage>
 
 #include "widgets/inspect/inspection_types.h"
+#include "widgets/inspect/misclassified_images.h"
 #include "widgets/plots/activation_range_plot.h"
 #include "widgets/plots/confusion_matrix_view.h"
 #include "widgets/plots/misclassified_gallery.h"
@@ -80,20 +81,7 @@ class Writer {
 };
 
 MisclassifiedSet misclassified_set(QuantModel& model, const Dataset& test) {
-  MisclassifiedSet set;
-  for (const std::string& n : test.class_names) set.classNames << QString::fromStdString(n);
-  set.testSamples = test.size();
-  for (const inspect::Misclassified& m : inspect::misclassified(model, test, 64)) {
-    torch::Tensor x = test.images[m.index].to(torch::kFloat32).clone();
-    for (int64_t c = 0; c < x.size(0); ++c)
-      if (size_t(c) < test.std.size()) x[c].mul_(test.std[size_t(c)]).add_(test.mean[size_t(c)]);
-    x = (x[0].clamp(0.0, 1.0) * 255.0).round().to(torch::kUInt8).contiguous();  // first channel, grey
-    QImage img(int(x.size(1)), int(x.size(0)), QImage::Format_Grayscale8);
-    for (int y = 0; y < img.height(); ++y)
-      std::memcpy(img.scanLine(y), x.data_ptr<uint8_t>() + y * img.width(), size_t(img.width()));
-    set.samples.push_back({m.index, int(m.label), int(m.predicted), m.confidence, img});
-  }
-  return set;
+  return misclassifiedSet(test, inspect::misclassified(model, test, 64));  // as the GUI builds them
 }
 
 }  // namespace

@@ -72,6 +72,9 @@ MainWindow::MainWindow(QWidget* parent)
       m_document, this, [this](const QString& path) { return openProject(path); },
       [this](const QString& title, const QString& message) { showError(title, message); });
   createDocks();
+  m_files->setCommitPendingEdits([this] {
+    if (m_inspector) m_inspector->commitPendingEdit();
+  });
   createMenus();
   createStatusBar();
 
@@ -86,6 +89,7 @@ MainWindow::MainWindow(QWidget* parent)
     }
   });
   connect(m_document, &ProjectDocument::modifiedChanged, this, &QWidget::setWindowModified);
+  connect(m_document, &ProjectDocument::filePathChanged, this, &MainWindow::updateWindowTitle);  // Save As
   connect(m_controller, &TrainingController::started, this, &MainWindow::onTrainingStarted);
   connect(m_controller, &TrainingController::progress, this, &MainWindow::onTrainingProgress);
   connect(m_controller, &TrainingController::finished, this, &MainWindow::onTrainingFinished);
@@ -95,7 +99,29 @@ MainWindow::MainWindow(QWidget* parent)
   onProjectReplaced();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  // Tear down in a safe order: no signal may reach a view that is being destroyed,
+  // and nothing may outlive the document it observes. Views and docks first, the
+  // document last (QObject would delete it first: it is the oldest child).
+  if (GraphScene* scene = m_graphView ? m_graphView->graphScene() : nullptr) scene->disconnect();
+  m_document->disconnect();
+  m_controller->disconnect(this);
+  delete m_inspectionLink;
+  m_inspectionLink = nullptr;
+  for (QDockWidget* dock : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly)) delete dock;
+  m_inspector = nullptr;
+  m_inspection = nullptr;
+  m_palette = nullptr;
+  m_settings = nullptr;
+  m_plot = nullptr;
+  m_confusion = nullptr;
+  delete m_graphView;
+  m_graphView = nullptr;
+  delete m_files;
+  m_files = nullptr;
+  delete m_document;
+  m_document = nullptr;
+}
 
 void MainWindow::createActions() {
   m_openAction = new QAction(themedIcon(QStringLiteral(":/icons/open.svg"), QStyle::SP_DialogOpenButton),
@@ -204,6 +230,13 @@ void MainWindow::createDocks() {
   auto* settingsDock = new QDockWidget(tr("Training Settings"), this);
   settingsDock->setObjectName(QStringLiteral("trainingSettingsDock"));
   settingsDock->setWidget(m_settings);
+  // Epochs, batch size and learning rate belong to the project: edits are undoable
+  // commands on the document, and undo/redo show up in the panel.
+  connect(m_settings, &TrainingSettingsPanel::specEdited, m_document,
+          [this](const TrainingSpec& spec, const QString& field) { m_document->changeTraining(spec, field); });
+  connect(m_document, &ProjectDocument::trainingChanged, m_settings, [this] {
+    m_settings->setSpec(m_document->project().training, m_document->project().dataset);
+  });
   addDockWidget(Qt::BottomDockWidgetArea, settingsDock);
 
   m_plot = new TrainingPlot(this);
@@ -350,6 +383,7 @@ void MainWindow::updateActions() {
   m_cancelAction->setEnabled(running && !m_controller->isCancelling());
   m_cancelButton->setEnabled(m_cancelAction->isEnabled());
   m_openAction->setEnabled(!running);
+  m_files->setNewEnabled(!running);
   m_examplesMenu->setEnabled(!running && !m_examplesMenu->isEmpty());
   m_saveCheckpointAction->setEnabled(!running && m_controller->hasModel());
   m_settings->setEnabled(!running);
@@ -377,11 +411,15 @@ void MainWindow::setRunLimits(qint64 trainLimit, qint64 testLimit, qint64 maxBat
 
 void MainWindow::setEpochs(int epochs) { m_settings->setEpochs(epochs); }
 
-void MainWindow::onProjectReplaced() {
-  m_controller->clearModel();  // a model of the previous project must not be saved under this one
+void MainWindow::updateWindowTitle() {
   setWindowTitle(m_document->isEmpty() ? tr("QNN Studio[*]")
                                        : tr("QNN Studio — %1[*]").arg(m_document->displayName()));
   setWindowModified(m_document->isModified());
+}
+
+void MainWindow::onProjectReplaced() {
+  m_controller->clearModel();  // a model of the previous project must not be saved under this one
+  updateWindowTitle();
   m_settings->setSpec(m_document->project().training, m_document->project().dataset);
   m_plot->clear(int(m_document->project().training.epochs));
   m_confusion->clear();
@@ -483,6 +521,12 @@ void MainWindow::onTrainingFinished(const TrainingSummary& summary) {
          int(summary.epochs.size()))
           .arg(summary.cancelled ? tr("Cancelled") : tr("Finished"), accuracyText(summary.testAccuracy))
           .arg(summary.testSamples));
+  // The network was edited while the run went on: its model is not this network's.
+  if (m_controller->hasModel() && !network_difference(m_trainedNetwork, m_document->project()).empty()) {
+    m_controller->clearModel();
+    m_statusLabel->setText(m_statusLabel->text() +
+                           tr(" The network was edited during the run: the trained model was discarded."));
+  }
   updateActions();
 }
 
@@ -540,6 +584,7 @@ void MainWindow::showError(const QString& title, const QString& message) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  m_inspector->commitPendingEdit();  // an id typed but not yet committed
   if (!m_files->maybeSave()) {
     event->ignore();
     return;
@@ -547,7 +592,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   m_files->discardRecovery();  // closed normally: nothing to recover
   // The controller's destructor cancels and joins the worker; say so while it does.
   if (m_controller->isRunning()) {
-    m_controller->cancel();
+    m_controller->cancelForClose();  // stops like Esc, without the final inspection
     m_statusLabel->setText(tr("Stopping the training…"));
   }
   event->accept();

@@ -82,6 +82,7 @@ class MainWindow : public QMainWindow {
   void createStatusBar();
   void updateActions();
   void onProjectReplaced();
+  void updateWindowTitle();
   void createEditor();
   void updateGraphStatus();
   void onTrainingStarted();

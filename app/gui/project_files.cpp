@@ -2,9 +2,11 @@
 #include "app/gui/project_files.h"
 
 #include <QAction>
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QLockFile>
 #include <QMenu>
 #include <QMessageBox>
 #include <QRegularExpression>
@@ -22,25 +24,54 @@ namespace qnn {
 namespace {
 constexpr int kMaxRecent = 8;
 const char* const kRecentKey = "recentProjects";
+const char* const kRecoveryPrefix = "recovery-";
+const char* const kRecoverySuffix = ".qnn.json";
+
+QString recoveryDir() {
+  return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("recovery"));
+}
+
+/// A lock that only a dead process's lock (or none) gives way to: no age limit, so a
+/// running instance keeps its file however long it has been open.
+std::unique_ptr<QLockFile> recoveryLock(const QString& file) {
+  auto lock = std::make_unique<QLockFile>(file + QStringLiteral(".lock"));
+  lock->setStaleLockTime(0);
+  return lock;
+}
+
+/// One recovery file per window of this process: pid plus a counter.
+QString newRecoveryFile() {
+  static int counter = 0;
+  return QDir(recoveryDir()).filePath(QStringLiteral("%1%2-%3%4")
+                                          .arg(QLatin1String(kRecoveryPrefix))
+                                          .arg(QCoreApplication::applicationPid())
+                                          .arg(++counter)
+                                          .arg(QLatin1String(kRecoverySuffix)));
+}
 }  // namespace
 
 ProjectFileActions::ProjectFileActions(ProjectDocument* document, QWidget* window,
                                        std::function<bool(const QString&)> open,
                                        std::function<void(const QString&, const QString&)> error)
-    : QObject(window), m_document(document), m_window(window), m_open(std::move(open)), m_error(std::move(error)) {
+    : QObject(window),
+      m_document(document),
+      m_window(window),
+      m_open(std::move(open)),
+      m_error(std::move(error)),
+      m_recoveryFile(newRecoveryFile()) {
   m_newMenu = new QMenu(tr("&New from Template"), window);
   m_newMenu->setObjectName(QStringLiteral("newFromTemplateMenu"));
   QAction* empty = m_newMenu->addAction(tr("Empty Project"));
   empty->setObjectName(QStringLiteral("newEmptyAction"));
   empty->setShortcut(QKeySequence::New);
   connect(empty, &QAction::triggered, this, [this] {
-    if (maybeSave()) m_document->setProject(Project{});
+    if (m_newMenu->isEnabled() && maybeSave()) m_document->setProject(Project{});
   });
   m_newMenu->addSeparator();
   for (const QString& path : exampleProjects()) {
     QAction* a = m_newMenu->addAction(QFileInfo(path).fileName().remove(QStringLiteral(".qnn.json")));
     connect(a, &QAction::triggered, this, [this, path] {
-      if (!maybeSave()) return;
+      if (!m_newMenu->isEnabled() || !maybeSave()) return;
       try {
         m_document->setProject(load_project(path.toStdString()));  // untitled: Save asks where
       } catch (const std::exception& e) {
@@ -72,25 +103,51 @@ ProjectFileActions::ProjectFileActions(ProjectDocument* document, QWidget* windo
   m_autosave = new QTimer(this);
   m_autosave->setInterval(30 * 1000);
   connect(m_autosave, &QTimer::timeout, this, &ProjectFileActions::autosaveNow);
-  m_autosave->start();
+  // Not started here: offerRecovery() (or startAutosave()) starts it once any
+  // "Recover?" question has been answered.
   connect(document, &ProjectDocument::modifiedChanged, this, [this](bool modified) {
     if (!modified) discardRecovery();
   });
 }
 
-QString ProjectFileActions::recoveryFile() {
-  return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("recovery.qnn.json"));
-}
+ProjectFileActions::~ProjectFileActions() = default;
 
-bool ProjectFileActions::hasRecovery() { return QFileInfo::exists(recoveryFile()); }
+QString ProjectFileActions::recoveryFile() const { return m_recoveryFile; }
+
+bool ProjectFileActions::hasRecovery() const { return QFileInfo::exists(m_recoveryFile); }
+
+void ProjectFileActions::startAutosave() { m_autosave->start(); }
+
+bool ProjectFileActions::isAutosaving() const { return m_autosave->isActive(); }
+
+QStringList ProjectFileActions::orphanedRecoveryFiles() {
+  QStringList result;
+  const QDir dir(recoveryDir());
+  const QFileInfoList files =
+      dir.entryInfoList({QLatin1String(kRecoveryPrefix) + QLatin1Char('*') + QLatin1String(kRecoverySuffix)},
+                        QDir::Files, QDir::Time);  // newest first
+  for (const QFileInfo& info : files) {
+    // A live instance holds its lock; one that crashed left a stale lock (or none).
+    std::unique_ptr<QLockFile> lock = recoveryLock(info.absoluteFilePath());
+    if (lock->tryLock(0)) result << info.absoluteFilePath();  // unlocked again when `lock` goes
+  }
+  return result;
+}
 
 void ProjectFileActions::autosaveNow() {
   if (!m_document->isModified()) {
     discardRecovery();
     return;
   }
-  const QString file = recoveryFile();
+  const QString file = m_recoveryFile;
   QDir().mkpath(QFileInfo(file).absolutePath());
+  if (!m_lock) {
+    m_lock = recoveryLock(file);
+    if (!m_lock->tryLock(0)) {  // cannot happen unless someone took our name: write nothing
+      m_lock.reset();
+      return;
+    }
+  }
   try {
     save_project(m_document->project(), file.toStdString());  // atomic
     QSaveFile path(file + QStringLiteral(".path"));
@@ -104,13 +161,14 @@ void ProjectFileActions::autosaveNow() {
 }
 
 void ProjectFileActions::discardRecovery() {
-  QFile::remove(recoveryFile());
-  QFile::remove(recoveryFile() + QStringLiteral(".path"));
+  if (!m_lock) return;  // never written by this window: nothing of ours to remove
+  QFile::remove(m_recoveryFile);
+  QFile::remove(m_recoveryFile + QStringLiteral(".path"));
 }
 
-void ProjectFileActions::recover() {
-  const Project p = load_project(recoveryFile().toStdString());  // throws
-  QFile pathFile(recoveryFile() + QStringLiteral(".path"));
+void ProjectFileActions::recover(const QString& file) {
+  const Project p = load_project(file.toStdString());  // throws
+  QFile pathFile(file + QStringLiteral(".path"));
   QString original;
   if (pathFile.open(QIODevice::ReadOnly)) original = QString::fromUtf8(pathFile.readAll());
   m_document->setProject(p, original);
@@ -118,33 +176,54 @@ void ProjectFileActions::recover() {
 }
 
 void ProjectFileActions::offerRecovery() {
-  if (!hasRecovery()) return;
-  const auto answer = QMessageBox::question(
-      m_window, tr("Recover unsaved project?"),
-      tr("QNN Studio did not close properly last time. Recover the project with its unsaved edits "
-         "(autosaved %1)?").arg(QLocale().toString(QFileInfo(recoveryFile()).lastModified(), QLocale::ShortFormat)),
-      QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
-  if (answer == QMessageBox::Yes) {
-    try {
-      recover();
-      return;
-    } catch (const std::exception& e) {
-      m_error(tr("Cannot recover the project"), QString::fromStdString(e.what()));
+  const QStringList orphans = orphanedRecoveryFiles();
+  if (!orphans.isEmpty()) {
+    // Only files of instances that are gone (stale lock): adopt the newest by taking
+    // its lock, so no other starting instance offers it too.
+    const QString file = orphans.first();
+    std::unique_ptr<QLockFile> lock = recoveryLock(file);
+    if (lock->tryLock(0)) {
+      const auto answer = QMessageBox::question(
+          m_window, tr("Recover unsaved project?"),
+          tr("QNN Studio did not close properly last time. Recover the project with its unsaved edits "
+             "(autosaved %1)?")
+              .arg(QLocale().toString(QFileInfo(file).lastModified(), QLocale::ShortFormat)),
+          QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
+      bool keep = false;
+      if (answer == QMessageBox::Yes) {
+        try {
+          recover(file);  // its edits now live in this window and its own autosave
+        } catch (const std::exception& e) {
+          m_error(tr("Cannot recover the project"), QString::fromStdString(e.what()));
+          keep = true;  // unreadable now: leave it for the user
+        }
+      }
+      if (!keep) {  // adopted (locked by us): recovered or declined
+        QFile::remove(file);
+        QFile::remove(file + QStringLiteral(".path"));
+      }
     }
   }
-  discardRecovery();
+  startAutosave();
+}
+
+void ProjectFileActions::setNewEnabled(bool enabled) {
+  m_newMenu->setEnabled(enabled);
+  for (QAction* a : m_newMenu->actions()) a->setEnabled(enabled);  // Ctrl+N too
 }
 
 bool ProjectFileActions::save() {
+  if (m_commitPending) m_commitPending();
   // Untitled, or a bundled example (File > Open Example): ask for a file of its own.
   const QString examples = exampleProjectDir();
-  const bool isExample = !examples.isEmpty() && QFileInfo(m_document->filePath()).absolutePath() ==
-                                                    QFileInfo(examples).absoluteFilePath();
+  const QString folder = QFileInfo(m_document->filePath()).canonicalPath();
+  const bool isExample = !examples.isEmpty() && !folder.isEmpty() && folder == QFileInfo(examples).canonicalFilePath();
   if (m_document->filePath().isEmpty() || isExample) return saveAs();
   return saveTo(m_document->filePath());
 }
 
 bool ProjectFileActions::saveAs() {
+  if (m_commitPending) m_commitPending();
   QString suggested = m_document->filePath();
   if (suggested.isEmpty()) {
     QString base = m_document->displayName().toLower();
@@ -168,6 +247,7 @@ bool ProjectFileActions::saveTo(const QString& path) {
 }
 
 bool ProjectFileActions::maybeSave() {
+  if (m_commitPending) m_commitPending();
   if (!m_document->isModified()) return true;
   const auto answer = QMessageBox::warning(
       m_window, tr("Unsaved changes"),

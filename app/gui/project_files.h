@@ -2,15 +2,17 @@
 // File handling of the project document for the main window: New from template (the
 // bundled LeNet variants, opened untitled so Save asks for a path), Save (Ctrl+S),
 // Save As (Ctrl+Shift+S), Open Recent, the "save your changes?" prompt, and autosave:
-// while there are unsaved edits, the project is written every 30 s to a recovery file
-// in the application data folder (recovery.qnn.json + recovery.path holding the
-// project's own path); it is removed when the document is saved, clean again, or
-// closed normally. After a crash the next start offers to recover it.
+// while there are unsaved edits, the project is written every 30 s to this window's
+// own recovery file in the application data folder (recovery/recovery-<pid>-<n>.qnn.json,
+// + .path holding the project's own path, + .lock held while the window lives); it is
+// removed when the document is saved, clean again, or closed normally. After a crash
+// the next start offers files whose lock is stale (their process is gone).
 // Saves are atomic (core save_project: temporary file + rename); a failed save leaves
 // the old file and the document's modified flag as they were.
 #pragma once
 
 #include <QObject>
+#include <memory>
 #include <QString>
 #include <QStringList>
 #include <functional>
@@ -29,6 +31,7 @@ class ProjectFileActions : public QObject {
   /// `open` opens a path in the window (MainWindow::openProject); `error` shows a message.
   ProjectFileActions(ProjectDocument* document, QWidget* window, std::function<bool(const QString&)> open,
                      std::function<void(const QString&, const QString&)> error);
+  ~ProjectFileActions() override;
 
   QMenu* newMenu() const { return m_newMenu; }
   QMenu* recentMenu() const { return m_recentMenu; }
@@ -48,18 +51,33 @@ class ProjectFileActions : public QObject {
   void addRecent(const QString& path);
   QStringList recentFiles() const;
 
-  /// Writes the recovery file now when the document has unsaved edits (else removes it).
+  /// Called first by save(), saveAs() and maybeSave(): commits an edit still being typed.
+  void setCommitPendingEdits(std::function<void()> commit) { m_commitPending = std::move(commit); }
+  /// Enables or disables New Empty / New from Template (disabled while training runs).
+  void setNewEnabled(bool enabled);
+
+  /// Writes this window's recovery file now when the document has unsaved edits (else
+  /// removes it). The first write takes the file's QLockFile (`<file>.lock`), held
+  /// until this object goes, so other instances never offer or delete it.
   void autosaveNow();
-  /// Removes the recovery files (normal close).
+  /// Removes this window's recovery files (normal close); never touches other files.
   void discardRecovery();
-  /// Recovery file path (in QStandardPaths::AppDataLocation).
-  static QString recoveryFile();
-  static bool hasRecovery();
-  /// Loads the recovery file into the document: same content, the original file path,
+  /// This window's recovery file: AppDataLocation/recovery/recovery-<pid>-<n>.qnn.json.
+  QString recoveryFile() const;
+  bool hasRecovery() const;
+  /// Recovery files left by instances that are gone: their lock is stale (its process
+  /// is not running) or missing. Newest first.
+  static QStringList orphanedRecoveryFiles();
+  /// Loads a recovery file into the document: same content, the original file path,
   /// marked modified. Throws qnn::Error when it cannot be read.
-  void recover();
-  /// Asks whether to recover when a recovery file exists (used at start-up).
+  void recover(const QString& file);
+  /// At start-up: asks whether to recover the newest orphaned recovery file (then
+  /// removes that file, which this call adopted by taking its lock) and then starts the
+  /// 30 s autosave timer (not before, so a long-open question loses nothing).
   void offerRecovery();
+  /// Starts the autosave timer (offerRecovery() does; scripted runs call this instead).
+  void startAutosave();
+  bool isAutosaving() const;
 
  private:
   void rebuildRecentMenu();
@@ -72,6 +90,9 @@ class ProjectFileActions : public QObject {
   QAction* m_saveAction = nullptr;
   QAction* m_saveAsAction = nullptr;
   class QTimer* m_autosave = nullptr;
+  QString m_recoveryFile;
+  std::function<void()> m_commitPending;
+  std::unique_ptr<class QLockFile> m_lock;  ///< held once this window has written its recovery file
 };
 
 }  // namespace qnn

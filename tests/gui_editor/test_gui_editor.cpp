@@ -10,6 +10,7 @@
 #include "core/graph/validate.h"
 #include "core/train/trainer.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
@@ -20,6 +21,7 @@
 #include <QTemporaryDir>
 #include <QUndoStack>
 #include <QtTest>
+#include <memory>
 
 #include "app/gui/main_window.h"
 #include "app/gui/project_files.h"
@@ -487,11 +489,11 @@ void TestGuiEditor::savesAtomicallyAndTracksModified() {
   // (same content, original path, still modified) in a new window.
   ProjectFileActions* files = e.w.fileActions();
   files->autosaveNow();
-  QVERIFY(ProjectFileActions::hasRecovery());
-  QCOMPARE(load_project(ProjectFileActions::recoveryFile().toStdString()), e.doc()->project());
+  QVERIFY(files->hasRecovery());
+  QCOMPARE(load_project(files->recoveryFile().toStdString()), e.doc()->project());
   {
     MainWindow other;
-    other.fileActions()->recover();
+    other.fileActions()->recover(files->recoveryFile());
     QCOMPARE(other.document()->project(), e.doc()->project());
     QCOMPARE(other.document()->filePath(), path);
     QVERIFY(other.document()->isModified());
@@ -504,7 +506,7 @@ void TestGuiEditor::savesAtomicallyAndTracksModified() {
   QVERIFY(QTest::qWaitForWindowActive(&e.w));
   QTest::keyClick(e.view, Qt::Key_Y, Qt::ControlModifier);
   QVERIFY(!e.doc()->isModified());
-  QVERIFY(!ProjectFileActions::hasRecovery());  // clean again: nothing to recover
+  QVERIFY(!files->hasRecovery());  // clean again: nothing to recover
 }
 
 // The model summary dock: LeNet numbers by hand, updated when a bit width changes.
@@ -570,5 +572,36 @@ void TestGuiEditor::twoInputAddGetsBothPortsAndItsInputQuantizer() {
   QVERIFY(e.scene->node(QStringLiteral("add1"))->hasErrors());
 }
 
-QTEST_MAIN(TestGuiEditor)
+std::unique_ptr<QObject> makeGuiEditorFileTests();  // test_gui_editor_files.cpp
+
+/// Whether the command line names no test function, or one of `test`'s (`name`,
+/// `name:tag`): the executable runs two test classes, each only when asked for.
+static bool wanted(const QObject& test, int argc, char** argv) {
+  static const QStringList withValue = {QStringLiteral("-o"), QStringLiteral("-maxwarnings"), QStringLiteral("-eventdelay"),
+                                        QStringLiteral("-keydelay"), QStringLiteral("-mousedelay"), QStringLiteral("-seed"),
+                                        QStringLiteral("-platform"), QStringLiteral("-repeat")};
+  bool named = false;
+  for (int i = 1; i < argc; ++i) {
+    const QString arg = QString::fromLocal8Bit(argv[i]);
+    if (withValue.contains(arg)) {
+      ++i;
+      continue;
+    }
+    if (arg.startsWith(QLatin1Char('-'))) continue;
+    named = true;
+    if (test.metaObject()->indexOfMethod(qPrintable(arg.section(QLatin1Char(':'), 0, 0) + QStringLiteral("()"))) >= 0)
+      return true;
+  }
+  return !named;
+}
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  TestGuiEditor editor;
+  const std::unique_ptr<QObject> second = makeGuiEditorFileTests();
+  int rc = 0;
+  for (QObject* test : {static_cast<QObject*>(&editor), second.get()})
+    if (wanted(*test, argc, argv)) rc |= QTest::qExec(test, argc, argv);
+  return rc;
+}
 #include "test_gui_editor.moc"

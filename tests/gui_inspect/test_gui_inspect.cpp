@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "core/graph/model.h"
@@ -14,12 +15,16 @@
 #include "core/inspect/inspect.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QGraphicsSimpleTextItem>
 #include <QHeaderView>
 #include <QImage>
+#include <QListWidget>
+#include <QMenu>
+#include <QWindow>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSet>
@@ -29,6 +34,7 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
+#include <memory>
 
 #include "app/gui/main_window.h"
 #include "widgets/document/project_document.h"
@@ -41,6 +47,7 @@
 #include "widgets/plots/confusion_matrix_view.h"
 #include "widgets/plots/misclassified_gallery.h"
 #include "widgets/plots/plot_export.h"
+#include "widgets/plots/qcustomplot_include.h"
 #include "widgets/plots/quant_error_view.h"
 #include "widgets/plots/scale_plot.h"
 #include "widgets/plots/weight_histogram_plot.h"
@@ -187,6 +194,7 @@ class TestGuiInspect : public QObject {
   void errorTableSortsOnHeaderClickAndHighlightsWorst();
   void clickingANodeSelectsItsLayerInTheViews();
   void savesPngSvgAndCopiesCsv();
+  void rightClickOpensExportMenuOnEveryPlot();
   void liveTrainingDeliversReportsAndGallery();
   void cliInspectWritesCsvPngAndWorstLayer();
 };
@@ -339,6 +347,26 @@ void TestGuiInspect::clickingANodeSelectsItsLayerInTheViews() {
       if (auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(child)) drawn = drawn || t->text() == text;
     QVERIFY2(drawn, qPrintable(id));
   }
+  // Moving a node (what a drag does on every mouse move) keeps its label item: it is
+  // neither rebuilt nor duplicated.
+  {
+    const QString id = QStringLiteral("conv1");
+    const QString text = w.inspectionLink()->annotation(id);
+    QVERIFY(!text.isEmpty());
+    auto labelsOf = [&] {
+      QList<QGraphicsItem*> labels;
+      for (QGraphicsItem* child : scene->node(id)->childItems())
+        if (auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(child); t && t->text() == text) labels << t;
+      return labels;
+    };
+    const QList<QGraphicsItem*> before = labelsOf();
+    QCOMPARE(before.size(), 1);
+    const double x = w.document()->layer(id)->x, y = w.document()->layer(id)->y;
+    for (int i = 1; i <= 3; ++i)
+      QVERIFY(w.document()->moveLayers({{id.toStdString(), QPointF(x + 10.0 * i, y)}}, 77));
+    QTest::qWait(20);  // the queued relabelling
+    QCOMPARE(labelsOf(), before);
+  }
 
   for (const char* id : {"relu1", "conv2"}) {
     NodeItem* node = scene->node(QLatin1String(id));
@@ -359,14 +387,16 @@ void TestGuiInspect::clickingANodeSelectsItsLayerInTheViews() {
   QVERIFY(combo);
   const int fc1 = combo->findData(QStringLiteral("fc1"));
   QVERIFY(fc1 >= 0);
+  QSignalSpy sceneSelection(scene, &QGraphicsScene::selectionChanged);
+  QSignalSpy layerSelection(scene, &GraphScene::layerSelectionChanged);
   Q_EMIT combo->activated(fc1);
+  QCOMPARE(sceneSelection.count(), 1);  // one change, not "none" then "fc1"
+  QCOMPARE(layerSelection.count(), 1);
+  QCOMPARE(layerSelection.at(0).at(0).toStringList(), QStringList{QStringLiteral("fc1")});
   QVERIFY(scene->node(QStringLiteral("fc1"))->isSelected());
   QVERIFY(!scene->node(QStringLiteral("conv2"))->isSelected());
-  // Tear down without a selected node: GraphScene re-emits layerSelectionChanged from
-  // its items' destructors and LayerInspector::setSelection then reads a freed list
-  // (valgrind; node_editor / inspector code, reported to the lead).
-  scene->clearSelection();
-  QTest::qWait(10);
+  // fc1 stays selected: ~MainWindow must tear the views down without signals
+  // reaching freed objects (checked under valgrind).
 }
 
 void TestGuiInspect::savesPngSvgAndCopiesCsv() {
@@ -428,6 +458,132 @@ void TestGuiInspect::savesPngSvgAndCopiesCsv() {
   confusion.findChild<QAction*>(QStringLiteral("copyDataAction"))->trigger();
   QCOMPARE(QApplication::clipboard()->text(),
            QStringLiteral("true\\predicted,0,1,accuracy\n0,8,2,0.800000\n1,1,9,0.900000\n"));
+}
+
+namespace {
+
+/// Right-clicks `target` at `pos` the way a real mouse does (through the top-level
+/// QWindow, so Qt itself turns the press into a QContextMenuEvent), and returns the
+/// action texts of the popup menu that opened ({} when none did). The menu is closed.
+QStringList rightClickMenu(QWidget* target, QPoint pos) {
+  QStringList texts;
+  bool seen = false;
+  QElapsedTimer clock;
+  clock.start();
+  std::function<void()> poll = [&] {
+    if (auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget())) {
+      seen = true;
+      for (QAction* a : menu->actions())
+        if (!a->isSeparator()) texts << a->text();
+      menu->close();
+      return;
+    }
+    if (clock.elapsed() < 1500) QTimer::singleShot(20, poll);
+  };
+  QTimer::singleShot(20, poll);
+  QWindow* window = target->window()->windowHandle();
+  const QPoint inWindow = window->mapFromGlobal(target->mapToGlobal(pos));
+  QTest::mouseClick(window, Qt::RightButton, {}, inWindow);
+  // exec() returned already when the menu opened; give the poll time when it did not.
+  while (!seen && clock.elapsed() < 1500) QTest::qWait(20);
+  if (auto* popup = QApplication::activePopupWidget()) popup->close();
+  return texts;
+}
+
+}  // namespace
+
+void TestGuiInspect::rightClickOpensExportMenuOnEveryPlot() {
+  InspectionPanel panel;
+  panel.resize(900, 650);
+  panel.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&panel));
+  panel.setReport(handReport());
+  MisclassifiedSet set;
+  set.testSamples = 10;
+  set.classNames = {QStringLiteral("airplane"), QStringLiteral("automobile")};
+  MisclassifiedSample sample;
+  sample.index = 3;
+  sample.label = 0;
+  sample.predicted = 1;
+  sample.confidence = 0.9;
+  sample.image = QImage(28, 28, QImage::Format_Grayscale8);
+  sample.image.fill(128);
+  set.samples.push_back(sample);
+  panel.setMisclassified(set);
+  {
+    // The caption "automobile / airplane" fits the gallery's grid cell (not cut off).
+    auto* list = panel.view(InspectionPanel::MisclassifiedTab)->findChild<QListWidget*>();
+    QVERIFY(list && list->count() == 1);
+    const QStringList caption = list->item(0)->text().split('\n');
+    QCOMPARE(caption.first(), QStringLiteral("automobile / airplane"));
+    QVERIFY(list->gridSize().width() > list->fontMetrics().horizontalAdvance(caption.first()));
+    QVERIFY(list->gridSize().height() > list->iconSize().height() + 2 * list->fontMetrics().lineSpacing());
+  }
+  const QStringList expected{QStringLiteral("Save as PNG…"), QStringLiteral("Save as SVG…"), QStringLiteral("Copy data"),
+                             QStringLiteral("Export CSV…")};
+  auto* weights = qobject_cast<WeightHistogramPlot*>(panel.view(InspectionPanel::WeightsTab));
+  auto* scales = qobject_cast<ScalePlot*>(panel.view(InspectionPanel::ScalesTab));
+  auto* acts = qobject_cast<ActivationRangePlot*>(panel.view(InspectionPanel::ActivationsTab));
+  auto* errors = qobject_cast<QuantErrorView*>(panel.view(InspectionPanel::ErrorTab));
+  QVERIFY(weights && scales && acts && errors);
+  QSignalSpy layerPicked(errors, &QuantErrorView::layerActivated);
+  struct Target {
+    InspectionPanel::Tab tab;
+    QWidget* widget;
+  };
+  auto* table = errors->findChild<QTableView*>();
+  auto* gallery = panel.view(InspectionPanel::MisclassifiedTab)->findChild<QListWidget*>();
+  QVERIFY(table && gallery);
+  const std::vector<Target> targets{{InspectionPanel::WeightsTab, weights->plot()},
+                                    {InspectionPanel::ScalesTab, scales->plot()},
+                                    {InspectionPanel::ActivationsTab, acts->plot()},
+                                    {InspectionPanel::ErrorTab, errors->plot()},
+                                    {InspectionPanel::ErrorTab, table->viewport()},
+                                    {InspectionPanel::MisclassifiedTab, gallery->viewport()}};
+  for (const Target& t : targets) {
+    panel.tabs()->setCurrentIndex(int(t.tab));
+    QTest::qWait(30);
+    QVERIFY(t.widget->isVisible());
+    const QSize s = t.widget->size();
+    // Centre, over the data, and near the corners (axes, legend, margins).
+    for (const QPoint pos : {QPoint(s.width() / 2, s.height() / 2), QPoint(s.width() / 3, s.height() * 2 / 3),
+                             QPoint(8, 8), QPoint(s.width() - 8, 8), QPoint(8, s.height() - 8)}) {
+      const QStringList texts = rightClickMenu(t.widget, pos);
+      QVERIFY2(texts == expected, qPrintable(QStringLiteral("%1 at %2,%3: [%4]")
+                                                 .arg(t.widget->objectName().isEmpty()
+                                                          ? QString::fromLatin1(t.widget->metaObject()->className())
+                                                          : t.widget->objectName())
+                                                 .arg(pos.x())
+                                                 .arg(pos.y())
+                                                 .arg(texts.join(QStringLiteral("|")))));
+    }
+  }
+  // A right click never selects a layer (that is the left button's job).
+  QCOMPARE(layerPicked.count(), 0);
+  // ... and a left click on a bar of the error chart still does.
+  panel.tabs()->setCurrentIndex(int(InspectionPanel::ErrorTab));
+  QCustomPlot* chart = errors->plot();
+  QCPBars* bars = nullptr;
+  for (int i = 0; i < chart->plottableCount() && !bars; ++i) {
+    auto* b = qobject_cast<QCPBars*>(chart->plottable(i));
+    if (b && !b->data()->isEmpty()) bars = b;
+  }
+  QVERIFY(bars);
+  const auto bar = bars->data()->at(0);
+  const QPoint onBar(int(bars->keyAxis()->coordToPixel(bar->key)), int(bars->valueAxis()->coordToPixel(bar->value / 2)));
+  QWindow* window = chart->window()->windowHandle();
+  QTest::mouseClick(window, Qt::LeftButton, {}, window->mapFromGlobal(chart->mapToGlobal(onBar)));
+  QTRY_COMPARE(layerPicked.count(), 1);
+  QVERIFY(!QApplication::activePopupWidget());
+
+  // The confusion matrix (a painted widget) has the same menu.
+  ConfusionMatrixView confusion;
+  confusion.setMatrix({{8, 2}, {1, 9}}, {"a", "b"});
+  InspectionLink::installConfusionExport(&confusion);
+  confusion.resize(400, 300);
+  confusion.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&confusion));
+  QCOMPARE(rightClickMenu(&confusion, QPoint(200, 150)), expected);
 }
 
 void TestGuiInspect::liveTrainingDeliversReportsAndGallery() {
@@ -551,5 +707,36 @@ void TestGuiInspect::cliInspectWritesCsvPngAndWorstLayer() {
   QVERIFY(std::abs(m.captured(2).toDouble() - minDb) < 0.006);
 }
 
-QTEST_MAIN(TestGuiInspect)
+std::unique_ptr<QObject> makeGuiInspectImageTests();  // test_gui_inspect_images.cpp
+
+/// Whether the command line names no test function, or one of `test`'s (`name`,
+/// `name:tag`): the executable runs two test classes, each only when asked for.
+static bool wanted(const QObject& test, int argc, char** argv) {
+  static const QStringList withValue = {QStringLiteral("-o"), QStringLiteral("-maxwarnings"), QStringLiteral("-eventdelay"),
+                                        QStringLiteral("-keydelay"), QStringLiteral("-mousedelay"), QStringLiteral("-seed"),
+                                        QStringLiteral("-platform"), QStringLiteral("-repeat")};
+  bool named = false;
+  for (int i = 1; i < argc; ++i) {
+    const QString arg = QString::fromLocal8Bit(argv[i]);
+    if (withValue.contains(arg)) {
+      ++i;
+      continue;
+    }
+    if (arg.startsWith(QLatin1Char('-'))) continue;
+    named = true;
+    if (test.metaObject()->indexOfMethod(qPrintable(arg.section(QLatin1Char(':'), 0, 0) + QStringLiteral("()"))) >= 0)
+      return true;
+  }
+  return !named;
+}
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  TestGuiInspect inspect;
+  const std::unique_ptr<QObject> second = makeGuiInspectImageTests();
+  int rc = 0;
+  for (QObject* test : {static_cast<QObject*>(&inspect), second.get()})
+    if (wanted(*test, argc, argv)) rc |= QTest::qExec(test, argc, argv);
+  return rc;
+}
 #include "test_gui_inspect.moc"

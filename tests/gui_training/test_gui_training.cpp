@@ -21,9 +21,14 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QToolBar>
+#include <QUndoStack>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QMenu>
 #include <QtTest>
 
 #include "app/gui/main_window.h"
+#include "app/gui/project_files.h"
 #include "widgets/document/project_document.h"
 #include "widgets/node_editor/graph_scene.h"
 #include "widgets/node_editor/graph_view.h"
@@ -31,6 +36,7 @@
 #include "widgets/plots/confusion_matrix_view.h"
 #include "widgets/plots/training_plot.h"
 #include "widgets/training/training_controller.h"
+#include "widgets/training/training_settings_panel.h"
 
 using namespace qnn;
 
@@ -78,6 +84,8 @@ class TestGuiTraining : public QObject {
   void invalidGraphShowsBadgesAndRefusesToTrain();
   void trainingFailureIsReported();
   void closingWhileTrainingStopsTheWorker();
+  void trainingSettingsAreUndoableProjectEdits();
+  void trainingCurvesExportTheirPoints();
 };
 
 void TestGuiTraining::initTestCase() {
@@ -135,6 +143,13 @@ void TestGuiTraining::trainsLiveCancelsAndTrainsAgain() {
   QVERIFY(controller->isRunning());
   QVERIFY(!trainAction->isEnabled());
   QVERIFY(cancelAction->isEnabled());
+  // No New Empty / New from Template while the run goes on (like Open): Ctrl+N does nothing.
+  auto* newEmpty = mustFind<QAction>(&w, "newEmptyAction");
+  QVERIFY(!newEmpty->isEnabled());
+  QVERIFY(!w.fileActions()->newMenu()->isEnabled());
+  const size_t layerCount = w.document()->project().layers.size();
+  QTest::keyClick(&w, Qt::Key_N, Qt::ControlModifier);
+  QCOMPARE(w.document()->project().layers.size(), layerCount);
   QTRY_VERIFY_WITH_TIMEOUT(bar->value() > 0, 60000);
   QTRY_VERIFY_WITH_TIMEOUT(plot->trainPointCount() >= 3, 30000);
   const int barBefore = bar->value();
@@ -187,6 +202,7 @@ void TestGuiTraining::trainsLiveCancelsAndTrainsAgain() {
   QVERIFY(saveAction->isEnabled());
   QVERIFY(trainAction->isEnabled());
   QVERIFY(!cancelAction->isEnabled());
+  QVERIFY(newEmpty->isEnabled());
 
   // --- Run 2: two short epochs from the toolbar button; it completes and learns.
   w.setEpochs(2);
@@ -220,6 +236,18 @@ void TestGuiTraining::trainsLiveCancelsAndTrainsAgain() {
 
   // Opening another project drops the model: it cannot be saved under the new project.
   QVERIFY(w.openProject(examplePath("lenet_float.qnn.json")));
+  QVERIFY(!controller->hasModel());
+  QVERIFY(!saveAction->isEnabled());
+
+  // --- Run 3: the network is edited while it trains: its model is dropped at the end.
+  QVERIFY(openQuickProject(w));
+  w.setRunLimits(kTrainLimit, kTestLimit, 2);
+  w.setEpochs(1);
+  QTest::keyClick(&w, Qt::Key_F5);
+  QVERIFY(controller->isRunning());
+  QVERIFY(w.document()->removeLayers({QStringLiteral("fc3")}));
+  QTRY_VERIFY_WITH_TIMEOUT(!controller->isRunning(), 60000);
+  QVERIFY(!controller->lastSummary().cancelled);
   QVERIFY(!controller->hasModel());
   QVERIFY(!saveAction->isEnabled());
 }
@@ -321,6 +349,72 @@ void TestGuiTraining::closingWhileTrainingStopsTheWorker() {
   QVERIFY(w->close());
   delete w;  // the controller cancels and joins its thread
   QVERIFY2(clock.elapsed() < 5000, qPrintable(QStringLiteral("closing took %1 ms").arg(clock.elapsed())));
+}
+
+// Epochs / batch size / learning rate typed in the dock are edits of the project:
+// modified flag, one undo step per field, undo shows the old value, saved with the file.
+void TestGuiTraining::trainingSettingsAreUndoableProjectEdits() {
+  MainWindow w;
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  w.show();
+  w.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&w));
+  ProjectDocument* doc = w.document();
+  QCOMPARE(doc->project().training.epochs, int64_t(5));
+  QVERIFY(!doc->isModified());
+
+  auto* epochs = mustFind<QSpinBox>(&w, "epochsSpinBox");
+  epochs->setFocus();
+  QTest::keyClick(epochs, Qt::Key_A, Qt::ControlModifier);
+  QTest::keyClicks(epochs, QStringLiteral("12"));  // "1" then "12": one merged undo step
+  QTest::keyClick(epochs, Qt::Key_Tab);
+  QCOMPARE(doc->project().training.epochs, int64_t(12));
+  QVERIFY(doc->isModified());
+  QCOMPARE(doc->undoStack()->count(), 1);
+
+  auto* batch = mustFind<QSpinBox>(&w, "batchSizeSpinBox");
+  batch->setFocus();
+  QTest::keyClick(batch, Qt::Key_Up);  // 64 -> 65
+  QCOMPARE(doc->project().training.batch_size, int64_t(65));
+  QCOMPARE(doc->project().training.epochs, int64_t(12));
+  QCOMPARE(doc->undoStack()->count(), 2);
+  // The run uses what the dock shows.
+  QCOMPARE(w.settingsPanel()->options().spec.batch_size, int64_t(65));
+
+  doc->undoStack()->undo();
+  QCOMPARE(doc->project().training.batch_size, int64_t(64));
+  QCOMPARE(batch->value(), 64);
+  doc->undoStack()->undo();
+  QCOMPARE(doc->project().training.epochs, int64_t(5));
+  QCOMPARE(epochs->value(), 5);
+  QVERIFY(!doc->isModified());
+  doc->undoStack()->redo();
+  QCOMPARE(epochs->value(), 12);
+
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const QString path = dir.filePath(QStringLiteral("edited.qnn.json"));
+  doc->save(path);
+  const Project saved = load_project(path.toStdString());
+  QCOMPARE(saved.training.epochs, int64_t(12));
+  QCOMPARE(saved.training.batch_size, int64_t(64));
+  QVERIFY(!doc->isModified());
+}
+
+void TestGuiTraining::trainingCurvesExportTheirPoints() {
+  TrainingPlot plot;
+  plot.clear(2);
+  plot.addTrainPoint(0.5, 1.25, 0.5);
+  plot.addTrainPoint(1.0, 0.75, 0.625);
+  plot.addTestPoint(1.0, 0.8, 0.7);
+  QCOMPARE(plot.csv(), QStringLiteral("series,epoch,loss,accuracy\ntrain,0.5,1.25,0.5\ntrain,1,0.75,0.625\n"
+                                      "test,1,0.8,0.7\n"));
+  // The context menu of every inspection plot, here too.
+  auto* copy = plot.findChild<QAction*>(QStringLiteral("copyDataAction"));
+  QVERIFY(copy);
+  QVERIFY(plot.findChild<QAction*>(QStringLiteral("saveSvgAction")));
+  copy->trigger();
+  QCOMPARE(QGuiApplication::clipboard()->text(), plot.csv());
 }
 
 QTEST_MAIN(TestGuiTraining)

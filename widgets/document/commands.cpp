@@ -153,4 +153,19 @@ AutoLayoutCommand::AutoLayoutCommand(ProjectDocument* document, double columnPit
   m_delta = moveDelta(document, positions);
 }
 
+ChangeTrainingCommand::ChangeTrainingCommand(ProjectDocument* document, const TrainingSpec& before,
+                                             const TrainingSpec& after, const QString& field)
+    : QUndoCommand(QObject::tr("Change %1").arg(field)), m_document(document), m_before(before), m_after(after),
+      m_field(field) {}
+
+void ChangeTrainingCommand::redo() { m_document->applyTraining(m_after); }
+void ChangeTrainingCommand::undo() { m_document->applyTraining(m_before); }
+
+bool ChangeTrainingCommand::mergeWith(const QUndoCommand* other) {
+  const auto* o = dynamic_cast<const ChangeTrainingCommand*>(other);
+  if (!o || o->m_field != m_field) return false;
+  m_after = o->m_after;
+  return true;
+}
+
 }  // namespace qnn

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/graph/project.h"
 #include "widgets/document/layer_edits.h"
 
 namespace qnn {
@@ -22,7 +23,7 @@ namespace qnn {
 class ProjectDocument;
 
 /// Ids of the mergeable commands (QUndoCommand::id()).
-enum CommandId { kMoveLayersId = 1001, kChangeLayersId = 1002 };
+enum CommandId { kMoveLayersId = 1001, kChangeLayersId = 1002, kChangeTrainingId = 1003 };
 
 /// An input port: the layer it belongs to and its index.
 struct PortRef {
@@ -119,6 +120,24 @@ class PasteLayersCommand : public LayerEditCommand {
 class AutoLayoutCommand : public LayerEditCommand {
  public:
   AutoLayoutCommand(ProjectDocument* document, double columnPitch, double rowPitch);
+};
+
+/// Changes the project's training settings (epochs, batch size, learning rate, ... as
+/// edited in the Training Settings dock). Consecutive edits of the same `field`
+/// merge (typing "0.01" in a spin box is one undo step).
+class ChangeTrainingCommand : public QUndoCommand {
+ public:
+  ChangeTrainingCommand(ProjectDocument* document, const TrainingSpec& before, const TrainingSpec& after,
+                        const QString& field);
+  void redo() override;
+  void undo() override;
+  int id() const override { return kChangeTrainingId; }
+  bool mergeWith(const QUndoCommand* other) override;
+
+ private:
+  ProjectDocument* m_document;
+  TrainingSpec m_before, m_after;
+  QString m_field;
 };
 
 }  // namespace qnn

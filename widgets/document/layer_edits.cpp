@@ -5,6 +5,8 @@
 #include <cassert>
 #include <cctype>
 #include <set>
+#include <stdexcept>
+#include <string>
 
 #include "core/graph/layer_rules.h"
 
@@ -30,26 +32,35 @@ bool LayerDelta::touchesConnections() const {
   return false;
 }
 
+namespace {
+/// The document and the undo stack disagree: a programming error, in release builds too
+/// (applying anyway would corrupt the project silently). The list is edited in place
+/// (pointers to its layers stay valid), so it may be half applied when this throws.
+void check(bool ok, const char* what) {
+  if (!ok) throw std::logic_error(std::string("LayerDelta::apply: ") + what);
+}
+}  // namespace
+
 void LayerDelta::apply(std::vector<LayerSpec>& layers, bool forward) const {
   if (forward) {
     for (auto it = removed.rbegin(); it != removed.rend(); ++it) {
-      assert(it->first < layers.size() && layers[it->first].id == it->second.id);
+      check(it->first < layers.size() && layers[it->first].id == it->second.id, "removed layer not found");
       layers.erase(layers.begin() + long(it->first));
     }
     for (const Change& c : changed) {
-      assert(c.index < layers.size() && layers[c.index] == c.before);
+      check(c.index < layers.size() && layers[c.index] == c.before, "changed layer differs from its before state");
       layers[c.index] = c.after;
     }
     layers.insert(layers.end(), added.begin(), added.end());
   } else {
-    assert(layers.size() >= added.size());
+    check(layers.size() >= added.size(), "fewer layers than were added");
     layers.resize(layers.size() - added.size());
     for (const Change& c : changed) {
-      assert(c.index < layers.size() && layers[c.index] == c.after);
+      check(c.index < layers.size() && layers[c.index] == c.after, "changed layer differs from its after state");
       layers[c.index] = c.before;
     }
     for (const auto& [index, layer] : removed) {
-      assert(index <= layers.size());
+      check(index <= layers.size(), "removed layer index out of range");
       layers.insert(layers.begin() + long(index), layer);
     }
   }

@@ -35,7 +35,8 @@ struct LayerDelta {
   /// Whether any connection (LayerSpec::inputs) or layer appears or disappears.
   bool touchesConnections() const;
   /// Applies the delta to `layers` (forward) or reverts it (backward). The layers must
-  /// be in the state the delta starts from (resp. ends in); asserts otherwise.
+  /// be in the state the delta starts from (resp. ends in); otherwise throws
+  /// std::logic_error (release builds too), possibly half applied (edits in place).
   void apply(std::vector<LayerSpec>& layers, bool forward) const;
 };
 

@@ -100,6 +100,19 @@ bool ProjectDocument::autoLayout(double columnPitch, double rowPitch) {
   return push(new AutoLayoutCommand(this, columnPitch, rowPitch));
 }
 
+bool ProjectDocument::changeTraining(const TrainingSpec& after, const QString& field) {
+  if (after == m_project.training) return false;
+  m_undoStack->push(new ChangeTrainingCommand(this, m_project.training, after, field));
+  return true;
+}
+
+void ProjectDocument::applyTraining(const TrainingSpec& spec) {
+  m_project.training = spec;
+  m_validation = validate(m_project);  // the settings are validated too
+  Q_EMIT trainingChanged();
+  Q_EMIT changed();
+}
+
 void ProjectDocument::applyDelta(const LayerDelta& delta, bool forward) {
   delta.apply(m_project.layers, forward);
   if (!delta.positionsOnly()) m_validation = validate(m_project);

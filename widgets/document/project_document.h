@@ -70,9 +70,14 @@ class ProjectDocument : public QObject {
   QStringList pasteLayers(const std::vector<LayerSpec>& clip, QPointF offset, bool keepExternal = false,
                           const QString& text = QString());
   bool autoLayout(double columnPitch, double rowPitch);
+  /// Replaces the training settings; `field` names the edit ("epochs", ...) and
+  /// consecutive edits of one field merge into one undo step.
+  bool changeTraining(const TrainingSpec& after, const QString& field);
 
   /// Applies an undo command's delta (forward = redo). For the commands only.
   void applyDelta(const LayerDelta& delta, bool forward);
+  /// Sets the training settings and emits trainingChanged(). For the commands only.
+  void applyTraining(const TrainingSpec& spec);
 
  Q_SIGNALS:
   /// A different project was loaded or set.
@@ -84,6 +89,8 @@ class ProjectDocument : public QObject {
   /// Any field of the layer changed (parameters, quantizers, position, inputs).
   void layerChanged(const QString& id);
   void connectionsChanged();
+  /// The training settings changed (an edit, its undo or redo).
+  void trainingChanged();
   /// The project content changed (after every edit, also emitted after projectReplaced()).
   void changed();
   void modifiedChanged(bool modified);

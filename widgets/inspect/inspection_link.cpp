@@ -74,8 +74,11 @@ InspectionLink::InspectionLink(TrainingController* controller, GraphView* graph,
   if (ProjectDocument* doc = scene->document()) {
     connect(doc, &ProjectDocument::projectReplaced, this, &InspectionLink::clear);
     // Edits may recreate node items: label them again once the scene has caught up.
-    for (auto signal : {&ProjectDocument::layerAdded, &ProjectDocument::layerChanged, &ProjectDocument::layerRemoved})
-      connect(doc, signal, this, &InspectionLink::applyAnnotations, Qt::QueuedConnection);
+    // Per layer (a drag sends layerChanged for every moved node on every mouse move),
+    // and only where the label is missing or out of date.
+    for (auto signal : {&ProjectDocument::layerAdded, &ProjectDocument::layerChanged})
+      connect(doc, signal, this, &InspectionLink::annotateLayer, Qt::QueuedConnection);
+    connect(doc, &ProjectDocument::layerRenamed, this, &InspectionLink::applyAnnotations, Qt::QueuedConnection);
   }
 }
 
@@ -105,17 +108,36 @@ void InspectionLink::onReport(const InspectionReportPtr& report) {
 void InspectionLink::applyAnnotations() {
   if (!m_graph) return;
   GraphScene* scene = m_graph->graphScene();
-  QList<NodeItem*> nodes;  // collected first: the loop below deletes items of scene->items()
+  QList<NodeItem*> nodes;  // collected first: annotate() deletes items of scene->items()
   for (QGraphicsItem* item : scene->items())
     if (item->type() == NodeItem::Type) nodes << static_cast<NodeItem*>(item);
-  for (NodeItem* node : nodes) {
-    for (QGraphicsItem* child : node->childItems())
-      if (child->data(kAnnotationKey).isValid()) delete child;
-    const QString text = m_annotations.value(node->id());
-    if (text.isEmpty()) continue;
+  for (NodeItem* node : nodes) annotate(node);
+}
+
+void InspectionLink::annotateLayer(const QString& id) {
+  if (!m_graph) return;
+  if (NodeItem* node = m_graph->graphScene()->node(id)) annotate(node);
+}
+
+void InspectionLink::annotate(NodeItem* node) {
+  const QString text = m_annotations.value(node->id());
+  const bool worst = !text.isEmpty() && node->id() == m_worst;
+  // The label's data: its text, with a mark when it is the worst layer's.
+  const QString key = worst ? text + QStringLiteral("|worst") : text;
+  bool current = false;
+  for (QGraphicsItem* child : node->childItems()) {
+    if (!child->data(kAnnotationKey).isValid()) continue;
+    if (!current && !text.isEmpty() && child->data(kAnnotationKey).toString() == key)
+      current = true;  // up to date: keep it
+    else
+      delete child;
+  }
+  if (current || text.isEmpty()) return;
+  {
     const QString number = text.section(QLatin1Char(' '), 1, 1);
     const double db = number == QStringLiteral("∞") ? INFINITY : number.toDouble();
-    auto* label = new SqnrLabel(text, sqnrColor(db, node->id() == m_worst), node);
+    auto* label = new SqnrLabel(text, sqnrColor(db, worst), node);
+    label->setData(kAnnotationKey, key);
     label->setToolTip(node->id() == m_worst ? tr("Worst layer: lowest SQNR of its own quantizer")
                                             : tr("SQNR of this layer's own quantizer on the calibration batch"));
     // Beside the node's right edge, level with its header (the node's own text stays clear).
@@ -140,8 +162,7 @@ void InspectionLink::onPanelSelection(const QString& layer) {
   NodeItem* node = scene->node(layer);
   if (!node) return;
   m_syncing = true;
-  scene->clearSelection();
-  node->setSelected(true);
+  scene->selectLayers({layer});  // one selectionChanged, not clear + select
   m_graph->ensureVisible(node, 40, 40);
   m_syncing = false;
 }

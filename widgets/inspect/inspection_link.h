@@ -20,6 +20,7 @@ namespace qnn {
 
 class GraphView;
 class InspectionPanel;
+class NodeItem;
 class TrainingController;
 
 class InspectionLink : public QObject {
@@ -37,7 +38,11 @@ class InspectionLink : public QObject {
   void onReport(const InspectionReportPtr& report);
   void onSceneSelection();
   void onPanelSelection(const QString& layer);
+  /// Labels every node with its SQNR (keeps labels that are up to date).
   void applyAnnotations();
+  /// The same for one node (after an edit of that layer).
+  void annotateLayer(const QString& id);
+  void annotate(NodeItem* node);
   void clear();
 
   QPointer<TrainingController> m_controller;

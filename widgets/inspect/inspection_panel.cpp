@@ -39,7 +39,7 @@ InspectionPanel::InspectionPanel(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(4, 4, 4, 4);
   layout->setSpacing(4);
   auto* top = new QHBoxLayout;
-  auto* layerLabel = new QLabel(tr("&Layer:"), this);
+  auto* layerLabel = new QLabel(tr("La&yer:"), this);
   m_layerCombo = new QComboBox(this);
   m_layerCombo->setObjectName(QStringLiteral("layerCombo"));
   // A fixed width: live refreshes must not resize the dock (and the window).

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "widgets/inspector/layer_inspector.h"
 
+#include <QAbstractSpinBox>
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -89,6 +91,19 @@ LayerInspector::LayerInspector(ProjectDocument* document, QWidget* parent)
 QString LayerInspector::fieldError(const QString& field) const {
   const QLabel* l = m_errors.value(field);
   return l ? l->text() : QString();
+}
+
+void LayerInspector::commitPendingEdit() {
+  QWidget* focus = QApplication::focusWidget();
+  if (!focus || !isAncestorOf(focus)) return;
+  for (QWidget* w = focus; w && w != this; w = w->parentWidget()) {
+    if (auto* spin = qobject_cast<QAbstractSpinBox*>(w)) {
+      spin->interpretText();  // valueChanged for a typed, valid number
+      Q_EMIT spin->editingFinished();
+      return;
+    }
+  }
+  if (auto* edit = qobject_cast<QLineEdit*>(focus)) Q_EMIT edit->editingFinished();
 }
 
 void LayerInspector::setSelection(const QStringList& ids) {

@@ -45,6 +45,9 @@ class LayerInspector : public QWidget {
  public Q_SLOTS:
   /// Shows the layers `ids` (empty: nothing selected).
   void setSelection(const QStringList& ids);
+  /// Commits the field being typed in (an id or a spin box whose editingFinished has
+  /// not come yet), as if it had lost focus. Called before saving and closing.
+  void commitPendingEdit();
 
  private:
   using Mutator = std::function<void(LayerSpec&)>;

@@ -93,10 +93,20 @@ NodeItem* GraphScene::createNode(const LayerSpec& l) {
 }
 
 void GraphScene::rebuild() {
-  qDeleteAll(m_edges);
-  m_edges.clear();
-  clear();
-  m_nodes.clear();
+  {
+    // Deleting a selected item makes QGraphicsScene emit selectionChanged, whose handler
+    // walks m_nodes: empty the members first and keep the scene quiet while deleting.
+    const QSignalBlocker block(this);
+    QList<EdgeItem*> edges;
+    edges.swap(m_edges);
+    QHash<QString, NodeItem*> nodes;
+    nodes.swap(m_nodes);
+    qDeleteAll(edges);
+    clear();
+  }
+  const bool hadSelection = !m_lastSelection.isEmpty();
+  m_lastSelection.clear();
+  if (hadSelection) Q_EMIT layerSelectionChanged({});
   m_annotations.clear();
   m_connect = ConnectDrag{};
   m_rectValid = false;

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "widgets/plots/misclassified_gallery.h"
 
+#include <algorithm>
+
 #include <QLabel>
+#include <QFontMetrics>
 #include <QListWidget>
 #include <QPixmap>
 #include <QVBoxLayout>
@@ -66,6 +69,14 @@ void MisclassifiedGallery::setSamples(const MisclassifiedSet& set) {
     item->setTextAlignment(Qt::AlignHCenter | Qt::AlignTop);
     m_list->addItem(item);
   }
+  // The grid fits the widest caption line (two lines plus one spare for wrapping),
+  // so "airplane / automobile" is not cut off.
+  const QFontMetrics fm = m_list->fontMetrics();
+  int widest = kThumb;
+  for (int i = 0; i < m_list->count(); ++i)
+    for (const QString& line : m_list->item(i)->text().split(QLatin1Char('\n')))
+      widest = std::max(widest, fm.horizontalAdvance(line));
+  m_list->setGridSize(QSize(std::min(widest, 260) + 20, kThumb + 3 * fm.lineSpacing() + 16));
   m_list->setCurrentRow(-1);
   m_header->setText(set.samples.isEmpty()
                         ? tr("No misclassified image among %1 test samples.").arg(set.testSamples)

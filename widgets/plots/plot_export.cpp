@@ -174,6 +174,14 @@ void installExportMenu(QWidget* view, const std::function<QString()>& baseName, 
   separator->setSeparator(true);
   view->addActions({png, svg, separator, copy, exportCsv});
   view->setContextMenuPolicy(Qt::ActionsContextMenu);
+  // QCustomPlot sets Qt::WA_NoMousePropagation, so a right click on a plot never
+  // reaches `view`'s menu: every plot inside the view shows the same actions itself.
+  QList<QCustomPlot*> plots = view->findChildren<QCustomPlot*>();
+  if (auto* self = qobject_cast<QCustomPlot*>(view)) plots.removeAll(self);
+  for (QCustomPlot* plot : plots) {
+    plot->addActions({png, svg, separator, copy, exportCsv});
+    plot->setContextMenuPolicy(Qt::ActionsContextMenu);
+  }
 }
 
 void addExportActions(QMenu* menu, QWidget* view) {

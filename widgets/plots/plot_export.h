@@ -27,7 +27,9 @@ bool saveText(const QString& path, const QString& text, QString* error = nullptr
 using CsvSource = std::function<QString()>;
 
 /// Adds the four actions to `view` and shows them as its context menu
-/// (Qt::ActionsContextMenu; child widgets without a menu of their own pass it on).
+/// (Qt::ActionsContextMenu; child widgets without a menu of their own pass it on, and
+/// every QCustomPlot inside `view` gets the same actions, since QCustomPlot sets
+/// Qt::WA_NoMousePropagation and would swallow the right click).
 /// `baseName` is the suggested file name without extension ("weights_conv1").
 /// The actions are children of `view` with object names savePngAction, saveSvgAction,
 /// copyDataAction and exportCsvAction, so tests and toolbars can trigger them.

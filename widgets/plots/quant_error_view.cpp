@@ -109,10 +109,19 @@ QuantErrorView::QuantErrorView(QWidget* parent) : QWidget(parent) {
     p->addToLegend();
   styleLegend(m_plot->legend, font());
   m_plot->legend->setVisible(true);
-  m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
-  connect(m_plot, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable* p, int index, QMouseEvent*) {
+  // The legend gets a row of its own between the title and the chart: inside the axis
+  // rect it covered the bars of the last layers whatever the headroom.
+  m_plot->axisRect()->insetLayout()->take(m_plot->legend);
+  m_plot->plotLayout()->insertRow(1);
+  m_plot->plotLayout()->addElement(1, 0, m_plot->legend);
+  m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
+  m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  m_plot->legend->setBorderPen(Qt::NoPen);
+  m_plot->legend->setBrush(Qt::NoBrush);
+  connect(m_plot, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable* p, int index, QMouseEvent* event) {
     auto* bars = qobject_cast<QCPBars*>(p);
-    if (!bars) return;
+    // Only the left button selects; the right one opens the export menu.
+    if (!bars || (event && event->button() != Qt::LeftButton)) return;
     const int i = int(std::lround(bars->data()->at(index)->key));
     if (i >= 0 && i < m_barLayers.size()) Q_EMIT layerActivated(m_barLayers[i]);
   });
@@ -220,7 +229,7 @@ void QuantErrorView::refreshChart() {
         lo = std::min(lo, v);
       }
   }
-  const double top = hi > 0.0 ? hi * 1.5 : 10.0;  // headroom for the legend and the worst label
+  const double top = hi > 0.0 ? hi * 1.25 : 10.0;  // headroom for the worst layer's label
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   for (const inspect::LayerError& e : m_report->errors) {
     const double local = e.local_sqnr_db();

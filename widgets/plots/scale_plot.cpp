@@ -84,11 +84,21 @@ ScalePlot::ScalePlot(QWidget* parent) : QWidget(parent) {
   m_channelDots->addToLegend();
   styleLegend(m_plot->legend, font());
   m_plot->legend->setVisible(true);
-  m_barRect->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  // Each legend sits in a row above its chart, not over the data.
+  m_barRect->insetLayout()->take(m_plot->legend);
   m_historyLegend = new QCPLegend;
-  m_historyRect->insetLayout()->addElement(m_historyLegend, Qt::AlignTop | Qt::AlignRight);
+  rects->insertRow(0);
+  rects->addElement(0, 0, m_plot->legend);
+  rects->addElement(0, 1, m_historyLegend);
+  rects->setRowStretchFactor(0, 0.001);
   m_historyLegend->setLayer(QStringLiteral("legend"));
   styleLegend(m_historyLegend, font());
+  for (QCPLegend* legend : {m_plot->legend, m_historyLegend}) {
+    legend->setBorderPen(Qt::NoPen);
+    legend->setBrush(Qt::NoBrush);
+  }
+  m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  m_plot->legend->setWrap(2);
   m_historyLegend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
   m_historyLegend->setWrap(3);
   m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
@@ -183,7 +193,7 @@ void ScalePlot::refresh() {
   x->setTicker(ticker);
   x->setTickLabelRotation(entries.size() > 6 ? 35 : 0);
   x->setRange(-0.6, double(entries.size()) - 0.4);
-  m_barRect->axis(QCPAxis::atLeft)->setRange(base, hi * 12.0);  // headroom for the legend
+  m_barRect->axis(QCPAxis::atLeft)->setRange(base, hi * 2.0);  // room above the tallest bar
 
   // History: one line per quantizer.
   double hlo = std::numeric_limits<double>::infinity(), hhi = 0.0;
@@ -211,7 +221,8 @@ void ScalePlot::refresh() {
     note->position->setAxisRect(m_historyRect);
     note->position->setType(QCPItemPosition::ptAxisRectRatio);
     note->position->setCoords(0.5, 0.5);
-    note->setText(tr("The scales' history fills in while the model trains (one point per live report)."));
+    note->setText(tr("The scales' history fills in\nwhile the model trains\n(one point per live report)."));
+    note->setTextAlignment(Qt::AlignCenter);
     note->setColor(QColor(110, 110, 110));
   }
   m_historyRect->axis(QCPAxis::atLeft)->setRange(hlo / 1.5, hhi * 1.5);

@@ -6,6 +6,7 @@
 
 #include <QVBoxLayout>
 
+#include "widgets/plots/plot_export.h"
 #include "widgets/plots/qcustomplot_include.h"
 
 namespace qnn {
@@ -70,6 +71,7 @@ TrainingPlot::TrainingPlot(QWidget* parent) : QWidget(parent) {
 
   layout->addWidget(m_lossPlot, 1);
   layout->addWidget(m_accuracyPlot, 1);
+  installExportMenu(this, [] { return QStringLiteral("training_curves"); }, [this] { return csv(); });
   clear();
 }
 
@@ -119,6 +121,24 @@ int TrainingPlot::trainPointCount() const {
   return n;
 }
 int TrainingPlot::testPointCount() const { return m_testLoss->dataCount(); }
+
+QString TrainingPlot::csv() const {
+  QString out = QStringLiteral("series,epoch,loss,accuracy\n");
+  auto rows = [&out](const char* series, QCPGraph* loss, QCPGraph* accuracy) {
+    auto a = accuracy->data()->constBegin();
+    for (auto l = loss->data()->constBegin(); l != loss->data()->constEnd(); ++l, ++a) {
+      if (qIsNaN(l->value)) continue;  // the break between epochs
+      out += QStringLiteral("%1,%2,%3,%4\n")
+                 .arg(QLatin1String(series))
+                 .arg(l->key, 0, 'g', 9)
+                 .arg(l->value, 0, 'g', 9)
+                 .arg(a->value, 0, 'g', 9);
+    }
+  };
+  rows("train", m_trainLoss, m_trainAccuracy);
+  rows("test", m_testLoss, m_testAccuracy);
+  return out;
+}
 
 void TrainingPlot::rescale() {
   // x: the whole run; loss: from 0 to a little above the largest value seen;

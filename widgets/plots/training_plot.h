@@ -29,6 +29,9 @@ class TrainingPlot : public QWidget {
 
   int trainPointCount() const;
   int testPointCount() const;
+  /// The points as CSV: "series,epoch,loss,accuracy", train rows then test rows
+  /// (what "Copy data" / "Export CSV…" of the plot's context menu write).
+  QString csv() const;
   QCustomPlot* lossPlot() const { return m_lossPlot; }
   QCustomPlot* accuracyPlot() const { return m_accuracyPlot; }
 

@@ -25,7 +25,7 @@ TrainingController::TrainingController(QObject* parent)
     : QObject(parent), m_shared(std::make_shared<Shared>()) {
   registerTrainingMetaTypes();
   std::shared_ptr<Shared> shared = m_shared;
-  m_worker = new TrainingWorker(m_cancel, [shared](std::shared_ptr<QuantModelImpl> model) {
+  m_worker = new TrainingWorker(m_cancel, m_closing, [shared](std::shared_ptr<QuantModelImpl> model) {
     std::lock_guard<std::mutex> lock(shared->mutex);
     shared->model = std::move(model);
   });
@@ -46,6 +46,7 @@ TrainingController::TrainingController(QObject* parent)
 }
 
 TrainingController::~TrainingController() {
+  m_closing = true;
   m_cancel = true;  // the trainer stops after its current batch
   m_thread.quit();
   m_thread.wait();
@@ -64,6 +65,11 @@ bool TrainingController::start(const Project& project, const TrainingRunOptions&
 
 void TrainingController::cancel() {
   if (m_running) m_cancel = true;
+}
+
+void TrainingController::cancelForClose() {
+  m_closing = true;
+  cancel();
 }
 
 std::shared_ptr<QuantModelImpl> TrainingController::model() const {

@@ -36,6 +36,9 @@ class TrainingController : public QObject {
   /// Asks the running training to stop after the current batch; finished() follows
   /// with cancelled = true and a final test evaluation. No effect when idle.
   void cancel();
+  /// Like cancel(), for a closing window: the worker also skips the final inspection
+  /// and the misclassified scan. Not undone: the controller goes with the window.
+  void cancelForClose();
   bool isRunning() const { return m_running; }
   bool isCancelling() const { return m_running && m_cancel.load(); }
 
@@ -77,6 +80,7 @@ class TrainingController : public QObject {
   QThread m_thread;
   TrainingWorker* m_worker = nullptr;  ///< lives in m_thread, deleted when it ends
   std::atomic<bool> m_cancel{false};
+  std::atomic<bool> m_closing{false};  ///< set on close: skip the post-run inspection
   bool m_running = false;
   TrainingSummary m_lastSummary;
 };

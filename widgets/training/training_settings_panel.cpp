@@ -4,6 +4,7 @@
 #include <QDoubleSpinBox>
 #include <QGridLayout>
 #include <QLabel>
+#include <QSignalBlocker>
 #include <QSpinBox>
 
 namespace qnn {
@@ -64,7 +65,7 @@ TrainingSettingsPanel::TrainingSettingsPanel(QWidget* parent) : QWidget(parent) 
     grid->addWidget(l, row, col * 2, Qt::AlignRight);
     grid->addWidget(w, row, col * 2 + 1);
   };
-  add(0, 0, tr("&Epochs"), m_epochs);
+  add(0, 0, tr("Ep&ochs"), m_epochs);
   add(0, 1, tr("&Batch size"), m_batchSize);
   add(0, 2, tr("&Learning rate"), m_learningRate);
   add(1, 0, tr("Train samples"), m_trainLimit);
@@ -73,13 +74,29 @@ TrainingSettingsPanel::TrainingSettingsPanel(QWidget* parent) : QWidget(parent) 
   grid->addWidget(m_info, 2, 0, 1, 6);
   for (int c : {1, 3, 5}) grid->setColumnStretch(c, 1);
   setSpec(TrainingSpec{}, DatasetSpec{});
+
+  // Edits of the project's settings go to the document (undoable, saved with it).
+  auto edited = [this](const QString& field) {
+    TrainingSpec s = m_spec;
+    s.epochs = m_epochs->value();
+    s.batch_size = m_batchSize->value();
+    s.learning_rate = m_learningRate->value();
+    Q_EMIT specEdited(s, field);
+  };
+  connect(m_epochs, qOverload<int>(&QSpinBox::valueChanged), this, [edited] { edited(tr("epochs")); });
+  connect(m_batchSize, qOverload<int>(&QSpinBox::valueChanged), this, [edited] { edited(tr("batch size")); });
+  connect(m_learningRate, qOverload<double>(&QDoubleSpinBox::valueChanged), this,
+          [edited] { edited(tr("learning rate")); });
 }
 
 void TrainingSettingsPanel::setSpec(const TrainingSpec& spec, const DatasetSpec& dataset) {
   m_spec = spec;
-  m_epochs->setValue(int(spec.epochs));
-  m_batchSize->setValue(int(spec.batch_size));
-  m_learningRate->setValue(spec.learning_rate);
+  {
+    const QSignalBlocker b1(m_epochs), b2(m_batchSize), b3(m_learningRate);
+    m_epochs->setValue(int(spec.epochs));
+    m_batchSize->setValue(int(spec.batch_size));
+    m_learningRate->setValue(spec.learning_rate);
+  }
   QString optimizer = QString::fromStdString(spec.optimizer);
   if (spec.optimizer == "sgd") optimizer += tr(" (momentum %1)").arg(spec.momentum);
   m_info->setText(tr("Optimizer %1 · weight decay %2 · seed %3 · %4 threads · dataset %5")
@@ -96,7 +113,10 @@ void TrainingSettingsPanel::setLimits(qint64 trainLimit, qint64 testLimit, qint6
   m_maxBatches->setValue(int(maxBatchesPerEpoch));
 }
 
-void TrainingSettingsPanel::setEpochs(int epochs) { m_epochs->setValue(epochs); }
+void TrainingSettingsPanel::setEpochs(int epochs) {
+  const QSignalBlocker block(m_epochs);  // a run override, not an edit of the project
+  m_epochs->setValue(epochs);
+}
 
 TrainingRunOptions TrainingSettingsPanel::options() const {
   TrainingRunOptions o;

@@ -33,6 +33,12 @@ class TrainingSettingsPanel : public QWidget {
   QSpinBox* batchSizeSpinBox() const { return m_batchSize; }
   QDoubleSpinBox* learningRateSpinBox() const { return m_learningRate; }
 
+ Q_SIGNALS:
+  /// The user edited epochs, batch size or learning rate: `spec` is the project's
+  /// training spec with the new value, `field` names it ("epochs", "batch size",
+  /// "learning rate"). Not emitted by setSpec() / setEpochs().
+  void specEdited(const qnn::TrainingSpec& spec, const QString& field);
+
  private:
   TrainingSpec m_spec;
   QSpinBox* m_epochs = nullptr;

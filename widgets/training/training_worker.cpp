@@ -11,6 +11,7 @@
 #include "core/graph/model.h"
 #include "core/inspect/inspect.h"
 #include "core/train/trainer.h"
+#include "widgets/inspect/misclassified_images.h"
 
 namespace qnn {
 namespace {
@@ -67,30 +68,6 @@ TrainingSummary toSummary(const TrainResult& r, const std::vector<std::string>& 
   return s;
 }
 
-/// Test image `i` of `data` de-normalised to 8-bit: grey for one channel, else RGB.
-QImage sampleImage(const Dataset& data, int64_t i) {
-  torch::Tensor x = data.images[i].to(torch::kFloat32).clone();  // [C, H, W]
-  const int64_t c = x.size(0);
-  for (int64_t ch = 0; ch < c; ++ch)
-    if (size_t(ch) < data.std.size() && size_t(ch) < data.mean.size())
-      x[ch].mul_(data.std[size_t(ch)]).add_(data.mean[size_t(ch)]);
-  x = (x.clamp(0.0, 1.0) * 255.0).round().to(torch::kUInt8).contiguous();
-  const int h = int(x.size(1)), w = int(x.size(2));
-  const uint8_t* p = x.data_ptr<uint8_t>();
-  QImage img(w, h, c == 1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
-  for (int y = 0; y < h; ++y) {
-    uchar* line = img.scanLine(y);
-    for (int xx = 0; xx < w; ++xx) {
-      if (c == 1) {
-        line[xx] = p[y * w + xx];
-      } else {
-        for (int ch = 0; ch < 3; ++ch) line[xx * 3 + ch] = p[(ch % c) * h * w + y * w + xx];
-      }
-    }
-  }
-  return img;
-}
-
 QString datasetTitle(const DatasetSpec& spec) {
   if (spec.name == "fashion-mnist") return QStringLiteral("Fashion-MNIST");
   if (spec.name == "mnist") return QStringLiteral("MNIST");
@@ -119,9 +96,9 @@ struct TrainingWorker::DataCache {
   }
 };
 
-TrainingWorker::TrainingWorker(const std::atomic<bool>& cancel,
+TrainingWorker::TrainingWorker(const std::atomic<bool>& cancel, const std::atomic<bool>& closing,
                                std::function<void(std::shared_ptr<QuantModelImpl>)> storeModel)
-    : m_cancel(cancel), m_storeModel(std::move(storeModel)), m_cache(std::make_unique<DataCache>()) {}
+    : m_cancel(cancel), m_closing(closing), m_storeModel(std::move(storeModel)), m_cache(std::make_unique<DataCache>()) {}
 
 TrainingWorker::~TrainingWorker() = default;
 
@@ -157,7 +134,7 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
     QElapsedTimer inspectClock;
     int64_t lastInspectedStep = -1;
     auto inspectNow = [&](int64_t step) {
-      if (!calibration.defined() || step == lastInspectedStep) return;
+      if (!calibration.defined() || step == lastInspectedStep || m_closing.load()) return;
       lastInspectedStep = step;
       try {
         auto report = std::make_shared<inspect::Report>(inspect::inspect_model(model, calibration, step));
@@ -190,15 +167,11 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
       if (inspectDue && p.global_step > 0) inspectNow(p.global_step);
     };
     const TrainResult result = train_model(model, train, test, trainOptions, report, m_cancel);
-    if (options.inspect) {
+    if (options.inspect && !m_closing.load()) {  // nobody is left to look at it after a close
       inspectNow(step);  // after the final evaluation (skipped when the epoch end just did it)
       try {
-        MisclassifiedSet set;
-        for (const std::string& n : test.class_names) set.classNames << QString::fromStdString(n);
-        set.testSamples = test.size();
-        for (const inspect::Misclassified& m : inspect::misclassified(model, test, options.misclassifiedLimit))
-          set.samples.push_back({m.index, int(m.label), int(m.predicted), m.confidence, sampleImage(test, m.index)});
-        Q_EMIT misclassifiedReady(set);
+        Q_EMIT misclassifiedReady(
+            misclassifiedSet(test, inspect::misclassified(model, test, options.misclassifiedLimit)));
       } catch (const std::exception& e) {
         qWarning("qnn: misclassified images not available: %s", e.what());  // the run itself succeeded
       }

@@ -23,7 +23,9 @@ class TrainingWorker : public QObject {
  public:
   /// `storeModel` is called on the worker thread with the trained model before
   /// finished() is emitted. `cancel` is owned by the controller.
-  TrainingWorker(const std::atomic<bool>& cancel,
+  /// `closing` (also the controller's) is set when the window closes: the run stops
+  /// like a cancel but skips the final inspection and the misclassified scan.
+  TrainingWorker(const std::atomic<bool>& cancel, const std::atomic<bool>& closing,
                  std::function<void(std::shared_ptr<QuantModelImpl>)> storeModel);
   ~TrainingWorker() override;
 
@@ -46,6 +48,7 @@ class TrainingWorker : public QObject {
  private:
   struct DataCache;
   const std::atomic<bool>& m_cancel;
+  const std::atomic<bool>& m_closing;
   std::function<void(std::shared_ptr<QuantModelImpl>)> m_storeModel;
   std::unique_ptr<DataCache> m_cache;  ///< datasets of the last run, reused when unchanged
 };
