@@ -34,6 +34,8 @@
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QtTest>
+
+#include "tests/multi_test_main.h"
 #include <memory>
 
 #include "app/gui/main_window.h"
@@ -709,34 +711,9 @@ void TestGuiInspect::cliInspectWritesCsvPngAndWorstLayer() {
 
 std::unique_ptr<QObject> makeGuiInspectImageTests();  // test_gui_inspect_images.cpp
 
-/// Whether the command line names no test function, or one of `test`'s (`name`,
-/// `name:tag`): the executable runs two test classes, each only when asked for.
-static bool wanted(const QObject& test, int argc, char** argv) {
-  static const QStringList withValue = {QStringLiteral("-o"), QStringLiteral("-maxwarnings"), QStringLiteral("-eventdelay"),
-                                        QStringLiteral("-keydelay"), QStringLiteral("-mousedelay"), QStringLiteral("-seed"),
-                                        QStringLiteral("-platform"), QStringLiteral("-repeat")};
-  bool named = false;
-  for (int i = 1; i < argc; ++i) {
-    const QString arg = QString::fromLocal8Bit(argv[i]);
-    if (withValue.contains(arg)) {
-      ++i;
-      continue;
-    }
-    if (arg.startsWith(QLatin1Char('-'))) continue;
-    named = true;
-    if (test.metaObject()->indexOfMethod(qPrintable(arg.section(QLatin1Char(':'), 0, 0) + QStringLiteral("()"))) >= 0)
-      return true;
-  }
-  return !named;
-}
-
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
-  TestGuiInspect inspect;
-  const std::unique_ptr<QObject> second = makeGuiInspectImageTests();
-  int rc = 0;
-  for (QObject* test : {static_cast<QObject*>(&inspect), second.get()})
-    if (wanted(*test, argc, argv)) rc |= QTest::qExec(test, argc, argv);
-  return rc;
+  return qnn_test::run_test_classes(
+      argc, argv, {[] { return std::unique_ptr<QObject>(new TestGuiInspect); }, [] { return makeGuiInspectImageTests(); }});
 }
 #include "test_gui_inspect.moc"
