@@ -69,6 +69,13 @@ struct Editor {
     inspector = w.inspector();
   }
   ProjectDocument* doc() const { return w.document(); }
+  /// Opens a bundled example, waits for the active window and fits the graph in view.
+  bool openFitted(const char* example) {
+    if (!w.openProject(examplePath(example))) return false;
+    if (!QTest::qWaitForWindowActive(&w)) return false;
+    view->fitToView();
+    return true;
+  }
   QWidget* vp() const { return view->viewport(); }
   QPoint at(QPointF scenePos) const { return view->mapFromScene(scenePos); }
   /// A point on the node body away from its ports and badge.
@@ -275,9 +282,7 @@ void TestGuiEditor::undoRedoPropertyOverRandomEdits() {
 // (c) An invalid edit in the inspector: badge on the node at fault, validate()'s text.
 void TestGuiEditor::invalidEditShowsBadgeOnTheRightNode() {
   Editor e;
-  QVERIFY(e.w.openProject(examplePath("lenet_lowprec.qnn.json")));
-  QVERIFY(QTest::qWaitForWindowActive(&e.w));
-  e.view->fitToView();
+  QVERIFY(e.openFitted("lenet_lowprec.qnn.json"));
   QVERIFY(!e.scene->node(QStringLiteral("conv2"))->hasErrors());
   e.click(QStringLiteral("conv2"));
   typeInto(mustFind<QSpinBox>(e.inspector, QStringLiteral("param_in_channels")), QStringLiteral("7"));
@@ -323,9 +328,7 @@ void TestGuiEditor::invalidEditShowsBadgeOnTheRightNode() {
 // (d) One undo step per drag and per spin-box edit; multi-selection edits in one step.
 void TestGuiEditor::movesAndSpinBoxEditsAreOneUndoStepEach() {
   Editor e;
-  QVERIFY(e.w.openProject(examplePath("lenet_lowprec.qnn.json")));
-  QVERIFY(QTest::qWaitForWindowActive(&e.w));
-  e.view->fitToView();
+  QVERIFY(e.openFitted("lenet_lowprec.qnn.json"));
   const Project original = e.doc()->project();
   QUndoStack* stack = e.doc()->undoStack();
 
@@ -378,9 +381,7 @@ void TestGuiEditor::movesAndSpinBoxEditsAreOneUndoStepEach() {
 // Delete, copy/paste, duplicate, auto-layout, connection cancel, fit and zoom keys.
 void TestGuiEditor::shortcutsEditTheGraph() {
   Editor e;
-  QVERIFY(e.w.openProject(examplePath("lenet_lowprec.qnn.json")));
-  QVERIFY(QTest::qWaitForWindowActive(&e.w));
-  e.view->fitToView();
+  QVERIFY(e.openFitted("lenet_lowprec.qnn.json"));
   const Project original = e.doc()->project();
   QUndoStack* stack = e.doc()->undoStack();
   const int n = int(original.layers.size());
@@ -514,9 +515,7 @@ void TestGuiEditor::savesAtomicallyAndTracksModified() {
 // The model summary dock: LeNet numbers by hand, updated when a bit width changes.
 void TestGuiEditor::summaryFollowsBitWidthsLive() {
   Editor e;
-  QVERIFY(e.w.openProject(examplePath("lenet_lowprec.qnn.json")));
-  QVERIFY(QTest::qWaitForWindowActive(&e.w));
-  e.view->fitToView();
+  QVERIFY(e.openFitted("lenet_lowprec.qnn.json"));
   auto* summary = mustFind<ModelSummaryView>(&e.w, QStringLiteral("modelSummary"));
   auto row = [&](const QString& id) {
     for (int r = 0; r < summary->table()->rowCount(); ++r)

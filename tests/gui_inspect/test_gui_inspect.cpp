@@ -35,6 +35,7 @@
 #include <QTimer>
 #include <QtTest>
 
+#include "tests/gui_gap_probe.h"
 #include "tests/multi_test_main.h"
 #include <memory>
 
@@ -604,30 +605,19 @@ void TestGuiInspect::liveTrainingDeliversReportsAndGallery() {
   });
   QSignalSpy gallerySpy(controller, &TrainingController::misclassifiedReady);
 
-  int ticks = 0;
-  qint64 maxGapMs = 0, last = 0;
-  QElapsedTimer clock;
-  QTimer probe;
-  probe.setInterval(20);
-  connect(&probe, &QTimer::timeout, this, [&] {
-    const qint64 now = clock.elapsed();
-    maxGapMs = std::max(maxGapMs, now - last);
-    last = now;
-    ++ticks;
-  });
+  qnn_test::GuiGapProbe probe;
   w.startTraining();
   QVERIFY(controller->isRunning());
-  clock.start();
   probe.start();
   QTRY_VERIFY_WITH_TIMEOUT(panel->reportsReceived() >= 1, 60000);
   QVERIFY2(controller->isRunning(), "the first report must arrive while training");
   QTRY_VERIFY_WITH_TIMEOUT(!controller->isRunning(), 120000);
   probe.stop();
   qInfo("live inspection: %d reports (%d while training), %d ticks, longest GUI gap %lld ms", panel->reportsReceived(),
-        whileRunning, ticks, maxGapMs);
+        whileRunning, probe.ticks, probe.maxGapMs);
   QVERIFY(whileRunning >= 1);
   QVERIFY(panel->reportsReceived() >= 2);  // while training + after the final evaluation
-  QVERIFY2(maxGapMs < 1000, qPrintable(QStringLiteral("GUI thread blocked for %1 ms").arg(maxGapMs)));
+  QVERIFY2(probe.maxGapMs < 1000, qPrintable(QStringLiteral("GUI thread blocked for %1 ms").arg(probe.maxGapMs)));
   const InspectionReportPtr lastReport = panel->report();
   QVERIFY(lastReport);
   QCOMPARE(lastReport->calibration_samples, qint64(256));

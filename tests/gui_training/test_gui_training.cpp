@@ -28,6 +28,7 @@
 #include <QtTest>
 
 #include "app/gui/main_window.h"
+#include "tests/gui_gap_probe.h"
 #include "app/gui/project_files.h"
 #include "widgets/document/project_document.h"
 #include "widgets/node_editor/graph_scene.h"
@@ -156,27 +157,15 @@ void TestGuiTraining::trainsLiveCancelsAndTrainsAgain() {
   const int pointsBefore = plot->trainPointCount();
 
   // A 20 ms timer on the GUI thread keeps firing while the worker trains.
-  int ticks = 0;
-  qint64 maxGapMs = 0;
-  QElapsedTimer clock;
-  qint64 last = 0;
-  QTimer probe;
-  probe.setInterval(20);
-  connect(&probe, &QTimer::timeout, this, [&] {
-    const qint64 now = clock.elapsed();
-    maxGapMs = std::max(maxGapMs, now - last);
-    last = now;
-    ++ticks;
-  });
-  clock.start();
+  qnn_test::GuiGapProbe probe;
   probe.start();
   QTest::qWait(1500);
   probe.stop();
   QVERIFY2(controller->isRunning(), "the first run must still be going (50 epochs)");
   // Generous bounds (2 cores shared with the trainer's threads); a blocked event loop
   // would show one gap as long as the whole wait.
-  QVERIFY2(ticks >= 20, qPrintable(QStringLiteral("only %1 timer ticks in 1.5 s").arg(ticks)));
-  QVERIFY2(maxGapMs < 1000, qPrintable(QStringLiteral("GUI thread blocked for %1 ms").arg(maxGapMs)));
+  QVERIFY2(probe.ticks >= 20, qPrintable(QStringLiteral("only %1 timer ticks in 1.5 s").arg(probe.ticks)));
+  QVERIFY2(probe.maxGapMs < 1000, qPrintable(QStringLiteral("GUI thread blocked for %1 ms").arg(probe.maxGapMs)));
   QVERIFY(bar->value() > barBefore);
   QVERIFY(plot->trainPointCount() > pointsBefore);
 
@@ -189,7 +178,7 @@ void TestGuiTraining::trainsLiveCancelsAndTrainsAgain() {
   const TrainingSummary first = controller->lastSummary();
   qInfo("responsiveness: %d ticks of 20 ms in 1.5 s, longest gap %lld ms; cancel took %lld ms; "
         "cancelled run: test accuracy %.4f",
-        ticks, maxGapMs, stopping.elapsed(), first.testAccuracy);
+        probe.ticks, probe.maxGapMs, stopping.elapsed(), first.testAccuracy);
   QVERIFY(first.cancelled);
   QCOMPARE(first.testSamples, kTestLimit);
   const double shown = firstNumber(accuracyLabel->text());
