@@ -86,7 +86,6 @@ EdgeItem* GraphScene::edge(const QString& target, int port) const {
 NodeItem* GraphScene::createNode(const LayerSpec& l) {
   auto* item = new NodeItem(describeLayer(l, m_document->validation()));
   item->setPos(l.x, l.y);
-  item->setAnnotation(m_annotations.value(item->id()));
   addItem(item);
   m_nodes.insert(item->id(), item);
   return item;
@@ -107,7 +106,6 @@ void GraphScene::rebuild() {
   const bool hadSelection = !m_lastSelection.isEmpty();
   m_lastSelection.clear();
   if (hadSelection) Q_EMIT layerSelectionChanged({});
-  m_annotations.clear();
   m_connect = ConnectDrag{};
   m_rectValid = false;
   if (!m_document) return;
@@ -153,7 +151,6 @@ void GraphScene::onLayerRemoved(const QString& id) {
 
 void GraphScene::onLayerRenamed(const QString& oldId, const QString& newId) {
   if (NodeItem* item = m_nodes.take(oldId)) m_nodes.insert(newId, item);
-  if (m_annotations.contains(oldId)) m_annotations.insert(newId, m_annotations.take(oldId));
 }
 
 void GraphScene::onLayerChanged(const QString& id) {
@@ -213,14 +210,6 @@ void GraphScene::updateSceneRect() {
   const QRectF wanted = itemsBoundingRect().adjusted(-400, -300, 400, 300);
   setSceneRect(m_rectValid ? sceneRect().united(wanted) : wanted);
   m_rectValid = true;
-}
-
-void GraphScene::setNodeAnnotation(const QString& id, const QString& text) {
-  if (text.isEmpty())
-    m_annotations.remove(id);
-  else
-    m_annotations.insert(id, text);
-  if (NodeItem* item = m_nodes.value(id)) item->setAnnotation(text);
 }
 
 // ------------------------------------------------------------------ selection

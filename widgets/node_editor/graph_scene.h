@@ -47,10 +47,6 @@ class GraphScene : public QGraphicsScene {
   QStringList selectedLayerIds() const;
   /// Selects exactly these nodes (and no edge).
   void selectLayers(const QStringList& ids);
-  /// Shows `text` as an extra line on the node (e.g. "SQNR 18.3 dB"); "" removes it.
-  /// Kept across edits while the layer exists.
-  void setNodeAnnotation(const QString& id, const QString& text);
-  QString nodeAnnotation(const QString& id) const { return m_annotations.value(id); }
 
   /// Vertical distance between the tops of consecutive nodes in the automatic layout.
   static constexpr double kRowPitch = 104.0;
@@ -99,7 +95,6 @@ class GraphScene : public QGraphicsScene {
 
   QPointer<ProjectDocument> m_document;
   QHash<QString, NodeItem*> m_nodes;
-  QHash<QString, QString> m_annotations;
   QList<EdgeItem*> m_edges;
   bool m_edgesDirty = false;
   bool m_rectValid = false;

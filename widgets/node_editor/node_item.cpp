@@ -60,15 +60,9 @@ void NodeItem::setContent(const NodeContent& content) {
   updateGeometry();
 }
 
-void NodeItem::setAnnotation(const QString& text) {
-  if (text == m_annotation) return;
-  m_annotation = text;
-  updateGeometry();
-}
-
 void NodeItem::updateGeometry() {
   prepareGeometryChange();
-  const int bodyLines = 1 + (m_content.quant.isEmpty() ? 0 : 1) + (m_annotation.isEmpty() ? 0 : 1);
+  const int bodyLines = 1 + (m_content.quant.isEmpty() ? 0 : 1);
   m_height = kHeader + kPad / 2 + bodyLines * kLine + kPad / 2;
 
   QStringList tip;
@@ -76,7 +70,6 @@ void NodeItem::updateGeometry() {
   tip << QObject::tr("output: %1%2").arg(m_content.shape,
                                          m_content.outputQuant.isEmpty() ? QString() : QStringLiteral(" · ") + m_content.outputQuant);
   if (!m_content.quant.isEmpty()) tip << QObject::tr("quantizers: %1").arg(m_content.quant);
-  if (!m_annotation.isEmpty()) tip << m_annotation.toHtmlEscaped();
   for (const QString& e : m_content.errors) tip << QStringLiteral("<font color='#c0392b'>error: %1</font>").arg(e.toHtmlEscaped());
   for (const QString& w : m_content.warnings) tip << QStringLiteral("<font color='#b7950b'>warning: %1</font>").arg(w.toHtmlEscaped());
   setToolTip(tip.join(QStringLiteral("<br>")));
@@ -178,11 +171,6 @@ void NodeItem::paint(QPainter* p, const QStyleOptionGraphicsItem* option, QWidge
     p->drawText(QRectF(12, y, kWidth - 20, kLine), Qt::AlignLeft | Qt::AlignVCenter,
                 bfm.elidedText(m_content.quant, Qt::ElideRight, kWidth - 20));
     y += kLine;
-  }
-  if (!m_annotation.isEmpty()) {
-    p->setPen(QColor(40, 40, 40));
-    p->drawText(QRectF(12, y, kWidth - 20, kLine), Qt::AlignLeft | Qt::AlignVCenter,
-                bfm.elidedText(m_annotation, Qt::ElideRight, kWidth - 20));
   }
 
   // Ports: inputs on the top edge, the output at the bottom centre.

@@ -40,9 +40,6 @@ class NodeItem : public QGraphicsItem {
   const NodeContent& content() const { return m_content; }
   /// Shows new content (after an edit or re-validation); keeps position and selection.
   void setContent(const NodeContent& content);
-  /// An extra line under the quantizers (e.g. "SQNR 18.3 dB"); "" removes it.
-  void setAnnotation(const QString& text);
-  QString annotation() const { return m_annotation; }
   QString id() const { return m_content.id; }
   double height() const { return m_height; }
   /// Scene positions of input port `port` (top edge) and of the output port (bottom centre).
@@ -68,7 +65,6 @@ class NodeItem : public QGraphicsItem {
   void updateGeometry();
   QRectF badgeRect() const;
   NodeContent m_content;
-  QString m_annotation;
   double m_height = 0.0;
   QList<EdgeItem*> m_edges;
 };
