@@ -73,12 +73,6 @@ std::string fixed(double v, int decimals) {
   return o.str();
 }
 
-std::string shape_text(const std::vector<int64_t>& s) {
-  std::string t = "[";
-  for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
-  return t + "]";
-}
-
 /// Loads and validates; prints the graph's errors and throws ConfigError when invalid.
 Project load_valid_project(const std::string& path) {
   Project p = load_project(path);

@@ -19,14 +19,6 @@ namespace qnn {
 
 namespace {
 
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::ostringstream o;
-  o << '[';
-  for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
-  o << ']';
-  return o.str();
-}
-
 std::string num_str(double v) {
   std::ostringstream o;
   o << v;
@@ -354,7 +346,7 @@ class Checker {
       if (l.type == LayerType::Input) {
         const auto& s = m_p.input_shape;
         if (s.empty() || std::any_of(s.begin(), s.end(), [](int64_t d) { return d <= 0; })) {
-          error(id, "the input shape " + shape_str(s) + " must have at least one dimension, all positive",
+          error(id, "the input shape " + shape_text(s) + " must have at least one dimension, all positive",
                 "set the input shape, e.g. [1, 32, 32] for [C, H, W]", "input-shape");
           continue;
         }
@@ -381,8 +373,8 @@ class Checker {
     const std::string& a = l.inputs[0];
     const std::string& b = l.inputs[1];
     if (in[0].shape != in[1].shape) {
-      error(l.id, l.id + " adds " + shape_str(in[0].shape) + " from " + a + " (port 0) to " +
-                      shape_str(in[1].shape) + " from " + b + " (port 1); the shapes must be equal",
+      error(l.id, l.id + " adds " + shape_text(in[0].shape) + " from " + a + " (port 0) to " +
+                      shape_text(in[1].shape) + " from " + b + " (port 1); the shapes must be equal",
             "change the layers feeding " + l.id + " so both produce the same shape", "shape-mismatch");
       return false;
     }
@@ -415,7 +407,7 @@ class Checker {
     const std::string& id = l.id;
     if (is_conv(l.type)) {
       if (in.shape.size() != 3) {
-        error(id, id + " expects a [C, H, W] input, gets " + shape_str(in.shape) + " from " + from,
+        error(id, id + " expects a [C, H, W] input, gets " + shape_text(in.shape) + " from " + from,
               "a convolution needs image-shaped input; place " + id + " before the Flatten", "shape-mismatch");
         return false;
       }
@@ -442,7 +434,7 @@ class Checker {
       const int64_t fin = l.int_param("in_features", 0);
       if (in.shape.size() != 1) {
         error(id, id + " expects a flat input of " + std::to_string(fin) + " features, gets " +
-                      shape_str(in.shape) + " from " + from,
+                      shape_text(in.shape) + " from " + from,
               "insert a Flatten between " + from + " and " + id, "feature-mismatch");
         return false;
       }
@@ -460,7 +452,7 @@ class Checker {
       case LayerType::MaxPool2d:
       case LayerType::AvgPool2d: {
         if (in.shape.size() != 3) {
-          error(id, id + " expects a [C, H, W] input, gets " + shape_str(in.shape) + " from " + from,
+          error(id, id + " expects a [C, H, W] input, gets " + shape_text(in.shape) + " from " + from,
                 "pooling needs image-shaped input; place " + id + " before the Flatten", "shape-mismatch");
           return false;
         }
@@ -478,7 +470,7 @@ class Checker {
       case LayerType::BatchNorm2d: {
         const int64_t c = l.int_param("num_features", 0);
         if (in.shape.size() != 3) {
-          error(id, id + " expects a [C, H, W] input, gets " + shape_str(in.shape) + " from " + from,
+          error(id, id + " expects a [C, H, W] input, gets " + shape_text(in.shape) + " from " + from,
                 "place " + id + " before the Flatten", "shape-mismatch");
           return false;
         }
@@ -516,7 +508,7 @@ class Checker {
   bool spatial_ok(const LayerSpec& l, const std::string& from, const NodeInfo& in,
                   const std::vector<int64_t>& shape, int64_t k) {
     if (shape[1] > 0 && shape[2] > 0) return true;
-    error(l.id, l.id + "'s output would be " + shape_str(shape) + ": its " + std::to_string(k) + "x" +
+    error(l.id, l.id + "'s output would be " + shape_text(shape) + ": its " + std::to_string(k) + "x" +
                     std::to_string(k) + " window does not fit the " + std::to_string(in.shape[1]) + "x" +
                     std::to_string(in.shape[2]) + " input from " + from,
           "use a smaller kernel_size or stride, add padding, or feed a larger input", "spatial");

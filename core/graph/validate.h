@@ -60,4 +60,7 @@ ValidationResult validate(const Project& project);
 /// the line format of `qnn validate` and of the model builder's error text.
 std::string diagnostic_line(const Diagnostic& d);
 
+/// A shape as diagnostics print it: "[6, 28, 28]" ("[]" for a scalar).
+std::string shape_text(const std::vector<int64_t>& shape);
+
 }  // namespace qnn

@@ -54,6 +54,14 @@ bool ValidationResult::ok() const {
                       [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::Error; });
 }
 
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::ostringstream o;
+  o << '[';
+  for (size_t i = 0; i < shape.size(); ++i) o << (i ? ", " : "") << shape[i];
+  o << ']';
+  return o.str();
+}
+
 std::string diagnostic_line(const Diagnostic& d) {
   std::string line = d.severity == Diagnostic::Severity::Error ? "error: " : "warning: ";
   if (!d.node.empty()) line += d.node + ": ";

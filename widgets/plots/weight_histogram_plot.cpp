@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QVBoxLayout>
 
+#include "core/graph/validate.h"
 #include "core/inspect/inspect.h"
 #include "widgets/plots/inspect_plot_style.h"
 #include "widgets/plots/qcustomplot_include.h"
@@ -29,12 +30,6 @@ QString gridText(const inspect::Grid& g) {
       .arg(g.narrow_range ? QObject::tr(" narrow") : QString())
       .arg(g.min_int)
       .arg(g.max_int);
-}
-
-QString shapeText(const std::vector<int64_t>& s) {
-  QStringList parts;
-  for (int64_t v : s) parts << QString::number(v);
-  return QStringLiteral("[%1]").arg(parts.join(QStringLiteral(", ")));
 }
 
 }  // namespace
@@ -251,7 +246,7 @@ void WeightHistogramPlot::refresh() {
   const qint64 total = std::max<qint64>(1, levels.total());
   const double satShare = double(levels.saturated_low + levels.saturated_high) / double(total);
   m_title->setText(tr("%1 · %2 %3%4\n%5 · %6\nSQNR %7 · %8 of %9 levels unused · %10% saturated")
-                       .arg(id, QString::fromStdString(w->type), shapeText(w->shape),
+                       .arg(id, QString::fromStdString(w->type), QString::fromStdString(shape_text(w->shape)),
                             oneChannel ? tr(" · channel %1").arg(m_channel) : QString(), gridText(w->grid), scaleText,
                             dbText(w->sqnr_db))
                        .arg(levels.unused_levels())
