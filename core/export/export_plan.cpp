@@ -18,10 +18,7 @@
 #include "core/errors.h"
 #include "core/graph/layer_rules.h"
 #include "core/graph/validate.h"
-#include "core/nn/eltwise_layers.h"
-#include "core/nn/quant_act.h"
-#include "core/nn/quant_wbiol.h"
-#include "core/nn/shape_layers.h"
+#include "core/layers/layer_descriptor.h"
 
 namespace qnn {
 
@@ -40,7 +37,9 @@ class EvalScope {
   bool m_was_training;
 };
 
-QuantPoint make_point(const QuantSpec& spec, const torch::Tensor& scale, const torch::Tensor& zero_point) {
+}  // namespace
+
+QuantPoint quant_point(const QuantSpec& spec, const torch::Tensor& scale, const torch::Tensor& zero_point) {
   QuantPoint p;
   torch::Tensor s = scale.detach().to(torch::kFloat32).reshape({-1}).clone();
   torch::Tensor z = zero_point.detach().to(torch::kFloat32).reshape({-1}).clone();
@@ -58,17 +57,10 @@ QuantPoint make_point(const QuantSpec& spec, const torch::Tensor& scale, const t
   return p;
 }
 
-torch::Tensor codes_of(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& zp,
-                       IntRange range) {
-  return int_codes(x.detach(), scale.detach(), zp.detach(), range).to(torch::kInt64);
+torch::Tensor quant_codes(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& zero_point,
+                          IntRange range) {
+  return int_codes(x.detach(), scale.detach(), zero_point.detach(), range).to(torch::kInt64);
 }
-
-bool is_float_compute(LayerType t) {
-  return t == LayerType::Conv2d || t == LayerType::Linear || t == LayerType::HardTanh ||
-         t == LayerType::BatchNorm2d;
-}
-
-}  // namespace
 
 const PlanNode* ExportPlan::find(const std::string& id) const {
   for (const PlanNode& n : nodes)
@@ -102,10 +94,11 @@ ExportPlan make_export_plan(QuantModel& model) {
   }
   for (const std::string& id : model->order()) {
     const LayerSpec& l = *p.find(id);
+    const LayerDescriptor& d = descriptor(l.type);
     const std::string in_id = l.inputs.at(0);
     const QuantTensor& in = trace.at(in_id);
     const QuantTensor& out = trace.at(id);
-    if (l.type == LayerType::Dropout || l.type == LayerType::Identity) {  // no-ops in eval
+    if (!d.export_rules.freeze) {  // a no-op in eval (Dropout, Identity)
       alias[id] = in_id;
       continue;
     }
@@ -121,85 +114,11 @@ ExportPlan make_export_plan(QuantModel& model) {
       n.out_bit_width = out.bit_width;
       n.out_signed = out.is_signed;
     }
-    auto fill_wbiol = [&](auto* m, const std::optional<QuantSpec>& wspec, const std::optional<QuantSpec>& bspec) {
-      n.weight = m->weight.detach().clone();
-      const QuantTensor wq = m->quant_weight();
-      n.weight_value = wq.value.detach().clone();
-      if (wspec && wq.is_quant()) {
-        n.weight_q = make_point(*wspec, wq.scale, wq.zero_point);
-        n.weight_codes = codes_of(m->weight, wq.scale, wq.zero_point, wspec->range());
-      }
-      if (m->bias.defined()) {
-        n.bias = m->bias.detach().clone();
-        if (bspec && wq.is_quant()) {
-          const QuantTensor bq = m->quant_bias(in.scale, wq.scale);
-          n.bias_q = make_point(*bspec, bq.scale, bq.zero_point);
-          n.bias_codes = codes_of(m->bias, bq.scale, bq.zero_point, bspec->range());
-          n.bias_value = bq.value.detach().clone();
-        } else {
-          n.bias_value = n.bias;
-        }
-      }
-    };
+    std::vector<std::string> inputs;
+    for (int port = 0; port < d.input_ports(l); ++port) inputs.push_back(resolve(l.inputs.at(size_t(port))));
     const auto module = model->layer(id);
-    if (auto* c = dynamic_cast<QuantConv2dImpl*>(module.get())) {
-      n.op = PlanOp::Conv;
-      fill_wbiol(c, c->options.weight_quant(), c->options.bias_quant());
-      n.kernel = (*c->options.kernel_size())[0];
-      n.stride = (*c->options.stride())[0];
-      n.padding = (*c->options.padding())[0];
-      n.dilation = (*c->options.dilation())[0];
-      n.groups = c->options.groups();
-    } else if (auto* f = dynamic_cast<QuantLinearImpl*>(module.get())) {
-      n.op = PlanOp::Linear;
-      fill_wbiol(f, f->options.weight_quant(), f->options.bias_quant());
-    } else if (auto* a = dynamic_cast<QuantActImpl*>(module.get())) {
-      n.op = PlanOp::Act;
-      switch (a->options.function()) {
-        case ActFunction::Identity: n.act_function = LayerType::QuantIdentity; break;
-        case ActFunction::ReLU: n.act_function = LayerType::ReLU; break;
-        case ActFunction::HardTanh: n.act_function = LayerType::HardTanh; break;
-      }
-      n.min_val = a->options.min_val();
-      n.max_val = a->options.max_val();
-      if (a->act_quant && a->act_quant->enabled()) {
-        const QuantTensor q = a->act_quant->forward(torch::zeros({1}));
-        n.act_q = make_point(a->act_quant->spec(), q.scale, q.zero_point);
-      }
-    } else if (auto* mp = dynamic_cast<MaxPool2dLayerImpl*>(module.get())) {
-      n.op = PlanOp::MaxPool;
-      n.kernel = mp->kernel;
-      n.stride = mp->stride;
-    } else if (auto* ap = dynamic_cast<AvgPool2dLayerImpl*>(module.get())) {
-      n.op = PlanOp::AvgPool;
-      n.kernel = ap->kernel;
-      n.stride = ap->stride;
-    } else if (dynamic_cast<FlattenLayerImpl*>(module.get())) {
-      n.op = PlanOp::Flatten;
-    } else if (dynamic_cast<AddLayerImpl*>(module.get())) {
-      n.op = PlanOp::Add;
-      n.input2 = resolve(l.inputs.at(1));
-    } else if (auto* ea = dynamic_cast<QuantEltwiseAddImpl*>(module.get())) {
-      n.op = PlanOp::Add;
-      n.input2 = resolve(l.inputs.at(1));
-      if (ea->input_quant->enabled()) {
-        const QuantTensor q = ea->input_quant->forward(torch::zeros({1}));
-        n.input_q = make_point(ea->input_quant->spec(), q.scale, q.zero_point);
-      }
-      if (ea->output_quant->enabled()) {
-        const QuantTensor q = ea->output_quant->forward(torch::zeros({1}));
-        n.act_q = make_point(ea->output_quant->spec(), q.scale, q.zero_point);
-      }
-    } else if (auto* bn = dynamic_cast<BatchNorm2dLayerImpl*>(module.get())) {
-      n.op = PlanOp::BatchNorm;
-      n.weight = bn->weight.detach().clone();
-      n.bias = bn->bias.detach().clone();
-      n.running_mean = bn->running_mean.detach().clone();
-      n.running_var = bn->running_var.detach().clone();
-      n.eps = bn->eps;
-    } else {
-      throw ExportError(id + ": layer type " + to_string(l.type) + " has no export rule");
-    }
+    if (!module) throw ExportError(id + ": layer type " + to_string(l.type) + " has no module to export");
+    d.export_rules.freeze(FreezeContext{l, *module, in, inputs}, n);
     plan.nodes.push_back(std::move(n));
   }
   for (const LayerSpec& l : p.layers)
@@ -252,23 +171,21 @@ std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) 
     return out;
   }
   if (format == ExportFormat::Checkpoint) return out;
-  // Layer types the packed model cannot hold yet (ONNX has BatchNormalization and
-  // Add): refused per layer, before anything is written.
+  // Layer types a format cannot hold: the reason is the descriptor's, refused per
+  // layer before anything is written.
   for (const std::string& id : v.order) {
-    const LayerSpec& l = *project.find(id);
-    if (format != ExportFormat::Packed) break;
-    if (l.type == LayerType::BatchNorm2d)
-      out.push_back({true, id, "BatchNorm2d cannot be stored in a packed model yet; export QCDQ, QONNX or a "
-                               "checkpoint"});
-    else if (is_add(l.type))
-      out.push_back({true, id, to_string(l.type) + " (a two-input node) cannot be stored in a packed model yet; "
-                                   "export QCDQ, QONNX or a checkpoint"});
+    const ExportRules& rules = descriptor(project.find(id)->type).export_rules;
+    const std::string& reason = format == ExportFormat::Packed ? rules.packed_refusal
+                                : format == ExportFormat::Qcdq ? rules.qcdq_refusal
+                                                               : rules.qonnx_refusal;
+    if (!reason.empty()) out.push_back({true, id, reason});
   }
   const bool onnx = format == ExportFormat::Qcdq || format == ExportFormat::Qonnx;
   bool any_quant = false;
   bool seen_quant = false;  // a quantized value was produced upstream (in execution order)
   for (const std::string& id : v.order) {
     const LayerSpec& l = *project.find(id);
+    const LayerDescriptor& d = descriptor(l.type);
     const std::optional<QuantSpec> w = effective_weight_quant(l);
     const std::optional<QuantSpec> a = effective_act_quant(l);
     const std::optional<QuantSpec> b = effective_bias_quant(l);
@@ -295,15 +212,15 @@ std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) 
       out.push_back({true, id, "bias wider than 32 bits cannot be stored"});
     const auto it = v.nodes.find(l.inputs.empty() ? id : l.inputs[0]);
     const bool in_quant = it != v.nodes.end() && it->second.quantized;
-    if (onnx && seen_quant && is_float_compute(l.type))
+    if (onnx && seen_quant && d.export_rules.float_compute)
       out.push_back({false, id, "float " + to_string(l.type) + " between quantized layers: exported as a float op; "
                                 "integer-only runtimes (and FINN) cannot execute it"});
-    if (onnx && w && !in_quant && l.type != LayerType::Input)
+    if (onnx && w && !in_quant)
       out.push_back({false, id, "quantized weights on a float input: the product runs in float, not on an "
                                 "integer grid"});
-    if (format == ExportFormat::Packed && (is_float_compute(l.type) && l.type != LayerType::HardTanh))
+    if (format == ExportFormat::Packed && d.export_rules.packed_float_weights)
       out.push_back({false, id, "float weights are stored as float32 (no integer codes)"});
-    if (format == ExportFormat::Packed && has_weights(l.type) && layer_has_bias(l) && !b)
+    if (format == ExportFormat::Packed && layer_has_bias(l) && !b)
       out.push_back({false, id, "float bias is stored as float32"});
     if (w || a) seen_quant = true;
   }

@@ -16,6 +16,7 @@
 
 #include "core/graph/model.h"
 #include "core/graph/project.h"
+#include "core/nn/quant_act.h"
 #include "core/quant/quant_spec.h"
 
 namespace qnn {
@@ -57,7 +58,7 @@ struct PlanNode {
   int64_t kernel = 1, stride = 1, padding = 0, dilation = 1, groups = 1;
 
   // Act: the function applied before the quantizer.
-  LayerType act_function = LayerType::ReLU;  ///< QuantIdentity (none), QuantReLU/ReLU, QuantHardTanh/HardTanh
+  ActFunction act_function = ActFunction::ReLU;
   double min_val = -1.0, max_val = 1.0;      ///< HardTanh bounds
   std::optional<QuantPoint> act_q;           ///< set for a quantizing activation (QuantEltwiseAdd: its output quantizer)
 
@@ -77,6 +78,21 @@ struct PlanNode {
   bool in_quant = false;    ///< the input carried QuantTensor metadata
   int64_t in_bit_width = 0;
 };
+
+/// What a layer descriptor's freeze hook (core/layers/layer_descriptor.h) reads.
+struct FreezeContext {
+  const LayerSpec& layer;
+  torch::nn::Module& module;          ///< the built module of the layer
+  const QuantTensor& input;           ///< the eval-trace value at input port 0
+  std::vector<std::string> inputs;    ///< plan node (or Input layer) feeding each port
+};
+
+/// A quantization point from a quantizer spec and its eval scale / zero point
+/// (flattened: [] per tensor, [C] per channel).
+QuantPoint quant_point(const QuantSpec& spec, const torch::Tensor& scale, const torch::Tensor& zero_point);
+/// Integer codes of `x` (int64, shape of x): clamp(round(x / scale + zero_point)).
+torch::Tensor quant_codes(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& zero_point,
+                          IntRange range);
 
 /// The model frozen for export.
 struct ExportPlan {

@@ -195,11 +195,11 @@ std::string emit_float_op(GraphBuilder& g, const PlanNode& n, const std::string&
       return out;
     }
     case PlanOp::Act:
-      if (n.act_function == LayerType::ReLU) {
+      if (n.act_function == ActFunction::ReLU) {
         g.add_node("Relu", {x}, {out}, n.id + "/relu");
         return out;
       }
-      if (n.act_function == LayerType::HardTanh) {
+      if (n.act_function == ActFunction::HardTanh) {
         const std::string lo = g.add_initializer(n.id + ".min_val", torch::tensor(float(n.min_val)),
                                                  onnx::TensorProto_DataType_FLOAT);
         const std::string hi = g.add_initializer(n.id + ".max_val", torch::tensor(float(n.max_val)),

@@ -14,6 +14,7 @@
 #include "core/errors.h"
 #include "core/graph/layer_rules.h"
 #include "core/graph/validate.h"
+#include "core/layers/layer_descriptor.h"
 #include "core/quant/int_quant.h"
 
 namespace qnn {
@@ -362,57 +363,12 @@ torch::Tensor run_packed_model(const PackedModel& m, const torch::Tensor& x) {
       values[id] = x;
       continue;
     }
-    const torch::Tensor in = values.at(l.inputs.at(0));
-    torch::Tensor y;
-    switch (l.type) {
-      case LayerType::QuantConv2d:
-      case LayerType::Conv2d: {
-        const torch::Tensor w = param(id + ".weight", 4), b = param(id + ".bias", 1);
-        if (!w.defined()) throw ExportError(id + ": weight missing from the packed model");
-        y = torch::conv2d(in, w, b, l.int_param("stride", 1), l.int_param("padding", 0), l.int_param("dilation", 1),
-                          l.int_param("groups", 1));
-        break;
-      }
-      case LayerType::QuantLinear:
-      case LayerType::Linear: {
-        const torch::Tensor w = param(id + ".weight", 2), b = param(id + ".bias", 1);
-        if (!w.defined()) throw ExportError(id + ": weight missing from the packed model");
-        y = torch::linear(in, w, b);
-        break;
-      }
-      case LayerType::QuantIdentity:
-      case LayerType::QuantReLU:
-      case LayerType::QuantHardTanh:
-      case LayerType::ReLU:
-      case LayerType::HardTanh: {
-        y = in;
-        if (l.type == LayerType::QuantReLU || l.type == LayerType::ReLU) y = torch::relu(y);
-        if (l.type == LayerType::QuantHardTanh || l.type == LayerType::HardTanh)
-          y = torch::hardtanh(y, l.param("min_val", -1.0), l.param("max_val", 1.0));
-        if (const PackedTensor* a = tensor(id + ".act"))
-          y = fake_quant(y, a->q.scale, a->q.zero_point, a->q.range, ClampGrad::Masked);
-        break;
-      }
-      case LayerType::MaxPool2d: {
-        const int64_t k = l.int_param("kernel_size", 2);
-        y = torch::max_pool2d(in, {k, k}, {l.int_param("stride", k), l.int_param("stride", k)});
-        break;
-      }
-      case LayerType::AvgPool2d: {
-        const int64_t k = l.int_param("kernel_size", 2);
-        y = torch::avg_pool2d(in, {k, k}, {l.int_param("stride", k), l.int_param("stride", k)});
-        break;
-      }
-      case LayerType::Flatten: y = in.reshape({in.size(0), -1}); break;
-      case LayerType::Dropout:
-      case LayerType::Identity:
-      case LayerType::Output: y = in; break;
-      case LayerType::Input: break;
-      case LayerType::BatchNorm2d:
-      case LayerType::Add:
-      case LayerType::QuantEltwiseAdd:  // refused by preflight() before a packed file is written
-        throw ExportError(id + ": " + to_string(l.type) + " is not supported in packed models");
-    }
+    const LayerDescriptor& d = descriptor(l.type);
+    if (!d.export_rules.packed_forward)  // refused by preflight() before a packed file is written
+      throw ExportError(id + ": " + to_string(l.type) + " is not supported in packed models");
+    std::vector<torch::Tensor> inputs;
+    for (int port = 0; port < d.input_ports(l); ++port) inputs.push_back(values.at(l.inputs.at(size_t(port))));
+    const torch::Tensor y = d.export_rules.packed_forward(PackedRunContext{l, inputs, param, tensor});
     values[id] = y;
   }
   return values.at(m.output);

@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -61,6 +62,18 @@ struct PackedModel {
 };
 
 /// Sizes of a packed file.
+/// What a layer descriptor's packed_forward hook (core/layers/layer_descriptor.h) reads
+/// when the packed reader recomputes a layer.
+struct PackedRunContext {
+  const LayerSpec& layer;
+  std::vector<torch::Tensor> inputs;  ///< one value per input port
+  /// The dequantized (or float32) tensor `name` ("conv1.weight") with a per-channel
+  /// scale broadcast along dim 0 of a `dims`-D tensor; undefined when absent.
+  std::function<torch::Tensor(const std::string& name, int64_t dims)> param;
+  /// The stored tensor `name` ("relu1.act"), or nullptr.
+  std::function<const PackedTensor*(const std::string& name)> tensor;
+};
+
 struct PackedSize {
   int64_t file_bytes = 0;     ///< whole file
   int64_t payload_bytes = 0;  ///< codes + scales + zero points + float tensors (data section)

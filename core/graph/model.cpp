@@ -3,51 +3,11 @@
 #include "core/graph/model.h"
 
 #include "core/errors.h"
-#include "core/graph/layer_rules.h"
 #include "core/graph/validate.h"
-#include "core/nn/eltwise_layers.h"
-#include "core/nn/quant_act.h"
-#include "core/nn/quant_wbiol.h"
-#include "core/nn/shape_layers.h"
+#include "core/layers/layer_descriptor.h"
 #include "core/quant/quantizers.h"
 
 namespace qnn {
-
-namespace {
-
-QuantConv2d make_conv(const LayerSpec& l) {
-  QuantConv2dOptions o(l.int_param("in_channels", 1), l.int_param("out_channels", 1),
-                       l.int_param("kernel_size", 1));
-  o.stride(l.int_param("stride", 1))
-      .padding(l.int_param("padding", 0))
-      .dilation(l.int_param("dilation", 1))
-      .groups(l.int_param("groups", 1))
-      .bias(layer_has_bias(l))
-      .weight_quant(effective_weight_quant(l))
-      .bias_quant(effective_bias_quant(l))
-      .return_quant_tensor(l.return_quant_tensor);
-  return QuantConv2d(o);
-}
-
-QuantLinear make_linear(const LayerSpec& l) {
-  QuantLinearOptions o(l.int_param("in_features", 1), l.int_param("out_features", 1));
-  o.bias(layer_has_bias(l))
-      .weight_quant(effective_weight_quant(l))
-      .bias_quant(effective_bias_quant(l))
-      .return_quant_tensor(l.return_quant_tensor);
-  return QuantLinear(o);
-}
-
-QuantAct make_act(const LayerSpec& l, ActFunction f) {
-  QuantActOptions o(f);
-  o.act_quant(effective_act_quant(l))
-      .return_quant_tensor(l.return_quant_tensor)
-      .min_val(l.param("min_val", -1.0))
-      .max_val(l.param("max_val", 1.0));
-  return QuantAct(o);
-}
-
-}  // namespace
 
 QuantModelImpl::QuantModelImpl(const Project& project) : m_project(project) {
   const ValidationResult v = validate(project);
@@ -63,52 +23,14 @@ QuantModelImpl::QuantModelImpl(const Project& project) : m_project(project) {
       m_output_source = l.inputs.at(0);
       continue;
     }
-    auto add = [&](auto holder) {
-      holder->layer_name = id;
-      register_module(id, holder);
-      std::vector<std::string> ins(l.inputs.begin(),
-                                   l.inputs.begin() + static_cast<std::ptrdiff_t>(input_port_count(l.type)));
-      m_nodes.push_back(Node{id, ins, holder.get(), holder.ptr()});
-      m_order.push_back(id);
-    };
-    switch (l.type) {
-      case LayerType::QuantConv2d:
-      case LayerType::Conv2d: add(make_conv(l)); break;
-      case LayerType::QuantLinear:
-      case LayerType::Linear: add(make_linear(l)); break;
-      case LayerType::QuantIdentity: add(make_act(l, ActFunction::Identity)); break;
-      case LayerType::QuantReLU:
-      case LayerType::ReLU: add(make_act(l, ActFunction::ReLU)); break;
-      case LayerType::QuantHardTanh:
-      case LayerType::HardTanh: add(make_act(l, ActFunction::HardTanh)); break;
-      case LayerType::MaxPool2d: {
-        const int64_t k = l.int_param("kernel_size", 2);
-        add(MaxPool2dLayer(k, l.int_param("stride", k)));
-        break;
-      }
-      case LayerType::AvgPool2d: {
-        const int64_t k = l.int_param("kernel_size", 2);
-        add(AvgPool2dLayer(k, l.int_param("stride", k)));
-        break;
-      }
-      case LayerType::Flatten: add(FlattenLayer()); break;
-      case LayerType::Dropout: add(DropoutLayer(l.param("p", 0.5))); break;
-      case LayerType::Identity: add(make_act(l, ActFunction::Identity)); break;
-      case LayerType::BatchNorm2d:
-        add(BatchNorm2dLayer(l.int_param("num_features", 1), l.param("eps", 1e-5), l.param("momentum", 0.1)));
-        break;
-      case LayerType::Add: add(AddLayer()); break;
-      case LayerType::QuantEltwiseAdd: {
-        QuantEltwiseAddOptions o;
-        o.input_quant(*effective_input_quant(l))
-            .output_quant(*effective_act_quant(l))
-            .return_quant_tensor(l.return_quant_tensor);
-        add(QuantEltwiseAdd(o));
-        break;
-      }
-      case LayerType::Input:
-      case LayerType::Output: break;
-    }
+    const LayerDescriptor& d = descriptor(l.type);
+    if (!d.build) throw ConfigError(id + ": layer type " + to_string(l.type) + " builds no module");
+    const BuiltLayer b = d.build(l);
+    b.layer->layer_name = id;
+    register_module(id, b.module);
+    std::vector<std::string> ins(l.inputs.begin(), l.inputs.begin() + static_cast<std::ptrdiff_t>(input_port_count(l)));
+    m_nodes.push_back(Node{id, ins, b.layer, b.module});
+    m_order.push_back(id);
   }
 }
 

@@ -20,6 +20,7 @@
 #include "core/errors.h"
 #include "core/graph/json_field.h"
 #include "core/io/atomic_file.h"
+#include "core/layers/layer_descriptor.h"
 
 namespace qnn {
 
@@ -29,32 +30,6 @@ using json = nlohmann::ordered_json;
 using detail::Field;
 
 constexpr const char* kFormatMarker = "qnn-studio-project";
-
-struct TypeName {
-  LayerType type;
-  const char* name;
-};
-constexpr TypeName kTypeNames[] = {
-    {LayerType::Input, "Input"},
-    {LayerType::Output, "Output"},
-    {LayerType::QuantIdentity, "QuantIdentity"},
-    {LayerType::QuantReLU, "QuantReLU"},
-    {LayerType::QuantHardTanh, "QuantHardTanh"},
-    {LayerType::QuantConv2d, "QuantConv2d"},
-    {LayerType::QuantLinear, "QuantLinear"},
-    {LayerType::Conv2d, "Conv2d"},
-    {LayerType::Linear, "Linear"},
-    {LayerType::ReLU, "ReLU"},
-    {LayerType::HardTanh, "HardTanh"},
-    {LayerType::MaxPool2d, "MaxPool2d"},
-    {LayerType::AvgPool2d, "AvgPool2d"},
-    {LayerType::Flatten, "Flatten"},
-    {LayerType::Dropout, "Dropout"},
-    {LayerType::BatchNorm2d, "BatchNorm2d"},
-    {LayerType::Identity, "Identity"},
-    {LayerType::Add, "Add"},
-    {LayerType::QuantEltwiseAdd, "QuantEltwiseAdd"},
-};
 
 /// Highest port index a file may name (validation reports ports the type lacks).
 constexpr int64_t kMaxPort = 63;
@@ -277,35 +252,32 @@ void read_connections(const Field& f, Project& p, const std::map<std::string, si
 // ------------------------------------------------------------------ LayerType
 
 std::string to_string(LayerType t) {
-  for (const TypeName& e : kTypeNames)
-    if (e.type == t) return e.name;
-  return "?";
+  const auto& all = all_descriptors();
+  const auto i = static_cast<size_t>(t);
+  return i < all.size() ? all[i].name : "?";
 }
 
 const std::vector<LayerType>& all_layer_types() {
   static const std::vector<LayerType> types = [] {
     std::vector<LayerType> v;
-    for (const TypeName& e : kTypeNames) v.push_back(e.type);
+    for (const LayerDescriptor& d : all_descriptors()) v.push_back(d.type);
     return v;
   }();
   return types;
 }
 
 int input_port_count(LayerType t) {
-  switch (t) {
-    case LayerType::Input: return 0;
-    case LayerType::Add:
-    case LayerType::QuantEltwiseAdd: return 2;
-    default: return 1;
-  }
+  LayerSpec l;
+  l.type = t;
+  return input_port_count(l);
 }
 
+int input_port_count(const LayerSpec& l) { return descriptor(l.type).input_ports(l); }
+
 LayerType layer_type_from_string(const std::string& s) {
+  if (const LayerDescriptor* d = find_descriptor(s)) return d->type;
   std::string known;
-  for (const TypeName& e : kTypeNames) {
-    if (s == e.name) return e.type;
-    known += (known.empty() ? "" : ", ") + std::string(e.name);
-  }
+  for (const LayerDescriptor& d : all_descriptors()) known += (known.empty() ? "" : ", ") + d.name;
   throw ConfigError("unknown layer type '" + s + "'; known types: " + known);
 }
 
@@ -446,8 +418,8 @@ Project project_from_json(const std::string& text, const std::string& source) {
   }
   if (version >= 2 && root.has("connections")) read_connections(root.at("connections"), p, seen);
   for (LayerSpec& l : p.layers)
-    if (l.inputs.size() < static_cast<size_t>(input_port_count(l.type)))
-      l.inputs.resize(static_cast<size_t>(input_port_count(l.type)));
+    if (l.inputs.size() < static_cast<size_t>(input_port_count(l)))
+      l.inputs.resize(static_cast<size_t>(input_port_count(l)));
   return p;
 }
 

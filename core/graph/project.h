@@ -16,9 +16,10 @@
 
 namespace qnn {
 
-/// Layer types a graph can hold. Quant* types carry quantizers; Conv2d, Linear, ReLU,
-/// HardTanh, Identity are their float counterparts. Add and QuantEltwiseAdd take two
-/// inputs (ports 0 and 1); Input takes none; every other type takes one (port 0).
+/// Layer types a graph can hold: the key of the layer registry, where each type's
+/// descriptor says everything about it (core/layers/layer_descriptor.h). Quant* types
+/// carry quantizers; Conv2d, Linear, ReLU, HardTanh, Identity are their float
+/// counterparts. Append-only (new types go last).
 enum class LayerType {
   Input, Output,
   QuantIdentity, QuantReLU, QuantHardTanh, QuantConv2d, QuantLinear,
@@ -34,8 +35,12 @@ std::string to_string(LayerType t);
 LayerType layer_type_from_string(const std::string& s);
 /// Every layer type, in declaration order (palettes, tests).
 const std::vector<LayerType>& all_layer_types();
-/// Number of input ports of a type: 0 (Input), 2 (Add, QuantEltwiseAdd) or 1.
+/// Number of input ports of a layer of type `t` with default parameters: 0 (Input),
+/// 2 (Add, QuantEltwiseAdd) or 1.
 int input_port_count(LayerType t);
+struct LayerSpec;
+/// Number of input ports of a layer (its descriptor's input_ports).
+int input_port_count(const LayerSpec& l);
 
 /// One node of the graph.
 struct LayerSpec {

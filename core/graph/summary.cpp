@@ -5,7 +5,7 @@
 #include <iomanip>
 #include <sstream>
 
-#include "core/graph/layer_rules.h"
+#include "core/layers/layer_descriptor.h"
 
 namespace qnn {
 
@@ -22,43 +22,7 @@ LayerSummary summarize_layer(const LayerSpec& l, const ValidationResult& v) {
   s.type = l.type;
   const std::vector<int64_t>* out = output_shape(v, l.id);
   s.shape_known = out != nullptr;
-  if (has_weights(l.type)) {
-    const int64_t cout = is_conv(l.type) ? l.int_param("out_channels", 0) : l.int_param("out_features", 0);
-    int64_t fan_in = 0;  // inputs per output element
-    if (is_conv(l.type)) {
-      const int64_t k = l.int_param("kernel_size", 0), g = std::max<int64_t>(1, l.int_param("groups", 1));
-      fan_in = l.int_param("in_channels", 0) / g * k * k;
-    } else {
-      fan_in = l.int_param("in_features", 0);
-    }
-    s.weights = std::max<int64_t>(0, cout * fan_in);
-    s.biases = layer_has_bias(l) ? std::max<int64_t>(0, cout) : 0;
-    s.params = s.weights + s.biases;
-    const auto wq = effective_weight_quant(l);
-    const auto bq = effective_bias_quant(l);
-    s.weight_bits = wq ? wq->bit_width : 32;
-    s.bias_bits = s.biases ? (bq ? bq->bit_width : 32) : 0;
-    s.storage_bits = s.weights * s.weight_bits + s.biases * s.bias_bits;
-    s.float32_bits = 32 * s.params;
-    if (out) {
-      int64_t positions = 1;  // output elements per sample
-      for (int64_t d : *out) positions *= d;
-      s.macs = positions * fan_in;
-    }
-  } else if (l.type == LayerType::BatchNorm2d) {
-    const int64_t c = std::max<int64_t>(0, l.int_param("num_features", 0));
-    s.weights = c;
-    s.biases = c;
-    s.params = 2 * c;
-    s.weight_bits = 32;
-    s.bias_bits = 32;
-    s.storage_bits = s.float32_bits = 32 * 4 * c;  // weight, bias, running mean, running variance
-    if (out) {
-      int64_t n = 1;
-      for (int64_t d : *out) n *= d;
-      s.macs = n;
-    }
-  }
+  if (const auto cost = descriptor(l.type).cost) cost(l, out, s);
   return s;
 }
 

@@ -12,8 +12,7 @@
 #include "core/errors.h"
 #include "core/graph/layer_rules.h"
 #include "core/graph/validate_settings.h"
-#include "core/nn/eltwise_layers.h"
-#include "core/nn/quant_wbiol.h"
+#include "core/layers/layer_descriptor.h"
 
 namespace qnn {
 
@@ -25,18 +24,26 @@ std::string num_str(double v) {
   return o.str();
 }
 
+class Checker;
+
+/// Routes a descriptor's diagnostics to the checker, on one node.
+class NodeReporter final : public InferContext {
+ public:
+  NodeReporter(Checker& c, std::string node) : m_c(c), m_node(std::move(node)) {}
+  void error(std::string message, std::string hint, std::string code) override;
+  void warning(std::string message, std::string hint, std::string code) override;
+  const Project& project() const override;
+
+ private:
+  Checker& m_c;
+  std::string m_node;
+};
+
 bool valid_id(const std::string& id) {
   if (id.empty()) return false;
   auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
   if (!alpha(id[0])) return false;
   return std::all_of(id.begin(), id.end(), [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
-}
-
-/// Types that hand their input's QuantTensor facts through unchanged (or, for average
-/// pooling, on a finer grid): the culprit of a missing input scale sits above them.
-bool passes_facts(LayerType t) {
-  return t == LayerType::MaxPool2d || t == LayerType::AvgPool2d || t == LayerType::Flatten ||
-         t == LayerType::Dropout || t == LayerType::ReLU || t == LayerType::Identity || t == LayerType::Output;
 }
 
 /// The connected ports of a layer (non-empty entries of LayerSpec::inputs).
@@ -50,6 +57,7 @@ std::vector<std::string> sources(const LayerSpec& l) {
 class Checker {
  public:
   explicit Checker(const Project& p) : m_p(p) {}
+  friend class NodeReporter;
 
   ValidationResult run() {
     check_settings();
@@ -99,10 +107,11 @@ class Checker {
   }
 
   void check_inputs(const LayerSpec& l) {
-    const size_t ports = static_cast<size_t>(input_port_count(l.type));
-    if (l.type == LayerType::Input) {
+    const size_t ports = static_cast<size_t>(input_port_count(l));
+    if (ports == 0) {
       if (!sources(l).empty())
-        error(l.id, "the Input node takes no inputs", "remove the connections into " + l.id, "extra-input");
+        error(l.id, "the " + to_string(l.type) + " node takes no inputs", "remove the connections into " + l.id,
+              "extra-input");
       return;
     }
     for (size_t port = 0; port < ports; ++port)
@@ -148,46 +157,25 @@ class Checker {
             "");
   }
 
+  /// The descriptor's parameter schema (whole numbers, switches), then its own checks.
   void check_params(const LayerSpec& l) {
+    const LayerDescriptor& d = descriptor(l.type);
     const auto& known = known_params(l.type);
     for (const auto& [name, value] : l.params)
       if (std::find(known.begin(), known.end(), name) == known.end())
         warning(l.id, "unknown parameter '" + name + "' for a " + to_string(l.type) + " layer is ignored",
                 known.empty() ? "remove it" : "known parameters: " + join(known));
-    if (is_conv(l.type)) {
-      int_param(l, "in_channels", true, 1);
-      int_param(l, "out_channels", true, 1);
-      int_param(l, "kernel_size", true, 1);
-      int_param(l, "stride", false, 1);
-      int_param(l, "padding", false, 0);
-      int_param(l, "dilation", false, 1);
-      int_param(l, "groups", false, 1);
-      const int64_t g = l.int_param("groups", 1);
-      if (g > 0 && (l.int_param("in_channels", 1) % g != 0 || l.int_param("out_channels", 1) % g != 0))
-        error(l.id, l.id + ": in_channels and out_channels must be divisible by groups (" + std::to_string(g) + ")",
-              "change groups or the channel counts");
-    } else if (is_linear(l.type)) {
-      int_param(l, "in_features", true, 1);
-      int_param(l, "out_features", true, 1);
-    } else if (l.type == LayerType::MaxPool2d || l.type == LayerType::AvgPool2d) {
-      int_param(l, "kernel_size", true, 1);
-      int_param(l, "stride", false, 1);
-    } else if (l.type == LayerType::Dropout) {
-      const double p = l.param("p", 0.5);
-      if (!(p >= 0.0 && p < 1.0))
-        error(l.id, l.id + ": dropout probability p must be in [0, 1), got " + num_str(p), "");
-    } else if (l.type == LayerType::QuantHardTanh || l.type == LayerType::HardTanh) {
-      if (!(l.param("min_val", -1.0) < l.param("max_val", 1.0)))
-        error(l.id, l.id + ": min_val must be below max_val", "");
-    } else if (l.type == LayerType::BatchNorm2d) {
-      int_param(l, "num_features", true, 1);
-      if (!(l.param("eps", 1e-5) > 0.0)) error(l.id, l.id + ": eps must be positive, got " + num_str(l.param("eps", 1e-5)), "e.g. 1e-5");
-      const double m = l.param("momentum", 0.1);
-      if (!(m >= 0.0 && m <= 1.0)) error(l.id, l.id + ": momentum must be in [0, 1], got " + num_str(m), "e.g. 0.1");
+    for (const ParamSchema& p : d.params)
+      if (p.kind == ParamKind::Int) int_param(l, p.name.c_str(), p.required, static_cast<int64_t>(p.minimum));
+    if (d.check) {
+      NodeReporter r(*this, l.id);
+      d.check(l, r);
     }
-    if (has_weights(l.type)) {
-      const double b = l.param("bias", 1.0);
-      if (b != 0.0 && b != 1.0) error(l.id, l.id + ": bias must be 0 or 1 (false/true), got " + num_str(b), "");
+    for (const ParamSchema& p : d.params) {
+      if (p.kind != ParamKind::Bool) continue;
+      const double b = l.param(p.name, p.default_value);
+      if (b != 0.0 && b != 1.0)
+        error(l.id, l.id + ": " + p.name + " must be 0 or 1 (false/true), got " + num_str(b), "");
     }
   }
 
@@ -203,8 +191,8 @@ class Checker {
     if (!used) {
       warning(l.id, std::string(slot) + " is ignored on a " + to_string(l.type) + " layer" +
                         (has_weights(l.type) && role == QuantRole::Bias && !layer_has_bias(l) ? " without a bias" : ""),
-              is_quant_wbiol(l.type) || is_quant_act(l.type) ? "remove it"
-                                                               : "use the Quant version of the layer, or remove it");
+              descriptor(l.type).quant_slots.empty() ? "use the Quant version of the layer, or remove it"
+                                                     : "remove it");
       return;
     }
     if (q->role != role) {
@@ -223,11 +211,11 @@ class Checker {
   }
 
   void check_quantizers(const LayerSpec& l) {
-    const bool wbiol = is_quant_wbiol(l.type);
-    check_slot(l, l.weight_quant, "weight_quant", QuantRole::Weight, wbiol);
-    check_slot(l, l.bias_quant, "bias_quant", QuantRole::Bias, wbiol && layer_has_bias(l));
-    check_slot(l, l.act_quant, "act_quant", QuantRole::Activation, uses_act_quant(l.type));
-    check_slot(l, l.input_quant, "input_quant", QuantRole::Activation, l.type == LayerType::QuantEltwiseAdd);
+    const LayerDescriptor& d = descriptor(l.type);
+    check_slot(l, l.weight_quant, "weight_quant", QuantRole::Weight, d.uses(QuantSlot::Weight));
+    check_slot(l, l.bias_quant, "bias_quant", QuantRole::Bias, d.uses(QuantSlot::Bias) && layer_has_bias(l));
+    check_slot(l, l.act_quant, "act_quant", QuantRole::Activation, d.uses(QuantSlot::Act));
+    check_slot(l, l.input_quant, "input_quant", QuantRole::Activation, d.uses(QuantSlot::Input));
   }
 
   // ------------------------------------------------------------ graph level
@@ -353,214 +341,20 @@ class Checker {
         m_r.nodes[id] = NodeInfo{s, false, 0, false, "", false};
         continue;
       }
-      const size_t ports = static_cast<size_t>(input_port_count(l.type));
+      const size_t ports = static_cast<size_t>(input_port_count(l));
       if (l.inputs.size() < ports) continue;
-      std::vector<NodeInfo> ins;
+      std::vector<InferInput> ins;
       for (size_t port = 0; port < ports; ++port) {
         const auto src = m_r.nodes.find(l.inputs[port]);
         if (src == m_r.nodes.end()) break;  // the producer is broken: already reported
-        ins.push_back(src->second);
+        ins.push_back({l.inputs[port], src->second});
       }
       if (ins.size() != ports) continue;
-      NodeInfo out;
-      const bool ok = is_add(l.type) ? infer_add(l, ins, out) : infer_node(l, l.inputs[0], ins[0], out);
-      if (ok) m_r.nodes[id] = out;
+      NodeInfo out = ins.empty() ? NodeInfo{} : ins[0].info;  // pass-through unless the type says otherwise
+      const LayerDescriptor& d = descriptor(l.type);
+      NodeReporter r(*this, id);
+      if (!d.infer || d.infer(l, ins, out, r)) m_r.nodes[id] = out;
     }
-  }
-
-  /// Add / QuantEltwiseAdd: equal shapes; the Brevitas QuantTensor `+` rule for Add.
-  bool infer_add(const LayerSpec& l, const std::vector<NodeInfo>& in, NodeInfo& out) {
-    const std::string& a = l.inputs[0];
-    const std::string& b = l.inputs[1];
-    if (in[0].shape != in[1].shape) {
-      error(l.id, l.id + " adds " + shape_text(in[0].shape) + " from " + a + " (port 0) to " +
-                      shape_text(in[1].shape) + " from " + b + " (port 1); the shapes must be equal",
-            "change the layers feeding " + l.id + " so both produce the same shape", "shape-mismatch");
-      return false;
-    }
-    out = NodeInfo{in[0].shape, false, 0, false, "", false};
-    if (l.type == LayerType::QuantEltwiseAdd) {
-      const QuantSpec q = *effective_act_quant(l);
-      if (l.return_quant_tensor) out = NodeInfo{in[0].shape, true, q.bit_width, q.is_signed, l.id, false};
-      return true;
-    }
-    if (!in[0].quantized || !in[1].quantized) return true;  // a float operand: the sum is float
-    if (in[0].scale_source != in[1].scale_source) {
-      error(l.id, l.id + " adds quantized tensors with different scales: port 0 (from " + a + ") carries " +
-                      in[0].scale_source + "'s scale, port 1 (from " + b + ") carries " + in[1].scale_source +
-                      "'s (Brevitas: \"Scaling factors are different\" in eval)",
-            "use a QuantEltwiseAdd (one input quantizer for both), or turn off return_quant_tensor on " +
-                in[0].scale_source + " or " + in[1].scale_source + " to add in float",
-            "add-scales");
-      return false;
-    }
-    out.quantized = true;
-    out.bit_width = add_bit_width(in[0].bit_width, in[0].is_signed, in[1].bit_width, in[1].is_signed);
-    out.is_signed = in[0].is_signed || in[1].is_signed;
-    out.scale_source = in[0].scale_source;
-    out.per_channel = in[0].per_channel;
-    return true;
-  }
-
-  bool infer_node(const LayerSpec& l, const std::string& from, const NodeInfo& in, NodeInfo& out) {
-    out = in;  // pass-through unless the type says otherwise
-    const std::string& id = l.id;
-    if (is_conv(l.type)) {
-      if (in.shape.size() != 3) {
-        error(id, id + " expects a [C, H, W] input, gets " + shape_text(in.shape) + " from " + from,
-              "a convolution needs image-shaped input; place " + id + " before the Flatten", "shape-mismatch");
-        return false;
-      }
-      const int64_t cin = l.int_param("in_channels", 0);
-      if (cin != in.shape[0]) {
-        error(id, id + " expects " + std::to_string(cin) + " input channels, gets " + std::to_string(in.shape[0]) +
-                      " from " + from,
-              "set " + id + "'s in_channels to " + std::to_string(in.shape[0]) + " or change " + from,
-              "channel-mismatch");
-        return false;
-      }
-      const int64_t k = l.int_param("kernel_size", 1), s = l.int_param("stride", 1);
-      const int64_t pad = l.int_param("padding", 0), d = l.int_param("dilation", 1);
-      std::vector<int64_t> shape{l.int_param("out_channels", 1), 0, 0};
-      for (int i = 1; i <= 2; ++i) {
-        const int64_t n = in.shape[i] + 2 * pad - d * (k - 1) - 1;
-        shape[i] = n < 0 ? 0 : n / s + 1;
-      }
-      if (!spatial_ok(l, from, in, shape, k)) return false;
-      out.shape = shape;
-      return wbiol_facts(l, from, in, l.int_param("in_channels", 1) / l.int_param("groups", 1) * k * k, out);
-    }
-    if (is_linear(l.type)) {
-      const int64_t fin = l.int_param("in_features", 0);
-      if (in.shape.size() != 1) {
-        error(id, id + " expects a flat input of " + std::to_string(fin) + " features, gets " +
-                      shape_text(in.shape) + " from " + from,
-              "insert a Flatten between " + from + " and " + id, "feature-mismatch");
-        return false;
-      }
-      if (fin != in.shape[0]) {
-        error(id, id + " expects " + std::to_string(fin) + " features, gets " + std::to_string(in.shape[0]) +
-                      " from " + from,
-              "set " + id + "'s in_features to " + std::to_string(in.shape[0]) + " or change " + from,
-              "feature-mismatch");
-        return false;
-      }
-      out.shape = {l.int_param("out_features", 1)};
-      return wbiol_facts(l, from, in, fin, out);
-    }
-    switch (l.type) {
-      case LayerType::MaxPool2d:
-      case LayerType::AvgPool2d: {
-        if (in.shape.size() != 3) {
-          error(id, id + " expects a [C, H, W] input, gets " + shape_text(in.shape) + " from " + from,
-                "pooling needs image-shaped input; place " + id + " before the Flatten", "shape-mismatch");
-          return false;
-        }
-        const int64_t k = l.int_param("kernel_size", 1), s = l.int_param("stride", k);
-        std::vector<int64_t> shape{in.shape[0], 0, 0};
-        for (int i = 1; i <= 2; ++i) shape[i] = in.shape[i] < k ? 0 : (in.shape[i] - k) / s + 1;
-        if (!spatial_ok(l, from, in, shape, k)) return false;
-        out.shape = shape;
-        if (l.type == LayerType::AvgPool2d && in.quantized) {
-          out.bit_width = in.bit_width + static_cast<int64_t>(std::ceil(std::log2(static_cast<double>(k * k))));
-          out.scale_source = id;  // scale / k^2: a grid of its own
-        }
-        return true;
-      }
-      case LayerType::BatchNorm2d: {
-        const int64_t c = l.int_param("num_features", 0);
-        if (in.shape.size() != 3) {
-          error(id, id + " expects a [C, H, W] input, gets " + shape_text(in.shape) + " from " + from,
-                "place " + id + " before the Flatten", "shape-mismatch");
-          return false;
-        }
-        if (c != in.shape[0]) {
-          error(id, id + " expects " + std::to_string(c) + " channels (num_features), gets " +
-                        std::to_string(in.shape[0]) + " from " + from,
-                "set " + id + "'s num_features to " + std::to_string(in.shape[0]), "channel-mismatch");
-          return false;
-        }
-        out = NodeInfo{in.shape, false, 0, false, "", false};  // normalised floats: no grid
-        return true;
-      }
-      case LayerType::Flatten: {
-        int64_t n = 1;
-        for (int64_t d : in.shape) n *= d;
-        out.shape = {n};
-        return true;
-      }
-      case LayerType::QuantIdentity:
-      case LayerType::QuantReLU:
-      case LayerType::QuantHardTanh: {
-        const QuantSpec q = *effective_act_quant(l);
-        out.quantized = l.return_quant_tensor;
-        out.bit_width = out.quantized ? q.bit_width : 0;
-        out.is_signed = out.quantized && q.is_signed;
-        out.scale_source = out.quantized ? id : "";
-        out.per_channel = false;
-        return true;
-      }
-      case LayerType::HardTanh: out = NodeInfo{out.shape, false, 0, false, "", false}; return true;
-      default: return true;  // Output, ReLU, Identity, Dropout: values and metadata pass through
-    }
-  }
-
-  bool spatial_ok(const LayerSpec& l, const std::string& from, const NodeInfo& in,
-                  const std::vector<int64_t>& shape, int64_t k) {
-    if (shape[1] > 0 && shape[2] > 0) return true;
-    error(l.id, l.id + "'s output would be " + shape_text(shape) + ": its " + std::to_string(k) + "x" +
-                    std::to_string(k) + " window does not fit the " + std::to_string(in.shape[1]) + "x" +
-                    std::to_string(in.shape[2]) + " input from " + from,
-          "use a smaller kernel_size or stride, add padding, or feed a larger input", "spatial");
-    return false;
-  }
-
-  /// Output QuantTensor facts of a layer with weights (quantization.md section 4).
-  bool wbiol_facts(const LayerSpec& l, const std::string& from, const NodeInfo& in, int64_t fan_in,
-                   NodeInfo& out) {
-    const auto wq = effective_weight_quant(l);
-    const auto bq = effective_bias_quant(l);
-    out.quantized = false;
-    out.bit_width = 0;
-    out.is_signed = false;
-    out.scale_source.clear();
-    out.per_channel = false;
-    if (bq && !in.quantized) {
-      error(l.id, bq->preset + " needs the input scale, but its input from " + from +
-                      " is not a QuantTensor (Brevitas: \"Input scale required\")",
-            missing_scale_hint(l, from), "bias-needs-scale");
-      return false;
-    }
-    if (bq && in.per_channel) {
-      error(l.id, bq->preset + " needs a per-tensor input scale, but its input from " + from + " carries " +
-                      in.scale_source + "'s per-channel scale (per-channel weights)",
-            "requantize per tensor before " + l.id + " (a QuantReLU or QuantIdentity with return_quant_tensor), "
-            "use per-tensor weights on " + in.scale_source + ", or remove " + l.id + "'s bias_quant",
-            "bias-per-channel-input");
-      return false;
-    }
-    if (!l.return_quant_tensor || !wq || !in.quantized || (layer_has_bias(l) && !bq)) return true;
-    out.quantized = true;
-    out.bit_width = accumulator_bit_width(in.bit_width, wq->bit_width, fan_in);
-    if (bq) out.bit_width = std::max<int64_t>(out.bit_width, bq->bit_width) + 1;
-    out.is_signed = in.is_signed || wq->is_signed;
-    out.scale_source = l.id;  // the accumulator grid s_in * s_w
-    out.per_channel = wq->per_channel || in.per_channel;
-    return true;
-  }
-
-  /// Finds the layer that dropped the QuantTensor above `layer` and says what to change.
-  std::string missing_scale_hint(const LayerSpec& layer, const std::string& from) {
-    const LayerSpec* src = m_p.find(from);
-    while (src && passes_facts(src->type) && !src->inputs.empty() && m_p.find(src->inputs[0]))
-      src = m_p.find(src->inputs[0]);
-    const std::string alt = ", or remove " + layer.id + "'s bias_quant to keep a float bias";
-    if (src && (uses_act_quant(src->type) || is_quant_wbiol(src->type)) && !src->return_quant_tensor)
-      return "turn on return_quant_tensor on " + src->id + ": without it " + src->id +
-             " passes plain floats and " + layer.id + " has no input scale for its bias" + alt;
-    if (src && is_quant_wbiol(src->type))
-      return src->id + " cannot return a quantized tensor (its own input, weights or bias are not quantized)" + alt;
-    return "insert a QuantIdentity with return_quant_tensor before " + layer.id + alt;
   }
 
   const Project& m_p;
@@ -568,6 +362,16 @@ class Checker {
   std::set<std::string> m_broken;  ///< nodes with an error: no shape inference below them
   std::string m_input, m_output;
 };
+
+void NodeReporter::error(std::string message, std::string hint, std::string code) {
+  m_c.error(m_node, std::move(message), std::move(hint), std::move(code));
+}
+
+void NodeReporter::warning(std::string message, std::string hint, std::string code) {
+  m_c.warning(m_node, std::move(message), std::move(hint), std::move(code));
+}
+
+const Project& NodeReporter::project() const { return m_c.m_p; }
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/graph/layer_rules.h"
+#include "core/layers/layer_descriptor.h"
 
 namespace qnn {
 
@@ -131,34 +132,9 @@ LayerDelta LayerDraft::delta() const {
 
 int inputPortCount(LayerType type) { return input_port_count(type); }
 
-bool hasOutputPort(LayerType type) { return type != LayerType::Output; }
+bool hasOutputPort(LayerType type) { return descriptor(type).has_output; }
 
-std::string layerIdBase(LayerType type) {
-  switch (type) {
-    case LayerType::Input: return "input";
-    case LayerType::Output: return "output";
-    case LayerType::QuantIdentity: return "quant_id";
-    case LayerType::QuantConv2d:
-    case LayerType::Conv2d: return "conv";
-    case LayerType::QuantLinear:
-    case LayerType::Linear: return "fc";
-    case LayerType::QuantReLU:
-    case LayerType::ReLU: return "relu";
-    case LayerType::QuantHardTanh:
-    case LayerType::HardTanh: return "hardtanh";
-    case LayerType::MaxPool2d:
-    case LayerType::AvgPool2d: return "pool";
-    case LayerType::Flatten: return "flatten";
-    case LayerType::Dropout: return "dropout";
-    default: break;
-  }
-  const std::string name = to_string(type);
-  if (name == "BatchNorm2d") return "bn";
-  if (name == "QuantEltwiseAdd" || name == "Add") return "add";
-  std::string lower;
-  for (char c : name) lower += char(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
-}
+std::string layerIdBase(LayerType type) { return descriptor(type).id_base; }
 
 namespace {
 bool taken(const std::vector<LayerSpec>& layers, const std::vector<std::string>& also, const std::string& id) {
@@ -169,7 +145,7 @@ bool taken(const std::vector<LayerSpec>& layers, const std::vector<std::string>&
 
 std::string newLayerId(const std::vector<LayerSpec>& layers, LayerType type) {
   const std::string base = layerIdBase(type);
-  const bool single = type == LayerType::Input || type == LayerType::Output || type == LayerType::Flatten;
+  const bool single = descriptor(type).single_id;
   if (single && !taken(layers, {}, base)) return base;
   for (int n = single ? 2 : 1;; ++n) {
     const std::string id = base + std::to_string(n);
@@ -196,21 +172,13 @@ LayerSpec defaultLayer(LayerType type, const std::string& id, double x, double y
   LayerSpec l;
   l.id = id;
   l.type = type;
-  l.inputs.assign(size_t(inputPortCount(type)), std::string());
   l.x = x;
   l.y = y;
-  if (is_conv(type)) {
-    l.params = {{"in_channels", 1}, {"out_channels", 8}, {"kernel_size", 3}, {"bias", 1}};
-  } else if (is_linear(type)) {
-    l.params = {{"in_features", 16}, {"out_features", 10}, {"bias", 1}};
-  } else if (type == LayerType::MaxPool2d || type == LayerType::AvgPool2d) {
-    l.params = {{"kernel_size", 2}};
-  } else if (type == LayerType::Dropout) {
-    l.params = {{"p", 0.5}};
-  } else if (to_string(type) == "BatchNorm2d") {
-    l.params = {{"num_features", 8}};
-  }
-  if (is_quant_wbiol(type)) l.weight_quant = presets::Int8WeightPerTensorFloat();
+  const LayerDescriptor& d = descriptor(type);
+  for (const ParamSchema& p : d.params)
+    if (p.initial) l.params[p.name] = *p.initial;
+  l.inputs.assign(size_t(input_port_count(l)), std::string());
+  l.weight_quant = effective_weight_quant(l);  // the type's Brevitas default, or none
   l.act_quant = effective_act_quant(l);  // the type's Brevitas default, or none
   return l;
 }

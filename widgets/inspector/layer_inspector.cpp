@@ -21,6 +21,7 @@
 #include "core/errors.h"
 #include "core/graph/layer_rules.h"
 #include "core/graph/validate.h"
+#include "core/layers/layer_descriptor.h"
 #include "widgets/document/project_document.h"
 
 namespace qnn {
@@ -28,23 +29,10 @@ namespace {
 
 constexpr int kMaxInt = 1 << 20;
 
-/// Parameters edited as real numbers; the rest are whole numbers, "bias" a check box.
-bool isRealParam(const std::string& name) {
-  return name == "p" || name == "min_val" || name == "max_val" || name == "eps" || name == "momentum";
-}
+/// The schema entry of `name` on the first layer type that has it.
+const ParamSchema* schemaOf(const LayerSpec& l, const std::string& name) { return descriptor(l.type).param(name); }
 
-/// Defaults shown for parameters a layer leaves out (the core's fallbacks).
-double paramDefault(const std::string& name) {
-  if (name == "stride" || name == "dilation" || name == "groups" || name == "bias") return name == "bias" ? 1 : 1;
-  if (name == "p") return 0.5;
-  if (name == "min_val") return -1.0;
-  if (name == "max_val") return 1.0;
-  if (name == "eps") return 1e-5;
-  if (name == "momentum") return 0.1;
-  return 0.0;
-}
-
-bool isQuantType(LayerType t) { return to_string(t).rfind("Quant", 0) == 0; }
+bool isQuantType(LayerType t) { return descriptor(t).returns_quant_tensor; }
 
 const std::vector<ScalingKind>& scalingKinds() {
   static const std::vector<ScalingKind> k{ScalingKind::WeightStats, ScalingKind::RuntimeStats, ScalingKind::Parameter,
@@ -132,10 +120,10 @@ std::optional<QuantSpec>* LayerInspector::slotOf(LayerSpec& l, Slot slot) {
 
 bool LayerInspector::hasSlot(const LayerSpec& l, Slot slot) {
   switch (slot) {
-    case Slot::Weight: return is_quant_wbiol(l.type);
-    case Slot::Bias: return is_quant_wbiol(l.type) && layer_has_bias(l);
-    case Slot::Act: return is_quant_act(l.type) || effective_act_quant(l).has_value();
-    case Slot::Input: return effective_input_quant(l).has_value();
+    case Slot::Weight: return descriptor(l.type).uses(QuantSlot::Weight);
+    case Slot::Bias: return descriptor(l.type).uses(QuantSlot::Bias) && layer_has_bias(l);
+    case Slot::Act: return descriptor(l.type).uses(QuantSlot::Act);
+    case Slot::Input: return descriptor(l.type).uses(QuantSlot::Input);
   }
   return false;
 }
@@ -249,7 +237,7 @@ void LayerInspector::rebuild() {
   }
   for (Slot s : {Slot::Weight, Slot::Bias, Slot::Input, Slot::Act})
     if (std::any_of(ls.begin(), ls.end(), [s](const LayerSpec* l) {
-          return s == Slot::Bias ? is_quant_wbiol(l->type) : hasSlot(*l, s);
+          return s == Slot::Bias ? descriptor(l->type).uses(QuantSlot::Bias) : hasSlot(*l, s);
         }))
       addQuantGroup(s);
   refreshValues();
@@ -262,18 +250,18 @@ void LayerInspector::addParams(QFormLayout* form) {
       if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   for (const std::string& name : names) {
     const QString field = QString::fromStdString(name);
-    const Has has = [name](const LayerSpec& l) {
-      const auto& k = known_params(l.type);
-      return std::find(k.begin(), k.end(), name) != k.end();
-    };
-    if (name == "bias") {
-      auto* box = new QCheckBox(tr("add a bias"));
-      box->setObjectName(QStringLiteral("param_bias"));
+    const Has has = [name](const LayerSpec& l) { return schemaOf(l, name) != nullptr; };
+    const ParamSchema* schema = nullptr;
+    for (const LayerSpec* l : layers())
+      if (!schema) schema = schemaOf(*l, name);
+    if (schema->kind == ParamKind::Bool) {
+      auto* box = new QCheckBox(name == "bias" ? tr("add a bias") : field);
+      box->setObjectName(QStringLiteral("param_") + field);
       addField(form, field, field, box);
-      connect(box, &QCheckBox::toggled, this, [this, has, field](bool on) {
-        apply(field, has, [on](LayerSpec& l) { l.params["bias"] = on ? 1.0 : 0.0; });
+      connect(box, &QCheckBox::toggled, this, [this, has, field, name](bool on) {
+        apply(field, has, [on, name](LayerSpec& l) { l.params[name] = on ? 1.0 : 0.0; });
       });
-    } else if (isRealParam(name)) {
+    } else if (schema->kind == ParamKind::Real) {
       auto* spin = new QDoubleSpinBox;
       spin->setObjectName(QStringLiteral("param_") + field);
       spin->setDecimals(name == "eps" ? 6 : 3);
@@ -294,6 +282,7 @@ void LayerInspector::addParams(QFormLayout* form) {
       });
       connect(spin, &QSpinBox::editingFinished, this, [this] { ++m_session; });
     }
+    if (QWidget* editor = m_editors.value(field)) editor->setToolTip(QString::fromStdString(schema->help));
   }
 }
 
@@ -418,12 +407,9 @@ void LayerInspector::refreshValues() {
       }
     } else {
       const std::string name = field.toStdString();
-      const LayerSpec* l = first([name](const LayerSpec& x) {
-        const auto& k = known_params(x.type);
-        return std::find(k.begin(), k.end(), name) != k.end();
-      });
+      const LayerSpec* l = first([name](const LayerSpec& x) { return schemaOf(x, name) != nullptr; });
       if (!l) continue;
-      const double value = l->param(name, paramDefault(name));
+      const double value = param_value(*l, name);
       if (auto* box = qobject_cast<QCheckBox*>(w)) box->setChecked(value != 0.0);
       else if (auto* d = qobject_cast<QDoubleSpinBox*>(w)) d->setValue(value);
       else if (auto* s = qobject_cast<QSpinBox*>(w)) s->setValue(int(value));

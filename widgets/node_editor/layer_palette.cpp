@@ -8,29 +8,12 @@
 #include <QPixmap>
 
 #include "core/errors.h"
+#include "core/layers/layer_descriptor.h"
 #include "widgets/node_editor/graph_view.h"
 #include "widgets/node_editor/node_item.h"
 
 namespace qnn {
 namespace {
-
-struct Group {
-  const char* title;
-  std::vector<const char*> types;
-};
-
-// Candidate names: types the core does not know (yet) are left out.
-const std::vector<Group>& groups() {
-  static const std::vector<Group> g{
-      {"Input / output", {"Input", "Output"}},
-      {"Quantized layers", {"QuantConv2d", "QuantLinear"}},
-      {"Quantized activations", {"QuantIdentity", "QuantReLU", "QuantHardTanh", "QuantEltwiseAdd"}},
-      {"Float layers", {"Conv2d", "Linear", "BatchNorm2d"}},
-      {"Float activations", {"ReLU", "HardTanh", "Identity"}},
-      {"Shape and other ops", {"MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "Add"}},
-  };
-  return g;
-}
 
 QIcon swatch(LayerType t) {
   QPixmap pm(16, 12);
@@ -53,22 +36,20 @@ LayerPalette::LayerPalette(QWidget* parent) : QTreeWidget(parent) {
   setIndentation(8);
   setSelectionMode(SingleSelection);
   setToolTip(tr("Drag a layer onto the graph, or double-click it to add it in the middle of the view"));
-  for (const Group& g : groups()) {
-    auto* group = new QTreeWidgetItem(this, QStringList(tr(g.title)));
+  // One group per layer family, types in registry order (core/layers/registry.cpp).
+  for (LayerFamily family : all_families()) {
+    auto* group = new QTreeWidgetItem(this, QStringList(tr(family_title(family).c_str())));
     group->setFlags(Qt::ItemIsEnabled);
     QFont f = group->font(0);
     f.setBold(true);
     group->setFont(0, f);
-    for (const char* name : g.types) {
-      LayerType type;
-      try {
-        type = layer_type_from_string(name);
-      } catch (const Error&) {
-        continue;
-      }
-      auto* item = new QTreeWidgetItem(group, QStringList(QString::fromLatin1(name)));
-      item->setData(0, Qt::UserRole, QString::fromLatin1(name));
-      item->setIcon(0, swatch(type));
+    for (const LayerDescriptor& d : all_descriptors()) {
+      if (d.family != family) continue;
+      const QString name = QString::fromStdString(d.name);
+      auto* item = new QTreeWidgetItem(group, QStringList(name));
+      item->setData(0, Qt::UserRole, name);
+      item->setIcon(0, swatch(d.type));
+      item->setToolTip(0, QString::fromStdString(d.tooltip));
       item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable);
     }
   }

@@ -4,34 +4,20 @@
 #include <QObject>
 
 #include "core/graph/layer_rules.h"
+#include "core/layers/layer_descriptor.h"
 #include "widgets/document/layer_edits.h"
 
 namespace qnn {
 
 NodeKind nodeKind(LayerType type) {
-  switch (type) {
-    case LayerType::Input:
-    case LayerType::Output: return NodeKind::InputOutput;
-    case LayerType::QuantConv2d:
-    case LayerType::QuantLinear: return NodeKind::QuantLayer;
-    case LayerType::QuantIdentity:
-    case LayerType::QuantReLU:
-    case LayerType::QuantHardTanh: return NodeKind::QuantActivation;
-    case LayerType::Conv2d:
-    case LayerType::Linear: return NodeKind::FloatLayer;
-    case LayerType::ReLU:
-    case LayerType::HardTanh: return NodeKind::FloatActivation;
-    case LayerType::MaxPool2d:
-    case LayerType::AvgPool2d:
-    case LayerType::Flatten:
-    case LayerType::Dropout: return NodeKind::ShapeOp;
-    default: break;
+  switch (descriptor(type).family) {
+    case LayerFamily::InputOutput: return NodeKind::InputOutput;
+    case LayerFamily::QuantLayer: return NodeKind::QuantLayer;
+    case LayerFamily::QuantActivation: return NodeKind::QuantActivation;
+    case LayerFamily::FloatLayer: return NodeKind::FloatLayer;
+    case LayerFamily::FloatActivation: return NodeKind::FloatActivation;
+    case LayerFamily::ShapeOp: break;
   }
-  // Types added after this switch was written, by name.
-  const std::string name = to_string(type);
-  if (name.rfind("Quant", 0) == 0) return NodeKind::QuantActivation;
-  if (name == "BatchNorm2d") return NodeKind::FloatLayer;
-  if (name == "Identity") return NodeKind::FloatActivation;
   return NodeKind::ShapeOp;
 }
 
@@ -68,20 +54,8 @@ QString quantSummary(const LayerSpec& layer) {
 }
 
 QString paramSummary(const LayerSpec& layer) {
-  auto num = [&](const char* name, double fallback) { return layer.param(name, fallback); };
-  QStringList parts;
-  if (is_conv(layer.type)) {
-    parts << QStringLiteral("k%1").arg(num("kernel_size", 1));
-    if (num("stride", 1) != 1) parts << QStringLiteral("s%1").arg(num("stride", 1));
-    if (num("padding", 0) != 0) parts << QStringLiteral("p%1").arg(num("padding", 0));
-  } else if (is_linear(layer.type)) {
-    parts << QStringLiteral("→%1").arg(num("out_features", 0));
-  } else if (layer.type == LayerType::MaxPool2d || layer.type == LayerType::AvgPool2d) {
-    parts << QStringLiteral("k%1").arg(num("kernel_size", 2));
-  } else if (layer.type == LayerType::Dropout) {
-    parts << QStringLiteral("p=%1").arg(num("p", 0.5));
-  }
-  return parts.join(QLatin1Char(' '));
+  const auto text = descriptor(layer.type).param_text;
+  return text ? QString::fromStdString(text(layer)) : QString();
 }
 
 QString edgeLabel(const NodeInfo* info) {
@@ -103,7 +77,7 @@ QString bitWidthSummary(const LayerSpec& layer) {
 NodeContent describeLayer(const LayerSpec& layer, const ValidationResult& validation) {
   NodeContent c;
   c.layerType = layer.type;
-  c.inputPorts = inputPortCount(layer.type);
+  c.inputPorts = input_port_count(layer);
   c.outputPort = hasOutputPort(layer.type);
   c.bits = bitWidthSummary(layer);
   c.id = QString::fromStdString(layer.id);

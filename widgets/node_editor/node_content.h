@@ -13,7 +13,7 @@
 
 namespace qnn {
 
-/// Colour family of a node.
+/// Colour family of a node (the descriptor's LayerFamily, core/layers/layer_descriptor.h).
 enum class NodeKind {
   InputOutput,      ///< Input, Output
   QuantLayer,       ///< QuantConv2d, QuantLinear
@@ -30,7 +30,8 @@ QString shapeText(const std::vector<int64_t>& shape);
 /// The quantizers a layer uses, e.g. "W3 s narrow · Int8Bias" or "A4 u"; "" for float
 /// and shape layers. Uses the effective (defaulted) quantizers of core/graph/layer_rules.h.
 QString quantSummary(const LayerSpec& layer);
-/// Short parameter text for the type line, e.g. "k5" (Conv2d), "120" (Linear), "k2" (pool).
+/// Short parameter text for the type line (the descriptor's param_text), e.g. "k5"
+/// (Conv2d), "→120" (Linear), "k2" (pool).
 QString paramSummary(const LayerSpec& layer);
 /// Label of an edge carrying `info`'s tensor, e.g. "6×14×14 · u4" ("" when unknown).
 QString edgeLabel(const NodeInfo* info);

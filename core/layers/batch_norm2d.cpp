@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// BatchNorm2d (torch.nn.BatchNorm2d): float normalisation per channel; its output
+// carries no grid. Not in packed models yet.
+#include "core/export/export_plan.h"
+#include "core/graph/summary.h"
+#include "core/layers/layer_kit.h"
+#include "core/nn/eltwise_layers.h"
+
+namespace qnn::layers {
+
+using namespace layer_kit;
+
+namespace {
+
+void check(const LayerSpec& l, LayerReporter& r) {
+  if (!(l.param("eps", 1e-5) > 0.0))
+    r.error(l.id + ": eps must be positive, got " + num_text(l.param("eps", 1e-5)), "e.g. 1e-5");
+  const double m = l.param("momentum", 0.1);
+  if (!(m >= 0.0 && m <= 1.0)) r.error(l.id + ": momentum must be in [0, 1], got " + num_text(m), "e.g. 0.1");
+}
+
+bool infer(const LayerSpec& l, const std::vector<InferInput>& ins, NodeInfo& out, InferContext& c) {
+  const InferInput& in = ins[0];
+  const int64_t ch = l.int_param("num_features", 0);
+  if (!expect_chw(l, in, c, "place " + l.id + " before the Flatten")) return false;
+  if (ch != in.info.shape[0]) {
+    c.error(l.id + " expects " + std::to_string(ch) + " channels (num_features), gets " +
+                std::to_string(in.info.shape[0]) + " from " + in.from,
+            "set " + l.id + "'s num_features to " + std::to_string(in.info.shape[0]), "channel-mismatch");
+    return false;
+  }
+  out = float_info(in.info.shape);  // normalised floats: no grid
+  return true;
+}
+
+void cost(const LayerSpec& l, const std::vector<int64_t>* out, LayerSummary& s) {
+  const int64_t c = std::max<int64_t>(0, l.int_param("num_features", 0));
+  s.weights = c;
+  s.biases = c;
+  s.params = 2 * c;
+  s.weight_bits = 32;
+  s.bias_bits = 32;
+  s.storage_bits = s.float32_bits = 32 * 4 * c;  // weight, bias, running mean, running variance
+  if (out) {
+    int64_t n = 1;
+    for (int64_t d : *out) n *= d;
+    s.macs = n;
+  }
+}
+
+void freeze(const FreezeContext& c, PlanNode& n) {
+  const auto& bn = dynamic_cast<const BatchNorm2dLayerImpl&>(c.module);
+  n.op = PlanOp::BatchNorm;
+  n.weight = bn.weight.detach().clone();
+  n.bias = bn.bias.detach().clone();
+  n.running_mean = bn.running_mean.detach().clone();
+  n.running_var = bn.running_var.detach().clone();
+  n.eps = bn.eps;
+}
+
+}  // namespace
+
+LayerDescriptor batch_norm2d() {
+  LayerDescriptor d;
+  d.type = LayerType::BatchNorm2d;
+  d.name = "BatchNorm2d";
+  d.id_base = "bn";
+  d.family = LayerFamily::FloatLayer;
+  d.tooltip = "torch.nn.BatchNorm2d: normalises each channel (batch statistics in training, running ones in eval)";
+  d.input_ports = one_port;
+  d.params = {int_param("num_features", true, 1, 0, 8, "channels C of the input"),
+              real_param("eps", 1e-5, std::nullopt, "added to the variance (positive)"),
+              real_param("momentum", 0.1, std::nullopt, "running statistics update rate, in [0, 1]")};
+  d.check = check;
+  d.infer = infer;
+  d.build = [](const LayerSpec& l) {
+    return built(BatchNorm2dLayer(l.int_param("num_features", 1), l.param("eps", 1e-5), l.param("momentum", 0.1)));
+  };
+  d.cost = cost;
+  d.export_rules.freeze = freeze;
+  d.export_rules.packed_refusal = "BatchNorm2d cannot be stored in a packed model yet; export QCDQ, QONNX or a checkpoint";
+  d.export_rules.float_compute = true;
+  d.export_rules.packed_float_weights = true;
+  return d;
+}
+
+}  // namespace qnn::layers
