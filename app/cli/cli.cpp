@@ -160,6 +160,12 @@ int run_train(const CommandArgs& args) {
             << " epochs=" << t.epochs << " seed=" << t.seed << " threads=" << torch::get_num_threads()
             << std::endl;
 
+  TrainOptions options;
+  options.spec = t;
+  options.max_batches_per_epoch = max_batches;
+  const BatchPlan plan = plan_batches(model, train_set.size(), options);
+  if (!plan.note.empty()) std::cout << "note: " << plan.note << std::endl;
+
   ProgressLine bar;
   double last_epoch_end = 0.0;
   auto on_progress = [&](const TrainProgress& pr) {
@@ -178,9 +184,6 @@ int run_train(const CommandArgs& args) {
       case TrainProgress::Phase::Cancelled: bar.clear(); break;
     }
   };
-  TrainOptions options;
-  options.spec = t;
-  options.max_batches_per_epoch = max_batches;
   const TrainResult result = train_model(model, train_set, test_set, options, on_progress, g_cancel);
   bar.clear();
 

@@ -521,6 +521,10 @@ void MainWindow::onTrainingFinished(const TrainingSummary& summary) {
          int(summary.epochs.size()))
           .arg(summary.cancelled ? tr("Cancelled") : tr("Finished"), accuracyText(summary.testAccuracy))
           .arg(summary.testSamples));
+  if (!summary.notes.isEmpty()) {
+    m_statusLabel->setText(m_statusLabel->text() + QLatin1Char(' ') + tr("Note: %1.").arg(summary.notes.join(QStringLiteral("; "))));
+    m_statusLabel->setToolTip(summary.notes.join(QLatin1Char('\n')));
+  }
   // The network was edited while the run went on: its model is not this network's.
   if (m_controller->hasModel() && !network_difference(m_trainedNetwork, m_document->project()).empty()) {
     m_controller->clearModel();

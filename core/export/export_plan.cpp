@@ -59,7 +59,11 @@ QuantPoint quant_point(const QuantSpec& spec, const torch::Tensor& scale, const 
 
 torch::Tensor quant_codes(const torch::Tensor& x, const torch::Tensor& scale, const torch::Tensor& zero_point,
                           IntRange range) {
-  return int_codes(x.detach(), scale.detach(), zero_point.detach(), range).to(torch::kInt64);
+  // int_codes clamps in float32, where the int32 limit 2^31 - 1 rounds up to 2^31: clamp
+  // again in int64 so a saturated Int32Bias code is exactly max_int.
+  return int_codes(x.detach(), scale.detach(), zero_point.detach(), range)
+      .to(torch::kInt64)
+      .clamp(range.min_int, range.max_int);
 }
 
 const PlanNode* ExportPlan::find(const std::string& id) const {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/errors.h"
+#include "core/graph/validate.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -171,8 +172,8 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
   const int64_t classes = class_count(train_set);
   const int64_t n = train_set.size();
   const int64_t bs = spec.batch_size;
-  int64_t batches = (n + bs - 1) / bs;
-  if (options.max_batches_per_epoch > 0) batches = std::min(batches, options.max_batches_per_epoch);
+  const BatchPlan plan = plan_batches(model, n, options);
+  const int64_t batches = plan.batches;
 
   const auto t0 = Clock::now();
   const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
@@ -183,6 +184,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
   };
 
   TrainResult result;
+  if (!plan.note.empty()) result.notes.push_back(plan.note);
   TrainProgress p;
   p.epochs = spec.epochs;
   p.batches_per_epoch = batches;
@@ -292,6 +294,52 @@ struct EvalModeOnExit {
 }
 
 }  // namespace
+
+BatchPlan plan_batches(const QuantModel& model, int64_t samples, const TrainOptions& options) {
+  BatchPlan plan;
+  const int64_t bs = options.spec.batch_size;
+  if (bs < 1) return plan;  // check_spec reports it
+  // BatchNorm layers whose input holds one value per channel per sample.
+  std::string single;
+  std::vector<int64_t> single_shape;
+  const Project& project = model->project();
+  const ValidationResult v = validate(project);
+  for (const std::string& id : v.order) {
+    const LayerSpec* l = project.find(id);
+    if (!l || to_string(l->type).rfind("BatchNorm", 0) != 0 || l->inputs.empty()) continue;
+    const auto in = v.nodes.find(l->inputs[0]);
+    if (in == v.nodes.end() || in->second.shape.empty()) continue;
+    int64_t per_channel = 1;
+    for (size_t d = 1; d < in->second.shape.size(); ++d) per_channel *= in->second.shape[d];
+    if (per_channel == 1) {
+      single = id;
+      single_shape = in->second.shape;
+      break;
+    }
+  }
+  int64_t full = samples / bs, rest = samples % bs;
+  if (!single.empty() && bs == 1)
+    throw ConfigError("training.batch_size is 1, but BatchNorm layer " + single + " sees one value per channel (input " +
+                      shape_text(single_shape) + ") and cannot compute batch statistics from one sample; "
+                      "use a batch size of 2 or more");
+  if (!single.empty() && rest == 1) {
+    rest = 0;
+    plan.drops_last = true;
+    plan.note = "the last training batch of each epoch holds 1 sample (" + std::to_string(samples) + " = " +
+                std::to_string(full) + " x " + std::to_string(bs) + " + 1) and is left out: BatchNorm layer " +
+                single + " sees one value per channel (input " + shape_text(single_shape) +
+                ") and needs at least 2 samples in training";
+  }
+  plan.batches = full + (rest > 0 ? 1 : 0);
+  if (options.max_batches_per_epoch > 0 && options.max_batches_per_epoch < plan.batches) {
+    plan.batches = options.max_batches_per_epoch;
+    if (plan.batches <= full) {  // the short batch is never reached
+      plan.drops_last = false;
+      plan.note.clear();
+    }
+  }
+  return plan;
+}
 
 EvalResult evaluate(QuantModel& model, const Dataset& data, int64_t batch_size,
                     const std::atomic<bool>* cancel) {

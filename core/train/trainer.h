@@ -50,6 +50,9 @@ struct EpochRecord {
 
 struct TrainResult {
   std::vector<EpochRecord> epochs;  ///< completed epochs
+  /// What the run changed on its own, for the run log (e.g. the short last batch it
+  /// dropped because of a BatchNorm layer; see plan_batches()).
+  std::vector<std::string> notes;
   EvalResult test;                  ///< final evaluation on the test set (also after a cancel)
   bool cancelled = false;
 };
@@ -62,11 +65,28 @@ struct TrainOptions {
   int progress_interval_ms = 50;   ///< throttle of Training-phase reports
 };
 
+/// How one epoch splits the training set into batches.
+struct BatchPlan {
+  int64_t batches = 0;          ///< batches per epoch (after max_batches_per_epoch)
+  bool drops_last = false;      ///< the short last batch of 1 sample is left out
+  std::string note;             ///< why, for the run log ("" when nothing is dropped)
+};
+
+/// Batches per epoch for `samples` training samples. BatchNorm rule (torch
+/// BatchNorm1d/2d in training): a layer whose input holds one value per channel per
+/// sample (BatchNorm1d on [C], BatchNorm2d on [C, 1, 1]) cannot compute batch
+/// statistics from a single sample (the unbiased running variance becomes NaN, or
+/// LibTorch refuses): a last batch of exactly 1 sample is dropped from every epoch and
+/// the note says so, naming the layer.
+/// Throws ConfigError when batch_size is 1 and such a layer exists, naming it.
+BatchPlan plan_batches(const QuantModel& model, int64_t samples, const TrainOptions& options);
+
 /// Trains `model` in place on `train_set`, evaluating on `test_set` after every epoch.
 /// Uses spec.threads LibTorch threads (0: all cores); shuffles with spec.seed.
 /// When `cancel` becomes true the current batch finishes, the model is left usable
 /// (eval mode, last weights) and the result has cancelled = true with a final test
-/// evaluation. Throws ConfigError for bad settings (batch size < 1, unknown optimizer).
+/// evaluation. Throws ConfigError for bad settings (batch size < 1, unknown optimizer,
+/// batch size 1 with a BatchNorm layer that sees one value per channel: plan_batches()).
 TrainResult train_model(QuantModel& model, const Dataset& train_set, const Dataset& test_set,
                         const TrainOptions& options, const ProgressFn& progress,
                         const std::atomic<bool>& cancel);

@@ -69,6 +69,7 @@ struct TrainingSummary {
   QVector<QVector<qint64>> confusion;  ///< [true class][predicted class] counts
   QStringList classNames;
   double seconds = 0.0;          ///< data loading, training and evaluation
+  QStringList notes;             ///< what the run changed on its own (TrainResult::notes)
 };
 
 /// "0:42" or "1:02:03".

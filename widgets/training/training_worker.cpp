@@ -65,6 +65,7 @@ TrainingSummary toSummary(const TrainResult& r, const std::vector<std::string>& 
   }
   for (const std::string& n : classNames) s.classNames << QString::fromStdString(n);
   s.seconds = seconds;
+  for (const std::string& n : r.notes) s.notes << QString::fromStdString(n);
   return s;
 }
 
