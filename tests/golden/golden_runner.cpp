@@ -382,48 +382,93 @@ Project architecture_project(const Case& c) {
   input.type = LayerType::Input;
   p.layers.push_back(input);
   std::string prev = "input";
+  std::map<std::string, std::string> alias;  // "h" -> "relu1" from "... -> h"
   int anon = 0;
-  const std::regex named(R"(^(\w+): (\w+)\((.*)\)(?: \[(\w+)\])?.*$)");
+  // "<id>: <Type>(<args>)[(<call args>)][ [<Preset>]] <rest>", e.g.
+  // "add: QuantEltwiseAdd(input_bit_width=8, ...)(r, h): ..." or "bn2: BatchNorm2d(8) -> r".
+  const std::regex named(R"(^(\w+): (\w+)\(([^()]*)\)(?:\(([^()]*)\))?(?: \[(\w+)\])?(.*)$)");
   const std::regex unnamed(R"(^(\w+)(?: \(float\))?(?:\((.*)\))?.*$)");
+  const std::regex alias_tail(R"(->\s*(\w+)\s*$)");
+  auto split = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    for (std::string a; std::getline(ss, a, ',');) {
+      a.erase(0, a.find_first_not_of(' '));
+      a.erase(a.find_last_not_of(' ') + 1);
+      if (!a.empty()) out.push_back(a);
+    }
+    return out;
+  };
+  auto act_spec = [](const std::string& preset, const std::map<std::string, std::string>& kw, const char* key) {
+    QuantSpec s = presets::by_name(preset);
+    if (kw.count(key)) s.bit_width = std::stoi(kw.at(key));
+    return s;
+  };
   for (const auto& line_json : c.config.at("architecture")) {
     const std::string line = line_json.get<std::string>();
     std::smatch m;
     LayerSpec l;
+    std::vector<std::string> inputs{prev};
     if (std::regex_match(line, m, named)) {
       l.id = m[1];
       const std::string type = m[2];
       std::vector<std::string> pos;
       std::map<std::string, std::string> kw;
-      std::stringstream args(m[3].str());
-      for (std::string a; std::getline(args, a, ',');) {
-        a.erase(0, a.find_first_not_of(' '));
+      for (const std::string& a : split(m[3].str())) {
         const auto eq = a.find('=');
         if (eq == std::string::npos) pos.push_back(a);
         else kw[a.substr(0, eq)] = a.substr(eq + 1);
       }
       auto num = [&](const std::string& s) { return s == "in_ch" ? double(in_ch) : std::stod(s); };
       l.return_quant_tensor = kw.count("return_quant_tensor") && kw["return_quant_tensor"] == "True";
-      if (type == "QuantIdentity" || type == "QuantReLU") {
-        l.type = type == "QuantReLU" ? LayerType::QuantReLU : LayerType::QuantIdentity;
-        QuantSpec s = m[4].matched ? presets::by_name(m[4])
-                                   : (type == "QuantReLU" ? presets::Uint8ActPerTensorFloat()
-                                                          : presets::Int8ActPerTensorFloat());
-        if (kw.count("bit_width")) s.bit_width = std::stoi(kw["bit_width"]);
-        l.act_quant = s;
+      const std::string preset = m[5].matched ? m[5].str() : "";
+      if (type == "QuantIdentity" || type == "QuantReLU" || type == "QuantTanh" || type == "QuantSigmoid") {
+        // Brevitas defaults: QuantReLU and QuantSigmoid unsigned, QuantIdentity and QuantTanh signed.
+        const bool unsigned_default = type == "QuantReLU" || type == "QuantSigmoid";
+        l.type = layer_type_from_string(type);
+        l.act_quant = act_spec(!preset.empty() ? preset
+                               : unsigned_default ? "Uint8ActPerTensorFloat" : "Int8ActPerTensorFloat",
+                               kw, "bit_width");
       } else if (type == "QuantConv2d" || type == "QuantLinear") {
         const bool conv = type == "QuantConv2d";
         l.type = conv ? LayerType::QuantConv2d : LayerType::QuantLinear;
         l.params[conv ? "in_channels" : "in_features"] = num(pos.at(0));
         l.params[conv ? "out_channels" : "out_features"] = num(pos.at(1));
-        if (conv) l.params["kernel_size"] = num(pos.at(2));
+        if (conv) {
+          l.params["kernel_size"] = num(pos.at(2));
+          for (const char* g : {"stride", "padding"})
+            if (kw.count(g)) l.params[g] = num(kw[g]);
+        }
         l.params["bias"] = !(kw.count("bias") && kw["bias"] == "False");
         QuantSpec w = presets::by_name(kw.count("weight_quant") ? kw["weight_quant"] : "Int8WeightPerTensorFloat");
         if (kw.count("weight_bit_width")) w.bit_width = std::stoi(kw["weight_bit_width"]);
         l.weight_quant = w;
         if (kw.count("bias_quant")) l.bias_quant = presets::by_name(kw["bias_quant"]);
+      } else if (type == "TruncAvgPool2d") {
+        l.type = layer_type_from_string(type);
+        l.params["kernel_size"] = num(pos.at(0));
+        l.return_quant_tensor = true;  // Brevitas's truncating pools hand the QuantTensor on
+      } else if (type == "TruncAdaptiveAvgPool2d") {
+        l.type = layer_type_from_string(type);
+        l.params["output_size"] = num(pos.at(0));
+        l.return_quant_tensor = true;
+      } else if (type == "BatchNorm2d") {
+        l.type = LayerType::BatchNorm2d;
+        l.params["num_features"] = num(pos.at(0));
+      } else if (type == "QuantEltwiseAdd") {
+        l.type = LayerType::QuantEltwiseAdd;
+        l.input_quant = act_spec("Int8ActPerTensorFloat", kw, "input_bit_width");
+        l.act_quant = act_spec("Int8ActPerTensorFloat", kw, "output_bit_width");
+        const std::vector<std::string> call = split(m[4].str());
+        if (call.size() != 2) throw Unsupported("QuantEltwiseAdd line without its two operands: " + line);
+        inputs.clear();
+        for (const std::string& a : call) inputs.push_back(alias.count(a) ? alias[a] : a);
       } else {
-        throw std::runtime_error("unsupported architecture line: " + line);
+        throw Unsupported("architecture line: " + line);
       }
+      std::smatch t;
+      const std::string rest = m[6].str();
+      if (std::regex_search(rest, t, alias_tail) && t[1] != "float") alias[t[1]] = l.id;
     } else if (std::regex_match(line, m, unnamed)) {
       const std::string op = m[1];
       l.id = op + "_" + std::to_string(anon++);
@@ -435,12 +480,12 @@ Project architecture_project(const Case& c) {
       } else if (op == "relu") {
         l.type = LayerType::ReLU;
       } else {
-        throw std::runtime_error("unsupported architecture line: " + line);
+        throw Unsupported("architecture line: " + line);
       }
     } else {
-      throw std::runtime_error("unsupported architecture line: " + line);
+      throw Unsupported("architecture line: " + line);
     }
-    l.inputs = {prev};
+    l.inputs = inputs;
     prev = l.id;
     p.layers.push_back(l);
   }
@@ -452,35 +497,61 @@ Project architecture_project(const Case& c) {
   return p;
 }
 
-const std::string kBrevitasValue = ".act_quant.fused_activation_quant_proxy.tensor_quant.scaling_impl.value";
+/// Suffix of an activation quantizer's threshold in a Brevitas state dict; the prefix
+/// names the quantizer ("relu1.act_quant", "add.input_quant", "add.output_quant").
+const std::string kBrevitasThreshold = ".fused_activation_quant_proxy.tensor_quant.scaling_impl.value";
 
-// Copies the float weights and biases of a Brevitas state dict into the model.
+/// One runtime-statistics quantizer of a case: its state-dict prefix and the name its
+/// scalars use ("relu1" for "relu1.act_quant", "add.input_quant" otherwise).
+struct ActKey {
+  std::string prefix, name;
+  std::string threshold_key() const { return prefix + kBrevitasThreshold; }
+};
+
+// Copies the float weights and biases (and BatchNorm buffers) of a Brevitas state dict into the model.
 void load_parameters(QuantModel& model, const Case& c) {
   torch::NoGradGuard no_grad;
   auto params = model->named_parameters();
+  auto buffers = model->named_buffers();
   for (const auto& key_json : c.config.at("state_dict_keys")) {
     const std::string key = key_json.get<std::string>();
-    if (key.find(kBrevitasValue) != std::string::npos) continue;
-    auto* p = params.find(key);
-    if (!p) throw std::runtime_error("model has no parameter " + key);
-    p->copy_(c.f(key));
+    if (key.find(kBrevitasThreshold) != std::string::npos) continue;
+    torch::Tensor* t = params.find(key);
+    if (!t) t = buffers.find(key);
+    if (!t) throw Unsupported("a model tensor for state-dict key " + key);
+    t->copy_(c.t(key).to(t->scalar_type()));
   }
 }
 
-std::vector<std::string> act_layers(const Case& c) {
-  std::vector<std::string> out;
+std::vector<ActKey> act_layers(const Case& c) {
+  std::vector<ActKey> out;
   for (const auto& key_json : c.config.at("state_dict_keys")) {
     const std::string key = key_json.get<std::string>();
-    const auto pos = key.find(kBrevitasValue);
-    if (pos != std::string::npos) out.push_back(key.substr(0, pos));
+    const auto pos = key.find(kBrevitasThreshold);
+    if (pos == std::string::npos) continue;
+    ActKey a;
+    a.prefix = key.substr(0, pos);
+    const std::string act = ".act_quant";
+    a.name = a.prefix.size() > act.size() && a.prefix.compare(a.prefix.size() - act.size(), act.size(), act) == 0
+                 ? a.prefix.substr(0, a.prefix.size() - act.size())
+                 : a.prefix;
+    out.push_back(a);
   }
   return out;
 }
 
-ActQuantizerImpl& act_quantizer(QuantModel& model, const std::string& id) {
-  auto m = std::dynamic_pointer_cast<QuantActImpl>(model->layer(id));
-  if (!m || !m->act_quant) throw std::runtime_error(id + " is not a quantized activation");
-  return *m->act_quant;
+ActQuantizerImpl& act_quantizer(QuantModel& model, const ActKey& a) {
+  for (const auto& item : model->named_modules())
+    if (item.key() == a.prefix)
+      if (auto* q = dynamic_cast<ActQuantizerImpl*>(item.value().get())) return *q;
+  throw Unsupported("an activation quantizer at " + a.prefix);
+}
+
+/// Brevitas keeps BatchNorm in eval during the training passes of these cases
+/// (config.batchnorm): running statistics, never batch statistics.
+void batch_norm_eval(QuantModel& model, const Project& project) {
+  for (const LayerSpec& l : project.layers)
+    if (l.type == LayerType::BatchNorm2d) model->layer(l.id)->eval();
 }
 
 void check_meta(const Case& c, Checker& k, const std::map<std::string, QuantTensor>& trace) {
@@ -510,44 +581,50 @@ torch::Tensor logits_of(const QuantModel& model, const std::map<std::string, Qua
 void check_model_eval(const Case& c, Checker& k) {
   const Project project = architecture_project(c);
   const torch::Tensor input = c.f("input");
-  const std::vector<std::string> acts = act_layers(c);
+  const std::vector<ActKey> acts = act_layers(c);
   torch::NoGradGuard no_grad;
 
-  // (1) Replay the training-mode passes (forward only) from a fresh model, then evaluate:
+  // (1) Replay the training-mode passes (skipped for checkpoint cases: their optimizer
+  // steps changed the weights, so only the recorded state can be checked, in (2)).
+  const bool checkpoint_case = c.config.value("optimizer_steps", 0) > 0;
+  if (!checkpoint_case) {
+  // Replay the training-mode passes (forward only) from a fresh model, then evaluate:
   // the activation quantizers are still in their statistics phase.
   QuantModel replay = build_model(project);
   load_parameters(replay, c);
   replay->train();
+  batch_norm_eval(replay, project);
   const double f[] = {1.0, 1.5, 0.75, 1.25, 2.0};
   for (int64_t t = 0; t < 5 && c.has_t("train_logits_step" + std::to_string(t)); ++t) {
     const std::string step = std::to_string(t);
     const auto trace = replay->forward_trace(torch::roll(input, {t}, {0}) * f[t]);
     k.close("train_logits_step" + step, logits_of(replay, trace), c.f("train_logits_step" + step));
-    for (const std::string& a : acts) {
-      const std::string key = "train_step" + step + "." + a + ".scale";
-      if (c.has_s(key)) k.scale(key, trace.at(a).scale, torch::tensor(c.s(key)));
+    for (const ActKey& a : acts) {
+      const std::string key = "train_step" + step + "." + a.name + ".scale";
+      if (c.has_s(key)) k.scale(key, trace.at(a.name).scale, torch::tensor(c.s(key)));
     }
   }
-  for (const std::string& a : acts) {
-    k.exact(a + ".counter", static_cast<double>(act_quantizer(replay, a).counter()), c.s(a + ".counter"));
-    k.scale(a + " threshold", act_quantizer(replay, a).scaling_buffer.item<double>(),
-            c.f(a + kBrevitasValue).item<double>());
+  for (const ActKey& a : acts) {
+    k.exact(a.name + ".counter", static_cast<double>(act_quantizer(replay, a).counter()), c.s(a.name + ".counter"));
+    k.scale(a.name + " threshold", act_quantizer(replay, a).scaling_buffer.item<double>(),
+            c.f(a.threshold_key()).item<double>());
   }
   replay->eval();
   auto trace = replay->forward_trace(input);
   k.close("logits (replayed)", logits_of(replay, trace), c.f("logits"));
   check_meta(c, k, trace);
+  }
 
   // (2) Load the Brevitas state dict into a fresh model: the thresholds end the
   // statistics phase, which gives the same eval output.
   QuantModel loaded = build_model(project);
   load_parameters(loaded, c);
-  for (const std::string& a : acts)
-    act_quantizer(loaded, a).load_threshold(c.f(a + kBrevitasValue).item<double>());
+  for (const ActKey& a : acts)
+    act_quantizer(loaded, a).load_threshold(c.f(a.threshold_key()).item<double>());
   loaded->eval();
-  trace = loaded->forward_trace(input);
-  k.close("logits (state dict)", logits_of(loaded, trace), c.f("logits"));
-  check_meta(c, k, trace);
+  const auto loaded_trace = loaded->forward_trace(input);
+  k.close("logits (state dict)", logits_of(loaded, loaded_trace), c.f("logits"));
+  check_meta(c, k, loaded_trace);
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
