@@ -24,11 +24,14 @@ QuantTensor QuantActImpl::forward(const QuantTensor& x) {
     case ActFunction::Identity: break;
     case ActFunction::ReLU: v = torch::relu(v); break;
     case ActFunction::HardTanh: v = torch::hardtanh(v, options.min_val(), options.max_val()); break;
+    case ActFunction::Tanh: v = torch::tanh(v); break;
+    case ActFunction::Sigmoid: v = torch::sigmoid(v); break;
   }
   if (!act_quant) {
     // A float activation keeps the grid of its input only for functions that map the
     // grid onto itself (identity, ReLU with a zero point of 0).
-    const bool keeps_grid = options.function() != ActFunction::HardTanh;
+    const bool keeps_grid =
+        options.function() == ActFunction::Identity || options.function() == ActFunction::ReLU;
     return keeps_grid && x.is_quant() ? x.with_value(v) : QuantTensor(v);
   }
   QuantTensor y = act_quant->forward(v);
@@ -57,6 +60,22 @@ QuantActOptions quant_hardtanh_options(int bit_width, double min_val, double max
   QuantSpec s = presets::Int8ActPerTensorFloatMinMaxInit();
   s.bit_width = bit_width;
   o.act_quant(s).min_val(min_val).max_val(max_val).return_quant_tensor(return_quant_tensor);
+  return o;
+}
+
+QuantActOptions quant_tanh_options(int bit_width, bool return_quant_tensor) {
+  QuantActOptions o(ActFunction::Tanh);
+  QuantSpec s = presets::Int8ActPerTensorFloat();
+  s.bit_width = bit_width;
+  o.act_quant(s).return_quant_tensor(return_quant_tensor);
+  return o;
+}
+
+QuantActOptions quant_sigmoid_options(int bit_width, bool return_quant_tensor) {
+  QuantActOptions o(ActFunction::Sigmoid);
+  QuantSpec s = presets::Uint8ActPerTensorFloat();
+  s.bit_width = bit_width;
+  o.act_quant(s).return_quant_tensor(return_quant_tensor);
   return o;
 }
 

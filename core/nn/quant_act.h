@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Quantized activations: QuantIdentity, QuantReLU, QuantHardTanh (Brevitas names).
+// Quantized activations: QuantIdentity, QuantReLU, QuantHardTanh, QuantTanh, QuantSigmoid
+// (Brevitas 0.12.1 names).
 #pragma once
 
 #include <optional>
@@ -12,12 +13,12 @@
 namespace qnn {
 
 /// Which function the activation applies before quantizing.
-enum class ActFunction { Identity, ReLU, HardTanh };
+enum class ActFunction { Identity, ReLU, HardTanh, Tanh, Sigmoid };
 
 struct QuantActOptions {
   explicit QuantActOptions(ActFunction f = ActFunction::Identity) : function_(f) {}
   TORCH_ARG(ActFunction, function);
-  /// nullopt: a float activation (plain ReLU / identity / hardtanh).
+  /// nullopt: a float activation (plain ReLU / identity / hardtanh / tanh / sigmoid).
   TORCH_ARG(std::optional<QuantSpec>, act_quant) = presets::Int8ActPerTensorFloat();
   TORCH_ARG(bool, return_quant_tensor) = false;
   TORCH_ARG(double, min_val) = -1.0;  ///< HardTanh bounds
@@ -27,8 +28,15 @@ struct QuantActOptions {
 /// An activation followed by its quantizer; x any shape -> same shape. QuantReLU
 /// takes statistics of and quantizes relu(x) (Uint8ActPerTensorFloat by default);
 /// QuantIdentity quantizes x (Int8ActPerTensorFloat); QuantHardTanh clamps to
-/// [min_val, max_val] (Int8ActPerTensorFloatMinMaxInit).
+/// [min_val, max_val] (Int8ActPerTensorFloatMinMaxInit). QuantTanh / QuantSigmoid apply
+/// torch::tanh / torch::sigmoid (float32) and take statistics of and quantize that output:
+/// QuantTanh defaults to Int8ActPerTensorFloat (signed, int_threshold 2^(b-1), so the
+/// 8-bit scale is max|tanh(x)| / 128 and tanh(x) near +1 clamps at code 127),
+/// QuantSigmoid to Uint8ActPerTensorFloat (unsigned, int_threshold 2^b - 1).
+/// Source: Brevitas 0.12.1 brevitas.nn.QuantTanh / QuantSigmoid (golden README).
 /// The quantizer's state lives in the submodule "act_quant".
+/// Float activations (act_quant nullopt) keep the input's QuantTensor metadata for
+/// Identity and ReLU only; HardTanh, Tanh and Sigmoid return a plain float tensor.
 class QuantActImpl : public torch::nn::Cloneable<QuantActImpl>, public LayerBase {
  public:
   explicit QuantActImpl(QuantActOptions o);
@@ -46,5 +54,9 @@ QuantActOptions quant_identity_options(int bit_width, bool return_quant_tensor);
 QuantActOptions quant_relu_options(int bit_width, bool return_quant_tensor);
 QuantActOptions quant_hardtanh_options(int bit_width, double min_val, double max_val,
                                        bool return_quant_tensor);
+/// Brevitas QuantTanh(bit_width=b): tanh, then Int8ActPerTensorFloat at b bits.
+QuantActOptions quant_tanh_options(int bit_width = 8, bool return_quant_tensor = false);
+/// Brevitas QuantSigmoid(bit_width=b): sigmoid, then Uint8ActPerTensorFloat at b bits.
+QuantActOptions quant_sigmoid_options(int bit_width = 8, bool return_quant_tensor = false);
 
 }  // namespace qnn

@@ -2,6 +2,7 @@
 #include "core/nn/quant_wbiol.h"
 
 #include <cmath>
+#include <sstream>
 
 #include "core/errors.h"
 
@@ -46,37 +47,71 @@ QuantTensor wbiol_forward(const QuantTensor& x, const QuantTensor& wq, const tor
   return QuantTensor(y, scale, zero_point, bits, x.is_signed || wq.is_signed, training);
 }
 
+// Shared by QuantConv1d and QuantConv2d: checks channels and groups, registers the
+// weight [C_out, C_in/groups, k...] and bias with PyTorch's default Conv initialisation
+// (kaiming_uniform with a = sqrt(5); bias uniform in +-1/sqrt(fan_in)) and the weight quantizer.
+template <typename Impl>
+void reset_conv(Impl& m, at::IntArrayRef kernel) {
+  const auto& o = m.options;
+  if (o.in_channels() <= 0 || o.out_channels() <= 0)
+    throw ConfigError(m.layer_name + ": in_channels and out_channels must be positive");
+  if (o.groups() <= 0 || o.in_channels() % o.groups() != 0 || o.out_channels() % o.groups() != 0)
+    throw ConfigError(m.layer_name + ": in_channels (" + std::to_string(o.in_channels()) + ") and out_channels (" +
+                      std::to_string(o.out_channels()) + ") must be divisible by groups (" +
+                      std::to_string(o.groups()) + ")");
+  for (int64_t k : kernel)
+    if (k <= 0) throw ConfigError(m.layer_name + ": kernel_size must be positive");
+  std::vector<int64_t> shape{o.out_channels(), o.in_channels() / o.groups()};
+  shape.insert(shape.end(), kernel.begin(), kernel.end());
+  m.weight = m.register_parameter("weight", torch::empty(shape));
+  torch::nn::init::kaiming_uniform_(m.weight, std::sqrt(5.0));
+  if (o.bias()) {
+    const double fan_in = static_cast<double>(m.weight[0].numel());
+    const double bound = 1.0 / std::sqrt(fan_in);
+    m.bias = m.register_parameter("bias", torch::empty({o.out_channels()}).uniform_(-bound, bound));
+  } else {
+    m.bias = torch::Tensor();
+  }
+  if (o.weight_quant()) {
+    if (o.bias_quant()) o.bias_quant()->validate(m.layer_name + " bias_quant");
+    m.weight_quantizer = m.register_module("weight_quant", WeightQuantizer(*o.weight_quant()));
+  } else {
+    m.weight_quantizer = nullptr;
+  }
+}
+
+// Shared forward of the convolutions: input shape check, then wbiol_forward with
+// fan_in = weight[0].numel() = C_in/groups * prod(kernel) (Brevitas max_acc_bit_width_convNd).
+template <typename Impl, typename ConvFn>
+QuantTensor conv_forward(Impl& m, const QuantTensor& x, const char* layout, ConvFn conv) {
+  const int64_t spatial = m.weight.dim() - 2;
+  if (x.value.dim() != spatial + 2 || x.value.size(1) != m.options.in_channels()) {
+    std::ostringstream s;
+    s << m.layer_name << ": expects an input " << layout << " with C = " << m.options.in_channels()
+      << ", got " << x.value.sizes();
+    throw ConfigError(s.str());
+  }
+  const QuantTensor wq = m.quant_weight();
+  std::vector<int64_t> scale_view(static_cast<size_t>(spatial + 2), 1);
+  scale_view[1] = -1;
+  return wbiol_forward(x, wq, m.bias, m.options.bias_quant(), m.options.return_quant_tensor(),
+                       m.weight[0].numel(), scale_view, m.layer_name, m.is_training(), conv);
+}
+
+template <typename Impl>
+QuantTensor conv_quant_bias(Impl& m, const torch::Tensor& input_scale, const torch::Tensor& weight_scale) {
+  if (!m.bias.defined()) return QuantTensor();
+  if (!m.options.bias_quant()) return QuantTensor(m.bias);
+  return quantize_bias(m.bias, input_scale, weight_scale, *m.options.bias_quant(), m.layer_name);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- QuantConv2d
 
 QuantConv2dImpl::QuantConv2dImpl(QuantConv2dOptions o) : options(std::move(o)) { reset(); }
 
-void QuantConv2dImpl::reset() {
-  if (options.in_channels() <= 0 || options.out_channels() <= 0)
-    throw ConfigError(layer_name + ": in_channels and out_channels must be positive");
-  if (options.groups() <= 0 || options.in_channels() % options.groups() != 0 ||
-      options.out_channels() % options.groups() != 0)
-    throw ConfigError(layer_name + ": channels must be divisible by groups");
-  const auto k = *options.kernel_size();
-  weight = register_parameter(
-      "weight", torch::empty({options.out_channels(), options.in_channels() / options.groups(), k[0], k[1]}));
-  // PyTorch's default Conv2d initialisation (kaiming_uniform with a = sqrt(5)).
-  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
-  if (options.bias()) {
-    const double fan_in = static_cast<double>(weight.size(1) * k[0] * k[1]);
-    const double bound = 1.0 / std::sqrt(fan_in);
-    bias = register_parameter("bias", torch::empty({options.out_channels()}).uniform_(-bound, bound));
-  } else {
-    bias = torch::Tensor();
-  }
-  if (options.weight_quant()) {
-    if (options.bias_quant()) options.bias_quant()->validate(layer_name + " bias_quant");
-    weight_quantizer = register_module("weight_quant", WeightQuantizer(*options.weight_quant()));
-  } else {
-    weight_quantizer = nullptr;
-  }
-}
+void QuantConv2dImpl::reset() { reset_conv(*this, *options.kernel_size()); }
 
 QuantTensor QuantConv2dImpl::quant_weight() {
   return weight_quantizer ? weight_quantizer->forward(weight) : QuantTensor(weight);
@@ -84,21 +119,38 @@ QuantTensor QuantConv2dImpl::quant_weight() {
 
 QuantTensor QuantConv2dImpl::quant_bias(const torch::Tensor& input_scale,
                                         const torch::Tensor& weight_scale) {
-  if (!bias.defined()) return QuantTensor();
-  if (!options.bias_quant()) return QuantTensor(bias);
-  return quantize_bias(bias, input_scale, weight_scale, *options.bias_quant(), layer_name);
+  return conv_quant_bias(*this, input_scale, weight_scale);
 }
 
 QuantTensor QuantConv2dImpl::forward(const QuantTensor& x) {
-  const QuantTensor wq = quant_weight();
-  const auto k = *options.kernel_size();
-  const int64_t fan_in = options.in_channels() / options.groups() * k[0] * k[1];
   auto op = [&](const torch::Tensor& in, const torch::Tensor& w, const torch::Tensor& b) {
     return torch::conv2d(in, w, b, *options.stride(), *options.padding(), *options.dilation(),
                          options.groups());
   };
-  return wbiol_forward(x, wq, bias, options.bias_quant(), options.return_quant_tensor(), fan_in,
-                       {1, -1, 1, 1}, layer_name, is_training(), op);
+  return conv_forward(*this, x, "[N, C, H, W]", op);
+}
+
+// ---------------------------------------------------------------- QuantConv1d
+
+QuantConv1dImpl::QuantConv1dImpl(QuantConv1dOptions o) : options(std::move(o)) { reset(); }
+
+void QuantConv1dImpl::reset() { reset_conv(*this, *options.kernel_size()); }
+
+QuantTensor QuantConv1dImpl::quant_weight() {
+  return weight_quantizer ? weight_quantizer->forward(weight) : QuantTensor(weight);
+}
+
+QuantTensor QuantConv1dImpl::quant_bias(const torch::Tensor& input_scale,
+                                        const torch::Tensor& weight_scale) {
+  return conv_quant_bias(*this, input_scale, weight_scale);
+}
+
+QuantTensor QuantConv1dImpl::forward(const QuantTensor& x) {
+  auto op = [&](const torch::Tensor& in, const torch::Tensor& w, const torch::Tensor& b) {
+    return torch::conv1d(in, w, b, *options.stride(), *options.padding(), *options.dilation(),
+                         options.groups());
+  };
+  return conv_forward(*this, x, "[N, C, L]", op);
 }
 
 // ---------------------------------------------------------------- QuantLinear

@@ -6,6 +6,7 @@
 #include "core/graph/model.h"
 #include "core/nn/quant_act.h"
 #include "core/nn/quant_wbiol.h"
+#include "core/nn/trunc_pool.h"
 #include "core/quant/int_quant.h"
 #include "core/quant/quantizers.h"
 #include "golden_case.h"
@@ -24,35 +25,85 @@ std::optional<QuantSpec> bias_spec(const nlohmann::json& cfg) {
   return presets::by_name(cfg["bias_quant"].get<std::string>());
 }
 
-// A QuantConv2d or QuantLinear built from a case config, with weight (and bias) set.
+// A feature of a case the runner (or qnn_core) does not support: the case fails with
+// one line naming it.
+struct Unsupported : std::runtime_error {
+  explicit Unsupported(const std::string& what) : std::runtime_error("unsupported: " + what) {}
+};
+
+// A geometry entry of config (kernel_size, stride, padding, dilation, output_size) as
+// Brevitas got it: an int for every spatial axis, or a list with one entry per axis.
+std::vector<int64_t> geometry(const nlohmann::json& cfg, const std::string& key, size_t dims, int64_t fallback) {
+  if (!cfg.contains(key) || cfg[key].is_null()) return std::vector<int64_t>(dims, fallback);
+  const auto& v = cfg[key];
+  if (v.is_number_integer()) return std::vector<int64_t>(dims, v.get<int64_t>());
+  if (v.is_array() && v.size() == dims) return v.get<std::vector<int64_t>>();
+  throw Unsupported(key + " = " + v.dump() + " (expected an int or " + std::to_string(dims) + " ints)");
+}
+
+// A QuantConv1d, QuantConv2d or QuantLinear built from a case config, with weight (and bias) set.
 struct Layer {
+  QuantConv1d conv1d{nullptr};
   QuantConv2d conv{nullptr};
   QuantLinear linear{nullptr};
-  torch::nn::Module& module() { return conv ? static_cast<torch::nn::Module&>(*conv) : *linear; }
-  QuantTensor forward(const QuantTensor& x) { return conv ? conv->forward(x) : linear->forward(x); }
-  QuantTensor quant_weight() { return conv ? conv->quant_weight() : linear->quant_weight(); }
-  torch::Tensor& weight() { return conv ? conv->weight : linear->weight; }
-  torch::Tensor& bias() { return conv ? conv->bias : linear->bias; }
+  torch::nn::Module& module() {
+    if (conv1d) return *conv1d;
+    return conv ? static_cast<torch::nn::Module&>(*conv) : *linear;
+  }
+  QuantTensor forward(const QuantTensor& x) {
+    if (conv1d) return conv1d->forward(x);
+    return conv ? conv->forward(x) : linear->forward(x);
+  }
+  QuantTensor quant_weight() {
+    if (conv1d) return conv1d->quant_weight();
+    return conv ? conv->quant_weight() : linear->quant_weight();
+  }
+  torch::Tensor& weight() { return conv1d ? conv1d->weight : conv ? conv->weight : linear->weight; }
+  torch::Tensor& bias() { return conv1d ? conv1d->bias : conv ? conv->bias : linear->bias; }
 };
+
+template <typename Options>
+void set_conv_options(Options& o, const nlohmann::json& cfg, bool has_bias, size_t dims) {
+  o.stride(geometry(cfg, "stride", dims, 1)).padding(geometry(cfg, "padding", dims, 0));
+  o.dilation(geometry(cfg, "dilation", dims, 1)).groups(cfg.value("groups", int64_t{1})).bias(has_bias);
+  if (cfg.contains("padding_mode") && cfg["padding_mode"] != "zeros")
+    throw Unsupported("padding_mode " + cfg["padding_mode"].dump());
+}
 
 Layer make_layer(const Case& c) {
   const auto& cfg = c.config;
   const bool has_bias = c.has_t("bias") && cfg.value("bias", true);
+  const std::string layer = cfg.at("layer");
   Layer l;
-  if (cfg.at("layer") == "QuantConv2d") {
+  if (layer == "QuantConv2d") {
     QuantConv2dOptions o(cfg.at("in_channels").get<int64_t>(), cfg.at("out_channels").get<int64_t>(),
-                         cfg.at("kernel_size").get<int64_t>());
-    o.stride(cfg.value("stride", 1)).padding(cfg.value("padding", 0)).bias(has_bias);
+                         geometry(cfg, "kernel_size", 2, 1));
+    set_conv_options(o, cfg, has_bias, 2);
     o.weight_quant(weight_spec(cfg)).bias_quant(bias_spec(cfg));
     o.return_quant_tensor(cfg.value("return_quant_tensor", false));
     l.conv = QuantConv2d(o);
-  } else {
+  } else if (layer == "QuantConv1d") {
+    QuantConv1dOptions o(cfg.at("in_channels").get<int64_t>(), cfg.at("out_channels").get<int64_t>(),
+                         geometry(cfg, "kernel_size", 1, 1));
+    set_conv_options(o, cfg, has_bias, 1);
+    o.weight_quant(weight_spec(cfg)).bias_quant(bias_spec(cfg));
+    o.return_quant_tensor(cfg.value("return_quant_tensor", false));
+    l.conv1d = QuantConv1d(o);
+  } else if (layer == "QuantLinear") {
     QuantLinearOptions o(cfg.at("in_features").get<int64_t>(), cfg.at("out_features").get<int64_t>());
     o.bias(has_bias).weight_quant(weight_spec(cfg)).bias_quant(bias_spec(cfg));
     o.return_quant_tensor(cfg.value("return_quant_tensor", false));
     l.linear = QuantLinear(o);
+  } else {
+    throw Unsupported("layer '" + layer + "' (weighted layers: QuantConv1d, QuantConv2d, QuantLinear)");
   }
   torch::NoGradGuard no_grad;
+  if (l.weight().sizes() != c.t("weight").sizes()) {
+    std::ostringstream s;
+    s << "weight shape " << c.t("weight").sizes() << " (the layer built from config has " << l.weight().sizes()
+      << ")";
+    throw Unsupported(s.str());
+  }
   l.weight().copy_(c.f("weight"));
   if (has_bias) l.bias().copy_(c.f("bias"));
   return l;
@@ -60,9 +111,23 @@ Layer make_layer(const Case& c) {
 
 QuantAct make_act(const nlohmann::json& cfg) {
   const std::string layer = cfg.at("layer");
-  QuantActOptions o(layer == "QuantReLU" ? ActFunction::ReLU : ActFunction::Identity);
-  QuantSpec s = presets::by_name(cfg.value(
-      "act_quant", std::string(layer == "QuantReLU" ? "Uint8ActPerTensorFloat" : "Int8ActPerTensorFloat")));
+  ActFunction f;
+  std::string default_quant = "Int8ActPerTensorFloat";
+  if (layer == "QuantReLU") {
+    f = ActFunction::ReLU;
+    default_quant = "Uint8ActPerTensorFloat";
+  } else if (layer == "QuantIdentity") {
+    f = ActFunction::Identity;
+  } else if (layer == "QuantTanh") {
+    f = ActFunction::Tanh;
+  } else if (layer == "QuantSigmoid") {
+    f = ActFunction::Sigmoid;
+    default_quant = "Uint8ActPerTensorFloat";
+  } else {
+    throw Unsupported("activation layer '" + layer + "' (QuantIdentity, QuantReLU, QuantTanh, QuantSigmoid)");
+  }
+  QuantActOptions o(f);
+  QuantSpec s = presets::by_name(cfg.value("act_quant", default_quant));
   s.bit_width = cfg.at("bit_width").get<int>();
   s.collect_stats_steps = cfg.value("collect_stats_steps", s.collect_stats_steps);
   if (cfg.contains("layer_kwargs")) {
@@ -135,6 +200,7 @@ void check_quant_layer(const Case& c, Checker& k, const QuantTensor& x) {
   k.close("weight_quant", w.value, c.f("weight_quant"));
   k.exact("weight_codes", w.int_codes(), c.t("weight_codes"));
   if (c.has_t("weight_scale")) k.scale("weight_scale", w.scale, c.f("weight_scale"));
+  if (!bias_spec(c.config) || !l.bias().defined()) throw Unsupported("layer case without a quantized bias");
   const QuantTensor b = quantize_bias(l.bias(), x.scale, w.scale, *bias_spec(c.config), "golden");
   k.scale("bias_scale", b.scale, c.f("bias_scale"));
   k.exact("bias_codes", b.int_codes(), c.t("bias_codes"));
@@ -159,9 +225,9 @@ void check_quant_layer(const Case& c, Checker& k, const QuantTensor& x) {
     k.exact("y_zero_point", y.zero_point, c.t("y_zero_point"));
   k.exact("y_bit_width", static_cast<double>(y.bit_width), c.s("y_bit_width"));
   k.exact("y_signed", y.is_signed ? 1 : 0, c.s("y_signed"));
-  const int64_t fan_in = c.config.at("layer") == "QuantConv2d"
-                             ? c.t("weight").size(1) * c.t("weight").size(2) * c.t("weight").size(3)
-                             : c.t("weight").size(1);
+  // Brevitas: fan_in = weight[0].numel() = C_in/groups * prod(kernel), or in_features.
+  const int64_t fan_in = l.weight()[0].numel();
+  if (c.has_s("fan_in")) k.exact("fan_in", static_cast<double>(fan_in), c.s("fan_in"));
   if (c.has_s("acc_bit_width"))
     k.exact("acc_bit_width", static_cast<double>(accumulator_bit_width(x.bit_width, w.bit_width, fan_in)),
             c.s("acc_bit_width"));
@@ -185,13 +251,84 @@ void check_bias_quant(const Case& c, Checker& k) {
   check_quant_layer(c, k, x);
 }
 
+// TruncAvgPool2d / TruncAdaptiveAvgPool2d fed a hand-made QuantTensor.
+void check_trunc_pool(const Case& c, Checker& k, const QuantTensor& x) {
+  const auto& cfg = c.config;
+  const std::string layer = cfg.at("layer");
+  for (const char* key : {"padding"})
+    for (int64_t p : geometry(cfg, key, 2, 0))
+      if (p != 0) throw Unsupported(std::string(key) + " in " + layer);
+  if (cfg.value("ceil_mode", false)) throw Unsupported("ceil_mode in " + layer);
+  if (cfg.contains("divisor_override") && !cfg["divisor_override"].is_null())
+    throw Unsupported("divisor_override in " + layer);
+  const std::string trunc = cfg.value("trunc_quant", std::string("RoundTo8bit"));
+  TruncRounding rounding;
+  if (trunc == "RoundTo8bit") rounding = TruncRounding::Round;
+  else if (trunc == "TruncTo8bit") rounding = TruncRounding::Floor;
+  else throw Unsupported("trunc_quant " + trunc + " (RoundTo8bit, TruncTo8bit)");
+  const int64_t bits = cfg.value("trunc_output_bit_width", int64_t{8});
+  const bool rqt = cfg.value("return_quant_tensor", true);
+
+  TruncPoolTrace trace;
+  QuantTensor y;
+  torch::NoGradGuard no_grad;
+  if (layer == "TruncAvgPool2d") {
+    const auto kernel = geometry(cfg, "kernel_size", 2, 1);
+    TruncAvgPool2dOptions o(kernel);
+    o.stride(geometry(cfg, "stride", 2, 0)[0] == 0 ? kernel : geometry(cfg, "stride", 2, 0));
+    o.bit_width(bits).rounding(rounding).return_quant_tensor(rqt);
+    TruncAvgPool2d pool(o);
+    pool->eval();
+    y = pool->forward(x, &trace);
+  } else {
+    TruncAdaptiveAvgPool2dOptions o(geometry(cfg, "output_size", 2, 1));
+    o.bit_width(bits).rounding(rounding).return_quant_tensor(rqt);
+    TruncAdaptiveAvgPool2d pool(o);
+    pool->eval();
+    y = pool->forward(x, &trace);
+    if (cfg.contains("derived_kernel_size")) {
+      const auto in = x.value.sizes();
+      const auto out = *o.output_size();
+      const auto kh = TruncAdaptiveAvgPool2dImpl::derived_window(in[2], out[0]);
+      const auto kw = TruncAdaptiveAvgPool2dImpl::derived_window(in[3], out[1]);
+      k.exact("derived_kernel_size", torch::tensor({kh.first, kw.first}),
+              torch::tensor(cfg["derived_kernel_size"].get<std::vector<int64_t>>()));
+      k.exact("derived_stride", torch::tensor({kh.second, kw.second}),
+              torch::tensor(cfg["derived_stride"].get<std::vector<int64_t>>()));
+    }
+  }
+  k.exact("avg_scaling", static_cast<double>(trace.avg_scaling), c.s("avg_scaling"));
+  k.exact("acc_codes", trace.acc_codes, c.t("acc_codes"));
+  k.exact("acc_bit_width", static_cast<double>(trace.acc_bit_width), c.s("acc_bit_width"));
+  k.exact("trunc_scale", trace.trunc_scale, c.s("trunc_scale"));
+  if (c.has_s("n_round_ties")) {
+    const torch::Tensor r = trace.acc_codes / trace.trunc_scale;
+    const double ties = ((r - r.floor()) == 0.5).sum().item<double>();
+    k.exact("n_round_ties", ties, c.s("n_round_ties"));
+  }
+  k.close("y", y.value, c.f("y"));
+  if (!y.is_quant()) {
+    k.fail("y: the output carries no QuantTensor metadata");
+    return;
+  }
+  k.exact("y_codes", y.int_codes(), c.t("y_codes"));
+  k.scale("y_scale", y.scale, c.f("y_scale"));
+  k.exact("y_zero_point", y.zero_point, c.t("y_zero_point"));
+  k.exact("y_bit_width", static_cast<double>(y.bit_width), c.s("y_bit_width"));
+  k.exact("y_signed", y.is_signed ? 1 : 0, c.s("y_signed"));
+}
+
 void check_layer(const Case& c, Checker& k) {
   const torch::Tensor scale = torch::tensor(static_cast<float>(c.s("x_scale")));
   const torch::Tensor codes = c.f("x_codes");
   const QuantTensor x(codes * scale, scale, torch::zeros({}), static_cast<int64_t>(c.s("x_bit_width")),
                       c.s("x_signed") != 0, false);
   k.close("x", x.value, c.f("x"));
-  check_quant_layer(c, k, x);
+  const std::string layer = c.config.at("layer");
+  if (layer == "TruncAvgPool2d" || layer == "TruncAdaptiveAvgPool2d")
+    check_trunc_pool(c, k, x);
+  else
+    check_quant_layer(c, k, x);
 }
 
 void check_gradient(const Case& c, Checker& k) {
@@ -413,6 +550,8 @@ void check_model_eval(const Case& c, Checker& k) {
   check_meta(c, k, trace);
 }
 
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 }  // namespace
 
 Checker run_case(const Case& c) {
@@ -426,8 +565,12 @@ Checker run_case(const Case& c) {
     else if (c.kind == "gradient") check_gradient(c, k);
     else if (c.kind == "model_eval") check_model_eval(c, k);
     else k.fail("unknown kind '" + c.kind + "'");
+  } catch (const Unsupported& e) {
+    k.fail(e.what());
+  } catch (const c10::Error& e) {
+    k.fail("library error: " + first_line(e.what_without_backtrace()));
   } catch (const std::exception& e) {
-    k.fail(std::string("exception: ") + e.what());
+    k.fail(std::string("exception: ") + first_line(e.what()));
   }
   return k;
 }

@@ -70,7 +70,7 @@ class TestGolden : public QObject {
   void shippedCasesAllPass() {
     int n = 0;
     const QString report = run_folder(shipped_dir(), &n);
-    QVERIFY2(n >= 48, qPrintable(QString("expected the 48 shipped cases, found %1").arg(n)));
+    QVERIFY2(n >= 64, qPrintable(QString("expected the 64 shipped cases, found %1").arg(n)));
     QVERIFY2(report.isEmpty(), qPrintable(report));
   }
 
@@ -116,6 +116,15 @@ class TestGolden : public QObject {
     QTest::newRow("output bit width") << "layer_conv2d_pertensor_w3_in4.json" << "y_bit_width" << 1.0 << true;
     QTest::newRow("gradient") << "gradient_relu_b4_during_collect.json" << "dL_dx" << 1e-3 << false;
     QTest::newRow("weight gradient") << "gradient_linear_w3_perchannel.json" << "dL_dweight" << 1e-3 << false;
+    QTest::newRow("tanh sequence code") << "act_seq_tanh_b8_default.json" << "q_train3" << 1.0 << false;
+    QTest::newRow("sigmoid sequence scale") << "act_seq_sigmoid_b4_collect3.json" << "scale_eval" << 1e-4 << true;
+    QTest::newRow("conv1d output") << "layer_conv1d_perchannel_w3_in4.json" << "y" << 1e-3 << false;
+    QTest::newRow("conv1d bit width") << "layer_conv1d_pertensor_uint_in_w3_in4.json" << "acc_bit_width" << 1.0 << true;
+    QTest::newRow("depthwise fan_in") << "layer_conv2d_depthwise_k3_p1_perchannel_w3_in4.json" << "fan_in" << 1.0 << true;
+    QTest::newRow("trunc pool code") << "layer_trunc_avgpool2d_k3_s8.json" << "y_codes" << 1.0 << false;
+    QTest::newRow("trunc pool accumulator") << "layer_trunc_avgpool2d_k2_u4.json" << "acc_codes" << 1.0 << false;
+    QTest::newRow("trunc pool scale") << "layer_trunc_adaptive_avgpool2d_out1_u8.json" << "y_scale" << 1e-6 << false;
+    QTest::newRow("trunc pool shift") << "layer_trunc_avgpool2d_k2_s8.json" << "trunc_scale" << 1.0 << true;
     QTest::newRow("model logits") << "model_eval_lowprec_lenet_in1.json" << "logits" << 1e-3 << false;
   }
   void oneChangedNumberFails() {
