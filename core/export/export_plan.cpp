@@ -112,6 +112,7 @@ ExportPlan make_export_plan(QuantModel& model) {
     n.input = resolve(in_id);
     n.in_quant = in.is_quant();
     n.in_bit_width = in.bit_width;
+    n.in_dims = in.value.dim();
     n.out_quant = out.is_quant();
     if (out.is_quant()) {
       n.out_scale = out.scale.detach().clone();

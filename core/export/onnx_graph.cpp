@@ -154,10 +154,11 @@ std::string emit_float_op(GraphBuilder& g, const PlanNode& n, const std::string&
       std::vector<std::string> in{x, w};
       if (!b.empty()) in.push_back(b);
       onnx::NodeProto* c = g.add_node("Conv", in, {out}, n.id);
-      GraphBuilder::attr(c, "kernel_shape", std::vector<int64_t>{n.kernel, n.kernel});
-      GraphBuilder::attr(c, "strides", std::vector<int64_t>{n.stride, n.stride});
-      GraphBuilder::attr(c, "pads", std::vector<int64_t>{n.padding, n.padding, n.padding, n.padding});
-      GraphBuilder::attr(c, "dilations", std::vector<int64_t>{n.dilation, n.dilation});
+      const auto axes = static_cast<size_t>(n.conv_dims);  // 1 (Conv1d) or 2
+      GraphBuilder::attr(c, "kernel_shape", std::vector<int64_t>(axes, n.kernel));
+      GraphBuilder::attr(c, "strides", std::vector<int64_t>(axes, n.stride));
+      GraphBuilder::attr(c, "pads", std::vector<int64_t>(2 * axes, n.padding));
+      GraphBuilder::attr(c, "dilations", std::vector<int64_t>(axes, n.dilation));
       GraphBuilder::attr(c, "group", n.groups);
       return out;
     }
@@ -169,10 +170,32 @@ std::string emit_float_op(GraphBuilder& g, const PlanNode& n, const std::string&
       return out;
     }
     case PlanOp::MaxPool:
-    case PlanOp::AvgPool: {
+    case PlanOp::AvgPool:
+    case PlanOp::TruncPool: {  // TruncPool: the window mean the truncation starts from
       onnx::NodeProto* p = g.add_node(n.op == PlanOp::MaxPool ? "MaxPool" : "AveragePool", {x}, {out}, n.id);
-      GraphBuilder::attr(p, "kernel_shape", std::vector<int64_t>{n.kernel, n.kernel});
-      GraphBuilder::attr(p, "strides", std::vector<int64_t>{n.stride, n.stride});
+      const bool hw = n.kernel_hw.size() == 2;
+      GraphBuilder::attr(p, "kernel_shape", hw ? n.kernel_hw : std::vector<int64_t>{n.kernel, n.kernel});
+      GraphBuilder::attr(p, "strides", hw ? n.stride_hw : std::vector<int64_t>{n.stride, n.stride});
+      return out;
+    }
+    case PlanOp::Concat:  // needs every port's value: emit_concat
+      throw ExportError(n.id + ": internal: Concat goes through emit_concat");
+    case PlanOp::Upsample: {  // PyTorch nearest for an integer factor (opset 13 Resize)
+      std::vector<int64_t> dims(size_t(n.in_dims), 1);
+      std::vector<float> factors(size_t(n.in_dims), 1.0f);
+      for (size_t d = 2; d < factors.size(); ++d) factors[d] = float(n.factor);
+      const std::string scales = g.add_initializer(n.id + ".scales", torch::tensor(factors),
+                                                   onnx::TensorProto_DataType_FLOAT);
+      onnx::NodeProto* r = g.add_node("Resize", {x, "", scales}, {out}, n.id + "/resize");
+      GraphBuilder::attr(r, "mode", std::string("nearest"));
+      GraphBuilder::attr(r, "nearest_mode", std::string("floor"));
+      GraphBuilder::attr(r, "coordinate_transformation_mode", std::string("asymmetric"));
+      return out;
+    }
+    case PlanOp::DepthToSpace: {  // torch pixel_shuffle = DepthToSpace CRD
+      onnx::NodeProto* d = g.add_node("DepthToSpace", {x}, {out}, n.id + "/d2s");
+      GraphBuilder::attr(d, "blocksize", n.factor);
+      GraphBuilder::attr(d, "mode", std::string("CRD"));
       return out;
     }
     case PlanOp::Flatten: {
@@ -207,9 +230,21 @@ std::string emit_float_op(GraphBuilder& g, const PlanNode& n, const std::string&
         g.add_node("Clip", {x, lo, hi}, {out}, n.id + "/hardtanh");
         return out;
       }
+      if (n.act_function == ActFunction::Tanh || n.act_function == ActFunction::Sigmoid) {
+        const bool tanh = n.act_function == ActFunction::Tanh;
+        g.add_node(tanh ? "Tanh" : "Sigmoid", {x}, {out}, n.id + (tanh ? "/tanh" : "/sigmoid"));
+        return out;
+      }
       return x;
   }
   return x;
+}
+
+std::string emit_concat(GraphBuilder& g, const PlanNode& n, const std::vector<std::string>& values,
+                        const std::string& out) {
+  onnx::NodeProto* c = g.add_node("Concat", values, {out}, n.id + "/concat");
+  GraphBuilder::attr(c, "axis", int64_t{1});
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> finish_io(GraphBuilder& g, const ExportPlan& plan,

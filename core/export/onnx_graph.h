@@ -60,14 +60,19 @@ class GraphBuilder {
   onnx::GraphProto* m_graph = nullptr;
 };
 
-/// Emits the float part of a plan node: Conv (weight `w`, bias `b` or ""), Gemm with
-/// transB = 1 (Linear), MaxPool, AveragePool, Flatten(axis 1), or the function of an
-/// activation before its quantizer (Relu, Clip(min, max), nothing for identity),
+/// Emits the float part of a plan node: Conv (weight `w`, bias `b` or ""; 1-D or 2-D), Gemm
+/// with transB = 1 (Linear), MaxPool, AveragePool (also the window mean of a TruncPool),
+/// Flatten(axis 1), Resize nearest (Upsample), DepthToSpace CRD, or the function of an
+/// activation before its quantizer (Relu, Clip(min, max), Tanh, Sigmoid, nothing for identity),
 /// BatchNormalization (inference form, the node's running statistics) or Add (`w` is
 /// then the value name of port 1).
 /// `x` is the input value name; returns the output value name (`x` when nothing is emitted).
 std::string emit_float_op(GraphBuilder& g, const PlanNode& n, const std::string& x, const std::string& w,
                           const std::string& b, const std::string& out);
+
+/// Concat along axis 1 of `values` (one per port of `n`, in port order).
+std::string emit_concat(GraphBuilder& g, const PlanNode& n, const std::vector<std::string>& values,
+                        const std::string& out);
 
 /// Adds the graph input "input" [batch, C, H, W], the output "logits" [batch, classes]
 /// fed by an Identity from `last`, and returns the metadata list with

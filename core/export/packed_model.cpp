@@ -138,6 +138,11 @@ std::string packed_model_bytes(const ExportPlan& plan, PackedSize* size) {
         else
           add_float(tensors, data, n.id, "bias", n.bias);
       }
+    } else if (n.op == PlanOp::TruncPool && n.input_q) {  // the input grid the truncation starts from
+      json e{{"name", n.id + ".input"}, {"layer", n.id}, {"role", "input"}, {"shape", json::array()}, {"kind", "quant"}};
+      e.update(describe_point(*n.input_q));
+      add_point(e, data, *n.input_q);
+      tensors.push_back(e);
     } else if (n.op == PlanOp::Act && n.act_q) {
       json e{{"name", n.id + ".act"}, {"layer", n.id}, {"role", "act"}, {"shape", json::array()}, {"kind", "quant"}};
       e.update(describe_point(*n.act_q));
@@ -231,6 +236,9 @@ std::string packed_c_header(const ExportPlan& plan) {
       else array_f("qnn_" + id + "_weight", n.weight);
       if (n.bias_q) codes(id + "_bias", n.bias_codes, *n.bias_q);
       else if (n.bias.defined()) array_f("qnn_" + id + "_bias", n.bias);
+    } else if (n.op == PlanOp::TruncPool && n.input_q) {
+      h << "\n/* " << n.id << ": " << to_string(n.type) << " input grid of the truncation */\n";
+      point(id + "_input", *n.input_q);
     } else if (n.op == PlanOp::Act && n.act_q) {
       h << "\n/* " << n.id << ": " << to_string(n.type) << " activation quantizer */\n";
       point(id + "_act", *n.act_q);

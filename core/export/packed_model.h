@@ -17,14 +17,15 @@
 //                "tensors":[...],"output":"<layer id>"}
 //   32+J   D     data section; every offset in "tensors" is relative to its start
 // A "tensors" entry describes one tensor:
-//   {"name":"conv1.weight","layer":"conv1","role":"weight"|"bias"|"act",
+//   {"name":"conv1.weight","layer":"conv1","role":"weight"|"bias"|"act"|"input",
 //    "shape":[6,1,5,5],"kind":"codes"|"float32"|"quant",
 //    codes:   "bit_width":3,"signed":true,"narrow":true,"min_int":-3,"max_int":3,
 //             "channels":S (1 = per tensor, C_out = per channel along dim 0),
 //             "codes_offset":o,"codes_bytes":n,"scale_offset":o,"zero_point_offset":o
 //    float32: "offset":o,"bytes":n            (row-major float32)
 //    quant:   an activation quantizer: bit_width/signed/narrow/min_int/max_int,
-//             "channels":1,"scale_offset","zero_point_offset" (no codes)}
+//             "channels":1,"scale_offset","zero_point_offset" (no codes); role "input":
+//             the input grid of a truncating pool ("pool1.input")}
 // Codes: each code q is stored as the unsigned u = q - min_int in b bits; codes follow
 // the tensor's row-major order as one bit stream, least significant bit first (bit k
 // of the stream is bit k % 8 of byte k / 8); the stream is padded with zero bits to a

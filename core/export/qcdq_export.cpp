@@ -54,6 +54,48 @@ std::string qcdq(GraphBuilder& g, const std::string& layer, const std::string& x
   return clip_dq(g, prefix, codes, q, out);
 }
 
+/// A truncating pool as its exact integer equivalent (core/nn/trunc_pool.h):
+/// AveragePool -> Div(s / n) [-> Add(z)] -> Round (the window sums of the codes, exact
+/// integers) -> Div(trunc_scale) -> Round (half to even) or Floor -> Clip(range) ->
+/// QuantizeLinear(scale 1) -> DequantizeLinear(output scale); with a non-zero zero point
+/// or more than 8 bits the codes are rescaled in float: Sub(z') -> Mul(output scale).
+std::string trunc_pool(GraphBuilder& g, const PlanNode& n, const std::string& x) {
+  const auto f32 = onnx::TensorProto_DataType_FLOAT;
+  const QuantPoint& in = *n.input_q;
+  const QuantPoint& q = *n.act_q;
+  const std::string mean = onnx_graph::emit_float_op(g, n, x, "", "", n.id + "/mean");
+  const std::string acc_scale = g.add_initializer(n.id + ".acc_scale", n.acc_scale, f32);
+  std::string t = n.id + "/acc_real";
+  g.add_node("Div", {mean, acc_scale}, {t}, n.id + "/to_acc");
+  if (in.zero_point.item<float>() != 0.0f) {
+    const std::string z = g.add_initializer(n.id + ".input_zero_point", in.zero_point, f32);
+    g.add_node("Add", {t, z}, {n.id + "/acc_shifted"}, n.id + "/add_zero_point");
+    t = n.id + "/acc_shifted";
+  }
+  g.add_node("Round", {t}, {n.id + "/acc_codes"}, n.id + "/acc_round");
+  const std::string ts = g.add_initializer(n.id + ".trunc_scale", torch::tensor(float(n.trunc_scale)), f32);
+  g.add_node("Div", {n.id + "/acc_codes", ts}, {n.id + "/shifted"}, n.id + "/shift");
+  g.add_node(n.trunc_floor ? "Floor" : "Round", {n.id + "/shifted"}, {n.id + "/trunc"},
+             n.id + (n.trunc_floor ? "/floor" : "/round"));
+  const std::string lo = g.add_initializer(n.id + ".code_min", torch::tensor(float(q.range.min_int)), f32);
+  const std::string hi = g.add_initializer(n.id + ".code_max", torch::tensor(float(q.range.max_int)), f32);
+  g.add_node("Clip", {n.id + "/trunc", lo, hi}, {n.id + "/codes_f"}, n.id + "/clip");
+  if (q.zero_point.item<float>() == 0.0f && q.bit_width <= 8) {
+    const auto type = onnx_graph::code_type(q.is_signed);
+    const std::string one = g.add_initializer(n.id + ".unit_scale", torch::tensor(1.0f), f32);
+    const std::string z0 = g.add_initializer(n.id + ".codes_zero_point", torch::tensor(0.0), type);
+    g.add_node("QuantizeLinear", {n.id + "/codes_f", one, z0}, {n.id + "/codes"}, n.id + "/quant");
+    const std::string s = g.add_initializer(n.id + ".act_scale", q.scale, f32);
+    g.add_node("DequantizeLinear", {n.id + "/codes", s, z0}, {n.id}, n.id + "/dequant");
+    return n.id;
+  }
+  const std::string z = g.add_initializer(n.id + ".act_zero_point", q.zero_point, f32);
+  const std::string s = g.add_initializer(n.id + ".act_scale", q.scale, f32);
+  g.add_node("Sub", {n.id + "/codes_f", z}, {n.id + "/centred"}, n.id + "/sub_zero_point");
+  g.add_node("Mul", {n.id + "/centred", s}, {n.id}, n.id + "/rescale");
+  return n.id;
+}
+
 }  // namespace
 
 std::string qcdq_model_bytes(const ExportPlan& plan) {
@@ -99,6 +141,12 @@ std::string qcdq_model_bytes(const ExportPlan& plan) {
       }
       const std::string sum = onnx_graph::emit_float_op(g, n, a, b, "", n.act_q ? n.id + "/sum" : n.id);
       out = n.act_q ? qcdq(g, n.id, sum, *n.act_q, n.id) : sum;
+    } else if (n.op == PlanOp::TruncPool) {
+      out = trunc_pool(g, n, x);
+    } else if (n.op == PlanOp::Concat) {
+      std::vector<std::string> ins;
+      for (const std::string& id : n.inputs) ins.push_back(value.at(id));
+      out = onnx_graph::emit_concat(g, n, ins, n.id);
     } else {
       out = onnx_graph::emit_float_op(g, n, x, "", "", n.id);
     }

@@ -82,6 +82,26 @@ std::string qonnx_model_bytes(const ExportPlan& plan) {
       onnx::NodeProto* t = g.add_node("Trunc", {pooled, sn, zn, bn, bn}, {n.id}, n.id + "/trunc", kQonnxDomain);
       GraphBuilder::attr(t, "rounding_mode", std::string("ROUND"));
       out = n.id;
+    } else if (n.op == PlanOp::TruncPool) {
+      // As Brevitas 0.12.1 exports a truncating pool: the window mean (AveragePool), then
+      // Trunc(x, scale s/n, zero point, input bit width, output scale, output bit width)
+      // with rounding_mode ROUND / FLOOR and the output's signedness (qonnx Trunc, opset 2 form).
+      const auto f32 = onnx::TensorProto_DataType_FLOAT;
+      const std::string mean = onnx_graph::emit_float_op(g, n, x, "", "", n.id + "/mean");
+      const std::string sn = g.add_initializer(n.id + ".acc_scale", n.acc_scale, f32);
+      const std::string zn = g.add_initializer(n.id + ".acc_zero_point", n.input_q->zero_point, f32);
+      const std::string ib = g.add_initializer(n.id + ".acc_bit_width", torch::tensor(float(n.acc_bit_width)), f32);
+      const std::string os = g.add_initializer(n.id + ".trunc_out_scale", n.act_q->scale, f32);
+      const std::string ob = g.add_initializer(n.id + ".trunc_out_bit_width", torch::tensor(float(n.act_q->bit_width)), f32);
+      onnx::NodeProto* t = g.add_node("Trunc", {mean, sn, zn, ib, os, ob}, {n.id}, n.id + "/trunc", kQonnxDomain);
+      GraphBuilder::attr(t, "rounding_mode", std::string(n.trunc_floor ? "FLOOR" : "ROUND"));
+      GraphBuilder::attr(t, "signed", int64_t{n.act_q->is_signed ? 1 : 0});
+      GraphBuilder::attr(t, "narrow", int64_t{0});
+      out = n.id;
+    } else if (n.op == PlanOp::Concat) {
+      std::vector<std::string> ins;
+      for (const std::string& id : n.inputs) ins.push_back(value.at(id));
+      out = onnx_graph::emit_concat(g, n, ins, n.id);
     } else {
       out = onnx_graph::emit_float_op(g, n, x, "", "", n.id);
     }

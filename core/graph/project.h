@@ -29,6 +29,18 @@ enum class LayerType {
   Identity,         ///< float counterpart of QuantIdentity: passes its input (and its grid) on
   Add,              ///< elementwise sum of ports 0 and 1 (Brevitas QuantTensor __add__ rules)
   QuantEltwiseAdd,  ///< Brevitas QuantEltwiseAdd: input_quant on both inputs, sum, act_quant (output)
+  QuantConv1d,      ///< Brevitas QuantConv1d: [C, L] -> [C_out, L_out] (params as QuantConv2d)
+  Conv1d,           ///< torch::nn::Conv1d, the float counterpart
+  BatchNorm1d,      ///< torch::nn::BatchNorm1d on [C] or [C, L]: num_features, eps, momentum
+  QuantTanh,        ///< Brevitas QuantTanh: tanh, then act_quant (Int8ActPerTensorFloat)
+  QuantSigmoid,     ///< Brevitas QuantSigmoid: sigmoid, then act_quant (Uint8ActPerTensorFloat)
+  Tanh,             ///< torch.nn.Tanh (float)
+  Sigmoid,          ///< torch.nn.Sigmoid (float)
+  TruncAvgPool2d,   ///< Brevitas TruncAvgPool2d: kernel_size, stride, bit_width (8), floor (0)
+  TruncAdaptiveAvgPool2d,  ///< Brevitas TruncAdaptiveAvgPool2d: output_size (1), bit_width, floor
+  Concat,           ///< torch.cat along channels of num_inputs (2) ports (Brevitas QuantTensor cat rule)
+  Upsample,         ///< nearest-neighbour upsampling by scale_factor (2)
+  DepthToSpace,     ///< torch.nn.PixelShuffle / ONNX DepthToSpace CRD by block_size (2)
 };
 std::string to_string(LayerType t);
 /// Throws ConfigError listing the known type names.

@@ -166,7 +166,7 @@ class Checker {
         warning(l.id, "unknown parameter '" + name + "' for a " + to_string(l.type) + " layer is ignored",
                 known.empty() ? "remove it" : "known parameters: " + join(known));
     for (const ParamSchema& p : d.params)
-      if (p.kind == ParamKind::Int) int_param(l, p.name.c_str(), p.required, static_cast<int64_t>(p.minimum));
+      if (p.kind == ParamKind::Int || p.kind == ParamKind::IntTuple) int_param(l, p.name.c_str(), p.required, static_cast<int64_t>(p.minimum));
     if (d.check) {
       NodeReporter r(*this, l.id);
       d.check(l, r);

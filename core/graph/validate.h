@@ -23,6 +23,8 @@ struct Diagnostic {
   /// "second-end-node", "duplicate-id", "invalid-id", "channel-mismatch",
   /// "feature-mismatch", "shape-mismatch", "spatial", "param", "quantizer",
   /// "bit-width", "bias-needs-scale", "bias-per-channel-input", "add-scales",
+  /// "concat-quant" (Concat inputs on different grids), "trunc-needs-quant" (a
+  /// truncating pool with return_quant_tensor on a float input),
   /// "settings", "input-shape".
   std::string code;
 };

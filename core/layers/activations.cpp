@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Activations: Brevitas QuantIdentity, QuantReLU, QuantHardTanh (an optional function
-// then the act_quant quantizer) and their float counterparts Identity, ReLU, HardTanh.
+// Activations: Brevitas QuantIdentity, QuantReLU, QuantHardTanh, QuantTanh, QuantSigmoid
+// (an optional function then the act_quant quantizer) and their float counterparts
+// Identity, ReLU, HardTanh, Tanh, Sigmoid.
 // All run as core/nn QuantAct modules (a float one has no quantizer).
 #include "core/export/export_plan.h"
 #include "core/export/packed_model.h"
@@ -54,6 +55,8 @@ torch::Tensor packed_forward(const PackedRunContext& c) {
   torch::Tensor y = c.inputs.at(0);
   if (F == ActFunction::ReLU) y = torch::relu(y);
   if (F == ActFunction::HardTanh) y = torch::hardtanh(y, c.layer.param("min_val", -1.0), c.layer.param("max_val", 1.0));
+  if (F == ActFunction::Tanh) y = torch::tanh(y);
+  if (F == ActFunction::Sigmoid) y = torch::sigmoid(y);
   if (const PackedTensor* a = c.tensor(c.layer.id + ".act"))
     y = fake_quant(y, a->q.scale, a->q.zero_point, a->q.range, ClampGrad::Masked);
   return y;
@@ -87,7 +90,8 @@ LayerDescriptor activation(LayerType type, const char* name, const char* id_base
   }
   if (quant) {
     d.infer = infer_quant;
-  } else if (F == ActFunction::HardTanh) {  // clamps: the values leave the input's grid
+  } else if (F == ActFunction::HardTanh || F == ActFunction::Tanh || F == ActFunction::Sigmoid) {
+    // clamps or a curve: the values leave the input's grid
     d.infer = [](const LayerSpec&, const std::vector<InferInput>&, NodeInfo& out, InferContext&) {
       out = float_info(out.shape);
       return true;
@@ -98,7 +102,8 @@ LayerDescriptor activation(LayerType type, const char* name, const char* id_base
   d.build = build<F>;
   d.export_rules.packed_forward = packed_forward<F>;
   if (quant || F != ActFunction::Identity) d.export_rules.freeze = freeze;  // float Identity vanishes
-  d.export_rules.float_compute = !quant && F == ActFunction::HardTanh;
+  d.export_rules.float_compute = !quant && (F == ActFunction::HardTanh || F == ActFunction::Tanh ||
+                                            F == ActFunction::Sigmoid);
   return d;
 }
 
@@ -117,6 +122,26 @@ LayerDescriptor quant_hardtanh() {
   return activation<ActFunction::HardTanh>(LayerType::QuantHardTanh, "QuantHardTanh", "hardtanh",
                                            presets::Int8ActPerTensorFloatMinMaxInit(),
                                            "Brevitas QuantHardTanh: clamp to [min_val, max_val], then quantize");
+}
+LayerDescriptor quant_tanh() {
+  return activation<ActFunction::Tanh>(LayerType::QuantTanh, "QuantTanh", "tanh", presets::Int8ActPerTensorFloat(),
+                                       "Brevitas QuantTanh: tanh, then a signed activation quantizer "
+                                       "(Int8ActPerTensorFloat)");
+}
+LayerDescriptor quant_sigmoid() {
+  return activation<ActFunction::Sigmoid>(LayerType::QuantSigmoid, "QuantSigmoid", "sigmoid",
+                                          presets::Uint8ActPerTensorFloat(),
+                                          "Brevitas QuantSigmoid: sigmoid, then an unsigned activation quantizer "
+                                          "(Uint8ActPerTensorFloat)");
+}
+LayerDescriptor tanh_layer() {
+  return activation<ActFunction::Tanh>(LayerType::Tanh, "Tanh", "tanh", std::nullopt,
+                                       "torch.nn.Tanh: tanh(x) in float (the output is not on a grid)");
+}
+LayerDescriptor sigmoid_layer() {
+  return activation<ActFunction::Sigmoid>(LayerType::Sigmoid, "Sigmoid", "sigmoid", std::nullopt,
+                                          "torch.nn.Sigmoid: 1 / (1 + exp(-x)) in float (the output is not on a "
+                                          "grid)");
 }
 LayerDescriptor relu() {
   return activation<ActFunction::ReLU>(LayerType::ReLU, "ReLU", "relu", std::nullopt, "torch.nn.ReLU: max(x, 0)");

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// BatchNorm2d (torch.nn.BatchNorm2d): float normalisation per channel; its output
-// carries no grid. Not in packed models yet.
+// BatchNorm2d (torch.nn.BatchNorm2d, [C, H, W]) and BatchNorm1d (torch.nn.BatchNorm1d,
+// [C] or [C, L]): float normalisation per channel; the output carries no grid. Not in
+// packed models yet.
 #include "core/export/export_plan.h"
 #include "core/graph/summary.h"
 #include "core/layers/layer_kit.h"
 #include "core/nn/eltwise_layers.h"
+#include "core/nn/norm_layers.h"
 
 namespace qnn::layers {
 
@@ -19,17 +21,32 @@ void check(const LayerSpec& l, LayerReporter& r) {
   if (!(m >= 0.0 && m <= 1.0)) r.error(l.id + ": momentum must be in [0, 1], got " + num_text(m), "e.g. 0.1");
 }
 
+bool channels_match(const LayerSpec& l, const InferInput& in, InferContext& c) {
+  const int64_t ch = l.int_param("num_features", 0);
+  if (ch == in.info.shape[0]) return true;
+  c.error(l.id + " expects " + std::to_string(ch) + " channels (num_features), gets " +
+              std::to_string(in.info.shape[0]) + " from " + in.from,
+          "set " + l.id + "'s num_features to " + std::to_string(in.info.shape[0]), "channel-mismatch");
+  return false;
+}
+
 bool infer(const LayerSpec& l, const std::vector<InferInput>& ins, NodeInfo& out, InferContext& c) {
   const InferInput& in = ins[0];
-  const int64_t ch = l.int_param("num_features", 0);
-  if (!expect_chw(l, in, c, "place " + l.id + " before the Flatten")) return false;
-  if (ch != in.info.shape[0]) {
-    c.error(l.id + " expects " + std::to_string(ch) + " channels (num_features), gets " +
-                std::to_string(in.info.shape[0]) + " from " + in.from,
-            "set " + l.id + "'s num_features to " + std::to_string(in.info.shape[0]), "channel-mismatch");
+  if (!expect_chw(l, in, c, "place " + l.id + " before the Flatten, or use a BatchNorm1d after it")) return false;
+  if (!channels_match(l, in, c)) return false;
+  out = float_info(in.info.shape);  // normalised floats: no grid
+  return true;
+}
+
+bool infer_1d(const LayerSpec& l, const std::vector<InferInput>& ins, NodeInfo& out, InferContext& c) {
+  const InferInput& in = ins[0];
+  if (in.info.shape.size() != 1 && in.info.shape.size() != 2) {
+    c.error(l.id + " expects a [C] or [C, L] input, gets " + shape_text(in.info.shape) + " from " + in.from,
+            "use a BatchNorm2d on [C, H, W] inputs, or place " + l.id + " after the Flatten", "shape-mismatch");
     return false;
   }
-  out = float_info(in.info.shape);  // normalised floats: no grid
+  if (!channels_match(l, in, c)) return false;
+  out = float_info(in.info.shape);
   return true;
 }
 
@@ -48,8 +65,9 @@ void cost(const LayerSpec& l, const std::vector<int64_t>* out, LayerSummary& s) 
   }
 }
 
+template <class Module>
 void freeze(const FreezeContext& c, PlanNode& n) {
-  const auto& bn = dynamic_cast<const BatchNorm2dLayerImpl&>(c.module);
+  const auto& bn = dynamic_cast<const Module&>(c.module);
   n.op = PlanOp::BatchNorm;
   n.weight = bn.weight.detach().clone();
   n.bias = bn.bias.detach().clone();
@@ -58,29 +76,48 @@ void freeze(const FreezeContext& c, PlanNode& n) {
   n.eps = bn.eps;
 }
 
-}  // namespace
-
-LayerDescriptor batch_norm2d() {
+LayerDescriptor batch_norm(LayerType type, const char* name, const char* tooltip) {
   LayerDescriptor d;
-  d.type = LayerType::BatchNorm2d;
-  d.name = "BatchNorm2d";
+  d.type = type;
+  d.name = name;
   d.id_base = "bn";
   d.family = LayerFamily::FloatLayer;
-  d.tooltip = "torch.nn.BatchNorm2d: normalises each channel (batch statistics in training, running ones in eval)";
+  d.tooltip = tooltip;
   d.input_ports = one_port;
   d.params = {int_param("num_features", true, 1, 0, 8, "channels C of the input"),
               real_param("eps", 1e-5, std::nullopt, "added to the variance (positive)"),
               real_param("momentum", 0.1, std::nullopt, "running statistics update rate, in [0, 1]")};
   d.check = check;
+  d.cost = cost;
+  d.export_rules.packed_refusal = std::string(name) + " cannot be stored in a packed model yet; export QCDQ, QONNX or a checkpoint";
+  d.export_rules.float_compute = true;
+  d.export_rules.packed_float_weights = true;
+  return d;
+}
+
+}  // namespace
+
+LayerDescriptor batch_norm2d() {
+  LayerDescriptor d = batch_norm(
+      LayerType::BatchNorm2d, "BatchNorm2d",
+      "torch.nn.BatchNorm2d: normalises each channel (batch statistics in training, running ones in eval)");
   d.infer = infer;
   d.build = [](const LayerSpec& l) {
     return built(BatchNorm2dLayer(l.int_param("num_features", 1), l.param("eps", 1e-5), l.param("momentum", 0.1)));
   };
-  d.cost = cost;
-  d.export_rules.freeze = freeze;
-  d.export_rules.packed_refusal = "BatchNorm2d cannot be stored in a packed model yet; export QCDQ, QONNX or a checkpoint";
-  d.export_rules.float_compute = true;
-  d.export_rules.packed_float_weights = true;
+  d.export_rules.freeze = freeze<BatchNorm2dLayerImpl>;
+  return d;
+}
+
+LayerDescriptor batch_norm1d() {
+  LayerDescriptor d = batch_norm(LayerType::BatchNorm1d, "BatchNorm1d",
+                                 "torch.nn.BatchNorm1d: normalises each channel of a [C] or [C, L] input (batch "
+                                 "statistics in training, running ones in eval)");
+  d.infer = infer_1d;
+  d.build = [](const LayerSpec& l) {
+    return built(BatchNorm1dLayer(l.int_param("num_features", 1), l.param("eps", 1e-5), l.param("momentum", 0.1)));
+  };
+  d.export_rules.freeze = freeze<BatchNorm1dLayerImpl>;
   return d;
 }
 

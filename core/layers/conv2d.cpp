@@ -14,24 +14,6 @@ using namespace layer_kit;
 
 namespace {
 
-std::vector<ParamSchema> conv_params() {
-  return {int_param("in_channels", true, 1, 0, 1, "input channels C_in"),
-          int_param("out_channels", true, 1, 0, 8, "output channels C_out (filters)"),
-          int_param("kernel_size", true, 1, 0, 3, "kernel size k (k x k window)"),
-          int_param("stride", false, 1, 1, std::nullopt, "step of the window"),
-          int_param("padding", false, 0, 0, std::nullopt, "zeros added on each side"),
-          int_param("dilation", false, 1, 1, std::nullopt, "spacing of the kernel taps"),
-          int_param("groups", false, 1, 1, std::nullopt, "channel groups (C_in = groups: depthwise)"),
-          bias_param()};
-}
-
-void check(const LayerSpec& l, LayerReporter& r) {
-  const int64_t g = l.int_param("groups", 1);
-  if (g > 0 && (l.int_param("in_channels", 1) % g != 0 || l.int_param("out_channels", 1) % g != 0))
-    r.error(l.id + ": in_channels and out_channels must be divisible by groups (" + std::to_string(g) + ")",
-            "change groups or the channel counts");
-}
-
 bool infer(const LayerSpec& l, const std::vector<InferInput>& ins, NodeInfo& out, InferContext& c) {
   const InferInput& in = ins[0];
   const std::string& id = l.id;
@@ -116,11 +98,11 @@ LayerDescriptor conv(LayerType type, const char* name, bool quant) {
   d.tooltip = quant ? "Brevitas QuantConv2d: 2-D convolution with quantized weights (and optionally a quantized bias)"
                     : "torch.nn.Conv2d: 2-D convolution in float";
   d.input_ports = one_port;
-  d.params = conv_params();
+  d.params = conv_params("kernel size k (k x k window)");
   if (quant) d.quant_slots = {{QuantSlot::Weight, presets::Int8WeightPerTensorFloat()}, {QuantSlot::Bias, std::nullopt}};
   d.returns_quant_tensor = quant;
   d.has_weights = true;
-  d.check = check;
+  d.check = conv_check;
   d.infer = infer;
   d.build = build;
   d.cost = cost;

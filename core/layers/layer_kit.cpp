@@ -48,6 +48,29 @@ ParamSchema bias_param() {
   return p;
 }
 
+std::vector<ParamSchema> conv_params(const std::string& kernel_help) {
+  return {int_param("in_channels", true, 1, 0, 1, "input channels C_in"),
+          int_param("out_channels", true, 1, 0, 8, "output channels C_out (filters)"),
+          int_param("kernel_size", true, 1, 0, 3, kernel_help),
+          int_param("stride", false, 1, 1, std::nullopt, "step of the window"),
+          int_param("padding", false, 0, 0, std::nullopt, "zeros added on each side"),
+          int_param("dilation", false, 1, 1, std::nullopt, "spacing of the kernel taps"),
+          int_param("groups", false, 1, 1, std::nullopt, "channel groups (C_in = groups: depthwise)"),
+          bias_param()};
+}
+
+void conv_check(const LayerSpec& l, LayerReporter& r) {
+  const int64_t g = l.int_param("groups", 1);
+  if (g > 0 && (l.int_param("in_channels", 1) % g != 0 || l.int_param("out_channels", 1) % g != 0))
+    r.error(l.id + ": in_channels and out_channels must be divisible by groups (" + std::to_string(g) + ")",
+            "change groups or the channel counts");
+}
+
+int64_t conv_out_len(int64_t in, int64_t k, int64_t s, int64_t pad, int64_t dil) {
+  const int64_t n = in + 2 * pad - dil * (k - 1) - 1;
+  return n < 0 || s <= 0 ? 0 : n / s + 1;
+}
+
 std::string num_text(double v) {
   std::ostringstream o;
   o << v;

@@ -29,6 +29,14 @@ ParamSchema real_param(std::string name, double default_value, std::optional<dou
 /// The "bias" switch of layers with weights (default on).
 ParamSchema bias_param();
 
+/// The parameters of Conv2d / Conv1d (and their Quant versions), `kernel_help` for kernel_size.
+std::vector<ParamSchema> conv_params(const std::string& kernel_help);
+/// Conv check: in_channels and out_channels divisible by groups.
+void conv_check(const LayerSpec& l, LayerReporter& r);
+/// Output length of a convolution / pool axis: floor((in + 2p - d(k-1) - 1) / s) + 1, 0 when
+/// the window does not fit.
+int64_t conv_out_len(int64_t in, int64_t k, int64_t s, int64_t pad, int64_t dil);
+
 /// "2.5", "7": a number as messages print it.
 std::string num_text(double v);
 

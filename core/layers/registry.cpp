@@ -27,7 +27,19 @@ namespace qnn {
   X(batch_norm2d)     \
   X(identity)         \
   X(add)              \
-  X(quant_eltwise_add)
+  X(quant_eltwise_add) \
+  X(quant_conv1d)     \
+  X(conv1d)           \
+  X(batch_norm1d)     \
+  X(quant_tanh)       \
+  X(quant_sigmoid)    \
+  X(tanh_layer)       \
+  X(sigmoid_layer)    \
+  X(trunc_avg_pool2d) \
+  X(trunc_adaptive_avg_pool2d) \
+  X(concat)           \
+  X(upsample)         \
+  X(depth_to_space)
 
 namespace layers {
 #define QNN_DECLARE_LAYER(name) LayerDescriptor name();
