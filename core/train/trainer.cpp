@@ -331,6 +331,10 @@ BatchPlan plan_batches(const QuantModel& model, int64_t samples, const TrainOpti
                 ") and needs at least 2 samples in training";
   }
   plan.batches = full + (rest > 0 ? 1 : 0);
+  if (plan.batches == 0 && samples > 0)
+    throw DataError("the training set holds 1 sample, but BatchNorm layer " + single +
+                    " sees one value per channel (input " + shape_text(single_shape) +
+                    ") and needs at least 2 samples per batch in training");
   if (options.max_batches_per_epoch > 0 && options.max_batches_per_epoch < plan.batches) {
     plan.batches = options.max_batches_per_epoch;
     if (plan.batches <= full) {  // the short batch is never reached

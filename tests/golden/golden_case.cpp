@@ -169,4 +169,11 @@ void Checker::close(const std::string& what, const torch::Tensor& got, const tor
 
 void Checker::fail(const std::string& what) { m_failures.push_back(what); }
 
+void Checker::absorb(const Checker& other) {
+  m_checks += other.m_checks;
+  m_worst = std::max(m_worst, other.m_worst);
+  m_failures.insert(m_failures.end(), other.m_failures.begin(), other.m_failures.end());
+  m_notes.insert(m_notes.end(), other.m_notes.begin(), other.m_notes.end());
+}
+
 }  // namespace qnn::golden

@@ -48,16 +48,21 @@ class Checker {
   void close(const std::string& what, const torch::Tensor& got, const torch::Tensor& want);
   /// Fails with a message.
   void fail(const std::string& what);
+  /// Records something that was not compared strictly (and why); not a failure.
+  void note(const std::string& what) { m_notes.push_back(what); }
+  /// Takes over the checks and failures of `other` (a check done on the side).
+  void absorb(const Checker& other);
 
   bool ok() const { return m_failures.empty(); }
   int checks() const { return m_checks; }
   double worst_abs() const { return m_worst; }
   const std::vector<std::string>& failures() const { return m_failures; }
+  const std::vector<std::string>& notes() const { return m_notes; }
 
  private:
   bool same_numel(const std::string& what, const torch::Tensor& got, const torch::Tensor& want);
   const Case& m_case;
-  std::vector<std::string> m_failures;
+  std::vector<std::string> m_failures, m_notes;
   int m_checks = 0;
   double m_worst = 0.0;
 };

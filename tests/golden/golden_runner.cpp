@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // run_case: replays each kind of golden case through qnn_core.
+#include <cmath>
 #include <regex>
+#include <tuple>
 #include <sstream>
 
 #include "core/graph/model.h"
@@ -578,53 +580,157 @@ torch::Tensor logits_of(const QuantModel& model, const std::map<std::string, Qua
   return it->second.value;
 }
 
-void check_model_eval(const Case& c, Checker& k) {
-  const Project project = architecture_project(c);
-  const torch::Tensor input = c.f("input");
-  const std::vector<ActKey> acts = act_layers(c);
-  torch::NoGradGuard no_grad;
+/// Rounding hazards of one replayed training pass: per activation quantizer, how many
+/// of its inputs u = x / scale + zero_point (in code units) lie within float32
+/// summation error of a rounding boundary (a half-integer). x comes from convolutions
+/// and matmuls whose float32 summation order differs between CPUs (oneDNN / BLAS pick
+/// kernels per instruction set), so on another machine such an element may round the
+/// other way: Brevitas's machine decided it one way, ours may decide it the other. In
+/// the training passes the scales are batch statistics, so one flipped code changes
+/// later statistics and logits: from such a pass on, the replay cannot be compared
+/// exactly on every CPU. delta: a float32 sum of fan_in products carries a relative
+/// error up to about fan_in * 2^-24 (~1e-5 for the LeNets' fan_in of 400); 2^-12
+/// relative (2.4e-4) keeps a wide margin, and is still far below one code step.
+std::map<std::string, int64_t> rounding_hazards(const Project& project, const std::map<std::string, QuantTensor>& trace) {
+  std::map<std::string, int64_t> out;
+  constexpr double kDelta = 1.0 / 4096.0;
+  for (const LayerSpec& l : project.layers) {
+    if (l.inputs.empty() || l.inputs[0].empty()) continue;
+    const LayerSpec* src = project.find(l.inputs[0]);
+    // The network input is exact (a 1/32 grid): no summation, no hazard.
+    if (!src || src->type == LayerType::Input) continue;
+    const auto y = trace.find(l.id), in = trace.find(l.inputs[0]);
+    if (y == trace.end() || in == trace.end() || !y->second.is_quant()) continue;
+    torch::Tensor x = in->second.value;
+    switch (l.type) {
+      case LayerType::QuantIdentity: break;
+      case LayerType::QuantReLU: x = torch::relu(x); break;
+      case LayerType::QuantTanh: x = torch::tanh(x); break;
+      case LayerType::QuantSigmoid: x = torch::sigmoid(x); break;
+      default: continue;  // no runtime-statistics quantizer of its own input
+    }
+    const torch::Tensor u = (x / y->second.scale + y->second.zero_point).to(torch::kFloat64);
+    const torch::Tensor off = (u - torch::floor(u) - 0.5).abs();
+    const int64_t n = (off <= kDelta * torch::clamp_min(u.abs(), 1.0)).sum().item<int64_t>();
+    if (n > 0) out[l.id] = n;
+  }
+  return out;
+}
 
-  // (1) Replay the training-mode passes (skipped for checkpoint cases: their optimizer
-  // steps changed the weights, so only the recorded state can be checked, in (2)).
-  const bool checkpoint_case = c.config.value("optimizer_steps", 0) > 0;
-  if (!checkpoint_case) {
-  // Replay the training-mode passes (forward only) from a fresh model, then evaluate:
-  // the activation quantizers are still in their statistics phase.
+std::string hazard_text(const std::map<std::string, int64_t>& h) {
+  std::string s;
+  for (const auto& [id, n] : h) s += (s.empty() ? "" : ", ") + id + ": " + std::to_string(n);
+  return s;
+}
+
+/// Bounds on a replay that rounding hazards made inexact (see check_training_replay):
+/// per-pass training scales and thresholds within 10 % relative of Brevitas's, eval logits within 10 % of their
+/// largest magnitude, and every replayed layer's bit width and signedness exact.
+void bounded_replay_checks(const Case& c, Checker& k, const std::vector<ActKey>& acts, QuantModel& replay,
+                           const std::map<std::string, QuantTensor>& eval_trace,
+                           const std::vector<std::tuple<std::string, double, double>>& step_scales) {
+  constexpr double kRel = 0.10;
+  for (const auto& [key, got, want] : step_scales)
+    if (!(std::fabs(got - want) <= kRel * std::fabs(want)))
+      k.fail(key + " (hazard-bounded): got " + std::to_string(got) + ", expected " + std::to_string(want) +
+             " (more than 10 % apart)");
+  for (const ActKey& a : acts) {
+    const double got = act_quantizer(replay, a).scaling_buffer.item<double>();
+    const double want = c.f(a.threshold_key()).item<double>();
+    if (!(std::fabs(got - want) <= kRel * std::fabs(want)))
+      k.fail(a.name + " threshold (hazard-bounded): got " + std::to_string(got) + ", expected " + std::to_string(want) +
+             " (more than 10 % apart)");
+  }
+  const torch::Tensor want = c.f("logits");
+  const double limit = kRel * std::max(1e-6, want.abs().max().item<double>());
+  const double diff = (logits_of(replay, eval_trace) - want).abs().max().item<double>();
+  if (!(diff <= limit))
+    k.fail("logits (replayed, hazard-bounded): max |error| " + std::to_string(diff) + " > " + std::to_string(limit));
+  for (const auto& id_json : c.config.at("meta_layers")) {
+    const std::string id = id_json.get<std::string>();
+    const auto it = eval_trace.find(id);
+    if (it == eval_trace.end() || !it->second.is_quant()) {
+      k.fail("meta." + id + ".*: replayed layer output carries no QuantTensor metadata");
+      continue;
+    }
+    k.exact("meta." + id + ".bit_width", static_cast<double>(it->second.bit_width), c.s("meta." + id + ".bit_width"));
+    k.exact("meta." + id + ".signed", it->second.is_signed ? 1 : 0, c.s("meta." + id + ".signed"));
+  }
+}
+
+/// The training-mode replay of a model_eval case: 5 forward passes from a fresh model,
+/// then eval. Items up to the first pass with rounding hazards are compared strictly;
+/// from that pass on, a value that differs is reported as a note naming the hazards
+/// (see rounding_hazards), never silently. Counters are always exact.
+void check_training_replay(const Case& c, Checker& k, const Project& project, const std::vector<ActKey>& acts) {
+  const torch::Tensor input = c.f("input");
   QuantModel replay = build_model(project);
   load_parameters(replay, c);
   replay->train();
   batch_norm_eval(replay, project);
+  std::string hazard;  // "" until the first hazardous pass
+  Checker soft(c);     // checks from the first hazardous pass on
+  std::vector<std::tuple<std::string, double, double>> step_scales;  // key, got, expected
+  auto checker = [&]() -> Checker& { return hazard.empty() ? k : soft; };
   const double f[] = {1.0, 1.5, 0.75, 1.25, 2.0};
   for (int64_t t = 0; t < 5 && c.has_t("train_logits_step" + std::to_string(t)); ++t) {
     const std::string step = std::to_string(t);
     const auto trace = replay->forward_trace(torch::roll(input, {t}, {0}) * f[t]);
-    k.close("train_logits_step" + step, logits_of(replay, trace), c.f("train_logits_step" + step));
+    const auto h = rounding_hazards(project, trace);
+    if (hazard.empty() && !h.empty()) hazard = "pass " + step + " (" + hazard_text(h) + ")";
+    checker().close("train_logits_step" + step, logits_of(replay, trace), c.f("train_logits_step" + step));
     for (const ActKey& a : acts) {
       const std::string key = "train_step" + step + "." + a.name + ".scale";
-      if (c.has_s(key)) k.scale(key, trace.at(a.name).scale, torch::tensor(c.s(key)));
+      if (!c.has_s(key)) continue;
+      const auto it = trace.find(a.name);
+      if (it == trace.end() || !it->second.is_quant()) checker().fail(key + ": no quantized output of " + a.name + " in the replay");
+      else {
+        checker().scale(key, it->second.scale, torch::tensor(c.s(key)));
+        step_scales.push_back({key, it->second.scale.max().item<double>(), c.s(key)});
+      }
     }
   }
   for (const ActKey& a : acts) {
     k.exact(a.name + ".counter", static_cast<double>(act_quantizer(replay, a).counter()), c.s(a.name + ".counter"));
-    k.scale(a.name + " threshold", act_quantizer(replay, a).scaling_buffer.item<double>(),
-            c.f(a.threshold_key()).item<double>());
+    checker().scale(a.name + " threshold", act_quantizer(replay, a).scaling_buffer.item<double>(),
+                    c.f(a.threshold_key()).item<double>());
   }
   replay->eval();
-  auto trace = replay->forward_trace(input);
-  k.close("logits (replayed)", logits_of(replay, trace), c.f("logits"));
-  check_meta(c, k, trace);
+  const auto trace = replay->forward_trace(input);
+  checker().close("logits (replayed)", logits_of(replay, trace), c.f("logits"));
+  check_meta(c, checker(), trace);
+  if (soft.ok()) {
+    k.absorb(soft);
+    return;
   }
+  k.note("training replay from " + hazard + " not comparable exactly on this CPU: " +
+         std::to_string(soft.failures().size()) +
+         " value(s) differ after activation inputs within float32 summation error of a rounding boundary (first: " +
+         soft.failures().front() + ")");
+  // Still bounded: a few flipped codes move a batch statistic by a few percent at most,
+  // never an order of magnitude, and never a bit width or signedness.
+  bounded_replay_checks(c, k, acts, replay, trace, step_scales);
+}
+
+void check_model_eval(const Case& c, Checker& k) {
+  const Project project = architecture_project(c);
+  const std::vector<ActKey> acts = act_layers(c);
+  torch::NoGradGuard no_grad;
+
+  // (1) The training-mode replay; skipped for checkpoint cases, whose optimizer steps
+  // changed the weights: only their recorded state can be checked, in (2).
+  if (c.config.value("optimizer_steps", 0) == 0) check_training_replay(c, k, project, acts);
 
   // (2) Load the Brevitas state dict into a fresh model: the thresholds end the
-  // statistics phase, which gives the same eval output.
+  // statistics phase, which gives the same eval output. Always strict.
   QuantModel loaded = build_model(project);
   load_parameters(loaded, c);
   for (const ActKey& a : acts)
     act_quantizer(loaded, a).load_threshold(c.f(a.threshold_key()).item<double>());
   loaded->eval();
-  const auto loaded_trace = loaded->forward_trace(input);
-  k.close("logits (state dict)", logits_of(loaded, loaded_trace), c.f("logits"));
-  check_meta(c, k, loaded_trace);
+  const auto trace = loaded->forward_trace(c.f("input"));
+  k.close("logits (state dict)", logits_of(loaded, trace), c.f("logits"));
+  check_meta(c, k, trace);
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
