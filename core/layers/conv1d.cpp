@@ -92,19 +92,11 @@ torch::Tensor packed_forward(const PackedRunContext& c) {
 }
 
 LayerDescriptor conv(LayerType type, const char* name, bool quant) {
-  LayerDescriptor d;
-  d.type = type;
-  d.name = name;
-  d.id_base = "conv";
-  d.family = quant ? LayerFamily::QuantLayer : LayerFamily::FloatLayer;
-  d.tooltip = quant ? "Brevitas QuantConv1d: 1-D convolution over [C, L] with quantized weights (and optionally a "
-                      "quantized bias)"
-                    : "torch.nn.Conv1d: 1-D convolution over [C, L] in float";
-  d.input_ports = one_port;
+  LayerDescriptor d = weighted_layer(type, name, "conv", quant,
+                                     quant ? "Brevitas QuantConv1d: 1-D convolution over [C, L] with quantized "
+                                             "weights (and optionally a quantized bias)"
+                                           : "torch.nn.Conv1d: 1-D convolution over [C, L] in float");
   d.params = conv_params("kernel size k (taps along L)");
-  if (quant) d.quant_slots = {{QuantSlot::Weight, presets::Int8WeightPerTensorFloat()}, {QuantSlot::Bias, std::nullopt}};
-  d.returns_quant_tensor = quant;
-  d.has_weights = true;
   d.check = conv_check;
   d.infer = infer;
   d.build = build;
@@ -112,8 +104,6 @@ LayerDescriptor conv(LayerType type, const char* name, bool quant) {
   d.param_text = param_text;
   d.export_rules.freeze = freeze;
   d.export_rules.packed_forward = packed_forward;
-  d.export_rules.float_compute = !quant;
-  d.export_rules.packed_float_weights = !quant;
   return d;
 }
 

@@ -28,6 +28,23 @@ ParamSchema int_param(std::string name, bool required, double minimum, double de
   return p;
 }
 
+LayerDescriptor weighted_layer(LayerType type, const char* name, const char* id_base, bool quant,
+                               std::string tooltip) {
+  LayerDescriptor d;
+  d.type = type;
+  d.name = name;
+  d.id_base = id_base;
+  d.family = quant ? LayerFamily::QuantLayer : LayerFamily::FloatLayer;
+  d.tooltip = std::move(tooltip);
+  d.input_ports = one_port;
+  if (quant) d.quant_slots = {{QuantSlot::Weight, presets::Int8WeightPerTensorFloat()}, {QuantSlot::Bias, std::nullopt}};
+  d.returns_quant_tensor = quant;
+  d.has_weights = true;
+  d.export_rules.float_compute = !quant;
+  d.export_rules.packed_float_weights = !quant;
+  return d;
+}
+
 ParamSchema real_param(std::string name, double default_value, std::optional<double> initial, std::string help) {
   ParamSchema p;
   p.name = std::move(name);

@@ -19,6 +19,15 @@ namespace qnn::layer_kit {
 
 int no_ports(const LayerSpec&);
 int one_port(const LayerSpec&);
+
+/// The fields every layer with weights and an optional bias shares (QuantConv1d,
+/// QuantConv2d, QuantLinear and their float twins): one input port, the family, the
+/// weight and bias slots (Brevitas default Int8WeightPerTensorFloat, float bias) of the
+/// quantized type, return_quant_tensor, has_weights and the export flags of the float
+/// type (float compute, float32 weights in packed files). The caller adds parameters,
+/// checks and the hooks.
+LayerDescriptor weighted_layer(LayerType type, const char* name, const char* id_base, bool quant,
+                               std::string tooltip);
 int two_ports(const LayerSpec&);
 
 /// A whole-number parameter (>= minimum): required, or with a default.

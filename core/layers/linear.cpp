@@ -56,20 +56,12 @@ torch::Tensor packed_forward(const PackedRunContext& c) {
 }
 
 LayerDescriptor linear_layer(LayerType type, const char* name, bool quant) {
-  LayerDescriptor d;
-  d.type = type;
-  d.name = name;
-  d.id_base = "fc";
-  d.family = quant ? LayerFamily::QuantLayer : LayerFamily::FloatLayer;
-  d.tooltip = quant ? "Brevitas QuantLinear: fully connected layer with quantized weights (and optionally a "
-                      "quantized bias)"
-                    : "torch.nn.Linear: fully connected layer in float";
-  d.input_ports = one_port;
+  LayerDescriptor d = weighted_layer(type, name, "fc", quant,
+                                     quant ? "Brevitas QuantLinear: fully connected layer with quantized weights "
+                                             "(and optionally a quantized bias)"
+                                           : "torch.nn.Linear: fully connected layer in float");
   d.params = {int_param("in_features", true, 1, 0, 16, "input features (a flat input)"),
               int_param("out_features", true, 1, 0, 10, "output features"), bias_param()};
-  if (quant) d.quant_slots = {{QuantSlot::Weight, presets::Int8WeightPerTensorFloat()}, {QuantSlot::Bias, std::nullopt}};
-  d.returns_quant_tensor = quant;
-  d.has_weights = true;
   d.infer = infer;
   d.build = build;
   d.cost = [](const LayerSpec& l, const std::vector<int64_t>* out, LayerSummary& s) {
@@ -78,8 +70,6 @@ LayerDescriptor linear_layer(LayerType type, const char* name, bool quant) {
   d.param_text = [](const LayerSpec& l) { return "\u2192" + num_text(l.param("out_features", 0)); };
   d.export_rules.freeze = freeze;
   d.export_rules.packed_forward = packed_forward;
-  d.export_rules.float_compute = !quant;
-  d.export_rules.packed_float_weights = !quant;
   return d;
 }
 
