@@ -154,11 +154,13 @@ std::string emit_float_op(GraphBuilder& g, const PlanNode& n, const std::string&
       std::vector<std::string> in{x, w};
       if (!b.empty()) in.push_back(b);
       onnx::NodeProto* c = g.add_node("Conv", in, {out}, n.id);
-      const auto axes = static_cast<size_t>(n.conv_dims);  // 1 (Conv1d) or 2
-      GraphBuilder::attr(c, "kernel_shape", std::vector<int64_t>(axes, n.kernel));
-      GraphBuilder::attr(c, "strides", std::vector<int64_t>(axes, n.stride));
-      GraphBuilder::attr(c, "pads", std::vector<int64_t>(2 * axes, n.padding));
-      GraphBuilder::attr(c, "dilations", std::vector<int64_t>(axes, n.dilation));
+      // One entry per spatial axis (1: Conv1d, 2: [h, w]); ONNX pads are all begins, then all ends.
+      std::vector<int64_t> pads = n.padding;
+      pads.insert(pads.end(), n.padding.begin(), n.padding.end());
+      GraphBuilder::attr(c, "kernel_shape", n.kernel);
+      GraphBuilder::attr(c, "strides", n.stride);
+      GraphBuilder::attr(c, "pads", pads);
+      GraphBuilder::attr(c, "dilations", n.dilation);
       GraphBuilder::attr(c, "group", n.groups);
       return out;
     }
@@ -173,9 +175,8 @@ std::string emit_float_op(GraphBuilder& g, const PlanNode& n, const std::string&
     case PlanOp::AvgPool:
     case PlanOp::TruncPool: {  // TruncPool: the window mean the truncation starts from
       onnx::NodeProto* p = g.add_node(n.op == PlanOp::MaxPool ? "MaxPool" : "AveragePool", {x}, {out}, n.id);
-      const bool hw = n.kernel_hw.size() == 2;
-      GraphBuilder::attr(p, "kernel_shape", hw ? n.kernel_hw : std::vector<int64_t>{n.kernel, n.kernel});
-      GraphBuilder::attr(p, "strides", hw ? n.stride_hw : std::vector<int64_t>{n.stride, n.stride});
+      GraphBuilder::attr(p, "kernel_shape", n.kernel);
+      GraphBuilder::attr(p, "strides", n.stride);
       return out;
     }
     case PlanOp::Concat:  // needs every port's value: emit_concat

@@ -125,6 +125,7 @@ json layer_to_json(const LayerSpec& l) {
   j["type"] = to_string(l.type);
   json params = json::object();
   for (const auto& [k, v] : l.params) params[k] = param_to_json(k, v);
+  for (const auto& [k, v] : l.pairs) params[k] = json::array({param_to_json(k, v[0]), param_to_json(k, v[1])});
   j["params"] = params;
   if (l.weight_quant) j["weight_quant"] = quant_to_json(*l.weight_quant);
   if (l.bias_quant) j["bias_quant"] = quant_to_json(*l.bias_quant);
@@ -169,7 +170,14 @@ LayerSpec layer_from_json(const Field& f, int64_t version) {
     params.expect_object();
     for (const auto& item : params.value().items()) {
       const Field p = params.at(item.key());
-      l.params[item.key()] = p.value().is_boolean() ? (p.boolean() ? 1.0 : 0.0) : p.number();
+      if (p.value().is_array()) {  // [h, w]
+        if (p.value().size() != 2)
+          p.fail("expected a number or a pair [h, w], got a list of " + std::to_string(p.value().size()) +
+                 " entries");
+        l.pairs[item.key()] = {p.at(0).number(), p.at(1).number()};
+      } else {
+        l.params[item.key()] = p.value().is_boolean() ? (p.boolean() ? 1.0 : 0.0) : p.number();
+      }
     }
   }
   l.weight_quant = optional_quant(f, "weight_quant");
@@ -285,12 +293,37 @@ LayerType layer_type_from_string(const std::string& s) {
 
 double LayerSpec::param(const std::string& name, double fallback) const {
   const auto it = params.find(name);
-  return it == params.end() ? fallback : it->second;
+  if (it != params.end()) return it->second;
+  const auto pt = pairs.find(name);
+  return pt == pairs.end() ? fallback : pt->second[0];
 }
 
 int64_t LayerSpec::int_param(const std::string& name, int64_t fallback) const {
-  const auto it = params.find(name);
-  return it == params.end() ? fallback : static_cast<int64_t>(std::llround(it->second));
+  return has_param(name) ? static_cast<int64_t>(std::llround(param(name, 0.0))) : fallback;
+}
+
+std::array<int64_t, 2> LayerSpec::pair_param(const std::string& name, int64_t fallback) const {
+  const auto pt = pairs.find(name);
+  if (pt != pairs.end()) return {std::llround(pt->second[0]), std::llround(pt->second[1])};
+  const int64_t v = int_param(name, fallback);
+  return {v, v};
+}
+
+bool LayerSpec::has_param(const std::string& name) const { return params.count(name) || pairs.count(name); }
+
+void LayerSpec::set_param(const std::string& name, double value) {
+  pairs.erase(name);
+  params[name] = value;
+}
+
+void LayerSpec::set_pair(const std::string& name, double h, double w) {
+  params.erase(name);
+  pairs[name] = {h, w};
+}
+
+void LayerSpec::erase_param(const std::string& name) {
+  params.erase(name);
+  pairs.erase(name);
 }
 
 namespace {
@@ -304,7 +337,7 @@ bool same_ports(const std::vector<std::string>& a, const std::vector<std::string
 }  // namespace
 
 bool LayerSpec::operator==(const LayerSpec& o) const {
-  return id == o.id && type == o.type && same_ports(inputs, o.inputs) && params == o.params &&
+  return id == o.id && type == o.type && same_ports(inputs, o.inputs) && params == o.params && pairs == o.pairs &&
          weight_quant == o.weight_quant && bias_quant == o.bias_quant && act_quant == o.act_quant &&
          input_quant == o.input_quant && return_quant_tensor == o.return_quant_tensor && x == o.x && y == o.y;
 }
@@ -485,7 +518,7 @@ std::string network_difference(const Project& a, const Project& b) {
     const std::string where = "layer " + la.id + ": ";
     if (la.type != lb->type) return where + "type " + to_string(la.type) + " vs " + to_string(lb->type);
     if (!same_ports(la.inputs, lb->inputs)) return where + "its inputs differ";
-    if (la.params != lb->params) return where + "its parameters differ";
+    if (la.params != lb->params || la.pairs != lb->pairs) return where + "its parameters differ";
     if (la.weight_quant != lb->weight_quant)
       return where + "weight_quant " + quant(la.weight_quant) + " vs " + quant(lb->weight_quant);
     if (la.bias_quant != lb->bias_quant)

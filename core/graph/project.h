@@ -6,6 +6,7 @@
 // single source of truth: the model builder, the CLI and the widgets all read it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -66,7 +67,12 @@ struct LayerSpec {
   std::vector<std::string> inputs;
   /// Integer/real parameters by name: in_channels, out_channels, kernel_size, stride,
   /// padding, in_features, out_features, bias (0/1), p (dropout), min_val, max_val.
+  /// A parameter is either here (one number) or in `pairs`, never in both.
   std::map<std::string, double> params;
+  /// Parameters written as a pair [h, w] (PyTorch/Brevitas tuple form, e.g. kernel_size
+  /// (3, 1)): the project file's `"kernel_size": [3, 1]`. Entries are kept as read (not
+  /// necessarily whole or positive: validation reports that on the node).
+  std::map<std::string, std::array<double, 2>> pairs;
   std::optional<QuantSpec> weight_quant;  ///< QuantConv2d / QuantLinear
   std::optional<QuantSpec> bias_quant;    ///< QuantConv2d / QuantLinear with a bias; nullopt: float bias
   std::optional<QuantSpec> act_quant;     ///< QuantIdentity / QuantReLU / QuantHardTanh; output quantizer of QuantEltwiseAdd
@@ -74,9 +80,20 @@ struct LayerSpec {
   double x = 0.0, y = 0.0;                ///< position in the editor (scene units)
   std::optional<QuantSpec> input_quant;   ///< QuantEltwiseAdd: quantizer applied to both inputs (default Int8ActPerTensorFloat)
 
-  /// Parameter with a default when absent.
+  /// Parameter with a default when absent (a pair gives its first entry, h).
   double param(const std::string& name, double fallback) const;
   int64_t int_param(const std::string& name, int64_t fallback) const;
+  /// A parameter as [h, w]: the pair, or the one number for both axes, or `fallback`
+  /// for both when absent (entries rounded to whole numbers).
+  std::array<int64_t, 2> pair_param(const std::string& name, int64_t fallback) const;
+  /// Whether the layer sets `name` (as a number or a pair).
+  bool has_param(const std::string& name) const;
+  /// Sets `name` to one number (removing a pair of that name).
+  void set_param(const std::string& name, double value);
+  /// Sets `name` to the pair [h, w] (removing a number of that name).
+  void set_pair(const std::string& name, double h, double w);
+  /// Removes `name` in either form.
+  void erase_param(const std::string& name);
   bool operator==(const LayerSpec& o) const;
 };
 

@@ -139,21 +139,34 @@ class Checker {
     }
   }
 
-  /// A parameter that must be a whole number >= min (or absent with a default).
-  void int_param(const LayerSpec& l, const char* name, bool required, int64_t min) {
-    const auto it = l.params.find(name);
-    if (it == l.params.end()) {
-      if (required)
-        error(l.id, l.id + " is missing the required parameter " + name,
-              std::string("set ") + name + " in " + l.id + "'s parameters");
+  /// A parameter that must be a whole number >= minimum (or absent with a default); an
+  /// IntTuple parameter may be a pair [h, w] whose entries must each be so.
+  void int_param(const LayerSpec& l, const ParamSchema& p) {
+    const std::string& name = p.name;
+    const auto pair = l.pairs.find(name);
+    if (pair != l.pairs.end() && p.kind != ParamKind::IntTuple) {
+      error(l.id, l.id + ": " + name + " takes one number, not a pair [h, w]",
+            "a " + to_string(l.type) + " layer has one value of " + name + "; write it as a single number");
       return;
     }
-    const double v = it->second;
-    if (v != std::floor(v))
-      error(l.id, l.id + ": " + name + " must be a whole number, got " + num_str(v), "");
-    else if (v < static_cast<double>(min))
-      error(l.id,
-            l.id + ": " + name + (min > 0 ? " must be positive" : " must not be negative") + ", got " + num_str(v),
+    if (!l.has_param(name)) {
+      if (p.required)
+        error(l.id, l.id + " is missing the required parameter " + name, "set " + name + " in " + l.id + "'s parameters");
+      return;
+    }
+    std::vector<double> v;
+    if (pair != l.pairs.end())
+      v = {pair->second[0], pair->second[1]};
+    else
+      v = {l.param(name, 0.0)};
+    const std::string got = v.size() == 2 ? "[" + num_str(v[0]) + ", " + num_str(v[1]) + "]" : num_str(v[0]);
+    const bool whole = std::all_of(v.begin(), v.end(), [](double x) { return x == std::floor(x); });
+    const bool small = std::any_of(v.begin(), v.end(), [&](double x) { return x < p.minimum; });
+    const std::string each = v.size() == 2 ? " (each entry)" : "";
+    if (!whole)
+      error(l.id, l.id + ": " + name + each + " must be a whole number, got " + got, "");
+    else if (small)
+      error(l.id, l.id + ": " + name + each + (p.minimum > 0 ? " must be positive" : " must not be negative") + ", got " + got,
             "");
   }
 
@@ -161,12 +174,20 @@ class Checker {
   void check_params(const LayerSpec& l) {
     const LayerDescriptor& d = descriptor(l.type);
     const auto& known = known_params(l.type);
-    for (const auto& [name, value] : l.params)
+    std::vector<std::string> given;
+    for (const auto& entry : l.params) given.push_back(entry.first);
+    for (const auto& entry : l.pairs) given.push_back(entry.first);
+    for (const std::string& name : given)
       if (std::find(known.begin(), known.end(), name) == known.end())
         warning(l.id, "unknown parameter '" + name + "' for a " + to_string(l.type) + " layer is ignored",
                 known.empty() ? "remove it" : "known parameters: " + join(known));
-    for (const ParamSchema& p : d.params)
-      if (p.kind == ParamKind::Int || p.kind == ParamKind::IntTuple) int_param(l, p.name.c_str(), p.required, static_cast<int64_t>(p.minimum));
+    for (const ParamSchema& p : d.params) {
+      if (p.kind == ParamKind::Int || p.kind == ParamKind::IntTuple) {
+        int_param(l, p);
+      } else if (l.pairs.count(p.name)) {
+        error(l.id, l.id + ": " + p.name + " takes one number, not a pair [h, w]", "write it as a single number");
+      }
+    }
     if (d.check) {
       NodeReporter r(*this, l.id);
       d.check(l, r);

@@ -76,10 +76,10 @@ void freeze(const FreezeContext& c, PlanNode& n) {
   n.op = PlanOp::Conv;
   n.conv_dims = 1;
   freeze_wbiol(c, m, n);
-  n.kernel = (*m.options.kernel_size())[0];
-  n.stride = (*m.options.stride())[0];
-  n.padding = (*m.options.padding())[0];
-  n.dilation = (*m.options.dilation())[0];
+  n.kernel = axes(m.options.kernel_size());
+  n.stride = axes(m.options.stride());
+  n.padding = axes(m.options.padding());
+  n.dilation = axes(m.options.dilation());
   n.groups = m.options.groups();
 }
 
@@ -96,7 +96,7 @@ LayerDescriptor conv(LayerType type, const char* name, bool quant) {
                                      quant ? "Brevitas QuantConv1d: 1-D convolution over [C, L] with quantized "
                                              "weights (and optionally a quantized bias)"
                                            : "torch.nn.Conv1d: 1-D convolution over [C, L] in float");
-  d.params = conv_params("kernel size k (taps along L)");
+  d.params = conv_params("kernel size k (taps along L)", false);
   d.check = conv_check;
   d.infer = infer;
   d.build = build;

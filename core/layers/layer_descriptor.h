@@ -22,6 +22,7 @@
 // as documented per field.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -130,6 +131,11 @@ struct ExportRules {
   /// nullptr when the packed format refuses the type.
   at::Tensor (*packed_forward)(const PackedRunContext& c) = nullptr;
   std::string qcdq_refusal, qonnx_refusal, packed_refusal;
+  /// Refusal that depends on the layer's inferred inputs (e.g. a per-channel grid a
+  /// truncating pool cannot carry, uneven adaptive windows): the reason, or "" when the
+  /// layer exports. preflight() asks it for every format but checkpoint, so the export
+  /// is refused by name before anything is written. nullptr: nothing to check.
+  std::string (*refusal)(const LayerSpec& l, const std::vector<InferInput>& in) = nullptr;
   /// The layer computes in float (exporters warn when it sits between quantized layers).
   bool float_compute = false;
   /// Packed: its weights are stored as float32 (a warning).
@@ -184,8 +190,12 @@ const std::vector<LayerDescriptor>& all_descriptors();
 /// The descriptor whose JSON name is `name`, or nullptr.
 const LayerDescriptor* find_descriptor(const std::string& name);
 
-/// A parameter's value on a layer as a number: its own (the first entry of a list),
+/// A parameter's value on a layer as a number: its own (the first entry, h, of a pair),
 /// else the schema default (or the value of `default_from`). 0 for unknown names.
 double param_value(const LayerSpec& l, const std::string& name);
+/// A parameter's value as [h, w] (ParamKind::IntTuple): its own pair, or its one number
+/// for both axes, else the schema default (or `default_from`'s value) for both. {0, 0}
+/// for unknown names.
+std::array<int64_t, 2> pair_value(const LayerSpec& l, const std::string& name);
 
 }  // namespace qnn

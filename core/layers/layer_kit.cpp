@@ -28,6 +28,18 @@ ParamSchema int_param(std::string name, bool required, double minimum, double de
   return p;
 }
 
+ParamSchema pair_param(std::string name, bool required, double minimum, double default_value,
+                       std::optional<double> initial, std::string help) {
+  ParamSchema p = int_param(std::move(name), required, minimum, default_value, initial, std::move(help));
+  p.kind = ParamKind::IntTuple;
+  p.count = 2;
+  return p;
+}
+
+std::string pair_text(const std::array<int64_t, 2>& v) {
+  return v[0] == v[1] ? std::to_string(v[0]) : std::to_string(v[0]) + "x" + std::to_string(v[1]);
+}
+
 LayerDescriptor weighted_layer(LayerType type, const char* name, const char* id_base, bool quant,
                                std::string tooltip) {
   LayerDescriptor d;
@@ -65,13 +77,14 @@ ParamSchema bias_param() {
   return p;
 }
 
-std::vector<ParamSchema> conv_params(const std::string& kernel_help) {
+std::vector<ParamSchema> conv_params(const std::string& kernel_help, bool pairs) {
+  const auto geometry = pairs ? pair_param : int_param;
   return {int_param("in_channels", true, 1, 0, 1, "input channels C_in"),
           int_param("out_channels", true, 1, 0, 8, "output channels C_out (filters)"),
-          int_param("kernel_size", true, 1, 0, 3, kernel_help),
-          int_param("stride", false, 1, 1, std::nullopt, "step of the window"),
-          int_param("padding", false, 0, 0, std::nullopt, "zeros added on each side"),
-          int_param("dilation", false, 1, 1, std::nullopt, "spacing of the kernel taps"),
+          geometry("kernel_size", true, 1, 0, 3, kernel_help),
+          geometry("stride", false, 1, 1, std::nullopt, "step of the window"),
+          geometry("padding", false, 0, 0, std::nullopt, "zeros added on each side"),
+          geometry("dilation", false, 1, 1, std::nullopt, "spacing of the kernel taps"),
           int_param("groups", false, 1, 1, std::nullopt, "channel groups (C_in = groups: depthwise)"),
           bias_param()};
 }

@@ -33,13 +33,19 @@ int two_ports(const LayerSpec&);
 /// A whole-number parameter (>= minimum): required, or with a default.
 ParamSchema int_param(std::string name, bool required, double minimum, double default_value,
                       std::optional<double> initial, std::string help);
+/// A whole-number parameter that also takes a pair [h, w] (ParamKind::IntTuple, count 2).
+ParamSchema pair_param(std::string name, bool required, double minimum, double default_value,
+                       std::optional<double> initial, std::string help);
 /// A real parameter with a default (range checks are the type's check hook).
 ParamSchema real_param(std::string name, double default_value, std::optional<double> initial, std::string help);
 /// The "bias" switch of layers with weights (default on).
 ParamSchema bias_param();
 
-/// The parameters of Conv2d / Conv1d (and their Quant versions), `kernel_help` for kernel_size.
-std::vector<ParamSchema> conv_params(const std::string& kernel_help);
+/// The parameters of Conv2d / Conv1d (and their Quant versions), `kernel_help` for
+/// kernel_size; with `pairs` (Conv2d) kernel_size, stride, padding and dilation take [h, w].
+std::vector<ParamSchema> conv_params(const std::string& kernel_help, bool pairs);
+/// "3x1" / "3": a pair as node texts and messages print it (one number when h == w).
+std::string pair_text(const std::array<int64_t, 2>& v);
 /// Conv check: in_channels and out_channels divisible by groups.
 void conv_check(const LayerSpec& l, LayerReporter& r);
 /// Output length of a convolution / pool axis: floor((in + 2p - d(k-1) - 1) / s) + 1, 0 when
@@ -88,6 +94,12 @@ void freeze_wbiol(const FreezeContext& c, Module& m, PlanNode& n) {
       n.bias_value = n.bias;
     }
   }
+}
+
+/// The entries of a torch::ExpandingArray (one per spatial axis) as PlanNode stores them.
+template <size_t D>
+std::vector<int64_t> axes(const torch::ExpandingArray<D>& a) {
+  return std::vector<int64_t>(a->begin(), a->end());
 }
 
 /// Wraps a module holder (e.g. QuantConv2d) as a BuiltLayer.

@@ -57,8 +57,13 @@ bool infer_concat(const LayerSpec& l, const std::vector<InferInput>& in, NodeInf
   }
   out = float_info(shape);
   const NodeInfo& a = in[0].info;
-  for (const InferInput& x : in)
-    if (!x.info.quantized || x.info.per_channel) return true;  // float result
+  // As ConcatLayerImpl (Brevitas IntQuantTensor.cat): quantized inputs are checked for
+  // one grid also when per-channel; the result of a mixed or per-channel cat is float.
+  bool per_channel = false;
+  for (const InferInput& x : in) {
+    if (!x.info.quantized) return true;  // float result
+    per_channel = per_channel || x.info.per_channel;
+  }
   for (size_t i = 1; i < in.size(); ++i) {
     const NodeInfo& b = in[i].info;
     std::string what;
@@ -80,6 +85,7 @@ bool infer_concat(const LayerSpec& l, const std::vector<InferInput>& in, NodeInf
       return false;
     }
   }
+  if (per_channel) return true;  // float result (core/nn/layout_layers.h: the deviation from Brevitas)
   out.quantized = true;
   out.bit_width = a.bit_width;
   out.is_signed = a.is_signed;

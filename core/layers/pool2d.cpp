@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // MaxPool2d and AvgPool2d (torch.nn.MaxPool2d / AvgPool2d; stride defaults to the
 // kernel size). Max pooling keeps the QuantTensor facts; average pooling puts a
-// quantized input on the grid scale / k^2 with bit width + ceil(log2(k^2)).
+// quantized input on the grid scale / (kh kw) with bit width + ceil(log2(kh kw)).
+// kernel_size and stride are one number or a pair [h, w].
 #include <cmath>
 
 #include "core/export/export_plan.h"
@@ -16,9 +17,9 @@ using namespace layer_kit;
 namespace {
 
 std::vector<ParamSchema> pool_params() {
-  ParamSchema stride = int_param("stride", false, 1, 0, std::nullopt, "step of the window (default: kernel_size)");
+  ParamSchema stride = pair_param("stride", false, 1, 0, std::nullopt, "step of the window (default: kernel_size)");
   stride.default_from = "kernel_size";
-  return {int_param("kernel_size", true, 1, 0, 2, "window size k (k x k)"), stride};
+  return {pair_param("kernel_size", true, 1, 0, 2, "window size k (k x k), or [kh, kw]"), stride};
 }
 
 template <bool Average>
@@ -26,19 +27,19 @@ bool infer(const LayerSpec& l, const std::vector<InferInput>& ins, NodeInfo& out
   const InferInput& in = ins[0];
   const std::string& id = l.id;
   if (!expect_chw(l, in, c, "pooling needs image-shaped input; place " + id + " before the Flatten")) return false;
-  const int64_t k = l.int_param("kernel_size", 1), s = l.int_param("stride", k);
-  std::vector<int64_t> shape{in.info.shape[0], 0, 0};
-  for (int i = 1; i <= 2; ++i) shape[i] = in.info.shape[i] < k ? 0 : (in.info.shape[i] - k) / s + 1;
+  const auto k = pair_value(l, "kernel_size"), s = pair_value(l, "stride");
+  std::vector<int64_t> shape{in.info.shape[0], conv_out_len(in.info.shape[1], k[0], s[0], 0, 1),
+                             conv_out_len(in.info.shape[2], k[1], s[1], 0, 1)};
   if (shape[1] <= 0 || shape[2] <= 0) {
-    c.error(id + "'s output would be " + shape_text(shape) + ": its " + std::to_string(k) + "x" + std::to_string(k) +
-                " window does not fit the " + std::to_string(in.info.shape[1]) + "x" +
+    c.error(id + "'s output would be " + shape_text(shape) + ": its " + std::to_string(k[0]) + "x" +
+                std::to_string(k[1]) + " window does not fit the " + std::to_string(in.info.shape[1]) + "x" +
                 std::to_string(in.info.shape[2]) + " input from " + in.from,
-            "use a smaller kernel_size or stride, add padding, or feed a larger input", "spatial");
+            "use a smaller kernel_size or stride, or feed a larger input", "spatial");
     return false;
   }
   out.shape = shape;
   if (Average && in.info.quantized) {
-    out.bit_width = in.info.bit_width + static_cast<int64_t>(std::ceil(std::log2(static_cast<double>(k * k))));
+    out.bit_width = in.info.bit_width + static_cast<int64_t>(std::ceil(std::log2(static_cast<double>(k[0] * k[1]))));
     out.scale_source = id;  // scale / k^2: a grid of its own
   }
   return true;
@@ -46,7 +47,7 @@ bool infer(const LayerSpec& l, const std::vector<InferInput>& ins, NodeInfo& out
 
 template <bool Average>
 BuiltLayer build(const LayerSpec& l) {
-  const int64_t k = l.int_param("kernel_size", 2), s = l.int_param("stride", k);
+  const auto k = pair_value(l, "kernel_size"), s = pair_value(l, "stride");
   if (Average) return built(AvgPool2dLayer(k, s));
   return built(MaxPool2dLayer(k, s));
 }
@@ -56,19 +57,20 @@ void freeze(const FreezeContext& c, PlanNode& n) {
   n.op = Average ? PlanOp::AvgPool : PlanOp::MaxPool;
   if (Average) {
     const auto& m = dynamic_cast<const AvgPool2dLayerImpl&>(c.module);
-    n.kernel = m.kernel;
-    n.stride = m.stride;
+    n.kernel = axes(m.kernel);
+    n.stride = axes(m.stride);
   } else {
     const auto& m = dynamic_cast<const MaxPool2dLayerImpl&>(c.module);
-    n.kernel = m.kernel;
-    n.stride = m.stride;
+    n.kernel = axes(m.kernel);
+    n.stride = axes(m.stride);
   }
 }
 
 template <bool Average>
 torch::Tensor packed_forward(const PackedRunContext& c) {
-  const int64_t k = c.layer.int_param("kernel_size", 2), s = c.layer.int_param("stride", k);
-  return Average ? torch::avg_pool2d(c.inputs.at(0), {k, k}, {s, s}) : torch::max_pool2d(c.inputs.at(0), {k, k}, {s, s});
+  const auto k = pair_value(c.layer, "kernel_size"), s = pair_value(c.layer, "stride");
+  const std::vector<int64_t> kv{k[0], k[1]}, sv{s[0], s[1]};
+  return Average ? torch::avg_pool2d(c.inputs.at(0), kv, sv) : torch::max_pool2d(c.inputs.at(0), kv, sv);
 }
 
 template <bool Average>
@@ -84,7 +86,10 @@ LayerDescriptor pool(LayerType type, const char* name, const char* tooltip) {
   d.passes_quant_facts = true;
   d.infer = infer<Average>;
   d.build = build<Average>;
-  d.param_text = [](const LayerSpec& l) { return "k" + num_text(l.param("kernel_size", 2)); };
+  d.param_text = [](const LayerSpec& l) {
+    const auto k = pair_value(l, "kernel_size"), s = pair_value(l, "stride");
+    return "k" + pair_text(k) + (s != k ? " s" + pair_text(s) : std::string());
+  };
   d.export_rules.freeze = freeze<Average>;
   d.export_rules.packed_forward = packed_forward<Average>;
   return d;

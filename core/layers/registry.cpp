@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The one explicit list of layer descriptors (see layer_descriptor.h for how to add one).
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "core/layers/layer_descriptor.h"
@@ -122,12 +123,20 @@ std::optional<QuantSpec> LayerDescriptor::slot_preset(QuantSlot slot) const {
 }
 
 double param_value(const LayerSpec& l, const std::string& name) {
-  const auto it = l.params.find(name);
-  if (it != l.params.end()) return l.param(name, 0.0);
+  if (l.has_param(name)) return l.param(name, 0.0);
   const ParamSchema* s = descriptor(l.type).param(name);
   if (!s) return 0.0;
   if (!s->default_from.empty()) return param_value(l, s->default_from);
   return s->default_value;
+}
+
+std::array<int64_t, 2> pair_value(const LayerSpec& l, const std::string& name) {
+  if (l.has_param(name)) return l.pair_param(name, 0);
+  const ParamSchema* s = descriptor(l.type).param(name);
+  if (!s) return {0, 0};
+  if (!s->default_from.empty()) return pair_value(l, s->default_from);
+  const auto v = static_cast<int64_t>(std::llround(s->default_value));
+  return {v, v};
 }
 
 }  // namespace qnn

@@ -49,13 +49,13 @@ struct Window {
 };
 
 Window avg_window(const LayerSpec& l) {
-  const int64_t k = l.int_param("kernel_size", 1), s = l.int_param("stride", k);
-  return {k, k, s, s};
+  const auto k = pair_value(l, "kernel_size"), s = pair_value(l, "stride");
+  return {k[0], k[1], s[0], s[1]};
 }
 
 std::pair<int64_t, int64_t> output_size(const LayerSpec& l) {
-  const int64_t o = std::max<int64_t>(1, l.int_param("output_size", 1));
-  return {o, o};
+  const auto o = pair_value(l, "output_size");
+  return {std::max<int64_t>(1, o[0]), std::max<int64_t>(1, o[1])};
 }
 
 /// The QuantTensor facts of a truncating pool of `n`-element windows; reports the float
@@ -135,20 +135,42 @@ BuiltLayer build_adaptive(const LayerSpec& l) {
   return built(TruncAdaptiveAvgPool2d(o));
 }
 
+std::string per_channel_refusal(const LayerSpec& l) {
+  return "its input carries a per-channel scale; a truncating pool is exported for per-tensor inputs only "
+         "(requantize per tensor before " + l.id + ", e.g. a QuantReLU with return_quant_tensor)";
+}
+
+std::string avg_refusal(const LayerSpec& l, const std::vector<InferInput>& in) {
+  return in.at(0).info.quantized && in[0].info.per_channel ? per_channel_refusal(l) : std::string();
+}
+
+std::string uneven_refusal(const LayerSpec& l, int64_t h, int64_t w, int64_t oh, int64_t ow) {
+  return "output size " + std::to_string(oh) + "x" + std::to_string(ow) + " does not divide the " +
+         std::to_string(h) + "x" + std::to_string(w) +
+         " input, so torch's adaptive windows differ in size and no fixed-window ONNX pool reproduces them; "
+         "choose an output_size that divides the input (" + l.id + ")";
+}
+
+std::string adaptive_refusal(const LayerSpec& l, const std::vector<InferInput>& in) {
+  const std::string pc = avg_refusal(l, in);
+  if (!pc.empty()) return pc;
+  const auto& s = in.at(0).info.shape;
+  const auto [oh, ow] = output_size(l);
+  if (s.size() == 3 && (s[1] % oh != 0 || s[2] % ow != 0)) return uneven_refusal(l, s[1], s[2], oh, ow);
+  return {};
+}
+
 /// Fills the TruncPool fields from the eval input and the window.
 template <class Module>
 void freeze_trunc(const FreezeContext& c, Module& m, const Window& w, int64_t bit_width, PlanNode& n) {
-  n.kernel_hw = {w.kh, w.kw};
-  n.stride_hw = {w.sh, w.sw};
-  n.kernel = w.kh;
-  n.stride = w.sh;
+  n.kernel = {w.kh, w.kw};
+  n.stride = {w.sh, w.sw};
   if (!c.input.is_quant()) {  // the plain float mean
     n.op = PlanOp::AvgPool;
     return;
   }
   if (c.input.scale.numel() != 1 || c.input.zero_point.numel() != 1)
-    throw ExportError(c.layer.id + ": its input carries a per-channel scale; a truncating pool is exported for "
-                      "per-tensor inputs only (requantize per tensor before " + c.layer.id + ")");
+    throw ExportError(c.layer.id + ": " + per_channel_refusal(c.layer));
   n.op = PlanOp::TruncPool;
   n.trunc_floor = m.options.rounding() == TruncRounding::Floor;
   TruncPoolTrace trace;
@@ -184,10 +206,7 @@ void freeze_adaptive(const FreezeContext& c, PlanNode& n) {
   const auto out = *m.options.output_size();
   const int64_t h = c.input.value.size(2), w = c.input.value.size(3);
   if (h % out[0] != 0 || w % out[1] != 0)
-    throw ExportError(c.layer.id + ": output size " + std::to_string(out[0]) + "x" + std::to_string(out[1]) +
-                      " does not divide the " + std::to_string(h) + "x" + std::to_string(w) +
-                      " input, so torch's adaptive windows differ in size and no fixed-window ONNX pool "
-                      "reproduces them; choose an output_size that divides the input");
+    throw ExportError(c.layer.id + ": " + uneven_refusal(c.layer, h, w, out[0], out[1]));
   const auto [kh, sh] = TruncAdaptiveAvgPool2dImpl::derived_window(h, out[0]);
   const auto [kw, sw] = TruncAdaptiveAvgPool2dImpl::derived_window(w, out[1]);
   freeze_trunc(c, m, Window{kh, kw, sh, sw}, m.options.bit_width(), n);
@@ -231,14 +250,15 @@ LayerDescriptor trunc_avg_pool2d() {
   LayerDescriptor d = trunc_pool(LayerType::TruncAvgPool2d, "TruncAvgPool2d",
                                  "Brevitas TruncAvgPool2d: sums each k x k window of a quantized input and "
                                  "re-quantizes the sum to bit_width bits by a power-of-two shift (ROUND or FLOOR)");
-  ParamSchema stride = int_param("stride", false, 1, 0, std::nullopt, "step of the window (default: kernel_size)");
+  ParamSchema stride = pair_param("stride", false, 1, 0, std::nullopt, "step of the window (default: kernel_size)");
   stride.default_from = "kernel_size";
-  d.params = {int_param("kernel_size", true, 1, 0, 2, "window size k (k x k)"), stride, bit_width_param(),
-              floor_param()};
+  d.params = {pair_param("kernel_size", true, 1, 0, 2, "window size k (k x k), or [kh, kw]"), stride,
+              bit_width_param(), floor_param()};
   d.infer = infer_avg;
   d.build = build_avg;
-  d.param_text = [](const LayerSpec& l) { return "k" + num_text(l.param("kernel_size", 2)) + " " + bits_text(l); };
+  d.param_text = [](const LayerSpec& l) { return "k" + pair_text(pair_value(l, "kernel_size")) + " " + bits_text(l); };
   d.export_rules.freeze = freeze_avg;
+  d.export_rules.refusal = avg_refusal;
   return d;
 }
 
@@ -246,16 +266,15 @@ LayerDescriptor trunc_adaptive_avg_pool2d() {
   LayerDescriptor d = trunc_pool(LayerType::TruncAdaptiveAvgPool2d, "TruncAdaptiveAvgPool2d",
                                  "Brevitas TruncAdaptiveAvgPool2d: average pooling to output_size (1 = global), the "
                                  "window sums of a quantized input re-quantized to bit_width bits");
-  ParamSchema out = int_param("output_size", false, 1, 1, std::nullopt, "[h, w] of the output (1: global pooling)");
-  out.kind = ParamKind::IntTuple;
-  out.count = 2;
+  ParamSchema out = pair_param("output_size", false, 1, 1, std::nullopt, "[h, w] of the output (1: global pooling)");
   d.params = {out, bit_width_param(), floor_param()};
   d.infer = infer_adaptive;
   d.build = build_adaptive;
   d.param_text = [](const LayerSpec& l) {
-    return "\u2192" + num_text(l.param("output_size", 1)) + " " + bits_text(l);
+    return "\u2192" + pair_text(pair_value(l, "output_size")) + " " + bits_text(l);
   };
   d.export_rules.freeze = freeze_adaptive;
+  d.export_rules.refusal = adaptive_refusal;
   return d;
 }
 

@@ -6,14 +6,14 @@
 namespace qnn {
 
 QuantTensor MaxPool2dLayerImpl::apply(const QuantTensor& x) {
-  return x.with_value(torch::max_pool2d(x.value, {kernel, kernel}, {stride, stride}));
+  return x.with_value(torch::max_pool2d(x.value, kernel, stride));
 }
 
 QuantTensor AvgPool2dLayerImpl::apply(const QuantTensor& x) {
-  torch::Tensor v = torch::avg_pool2d(x.value, {kernel, kernel}, {stride, stride});
+  torch::Tensor v = torch::avg_pool2d(x.value, kernel, stride);
   if (!x.is_quant()) return QuantTensor(v);
   QuantTensor y = x.with_value(v);
-  const double k2 = static_cast<double>(kernel * kernel);
+  const double k2 = static_cast<double>((*kernel)[0] * (*kernel)[1]);
   y.scale = x.scale / k2;
   y.bit_width = x.bit_width + static_cast<int64_t>(std::ceil(std::log2(k2)));
   return y;

@@ -11,24 +11,27 @@
 
 namespace qnn {
 
-/// x [N, C, H, W] -> [N, C, H/k, W/k] (floor), kernel k, stride k unless given.
+/// x [N, C, H, W] -> [N, C, (H - kh) / sh + 1, (W - kw) / sw + 1] (floor); kernel and
+/// stride are [h, w] (an int stands for both).
 class MaxPool2dLayerImpl : public torch::nn::Cloneable<MaxPool2dLayerImpl>, public LayerBase {
  public:
-  MaxPool2dLayerImpl(int64_t kernel, int64_t stride) : kernel(kernel), stride(stride) {}
+  MaxPool2dLayerImpl(torch::ExpandingArray<2> kernel, torch::ExpandingArray<2> stride)
+      : kernel(kernel), stride(stride) {}
   void reset() override {}
   QuantTensor apply(const QuantTensor& x) override;
-  int64_t kernel, stride;
+  torch::ExpandingArray<2> kernel, stride;
 };
 TORCH_MODULE(MaxPool2dLayer);
 
-/// x [N, C, H, W] -> [N, C, H/k, W/k]; a quantized input yields scale / (k*k) and
-/// bit width + ceil(log2(k*k)) (the sum before the division is exact on that grid).
+/// x [N, C, H, W] -> as MaxPool2dLayer; a quantized input yields scale / (kh*kw) and
+/// bit width + ceil(log2(kh*kw)) (the sum before the division is exact on that grid).
 class AvgPool2dLayerImpl : public torch::nn::Cloneable<AvgPool2dLayerImpl>, public LayerBase {
  public:
-  AvgPool2dLayerImpl(int64_t kernel, int64_t stride) : kernel(kernel), stride(stride) {}
+  AvgPool2dLayerImpl(torch::ExpandingArray<2> kernel, torch::ExpandingArray<2> stride)
+      : kernel(kernel), stride(stride) {}
   void reset() override {}
   QuantTensor apply(const QuantTensor& x) override;
-  int64_t kernel, stride;
+  torch::ExpandingArray<2> kernel, stride;
 };
 TORCH_MODULE(AvgPool2dLayer);
 

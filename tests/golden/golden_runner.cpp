@@ -6,6 +6,9 @@
 #include <sstream>
 
 #include "core/graph/model.h"
+#include "core/graph/summary.h"
+#include "core/graph/validate.h"
+#include "core/layers/layer_descriptor.h"
 #include "core/nn/quant_act.h"
 #include "core/nn/quant_wbiol.h"
 #include "core/nn/trunc_pool.h"
@@ -64,41 +67,55 @@ struct Layer {
   torch::Tensor& bias() { return conv1d ? conv1d->bias : conv ? conv->bias : linear->bias; }
 };
 
-template <typename Options>
-void set_conv_options(Options& o, const nlohmann::json& cfg, bool has_bias, size_t dims) {
-  o.stride(geometry(cfg, "stride", dims, 1)).padding(geometry(cfg, "padding", dims, 0));
-  o.dilation(geometry(cfg, "dilation", dims, 1)).groups(cfg.value("groups", int64_t{1})).bias(has_bias);
-  if (cfg.contains("padding_mode") && cfg["padding_mode"] != "zeros")
-    throw Unsupported("padding_mode " + cfg["padding_mode"].dump());
-}
-
-Layer make_layer(const Case& c) {
+// The case's layer as a project node, geometry entries as Brevitas got them (an int, or
+// a list: a pair [h, w] for QuantConv2d), so the case runs through the project's
+// parameter forms, the registry's builder and shape inference.
+LayerSpec layer_spec(const Case& c) {
   const auto& cfg = c.config;
-  const bool has_bias = c.has_t("bias") && cfg.value("bias", true);
   const std::string layer = cfg.at("layer");
-  Layer l;
-  if (layer == "QuantConv2d") {
-    QuantConv2dOptions o(cfg.at("in_channels").get<int64_t>(), cfg.at("out_channels").get<int64_t>(),
-                         geometry(cfg, "kernel_size", 2, 1));
-    set_conv_options(o, cfg, has_bias, 2);
-    o.weight_quant(weight_spec(cfg)).bias_quant(bias_spec(cfg));
-    o.return_quant_tensor(cfg.value("return_quant_tensor", false));
-    l.conv = QuantConv2d(o);
-  } else if (layer == "QuantConv1d") {
-    QuantConv1dOptions o(cfg.at("in_channels").get<int64_t>(), cfg.at("out_channels").get<int64_t>(),
-                         geometry(cfg, "kernel_size", 1, 1));
-    set_conv_options(o, cfg, has_bias, 1);
-    o.weight_quant(weight_spec(cfg)).bias_quant(bias_spec(cfg));
-    o.return_quant_tensor(cfg.value("return_quant_tensor", false));
-    l.conv1d = QuantConv1d(o);
-  } else if (layer == "QuantLinear") {
-    QuantLinearOptions o(cfg.at("in_features").get<int64_t>(), cfg.at("out_features").get<int64_t>());
-    o.bias(has_bias).weight_quant(weight_spec(cfg)).bias_quant(bias_spec(cfg));
-    o.return_quant_tensor(cfg.value("return_quant_tensor", false));
-    l.linear = QuantLinear(o);
+  LayerSpec l;
+  l.id = "layer";
+  if (layer == "QuantLinear") {
+    l.type = LayerType::QuantLinear;
+    l.set_param("in_features", cfg.at("in_features").get<double>());
+    l.set_param("out_features", cfg.at("out_features").get<double>());
+  } else if (layer == "QuantConv2d" || layer == "QuantConv1d") {
+    l.type = layer == "QuantConv2d" ? LayerType::QuantConv2d : LayerType::QuantConv1d;
+    l.set_param("in_channels", cfg.at("in_channels").get<double>());
+    l.set_param("out_channels", cfg.at("out_channels").get<double>());
+    l.set_param("groups", cfg.value("groups", 1.0));
+    const size_t dims = l.type == LayerType::QuantConv2d ? 2 : 1;
+    for (const char* key : {"kernel_size", "stride", "padding", "dilation"}) {
+      if (!cfg.contains(key) || cfg[key].is_null()) continue;
+      const std::vector<int64_t> v = geometry(cfg, key, dims, 0);
+      if (cfg[key].is_array() && v.size() == 2)
+        l.set_pair(key, double(v[0]), double(v[1]));
+      else
+        l.set_param(key, double(v[0]));
+    }
+    if (cfg.contains("padding_mode") && cfg["padding_mode"] != "zeros")
+      throw Unsupported("padding_mode " + cfg["padding_mode"].dump());
   } else {
     throw Unsupported("layer '" + layer + "' (weighted layers: QuantConv1d, QuantConv2d, QuantLinear)");
   }
+  l.set_param("bias", c.has_t("bias") && cfg.value("bias", true) ? 1.0 : 0.0);
+  l.weight_quant = weight_spec(cfg);
+  l.bias_quant = bias_spec(cfg);
+  l.return_quant_tensor = cfg.value("return_quant_tensor", false);
+  return l;
+}
+
+Layer make_layer(const Case& c) {
+  const LayerSpec spec = layer_spec(c);
+  const BuiltLayer b = descriptor(spec.type).build(spec);
+  Layer l;
+  if (spec.type == LayerType::QuantConv2d)
+    l.conv = QuantConv2d(std::dynamic_pointer_cast<QuantConv2dImpl>(b.module));
+  else if (spec.type == LayerType::QuantConv1d)
+    l.conv1d = QuantConv1d(std::dynamic_pointer_cast<QuantConv1dImpl>(b.module));
+  else
+    l.linear = QuantLinear(std::dynamic_pointer_cast<QuantLinearImpl>(b.module));
+  const bool has_bias = spec.param("bias", 0) != 0;
   torch::NoGradGuard no_grad;
   if (l.weight().sizes() != c.t("weight").sizes()) {
     std::ostringstream s;
@@ -193,6 +210,45 @@ void check_act_sequence(const Case& c, Checker& k) {
   }
 }
 
+// The case's layer in a project (Input -> QuantIdentity -> layer -> Output, the input of
+// the case's shape): validation passes and infers the output shape the case recorded,
+// and the summary counts out_positions * fan_in MACs.
+void check_project_node(const Case& c, Checker& k, const QuantTensor& x, const torch::Tensor& y) {
+  Project p;
+  p.input_shape.assign(x.value.sizes().begin() + 1, x.value.sizes().end());
+  LayerSpec in, q, out;
+  in.id = "input";
+  in.type = LayerType::Input;
+  q.id = "quant_input";
+  q.type = LayerType::QuantIdentity;
+  q.inputs = {"input"};
+  QuantSpec a = presets::Int8ActPerTensorFloat();
+  a.bit_width = static_cast<int>(x.bit_width);
+  a.is_signed = x.is_signed;
+  q.act_quant = a;
+  q.return_quant_tensor = true;
+  LayerSpec layer = layer_spec(c);
+  layer.inputs = {"quant_input"};
+  out.id = "output";
+  out.type = LayerType::Output;
+  out.inputs = {"layer"};
+  p.layers = {in, q, layer, out};
+  const ValidationResult r = validate(p);
+  if (!r.ok()) {
+    k.fail("project node: " + r.error_text());
+    return;
+  }
+  const std::vector<int64_t> want(y.sizes().begin() + 1, y.sizes().end());
+  const std::vector<int64_t>& got = r.nodes.at("layer").shape;
+  if (got != want) k.fail("project node: inferred shape " + shape_text(got) + " vs " + shape_text(want));
+  for (const LayerSummary& s : summarize(p, r).layers)
+    if (s.id == "layer") {
+      int64_t positions = 1;
+      for (int64_t d : want) positions *= d;
+      k.exact("project MACs", double(s.macs), double(positions * c.t("weight")[0].numel()));
+    }
+}
+
 // Shared by `bias_quant` and `layer`: the layer fed a quantized input, all outputs checked.
 void check_quant_layer(const Case& c, Checker& k, const QuantTensor& x) {
   Layer l = make_layer(c);
@@ -227,6 +283,7 @@ void check_quant_layer(const Case& c, Checker& k, const QuantTensor& x) {
     k.exact("y_zero_point", y.zero_point, c.t("y_zero_point"));
   k.exact("y_bit_width", static_cast<double>(y.bit_width), c.s("y_bit_width"));
   k.exact("y_signed", y.is_signed ? 1 : 0, c.s("y_signed"));
+  check_project_node(c, k, x, y.value);
   // Brevitas: fan_in = weight[0].numel() = C_in/groups * prod(kernel), or in_features.
   const int64_t fan_in = l.weight()[0].numel();
   if (c.has_s("fan_in")) k.exact("fan_in", static_cast<double>(fan_in), c.s("fan_in"));

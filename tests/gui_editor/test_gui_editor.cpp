@@ -8,6 +8,7 @@
 #include "core/graph/model.h"
 #include "core/graph/project.h"
 #include "core/graph/validate.h"
+#include "core/layers/layer_descriptor.h"
 #include "core/train/trainer.h"
 
 #include <QApplication>
@@ -18,6 +19,7 @@
 #include <QMessageBox>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QToolButton>
 #include <QTemporaryDir>
 #include <QUndoStack>
 #include <QtTest>
@@ -162,6 +164,7 @@ class TestGuiEditor : public QObject {
   void savesAtomicallyAndTracksModified();
   void summaryFollowsBitWidthsLive();
   void twoInputAddGetsBothPortsAndItsInputQuantizer();
+  void pairParametersThroughLinkedFields();
 };
 
 void TestGuiEditor::initTestCase() {
@@ -221,6 +224,8 @@ void TestGuiEditor::buildsLowPrecisionLeNetWithTheMouse() {
       const QString field = QStringLiteral("param_") + QString::fromStdString(name);
       if (name == "bias")
         clickBox(mustFind<QCheckBox>(e.inspector, field));
+      else if (descriptor(want.type).param(name)->kind == ParamKind::IntTuple)  // linked h / w: h sets both
+        typeInto(mustFind<QSpinBox>(e.inspector, field + QStringLiteral("_h")), QString::number(value));
       else
         typeInto(mustFind<QSpinBox>(e.inspector, field), QString::number(value));
       QCOMPARE(e.doc()->layer(id)->params.at(name), value);
@@ -581,3 +586,57 @@ int main(int argc, char** argv) {
       argc, argv, {[] { return std::unique_ptr<QObject>(new TestGuiEditor); }, [] { return makeGuiEditorFileTests(); }});
 }
 #include "test_gui_editor.moc"
+
+// kernel_size as a pair through the Inspector's linked h / w fields: linked edits store
+// one number, unlinking stores [h, w], an invalid entry is refused under the field;
+// each edit one undo step.
+void TestGuiEditor::pairParametersThroughLinkedFields() {
+  Editor e;
+  QVERIFY(e.openFitted("lenet_lowprec.qnn.json"));
+  const Project original = e.doc()->project();
+  QUndoStack* stack = e.doc()->undoStack();
+  const QString conv = QStringLiteral("conv2");
+  e.click(conv);
+  auto* h = mustFind<QSpinBox>(e.inspector, QStringLiteral("param_kernel_size_h"));
+  auto* w = mustFind<QSpinBox>(e.inspector, QStringLiteral("param_kernel_size_w"));
+  auto* link = mustFind<QToolButton>(e.inspector, QStringLiteral("param_kernel_size_link"));
+  QCOMPARE(h->value(), 5);
+  QCOMPARE(w->value(), 5);
+  QVERIFY(link->isChecked());  // a number in the file: linked
+
+  // Linked: typing h sets both axes, stored as one number.
+  typeInto(h, QStringLiteral("3"));
+  QCOMPARE(e.doc()->layer(conv)->params.at("kernel_size"), 3.0);
+  QVERIFY(!e.doc()->layer(conv)->pairs.count("kernel_size"));
+  QCOMPARE(w->value(), 3);
+  QCOMPARE(stack->count(), 1);
+
+  // Unlink, then w = 1: the pair [3, 1].
+  QTest::mouseClick(link, Qt::LeftButton);
+  QVERIFY(!link->isChecked());
+  QCOMPARE(stack->count(), 2);
+  QVERIFY((e.doc()->layer(conv)->pairs.at("kernel_size") == std::array<double, 2>{3, 3}));
+  typeInto(w, QStringLiteral("1"));
+  QVERIFY((e.doc()->layer(conv)->pairs.at("kernel_size") == std::array<double, 2>{3, 1}));
+  QCOMPARE(stack->count(), 3);
+  QVERIFY2(e.scene->node(conv)->content().params.startsWith(QStringLiteral("k3x1")),
+           qPrintable(e.scene->node(conv)->content().params));
+  // Validation follows: conv2 on pool1's [6, 14, 14] gives (14 - 3 + 1) x (14 - 1 + 1).
+  QCOMPARE(e.doc()->validation().nodes.at("conv2").shape, (std::vector<int64_t>{16, 12, 14}));
+
+  // An entry of 0 is refused under the field; the document keeps [3, 1].
+  typeInto(h, QStringLiteral("0"));
+  QVERIFY2(e.inspector->fieldError(QStringLiteral("kernel_size")).contains(QStringLiteral("must be positive")),
+           qPrintable(e.inspector->fieldError(QStringLiteral("kernel_size"))));
+  QVERIFY((e.doc()->layer(conv)->pairs.at("kernel_size") == std::array<double, 2>{3, 1}));
+  QCOMPARE(stack->count(), 3);
+
+  // Link again: one number (h) for both axes.
+  QTest::mouseClick(link, Qt::LeftButton);
+  QCOMPARE(e.doc()->layer(conv)->params.at("kernel_size"), 3.0);
+  QCOMPARE(stack->count(), 4);
+  for (int i = 0; i < 4; ++i) stack->undo();
+  QCOMPARE(e.doc()->project(), original);
+  QCOMPARE(h->value(), 5);
+  QVERIFY(link->isChecked());
+}

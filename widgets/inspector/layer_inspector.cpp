@@ -14,6 +14,8 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QTimer>
+#include <QToolButton>
+#include <QHBoxLayout>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <set>
@@ -272,6 +274,8 @@ void LayerInspector::addParams(QFormLayout* form) {
         apply(field, has, [name, value](LayerSpec& l) { l.params[name] = value; });
       });
       connect(spin, &QDoubleSpinBox::editingFinished, this, [this] { ++m_session; });
+    } else if (schema->kind == ParamKind::IntTuple) {
+      addPairField(form, name, has);
     } else {
       auto* spin = new QSpinBox;
       spin->setObjectName(QStringLiteral("param_") + field);
@@ -284,6 +288,60 @@ void LayerInspector::addParams(QFormLayout* form) {
     }
     if (QWidget* editor = m_editors.value(field)) editor->setToolTip(QString::fromStdString(schema->help));
   }
+}
+
+void LayerInspector::addPairField(QFormLayout* form, const std::string& name, const Has& has) {
+  // Two linked fields [h, w]: linked (the chain button down) the layer stores one number
+  // for both axes and either field sets it; unlinked it stores the pair [h, w]
+  // (PyTorch's tuple form). Each edit is one undo step on every selected layer.
+  const QString field = QString::fromStdString(name);
+  auto* box = new QWidget;
+  box->setObjectName(QStringLiteral("param_") + field);
+  box->setProperty("qnnPair", true);
+  auto* row = new QHBoxLayout(box);
+  row->setContentsMargins(0, 0, 0, 0);
+  row->setSpacing(4);
+  QSpinBox* spins[2];
+  const char* axis[2] = {"h", "w"};
+  for (int i = 0; i < 2; ++i) {
+    spins[i] = new QSpinBox(box);
+    spins[i]->setObjectName(QStringLiteral("param_%1_%2").arg(field, QLatin1String(axis[i])));
+    spins[i]->setRange(0, kMaxInt);
+    spins[i]->setPrefix(QLatin1String(axis[i]) + QStringLiteral(" "));
+    spins[i]->setAccessibleName(QStringLiteral("%1 %2").arg(field, QLatin1String(axis[i])));
+    row->addWidget(spins[i], 1);
+  }
+  auto* link = new QToolButton(box);
+  link->setObjectName(QStringLiteral("param_%1_link").arg(field));
+  link->setCheckable(true);
+  link->setText(QStringLiteral("\u2194"));
+  link->setToolTip(tr("Linked: one value for both axes (h = w). Unlink to set a pair [h, w]."));
+  row->insertWidget(1, link);
+  addField(form, field, field, box);
+  for (int i = 0; i < 2; ++i) {
+    connect(spins[i], &QSpinBox::valueChanged, this, [this, has, name, field, i](int value) {
+      apply(field, has, [name, value, i](LayerSpec& l) {
+        if (!l.pairs.count(name)) {
+          l.set_param(name, value);  // linked: both axes
+          return;
+        }
+        const auto cur = pair_value(l, name);
+        l.set_pair(name, i == 0 ? value : double(cur[0]), i == 1 ? value : double(cur[1]));
+      });
+    });
+    connect(spins[i], &QSpinBox::editingFinished, this, [this] { ++m_session; });
+  }
+  connect(link, &QToolButton::toggled, this, [this, has, name, field](bool linked) {
+    ++m_session;  // a separate undo step from the value edits around it
+    apply(field, has, [name, linked](LayerSpec& l) {
+      const auto cur = pair_value(l, name);
+      if (linked)
+        l.set_param(name, double(cur[0]));
+      else
+        l.set_pair(name, double(cur[0]), double(cur[1]));
+    });
+    ++m_session;
+  });
 }
 
 void LayerInspector::addQuantGroup(Slot slot) {
@@ -410,7 +468,18 @@ void LayerInspector::refreshValues() {
       const LayerSpec* l = first([name](const LayerSpec& x) { return schemaOf(x, name) != nullptr; });
       if (!l) continue;
       const double value = param_value(*l, name);
-      if (auto* box = qobject_cast<QCheckBox*>(w)) box->setChecked(value != 0.0);
+      if (w->property("qnnPair").toBool()) {
+        const auto v = pair_value(*l, name);
+        const auto spins = w->findChildren<QSpinBox*>();
+        for (int i = 0; i < 2 && i < spins.size(); ++i) {
+          const QSignalBlocker b(spins[i]);
+          spins[i]->setValue(int(v[size_t(i)]));
+        }
+        if (auto* link = w->findChild<QToolButton*>()) {
+          const QSignalBlocker b(link);
+          link->setChecked(!l->pairs.count(name));
+        }
+      } else if (auto* box = qobject_cast<QCheckBox*>(w)) box->setChecked(value != 0.0);
       else if (auto* d = qobject_cast<QDoubleSpinBox*>(w)) d->setValue(value);
       else if (auto* s = qobject_cast<QSpinBox*>(w)) s->setValue(int(value));
     }

@@ -58,6 +58,8 @@ class LayerInspector : public QWidget {
   void refreshValues();
   QWidget* addField(QFormLayout* form, const QString& label, const QString& field, QWidget* editor);
   void addParams(QFormLayout* form);
+  /// kernel_size / stride / ... (ParamKind::IntTuple): fields h and w and a link button.
+  void addPairField(QFormLayout* form, const std::string& name, const Has& has);
   void addQuantGroup(Slot slot);
   /// Applies `mutate` to every selected layer for which `has` holds, after checking
   /// the result; shows the error under `field` otherwise. One undo step (merging
