@@ -185,6 +185,18 @@ std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) 
                                                                : rules.qonnx_refusal;
     if (!reason.empty()) out.push_back({true, id, reason});
   }
+  // Refusals that depend on the inferred inputs (per-channel grids, uneven windows).
+  for (const std::string& id : v.order) {
+    const LayerSpec& l = *project.find(id);
+    const auto refusal = descriptor(l.type).export_rules.refusal;
+    if (!refusal) continue;
+    std::vector<InferInput> ins;
+    for (const std::string& src : l.inputs)
+      if (v.nodes.count(src)) ins.push_back({src, v.nodes.at(src)});
+    if (ins.size() != static_cast<size_t>(input_port_count(l))) continue;
+    const std::string reason = refusal(l, ins);
+    if (!reason.empty()) out.push_back({true, id, reason});
+  }
   const bool onnx = format == ExportFormat::Qcdq || format == ExportFormat::Qonnx;
   bool any_quant = false;
   bool seen_quant = false;  // a quantized value was produced upstream (in execution order)

@@ -37,7 +37,7 @@ struct QuantPoint {
 /// Kinds of export nodes, one per computing layer (Dropout and Identity vanish).
 /// Add: Add and QuantEltwiseAdd (two inputs); BatchNorm: BatchNorm2d / BatchNorm1d in
 /// eval; Conv: Conv2d and Conv1d (conv_dims); TruncPool: TruncAvgPool2d and
-/// TruncAdaptiveAvgPool2d (window kernel_hw / stride_hw); Concat: along dim 1 of every
+/// TruncAdaptiveAvgPool2d (window kernel / stride); Concat: along dim 1 of every
 /// port (inputs); Upsample: nearest by `factor`; DepthToSpace: CRD by `factor`.
 enum class PlanOp { Conv, Linear, Act, MaxPool, AvgPool, Flatten, Add, BatchNorm, TruncPool, Concat, Upsample,
                     DepthToSpace };
@@ -59,7 +59,10 @@ struct PlanNode {
   std::optional<QuantPoint> bias_q;      ///< set when the bias is quantized (scale = s_in * s_w)
   torch::Tensor bias_codes;              ///< int64 codes [C_out] (bias_q only)
   torch::Tensor bias_value;              ///< the bias the app adds (float32)
-  int64_t kernel = 1, stride = 1, padding = 0, dilation = 1, groups = 1;
+  /// Conv, MaxPool, AvgPool, TruncPool: one entry per spatial axis ([h, w]; [k] for Conv1d).
+  /// Pools have no padding and no dilation (left empty).
+  std::vector<int64_t> kernel, stride, padding, dilation;
+  int64_t groups = 1;
   int64_t conv_dims = 2;  ///< Conv: spatial axes (1: Conv1d, weight [C_out, C_in/groups, k])
 
   // Every layer: rank of the input value including the batch axis ([N, C] = 2).
@@ -73,7 +76,6 @@ struct PlanNode {
   // input_q is the input's grid (scale s, zero point z, bit width b), act_q the output's
   // (scale (s / n) * trunc_scale, zero point z / trunc_scale, `bit_width` codes);
   // acc_scale = s / n (float32, as the module computes it).
-  std::vector<int64_t> kernel_hw, stride_hw;
   bool trunc_floor = false;       ///< FLOOR truncation (else round half to even)
   double trunc_scale = 1.0;       ///< 2^(acc_bit_width - bit_width)
   int64_t acc_bit_width = 0;

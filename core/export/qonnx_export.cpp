@@ -79,8 +79,13 @@ std::string qonnx_model_bytes(const ExportPlan& plan) {
                                                onnx::TensorProto_DataType_FLOAT);
       const std::string bn = g.add_initializer(n.id + ".trunc_bit_width", torch::tensor(float(n.out_bit_width)),
                                                onnx::TensorProto_DataType_FLOAT);
-      onnx::NodeProto* t = g.add_node("Trunc", {pooled, sn, zn, bn, bn}, {n.id}, n.id + "/trunc", kQonnxDomain);
+      // The same 6-input Trunc form as TruncPool below (input and output on one grid,
+      // no bits dropped: the window mean is already exact on scale / (kh kw)).
+      onnx::NodeProto* t =
+          g.add_node("Trunc", {pooled, sn, zn, bn, sn, bn}, {n.id}, n.id + "/trunc", kQonnxDomain);
       GraphBuilder::attr(t, "rounding_mode", std::string("ROUND"));
+      GraphBuilder::attr(t, "signed", int64_t{n.out_signed ? 1 : 0});
+      GraphBuilder::attr(t, "narrow", int64_t{0});
       out = n.id;
     } else if (n.op == PlanOp::TruncPool) {
       // As Brevitas 0.12.1 exports a truncating pool: the window mean (AveragePool), then

@@ -123,6 +123,19 @@ void TestGuiEditorFiles::replacingTheProjectWithASelectedNode() {
   w.graphView()->fitToView();
   clickNode(w, QStringLiteral("conv2"));
   QCOMPARE(w.inspector()->selection(), QStringList{QStringLiteral("conv2")});
+  // The networks beyond LeNet are templates too; each opens untitled with every layer on the canvas.
+  for (const char* name : {"lenet5_classic", "tfc_w2a2", "cnv_w2a2", "resnet8_w4a4"}) {
+    QAction* t = actionNamed(w.fileActions()->newMenu(), QString::fromLatin1(name));
+    QVERIFY2(t, name);
+    t->trigger();
+    QVERIFY(w.document()->filePath().isEmpty());
+    const Project want = load_project(QStringLiteral(QNN_SOURCE_DIR "/resources/examples/%1.qnn.json")
+                                          .arg(QLatin1String(name))
+                                          .toStdString());
+    QCOMPARE(w.document()->project().layers.size(), want.layers.size());
+    QCOMPARE(scene->nodeCount(), int(want.layers.size()));
+    QVERIFY2(w.document()->validation().ok(), name);
+  }
   w.findChild<QAction*>(QStringLiteral("newEmptyAction"))->trigger();
   QVERIFY(w.document()->isEmpty());
   QCOMPARE(scene->nodeCount(), 0);

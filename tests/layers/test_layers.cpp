@@ -321,12 +321,62 @@ class TestLayers : public QObject {
     QVERIFY(named);
   }
 
+  void perChannelGridsMatchTheRuntime() {
+    // Two QuantConv2d with per-channel weights and return_quant_tensor: their outputs are
+    // on per-channel accumulator grids s_in * s_w[c] of their own.
+    using T = LayerType;
+    auto conv = [](const std::string& id) {
+      LayerSpec c = layer(id, T::QuantConv2d, {"qid"}, {{"in_channels", 1}, {"out_channels", 4}, {"kernel_size", 3},
+                                                       {"bias", 0}}, true);
+      c.weight_quant = presets::Int8WeightPerChannelFloat();
+      return c;
+    };
+    // Concat of two different per-channel grids: Brevitas's cat (and ours) refuses at run
+    // time, so validation reports it on the node.
+    Project two = project({1, 6, 6},
+                          {layer("qid", T::QuantIdentity, {"input"}, {}, true), conv("ca"), conv("cb"),
+                           layer("cat", T::Concat, {"ca", "cb"}), layer("flatten", T::Flatten, {"cat"}),
+                           layer("fc", T::Linear, {"flatten"}, {{"in_features", 8 * 16}, {"out_features", 3}})},
+                          "fc");
+    const ValidationResult v2 = validate(two);
+    QVERIFY2(find_diag(v2, "cat", "concat-quant"), all_text(v2).c_str());
+    Project same = two;  // both ports from ca: one grid, checked and accepted; the result is float
+    same.find("cat")->inputs = {"ca", "ca"};
+    const ValidationResult vs = validate(same);
+    QVERIFY2(vs.ok(), all_text(vs).c_str());
+    QVERIFY(!vs.nodes.at("cat").quantized);
+    QuantModel m = warmed_model(same, torch::rand({8, 1, 6, 6}));
+    QVERIFY(!m->forward_trace(torch::rand({2, 1, 6, 6})).at("cat").is_quant());
+
+    // A truncating pool fed a per-channel grid validates (Brevitas runs it) but no export
+    // format carries it: preflight refuses by name before anything is written.
+    Project pool = project({1, 6, 6},
+                           {layer("qid", T::QuantIdentity, {"input"}, {}, true), conv("ca"),
+                            layer("tpool", T::TruncAvgPool2d, {"ca"}, {{"kernel_size", 2}}, true),
+                            layer("flatten", T::Flatten, {"tpool"}),
+                            layer("fc", T::Linear, {"flatten"}, {{"in_features", 4 * 4}, {"out_features", 3}})},
+                           "fc");
+    const ValidationResult vp = validate(pool);
+    QVERIFY2(vp.ok(), all_text(vp).c_str());
+    for (ExportFormat f : {ExportFormat::Qcdq, ExportFormat::Qonnx, ExportFormat::Packed}) {
+      bool refused = false;
+      for (const ExportIssue& i : preflight(pool, f))
+        refused = refused || (i.error && i.layer == "tpool" && i.message.find("per-channel") != std::string::npos);
+      QVERIFY(refused);
+    }
+    QVERIFY(preflight(pool, ExportFormat::Checkpoint).empty());
+  }
+
   void exportRefusesUnevenAdaptiveWindows() {
     Project p = image_graph();
     p.find("d2s")->params["block_size"] = 1;  // [16, 8, 8]
     p.find("gap")->params["output_size"] = 3;  // 8 % 3 != 0
     p.find("fc")->params["in_features"] = 16 * 9;
     QVERIFY2(validate(p).ok(), all_text(validate(p)).c_str());
+    bool named = false;  // preflight says so before any model is frozen
+    for (const ExportIssue& i : preflight(p, ExportFormat::Qcdq))
+      named = named || (i.error && i.layer == "gap" && i.message.find("does not divide the 8x8 input") != std::string::npos);
+    QVERIFY(named);
     QuantModel m = build_model(p);
     try {
       export_model(m, ExportFormat::Qcdq, path("uneven.onnx"));
