@@ -26,6 +26,7 @@
 #include "core/graph/project.h"
 #include "core/graph/summary.h"
 #include "core/graph/validate.h"
+#include "core/inspect/inspect.h"
 #include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
 
@@ -317,6 +318,26 @@ int run_validate(const CommandArgs& args) {
     std::string line = row.str();  // no trailing blanks when there is no scale
     while (!line.empty() && line.back() == ' ') line.pop_back();
     std::cout << line << "\n";
+  }
+  // With a trained model: bias quantizers whose codes saturate at its scales.
+  const std::string checkpoint = args.text("checkpoint");
+  if (!checkpoint.empty()) {
+    if (errors) {
+      std::cout << "checkpoint " << checkpoint << " not checked: the graph has errors\n";
+    } else {
+      QuantModel model = load_trained_model(p, args.project, checkpoint);
+      int clipped_layers = 0;
+      for (const inspect::BiasStats& b : inspect::bias_stats(model)) {
+        if (b.clipped() == 0) continue;
+        ++warnings;
+        ++clipped_layers;
+        std::cout << "warning: " << b.layer << ": " << b.warning() << "; codes " << b.min_code << ".."
+                  << b.max_code << " on [" << b.grid.min_int << ", " << b.grid.max_int
+                  << "] (hint: a wider bias quantizer such as Int32Bias keeps the trained bias)\n";
+      }
+      std::cout << "checkpoint " << checkpoint << ": " << clipped_layers
+                << " layer(s) with clipped bias codes\n";
+    }
   }
   std::cout << std::right << (errors ? "invalid: " : "valid: ") << p.layers.size() << " layers, " << errors
             << " error(s), " << warnings << " warning(s)" << std::endl;

@@ -47,7 +47,9 @@ const std::vector<std::string>& command_options(const std::string& command) {
   static const std::vector<std::string> export_{"checkpoint", "format", "out", "verify", "verify-samples",
                                                 "c-header", "threads"};
   static const std::vector<std::string> inspect{"checkpoint", "out", "samples", "test-limit", "threads"};
+  static const std::vector<std::string> validate{"checkpoint"};
   static const std::vector<std::string> none;
+  if (command == "validate") return validate;
   if (command == "export") return export_;
   if (command == "train") return train;
   if (command == "eval") return eval;
@@ -205,12 +207,13 @@ and clipped share, and the quantization error (MSE and SQNR in dB of the weights
 activations, and each layer's output against the same network in float). Writes into
 DIR (created if missing):
   layer_error.csv weights.csv weight_levels.csv weight_histogram.csv activations.csv
-  activation_histogram.csv activation_levels.csv scales.csv summary.csv
+  activation_histogram.csv activation_levels.csv scales.csv biases.csv summary.csv
   weights_<layer>.png activation_<layer>.png scales.png layer_error.png
   confusion_matrix.png misclassified.png
 (the PNGs are the views of the GUI's Inspection dock, rendered offscreen). Prints the
 per-layer SQNR table, the test accuracy and last "worst_layer=<id> (<sqnr> dB)": the
-layer whose own quantizer has the lowest SQNR.
+layer whose own quantizer has the lowest SQNR. A bias quantizer whose codes saturate
+is printed as "warning: <layer>: k of n bias codes clipped (<quantizer>)".
 
 Options:
   --checkpoint CKPT  the trained model (required)
@@ -229,10 +232,13 @@ feature counts, spatial sizes, quantizer settings and bit widths, whether every 
 quantizer gets a quantized (per-tensor) input, and whether an Add sums tensors on
 the same scale. Prints each problem as "error: <layer>: <message> (hint: ...)" or
 "warning: ...", then every layer's output shape, value format (int4, uint4, int13,
-float) and scale source (the layer whose scale the values carry). Exits with 1 when
-there is an error.
+float) and scale source (the layer whose scale the values carry). With --checkpoint,
+also loads the trained model and warns for every bias quantizer whose codes saturate
+at its scales ("warning: fc1: 2 of 6 bias codes clipped (Int8Bias); ..."). Exits with 1
+when there is an error (warnings do not fail).
 
 Options:
+  --checkpoint CKPT  also check the trained model's bias codes
   -h, --help         show this help
 )USAGE";
   if (command == "summary")

@@ -8,6 +8,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -58,6 +59,13 @@ WeightLayer weight_layer(const std::shared_ptr<torch::nn::Module>& m) {
       w.weight = c->weight;
       w.type = "QuantConv2d";
       w.quant_weight = [c] { return c->quant_weight(); };
+    }
+  } else if (auto* c1 = dynamic_cast<QuantConv1dImpl*>(m.get())) {
+    if (c1->weight_quantizer) {
+      w.quantizer = c1->weight_quantizer.get();
+      w.weight = c1->weight;
+      w.type = "QuantConv1d";
+      w.quant_weight = [c1] { return c1->quant_weight(); };
     }
   } else if (auto* l = dynamic_cast<QuantLinearImpl*>(m.get())) {
     if (l->weight_quantizer) {
@@ -223,6 +231,70 @@ ActivationStats activation_stats(const std::string& id, const std::string& type,
 
 using detail::shape_text;
 
+// A layer with a bias quantizer: its float bias, the quantizer and its quantized weight.
+struct BiasLayer {
+  const char* type = "";
+  torch::Tensor bias;
+  const QuantSpec* spec = nullptr;
+  std::function<QuantTensor()> quant_weight;
+};
+
+template <typename Impl>
+bool bias_layer_of(const std::shared_ptr<torch::nn::Module>& m, const char* type, BiasLayer& out) {
+  auto* l = dynamic_cast<Impl*>(m.get());
+  if (!l) return false;
+  if (l->bias.defined() && l->options.bias_quant() && l->weight_quantizer) {
+    out.type = type;
+    out.bias = l->bias;
+    out.spec = &*l->options.bias_quant();
+    out.quant_weight = [l] { return l->quant_weight(); };
+  }
+  return true;
+}
+
+// The bias statistics of layer `id` with input `x` (its traced input); nullopt when the
+// layer has no quantized bias or its weights are not quantized (the bias is then float).
+std::optional<BiasStats> bias_stats_of(const std::string& id, const std::shared_ptr<torch::nn::Module>& m,
+                                       const QuantTensor& x) {
+  BiasLayer b;
+  if (!bias_layer_of<QuantConv2dImpl>(m, "QuantConv2d", b) && !bias_layer_of<QuantConv1dImpl>(m, "QuantConv1d", b))
+    bias_layer_of<QuantLinearImpl>(m, "QuantLinear", b);
+  if (!b.spec) return std::nullopt;
+  torch::NoGradGuard no_grad;
+  const QuantTensor wq = b.quant_weight();
+  if (!wq.is_quant()) return std::nullopt;
+  const QuantTensor bq = quantize_bias(b.bias.detach(), x.scale, wq.scale, *b.spec, id);
+  BiasStats s;
+  s.layer = id;
+  s.type = b.type;
+  s.quantizer = b.spec->preset;
+  s.grid = grid_of(*b.spec);
+  s.scales = to_vector(bq.scale);
+  s.per_channel = s.scales.size() > 1;
+  const torch::Tensor bias = b.bias.detach().to(torch::kFloat64).reshape({-1});
+  const torch::Tensor scale = bq.scale.detach().to(torch::kFloat64).reshape({-1});
+  s.total = bias.numel();
+  // Codes in double: round half to even, then clamp in int64 (float32 cannot hold 2^31 - 1).
+  const torch::Tensor raw = torch::round(bias / scale);
+  s.levels.min_int = s.grid.min_int;
+  s.levels.max_int = s.grid.max_int;
+  s.levels.saturated_low = raw.lt(static_cast<double>(s.grid.min_int)).sum().item<int64_t>();
+  s.levels.saturated_high = raw.gt(static_cast<double>(s.grid.max_int)).sum().item<int64_t>();
+  const torch::Tensor codes =
+      raw.clamp(static_cast<double>(s.grid.min_int), static_cast<double>(s.grid.max_int)).to(torch::kInt64);
+  if (s.total > 0) {
+    s.min_code = codes.min().item<int64_t>();
+    s.max_code = codes.max().item<int64_t>();
+  }
+  if (s.grid.bit_width <= 16) {
+    s.levels.counts.assign(static_cast<size_t>(s.grid.max_int - s.grid.min_int + 1), 0);
+    const torch::Tensor c = codes.contiguous();
+    const int64_t* p = c.data_ptr<int64_t>();
+    for (int64_t i = 0; i < c.numel(); ++i) ++s.levels.counts[static_cast<size_t>(p[i] - s.grid.min_int)];
+  }
+  return s;
+}
+
 // Throws ConfigError unless `batch` is a float [N, C, H, W] with N >= 1 and [C, H, W] the
 // model's input_shape; `what` names the tensor in the message.
 void check_batch(const QuantModel& model, const torch::Tensor& batch,
@@ -244,6 +316,25 @@ void check_batch(const QuantModel& model, const torch::Tensor& batch,
 }
 
 }  // namespace
+
+std::string BiasStats::warning() const {
+  if (clipped() == 0) return std::string();
+  return std::to_string(clipped()) + " of " + std::to_string(total) + " bias codes clipped (" + quantizer + ")";
+}
+
+std::vector<BiasStats> bias_stats(QuantModel& model) {
+  ModelStateGuard guard(model);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  model->set_quant_enabled(true);
+  std::vector<int64_t> shape{1};
+  for (int64_t d : model->project().input_shape) shape.push_back(d);
+  const std::map<std::string, QuantTensor> tq = model->forward_trace(torch::zeros(shape));
+  std::vector<BiasStats> out;
+  for (const std::string& id : model->order())
+    if (auto b = bias_stats_of(id, model->layer(id), tq.at(input_of(model, id)))) out.push_back(std::move(*b));
+  return out;
+}
 
 ScaleSnapshot collect_scales(QuantModel& model, int64_t step) {
   torch::NoGradGuard no_grad;
@@ -341,6 +432,7 @@ Report inspect_model(QuantModel& model, const torch::Tensor& batch, int64_t step
           id, layer_type(model, id), "act", *aq,
           act_function(layer, tq.at(input_of(model, id)).value)));
     }
+    if (auto b = bias_stats_of(id, m, tq.at(input_of(model, id)))) r.biases.push_back(std::move(*b));
     if (auto* e = dynamic_cast<QuantEltwiseAddImpl*>(m.get())) {
       // One input quantizer for both ports (apply_inputs), then the output quantizer
       // on the sum. In eval the quantizers are per-tensor and stateless, so the input

@@ -75,10 +75,10 @@ struct Grid {
   int64_t min_int = 0, max_int = 0;
 };
 
-/// A QuantConv2d / QuantLinear with quantized weights.
+/// A QuantConv1d / QuantConv2d / QuantLinear with quantized weights.
 struct WeightStats {
   std::string layer;                  ///< layer id
-  std::string type;                   ///< "QuantConv2d" / "QuantLinear"
+  std::string type;                   ///< "QuantConv1d" / "QuantConv2d" / "QuantLinear"
   std::vector<int64_t> shape;         ///< weight shape, e.g. [6, 1, 5, 5]
   Grid grid;
   bool per_channel = false;
@@ -113,6 +113,35 @@ struct ActivationStats {
   double mse = 0.0;                   ///< quantizer output vs its input
   double sqnr_db = 0.0;
 };
+
+/// A bias quantizer (Int8Bias / Int16Bias / Int32Bias) of a QuantConv1d / QuantConv2d /
+/// QuantLinear, in eval mode. Its scale is s_input * s_weight (one per output channel
+/// for per-channel weights), zero point 0 (quantization.md section 3); the codes are
+/// clamp(round_half_even(bias / scale), min_int, max_int). A code that had to be
+/// clamped is "clipped": the bias the layer adds then differs from the trained one by
+/// more than half a step (Int8Bias at ordinary scales, Int32Bias with tiny weight scales).
+struct BiasStats {
+  std::string layer;                  ///< layer id
+  std::string type;                   ///< "QuantConv1d" / "QuantConv2d" / "QuantLinear"
+  std::string quantizer;              ///< the preset, e.g. "Int8Bias"
+  Grid grid;
+  bool per_channel = false;           ///< one scale per output channel
+  std::vector<double> scales;         ///< s_input * s_weight: 1 value or one per output channel
+  LevelHistogram levels;              ///< over [min_int, max_int]; for bit widths above 16 the
+                                      ///< counts are not kept (empty), saturated_* are
+  int64_t min_code = 0, max_code = 0; ///< smallest / largest code after clamping
+  int64_t total = 0;                  ///< bias elements (output channels)
+  int64_t clipped() const { return levels.saturated_low + levels.saturated_high; }
+  double clipped_share() const { return total > 0 ? double(clipped()) / double(total) : 0.0; }
+  /// "2 of 6 bias codes clipped (Int8Bias)", or "" when nothing is clipped.
+  std::string warning() const;
+};
+
+/// Bias statistics of every layer with a quantized bias, in execution order, from a
+/// forward pass in eval mode on an all-zero batch of the model's input shape (in eval
+/// the scales do not depend on the data). Restores modes and switches like
+/// inspect_model. Throws ConfigError when a bias quantizer has no input scale.
+std::vector<BiasStats> bias_stats(QuantModel& model);
 
 /// Per-layer quantization error. `weight_*` and `act_*` are the layer's own quantizer
 /// (weights vs float weights; activation output vs its input); NaN when the layer has
@@ -167,6 +196,7 @@ struct Report {
   std::vector<WeightStats> weights;          ///< layer execution order
   std::vector<ActivationStats> activations;  ///< layer execution order
   std::vector<LayerError> errors;            ///< every layer in execution order
+  std::vector<BiasStats> biases;             ///< layers with a quantized bias, execution order
   ScaleSnapshot scales;
   double logits_sqnr_db = 0.0;    ///< network output, quantized vs float
   double top1_agreement = 0.0;    ///< share of the batch where both networks predict the same class
@@ -190,6 +220,8 @@ Report inspect_model(QuantModel& model, const torch::Tensor& batch, int64_t step
 /// activation_histogram.csv, activation_levels.csv, scales.csv (step, layer, quantizer,
 /// channel, scale; channel -1 for a per-tensor quantizer, 0.. for each output channel of
 /// a per-channel weight quantizer, also when it has one), and (an addition)
+/// biases.csv (layer, type, quantizer, bit_width, per_channel, scale_min, scale_max,
+/// min_code, max_code, clipped, total, clipped_share; an addition),
 /// summary.csv (calibration_samples, logits_sqnr_db, top1_agreement, worst_layer, step).
 /// Activation rows are keyed by layer id, "<id>.input_quant" for a QuantEltwiseAdd's
 /// input quantizer. Each has a header row; numbers round-trip to the same double and

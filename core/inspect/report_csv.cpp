@@ -4,6 +4,7 @@
 // double, always with a '.' decimal point (to_chars ignores the C locale, which a
 // QApplication sets from the environment: "%g" would write "0,125" under de_DE);
 // infinities and NaN as "inf", "-inf", "nan"; booleans as 0/1.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -184,6 +185,21 @@ std::string scales_csv(const Report& r) {
   return t.str();
 }
 
+std::string biases_csv(const Report& r) {
+  Table t({"layer", "type", "quantizer", "bit_width", "per_channel", "scale_min", "scale_max", "min_code",
+           "max_code", "clipped", "total", "clipped_share"});
+  for (const BiasStats& b : r.biases) {
+    double lo = b.scales.empty() ? 0.0 : b.scales.front(), hi = lo;
+    for (double s : b.scales) {
+      lo = std::min(lo, s);
+      hi = std::max(hi, s);
+    }
+    t.row({text(b.layer), text(b.type), text(b.quantizer), num(b.grid.bit_width), flag(b.per_channel), num(lo),
+           num(hi), num(b.min_code), num(b.max_code), num(b.clipped()), num(b.total), num(b.clipped_share())});
+  }
+  return t.str();
+}
+
 std::string summary_csv(const Report& r) {
   Table t({"calibration_samples", "logits_sqnr_db", "top1_agreement", "worst_layer", "step"});
   t.row({num(r.calibration_samples), num(r.logits_sqnr_db), num(r.top1_agreement),
@@ -202,6 +218,7 @@ const std::vector<std::pair<std::string, TableFn>>& tables() {
       {"activation_histogram", activation_histogram_csv},
       {"activation_levels", activation_levels_csv},
       {"scales", scales_csv},
+      {"biases", biases_csv},
       {"summary", summary_csv},
   };
   return t;

@@ -17,6 +17,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+// clipped_bias_fixture.cpp: the low-precision example, built from its seed, with
+// fc1.bias = 0 except channel 5 (+1000) and 9 (-1000), saved as a checkpoint.
+void write_clipped_bias_checkpoint(const std::string& project, const std::string& out);
+
 namespace {
 
 struct Run {
@@ -75,6 +79,7 @@ class TestCli : public QObject {
   void unwritableCheckpointFailsBeforeTraining();
   void missingDatasetIsAnUnreadableFile();
   void interruptStopsCleanly();
+  void validateWarnsOfClippedBiasCodes();
 
  private:
   QTemporaryDir m_dir;
@@ -349,6 +354,23 @@ void TestCli::interruptStopsCleanly() {
   const QStringList lines = out.split('\n', Qt::SkipEmptyParts);
   QVERIFY2(kAccuracyLine.match(lines.last()).hasMatch(), qPrintable(out));
   QVERIFY(timer.elapsed() < 60000);
+}
+
+/// A checkpoint whose fc1 bias has two channels far beyond Int8Bias's grid (1000 real
+/// units; the bias scale s_in * s_w is below 1) and zeros elsewhere: validate warns on fc1
+/// with "2 of 120", counts one warning and still exits 0.
+void TestCli::validateWarnsOfClippedBiasCodes() {
+  const QString ckpt = m_dir.filePath("clipped_bias.pt");
+  write_clipped_bias_checkpoint(example("lenet_lowprec").toStdString(), ckpt.toStdString());
+  const Run r = qnn({"validate", example("lenet_lowprec"), "--checkpoint", ckpt});
+  QVERIFY2(r.code == 0, qPrintable(r.text()));
+  QVERIFY2(r.out.contains("warning: fc1: 2 of 120 bias codes clipped (Int8Bias); codes -128..127 on [-128, 127]"),
+           qPrintable(r.text()));
+  QVERIFY2(r.out.contains("1 layer(s) with clipped bias codes"), qPrintable(r.text()));
+  QVERIFY2(r.last_line().endsWith("0 error(s), 1 warning(s)"), qPrintable(r.text()));
+  // Without --checkpoint the graph alone has no warning.
+  const Run plain = qnn({"validate", example("lenet_lowprec")});
+  QVERIFY2(plain.last_line().endsWith("0 error(s), 0 warning(s)"), qPrintable(plain.text()));
 }
 
 QTEST_MAIN(TestCli)

@@ -195,6 +195,7 @@ class TestGuiInspect : public QObject {
   void levelBarsOfA3BitLayerMarkSaturatedAndUnused();
   void realLenetReportDrawsEveryLevel();
   void errorTableSortsOnHeaderClickAndHighlightsWorst();
+  void errorViewWarnsOfClippedBiasCodes();
   void clickingANodeSelectsItsLayerInTheViews();
   void savesPngSvgAndCopiesCsv();
   void rightClickOpensExportMenuOnEveryPlot();
@@ -319,6 +320,44 @@ void TestGuiInspect::errorTableSortsOnHeaderClickAndHighlightsWorst() {
   QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, cell.center());
   QCOMPARE(selected.count(), 1);
   QCOMPARE(panel.selectedLayer(), QStringLiteral("fc1"));
+}
+
+void TestGuiInspect::errorViewWarnsOfClippedBiasCodes() {
+  auto r = std::make_shared<inspect::Report>(*handReport());
+  inspect::BiasStats fc1;
+  fc1.layer = "fc1";
+  fc1.type = "QuantLinear";
+  fc1.quantizer = "Int8Bias";
+  fc1.grid.bit_width = 8;
+  fc1.grid.min_int = -128;
+  fc1.grid.max_int = 127;
+  fc1.total = 6;
+  fc1.levels.saturated_high = 2;
+  fc1.min_code = -3;
+  fc1.max_code = 127;
+  inspect::BiasStats conv1 = fc1;  // a bias that fits: no warning
+  conv1.layer = "conv1";
+  conv1.levels.saturated_high = 0;
+  r->biases = {conv1, fc1};
+  QuantErrorView v;
+  v.resize(900, 600);
+  v.setReport(r);
+  QCOMPARE(v.biasWarnings(), QStringList({"fc1: 2 of 6 bias codes clipped (Int8Bias)"}));
+  QVERIFY2(v.chartTitle().contains(QStringLiteral("fc1: 2 of 6 bias codes clipped (Int8Bias)")), qPrintable(v.chartTitle()));
+  const QAbstractItemModel* m = v.table()->model();
+  for (int row = 0; row < m->rowCount(); ++row) {
+    const QString layer = m->index(row, QuantErrorView::Layer).data().toString();
+    const QString tip = m->index(row, QuantErrorView::Layer).data(Qt::ToolTipRole).toString();
+    const bool icon = !m->index(row, QuantErrorView::Layer).data(Qt::DecorationRole).value<QIcon>().isNull();
+    QCOMPARE(icon, layer == QLatin1String("fc1"));
+    if (layer == QLatin1String("fc1"))
+      QVERIFY2(tip.startsWith(QStringLiteral("2 of 6 bias codes clipped (Int8Bias, codes -3..127 on [-128, 127])")),
+               qPrintable(tip));
+  }
+  // A report without clipping clears the warning.
+  v.setReport(handReport());
+  QVERIFY(v.biasWarnings().isEmpty());
+  QVERIFY(!v.chartTitle().contains(QStringLiteral("bias codes clipped")));
 }
 
 void TestGuiInspect::clickingANodeSelectsItsLayerInTheViews() {

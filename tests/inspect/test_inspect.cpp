@@ -20,6 +20,7 @@
 #include "core/errors.h"
 #include "core/graph/model.h"
 #include "core/graph/project.h"
+#include "core/export/export_plan.h"
 #include "core/inspect/inspect.h"
 #include "core/nn/eltwise_layers.h"
 #include "core/nn/quant_act.h"
@@ -495,6 +496,85 @@ class TestInspect : public QObject {
     QVERIFY(!fc.weight_quantizer->enabled());  // switches untouched
   }
 
+  /// Int8Bias codes set by hand on fc1: 2 above 127, 1 below -128, the rest inside.
+  void biasSaturationCounts() {
+    torch::manual_seed(8);
+    QuantModel model = build_model(load_project(it::example("lenet_lowprec")));
+    it::train_forward(model, 2, {1, 32, 32});
+    model->eval();
+    auto* fc1 = dynamic_cast<QuantLinearImpl*>(model->layer("fc1").get());
+    QVERIFY(fc1);
+    torch::Tensor s_bias;
+    {
+      torch::NoGradGuard no_grad;
+      const auto trace = model->forward_trace(torch::zeros({1, 1, 32, 32}));
+      const QuantTensor x = trace.at(model->project().find("fc1")->inputs.front());
+      s_bias = (x.scale * fc1->quant_weight().scale).reshape({-1}).to(torch::kFloat64);
+      const int64_t n = fc1->bias.size(0);
+      torch::Tensor codes = torch::arange(n, torch::kFloat64).remainder(50) - 25;  // inside [-128, 127]
+      codes[3] = 200;
+      codes[7] = 128.4;  // rounds to 128: one above the grid
+      codes[11] = -300;
+      fc1->bias.copy_((codes * s_bias).to(torch::kFloat32));
+    }
+    const std::vector<ins::BiasStats> all = ins::bias_stats(model);
+    std::vector<std::string> layers;
+    for (const auto& b : all) layers.push_back(b.layer);
+    QCOMPARE(layers, (std::vector<std::string>{"conv1", "conv2", "fc1", "fc2"}));  // fc3 has no bias
+    const ins::BiasStats& b = all[2];
+    QCOMPARE(b.type, std::string("QuantLinear"));
+    QCOMPARE(b.quantizer, std::string("Int8Bias"));
+    QCOMPARE(b.total, int64_t{120});
+    QCOMPARE(b.levels.saturated_high, int64_t{2});
+    QCOMPARE(b.levels.saturated_low, int64_t{1});
+    QCOMPARE(b.clipped(), int64_t{3});
+    QCOMPARE(b.max_code, int64_t{127});
+    QCOMPARE(b.min_code, int64_t{-128});
+    QCOMPARE(b.warning(), std::string("3 of 120 bias codes clipped (Int8Bias)"));
+    QCOMPARE(b.levels.counts.size(), size_t{256});
+    QCOMPARE(b.levels.counts[127 + 128], int64_t{2});  // the two clamped to 127
+    QCOMPARE(b.scales.size(), size_t{1});
+    QVERIFY(std::abs(b.scales[0] - s_bias.item<double>()) <= 1e-12 * s_bias.item<double>());
+    for (size_t i : {0, 1, 3}) QCOMPARE(all[i].warning(), std::string());  // untouched layers
+    // The inspection report carries the same statistics and writes them to biases.csv.
+    const ins::Report r = ins::inspect_model(model, torch::randn({4, 1, 32, 32}));
+    QCOMPARE(r.biases.size(), size_t{4});
+    QCOMPARE(r.biases[2].clipped(), int64_t{3});
+    const std::string csv = ins::table_csv(r, "biases");
+    QVERIFY2(csv.find("\nfc1,QuantLinear,Int8Bias,8,0,") != std::string::npos, csv.c_str());
+    QVERIFY2(csv.find(",-128,127,3,120,0.025\n") != std::string::npos, csv.c_str());
+  }
+
+  /// Int32Bias with a tiny weight scale: codes saturate at the int32 limits, which float32
+  /// cannot hold (2^31 - 1 rounds to 2^31); stats and the export plan hold them exactly.
+  void int32BiasSaturatesExactly() {
+    torch::manual_seed(9);
+    QuantModel model = build_model(load_project(it::example("lenet_w4a4_int32bias")));
+    it::train_forward(model, 2, {1, 32, 32});
+    model->eval();
+    auto* fc3 = dynamic_cast<QuantLinearImpl*>(model->layer("fc3").get());
+    QVERIFY(fc3);
+    {
+      torch::NoGradGuard no_grad;
+      fc3->weight.mul_(1e-9);  // weight scale ~1e-10: bias / scale far beyond 2^31
+      fc3->bias.copy_(torch::tensor({1.f, -1.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f}));
+    }
+    const std::vector<ins::BiasStats> all = ins::bias_stats(model);
+    const ins::BiasStats& b = all.back();
+    QCOMPARE(b.layer, std::string("fc3"));
+    QCOMPARE(b.quantizer, std::string("Int32Bias"));
+    QCOMPARE(b.clipped(), int64_t{2});
+    QCOMPARE(b.max_code, int64_t{2147483647});
+    QCOMPARE(b.min_code, int64_t{-2147483648LL});
+    QVERIFY(b.levels.counts.empty());  // no per-level counts above 16 bits
+    const ExportPlan plan = make_export_plan(model);
+    const PlanNode* n = plan.find("fc3");
+    QVERIFY(n && n->bias_q);
+    QCOMPARE(n->bias_codes[0].item<int64_t>(), int64_t{2147483647});
+    QCOMPARE(n->bias_codes[1].item<int64_t>(), int64_t{-2147483648LL});
+    QCOMPARE(n->bias_codes[2].item<int64_t>(), int64_t{0});
+  }
+
   void csvTables() {
     torch::manual_seed(6);
     QuantModel model = build_model(load_project(it::example("lenet_lowprec")));
@@ -503,7 +583,7 @@ class TestInspect : public QObject {
     QTemporaryDir tmp;
     const std::string dir = tmp.path().toStdString() + "/new/report";
     const std::vector<std::string> files = ins::write_report_csv(r, dir);
-    QCOMPARE(files.size(), size_t{9});
+    QCOMPARE(files.size(), size_t{10});
     for (const std::string& f : files) QVERIFY2(std::filesystem::exists(f), f.c_str());
 
     const auto errors = it::read_lines(dir + "/layer_error.csv");

@@ -9,6 +9,7 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStandardItemModel>
+#include <QStyle>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -144,6 +145,11 @@ void QuantErrorView::setReport(const InspectionReportPtr& report) {
   const QModelIndex selected = m_table->currentIndex();
   const QString selectedLayer = selected.isValid() ? m_proxy->index(selected.row(), Layer).data().toString() : QString();
   m_model->removeRows(0, m_model->rowCount());
+  m_biasWarnings.clear();
+  if (report)
+    for (const inspect::BiasStats& b : report->biases)
+      if (b.clipped() > 0)
+        m_biasWarnings << QStringLiteral("%1: %2").arg(QString::fromStdString(b.layer), QString::fromStdString(b.warning()));
   if (report) {
     for (const inspect::LayerError& e : report->errors) {
       const QString id = QString::fromStdString(e.layer);
@@ -164,6 +170,19 @@ void QuantErrorView::setReport(const InspectionReportPtr& report) {
           item->setToolTip(tr("worst layer: lowest SQNR of its own quantizer (%1)").arg(dbText(e.local_sqnr_db(), 2)));
         }
       }
+      for (const inspect::BiasStats& b : report->biases)
+        if (b.layer == e.layer && b.clipped() > 0) {
+          row[Layer]->setIcon(style()->standardIcon(QStyle::SP_MessageBoxWarning));
+          row[Layer]->setToolTip(tr("%1 of %2 bias codes clipped (%3, codes %4..%5 on [%6, %7]): the layer adds a "
+                                    "bias that differs from the trained one")
+                                     .arg(b.clipped())
+                                     .arg(b.total)
+                                     .arg(QString::fromStdString(b.quantizer))
+                                     .arg(b.min_code)
+                                     .arg(b.max_code)
+                                     .arg(b.grid.min_int)
+                                     .arg(b.grid.max_int));
+        }
       m_model->appendRow(row);
     }
   }
@@ -262,7 +281,8 @@ void QuantErrorView::refreshChart() {
                        : tr("Worst layer: %1 · logits SQNR %2\ntop-1 agreement with float %3% · %4 calibration samples")
                              .arg(m_worst, dbText(m_report->logits_sqnr_db))
                              .arg(m_report->top1_agreement * 100.0, 0, 'f', 1)
-                             .arg(m_report->calibration_samples));
+                             .arg(m_report->calibration_samples) +
+                             (m_biasWarnings.isEmpty() ? QString() : QStringLiteral("\n") + m_biasWarnings.join(QStringLiteral(" · "))));
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

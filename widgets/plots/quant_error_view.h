@@ -36,6 +36,9 @@ class QuantErrorView : public QWidget {
   QCustomPlot* plot() const { return m_plot; }
   /// The report's worst layer ("" when nothing is quantized).
   QString worstLayer() const { return m_worst; }
+  /// "<layer>: k of n bias codes clipped (<quantizer>)" per layer whose bias saturates
+  /// (also a line of the chart title and a warning icon with a tooltip on the row).
+  QStringList biasWarnings() const { return m_biasWarnings; }
   /// Layer ids of the table rows in their current (sorted) order.
   QStringList rowLayers() const;
   /// True when the row of `layer` is drawn highlighted.
@@ -54,6 +57,7 @@ class QuantErrorView : public QWidget {
   void refreshChart();
   InspectionReportPtr m_report;
   QString m_worst;
+  QStringList m_biasWarnings;
   QStringList m_barLayers;
   QStandardItemModel* m_model = nullptr;
   QSortFilterProxyModel* m_proxy = nullptr;
