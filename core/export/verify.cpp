@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -161,6 +162,7 @@ std::string VerifyResult::text() const {
   else
     o << " (float logits: no output grid)";
   o << " -> " << (passed ? "PASS" : "FAIL");
+  if (!note.empty()) o << "; " << note;
   return o.str();
 }
 
@@ -241,8 +243,23 @@ VerifyResult verify_export(QuantModel& model, ExportFormat format, const std::st
   }
   report("comparing", 0.9);
   const std::string runtime = r.runtime;
-  r = compare_logits(ref, out, plan.logit_step, options);
+  VerifyOptions o = options;
+  std::string note;
+  if (format == ExportFormat::Qcdq)
+    for (const LayerSpec& l : model->project().layers)
+      if (l.type == LayerType::QuantTanh || l.type == LayerType::QuantSigmoid || l.type == LayerType::Tanh ||
+          l.type == LayerType::Sigmoid) {
+        o.max_steps = std::numeric_limits<double>::infinity();
+        std::ostringstream pct;
+        pct << o.min_agreement * 100.0;
+        note = "output-step bound not applied: " + l.id + " (" + to_string(l.type) +
+               ") runs on ONNX Runtime's own kernel, whose last bit may differ from LibTorch's and move a code "
+               "across a rounding boundary; the >= " + pct.str() + "% agreement is required";
+        break;
+      }
+  r = compare_logits(ref, out, plan.logit_step, o);
   r.runtime = runtime;
+  r.note = note;
   report("done", 1.0);
   return r;
 }
