@@ -25,14 +25,34 @@ torch::Tensor FloatLeNetImpl::forward(const torch::Tensor& x) {
   return fc3(h);
 }
 
+FloatClassicLeNetImpl::FloatClassicLeNetImpl() {
+  namespace nn = torch::nn;
+  conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(1, 6, 5)));
+  conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(6, 16, 5)));
+  fc1 = register_module("fc1", nn::Linear(nn::LinearOptions(400, 120)));
+  fc2 = register_module("fc2", nn::Linear(nn::LinearOptions(120, 84)));
+  fc3 = register_module("fc3", nn::Linear(nn::LinearOptions(84, 10)));
+}
+
+torch::Tensor FloatClassicLeNetImpl::forward(const torch::Tensor& x) {
+  auto h = torch::avg_pool2d(torch::tanh(conv1(x)), {2, 2});
+  h = torch::avg_pool2d(torch::tanh(conv2(h)), {2, 2});
+  h = h.reshape({h.size(0), -1});
+  h = torch::tanh(fc1(h));
+  h = torch::tanh(fc2(h));
+  return fc3(h);
+}
+
 namespace {
 torch::optim::AdamOptions adam_options() { return torch::optim::AdamOptions(1e-3); }
 }  // namespace
 
-std::unique_ptr<BenchNet> BenchNet::torch_float(bool input_grad) {
+// A plain LibTorch net as a BenchNet; with `input_grad` its input requires grad in training.
+template <typename Net>
+std::unique_ptr<BenchNet> BenchNet::plain(const std::string& name, bool input_grad) {
   std::unique_ptr<BenchNet> n(new BenchNet());
-  n->name = input_grad ? "torch_float_dx" : "torch_float";
-  FloatLeNet net;
+  n->name = input_grad ? name + "_dx" : name;
+  Net net;
   n->m_module = net.ptr();
   if (input_grad)
     n->m_forward = [net](const torch::Tensor& x) mutable {
@@ -43,6 +63,14 @@ std::unique_ptr<BenchNet> BenchNet::torch_float(bool input_grad) {
   n->m_params = net->parameters();
   n->m_optimizer = std::make_unique<torch::optim::Adam>(n->m_params, adam_options());
   return n;
+}
+
+std::unique_ptr<BenchNet> BenchNet::torch_float(bool input_grad) {
+  return plain<FloatLeNet>("torch_float", input_grad);
+}
+
+std::unique_ptr<BenchNet> BenchNet::torch_float_classic(bool input_grad) {
+  return plain<FloatClassicLeNet>("torch_float_classic", input_grad);
 }
 
 std::unique_ptr<BenchNet> BenchNet::from_project(const std::string& name, const Project& project) {
@@ -124,6 +152,7 @@ std::string digest(const torch::Tensor& t) {
 }
 
 Project load_example(const std::string& examples_dir, const std::string& name) {
+  if (name == "classic") return load_project(examples_dir + "/lenet5_classic.qnn.json");
   return load_project(examples_dir + "/lenet_" + name + ".qnn.json");
 }
 

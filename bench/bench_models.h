@@ -30,6 +30,19 @@ struct FloatLeNetImpl : torch::nn::Module {
 };
 TORCH_MODULE(FloatLeNet);
 
+/// The float twin of resources/examples/lenet5_classic.qnn.json (issue 11) in plain
+/// LibTorch: x [N, 1, 32, 32] -> conv 6@5x5 -> tanh -> avg_pool 2 -> conv 16@5x5 -> tanh
+/// -> avg_pool 2 -> flatten [N, 400] -> fc 120 -> tanh -> fc 84 -> tanh -> fc 10 ->
+/// logits [N, 10]. Every layer has a bias, as in the project (there with Int32Bias).
+/// The project's input QuantIdentity has no float counterpart (it is the identity).
+struct FloatClassicLeNetImpl : torch::nn::Module {
+  FloatClassicLeNetImpl();
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};
+};
+TORCH_MODULE(FloatClassicLeNet);
+
 /// One benchmarked network with its own Adam optimizer (lr 1e-3, as the projects).
 class BenchNet {
  public:
@@ -38,6 +51,9 @@ class BenchNet {
   /// also computes the gradient of its input, as every net with an input quantizer
   /// must (the learned input scale is trained through it).
   static std::unique_ptr<BenchNet> torch_float(bool input_grad = false);
+  /// The float twin of the classic LeNet-5 (FloatClassicLeNet), named
+  /// "torch_float_classic", or "torch_float_classic_dx" with `input_grad` (as above).
+  static std::unique_ptr<BenchNet> torch_float_classic(bool input_grad = false);
   /// A project built with build_model (throws ConfigError for an invalid project).
   static std::unique_ptr<BenchNet> from_project(const std::string& name, const Project& project);
 
@@ -62,6 +78,8 @@ class BenchNet {
 
  private:
   BenchNet() = default;
+  template <typename Net>
+  static std::unique_ptr<BenchNet> plain(const std::string& name, bool input_grad);
   std::shared_ptr<torch::nn::Module> m_module;
   std::function<torch::Tensor(const torch::Tensor&)> m_forward;
   std::unique_ptr<torch::optim::Adam> m_optimizer;
@@ -75,8 +93,8 @@ std::string digest(const torch::nn::Module& m);
 /// FNV-1a 64 of one tensor's bytes (made contiguous), 16 hex digits.
 std::string digest(const torch::Tensor& t);
 
-/// Loads resources/examples/lenet_<name>.qnn.json from `examples_dir`.
-/// Throws IoError / ConfigError as load_project does.
+/// Loads resources/examples/lenet_<name>.qnn.json from `examples_dir`; the name
+/// "classic" loads lenet5_classic.qnn.json. Throws IoError / ConfigError as load_project does.
 Project load_example(const std::string& examples_dir, const std::string& name);
 
 }  // namespace qnn::bench

@@ -17,7 +17,12 @@
 // round-robin over the networks of a group, so machine load hits all of them alike;
 // images/s is the median over windows and the QAT/float ratio is the median of the
 // per-window time ratios against torch_float. Inputs are synthetic (randn images of
-// the real shape [N, 1, 32, 32], random labels). See bench/README.md.
+// the real shape [N, 1, 32, 32], random labels).
+// A second family times the classic LeNet-5 (resources/examples/lenet5_classic.qnn.json:
+// QuantTanh, TruncAvgPool2d, Int32Bias; model "classic") against its own float twin in
+// plain LibTorch ("torch_float_classic", tanh and average pooling, and
+// "torch_float_classic_dx" with the input gradient), in a table of its own after the
+// first (issue 11 target: QAT step <= 1.3x). See bench/README.md.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -88,7 +93,8 @@ void usage() {
       "--default-malloc keeps glibc's adaptive malloc thresholds instead of train_model's.\n"
       "Case names for --filter: train-stats|train-learned|eval / model / bBATCH / tTHREADS,\n"
       "e.g. --filter='train-learned/lowprec/b64' (torch_float always runs as the reference).\n"
-      "Models: torch_float, torch_float_dx, float, weights3, lowprec, w4a4_int32bias.\n"
+      "Models: torch_float, torch_float_dx, float, weights3, lowprec, w4a4_int32bias;\n"
+      "classic (lenet5_classic.qnn.json), timed against torch_float_classic, torch_float_classic_dx.\n"
       "Epoch cases are named epoch/<model>/tN.\n";
 }
 
@@ -162,9 +168,12 @@ const char* mode_name(Mode m) {
   return "?";
 }
 
-/// The issue-6 target for a case (QAT/float time ratio), or 0 when there is none.
+/// The target for a case (QAT/float time ratio), or 0 when there is none: issue 6 for
+/// the LeNet projects, issue 11 for the classic LeNet-5 (training step only).
 double target_for(Mode m, const std::string& model) {
-  if (m == Mode::Eval) return model == "float" || model == "torch_float" ? 0.0 : 1.2;
+  if (model == "classic") return m == Mode::Eval ? 0.0 : 1.3;
+  if (model.rfind("torch_float", 0) == 0) return 0.0;
+  if (m == Mode::Eval) return model == "float" ? 0.0 : 1.2;
   if (model == "lowprec") return 1.3;
   if (model == "weights3") return 1.15;
   return 0.0;
@@ -175,11 +184,20 @@ struct Row {
   int64_t batch = 0;
   int threads = 0, steps = 0;
   double ips = 0, ips_min = 0, ips_max = 0, ratio = 0, target = 0;
-  double ratio_dx = 0;  ///< time ratio against torch_float_dx when it ran in the group, else 0
+  double ratio_dx = 0;  ///< time ratio against the reference's "_dx" twin when it ran in the group, else 0
+  bool reference = false, dx_twin = false;  ///< the group's reference / its input-gradient twin
 };
 
+/// The nets of one family; [0] is the reference of every ratio, [1] the same net with the
+/// input gradient (named like [0] with "_dx").
 struct Nets {
-  std::vector<std::unique_ptr<BenchNet>> all;  ///< [0] is torch_float
+  std::vector<std::unique_ptr<BenchNet>> all;
+};
+
+/// A family of nets timed against one float reference, with its own table.
+struct Family {
+  std::vector<std::string> models;  ///< [0] reference, [1] its "_dx" twin, then the QAT nets
+  Nets (*build)(const Options&);
 };
 
 Nets build_nets(const Options& o) {
@@ -192,6 +210,18 @@ Nets build_nets(const Options& o) {
     torch::manual_seed(0);
     n.all.push_back(BenchNet::from_project(p, load_example(o.examples, p)));
   }
+  return n;
+}
+
+/// The classic LeNet-5 (issue 11) and its float twin.
+Nets build_classic_nets(const Options& o) {
+  Nets n;
+  torch::manual_seed(0);
+  n.all.push_back(BenchNet::torch_float_classic());
+  torch::manual_seed(0);
+  n.all.push_back(BenchNet::torch_float_classic(/*input_grad=*/true));
+  torch::manual_seed(0);
+  n.all.push_back(BenchNet::from_project("classic", load_example(o.examples, "classic")));
   return n;
 }
 
@@ -233,9 +263,9 @@ std::vector<Row> run_group(const Options& o, std::vector<BenchNet*> nets, Mode m
   for (BenchNet* n : nets) n->set_training(true);
 
   std::vector<Row> rows;
-  size_t dx = 0;  // index of torch_float_dx in this group, 0 = absent
+  size_t dx = 0;  // index of the reference's "_dx" twin in this group, 0 = absent
   for (size_t i = 1; i < nets.size(); ++i)
-    if (nets[i]->name == "torch_float_dx") dx = i;
+    if (nets[i]->name == nets[0]->name + "_dx") dx = i;
   for (size_t i = 0; i < nets.size(); ++i) {
     Row row;
     row.mode = mode_name(m);
@@ -256,6 +286,8 @@ std::vector<Row> run_group(const Options& o, std::vector<BenchNet*> nets, Mode m
       row.ratio_dx = median(r_dx);
     }
     row.target = target_for(m, row.model);
+    row.reference = i == 0;
+    row.dx_twin = dx > 0 && i == dx;
     rows.push_back(row);
   }
   return rows;
@@ -274,11 +306,11 @@ void print_row(const Row& r) {
     target = b;
   }
   char dx[32] = "-";
-  if (r.ratio_dx > 0 && r.model != "torch_float" && r.model != "torch_float_dx")
+  if (r.ratio_dx > 0 && !r.reference && !r.dx_twin)
     std::snprintf(dx, sizeof dx, "%.2f", r.ratio_dx);
   std::printf("| %s | %lld | %d | %s | %.0f | %.0f-%.0f | %.2f | %s%.2f | %s | %s |\n", r.mode.c_str(),
               static_cast<long long>(r.batch), r.threads, r.model.c_str(), r.ips, r.ips_min, r.ips_max,
-              1000.0 * double(r.batch) / r.ips, r.model == "torch_float" ? "(ref) " : "", r.ratio,
+              1000.0 * double(r.batch) / r.ips, r.reference ? "(ref) " : "", r.ratio,
               target.c_str(), dx);
   std::fflush(stdout);
 }
@@ -288,25 +320,37 @@ std::string case_name(Mode m, const std::string& model, int64_t batch, int threa
          std::to_string(threads);
 }
 
-int run_steps(const Options& o) {
-  std::printf("qnn_bench: LibTorch %s, %u hardware threads, load average %s\n", TORCH_VERSION,
-              std::thread::hardware_concurrency(), load_average().c_str());
-  std::printf("windows %d x ~%.0f ms (train-stats: capped so all of it stays in the first 300 calls)\n\n",
-              o.windows, o.window_ms);
-  print_header();
-  std::vector<Row> all;
-  int missed = 0, met = 0;
+/// Whether any case of a family is selected by the filter (as `select` in run_family decides).
+bool family_selected(const Options& o, const Family& f) {
+  for (const int threads : o.threads)
+    for (const Mode m : {Mode::TrainStats, Mode::TrainLearned, Mode::Eval})
+      for (const int64_t b : o.batches)
+        for (size_t i = 0; i < f.models.size(); ++i) {
+          if (m == Mode::Eval && i == 1) continue;  // the "_dx" twin does not run in eval
+          if (matches(o, case_name(m, f.models[i], b, threads))) return true;
+        }
+  return false;
+}
+
+struct Tally {
+  int met = 0, missed = 0;
+};
+
+/// Runs the selected cases of one family (fresh nets per thread count; nets[0] is the
+/// reference of every ratio) and prints a row per net and case.
+void run_family(const Options& o, const Family& f, Tally& tally) {
   for (const int threads : o.threads) {
     torch::set_num_threads(threads);
-    Nets nets = build_nets(o);
+    Nets nets = f.build(o);
+    const std::string dx_name = nets.all[0]->name + "_dx";
     const auto select = [&](Mode m, int64_t b) {
       std::vector<BenchNet*> v{nets.all[0].get()};
       for (size_t i = 1; i < nets.all.size(); ++i) {
         const std::string& name = nets.all[i]->name;
-        if (m == Mode::Eval && name == "torch_float_dx") continue;  // same as torch_float without grad
+        if (m == Mode::Eval && name == dx_name) continue;  // same as the reference without grad
         if (matches(o, case_name(m, name, b, threads))) v.push_back(nets.all[i].get());
       }
-      if (v.size() == 1 && !matches(o, case_name(m, "torch_float", b, threads))) v.clear();
+      if (v.size() == 1 && !matches(o, case_name(m, nets.all[0]->name, b, threads))) v.clear();
       return v;
     };
     std::vector<int64_t> stats_batches;
@@ -316,8 +360,7 @@ int run_steps(const Options& o) {
     const auto emit = [&](const std::vector<Row>& rows) {
       for (const Row& r : rows) {
         print_row(r);
-        if (r.target > 0) (r.ratio <= r.target ? met : missed)++;
-        all.push_back(r);
+        if (r.target > 0) (r.ratio <= r.target ? tally.met : tally.missed)++;
       }
     };
     for (const Mode m : {Mode::TrainStats, Mode::TrainLearned, Mode::Eval}) {
@@ -344,7 +387,32 @@ int run_steps(const Options& o) {
       }
     }
   }
-  std::printf("\ntargets met: %d, missed: %d; load average at the end %s\n", met, missed,
+}
+
+int run_steps(const Options& o) {
+  const Family lenet{{"torch_float", "torch_float_dx", "float", "weights3", "lowprec", "w4a4_int32bias"},
+                     build_nets};
+  const Family classic{{"torch_float_classic", "torch_float_classic_dx", "classic"}, build_classic_nets};
+  const bool run_classic = family_selected(o, classic);
+  std::printf("qnn_bench: LibTorch %s, %u hardware threads, load average %s\n", TORCH_VERSION,
+              std::thread::hardware_concurrency(), load_average().c_str());
+  std::printf("windows %d x ~%.0f ms (train-stats: capped so all of it stays in the first 300 calls)\n\n",
+              o.windows, o.window_ms);
+  Tally issue6, issue11;
+  // The LeNet table is printed unless only classic cases are selected.
+  if (!run_classic || family_selected(o, lenet)) {
+    print_header();
+    run_family(o, lenet, issue6);
+  }
+  if (run_classic) {
+    std::printf("\nClassic LeNet-5 (lenet5_classic.qnn.json) against its float twin torch_float_classic "
+                "(tanh, average pools); issue 11 target: QAT step <= 1.3x\n\n");
+    print_header();
+    run_family(o, classic, issue11);
+  }
+  if (run_classic)
+    std::printf("\nclassic LeNet-5 targets (issue 11) met: %d, missed: %d", issue11.met, issue11.missed);
+  std::printf("\ntargets met: %d, missed: %d; load average at the end %s\n", issue6.met, issue6.missed,
               load_average().c_str());
   return 0;
 }
@@ -356,7 +424,7 @@ int run_epoch(const Options& o) {
               o.epoch_threads, load_average().c_str());
   std::printf("| model | threads | load data s | train s | test eval s | total s | test acc |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
-  for (const std::string name : {"lowprec", "float", "weights3", "w4a4_int32bias"}) {
+  for (const std::string name : {"lowprec", "float", "weights3", "w4a4_int32bias", "classic"}) {
     const std::string cname = "epoch/" + name + "/t" + std::to_string(o.epoch_threads);
     if (o.filter.empty() ? (name != "lowprec" && name != "float") : !matches(o, cname)) continue;
     const Project p = load_example(o.examples, name);
@@ -403,9 +471,11 @@ int run_loop(const Options& o) {
   if (steps.empty()) throw ConfigError("--loop needs MODEL,MODE,BATCH,STEPS");
   torch::set_num_threads(o.threads.front());
   torch::manual_seed(0);
-  auto net = model == "torch_float"      ? BenchNet::torch_float()
-             : model == "torch_float_dx" ? BenchNet::torch_float(true)
-                                         : BenchNet::from_project(model, load_example(o.examples, model));
+  auto net = model == "torch_float"              ? BenchNet::torch_float()
+             : model == "torch_float_dx"         ? BenchNet::torch_float(true)
+             : model == "torch_float_classic"    ? BenchNet::torch_float_classic()
+             : model == "torch_float_classic_dx" ? BenchNet::torch_float_classic(true)
+                                                 : BenchNet::from_project(model, load_example(o.examples, model));
   const int64_t b = std::stoll(batch);
   const int n = std::stoi(steps);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(99);
@@ -438,46 +508,51 @@ int run_loop(const Options& o) {
 /// bit-identical numerics. With the Fashion-MNIST files present, also trains 400 steps
 /// through train_model (trainer path) on a 6,400-image subset.
 int run_digest(const Options& o) {
+  // The LeNet projects first, then the classic LeNet-5 (its lines come last, so the
+  // output for the LeNet projects reads as before the classic one was added).
+  const std::vector<std::vector<std::string>> families{o.projects, {"classic"}};
   for (const int threads : o.threads) {
     torch::set_num_threads(threads);
-    for (const std::string& name : o.projects) {
-      torch::manual_seed(0);
-      auto net = BenchNet::from_project(name, load_example(o.examples, name));
-      auto gen = at::make_generator<at::CPUGeneratorImpl>(1234);
-      std::vector<torch::Tensor> losses;
-      for (int s = 0; s < o.digest_steps; ++s) {
-        const torch::Tensor x = torch::randn({64, 1, 32, 32}, gen) * (1.0 + 0.01 * s);
-        const torch::Tensor y = torch::randint(0, 10, {64}, gen, torch::kInt64);
-        losses.push_back(net->train_step(x, y));
+    for (const auto& projects : families) {
+      for (const std::string& name : projects) {
+        torch::manual_seed(0);
+        auto net = BenchNet::from_project(name, load_example(o.examples, name));
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(1234);
+        std::vector<torch::Tensor> losses;
+        for (int s = 0; s < o.digest_steps; ++s) {
+          const torch::Tensor x = torch::randn({64, 1, 32, 32}, gen) * (1.0 + 0.01 * s);
+          const torch::Tensor y = torch::randint(0, 10, {64}, gen, torch::kInt64);
+          losses.push_back(net->train_step(x, y));
+        }
+        net->set_training(false);
+        const torch::Tensor logits = net->eval_forward(torch::randn({256, 1, 32, 32}, gen));
+        std::printf("digest t%d %-16s state %s losses %s eval %s\n", threads, name.c_str(),
+                    digest(net->module()).c_str(), digest(torch::stack(losses)).c_str(),
+                    digest(logits).c_str());
+        std::fflush(stdout);
       }
-      net->set_training(false);
-      const torch::Tensor logits = net->eval_forward(torch::randn({256, 1, 32, 32}, gen));
-      std::printf("digest t%d %-16s state %s losses %s eval %s\n", threads, name.c_str(),
-                  digest(net->module()).c_str(), digest(torch::stack(losses)).c_str(),
-                  digest(logits).c_str());
-      std::fflush(stdout);
-    }
-    for (const std::string& name : o.projects) {
-      Project p = load_example(o.examples, name);
-      Dataset train, test;
-      try {
-        train = load_dataset(p.dataset, true, 6400);
-        test = load_dataset(p.dataset, false, 1000);
-      } catch (const std::exception& e) {
-        std::printf("digest t%d %-16s trainer: skipped (%s)\n", threads, name.c_str(), e.what());
-        continue;
+      for (const std::string& name : projects) {
+        Project p = load_example(o.examples, name);
+        Dataset train, test;
+        try {
+          train = load_dataset(p.dataset, true, 6400);
+          test = load_dataset(p.dataset, false, 1000);
+        } catch (const std::exception& e) {
+          std::printf("digest t%d %-16s trainer: skipped (%s)\n", threads, name.c_str(), e.what());
+          continue;
+        }
+        torch::manual_seed(p.training.seed);
+        QuantModel model = build_model(p);
+        TrainOptions opt;
+        opt.spec = p.training;
+        opt.spec.epochs = 4;
+        opt.spec.threads = threads;
+        std::atomic<bool> cancel{false};
+        const TrainResult r = train_model(model, train, test, opt, nullptr, cancel);
+        std::printf("digest t%d %-16s trainer state %s loss %.9g acc %.6f\n", threads, name.c_str(),
+                    digest(*model).c_str(), r.epochs.back().train_loss, r.test.accuracy);
+        std::fflush(stdout);
       }
-      torch::manual_seed(p.training.seed);
-      QuantModel model = build_model(p);
-      TrainOptions opt;
-      opt.spec = p.training;
-      opt.spec.epochs = 4;
-      opt.spec.threads = threads;
-      std::atomic<bool> cancel{false};
-      const TrainResult r = train_model(model, train, test, opt, nullptr, cancel);
-      std::printf("digest t%d %-16s trainer state %s loss %.9g acc %.6f\n", threads, name.c_str(),
-                  digest(*model).c_str(), r.epochs.back().train_loss, r.test.accuracy);
-      std::fflush(stdout);
     }
   }
   return 0;
