@@ -196,6 +196,7 @@ class TestGuiInspect : public QObject {
   void realLenetReportDrawsEveryLevel();
   void errorTableSortsOnHeaderClickAndHighlightsWorst();
   void errorViewWarnsOfClippedBiasCodes();
+  void nodeLabelWarnsOfClippedBiasCodes();
   void clickingANodeSelectsItsLayerInTheViews();
   void savesPngSvgAndCopiesCsv();
   void rightClickOpensExportMenuOnEveryPlot();
@@ -358,6 +359,37 @@ void TestGuiInspect::errorViewWarnsOfClippedBiasCodes() {
   v.setReport(handReport());
   QVERIFY(v.biasWarnings().isEmpty());
   QVERIFY(!v.chartTitle().contains(QStringLiteral("bias codes clipped")));
+}
+
+void TestGuiInspect::nodeLabelWarnsOfClippedBiasCodes() {
+  MainWindow w;
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  auto r = std::make_shared<inspect::Report>(*lenetReport(w.document()->project()));
+  QVERIFY(!r->biases.empty());
+  for (inspect::BiasStats& b : r->biases) {
+    b.levels.saturated_low = b.levels.saturated_high = 0;  // nothing clipped ...
+    if (b.layer == "fc2") {                                 // ... but fc2: 2 of its 84 codes
+      b.levels.saturated_high = 1;
+      b.levels.saturated_low = 1;
+    }
+  }
+  Q_EMIT w.trainingController()->inspectionReport(r);
+  double fc2_db = 0.0;
+  for (const inspect::LayerError& e : r->errors)
+    if (e.layer == "fc2") fc2_db = e.local_sqnr_db();
+  QCOMPARE(w.inspectionLink()->annotation(QStringLiteral("fc2")),
+           QStringLiteral("SQNR %1 · bias 2/84 clipped").arg(dbText(fc2_db)));
+  QVERIFY(!w.inspectionLink()->annotation(QStringLiteral("fc1")).contains(QStringLiteral("bias")));
+  QString tip;
+  for (QGraphicsItem* child : w.graphView()->graphScene()->node(QStringLiteral("fc2"))->childItems())
+    if (auto* t = dynamic_cast<QGraphicsSimpleTextItem*>(child); t && t->text().contains(QStringLiteral("bias")))
+      tip = t->toolTip();
+  QVERIFY2(tip.contains(QStringLiteral("Warning: 2 of 84 bias codes clipped (Int8Bias)")), qPrintable(tip));
+  // The error view of the Inspection dock names it too.
+  QCOMPARE(w.inspectionPanel()->errorView()->biasWarnings(),
+           QStringList({QStringLiteral("fc2: 2 of 84 bias codes clipped (Int8Bias)")}));
 }
 
 void TestGuiInspect::clickingANodeSelectsItsLayerInTheViews() {

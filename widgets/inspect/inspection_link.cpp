@@ -84,6 +84,7 @@ InspectionLink::InspectionLink(TrainingController* controller, GraphView* graph,
 
 void InspectionLink::clear() {
   m_annotations.clear();
+  m_biasWarnings.clear();
   m_worst.clear();
   if (m_panel) m_panel->clear();
   applyAnnotations();
@@ -101,6 +102,16 @@ void InspectionLink::onReport(const InspectionReportPtr& report) {
     const double local = e.local_sqnr_db();
     if (std::isnan(local)) continue;
     m_annotations.insert(QString::fromStdString(e.layer), QStringLiteral("SQNR %1").arg(dbText(local)));
+  }
+  // A saturating bias quantizer: the label says so (and turns red), the tooltip gives the count.
+  m_biasWarnings.clear();
+  for (const inspect::BiasStats& b : report->biases) {
+    if (b.clipped() == 0) continue;
+    const QString id = QString::fromStdString(b.layer);
+    m_biasWarnings.insert(id, QString::fromStdString(b.warning()));
+    const QString sqnr = m_annotations.value(id);
+    m_annotations.insert(id, (sqnr.isEmpty() ? QString() : sqnr + QStringLiteral(" · ")) +
+                                 tr("bias %1/%2 clipped").arg(b.clipped()).arg(b.total));
   }
   applyAnnotations();
 }
@@ -136,10 +147,14 @@ void InspectionLink::annotate(NodeItem* node) {
   {
     const QString number = text.section(QLatin1Char(' '), 1, 1);
     const double db = number == QStringLiteral("∞") ? INFINITY : number.toDouble();
-    auto* label = new SqnrLabel(text, sqnrColor(db, worst), node);
+    const QString bias = m_biasWarnings.value(node->id());
+    auto* label = new SqnrLabel(text, bias.isEmpty() ? sqnrColor(db, worst) : sqnrColor(0.0, true), node);
     label->setData(kAnnotationKey, key);
-    label->setToolTip(node->id() == m_worst ? tr("Worst layer: lowest SQNR of its own quantizer")
-                                            : tr("SQNR of this layer's own quantizer on the calibration batch"));
+    QString tip = node->id() == m_worst ? tr("Worst layer: lowest SQNR of its own quantizer")
+                                        : tr("SQNR of this layer's own quantizer on the calibration batch");
+    if (!bias.isEmpty())
+      tip += QStringLiteral("\n") + tr("Warning: %1: the layer adds another bias than the trained one").arg(bias);
+    label->setToolTip(tip);
     // Beside the node's right edge, level with its header (the node's own text stays clear).
     label->setPos(NodeItem::kWidth + 8.0, 4.0);
   }

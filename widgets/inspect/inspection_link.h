@@ -48,7 +48,8 @@ class InspectionLink : public QObject {
   QPointer<TrainingController> m_controller;
   QPointer<GraphView> m_graph;
   QPointer<InspectionPanel> m_panel;
-  QHash<QString, QString> m_annotations;  ///< layer -> "SQNR 18.3 dB"
+  QHash<QString, QString> m_annotations;  ///< layer -> "SQNR 18.3 dB" (+ " · bias 2/6 clipped")
+  QHash<QString, QString> m_biasWarnings; ///< layer -> BiasStats::warning() of a saturating bias
   QString m_worst;
   bool m_syncing = false;
 };
