@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -194,7 +195,13 @@ VerifyResult compare_logits(const torch::Tensor& reference, const torch::Tensor&
     const torch::Tensor steps = diff / step.to(torch::kFloat64).reshape({1, -1});
     r.max_steps = r.samples ? steps.max().item<double>() : 0.0;
     r.over_one_step = r.samples ? std::get<0>(steps.max(1)).gt(1.0 + 1e-4).sum().item<int64_t>() : 0;
-    close = r.max_steps <= options.max_steps + 1e-4;
+    // A float32 sum that lands on an activation's rounding boundary in one runtime and
+    // not in the other moves one code, and the logits of that image by several steps:
+    // rare, so up to (1 - min_agreement) of the images may exceed the bound.
+    const int64_t beyond =
+        r.samples ? std::get<0>(steps.max(1)).gt(options.max_steps + 1e-4).sum().item<int64_t>() : 0;
+    const auto allowed = static_cast<int64_t>(std::floor((1.0 - options.min_agreement) * double(r.samples) + 1e-9));
+    close = beyond <= allowed;
   } else {
     const double scale = 1.0 + (r.samples ? ref.abs().max().item<double>() : 0.0);
     close = r.max_abs_diff <= options.float_tolerance * scale;

@@ -335,6 +335,21 @@ class TestExport : public QObject {
     QCOMPARE(r.over_one_step, int64_t(1));
     QVERIFY(!r.passed);
     QVERIFY(compare_logits(ref, ref, step).passed);
+    // 1000 images: one with a logit 3 steps off (a code moved at a rounding boundary)
+    // passes at 99.9%, two do not.
+    {
+      const torch::Tensor many = torch::tensor({3.0f, 1.0f, 0.0f}).repeat({1000, 1});
+      torch::Tensor one_off = many.clone();
+      one_off[17][1] = 2.5f;  // 1.5 off = 3 steps of 0.5; the prediction stays class 0
+      const VerifyResult a = compare_logits(many, one_off, step);
+      QVERIFY2(a.passed, a.text().c_str());
+      QCOMPARE(a.over_one_step, int64_t(1));
+      QVERIFY(std::abs(a.max_steps - 3.0) < 1e-6);
+      one_off[400][2] = 2.5f;  // 5 steps off, still class 0
+      const VerifyResult b = compare_logits(many, one_off, step);
+      QVERIFY2(!b.passed, b.text().c_str());
+      QCOMPARE(b.agreement, 1.0);
+    }
     // Float logits (no grid): ties are not counted, the tolerance is relative.
     const VerifyResult f = compare_logits(ref, out, torch::Tensor());
     QCOMPARE(f.ties, int64_t(0));
