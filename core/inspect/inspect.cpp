@@ -275,7 +275,8 @@ std::optional<BiasStats> bias_stats_of(const std::string& id, const std::shared_
   const torch::Tensor scale = bq.scale.detach().to(torch::kFloat64).reshape({-1});
   s.total = bias.numel();
   // Codes in double: round half to even, then clamp in int64 (float32 cannot hold 2^31 - 1).
-  const torch::Tensor raw = torch::round(bias / scale);
+  // A NaN bias (a diverged model) has no code: it counts as code 0 here, not as clipped.
+  const torch::Tensor raw = torch::nan_to_num(torch::round(bias / scale), 0.0);
   s.levels.min_int = s.grid.min_int;
   s.levels.max_int = s.grid.max_int;
   s.levels.saturated_low = raw.lt(static_cast<double>(s.grid.min_int)).sum().item<int64_t>();

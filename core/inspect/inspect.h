@@ -117,7 +117,8 @@ struct ActivationStats {
 /// A bias quantizer (Int8Bias / Int16Bias / Int32Bias) of a QuantConv1d / QuantConv2d /
 /// QuantLinear, in eval mode. Its scale is s_input * s_weight (one per output channel
 /// for per-channel weights), zero point 0 (quantization.md section 3); the codes are
-/// clamp(round_half_even(bias / scale), min_int, max_int). A code that had to be
+/// clamp(round_half_even(bias / scale), min_int, max_int); a NaN bias counts as code 0,
+/// an infinite one as clipped. A code that had to be
 /// clamped is "clipped": the bias the layer adds then differs from the trained one by
 /// more than half a step (Int8Bias at ordinary scales, Int32Bias with tiny weight scales).
 struct BiasStats {
