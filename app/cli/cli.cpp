@@ -331,9 +331,8 @@ int run_validate(const CommandArgs& args) {
         if (b.clipped() == 0) continue;
         ++warnings;
         ++clipped_layers;
-        std::cout << "warning: " << b.layer << ": " << b.warning() << "; codes " << b.min_code << ".."
-                  << b.max_code << " on [" << b.grid.min_int << ", " << b.grid.max_int
-                  << "] (hint: a wider bias quantizer such as Int32Bias keeps the trained bias)\n";
+        std::cout << "warning: " << b.layer << ": " << b.warning() << "; " << b.codes_text()
+                  << " (hint: a wider bias quantizer such as Int32Bias keeps the trained bias)\n";
       }
       std::cout << "checkpoint " << checkpoint << ": " << clipped_layers
                 << " layer(s) with clipped bias codes\n";

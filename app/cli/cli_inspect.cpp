@@ -173,8 +173,7 @@ int run_inspect(const CommandArgs& args) {
               << db_text(e.act_sqnr_db) << "  " << std::setw(14) << db_text(e.output_sqnr_db) << "\n";
   for (const inspect::BiasStats& b : report->biases)
     if (b.clipped() > 0)
-      std::cout << "warning: " << b.layer << ": " << b.warning() << "; codes " << b.min_code << ".." << b.max_code
-                << " on [" << b.grid.min_int << ", " << b.grid.max_int << "]\n";
+      std::cout << "warning: " << b.layer << ": " << b.warning() << "; " << b.codes_text() << "\n";
   std::cout << "logits_sqnr_db=" << db_text(report->logits_sqnr_db) << " top1_agreement=" << std::fixed
             << std::setprecision(4) << report->top1_agreement << "\n";
   std::cout << "wrote " << written.size() << " files to " << out << "\n";

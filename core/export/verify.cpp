@@ -17,6 +17,7 @@
 
 #include "core/errors.h"
 #include "core/export/packed_model.h"
+#include "core/layers/layer_descriptor.h"
 #include "qnn_source_dir.h"  // generated: QNN_CONFIGURED_SOURCE_DIR
 
 namespace qnn {
@@ -254,8 +255,7 @@ VerifyResult verify_export(QuantModel& model, ExportFormat format, const std::st
   std::string note;
   if (format == ExportFormat::Qcdq)
     for (const LayerSpec& l : model->project().layers)
-      if (l.type == LayerType::QuantTanh || l.type == LayerType::QuantSigmoid || l.type == LayerType::Tanh ||
-          l.type == LayerType::Sigmoid) {
+      if (descriptor(l.type).export_rules.runtime_kernel) {
         o.max_steps = std::numeric_limits<double>::infinity();
         std::ostringstream pct;
         pct << o.min_agreement * 100.0;

@@ -59,9 +59,10 @@ struct VerifyResult {
   bool passed = false;
   std::string runtime;           ///< "onnxruntime-node 1.30.0 (CPU)" / "packed reader"
   /// Why the output-step bound was not applied ("" when it was): set by verify_export for
-  /// a QCDQ model with Tanh / Sigmoid (QuantTanh, QuantSigmoid), which ONNX Runtime
-  /// evaluates with its own kernels; a last-bit difference there can move an activation
-  /// code across a rounding boundary, so only the agreement criterion holds.
+  /// a QCDQ model with a layer whose ExportRules::runtime_kernel is set (Tanh, Sigmoid,
+  /// QuantTanh, QuantSigmoid), which ONNX Runtime evaluates with its own kernels; a
+  /// last-bit difference there can move an activation code across a rounding boundary,
+  /// so only the agreement criterion holds.
   std::string note;
   /// One line: "agreement 10000/10000 (100.00%), max |diff| 0 (0 output-scale steps) -> PASS".
   std::string text() const;

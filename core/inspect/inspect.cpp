@@ -42,39 +42,41 @@ Grid grid_of(const QuantSpec& spec) {
   return g;
 }
 
-// The weight quantizer of a QuantConv2d / QuantLinear layer, with the layer's float
-// weight; null quantizer for any other layer or float weights.
+// A QuantConv1d / QuantConv2d / QuantLinear layer with quantized weights: its weight
+// quantizer and float weight, and its float bias with the bias quantizer when it has
+// both (else bias undefined / bias_spec null); null quantizer for any other layer or
+// float weights.
 struct WeightLayer {
   WeightQuantizerImpl* quantizer = nullptr;
   torch::Tensor weight;
   const char* type = "";
   std::function<QuantTensor()> quant_weight;
+  torch::Tensor bias;
+  const QuantSpec* bias_spec = nullptr;
 };
+
+// Fills `w` from `m` when it is an `Impl`; false when it is not.
+template <typename Impl>
+bool weight_layer_of(const std::shared_ptr<torch::nn::Module>& m, const char* type, WeightLayer& w) {
+  auto* l = dynamic_cast<Impl*>(m.get());
+  if (!l) return false;
+  if (l->weight_quantizer) {
+    w.quantizer = l->weight_quantizer.get();
+    w.weight = l->weight;
+    w.type = type;
+    w.quant_weight = [l] { return l->quant_weight(); };
+    if (l->bias.defined() && l->options.bias_quant()) {
+      w.bias = l->bias;
+      w.bias_spec = &*l->options.bias_quant();
+    }
+  }
+  return true;
+}
 
 WeightLayer weight_layer(const std::shared_ptr<torch::nn::Module>& m) {
   WeightLayer w;
-  if (auto* c = dynamic_cast<QuantConv2dImpl*>(m.get())) {
-    if (c->weight_quantizer) {
-      w.quantizer = c->weight_quantizer.get();
-      w.weight = c->weight;
-      w.type = "QuantConv2d";
-      w.quant_weight = [c] { return c->quant_weight(); };
-    }
-  } else if (auto* c1 = dynamic_cast<QuantConv1dImpl*>(m.get())) {
-    if (c1->weight_quantizer) {
-      w.quantizer = c1->weight_quantizer.get();
-      w.weight = c1->weight;
-      w.type = "QuantConv1d";
-      w.quant_weight = [c1] { return c1->quant_weight(); };
-    }
-  } else if (auto* l = dynamic_cast<QuantLinearImpl*>(m.get())) {
-    if (l->weight_quantizer) {
-      w.quantizer = l->weight_quantizer.get();
-      w.weight = l->weight;
-      w.type = "QuantLinear";
-      w.quant_weight = [l] { return l->quant_weight(); };
-    }
-  }
+  if (!weight_layer_of<QuantConv2dImpl>(m, "QuantConv2d", w) && !weight_layer_of<QuantConv1dImpl>(m, "QuantConv1d", w))
+    weight_layer_of<QuantLinearImpl>(m, "QuantLinear", w);
   return w;
 }
 
@@ -231,44 +233,19 @@ ActivationStats activation_stats(const std::string& id, const std::string& type,
 
 using detail::shape_text;
 
-// A layer with a bias quantizer: its float bias, the quantizer and its quantized weight.
-struct BiasLayer {
-  const char* type = "";
-  torch::Tensor bias;
-  const QuantSpec* spec = nullptr;
-  std::function<QuantTensor()> quant_weight;
-};
-
-template <typename Impl>
-bool bias_layer_of(const std::shared_ptr<torch::nn::Module>& m, const char* type, BiasLayer& out) {
-  auto* l = dynamic_cast<Impl*>(m.get());
-  if (!l) return false;
-  if (l->bias.defined() && l->options.bias_quant() && l->weight_quantizer) {
-    out.type = type;
-    out.bias = l->bias;
-    out.spec = &*l->options.bias_quant();
-    out.quant_weight = [l] { return l->quant_weight(); };
-  }
-  return true;
-}
-
 // The bias statistics of layer `id` with input `x` (its traced input); nullopt when the
 // layer has no quantized bias or its weights are not quantized (the bias is then float).
-std::optional<BiasStats> bias_stats_of(const std::string& id, const std::shared_ptr<torch::nn::Module>& m,
-                                       const QuantTensor& x) {
-  BiasLayer b;
-  if (!bias_layer_of<QuantConv2dImpl>(m, "QuantConv2d", b) && !bias_layer_of<QuantConv1dImpl>(m, "QuantConv1d", b))
-    bias_layer_of<QuantLinearImpl>(m, "QuantLinear", b);
-  if (!b.spec) return std::nullopt;
+std::optional<BiasStats> bias_stats_of(const std::string& id, const WeightLayer& b, const QuantTensor& x) {
+  if (!b.bias_spec) return std::nullopt;
   torch::NoGradGuard no_grad;
   const QuantTensor wq = b.quant_weight();
   if (!wq.is_quant()) return std::nullopt;
-  const QuantTensor bq = quantize_bias(b.bias.detach(), x.scale, wq.scale, *b.spec, id);
+  const QuantTensor bq = quantize_bias(b.bias.detach(), x.scale, wq.scale, *b.bias_spec, id);
   BiasStats s;
   s.layer = id;
   s.type = b.type;
-  s.quantizer = b.spec->preset;
-  s.grid = grid_of(*b.spec);
+  s.quantizer = b.bias_spec->preset;
+  s.grid = grid_of(*b.bias_spec);
   s.scales = to_vector(bq.scale);
   s.per_channel = s.scales.size() > 1;
   const torch::Tensor bias = b.bias.detach().to(torch::kFloat64).reshape({-1});
@@ -323,6 +300,11 @@ std::string BiasStats::warning() const {
   return std::to_string(clipped()) + " of " + std::to_string(total) + " bias codes clipped (" + quantizer + ")";
 }
 
+std::string BiasStats::codes_text() const {
+  return "codes " + std::to_string(min_code) + ".." + std::to_string(max_code) + " on [" +
+         std::to_string(grid.min_int) + ", " + std::to_string(grid.max_int) + "]";
+}
+
 std::vector<BiasStats> bias_stats(QuantModel& model) {
   ModelStateGuard guard(model);
   model->eval();
@@ -333,7 +315,8 @@ std::vector<BiasStats> bias_stats(QuantModel& model) {
   const std::map<std::string, QuantTensor> tq = model->forward_trace(torch::zeros(shape));
   std::vector<BiasStats> out;
   for (const std::string& id : model->order())
-    if (auto b = bias_stats_of(id, model->layer(id), tq.at(input_of(model, id)))) out.push_back(std::move(*b));
+    if (auto b = bias_stats_of(id, weight_layer(model->layer(id)), tq.at(input_of(model, id))))
+      out.push_back(std::move(*b));
   return out;
 }
 
@@ -433,7 +416,7 @@ Report inspect_model(QuantModel& model, const torch::Tensor& batch, int64_t step
           id, layer_type(model, id), "act", *aq,
           act_function(layer, tq.at(input_of(model, id)).value)));
     }
-    if (auto b = bias_stats_of(id, m, tq.at(input_of(model, id)))) r.biases.push_back(std::move(*b));
+    if (auto b = bias_stats_of(id, w, tq.at(input_of(model, id)))) r.biases.push_back(std::move(*b));
     if (auto* e = dynamic_cast<QuantEltwiseAddImpl*>(m.get())) {
       // One input quantizer for both ports (apply_inputs), then the output quantizer
       // on the sum. In eval the quantizers are per-tensor and stateless, so the input

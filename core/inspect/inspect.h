@@ -136,6 +136,8 @@ struct BiasStats {
   double clipped_share() const { return total > 0 ? double(clipped()) / double(total) : 0.0; }
   /// "2 of 6 bias codes clipped (Int8Bias)", or "" when nothing is clipped.
   std::string warning() const;
+  /// "codes -128..127 on [-128, 127]": the codes' range on the grid.
+  std::string codes_text() const;
 };
 
 /// Bias statistics of every layer with a quantized bias, in execution order, from a

@@ -104,6 +104,7 @@ LayerDescriptor activation(LayerType type, const char* name, const char* id_base
   if (quant || F != ActFunction::Identity) d.export_rules.freeze = freeze;  // float Identity vanishes
   d.export_rules.float_compute = !quant && (F == ActFunction::HardTanh || F == ActFunction::Tanh ||
                                             F == ActFunction::Sigmoid);
+  d.export_rules.runtime_kernel = F == ActFunction::Tanh || F == ActFunction::Sigmoid;
   return d;
 }
 

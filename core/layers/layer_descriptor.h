@@ -138,6 +138,9 @@ struct ExportRules {
   std::string (*refusal)(const LayerSpec& l, const std::vector<InferInput>& in) = nullptr;
   /// The layer computes in float (exporters warn when it sits between quantized layers).
   bool float_compute = false;
+  /// ONNX Runtime evaluates the layer's function (tanh, sigmoid) with its own kernel,
+  /// whose last bit may differ from LibTorch's: export --verify then checks agreement only.
+  bool runtime_kernel = false;
   /// Packed: its weights are stored as float32 (a warning).
   bool packed_float_weights = false;
 };

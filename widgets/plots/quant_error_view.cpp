@@ -173,15 +173,11 @@ void QuantErrorView::setReport(const InspectionReportPtr& report) {
       for (const inspect::BiasStats& b : report->biases)
         if (b.layer == e.layer && b.clipped() > 0) {
           row[Layer]->setIcon(style()->standardIcon(QStyle::SP_MessageBoxWarning));
-          row[Layer]->setToolTip(tr("%1 of %2 bias codes clipped (%3, codes %4..%5 on [%6, %7]): the layer adds a "
+          row[Layer]->setToolTip(tr("%1 of %2 bias codes clipped (%3, %4): the layer adds a "
                                     "bias that differs from the trained one")
                                      .arg(b.clipped())
                                      .arg(b.total)
-                                     .arg(QString::fromStdString(b.quantizer))
-                                     .arg(b.min_code)
-                                     .arg(b.max_code)
-                                     .arg(b.grid.min_int)
-                                     .arg(b.grid.max_int));
+                                     .arg(QString::fromStdString(b.quantizer), QString::fromStdString(b.codes_text())));
         }
       m_model->appendRow(row);
     }
