@@ -45,7 +45,7 @@ const std::vector<std::string>& command_options(const std::string& command) {
                                               "checkpoint", "train-limit", "test-limit", "max-batches"};
   static const std::vector<std::string> eval{"checkpoint", "test-limit", "threads"};
   static const std::vector<std::string> export_{"checkpoint", "format", "out", "verify", "verify-samples",
-                                                "c-header", "threads"};
+                                                "c-header", "threads", "fold-bn"};
   static const std::vector<std::string> inspect{"checkpoint", "out", "samples", "test-limit", "threads"};
   static const std::vector<std::string> validate{"checkpoint"};
   static const std::vector<std::string> none;
@@ -58,7 +58,7 @@ const std::vector<std::string>& command_options(const std::string& command) {
 }
 
 bool is_flag_option(const std::string& command, const std::string& name) {
-  return command == "export" && name == "verify";
+  return command == "export" && (name == "verify" || name == "fold-bn");
 }
 
 CommandArgs parse_command(const std::string& command, const std::vector<std::string>& args) {
@@ -191,6 +191,11 @@ Options:
                          packed reader); prints agreement and max |diff| in output-scale steps
   --verify-samples N     test images for --verify (default 1000; 10000 = the full test set)
   --c-header FILE        packed: also write a C header with the same data
+  --fold-bn              fold every BatchNorm2d / BatchNorm1d into the conv or linear
+                         layer before it (running statistics; W' = W*g/sqrt(var+eps),
+                         b' = (b-mean)*g/sqrt(var+eps)+beta), so the weight quantizer
+                         sees the folded weights; packed then accepts the model. With
+                         --format checkpoint, FILE.qnn.json is the folded network
   --threads N            LibTorch threads; 0 uses all cores (default: the project's)
   -h, --help             show this help
 

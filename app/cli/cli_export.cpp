@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "core/export/export.h"
 #include "core/export/verify.h"
+#include "core/graph/fold_batch_norm.h"
 #include "core/graph/model.h"
 #include "core/graph/project.h"
 #include "core/train/checkpoint.h"
@@ -39,9 +40,12 @@ int run_export(const CommandArgs& args) {
 
   Project p = load_project(args.project);
   p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
+  const bool fold_bn = args.has("fold-bn");
 
-  // Pre-flight before anything heavy (and before any file is written).
-  const std::vector<ExportIssue> issues = preflight(p, format);
+  // Pre-flight before anything heavy (and before any file is written), on the network
+  // that will be written: the folded one with --fold-bn (ConfigError naming the
+  // BatchNorm layer that cannot be folded).
+  const std::vector<ExportIssue> issues = preflight(fold_bn ? fold_batch_norm_project(p) : p, format);
   bool refused = false;
   for (const ExportIssue& i : issues) {
     std::cerr << i.text() << "\n";
@@ -54,6 +58,11 @@ int run_export(const CommandArgs& args) {
   }
 
   QuantModel model = load_trained_model(p, args.project, checkpoint);
+  if (fold_bn) {
+    const size_t folds = batch_norm_folds(p).size();
+    model = fold_batch_norm(model);  // ConfigError when a BatchNorm has no running statistics
+    std::cout << "fold-bn: folded " << folds << " BatchNorm layer(s) into the layer before each" << std::endl;
+  }
 
   ExportOptions options;
   options.c_header = c_header;

@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "core/export/export.h"
 #include "core/export/verify.h"
+#include "core/graph/fold_batch_norm.h"
 #include "core/graph/model.h"
 
 #include "app/gui/export_dialog.h"
@@ -76,6 +77,13 @@ ExportDialog::ExportDialog(std::shared_ptr<QuantModelImpl> model, const QString&
   m_verify = new QCheckBox(tr("Verify: run the file on test images and compare with the app"), this);
   m_verify->setObjectName(QStringLiteral("exportVerify"));
   m_verify->setChecked(true);
+  m_foldBn = new QCheckBox(tr("Fold BatchNorm into the conv / linear layer before it"), this);
+  m_foldBn->setObjectName(QStringLiteral("exportFoldBn"));
+  m_foldBn->setToolTip(tr("Writes W' = W·γ/√(var+ε) and b' = (b−μ)·γ/√(var+ε)+β from the running statistics, so "
+                          "the weight quantizer sees the folded weights (packed models need this)"));
+  const bool hasBatchNorm = !batch_norm_layers(m_model->project()).empty();
+  m_foldBn->setEnabled(hasBatchNorm);
+  if (!hasBatchNorm) m_foldBn->setToolTip(tr("The network has no BatchNorm layer"));
   m_samples = new QSpinBox(this);
   m_samples->setRange(1, 10000);
   m_samples->setValue(1000);
@@ -95,6 +103,7 @@ ExportDialog::ExportDialog(std::shared_ptr<QuantModelImpl> model, const QString&
   auto* form = new QFormLayout;
   form->addRow(tr("Format:"), m_format);
   form->addRow(tr("File:"), pathRow);
+  form->addRow(QString(), m_foldBn);
   form->addRow(QString(), m_verify);
   form->addRow(tr("Test images:"), m_samples);
   auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
@@ -118,6 +127,7 @@ ExportDialog::ExportDialog(std::shared_ptr<QuantModelImpl> model, const QString&
     m_path->setText(QDir(current.absolutePath()).filePath(base + QLatin1String(kFormats[index].suffix)));
     updatePreflight();
   });
+  connect(m_foldBn, &QCheckBox::toggled, this, &ExportDialog::updatePreflight);
   connect(browseButton, &QPushButton::clicked, this, &ExportDialog::browse);
   connect(buttons, &QDialogButtonBox::rejected, this, &ExportDialog::reject);
   connect(m_exportButton, &QPushButton::clicked, this, &ExportDialog::startExport);
@@ -138,7 +148,19 @@ void ExportDialog::updatePreflight() {
   const ExportFormat format = kFormats[m_format->currentIndex()].format;
   m_preflight->clear();
   m_hasErrors = false;
-  for (const ExportIssue& issue : preflight(m_model->project(), format)) {
+  std::vector<ExportIssue> issues;
+  try {
+    if (m_foldBn->isChecked()) {
+      QuantModel model(m_model);
+      check_batch_norm_statistics(model);  // and that every BatchNorm can be folded
+      issues = preflight(fold_batch_norm_project(m_model->project()), format);
+    } else {
+      issues = preflight(m_model->project(), format);
+    }
+  } catch (const Error& e) {
+    issues = {ExportIssue{true, "", e.what()}};
+  }
+  for (const ExportIssue& issue : issues) {
     auto* item = new QListWidgetItem(QString::fromStdString(issue.text()), m_preflight);
     item->setForeground(issue.error ? QColor(190, 30, 30) : QColor(160, 110, 0));
     m_hasErrors = m_hasErrors || issue.error;
@@ -163,7 +185,9 @@ void ExportDialog::startExport() {
   const std::string path = QDir::cleanPath(m_path->text()).toStdString();
   const bool verify = m_verify->isEnabled() && m_verify->isChecked();
   const int64_t samples = m_samples->value();
+  const bool foldBn = m_foldBn->isEnabled() && m_foldBn->isChecked();
   m_busy = true;
+  m_foldBn->setEnabled(false);
   m_exportButton->setEnabled(false);
   m_format->setEnabled(false);
   m_progress->setValue(5);
@@ -187,11 +211,15 @@ void ExportDialog::startExport() {
                                  : tr("Nothing was written."));
     onFinished(r.ok, r.text);
   });
-  watcher->setFuture(QtConcurrent::run([impl, format, path, verify, samples, stage]() -> Outcome {
+  watcher->setFuture(QtConcurrent::run([impl, format, path, verify, samples, foldBn, stage]() -> Outcome {
     QStringList lines;
     bool written = false;
     try {
       QuantModel model(impl);
+      if (foldBn) {
+        model = fold_batch_norm(model);  // a new model: the trained one stays as it is
+        lines << QObject::tr("Folded %n BatchNorm layer(s).", "", int(batch_norm_folds(impl->project()).size()));
+      }
       const ExportResult r = export_model(model, format, path);
       written = true;
       lines << QString::fromStdString(r.summary);
@@ -214,6 +242,8 @@ void ExportDialog::startExport() {
 
 void ExportDialog::onFinished(bool ok, const QString& text) {
   m_busy = false;
+  const bool hasBatchNorm = !batch_norm_layers(m_model->project()).empty();
+  m_foldBn->setEnabled(hasBatchNorm);
   m_format->setEnabled(true);
   m_progress->setValue(100);
   m_result->setPlainText(text);

@@ -64,6 +64,7 @@ class ExportDialog : public QDialog {
   QComboBox* m_format = nullptr;
   QLineEdit* m_path = nullptr;
   QCheckBox* m_verify = nullptr;
+  QCheckBox* m_foldBn = nullptr;  ///< fold BatchNorm into the conv / linear before it (core/graph/fold_batch_norm.h)
   QSpinBox* m_samples = nullptr;
   QListWidget* m_preflight = nullptr;
   QProgressBar* m_progress = nullptr;

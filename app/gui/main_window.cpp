@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/gui/main_window.h"
 
+#include <algorithm>
+
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -54,6 +56,12 @@ QString accuracyText(double accuracy) {
   return QStringLiteral("%1 (%2 %)").arg(accuracy, 0, 'f', 4).arg(accuracy * 100.0, 0, 'f', 2);
 }
 
+bool hasBatchNorm(const Project& p) {
+  return std::any_of(p.layers.begin(), p.layers.end(), [](const LayerSpec& l) {
+    return l.type == LayerType::BatchNorm2d || l.type == LayerType::BatchNorm1d;
+  });
+}
+
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent)
@@ -81,10 +89,12 @@ MainWindow::MainWindow(QWidget* parent)
   connect(m_document, &ProjectDocument::projectReplaced, this, &MainWindow::onProjectReplaced);
   connect(m_document, &ProjectDocument::changed, this, &MainWindow::updateGraphStatus);
   connect(m_document, &ProjectDocument::changed, this, [this] {
-    // A trained model of another network must not be saved or exported as this one.
-    if (m_controller->hasModel() && !m_controller->isRunning() &&
-        !network_difference(m_trainedNetwork, m_document->project()).empty()) {
-      m_controller->clearModel();
+    // A trained model of another network must not be saved or exported as this one; an
+    // undo back to a network that has a kept model (the one before Fold BatchNorm, say)
+    // brings that model back.
+    if (m_controller->isRunning()) return;
+    if (m_controller->selectModelFor(m_document->project())) {
+      if (m_controller->hasModel()) m_controller->reinspect(m_settings->options());
       updateActions();
     }
   });
@@ -124,6 +134,13 @@ MainWindow::~MainWindow() {
 }
 
 void MainWindow::createActions() {
+  m_foldBatchNormAction = new QAction(tr("&Fold BatchNorm"), this);
+  m_foldBatchNormAction->setObjectName(QStringLiteral("foldBatchNormAction"));
+  m_foldBatchNormAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
+  m_foldBatchNormAction->setToolTip(
+      tr("Fold every BatchNorm into the conv / linear layer before it, using the trained model's running "
+         "statistics (one undo step; the model keeps its training)"));
+  connect(m_foldBatchNormAction, &QAction::triggered, this, &MainWindow::foldBatchNorm);
   m_openAction = new QAction(themedIcon(QStringLiteral(":/icons/open.svg"), QStyle::SP_DialogOpenButton),
                              tr("&Open Project…"), this);
   m_openAction->setObjectName(QStringLiteral("openAction"));
@@ -316,6 +333,8 @@ void MainWindow::createMenus() {
   edit->addSeparator();
   edit->addAction(m_graphView->selectAllAction());
   edit->addAction(m_graphView->autoLayoutAction());
+  edit->addSeparator();
+  edit->addAction(m_foldBatchNormAction);
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   view->addAction(m_fitAction);
@@ -386,6 +405,7 @@ void MainWindow::updateActions() {
   m_files->setNewEnabled(!running);
   m_examplesMenu->setEnabled(!running && !m_examplesMenu->isEmpty());
   m_saveCheckpointAction->setEnabled(!running && m_controller->hasModel());
+  m_foldBatchNormAction->setEnabled(!running && hasBatchNorm(m_document->project()));
   m_settings->setEnabled(!running);
 }
 
@@ -454,6 +474,22 @@ void MainWindow::startTraining() {
   }
   m_trainedNetwork = m_document->project();
   m_controller->start(m_document->project(), m_settings->options());
+}
+
+void MainWindow::foldBatchNorm() {
+  if (m_controller->isRunning() || !hasBatchNorm(m_document->project())) return;
+  try {
+    // Folds the trained model and makes it current before the edit, so the edit finds it.
+    const Project after = m_controller->foldBatchNorm(m_document->project());
+    const int count = int(m_document->project().layers.size() - after.layers.size());
+    m_document->replaceLayers(after.layers, tr("Fold %n BatchNorm layer(s)", "", count));
+    m_controller->reinspect(m_settings->options());
+    m_statusLabel->setText(tr("Folded %n BatchNorm layer(s) into the layer before each; Undo (Ctrl+Z) brings them "
+                              "back with the trained model.", "", count));
+    updateActions();
+  } catch (const Error& e) {
+    showError(tr("Cannot fold BatchNorm"), QString::fromStdString(e.what()));
+  }
 }
 
 void MainWindow::cancelTraining() {

@@ -70,6 +70,11 @@ class MainWindow : public QMainWindow {
   void cancelTraining();
   void openProjectDialog();
   void saveCheckpointDialog();
+  /// Edit > Fold BatchNorm (Ctrl+Shift+B): folds every BatchNorm layer into the conv /
+  /// linear layer before it (core/graph/fold_batch_norm.h) in the document (one undo
+  /// step) and in the trained model, which stays current; explains when there is no
+  /// trained model or a BatchNorm cannot be folded.
+  void foldBatchNorm();
   void showAbout();
 
  protected:
@@ -115,6 +120,7 @@ class MainWindow : public QMainWindow {
 
   QAction* m_openAction = nullptr;
   QAction* m_saveCheckpointAction = nullptr;
+  QAction* m_foldBatchNormAction = nullptr;
   QAction* m_quitAction = nullptr;
   QAction* m_trainAction = nullptr;
   QAction* m_cancelAction = nullptr;

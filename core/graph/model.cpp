@@ -79,4 +79,28 @@ std::shared_ptr<torch::nn::Module> QuantModelImpl::layer(const std::string& id) 
 
 QuantModel build_model(const Project& project) { return QuantModel(project); }
 
+void copy_model_state(QuantModelImpl& from, QuantModelImpl& to) {
+  std::map<std::string, torch::Tensor> source;
+  for (const auto& p : from.named_parameters(true)) source[p.key()] = p.value();
+  for (const auto& b : from.named_buffers(true)) source[b.key()] = b.value();
+  torch::NoGradGuard no_grad;
+  auto copy = [&](const std::string& name, torch::Tensor& dst) {
+    auto it = source.find(name);
+    if (it == source.end() || !it->second.defined() || !dst.defined()) return;
+    if (it->second.sizes() != dst.sizes())
+      throw ConfigError(name + " has shape " + shape_text(it->second.sizes().vec()) + " in the source model, " +
+                        shape_text(dst.sizes().vec()) + " in the copy");
+    dst.copy_(it->second);
+  };
+  for (auto& p : to.named_parameters(true)) copy(p.key(), p.value());
+  for (auto& b : to.named_buffers(true)) copy(b.key(), b.value());
+}
+
+QuantModel clone_model(QuantModel& model) {
+  QuantModel copy = build_model(model->project());
+  copy_model_state(*model, *copy);
+  copy->train(model->is_training());
+  return copy;
+}
+
 }  // namespace qnn

@@ -59,4 +59,15 @@ TORCH_MODULE(QuantModel);
 /// Builds a model from a project (validates first; throws ConfigError).
 QuantModel build_model(const Project& project);
 
+/// Copies every parameter and buffer of `from` into the tensor of the same name in `to`
+/// (e.g. "conv1.weight", "relu1.act_quant.value"); names `to` lacks are skipped and
+/// tensors `from` lacks keep their value. Throws ConfigError naming a tensor whose
+/// shapes differ. No gradient is recorded.
+void copy_model_state(QuantModelImpl& from, QuantModelImpl& to);
+
+/// An independent copy of `model`: built from its project, with its state
+/// (copy_model_state) and training flag; quantizer switches are on. Lets a worker
+/// thread read a model (inspection) while the original stays in use.
+QuantModel clone_model(QuantModel& model);
+
 }  // namespace qnn

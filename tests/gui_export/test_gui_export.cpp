@@ -5,12 +5,16 @@
 
 #include <filesystem>
 
+#include "core/graph/model.h"
 #include "core/graph/project.h"
+#include "core/inspect/inspect.h"
 
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLineEdit>
+#include <QMessageBox>
+#include <QUndoStack>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -22,6 +26,8 @@
 #include "app/gui/export_dialog.h"
 #include "app/gui/main_window.h"
 #include "widgets/document/project_document.h"
+#include "widgets/inspect/inspection_panel.h"
+#include "widgets/node_editor/graph_view.h"
 #include "widgets/training/training_controller.h"
 
 using namespace qnn;
@@ -78,6 +84,111 @@ class TestGuiExport : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(done.count() == 2, 120000);
     QVERIFY2(done.at(1).at(0).toBool(), qPrintable(dialog.resultText()));
     QVERIFY(dialog.resultText().contains(QStringLiteral("bytes = 1/")));
+  }
+
+  void foldBatchNormIsOneUndoStepKeepingTheModel() {
+    MainWindow w;
+    QVERIFY(w.openProject(QStringLiteral(QNN_SOURCE_DIR "/resources/examples/tfc_w2a2.qnn.json")));
+    Project p = w.document()->project();
+    p.training.threads = 1;
+    w.document()->setProject(p, w.document()->filePath());
+    w.show();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QAction* fold = w.findChild<QAction*>(QStringLiteral("foldBatchNormAction"));
+    QVERIFY(fold && fold->isEnabled());
+
+    // Without a trained model: an explanation, and the graph is untouched.
+    QTest::keyClick(w.graphView(), Qt::Key_B, Qt::ControlModifier | Qt::ShiftModifier);
+    QTRY_VERIFY(w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox")));
+    QVERIFY2(w.lastError().contains(QStringLiteral("train it first")), qPrintable(w.lastError()));
+    w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))->close();
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QCOMPARE(w.document()->undoStack()->count(), 0);
+
+    w.setRunLimits(2000, 300, 20);
+    w.setEpochs(1);
+    w.startTraining();
+    QTRY_VERIFY_WITH_TIMEOUT(w.trainingController()->hasModel() && !w.trainingController()->isRunning(), 300000);
+    const std::shared_ptr<QuantModelImpl> trained = w.trainingController()->model();
+    const int reports = w.inspectionPanel()->reportsReceived();
+    const size_t layers = w.document()->project().layers.size();
+    torch::Tensor x = torch::rand({8, 1, 28, 28});
+    QuantModel before(trained);
+    before->eval();
+    before->set_quant_enabled(false);
+    const torch::Tensor y_before = before->forward(x).detach().clone();
+    before->set_quant_enabled(true);
+
+    const QString errorBefore = w.lastError();
+    QTest::keyClick(w.graphView(), Qt::Key_B, Qt::ControlModifier | Qt::ShiftModifier);
+    QVERIFY2(w.lastError() == errorBefore, qPrintable(w.lastError()));
+    QCOMPARE(w.document()->undoStack()->count(), 1);
+    QCOMPARE(w.document()->project().layers.size(), layers - 3);
+    QVERIFY(!w.document()->layer(QStringLiteral("bn1")));
+    QCOMPARE(w.document()->layer(QStringLiteral("act1"))->inputs.at(0), std::string("fc1"));
+    // The model stays: the folded one, of the document's network, computing the same
+    // float function (quantizers off).
+    const std::shared_ptr<QuantModelImpl> folded = w.trainingController()->model();
+    QVERIFY(folded && folded != trained);
+    QVERIFY(network_difference(folded->project(), w.document()->project()).empty());
+    QuantModel after(folded);
+    after->set_quant_enabled(false);
+    QVERIFY(torch::allclose(after->forward(x), y_before, 1e-4, 1e-4));
+    after->set_quant_enabled(true);
+    QVERIFY(w.findChild<QAction*>(QStringLiteral("saveCheckpointAction"))->isEnabled());
+    // The inspection views show the folded layers: no BatchNorm, and fc1's new Int32Bias.
+    QTRY_VERIFY_WITH_TIMEOUT(w.inspectionPanel()->reportsReceived() > reports, 60000);
+    const auto report = w.inspectionPanel()->report();
+    for (const auto& e : report->errors) QVERIFY2(e.layer != "bn1", "the report still shows bn1");
+    QVERIFY(std::any_of(report->biases.begin(), report->biases.end(),
+                        [](const inspect::BiasStats& b) { return b.layer == "fc1"; }));
+
+    // Undo brings back the BatchNorm layers and the trained model; redo the folded one.
+    QTest::keyClick(w.graphView(), Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(w.document()->project().layers.size(), layers);
+    QVERIFY(w.document()->layer(QStringLiteral("bn1")));
+    QCOMPARE(w.trainingController()->model(), trained);
+    QTest::keyClick(w.graphView(), Qt::Key_Y, Qt::ControlModifier);
+    QCOMPARE(w.trainingController()->model(), folded);
+    QVERIFY(!fold->isEnabled());  // nothing left to fold
+  }
+
+  void exportDialogFoldsBatchNorm() {
+    MainWindow w;
+    QVERIFY(w.openProject(QStringLiteral(QNN_SOURCE_DIR "/resources/examples/tfc_w2a2.qnn.json")));
+    Project p = w.document()->project();
+    p.training.threads = 1;
+    w.document()->setProject(p, QString());
+    w.setRunLimits(2000, 300, 20);
+    w.setEpochs(1);
+    w.startTraining();
+    QTRY_VERIFY_WITH_TIMEOUT(w.trainingController()->hasModel() && !w.trainingController()->isRunning(), 300000);
+    QTemporaryDir dir;
+    ExportDialog dialog(w.trainingController()->model(), QString(), &w);
+    dialog.show();
+    auto* format = dialog.findChild<QComboBox*>(QStringLiteral("exportFormat"));
+    auto* foldBox = dialog.findChild<QCheckBox*>(QStringLiteral("exportFoldBn"));
+    auto* preflight = dialog.findChild<QListWidget*>(QStringLiteral("exportPreflight"));
+    auto* button = dialog.findChild<QPushButton*>(QStringLiteral("exportButton"));
+    QVERIFY(format && foldBox && preflight && button);
+    QVERIFY(foldBox->isEnabled() && !foldBox->isChecked());
+    format->setCurrentIndex(2);  // packed refuses BatchNorm...
+    QVERIFY(!button->isEnabled());
+    QVERIFY(preflight->item(0)->text().contains(QStringLiteral("bn1")));
+    QTest::mouseClick(foldBox, Qt::LeftButton);  // ...unless it is folded
+    QVERIFY(foldBox->isChecked());
+    QVERIFY2(button->isEnabled(), qPrintable(preflight->item(0)->text()));
+    dialog.findChild<QLineEdit*>(QStringLiteral("exportPath"))->setText(dir.filePath(QStringLiteral("tfc.qnnpk")));
+    dialog.findChild<QSpinBox*>()->setValue(200);
+    QSignalSpy done(&dialog, &ExportDialog::exportFinished);
+    QTest::mouseClick(button, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(done.count() == 1, 120000);
+    QVERIFY2(done.at(0).at(0).toBool(), qPrintable(dialog.resultText()));
+    QVERIFY(dialog.resultText().contains(QStringLiteral("Folded 3 BatchNorm layer(s)")));
+    QVERIFY(QFile::exists(dir.filePath(QStringLiteral("tfc.qnnpk"))));
+    // The trained model itself is not folded.
+    QVERIFY(w.trainingController()->model()->project().find("bn1"));
   }
 
   void preflightErrorDisablesExport() {

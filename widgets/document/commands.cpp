@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "widgets/document/commands.h"
 
+#include <set>
+
 #include <QObject>
 
 #include "widgets/document/project_document.h"
@@ -54,6 +56,21 @@ LayerDelta changeDelta(ProjectDocument* d, const std::vector<std::string>& oldId
     const std::vector<std::string> inputs = l->inputs;  // references may have been renamed
     *l = after[i];
     if (after[i].inputs.size() == inputs.size()) l->inputs = inputs;
+  }
+  return draft.delta();
+}
+
+LayerDelta replaceDelta(ProjectDocument* d, const std::vector<LayerSpec>& after) {
+  LayerDraft draft(layersOf(d));
+  std::set<std::string> kept;
+  for (const LayerSpec& l : after) kept.insert(l.id);
+  for (const LayerSpec& l : layersOf(d))
+    if (!kept.count(l.id)) draft.remove(l.id);
+  for (const LayerSpec& l : after) {
+    if (LayerSpec* x = draft.find(l.id))
+      *x = l;
+    else
+      draft.append(l);
   }
   return draft.delta();
 }
@@ -144,6 +161,10 @@ PasteLayersCommand::PasteLayersCommand(ProjectDocument* document, const std::vec
                        text) {
   for (const LayerSpec& l : m_delta.added) m_ids << QString::fromStdString(l.id);
 }
+
+ReplaceLayersCommand::ReplaceLayersCommand(ProjectDocument* document, const std::vector<LayerSpec>& after,
+                                           const QString& text)
+    : LayerEditCommand(document, replaceDelta(document, after), text) {}
 
 AutoLayoutCommand::AutoLayoutCommand(ProjectDocument* document, double columnPitch, double rowPitch)
     : LayerEditCommand(document, LayerDelta{}, QObject::tr("Auto-layout")) {

@@ -116,6 +116,14 @@ class PasteLayersCommand : public LayerEditCommand {
   QStringList m_ids;
 };
 
+/// Replaces the whole layer list by `after` as one step: layers whose id is not in
+/// `after` are removed, the others take their value from `after`, new ids are appended
+/// (a graph rewrite such as Fold BatchNorm, core/graph/fold_batch_norm.h).
+class ReplaceLayersCommand : public LayerEditCommand {
+ public:
+  ReplaceLayersCommand(ProjectDocument* document, const std::vector<LayerSpec>& after, const QString& text);
+};
+
 /// Lays the whole graph out top-down (autoLayoutPositions).
 class AutoLayoutCommand : public LayerEditCommand {
  public:

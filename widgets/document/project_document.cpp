@@ -100,6 +100,10 @@ bool ProjectDocument::autoLayout(double columnPitch, double rowPitch) {
   return push(new AutoLayoutCommand(this, columnPitch, rowPitch));
 }
 
+bool ProjectDocument::replaceLayers(const std::vector<LayerSpec>& after, const QString& text) {
+  return push(new ReplaceLayersCommand(this, after, text));
+}
+
 bool ProjectDocument::changeTraining(const TrainingSpec& after, const QString& field) {
   if (after == m_project.training) return false;
   m_undoStack->push(new ChangeTrainingCommand(this, m_project.training, after, field));

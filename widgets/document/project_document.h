@@ -70,6 +70,8 @@ class ProjectDocument : public QObject {
   QStringList pasteLayers(const std::vector<LayerSpec>& clip, QPointF offset, bool keepExternal = false,
                           const QString& text = QString());
   bool autoLayout(double columnPitch, double rowPitch);
+  /// Replaces the layer list by `after` as one undo step named `text` (ReplaceLayersCommand).
+  bool replaceLayers(const std::vector<LayerSpec>& after, const QString& text);
   /// Replaces the training settings; `field` names the edit ("epochs", ...) and
   /// consecutive edits of one field merge into one undo step.
   bool changeTraining(const TrainingSpec& after, const QString& field);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "widgets/training/training_controller.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "core/errors.h"
+#include "core/graph/fold_batch_norm.h"
 #include "core/graph/model.h"
 #include "core/train/checkpoint.h"
 #include "widgets/training/training_worker.h"
@@ -19,6 +21,8 @@ void registerTrainingMetaTypes() {
 struct TrainingController::Shared {
   mutable std::mutex mutex;
   std::shared_ptr<QuantModelImpl> model;
+  /// Recent models, newest last (the current one among them unless it was discarded).
+  std::vector<std::shared_ptr<QuantModelImpl>> kept;
 };
 
 TrainingController::TrainingController(QObject* parent)
@@ -27,6 +31,7 @@ TrainingController::TrainingController(QObject* parent)
   std::shared_ptr<Shared> shared = m_shared;
   m_worker = new TrainingWorker(m_cancel, m_closing, [shared](std::shared_ptr<QuantModelImpl> model) {
     std::lock_guard<std::mutex> lock(shared->mutex);
+    shared->kept = {model};  // a new run: the models of earlier runs go
     shared->model = std::move(model);
   });
   m_worker->moveToThread(&m_thread);
@@ -81,6 +86,63 @@ void TrainingController::clearModel() {
   if (m_running) return;
   std::lock_guard<std::mutex> lock(m_shared->mutex);
   m_shared->model.reset();
+  m_shared->kept.clear();
+}
+
+void TrainingController::adoptModel(std::shared_ptr<QuantModelImpl> model) {
+  if (m_running || !model) return;
+  std::lock_guard<std::mutex> lock(m_shared->mutex);
+  auto& kept = m_shared->kept;
+  kept.erase(std::remove(kept.begin(), kept.end(), model), kept.end());
+  kept.push_back(model);
+  while (kept.size() > size_t(kKeptModels)) kept.erase(kept.begin());
+  m_shared->model = std::move(model);
+}
+
+bool TrainingController::selectModelFor(const Project& network) {
+  if (m_running) return false;
+  std::lock_guard<std::mutex> lock(m_shared->mutex);
+  std::shared_ptr<QuantModelImpl> match;
+  for (auto it = m_shared->kept.rbegin(); it != m_shared->kept.rend() && !match; ++it)
+    if (network_difference((*it)->project(), network).empty()) match = *it;
+  if (match == m_shared->model) return false;
+  m_shared->model = std::move(match);
+  return true;
+}
+
+Project TrainingController::foldBatchNorm(const Project& document) {
+  if (m_running) throw ConfigError("Cannot fold BatchNorm while a training runs: wait for it or cancel it (Esc).");
+  std::shared_ptr<QuantModelImpl> impl = model();
+  if (!impl || !network_difference(impl->project(), document).empty())
+    throw ConfigError("Folding uses the running statistics of a trained model, and this network has none yet: "
+                      "train it first (F5), then fold.");
+  try {
+    QuantModel trained(impl);
+    QuantModel folded = fold_batch_norm(trained);
+    Project after = fold_batch_norm_project(document);
+    adoptModel(folded.ptr());
+    return after;
+  } catch (const c10::Error& e) {
+    throw ConfigError(std::string("Cannot fold BatchNorm: LibTorch error: ") + e.what_without_backtrace());
+  }
+}
+
+void TrainingController::reinspect(const TrainingRunOptions& options) {
+  std::shared_ptr<QuantModelImpl> current = model();
+  if (m_running || !current) return;
+  // The worker inspects a copy: the current model stays free for an export or a save
+  // while the inspection runs (inspection switches modes and quantizers).
+  std::shared_ptr<QuantModelImpl> impl;
+  try {
+    QuantModel original(current);
+    impl = clone_model(original).ptr();
+  } catch (const std::exception& e) {
+    qWarning("qnn: cannot inspect the model: %s", e.what());
+    return;
+  }
+  TrainingWorker* worker = m_worker;
+  QMetaObject::invokeMethod(
+      worker, [worker, impl, options] { worker->inspect(impl, options); }, Qt::QueuedConnection);
 }
 
 void TrainingController::saveCheckpoint(const QString& path) const {

@@ -45,9 +45,31 @@ class TrainingController : public QObject {
   /// The model of the last finished run (nullptr before the first one).
   std::shared_ptr<QuantModelImpl> model() const;
   bool hasModel() const { return model() != nullptr; }
-  /// Forgets the last model (another project was opened; its model no longer matches).
-  /// No effect while a run is in progress.
+  /// Forgets the last model and every kept one (another project was opened; its models
+  /// no longer match). No effect while a run is in progress.
   void clearModel();
+  /// Makes `model` (trained or derived from a trained one, e.g. by BatchNorm folding)
+  /// the current model and keeps it (up to kKeptModels, the oldest goes first), so an
+  /// undo back to its network brings it back. No effect while a run is in progress.
+  void adoptModel(std::shared_ptr<QuantModelImpl> model);
+  /// Makes current the kept model whose network is `network` (network_difference is
+  /// empty: positions and names do not count), or none. Returns whether the current
+  /// model changed. No effect (false) while a run is in progress.
+  bool selectModelFor(const Project& network);
+  /// Inspects a copy of the current model (clone_model) on the worker thread (after it
+  /// changed without a run): inspectionReport() follows, computed as a run's final one with `options`'
+  /// calibration samples and test limit. No effect while a run is in progress or
+  /// without a model.
+  void reinspect(const TrainingRunOptions& options);
+  static constexpr int kKeptModels = 4;
+  /// Edit > Fold BatchNorm: folds every BatchNorm of the current model into the conv /
+  /// linear layer before it (core/graph/fold_batch_norm.h), makes the folded model
+  /// current (adoptModel: the unfolded one stays kept for an undo) and returns
+  /// `document` rewritten the same way (its positions and names kept) for the caller
+  /// to apply as one edit. Throws ConfigError with a user message when there is no
+  /// trained model of `document`'s network, a run is in progress, a BatchNorm cannot be
+  /// folded or has no running statistics yet; nothing changes then.
+  Project foldBatchNorm(const Project& document);
   /// The summary of the last finished run.
   const TrainingSummary& lastSummary() const { return m_lastSummary; }
   /// Writes the last model as a checkpoint (core/train/checkpoint.h). Throws

@@ -137,6 +137,7 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
     auto inspectNow = [&](int64_t step) {
       if (!calibration.defined() || step == lastInspectedStep || m_closing.load()) return;
       lastInspectedStep = step;
+      m_lastStep = step;
       try {
         auto report = std::make_shared<inspect::Report>(inspect::inspect_model(model, calibration, step));
         Q_EMIT inspectionReport(InspectionReportPtr(std::move(report)));
@@ -185,6 +186,19 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
     Q_EMIT failed(tr("LibTorch error: %1").arg(QString::fromStdString(e.what_without_backtrace())));
   } catch (const std::exception& e) {
     Q_EMIT failed(QString::fromStdString(e.what()));
+  }
+}
+
+void TrainingWorker::inspect(const std::shared_ptr<QuantModelImpl>& impl, const TrainingRunOptions& options) {
+  try {
+    QuantModel model(impl);
+    const Dataset& test = m_cache->get(m_cache->test, model->project().dataset, false, options.testLimit);
+    if (test.size() == 0) return;
+    const torch::Tensor calibration = inspect::calibration_batch(test, options.calibrationSamples);
+    auto report = std::make_shared<inspect::Report>(inspect::inspect_model(model, calibration, m_lastStep));
+    Q_EMIT inspectionReport(InspectionReportPtr(std::move(report)));
+  } catch (const std::exception& e) {
+    qWarning("qnn: inspection of the model failed: %s", e.what());
   }
 }
 

@@ -34,6 +34,10 @@ class TrainingWorker : public QObject {
   /// options.inspect, also inspectionReport() and misclassifiedReady(); an inspection
   /// error is reported through failed() only when training itself fails.
   void run(const Project& project, const TrainingRunOptions& options);
+  /// Inspects `model` (no training; the report carries the last run's step) on options.calibrationSamples test images of its
+  /// project's dataset and emits inspectionReport(); on an error only a warning is
+  /// logged (inspection is a view, never a failure of the model).
+  void inspect(const std::shared_ptr<QuantModelImpl>& model, const TrainingRunOptions& options);
 
  Q_SIGNALS:
   void progress(const qnn::TrainingProgressInfo& info);
@@ -50,7 +54,8 @@ class TrainingWorker : public QObject {
   const std::atomic<bool>& m_cancel;
   const std::atomic<bool>& m_closing;
   std::function<void(std::shared_ptr<QuantModelImpl>)> m_storeModel;
-  std::unique_ptr<DataCache> m_cache;  ///< datasets of the last run, reused when unchanged
+  std::unique_ptr<DataCache> m_cache;
+  int64_t m_lastStep = 0;  ///< training step of the last run's last inspection (inspect() reports it)  ///< datasets of the last run, reused when unchanged
 };
 
 }  // namespace qnn

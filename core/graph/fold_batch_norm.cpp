@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// BatchNorm folding (see fold_batch_norm.h for the formula and its source).
+#include "core/graph/fold_batch_norm.h"
+
+#include <map>
+
+#include "core/errors.h"
+#include "core/graph/validate.h"
+#include "core/layers/layer_descriptor.h"
+
+namespace qnn {
+
+namespace {
+
+bool is_batch_norm(LayerType t) { return t == LayerType::BatchNorm2d || t == LayerType::BatchNorm1d; }
+
+// Layer ids reading `id` (one entry per reading port).
+std::vector<std::string> consumers(const Project& p, const std::string& id) {
+  std::vector<std::string> out;
+  for (const LayerSpec& l : p.layers)
+    for (const std::string& in : l.inputs)
+      if (in == id) out.push_back(l.id);
+  return out;
+}
+
+std::string list_text(const std::vector<std::string>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) s += (i ? ", " : "") + ids[i];
+  return s;
+}
+
+}  // namespace
+
+std::vector<std::string> batch_norm_layers(const Project& project) {
+  std::vector<std::string> ids;
+  for (const LayerSpec& l : project.layers)
+    if (is_batch_norm(l.type)) ids.push_back(l.id);
+  return ids;
+}
+
+std::vector<BatchNormFold> batch_norm_folds(const Project& project) {
+  const ValidationResult v = validate(project);
+  if (!v.ok()) throw ConfigError(v.error_text());
+  std::vector<BatchNormFold> folds;
+  for (const LayerSpec& bn : project.layers) {
+    if (!is_batch_norm(bn.type)) continue;
+    const std::string head = bn.id + " cannot be folded: ";
+    const std::string& from = bn.inputs.at(0);
+    const LayerSpec* src = project.find(from);
+    if (!src || !descriptor(src->type).has_weights)
+      throw ConfigError(head + "its input " + from + " is a" +
+                        (src ? std::string(" ") + to_string(src->type) : std::string("n unknown layer")) +
+                        ", not a conv or linear layer (BatchNorm folds into the Conv2d, Conv1d or Linear "
+                        "layer right before it)");
+    std::vector<std::string> others;
+    for (const std::string& c : consumers(project, from))
+      if (c != bn.id) others.push_back(c);
+    if (!others.empty())
+      throw ConfigError(head + from + " also feeds " + list_text(others) +
+                        ", which would then read the folded (normalised) output; fold only a BatchNorm that is "
+                        "its layer's single consumer");
+    if (src->weight_quant && src->weight_quant->scaling == ScalingKind::Parameter)
+      throw ConfigError(head + from + "'s weight quantizer learns its scale (Parameter scaling), which would not "
+                        "fit the folded weights; use a weight-statistics quantizer such as " +
+                        "Int8WeightPerTensorFloat");
+    // An integer accumulator stays one: quantized weights, a one-scale quantized input,
+    // and a bias that was not quantized already.
+    const auto in = v.nodes.find(src->inputs.empty() ? std::string() : src->inputs[0]);
+    const bool int32_bias = src->weight_quant && !src->bias_quant && in != v.nodes.end() &&
+                            in->second.quantized && !in->second.per_channel;
+    folds.push_back({bn.id, from, int32_bias});
+  }
+  return folds;
+}
+
+Project fold_batch_norm_project(const Project& project) {
+  const std::vector<BatchNormFold> folds = batch_norm_folds(project);
+  std::map<std::string, std::string> into;  // BatchNorm id -> conv / linear id
+  for (const BatchNormFold& f : folds) into[f.batch_norm] = f.into;
+  Project out = project;
+  out.layers.clear();
+  for (const LayerSpec& l : project.layers) {
+    if (into.count(l.id)) continue;
+    LayerSpec c = l;
+    for (std::string& in : c.inputs)
+      if (auto it = into.find(in); it != into.end()) in = it->second;
+    out.layers.push_back(std::move(c));
+  }
+  for (const BatchNormFold& f : folds) {
+    LayerSpec& l = *out.find(f.into);
+    l.set_param("bias", 1.0);
+    if (f.int32_bias) l.bias_quant = presets::Int32Bias();
+  }
+  const ValidationResult v = validate(out);
+  if (!v.ok()) throw ConfigError("the network after folding BatchNorm is not valid: " + v.error_text());
+  return out;
+}
+
+void check_batch_norm_statistics(QuantModel& model) {
+  for (const BatchNormFold& f : batch_norm_folds(model->project())) {
+    const auto module = model->layer(f.batch_norm);
+    const auto buffers = module ? module->named_buffers(false) : torch::OrderedDict<std::string, torch::Tensor>();
+    const torch::Tensor* tracked = buffers.find("num_batches_tracked");
+    if (!tracked || !tracked->defined())
+      throw ConfigError("cannot fold " + f.batch_norm + ": the model has no running statistics for it");
+    if (tracked->item<int64_t>() == 0)
+      throw ConfigError(f.batch_norm + " has no running statistics yet (it has seen no training batch, so its "
+                        "running_mean is 0 and running_var 1): train the network before folding it into " +
+                        f.into);
+  }
+}
+
+QuantModel fold_batch_norm(QuantModel& model) {
+  const Project& project = model->project();
+  const std::vector<BatchNormFold> folds = batch_norm_folds(project);
+
+  std::map<std::string, torch::Tensor> old_state;
+  for (const auto& p : model->named_parameters(true)) old_state[p.key()] = p.value();
+  for (const auto& b : model->named_buffers(true)) old_state[b.key()] = b.value();
+  auto old = [&](const std::string& name) -> const torch::Tensor& {
+    auto it = old_state.find(name);
+    if (it == old_state.end() || !it->second.defined())
+      throw ConfigError("cannot fold BatchNorm: the model has no tensor " + name);
+    return it->second;
+  };
+  check_batch_norm_statistics(model);
+
+  QuantModel folded = build_model(fold_batch_norm_project(project));
+  copy_model_state(*model, *folded);  // the folded layers' bias (new) and weight are set below
+  torch::NoGradGuard no_grad;
+  std::map<std::string, torch::Tensor> new_params;
+  for (auto& p : folded->named_parameters(true)) new_params[p.key()] = p.value();
+  for (const BatchNormFold& f : folds) {
+    const LayerSpec& bn = *project.find(f.batch_norm);
+    const double eps = bn.param("eps", 1e-5);
+    const torch::Tensor gamma = old(f.batch_norm + ".weight").to(torch::kDouble);
+    const torch::Tensor beta = old(f.batch_norm + ".bias").to(torch::kDouble);
+    const torch::Tensor mean = old(f.batch_norm + ".running_mean").to(torch::kDouble);
+    const torch::Tensor var = old(f.batch_norm + ".running_var").to(torch::kDouble);
+    const torch::Tensor k = gamma / torch::sqrt(var + eps);  // [C_out]
+    const torch::Tensor w = old(f.into + ".weight").to(torch::kDouble);
+    std::vector<int64_t> view(static_cast<size_t>(w.dim()), 1);
+    view[0] = -1;
+    auto bias_it = old_state.find(f.into + ".bias");
+    const torch::Tensor b = bias_it != old_state.end() && bias_it->second.defined()
+                                ? bias_it->second.to(torch::kDouble)
+                                : torch::zeros_like(mean);
+    torch::Tensor& w_new = new_params.at(f.into + ".weight");
+    torch::Tensor& b_new = new_params.at(f.into + ".bias");
+    w_new.copy_((w * k.view(view)).to(w_new.scalar_type()));
+    b_new.copy_(((b - mean) * k + beta).to(b_new.scalar_type()));
+  }
+  folded->train(model->is_training());
+  return folded;
+}
+
+}  // namespace qnn
