@@ -94,7 +94,10 @@ MainWindow::MainWindow(QWidget* parent)
     // brings that model back.
     if (m_controller->isRunning()) return;
     if (m_controller->selectModelFor(m_document->project())) {
-      if (m_controller->hasModel()) m_controller->reinspect(m_settings->options());
+      if (m_controller->hasModel())
+        m_controller->reinspect(m_settings->options());
+      else
+        m_inspector->setBiasSummaries({});  // no model of this network: no trained bias codes
       updateActions();
     }
   });
@@ -297,6 +300,7 @@ void MainWindow::createDocks() {
   settingsDock->raise();
   inspectionDock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I));
   m_inspectionLink = new InspectionLink(m_controller, m_graphView, m_inspection, this);
+  connect(m_inspectionLink, &InspectionLink::biasSummariesChanged, m_inspector, &LayerInspector::setBiasSummaries);
   InspectionLink::installConfusionExport(m_confusion);
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <iomanip>
 #include <limits>
 #include <map>
 #include <optional>
@@ -14,6 +15,8 @@
 
 #include "core/errors.h"
 #include "core/inspect/inspect.h"
+
+#include <iomanip>
 #include "core/inspect/inspect_detail.h"
 #include "core/nn/eltwise_layers.h"
 #include "core/nn/quant_act.h"
@@ -303,6 +306,23 @@ std::string BiasStats::warning() const {
 std::string BiasStats::codes_text() const {
   return "codes " + std::to_string(min_code) + ".." + std::to_string(max_code) + " on [" +
          std::to_string(grid.min_int) + ", " + std::to_string(grid.max_int) + "]";
+}
+
+std::string BiasStats::summary() const {
+  std::ostringstream o;
+  o << std::setprecision(3);
+  o << quantizer << " · " << grid.bit_width << " bit · scale ";
+  if (scales.empty()) {
+    o << "?";
+  } else if (scales.size() == 1) {
+    o << scales[0] << " (per tensor)";
+  } else {
+    const auto [lo, hi] = std::minmax_element(scales.begin(), scales.end());
+    o << *lo << " … " << *hi << " (per channel)";
+  }
+  o << " · " << codes_text() << " · " << clipped() << " of " << total << " clipped (" << std::fixed
+    << std::setprecision(1) << 100.0 * clipped_share() << " %)";
+  return o.str();
 }
 
 std::vector<BiasStats> bias_stats(QuantModel& model) {

@@ -138,6 +138,10 @@ struct BiasStats {
   std::string warning() const;
   /// "codes -128..127 on [-128, 127]": the codes' range on the grid.
   std::string codes_text() const;
+  /// One line for the layer inspector: "Int8Bias · 8 bit · scale 0.000123 (per tensor) ·
+  /// codes -3..127 on [-128, 127] · 2 of 6 clipped (33.3 %)"; per channel the scale is
+  /// given as "min … max (per channel)".
+  std::string summary() const;
 };
 
 /// Bias statistics of every layer with a quantized bias, in execution order, from a

@@ -22,6 +22,7 @@
 #include <QGraphicsSimpleTextItem>
 #include <QHeaderView>
 #include <QImage>
+#include <QLabel>
 #include <QListWidget>
 #include <QMenu>
 #include <QWindow>
@@ -43,6 +44,7 @@
 #include "widgets/document/project_document.h"
 #include "widgets/inspect/inspection_link.h"
 #include "widgets/inspect/inspection_panel.h"
+#include "widgets/inspector/layer_inspector.h"
 #include "widgets/node_editor/graph_scene.h"
 #include "widgets/node_editor/graph_view.h"
 #include "widgets/node_editor/node_item.h"
@@ -390,6 +392,32 @@ void TestGuiInspect::nodeLabelWarnsOfClippedBiasCodes() {
   // The error view of the Inspection dock names it too.
   QCOMPARE(w.inspectionPanel()->errorView()->biasWarnings(),
            QStringList({QStringLiteral("fc2: 2 of 84 bias codes clipped (Int8Bias)")}));
+  // So does the layer inspector's bias group, with scale, codes and the clipped share.
+  double fc2_scale = 0.0;
+  int64_t lo = 0, hi = 0;
+  for (const inspect::BiasStats& b : r->biases)
+    if (b.layer == "fc2") {
+      fc2_scale = b.scales.at(0);
+      lo = b.min_code;
+      hi = b.max_code;
+    }
+  NodeItem* fc2 = w.graphView()->graphScene()->node(QStringLiteral("fc2"));
+  QTest::mouseClick(w.graphView()->viewport(), Qt::LeftButton, {},
+                    w.graphView()->mapFromScene(fc2->sceneBoundingRect().center()));
+  QCOMPARE(w.inspector()->selection(), QStringList({QStringLiteral("fc2")}));
+  auto* trained = w.inspector()->findChild<QLabel*>(QStringLiteral("bias_trained"));
+  QVERIFY(trained);
+  const QString expected = QStringLiteral("Int8Bias · 8 bit · scale %1 (per tensor) · codes %2..%3 on [-128, 127] · "
+                                          "2 of 84 clipped (2.4 %)")
+                               .arg(QString::number(fc2_scale, 'g', 3))
+                               .arg(lo)
+                               .arg(hi);
+  QCOMPARE(trained->text(), expected);
+  QVERIFY(trained->styleSheet().contains(QStringLiteral("color")));  // red: codes were clipped
+  // Editing the network drops the (hand-made) model's numbers: no stale codes.
+  Q_EMIT w.inspectionLink()->biasSummariesChanged({});
+  trained = w.inspector()->findChild<QLabel*>(QStringLiteral("bias_trained"));
+  QVERIFY2(trained->text().startsWith(QStringLiteral("no trained model")), qPrintable(trained->text()));
 }
 
 void TestGuiInspect::clickingANodeSelectsItsLayerInTheViews() {

@@ -6,6 +6,9 @@
 // test_inspect_state.cpp (misclassified samples, locale, per-module training flags).
 #include <torch/torch.h>
 
+#include <iomanip>
+#include <sstream>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -536,6 +539,15 @@ class TestInspect : public QObject {
     QCOMPARE(b.scales.size(), size_t{1});
     QVERIFY(std::abs(b.scales[0] - s_bias.item<double>()) <= 1e-12 * s_bias.item<double>());
     for (size_t i : {0, 1, 3}) QCOMPARE(all[i].warning(), std::string());  // untouched layers
+    // The inspector's line: preset, bit width, the scale to 3 digits, codes, clipped share.
+    std::ostringstream scale;
+    scale << std::setprecision(3) << s_bias.item<double>();
+    QCOMPARE(b.summary(), "Int8Bias · 8 bit · scale " + scale.str() +
+                              " (per tensor) · codes -128..127 on [-128, 127] · 3 of 120 clipped (2.5 %)");
+    ins::BiasStats per_channel = b;
+    per_channel.scales = {0.5, 0.125, 0.25};
+    QVERIFY2(per_channel.summary().find("scale 0.125 … 0.5 (per channel)") != std::string::npos,
+             per_channel.summary().c_str());
     // The inspection report carries the same statistics and writes them to biases.csv.
     const ins::Report r = ins::inspect_model(model, torch::randn({4, 1, 32, 32}));
     QCOMPARE(r.biases.size(), size_t{4});

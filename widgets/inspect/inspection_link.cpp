@@ -85,6 +85,8 @@ InspectionLink::InspectionLink(TrainingController* controller, GraphView* graph,
 void InspectionLink::clear() {
   m_annotations.clear();
   m_biasWarnings.clear();
+  m_biasSummaries.clear();
+  Q_EMIT biasSummariesChanged(m_biasSummaries);
   m_worst.clear();
   if (m_panel) m_panel->clear();
   applyAnnotations();
@@ -105,6 +107,10 @@ void InspectionLink::onReport(const InspectionReportPtr& report) {
   }
   // A saturating bias quantizer: the label says so (and turns red), the tooltip gives the count.
   m_biasWarnings.clear();
+  m_biasSummaries.clear();
+  for (const inspect::BiasStats& b : report->biases)
+    m_biasSummaries.insert(QString::fromStdString(b.layer), QString::fromStdString(b.summary()));
+  Q_EMIT biasSummariesChanged(m_biasSummaries);
   for (const inspect::BiasStats& b : report->biases) {
     if (b.clipped() == 0) continue;
     const QString id = QString::fromStdString(b.layer);

@@ -33,6 +33,12 @@ class InspectionLink : public QObject {
   /// Adds the save/copy menu to a view that is not in the panel (the confusion matrix):
   /// its CSV is the matrix with per-class accuracy.
   static void installConfusionExport(QWidget* confusionMatrixView);
+  /// Layer -> BiasStats::summary() of every quantized bias in the last report.
+  QHash<QString, QString> biasSummaries() const { return m_biasSummaries; }
+
+ Q_SIGNALS:
+  /// A report arrived or the views were cleared: the bias summaries changed.
+  void biasSummariesChanged(const QHash<QString, QString>& summaries);
 
  private:
   void onReport(const InspectionReportPtr& report);
@@ -50,6 +56,7 @@ class InspectionLink : public QObject {
   QPointer<InspectionPanel> m_panel;
   QHash<QString, QString> m_annotations;  ///< layer -> "SQNR 18.3 dB" (+ " · bias 2/6 clipped")
   QHash<QString, QString> m_biasWarnings; ///< layer -> BiasStats::warning() of a saturating bias
+  QHash<QString, QString> m_biasSummaries; ///< layer -> BiasStats::summary()
   QString m_worst;
   bool m_syncing = false;
 };

@@ -181,6 +181,7 @@ void LayerInspector::rebuild() {
   }
   m_editors.clear();
   m_errors.clear();
+  m_biasTrained = nullptr;
   const std::vector<const LayerSpec*> ls = layers();
   QStringList key;
   for (const LayerSpec* l : ls) key << QString::fromStdString(l->id + ":" + to_string(l->type));
@@ -414,6 +415,13 @@ void LayerInspector::addQuantGroup(Slot slot) {
     const auto k = ScalingKind(scaling->currentData().toInt());
     editQuant(QStringLiteral("scaling"), [k](QuantSpec& q) { q.scaling = k; });
   });
+  if (slot == Slot::Bias) {  // what the trained model's bias quantizer does (read only)
+    m_biasTrained = new QLabel(group);
+    m_biasTrained->setObjectName(QStringLiteral("bias_trained"));
+    m_biasTrained->setWordWrap(true);
+    m_biasTrained->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(tr("trained"), m_biasTrained);
+  }
   m_content->layout()->addWidget(group);
 }
 
@@ -484,6 +492,32 @@ void LayerInspector::refreshValues() {
       else if (auto* s = qobject_cast<QSpinBox*>(w)) s->setValue(int(value));
     }
   }
+  updateBiasTrained();
+}
+
+void LayerInspector::setBiasSummaries(const QHash<QString, QString>& summaries) {
+  m_biasSummaries = summaries;
+  updateBiasTrained();
+}
+
+void LayerInspector::updateBiasTrained() {
+  if (!m_biasTrained) return;
+  const std::vector<const LayerSpec*> ls = layers();
+  QString text;
+  if (ls.size() != 1) {
+    text = tr("select one layer to see its trained bias codes");
+  } else if (!layer_has_bias(*ls[0])) {
+    text = tr("no bias");
+  } else if (!effective_bias_quant(*ls[0])) {
+    text = tr("float bias: not quantized");
+  } else {
+    text = m_biasSummaries.value(QString::fromStdString(ls[0]->id));
+    if (text.isEmpty()) text = tr("no trained model of this network: train (F5) to see the scale, codes and clipped share");
+  }
+  m_biasTrained->setText(text);
+  // Saturated codes are the thing to notice: red, as on the node.
+  const bool clipped = text.contains(QStringLiteral(" clipped (")) && !text.contains(QStringLiteral(" · 0 of "));
+  m_biasTrained->setStyleSheet(clipped ? QStringLiteral("color: #b41e1e;") : QString());
 }
 
 void LayerInspector::showError(const QString& field, const QString& message) {

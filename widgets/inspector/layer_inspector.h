@@ -48,6 +48,10 @@ class LayerInspector : public QWidget {
   /// Commits the field being typed in (an id or a spin box whose editingFinished has
   /// not come yet), as if it had lost focus. Called before saving and closing.
   void commitPendingEdit();
+  /// The trained model's bias quantizers (layer id -> inspect::BiasStats::summary():
+  /// preset, bit width, scale, codes, clipped share), shown in the bias group of a
+  /// selected layer. Empty: no trained model of this network (the group says so).
+  void setBiasSummaries(const QHash<QString, QString>& summaries);
 
  private:
   using Mutator = std::function<void(LayerSpec&)>;
@@ -56,6 +60,8 @@ class LayerInspector : public QWidget {
 
   void rebuild();
   void refreshValues();
+  /// Fills the bias group's "trained" line for the selection.
+  void updateBiasTrained();
   QWidget* addField(QFormLayout* form, const QString& label, const QString& field, QWidget* editor);
   void addParams(QFormLayout* form);
   /// kernel_size / stride / ... (ParamKind::IntTuple): fields h and w and a link button.
@@ -82,6 +88,8 @@ class LayerInspector : public QWidget {
   QLabel* m_title = nullptr;
   QHash<QString, QWidget*> m_editors;
   QHash<QString, QLabel*> m_errors;
+  QHash<QString, QString> m_biasSummaries;
+  QLabel* m_biasTrained = nullptr;  ///< in the bias group (rebuilt with it)
 };
 
 }  // namespace qnn
