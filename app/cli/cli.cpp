@@ -28,6 +28,7 @@
 #include "core/graph/validate.h"
 #include "core/inspect/inspect.h"
 #include "core/train/checkpoint.h"
+#include "core/train/weights.h"
 #include "core/train/trainer.h"
 
 namespace qnn::cli {
@@ -152,6 +153,11 @@ int run_train(const CommandArgs& args) {
   set_thread_count(t.threads);
   torch::manual_seed(t.seed);
   QuantModel model = build_model(p);
+  const std::string weights = args.text("weights");
+  if (!weights.empty()) {  // warm start: a state dict or checkpoint matched by layer id
+    const WeightsReport w = load_weights(model, weights);
+    std::cout << "weights: " << w.text() << "\n";
+  }
   const Dataset train_set = load_dataset(p.dataset, true, train_limit);
   const Dataset test_set = load_dataset(p.dataset, false, test_limit);
 
@@ -236,12 +242,18 @@ QuantModel load_trained_model(const Project& p, const std::string& project_path,
 
 int run_eval(const CommandArgs& args) {
   const std::string checkpoint = args.text("checkpoint");
-  if (checkpoint.empty()) throw UsageError("'qnn eval' needs --checkpoint CKPT");
+  const std::string weights = args.text("weights");
+  if (checkpoint.empty() == weights.empty())
+    throw UsageError("'qnn eval' needs --checkpoint CKPT or --weights FILE (one of them)");
   const int64_t test_limit = args.integer("test-limit", 1, 0);
   Project p = load_valid_project(args.project);
   p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
 
-  QuantModel model = load_trained_model(p, args.project, checkpoint);
+  QuantModel model = checkpoint.empty() ? build_model(p) : load_trained_model(p, args.project, checkpoint);
+  if (!weights.empty()) {
+    const WeightsReport w = load_weights(model, weights);
+    std::cout << "weights: " << w.text() << "\n";
+  }
   const Dataset test_set = load_dataset(p.dataset, false, test_limit);
 
   InterruptGuard interrupts;
@@ -252,7 +264,7 @@ int run_eval(const CommandArgs& args) {
     return kExitInterrupted;
   }
   std::cout << "project " << args.project << (p.name.empty() ? "" : " (" + p.name + ")") << "\n"
-            << "checkpoint " << checkpoint << "\n"
+            << (checkpoint.empty() ? "weights " + weights : "checkpoint " + checkpoint) << "\n"
             << "samples=" << r.samples << " loss=" << fixed(r.loss, 4) << " accuracy=" << fixed(r.accuracy, 4)
             << "\n";
   size_t name_width = 0;

@@ -42,8 +42,8 @@ std::string CommandArgs::text(const std::string& name, const std::string& fallba
 
 const std::vector<std::string>& command_options(const std::string& command) {
   static const std::vector<std::string> train{"epochs",     "threads",     "seed",       "batch-size", "lr",
-                                              "checkpoint", "train-limit", "test-limit", "max-batches"};
-  static const std::vector<std::string> eval{"checkpoint", "test-limit", "threads"};
+                                              "checkpoint", "train-limit", "test-limit", "max-batches", "weights"};
+  static const std::vector<std::string> eval{"checkpoint", "weights", "test-limit", "threads"};
   static const std::vector<std::string> export_{"checkpoint", "format", "out", "verify", "verify-samples",
                                                 "c-header", "threads", "fold-bn"};
   static const std::vector<std::string> inspect{"checkpoint", "out", "samples", "test-limit", "threads"};
@@ -150,21 +150,29 @@ Options:
   --batch-size N     mini-batch size
   --lr X             learning rate
   --checkpoint OUT   save the trained model (weights and quantizer state) to OUT
+  --weights FILE     start from FILE's weights instead of a random init (warm start):
+                     a PyTorch/Brevitas state dict (torch.save(model.state_dict()))
+                     or a QNN Studio checkpoint, matched by layer id = module name
+                     (README "Loading PyTorch and Brevitas weights")
   --train-limit N    use only the first N training samples
   --test-limit N     use only the first N test samples
   --max-batches N    stop every epoch after N batches
   -h, --help         show this help
 )USAGE";
   if (command == "eval")
-    return R"USAGE(Usage: qnn eval PROJECT --checkpoint CKPT [OPTIONS]
+    return R"USAGE(Usage: qnn eval PROJECT (--checkpoint CKPT | --weights FILE) [OPTIONS]
 
 Builds the network of PROJECT, loads the weights and quantizer state saved in CKPT
-(by `qnn train --checkpoint` or the GUI) and evaluates it on the test set. Prints
+(by `qnn train --checkpoint` or the GUI), or the tensors of a PyTorch/Brevitas
+state dict FILE whose keys match the layer ids, and evaluates it on the test set. Prints
 the loss and accuracy, the accuracy of every class, and last
 "test_accuracy=<fraction>".
 
 Options:
-  --checkpoint CKPT  the checkpoint to evaluate (required)
+  --checkpoint CKPT  the checkpoint to evaluate (of this very network)
+  --weights FILE     or: a state dict (torch.save(model.state_dict()), e.g. from
+                     Brevitas) or a checkpoint of a network with the same layer ids;
+                     prints what was loaded, what starts from statistics, what was ignored
   --test-limit N     use only the first N test samples
   --threads N        LibTorch threads; 0 uses all cores (default: the project's)
   -h, --help         show this help

@@ -137,6 +137,12 @@ MainWindow::~MainWindow() {
 }
 
 void MainWindow::createActions() {
+  m_loadWeightsAction = new QAction(tr("Load &Weights…"), this);
+  m_loadWeightsAction->setObjectName(QStringLiteral("loadWeightsAction"));
+  m_loadWeightsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+  m_loadWeightsAction->setToolTip(tr("Load a PyTorch / Brevitas state dict (torch.save(model.state_dict())) or a "
+                                     "checkpoint whose tensor names match the layer ids"));
+  connect(m_loadWeightsAction, &QAction::triggered, this, [this] { loadWeights(); });
   m_foldBatchNormAction = new QAction(tr("&Fold BatchNorm"), this);
   m_foldBatchNormAction->setObjectName(QStringLiteral("foldBatchNormAction"));
   m_foldBatchNormAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
@@ -321,6 +327,7 @@ void MainWindow::createMenus() {
   file->addSeparator();
   file->addAction(m_files->saveAction());
   file->addAction(m_files->saveAsAction());
+  file->addAction(m_loadWeightsAction);
   file->addAction(m_saveCheckpointAction);
   file->addAction(m_export->exportAction());
   file->addSeparator();
@@ -410,6 +417,7 @@ void MainWindow::updateActions() {
   m_examplesMenu->setEnabled(!running && !m_examplesMenu->isEmpty());
   m_saveCheckpointAction->setEnabled(!running && m_controller->hasModel());
   m_foldBatchNormAction->setEnabled(!running && hasBatchNorm(m_document->project()));
+  m_loadWeightsAction->setEnabled(!running && hasProject);
   m_settings->setEnabled(!running);
 }
 
@@ -493,6 +501,33 @@ void MainWindow::foldBatchNorm() {
     updateActions();
   } catch (const Error& e) {
     showError(tr("Cannot fold BatchNorm"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::loadWeights(const QString& chosen) {
+  if (m_controller->isRunning() || m_document->isEmpty()) return;
+  const ValidationResult& v = m_document->validation();
+  if (!v.ok()) {
+    showError(tr("Cannot load weights"),
+              tr("The graph has errors; fix them first:\n%1").arg(QString::fromStdString(v.error_text())));
+    return;
+  }
+  QString path = chosen;
+  if (path.isEmpty()) {
+    const QString dir = m_document->filePath().isEmpty() ? QDir::homePath() : QFileInfo(m_document->filePath()).absolutePath();
+    path = QFileDialog::getOpenFileName(this, tr("Load Weights"), dir,
+                                        tr("PyTorch state dicts and checkpoints (*.pt *.pth *.ckpt);;All files (*)"));
+    if (path.isEmpty()) return;
+  }
+  try {
+    const QString report = m_controller->loadWeights(m_document->project(), path);
+    m_controller->reinspect(m_settings->options());
+    m_statusLabel->setText(tr("Weights from %1: %2").arg(QFileInfo(path).fileName(), report.section(QLatin1Char('\n'), 0, 0)));
+    m_statusLabel->setToolTip(report);
+    m_testAccuracyLabel->setText(tr("Test accuracy: — (loaded weights, not evaluated)"));
+    updateActions();
+  } catch (const Error& e) {
+    showError(tr("Cannot load weights"), QString::fromStdString(e.what()));
   }
 }
 

@@ -75,6 +75,10 @@ class MainWindow : public QMainWindow {
   /// step) and in the trained model, which stays current; explains when there is no
   /// trained model or a BatchNorm cannot be folded.
   void foldBatchNorm();
+  /// File > Load Weights… (Ctrl+Shift+O): a PyTorch / Brevitas state dict or a checkpoint
+  /// whose tensor names match the layer ids becomes the current model (export, save,
+  /// inspection); the report goes to the status line. `path` empty: asks for the file.
+  void loadWeights(const QString& path = QString());
   void showAbout();
 
  protected:
@@ -121,6 +125,7 @@ class MainWindow : public QMainWindow {
   QAction* m_openAction = nullptr;
   QAction* m_saveCheckpointAction = nullptr;
   QAction* m_foldBatchNormAction = nullptr;
+  QAction* m_loadWeightsAction = nullptr;
   QAction* m_quitAction = nullptr;
   QAction* m_trainAction = nullptr;
   QAction* m_cancelAction = nullptr;

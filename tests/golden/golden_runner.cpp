@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // run_case: replays each kind of golden case through qnn_core.
 #include <cmath>
+#include <filesystem>
 #include <regex>
 #include <tuple>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "core/nn/trunc_pool.h"
 #include "core/quant/int_quant.h"
 #include "core/quant/quantizers.h"
+#include "core/train/weights.h"
 #include "golden_case.h"
 
 namespace qnn::golden {
@@ -788,6 +790,23 @@ void check_model_eval(const Case& c, Checker& k) {
   const auto trace = loaded->forward_trace(c.f("input"));
   k.close("logits (state dict)", logits_of(loaded, trace), c.f("logits"));
   check_meta(c, k, trace);
+
+  // (3) The Brevitas checkpoint file itself (torch.save(model.state_dict())), when the
+  // case names one next to it: read by the app's own state-dict reader and name mapping
+  // (core/train/weights.h), it must give the same logits.
+  const std::string file = c.config.value("checkpoint_file", std::string());
+  if (file.empty()) return;
+  const std::filesystem::path pt = std::filesystem::path(c.path).parent_path() / file;
+  if (!std::filesystem::exists(pt)) {
+    k.fail("checkpoint_file " + pt.string() + " is missing next to the case");
+    return;
+  }
+  QuantModel from_file = build_model(project);
+  const WeightsReport w = load_weights(from_file, pt.string());
+  if (!w.unexpected.empty()) k.fail(file + ": keys that match nothing: " + w.unexpected.front());
+  if (!w.statistics.empty()) k.fail(file + ": no learned scale for " + w.statistics.front());
+  from_file->eval();
+  k.close("logits (" + file + ")", logits_of(from_file, from_file->forward_trace(c.f("input"))), c.f("logits"));
 }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }

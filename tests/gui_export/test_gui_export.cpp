@@ -4,6 +4,9 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "core/graph/model.h"
 #include "core/graph/project.h"
@@ -12,6 +15,7 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QUndoStack>
@@ -189,6 +193,46 @@ class TestGuiExport : public QObject {
     QVERIFY(QFile::exists(dir.filePath(QStringLiteral("tfc.qnnpk"))));
     // The trained model itself is not folded.
     QVERIFY(w.trainingController()->model()->project().find("bn1"));
+  }
+
+  void loadWeightsMakesABrevitasModelCurrent() {
+    MainWindow w;
+    QVERIFY(w.openProject(QStringLiteral(QNN_SOURCE_DIR "/resources/examples/lenet_lowprec.qnn.json")));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QAction* load = w.findChild<QAction*>(QStringLiteral("loadWeightsAction"));
+    QVERIFY(load && load->isEnabled());
+    QVERIFY(!w.trainingController()->hasModel());
+    const int reports = w.inspectionPanel()->reportsReceived();
+    w.loadWeights(QStringLiteral(QNN_SOURCE_DIR "/tests/data/golden/lowprec_lenet_brevitas_state_dict.pt"));
+    QVERIFY2(w.lastError().isEmpty(), qPrintable(w.lastError()));
+    QVERIFY(w.trainingController()->hasModel());
+    QVERIFY(w.findChild<QAction*>(QStringLiteral("saveCheckpointAction"))->isEnabled());
+    auto* status = w.findChild<QLabel*>(QStringLiteral("statusLabel"));
+    QVERIFY2(status->text().contains(QStringLiteral("loaded 9 tensor(s)")), qPrintable(status->text()));
+    QVERIFY(status->toolTip().contains(QStringLiteral("relu4.act_quant")));
+    QTRY_VERIFY_WITH_TIMEOUT(w.inspectionPanel()->reportsReceived() > reports, 60000);
+    // The model computes what Brevitas computed (the golden case of the same file).
+    std::ifstream in(QNN_SOURCE_DIR "/tests/data/golden/model_eval_checkpoint_lowprec_lenet_in1.json");
+    const auto c = nlohmann::json::parse(in);
+    auto tensor = [&](const char* key) {
+      std::vector<float> v;
+      for (const auto& x : c.at("tensors").at(key).at("data")) v.push_back(x.get<float>());
+      return torch::tensor(v).reshape(c.at("tensors").at(key).at("shape").get<std::vector<int64_t>>());
+    };
+    QuantModel m(w.trainingController()->model());
+    m->eval();
+    torch::NoGradGuard g;
+    QVERIFY((m->forward(tensor("input")) - tensor("logits")).abs().max().item<double>() < 1e-4);
+
+    // A file of another network: a specific message; the loaded model stays.
+    Project other = w.document()->project();
+    other.find("fc1")->set_param("out_features", 100);
+    other.find("fc2")->set_param("in_features", 100);
+    w.document()->setProject(other, QString());
+    w.loadWeights(QStringLiteral(QNN_SOURCE_DIR "/tests/data/golden/lowprec_lenet_brevitas_state_dict.pt"));
+    QVERIFY2(w.lastError().contains(QStringLiteral("fc1.weight has shape [120, 400] in the file, [100, 400] in the model")),
+             qPrintable(w.lastError()));
   }
 
   void preflightErrorDisablesExport() {

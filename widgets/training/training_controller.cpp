@@ -8,6 +8,7 @@
 #include "core/graph/fold_batch_norm.h"
 #include "core/graph/model.h"
 #include "core/train/checkpoint.h"
+#include "core/train/weights.h"
 #include "widgets/training/training_worker.h"
 
 namespace qnn {
@@ -124,6 +125,18 @@ Project TrainingController::foldBatchNorm(const Project& document) {
     return after;
   } catch (const c10::Error& e) {
     throw ConfigError(std::string("Cannot fold BatchNorm: LibTorch error: ") + e.what_without_backtrace());
+  }
+}
+
+QString TrainingController::loadWeights(const Project& document, const QString& path) {
+  if (m_running) throw ConfigError("Cannot load weights while a training runs: wait for it or cancel it (Esc).");
+  try {
+    QuantModel model = build_model(document);
+    const WeightsReport r = load_weights(model, path.toStdString());
+    adoptModel(model.ptr());
+    return QString::fromStdString(r.text());
+  } catch (const c10::Error& e) {
+    throw ConfigError(path.toStdString() + ": LibTorch could not load it: " + e.what_without_backtrace());
   }
 }
 

@@ -70,6 +70,12 @@ class TrainingController : public QObject {
   /// trained model of `document`'s network, a run is in progress, a BatchNorm cannot be
   /// folded or has no running statistics yet; nothing changes then.
   Project foldBatchNorm(const Project& document);
+  /// File > Load Weights…: builds `document`'s network, loads `path` into it (a PyTorch /
+  /// Brevitas state dict or a checkpoint of a network with the same layer ids;
+  /// core/train/weights.h) and makes it the current model. Returns the report's text.
+  /// Throws qnn::Error (IoError / ConfigError) with the core's message, naming the
+  /// file and each tensor that does not fit; the current model is unchanged then.
+  QString loadWeights(const Project& document, const QString& path);
   /// The summary of the last finished run.
   const TrainingSummary& lastSummary() const { return m_lastSummary; }
   /// Writes the last model as a checkpoint (core/train/checkpoint.h). Throws

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// load_weights: state dicts and checkpoints matched to a model by tensor name.
+#include "core/train/weights.h"
+
+#include <map>
+#include <sstream>
+
+#include "core/errors.h"
+#include "core/graph/validate.h"
+#include "core/io/state_dict.h"
+#include "core/quant/quantizers.h"
+#include "core/train/checkpoint.h"
+
+namespace qnn {
+
+namespace {
+
+const std::string kBrevitasValue = ".fused_activation_quant_proxy.tensor_quant.scaling_impl.value";
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Model tensors that must come from the file: weights, biases, BatchNorm statistics.
+bool required(const std::string& name) {
+  for (const char* tail : {".weight", ".bias", ".running_mean", ".running_var"})
+    if (ends_with(name, tail)) return true;
+  return false;
+}
+
+std::string join(const std::vector<std::string>& v, size_t limit = 8) {
+  std::string s;
+  for (size_t i = 0; i < v.size() && i < limit; ++i) s += (i ? ", " : "") + v[i];
+  if (v.size() > limit) s += ", … (" + std::to_string(v.size() - limit) + " more)";
+  return s;
+}
+
+// The tensors of a QNN Studio checkpoint, by our names.
+StateDict checkpoint_tensors(const std::string& path) {
+  QuantModel m = build_model(read_checkpoint_project(path));
+  load_checkpoint(m, path);
+  StateDict out;
+  for (const auto& p : m->named_parameters(true)) out.emplace_back(p.key(), p.value().detach());
+  for (const auto& b : m->named_buffers(true)) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+}  // namespace
+
+std::string WeightsReport::text() const {
+  std::ostringstream o;
+  o << "loaded " << loaded.size() << " tensor(s) from the " << source;
+  if (!thresholds.empty())
+    o << "\n" << thresholds.size() << " activation quantizer(s) took their learned scale (statistics phase ended): "
+      << join(thresholds);
+  if (!statistics.empty())
+    o << "\n" << statistics.size()
+      << " activation quantizer(s) start from statistics (the file has no scale for them): " << join(statistics);
+  if (!unexpected.empty()) o << "\n" << unexpected.size() << " key(s) in the file match nothing and were ignored: " << join(unexpected);
+  return o.str();
+}
+
+WeightsReport load_weights(QuantModel& model, const std::string& path) {
+  WeightsReport r;
+  bool ours = false;
+  try {
+    read_checkpoint_project(path);
+    ours = true;
+  } catch (const Error&) {
+    ours = false;  // not ours (or not a checkpoint at all): read it as a PyTorch state dict
+  }
+  const StateDict file = ours ? checkpoint_tensors(path) : read_state_dict(path);
+  r.source = ours ? "QNN Studio checkpoint " + path : "PyTorch state dict " + path;
+
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& p : model->named_parameters(true)) tensors[p.key()] = p.value();
+  for (const auto& b : model->named_buffers(true)) tensors[b.key()] = b.value();
+  std::map<std::string, ActQuantizerImpl*> act_quantizers;
+  for (const auto& m : model->named_modules())
+    if (auto* a = dynamic_cast<ActQuantizerImpl*>(m.value().get())) act_quantizers[m.key()] = a;
+
+  // Plan first, change nothing until every check passed.
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
+  std::vector<std::pair<ActQuantizerImpl*, double>> thresholds;
+  std::vector<std::string> problems;
+  std::map<std::string, bool> set;
+  for (const auto& [key, value] : file) {
+    if (ends_with(key, kBrevitasValue)) {
+      const std::string q = key.substr(0, key.size() - kBrevitasValue.size());
+      auto it = act_quantizers.find(q);
+      if (it == act_quantizers.end() || value.numel() != 1) {
+        r.unexpected.push_back(key);
+        continue;
+      }
+      thresholds.emplace_back(it->second, value.to(torch::kDouble).item<double>());
+      r.thresholds.push_back(q);
+      for (const char* t : {".value", ".scaling_buffer", ".counter"}) set[q + t] = true;
+      continue;
+    }
+    auto it = tensors.find(key);
+    if (it == tensors.end()) {
+      r.unexpected.push_back(key);
+      continue;
+    }
+    if (it->second.sizes() != value.sizes()) {
+      set[key] = true;  // reported here, not again as missing
+      problems.push_back(key + " has shape " + shape_text(value.sizes().vec()) + " in the file, " +
+                         shape_text(it->second.sizes().vec()) + " in the model");
+      continue;
+    }
+    copies.emplace_back(it->second, value);
+    r.loaded.push_back(key);
+    set[key] = true;
+  }
+  if (r.loaded.empty() && r.thresholds.empty()) {
+    std::vector<std::string> keys;
+    for (size_t i = 0; i < file.size() && i < 6; ++i) keys.push_back(file[i].first);
+    throw ConfigError(path + " shares no tensor name with the project (its keys: " + join(keys) +
+                      "; layer ids must match the module names, e.g. a layer conv1 for conv1.weight)");
+  }
+  for (const auto& [name, t] : tensors)
+    if (required(name) && !set.count(name)) problems.push_back(name + " is missing from the file");
+  if (!problems.empty()) {
+    if (!r.unexpected.empty()) problems.push_back("keys that match no layer of the project: " + join(r.unexpected));
+    std::string lines;
+    for (size_t i = 0; i < problems.size() && i < 20; ++i) lines += "\n  " + problems[i];
+    if (problems.size() > 20) lines += "\n  … (" + std::to_string(problems.size() - 20) + " more)";
+    throw ConfigError(path + " does not fit the project; nothing was loaded:" + lines);
+  }
+
+  torch::NoGradGuard no_grad;
+  for (auto& [dst, src] : copies) dst.copy_(src.to(dst.scalar_type()));
+  for (auto& [q, v] : thresholds) q->load_threshold(v);
+  for (const auto& [name, q] : act_quantizers) {
+    (void)q;
+    if (!set.count(name + ".value") && !set.count(name + ".scaling_buffer")) r.statistics.push_back(name);
+  }
+  return r;
+}
+
+}  // namespace qnn
