@@ -185,7 +185,8 @@ Builds the network of PROJECT, loads CKPT and writes it in eval mode as FORMAT:
               quantizer, integer weight codes; runs in ONNX Runtime
   qonnx       ONNX with Quant / BipolarQuant / Trunc (domain qonnx.custom_op.general), for FINN
   packed      packed integer model (codes bit-packed at their bit width; README "Export")
-  checkpoint  LibTorch checkpoint, plus the project next to it (FILE.qnn.json)
+  checkpoint  LibTorch checkpoint, plus the project next to it (FILE with .qnn.json
+              in place of its extension: --out m.pt writes m.qnn.json)
 First lists what the format cannot express ("error: conv1: 16-bit weights ...") and
 writes nothing when there is such an error. Files are written atomically. ONNX files
 carry the preprocessing in metadata "qnn.preprocessing".
@@ -197,13 +198,19 @@ Options:
   --verify               run the written file on test images and compare with the app
                          (qcdq: in ONNX Runtime via node + onnxruntime-node; packed: the
                          packed reader); prints agreement and max |diff| in output-scale steps
-  --verify-samples N     test images for --verify (default 1000; 10000 = the full test set)
+  --verify-samples N     test images for --verify and for the --fold-bn comparison
+                         (default 1000; 10000 = the full test set)
   --c-header FILE        packed: also write a C header with the same data
   --fold-bn              fold every BatchNorm2d / BatchNorm1d into the conv or linear
-                         layer before it (running statistics; W' = W*g/sqrt(var+eps),
-                         b' = (b-mean)*g/sqrt(var+eps)+beta), so the weight quantizer
-                         sees the folded weights; packed then accepts the model. With
-                         --format checkpoint, FILE.qnn.json is the folded network
+                         layer before it with the checkpoint's running statistics
+                         (W' = W*gamma/sqrt(var+eps), b' = (b-mean)*gamma/sqrt(var+eps)+beta),
+                         so the weight quantizer sees the folded weights; packed then
+                         accepts the model. Refused (nothing written) for an untrained
+                         BatchNorm or one not right after a conv / linear layer. Prints
+                         how often the folded model predicts as the unfolded one (a
+                         warning below 99 %: per-tensor low-bit weights lose codes;
+                         --verify then checks the file against the folded model). With
+                         --format checkpoint, the project next to FILE is the folded one
   --threads N            LibTorch threads; 0 uses all cores (default: the project's)
   -h, --help             show this help
 

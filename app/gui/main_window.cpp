@@ -94,10 +94,10 @@ MainWindow::MainWindow(QWidget* parent)
     // brings that model back.
     if (m_controller->isRunning()) return;
     if (m_controller->selectModelFor(m_document->project())) {
-      if (m_controller->hasModel())
-        m_controller->reinspect(m_settings->options());
-      else
-        m_inspector->setBiasSummaries({});  // no model of this network: no trained bias codes
+      // Another model (or none) is current: its numbers replace the old ones, or nothing shows.
+      m_inspectionLink->clear();
+      if (m_controller->hasModel()) m_controller->reinspect(m_settings->options());
+      showTestResults();
       updateActions();
     }
   });
@@ -492,15 +492,25 @@ void MainWindow::foldBatchNorm() {
   if (m_controller->isRunning() || !hasBatchNorm(m_document->project())) return;
   try {
     // Folds the trained model and makes it current before the edit, so the edit finds it.
-    const Project after = m_controller->foldBatchNorm(m_document->project());
+    QString comparison;
+    const Project after = m_controller->foldBatchNorm(m_document->project(), &comparison);
     const int count = int(m_document->project().layers.size() - after.layers.size());
-    m_document->replaceLayers(after.layers, tr("Fold %n BatchNorm layer(s)", "", count));
+    if (!m_document->replaceLayers(after.layers, tr("Fold %n BatchNorm layer(s)", "", count))) {
+      m_controller->selectModelFor(m_document->project());  // nothing changed: the model of this network
+      return;
+    }
+    m_inspectionLink->clear();  // the views show the folded model's numbers, once computed
+    showTestResults();
     m_controller->reinspect(m_settings->options());
-    m_statusLabel->setText(tr("Folded %n BatchNorm layer(s) into the layer before each; Undo (Ctrl+Z) brings them "
-                              "back with the trained model.", "", count));
+    m_statusLabel->setText(tr("Folded %n BatchNorm layer(s); %1. Undo (Ctrl+Z) brings them back with the unfolded "
+                              "model.", "", count)
+                               .arg(comparison));
+    m_statusLabel->setToolTip(comparison);
     updateActions();
   } catch (const Error& e) {
     showError(tr("Cannot fold BatchNorm"), QString::fromStdString(e.what()));
+  } catch (const std::exception& e) {
+    showError(tr("Cannot fold BatchNorm"), tr("Folding failed: %1").arg(QString::fromStdString(e.what())));
   }
 }
 
@@ -521,13 +531,16 @@ void MainWindow::loadWeights(const QString& chosen) {
   }
   try {
     const QString report = m_controller->loadWeights(m_document->project(), path);
+    m_inspectionLink->clear();
+    showTestResults();
     m_controller->reinspect(m_settings->options());
     m_statusLabel->setText(tr("Weights from %1: %2").arg(QFileInfo(path).fileName(), report.section(QLatin1Char('\n'), 0, 0)));
     m_statusLabel->setToolTip(report);
-    m_testAccuracyLabel->setText(tr("Test accuracy: — (loaded weights, not evaluated)"));
     updateActions();
   } catch (const Error& e) {
     showError(tr("Cannot load weights"), QString::fromStdString(e.what()));
+  } catch (const std::exception& e) {
+    showError(tr("Cannot load weights"), tr("%1: %2").arg(path, QString::fromStdString(e.what())));
   }
 }
 
@@ -609,7 +622,22 @@ void MainWindow::onTrainingFinished(const TrainingSummary& summary) {
   updateActions();
 }
 
+void MainWindow::showTestResults() {
+  if (m_controller->currentIsLastRun()) {  // the run's own evaluation belongs to this model
+    const TrainingSummary& s = m_controller->lastSummary();
+    m_confusion->setMatrix(s.confusion, s.classNames);
+    m_testAccuracyLabel->setText(
+        tr("Test accuracy: %1%2").arg(accuracyText(s.testAccuracy), s.cancelled ? tr(" · cancelled") : QString()));
+    return;
+  }
+  m_confusion->clear();
+  m_testAccuracyLabel->setText(m_controller->hasModel() ? tr("Test accuracy: — (this model is not evaluated yet)")
+                                                         : tr("Test accuracy: —"));
+}
+
 void MainWindow::onTrainingFailed(const QString& message) {
+  // Edits (or undo / redo) made during the failed run: the model of the network now shown.
+  if (m_controller->selectModelFor(m_document->project())) m_inspectionLink->clear();
   m_progressBar->setFormat(tr("failed"));
   m_etaLabel->clear();
   m_testAccuracyLabel->setText(tr("Test accuracy: —"));

@@ -99,6 +99,9 @@ class MainWindow : public QMainWindow {
   void onTrainingFinished(const qnn::TrainingSummary& summary);
   void onTrainingFailed(const QString& message);
   void showError(const QString& title, const QString& message);
+  /// Test accuracy and confusion matrix of the current model: the last run's evaluation
+  /// when it is that run's model, else "not evaluated" (a folded or loaded model).
+  void showTestResults();
 
   ProjectDocument* m_document = nullptr;
   TrainingController* m_controller = nullptr;

@@ -2,9 +2,13 @@
 // BatchNorm folding (see fold_batch_norm.h for the formula and its source).
 #include "core/graph/fold_batch_norm.h"
 
+#include <iomanip>
 #include <map>
+#include <sstream>
 
 #include "core/errors.h"
+#include "core/export/verify.h"
+#include "core/graph/layer_rules.h"
 #include "core/graph/validate.h"
 #include "core/layers/layer_descriptor.h"
 
@@ -59,16 +63,7 @@ std::vector<BatchNormFold> batch_norm_folds(const Project& project) {
       throw ConfigError(head + from + " also feeds " + list_text(others) +
                         ", which would then read the folded (normalised) output; fold only a BatchNorm that is "
                         "its layer's single consumer");
-    if (src->weight_quant && src->weight_quant->scaling == ScalingKind::Parameter)
-      throw ConfigError(head + from + "'s weight quantizer learns its scale (Parameter scaling), which would not "
-                        "fit the folded weights; use a weight-statistics quantizer such as " +
-                        "Int8WeightPerTensorFloat");
-    // An integer accumulator stays one: quantized weights, a one-scale quantized input,
-    // and a bias that was not quantized already.
-    const auto in = v.nodes.find(src->inputs.empty() ? std::string() : src->inputs[0]);
-    const bool int32_bias = src->weight_quant && !src->bias_quant && in != v.nodes.end() &&
-                            in->second.quantized && !in->second.per_channel;
-    folds.push_back({bn.id, from, int32_bias});
+    folds.push_back({bn.id, from});
   }
   return folds;
 }
@@ -86,28 +81,33 @@ Project fold_batch_norm_project(const Project& project) {
       if (auto it = into.find(in); it != into.end()) in = it->second;
     out.layers.push_back(std::move(c));
   }
-  for (const BatchNormFold& f : folds) {
-    LayerSpec& l = *out.find(f.into);
-    l.set_param("bias", 1.0);
-    if (f.int32_bias) l.bias_quant = presets::Int32Bias();
-  }
+  for (const BatchNormFold& f : folds) out.find(f.into)->set_param("bias", 1.0);
   const ValidationResult v = validate(out);
   if (!v.ok()) throw ConfigError("the network after folding BatchNorm is not valid: " + v.error_text());
   return out;
 }
 
 void check_batch_norm_statistics(QuantModel& model) {
+  std::vector<std::string> untrained;
+  std::string into;
   for (const BatchNormFold& f : batch_norm_folds(model->project())) {
     const auto module = model->layer(f.batch_norm);
     const auto buffers = module ? module->named_buffers(false) : torch::OrderedDict<std::string, torch::Tensor>();
     const torch::Tensor* tracked = buffers.find("num_batches_tracked");
     if (!tracked || !tracked->defined())
       throw ConfigError("cannot fold " + f.batch_norm + ": the model has no running statistics for it");
-    if (tracked->item<int64_t>() == 0)
-      throw ConfigError(f.batch_norm + " has no running statistics yet (it has seen no training batch, so its "
-                        "running_mean is 0 and running_var 1): train the network before folding it into " +
-                        f.into);
+    if (tracked->item<int64_t>() == 0) {
+      untrained.push_back(f.batch_norm);
+      if (into.empty()) into = f.into;
+    }
   }
+  if (untrained.empty()) return;
+  std::string ids;
+  for (size_t i = 0; i < untrained.size(); ++i) ids += (i ? ", " : "") + untrained[i];
+  throw ConfigError(ids + (untrained.size() == 1 ? " has" : " have") +
+                    " no running statistics yet (no training batch went through, so running_mean is 0 and "
+                    "running_var 1): train the network before folding (" + untrained.front() + " folds into " + into +
+                    ")");
 }
 
 QuantModel fold_batch_norm(QuantModel& model) {
@@ -145,13 +145,47 @@ QuantModel fold_batch_norm(QuantModel& model) {
     const torch::Tensor b = bias_it != old_state.end() && bias_it->second.defined()
                                 ? bias_it->second.to(torch::kDouble)
                                 : torch::zeros_like(mean);
-    torch::Tensor& w_new = new_params.at(f.into + ".weight");
-    torch::Tensor& b_new = new_params.at(f.into + ".bias");
+    auto wi = new_params.find(f.into + ".weight"), bi = new_params.find(f.into + ".bias");
+    if (wi == new_params.end() || bi == new_params.end())
+      throw ConfigError("cannot fold " + f.batch_norm + ": the folded " + f.into + " has no weight or bias tensor");
+    torch::Tensor& w_new = wi->second;
+    torch::Tensor& b_new = bi->second;
     w_new.copy_((w * k.view(view)).to(w_new.scalar_type()));
     b_new.copy_(((b - mean) * k + beta).to(b_new.scalar_type()));
   }
   folded->train(model->is_training());
   return folded;
+}
+
+std::string FoldComparison::text() const {
+  std::ostringstream o;
+  o << "the folded model predicts as before on " << std::fixed << std::setprecision(1) << 100.0 * agreement
+    << " % of " << samples << " test images (accuracy " << std::setprecision(4) << accuracy_before << " -> "
+    << accuracy_after << ")";
+  if (agreement < 0.99 && !per_tensor.empty()) {
+    o << "; the per-tensor weight scales of ";
+    for (size_t i = 0; i < per_tensor.size(); ++i) o << (i ? ", " : "") << per_tensor[i];
+    o << " now span channels that BatchNorm scaled differently: per-channel weight quantizers fold without "
+         "changing any code";
+  }
+  return o.str();
+}
+
+FoldComparison compare_folded(QuantModel& unfolded, QuantModel& folded, const torch::Tensor& images,
+                              const torch::Tensor& labels) {
+  FoldComparison c;
+  for (const BatchNormFold& f : batch_norm_folds(unfolded->project()))
+    if (const LayerSpec* l = unfolded->project().find(f.into); l && l->weight_quant && !l->weight_quant->per_channel)
+      c.per_tensor.push_back(f.into);
+  const torch::Tensor a = app_logits(unfolded, images).argmax(1);
+  const torch::Tensor b = app_logits(folded, images).argmax(1);
+  c.samples = images.size(0);
+  if (c.samples == 0) return c;
+  const torch::Tensor y = labels.to(torch::kLong).view({-1});
+  c.agreement = a.eq(b).to(torch::kDouble).mean().item<double>();
+  c.accuracy_before = a.eq(y).to(torch::kDouble).mean().item<double>();
+  c.accuracy_after = b.eq(y).to(torch::kDouble).mean().item<double>();
+  return c;
 }
 
 }  // namespace qnn

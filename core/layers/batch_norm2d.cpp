@@ -89,7 +89,10 @@ LayerDescriptor batch_norm(LayerType type, const char* name, const char* tooltip
               real_param("momentum", 0.1, std::nullopt, "running statistics update rate, in [0, 1]")};
   d.check = check;
   d.cost = cost;
-  d.export_rules.packed_refusal = std::string(name) + " cannot be stored in a packed model yet; export QCDQ, QONNX or a checkpoint";
+  d.export_rules.packed_refusal =
+      std::string(name) + " cannot be stored in a packed model: fold it into the layer before it (qnn export "
+      "--fold-bn, the export dialog's Fold BatchNorm box, or Edit > Fold BatchNorm), or export QCDQ, QONNX or a "
+      "checkpoint";
   d.export_rules.float_compute = true;
   d.export_rules.packed_float_weights = true;
   return d;

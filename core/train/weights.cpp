@@ -130,6 +130,12 @@ WeightsReport load_weights(QuantModel& model, const std::string& path) {
 
   torch::NoGradGuard no_grad;
   for (auto& [dst, src] : copies) dst.copy_(src.to(dst.scalar_type()));
+  // Running statistics from a file without num_batches_tracked are still trained ones.
+  for (const auto& [name, t] : tensors)
+    if (ends_with(name, ".num_batches_tracked") && !set.count(name)) {
+      const std::string bn = name.substr(0, name.size() - std::string(".num_batches_tracked").size());
+      if (set.count(bn + ".running_mean")) tensors.at(name).fill_(1);
+    }
   for (auto& [q, v] : thresholds) q->load_threshold(v);
   for (const auto& [name, q] : act_quantizers) {
     (void)q;

@@ -7,7 +7,8 @@
 //
 // Name rules (Brevitas 0.12 state-dict keys):
 //   <id>.weight, <id>.bias                       -> the layer's weight / bias
-//   <id>.running_mean / running_var / num_batches_tracked -> BatchNorm buffers
+//   <id>.running_mean / running_var / num_batches_tracked -> BatchNorm buffers (a file
+//       without num_batches_tracked: set to 1, so the statistics count as trained)
 //   <quantizer>.fused_activation_quant_proxy.tensor_quant.scaling_impl.value
 //       (<quantizer> = relu1.act_quant, add1.input_quant, add1.output_quant, ...)
 //       -> that activation quantizer's learned threshold; loading it ends the

@@ -113,10 +113,9 @@ class TestFold : public QObject {
     QCOMPARE(f.find("output")->inputs.at(0), std::string("fc1"));
     QCOMPARE(f.find("conv1")->int_param("bias", 0), int64_t(1));
     QCOMPARE(f.find("conv1")->weight_quant->per_channel, true);
-    // Neither layer reads a QuantTensor (the Input, a QuantReLU without
-    // return_quant_tensor): their folded biases stay float.
-    QVERIFY(!folds[0].int32_bias && !f.find("conv1")->bias_quant);
-    QVERIFY(!folds[1].int32_bias && !f.find("fc1")->bias_quant);
+    // The folded biases keep the layers' bias quantizer (none here: float biases).
+    QVERIFY(!f.find("conv1")->bias_quant);
+    QVERIFY(!f.find("fc1")->bias_quant);
     QCOMPARE(batch_norm_layers(p), (std::vector<std::string>{"bn1", "bn2"}));
   }
 
@@ -126,10 +125,23 @@ class TestFold : public QObject {
     QuantModel m = build_model(p);
     set_statistics(m, "bn1", 3);
     set_statistics(m, "bn2", 4);
+    {  // the activation quantizer leaves its statistics phase with a learned value
+      torch::NoGradGuard g;
+      param(m, "relu1.act_quant.value").fill_(3.25);
+      param(m, "relu1.act_quant.counter").fill_(301);
+    }
     m->eval();
+    std::map<std::string, torch::Tensor> before;
+    for (const auto& p : m->named_parameters(true)) before[p.key()] = p.value().clone();
+    for (const auto& b : m->named_buffers(true)) before[b.key()] = b.value().clone();
     QuantModel f = fold_batch_norm(m);
     QVERIFY(!f->is_training());
-    QVERIFY(!param(m, "conv1.bias").defined());  // the trained model is unchanged
+    // The trained model is unchanged: every tensor, and no bias was added to it.
+    QVERIFY(!param(m, "conv1.bias").defined());
+    for (const auto& [name, t] : before) QVERIFY2(torch::equal(t, param(m, name)), name.c_str());
+    // Every other layer's state is carried over, quantizer state included.
+    for (const char* name : {"relu1.act_quant.value", "relu1.act_quant.counter", "relu1.act_quant.scaling_buffer"})
+      QVERIFY2(torch::equal(before.at(name), param(f, name)), name);
 
     // Element by element, in double, from the tensors of the unfolded model.
     const auto w = param(m, "conv1.weight").to(torch::kDouble);
@@ -173,11 +185,50 @@ class TestFold : public QObject {
       QVERIFY(std::fabs(q.scale.flatten()[c].item<double>() - folded_max[c].item<double>() / 127.0) < 1e-7);
   }
 
+  void foldsDepthwiseAndConv1dPerOutputChannel() {
+    // Depthwise QuantConv2d (groups = channels) and a grouped QuantConv1d: the weight's
+    // dim 0 is the output channel whatever the groups; the float function is kept.
+    for (const bool one_d : {false, true}) {
+      Project p;
+      p.input_shape = one_d ? std::vector<int64_t>{4, 10} : std::vector<int64_t>{3, 6, 6};
+      const int64_t out = one_d ? 8 : 3;
+      LayerSpec conv = layer("conv", one_d ? LayerType::QuantConv1d : LayerType::QuantConv2d, {"input"},
+                             {{"in_channels", double(p.input_shape[0])}, {"out_channels", double(out)},
+                              {"kernel_size", 3}, {"groups", one_d ? 4.0 : 3.0}, {"bias", 1}});
+      conv.weight_quant = presets::Int8WeightPerChannelFloat();
+      p.layers = {layer("input", LayerType::Input, {}), conv,
+                  layer("bn", one_d ? LayerType::BatchNorm1d : LayerType::BatchNorm2d, {"conv"}, {{"num_features", double(out)}}),
+                  layer("output", LayerType::Output, {"bn"})};
+      torch::manual_seed(11);
+      QuantModel m = build_model(p);
+      set_statistics(m, "bn", out);
+      m->eval();
+      QuantModel f = fold_batch_norm(m);
+      const auto w = param(m, "conv.weight").to(torch::kDouble), w2 = param(f, "conv.weight").to(torch::kDouble);
+      const auto b = param(m, "conv.bias").to(torch::kDouble), b2 = param(f, "conv.bias").to(torch::kDouble);
+      const double step = 1.0 / double(out - 1);
+      for (int64_t c = 0; c < out; ++c) {
+        const double gamma = 0.5 + 1.5 * step * double(c), beta = -0.3 + 0.7 * step * double(c);
+        const double mean = -0.2 + 0.45 * step * double(c), var = 0.3 + 2.7 * step * double(c);
+        const double k = gamma / std::sqrt(var + 1e-5);
+        QVERIFY(std::fabs(b2[c].item<double>() - ((b[c].item<double>() - mean) * k + beta)) < 1e-6);
+        QVERIFY(torch::allclose(w2[c], w[c] * k, 1e-6, 1e-7));
+      }
+      m->set_quant_enabled(false);
+      f->set_quant_enabled(false);
+      torch::NoGradGuard g;
+      std::vector<int64_t> shape{3};
+      shape.insert(shape.end(), p.input_shape.begin(), p.input_shape.end());
+      const torch::Tensor x = torch::randn(shape);
+      QVERIFY2(torch::allclose(m->forward(x), f->forward(x), 1e-5, 1e-5), one_d ? "Conv1d" : "depthwise Conv2d");
+    }
+  }
+
   void refusesWithoutRunningStatistics() {
     QuantModel m = build_model(conv_linear_project());  // never trained
     const std::string msg = message_of([&] { fold_batch_norm(m); });
-    QVERIFY2(has(msg, "bn1 has no running statistics"), msg.c_str());
-    QVERIFY2(has(msg, "conv1"), msg.c_str());
+    QVERIFY2(has(msg, "bn1, bn2 have no running statistics"), msg.c_str());  // every untrained one
+    QVERIFY2(has(msg, "bn1 folds into conv1"), msg.c_str());
     set_statistics(m, "bn1", 3);
     const std::string msg2 = message_of([&] { check_batch_norm_statistics(m); });
     QVERIFY2(has(msg2, "bn2 has no running statistics"), msg2.c_str());
@@ -198,12 +249,6 @@ class TestFold : public QObject {
     b.find("relu1")->inputs = {"add1"};
     msg = message_of([&] { batch_norm_folds(b); });
     QVERIFY2(has(msg, "bn1 cannot be folded: conv1 also feeds add1"), msg.c_str());
-
-    // A learned weight scale.
-    Project c = conv_linear_project();
-    c.find("fc1")->weight_quant->scaling = ScalingKind::Parameter;
-    msg = message_of([&] { fold_batch_norm_project(c); });
-    QVERIFY2(has(msg, "bn2 cannot be folded: fc1's weight quantizer learns its scale"), msg.c_str());
 
     // An invalid graph: the validator's message.
     Project d = conv_linear_project();
@@ -234,10 +279,45 @@ class TestFold : public QObject {
     QVERIFY(refused);
     QuantModel f = fold_batch_norm(m);
     for (const ExportIssue& i : preflight(f->project(), ExportFormat::Packed)) QVERIFY2(!i.error, i.text().c_str());
-    // fc1..fc3 read QuantTensors (quant_inp, act1, act2 return them): Int32Bias biases.
+    // The folded biases keep the layers' bias quantizer: none, a float bias (merge_bn).
     for (const char* id : {"fc1", "fc2", "fc3"}) {
-      QVERIFY(f->project().find(id)->bias_quant);
-      QCOMPARE(f->project().find(id)->bias_quant->preset, std::string("Int32Bias"));
+      QCOMPARE(f->project().find(id)->int_param("bias", 0), int64_t{1});
+      QVERIFY(!f->project().find(id)->bias_quant);
+    }
+
+    // The quantized predictions: the 2-bit weight codes follow the folded weights, so a
+    // few predictions may move; measured and bounded (the text is what the CLI prints).
+    // TFC's weight quantizers are per tensor: one scale over channels BatchNorm scaled
+    // differently, so 2-bit codes change and predictions move; the comparison says so.
+    const FoldComparison cmp = compare_folded(m, f, test.images, test.labels);
+    QCOMPARE(cmp.samples, int64_t{300});
+    QCOMPARE(cmp.per_tensor, (std::vector<std::string>{"fc1", "fc2", "fc3"}));
+    const torch::Tensor pred = app_logits(m, test.images).argmax(1), pred_f = app_logits(f, test.images).argmax(1);
+    const torch::Tensor labels = test.labels.to(torch::kLong);
+    QVERIFY(std::fabs(pred.eq(labels).to(torch::kDouble).mean().item<double>() - cmp.accuracy_before) < 1e-12);
+    QVERIFY(std::fabs(pred_f.eq(labels).to(torch::kDouble).mean().item<double>() - cmp.accuracy_after) < 1e-12);
+    QVERIFY(std::fabs(pred.eq(pred_f).to(torch::kDouble).mean().item<double>() - cmp.agreement) < 1e-12);
+    QVERIFY2(cmp.agreement < 0.99 && has(cmp.text(), "per-channel weight quantizers fold without changing any code"),
+             cmp.text().c_str());
+    // With per-channel weight quantizers the scales absorb BatchNorm's factors: the same
+    // codes, the same predictions.
+    {
+      Project pc = p;
+      for (const char* id : {"fc1", "fc2", "fc3", "fc4"}) pc.find(id)->weight_quant->per_channel = true;
+      torch::manual_seed(0);
+      QuantModel mc = build_model(pc);
+      train_model(mc, train, test, o, {}, cancel);
+      mc->eval();
+      QuantModel fc = fold_batch_norm(mc);
+      const FoldComparison c2 = compare_folded(mc, fc, test.images, test.labels);
+      QVERIFY2(c2.agreement >= 0.99 && c2.per_tensor.empty(), c2.text().c_str());
+      auto* fc1 = dynamic_cast<QuantLinearImpl*>(mc->layer("fc1").get());
+      auto* fc1f = dynamic_cast<QuantLinearImpl*>(fc->layer("fc1").get());
+      const QuantTensor w = fc1->quant_weight(), wf = fc1f->quant_weight();
+      const torch::Tensor codes = torch::round(w.value / w.scale.view({-1, 1}));
+      const torch::Tensor codes_f = torch::round(wf.value / wf.scale.view({-1, 1}));
+      const torch::Tensor sign = param(mc, "bn1.weight").sign().view({-1, 1});
+      QVERIFY(torch::equal(codes * sign, codes_f));  // every code kept (sign of gamma aside)
     }
 
     // The folded float model predicts as the unfolded one.
@@ -278,6 +358,7 @@ class TestFold : public QObject {
     std::tie(code, text) = run({"export", project, "--checkpoint", QString::fromStdString(ckpt), "--format", "packed",
                                 "--out", out, "--fold-bn", "--verify", "--verify-samples", "200"});
     QVERIFY2(code == 0 && text.contains("fold-bn: folded 3 BatchNorm layer(s)") && QFile::exists(out), qPrintable(text));
+    QVERIFY2(text.contains("fold-bn: the folded model predicts as before on "), qPrintable(text));
     const QString folded_ckpt = dir.filePath("folded.pt");
     std::tie(code, text) = run({"export", project, "--checkpoint", QString::fromStdString(ckpt), "--format",
                                 "checkpoint", "--out", folded_ckpt, "--fold-bn"});

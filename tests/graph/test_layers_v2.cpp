@@ -258,8 +258,9 @@ void TestLayersV2::exportToOnnxAndPackedPreflight() {
   for (const ExportIssue& i : preflight(p, ExportFormat::Packed))
     if (i.error) errors[i.layer] = i.message;
   QCOMPARE(errors.size(), size_t{3});
-  QCOMPARE(errors.at("bn1"), std::string("BatchNorm2d cannot be stored in a packed model yet; export QCDQ, QONNX or "
-                                         "a checkpoint"));
+  QCOMPARE(errors.at("bn1"), std::string("BatchNorm2d cannot be stored in a packed model: fold it into the layer "
+                                         "before it (qnn export --fold-bn, the export dialog's Fold BatchNorm box, "
+                                         "or Edit > Fold BatchNorm), or export QCDQ, QONNX or a checkpoint"));
   QCOMPARE(errors.at("add1"), std::string("Add (a two-input node) cannot be stored in a packed model yet; export "
                                           "QCDQ, QONNX or a checkpoint"));
   QVERIFY(errors.at("eadd").rfind("QuantEltwiseAdd (a two-input node)", 0) == 0);

@@ -115,7 +115,6 @@ class TestGuiExport : public QObject {
     w.startTraining();
     QTRY_VERIFY_WITH_TIMEOUT(w.trainingController()->hasModel() && !w.trainingController()->isRunning(), 300000);
     const std::shared_ptr<QuantModelImpl> trained = w.trainingController()->model();
-    const int reports = w.inspectionPanel()->reportsReceived();
     const size_t layers = w.document()->project().layers.size();
     torch::Tensor x = torch::rand({8, 1, 28, 28});
     QuantModel before(trained);
@@ -142,17 +141,26 @@ class TestGuiExport : public QObject {
     after->set_quant_enabled(true);
     QVERIFY(w.findChild<QAction*>(QStringLiteral("saveCheckpointAction"))->isEnabled());
     // The inspection views show the folded layers: no BatchNorm, and fc1's new Int32Bias.
-    QTRY_VERIFY_WITH_TIMEOUT(w.inspectionPanel()->reportsReceived() > reports, 60000);
-    const auto report = w.inspectionPanel()->report();
-    for (const auto& e : report->errors) QVERIFY2(e.layer != "bn1", "the report still shows bn1");
-    QVERIFY(std::any_of(report->biases.begin(), report->biases.end(),
-                        [](const inspect::BiasStats& b) { return b.layer == "fc1"; }));
+    // The old report is gone at once (cleared), the folded model's arrives.
+    QTRY_VERIFY_WITH_TIMEOUT(w.inspectionPanel()->reportsReceived() > 0, 60000);
+    auto has_layer = [](const InspectionReportPtr& r, const std::string& id) {
+      return std::any_of(r->errors.begin(), r->errors.end(), [&](const inspect::LayerError& e) { return e.layer == id; });
+    };
+    QVERIFY(!has_layer(w.inspectionPanel()->report(), "bn1"));
+    QVERIFY(has_layer(w.inspectionPanel()->report(), "fc1"));
+    auto* status = w.findChild<QLabel*>(QStringLiteral("statusLabel"));
+    QVERIFY2(status->text().contains(QStringLiteral("the folded model predicts as before on ")), qPrintable(status->text()));
 
     // Undo brings back the BatchNorm layers and the trained model; redo the folded one.
     QTest::keyClick(w.graphView(), Qt::Key_Z, Qt::ControlModifier);
     QCOMPARE(w.document()->project().layers.size(), layers);
     QVERIFY(w.document()->layer(QStringLiteral("bn1")));
     QCOMPARE(w.trainingController()->model(), trained);
+    // ... and the views show the unfolded model again (its report, its test accuracy).
+    QTRY_VERIFY_WITH_TIMEOUT(w.inspectionPanel()->report() && has_layer(w.inspectionPanel()->report(), "bn1"), 60000);
+    QVERIFY2(w.findChild<QLabel*>(QStringLiteral("testAccuracyLabel"))->text().contains(QStringLiteral("(")),
+             qPrintable(w.findChild<QLabel*>(QStringLiteral("testAccuracyLabel"))->text()));
+    QVERIFY(!w.findChild<QLabel*>(QStringLiteral("testAccuracyLabel"))->text().contains(QStringLiteral("not evaluated")));
     QTest::keyClick(w.graphView(), Qt::Key_Y, Qt::ControlModifier);
     QCOMPARE(w.trainingController()->model(), folded);
     QVERIFY(!fold->isEnabled());  // nothing left to fold
@@ -190,6 +198,8 @@ class TestGuiExport : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(done.count() == 1, 120000);
     QVERIFY2(done.at(0).at(0).toBool(), qPrintable(dialog.resultText()));
     QVERIFY(dialog.resultText().contains(QStringLiteral("Folded 3 BatchNorm layer(s)")));
+    QVERIFY2(dialog.resultText().contains(QStringLiteral("he folded model predicts as before on ")),
+             qPrintable(dialog.resultText()));
     QVERIFY(QFile::exists(dir.filePath(QStringLiteral("tfc.qnnpk"))));
     // The trained model itself is not folded.
     QVERIFY(w.trainingController()->model()->project().find("bn1"));

@@ -33,6 +33,9 @@ class InspectionLink : public QObject {
   /// Adds the save/copy menu to a view that is not in the panel (the confusion matrix):
   /// its CSV is the matrix with per-class accuracy.
   static void installConfusionExport(QWidget* confusionMatrixView);
+  /// Empties the panel, the node labels and the bias summaries (the model they showed is
+  /// no longer current: a new run, another project, an edit, fold or undo switching models).
+  void clear();
   /// Layer -> BiasStats::summary() of every quantized bias in the last report.
   QHash<QString, QString> biasSummaries() const { return m_biasSummaries; }
 
@@ -49,7 +52,6 @@ class InspectionLink : public QObject {
   /// The same for one node (after an edit of that layer).
   void annotateLayer(const QString& id);
   void annotate(NodeItem* node);
-  void clear();
 
   QPointer<TrainingController> m_controller;
   QPointer<GraphView> m_graph;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/graph/fold_batch_norm.h"
 #include "core/graph/model.h"
@@ -24,6 +25,7 @@ struct TrainingController::Shared {
   std::shared_ptr<QuantModelImpl> model;
   /// Recent models, newest last (the current one among them unless it was discarded).
   std::vector<std::shared_ptr<QuantModelImpl>> kept;
+  std::weak_ptr<QuantModelImpl> lastRun;  ///< the model the last run stored
 };
 
 TrainingController::TrainingController(QObject* parent)
@@ -33,6 +35,7 @@ TrainingController::TrainingController(QObject* parent)
   m_worker = new TrainingWorker(m_cancel, m_closing, [shared](std::shared_ptr<QuantModelImpl> model) {
     std::lock_guard<std::mutex> lock(shared->mutex);
     shared->kept = {model};  // a new run: the models of earlier runs go
+    shared->lastRun = model;
     shared->model = std::move(model);
   });
   m_worker->moveToThread(&m_thread);
@@ -45,6 +48,7 @@ TrainingController::TrainingController(QObject* parent)
           Qt::QueuedConnection);
   connect(m_worker, &TrainingWorker::inspectionReport, this, &TrainingController::inspectionReport,
           Qt::QueuedConnection);
+  connect(m_worker, &TrainingWorker::inspectedReport, this, &TrainingController::onInspected, Qt::QueuedConnection);
   connect(m_worker, &TrainingWorker::misclassifiedReady, this, &TrainingController::misclassifiedReady,
           Qt::QueuedConnection);
   m_thread.setObjectName(QStringLiteral("qnn-training"));
@@ -62,6 +66,7 @@ bool TrainingController::start(const Project& project, const TrainingRunOptions&
   if (m_running) return false;
   m_cancel = false;
   m_running = true;
+  ++m_generation;
   TrainingWorker* worker = m_worker;
   QMetaObject::invokeMethod(
       worker, [worker, project, options] { worker->run(project, options); }, Qt::QueuedConnection);
@@ -83,11 +88,17 @@ std::shared_ptr<QuantModelImpl> TrainingController::model() const {
   return m_shared->model;
 }
 
+bool TrainingController::currentIsLastRun() const {
+  std::lock_guard<std::mutex> lock(m_shared->mutex);
+  return m_shared->model && m_shared->model == m_shared->lastRun.lock();
+}
+
 void TrainingController::clearModel() {
   if (m_running) return;
   std::lock_guard<std::mutex> lock(m_shared->mutex);
   m_shared->model.reset();
   m_shared->kept.clear();
+  ++m_generation;
 }
 
 void TrainingController::adoptModel(std::shared_ptr<QuantModelImpl> model) {
@@ -98,6 +109,7 @@ void TrainingController::adoptModel(std::shared_ptr<QuantModelImpl> model) {
   kept.push_back(model);
   while (kept.size() > size_t(kKeptModels)) kept.erase(kept.begin());
   m_shared->model = std::move(model);
+  ++m_generation;
 }
 
 bool TrainingController::selectModelFor(const Project& network) {
@@ -108,10 +120,11 @@ bool TrainingController::selectModelFor(const Project& network) {
     if (network_difference((*it)->project(), network).empty()) match = *it;
   if (match == m_shared->model) return false;
   m_shared->model = std::move(match);
+  ++m_generation;
   return true;
 }
 
-Project TrainingController::foldBatchNorm(const Project& document) {
+Project TrainingController::foldBatchNorm(const Project& document, QString* comparison) {
   if (m_running) throw ConfigError("Cannot fold BatchNorm while a training runs: wait for it or cancel it (Esc).");
   std::shared_ptr<QuantModelImpl> impl = model();
   if (!impl || !network_difference(impl->project(), document).empty())
@@ -121,10 +134,19 @@ Project TrainingController::foldBatchNorm(const Project& document) {
     QuantModel trained(impl);
     QuantModel folded = fold_batch_norm(trained);
     Project after = fold_batch_norm_project(document);
+    if (comparison) {
+      try {
+        const Dataset test = load_dataset(document.dataset, false, 1000);
+        *comparison = QString::fromStdString(compare_folded(trained, folded, test.images, test.labels).text());
+      } catch (const Error& e) {
+        *comparison = tr("not compared with the unfolded model: %1").arg(QString::fromStdString(e.what()));
+      }
+    }
     adoptModel(folded.ptr());
     return after;
   } catch (const c10::Error& e) {
-    throw ConfigError(std::string("Cannot fold BatchNorm: LibTorch error: ") + e.what_without_backtrace());
+    throw ConfigError(std::string("Cannot fold BatchNorm: a tensor operation failed (") +
+                      std::string(e.what_without_backtrace()).substr(0, 160) + ")");
   }
 }
 
@@ -136,13 +158,14 @@ QString TrainingController::loadWeights(const Project& document, const QString& 
     adoptModel(model.ptr());
     return QString::fromStdString(r.text());
   } catch (const c10::Error& e) {
-    throw ConfigError(path.toStdString() + ": LibTorch could not load it: " + e.what_without_backtrace());
+    throw ConfigError(path.toStdString() + " could not be loaded into the model (" +
+                      std::string(e.what_without_backtrace()).substr(0, 160) + ")");
   }
 }
 
 void TrainingController::reinspect(const TrainingRunOptions& options) {
   std::shared_ptr<QuantModelImpl> current = model();
-  if (m_running || !current) return;
+  if (m_running || !current || !options.inspect) return;
   // The worker inspects a copy: the current model stays free for an export or a save
   // while the inspection runs (inspection switches modes and quantizers).
   std::shared_ptr<QuantModelImpl> impl;
@@ -154,8 +177,15 @@ void TrainingController::reinspect(const TrainingRunOptions& options) {
     return;
   }
   TrainingWorker* worker = m_worker;
+  const quint64 generation = m_generation;
   QMetaObject::invokeMethod(
-      worker, [worker, impl, options] { worker->inspect(impl, options); }, Qt::QueuedConnection);
+      worker, [worker, impl, options, generation] { worker->inspect(impl, options, generation); },
+      Qt::QueuedConnection);
+}
+
+void TrainingController::onInspected(const InspectionReportPtr& report, quint64 generation) {
+  if (m_running || generation != m_generation) return;  // another model is current by now
+  Q_EMIT inspectionReport(report);
 }
 
 void TrainingController::saveCheckpoint(const QString& path) const {

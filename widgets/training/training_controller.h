@@ -42,7 +42,8 @@ class TrainingController : public QObject {
   bool isRunning() const { return m_running; }
   bool isCancelling() const { return m_running && m_cancel.load(); }
 
-  /// The model of the last finished run (nullptr before the first one).
+  /// The current model: of the last finished run, or adopted (folded, loaded weights), or
+  /// selected back by an undo (selectModelFor); nullptr when there is none for the network.
   std::shared_ptr<QuantModelImpl> model() const;
   bool hasModel() const { return model() != nullptr; }
   /// Forgets the last model and every kept one (another project was opened; its models
@@ -53,11 +54,12 @@ class TrainingController : public QObject {
   /// undo back to its network brings it back. No effect while a run is in progress.
   void adoptModel(std::shared_ptr<QuantModelImpl> model);
   /// Makes current the kept model whose network is `network` (network_difference is
-  /// empty: positions and names do not count), or none. Returns whether the current
+  /// empty: positions and the project name do not count, layer ids do), or none. Returns whether the current
   /// model changed. No effect (false) while a run is in progress.
   bool selectModelFor(const Project& network);
   /// Inspects a copy of the current model (clone_model) on the worker thread (after it
-  /// changed without a run): inspectionReport() follows, computed as a run's final one with `options`'
+  /// changed without a run; not when options.inspect is off): inspectionReport() follows
+  /// unless the current model changed meanwhile, computed as a run's final one with `options`'
   /// calibration samples and test limit. No effect while a run is in progress or
   /// without a model.
   void reinspect(const TrainingRunOptions& options);
@@ -68,8 +70,10 @@ class TrainingController : public QObject {
   /// `document` rewritten the same way (its positions and names kept) for the caller
   /// to apply as one edit. Throws ConfigError with a user message when there is no
   /// trained model of `document`'s network, a run is in progress, a BatchNorm cannot be
-  /// folded or has no running statistics yet; nothing changes then.
-  Project foldBatchNorm(const Project& document);
+  /// folded or has no running statistics yet; nothing changes then. `comparison`
+  /// (optional) receives compare_folded's text on up to 1000 test images of the
+  /// project's dataset, or why it could not be measured.
+  Project foldBatchNorm(const Project& document, QString* comparison = nullptr);
   /// File > Load Weights…: builds `document`'s network, loads `path` into it (a PyTorch /
   /// Brevitas state dict or a checkpoint of a network with the same layer ids;
   /// core/train/weights.h) and makes it the current model. Returns the report's text.
@@ -78,6 +82,9 @@ class TrainingController : public QObject {
   QString loadWeights(const Project& document, const QString& path);
   /// The summary of the last finished run.
   const TrainingSummary& lastSummary() const { return m_lastSummary; }
+  /// Whether the current model is the one the last run trained (lastSummary() is its
+  /// evaluation), not a folded, loaded or older one.
+  bool currentIsLastRun() const;
   /// Writes the last model as a checkpoint (core/train/checkpoint.h). Throws
   /// qnn::Error (IoError) with a user message, or ConfigError when there is no model.
   void saveCheckpoint(const QString& path) const;
@@ -102,6 +109,7 @@ class TrainingController : public QObject {
   void onWorkerProgress(const qnn::TrainingProgressInfo& info);
   void onWorkerFinished(const qnn::TrainingSummary& summary);
   void onWorkerFailed(const QString& message);
+  void onInspected(const qnn::InspectionReportPtr& report, quint64 generation);
 
   struct Shared;
   std::shared_ptr<Shared> m_shared;  ///< model slot, shared with the worker
@@ -109,6 +117,9 @@ class TrainingController : public QObject {
   TrainingWorker* m_worker = nullptr;  ///< lives in m_thread, deleted when it ends
   std::atomic<bool> m_cancel{false};
   std::atomic<bool> m_closing{false};  ///< set on close: skip the post-run inspection
+  /// Bumped whenever the current model changes (a run starts, adopt, select, clear):
+  /// a reinspect() report of an older generation is dropped, never shown as current.
+  quint64 m_generation = 0;
   bool m_running = false;
   TrainingSummary m_lastSummary;
 };

@@ -104,6 +104,7 @@ TrainingWorker::TrainingWorker(const std::atomic<bool>& cancel, const std::atomi
 TrainingWorker::~TrainingWorker() = default;
 
 void TrainingWorker::run(const Project& project, const TrainingRunOptions& options) {
+  m_lastStep = 0;
   QElapsedTimer wall;
   wall.start();
   auto loading = [&](const QString& message) {
@@ -189,14 +190,15 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
   }
 }
 
-void TrainingWorker::inspect(const std::shared_ptr<QuantModelImpl>& impl, const TrainingRunOptions& options) {
+void TrainingWorker::inspect(const std::shared_ptr<QuantModelImpl>& impl, const TrainingRunOptions& options,
+                             quint64 generation) {
   try {
     QuantModel model(impl);
     const Dataset& test = m_cache->get(m_cache->test, model->project().dataset, false, options.testLimit);
     if (test.size() == 0) return;
     const torch::Tensor calibration = inspect::calibration_batch(test, options.calibrationSamples);
     auto report = std::make_shared<inspect::Report>(inspect::inspect_model(model, calibration, m_lastStep));
-    Q_EMIT inspectionReport(InspectionReportPtr(std::move(report)));
+    Q_EMIT inspectedReport(InspectionReportPtr(std::move(report)), generation);
   } catch (const std::exception& e) {
     qWarning("qnn: inspection of the model failed: %s", e.what());
   }

@@ -37,7 +37,7 @@ class TrainingWorker : public QObject {
   /// Inspects `model` (no training; the report carries the last run's step) on options.calibrationSamples test images of its
   /// project's dataset and emits inspectionReport(); on an error only a warning is
   /// logged (inspection is a view, never a failure of the model).
-  void inspect(const std::shared_ptr<QuantModelImpl>& model, const TrainingRunOptions& options);
+  void inspect(const std::shared_ptr<QuantModelImpl>& model, const TrainingRunOptions& options, quint64 generation);
 
  Q_SIGNALS:
   void progress(const qnn::TrainingProgressInfo& info);
@@ -46,6 +46,8 @@ class TrainingWorker : public QObject {
   /// Live inspection report (options.inspect): throttled while training, at every epoch
   /// end and after the final evaluation (before finished()).
   void inspectionReport(const qnn::InspectionReportPtr& report);
+  /// The report of inspect(), tagged with the controller's model generation it was asked for.
+  void inspectedReport(const qnn::InspectionReportPtr& report, quint64 generation);
   /// Misclassified test images of the trained model (before finished()).
   void misclassifiedReady(const qnn::MisclassifiedSet& set);
 
@@ -54,8 +56,8 @@ class TrainingWorker : public QObject {
   const std::atomic<bool>& m_cancel;
   const std::atomic<bool>& m_closing;
   std::function<void(std::shared_ptr<QuantModelImpl>)> m_storeModel;
-  std::unique_ptr<DataCache> m_cache;
-  int64_t m_lastStep = 0;  ///< training step of the last run's last inspection (inspect() reports it)  ///< datasets of the last run, reused when unchanged
+  std::unique_ptr<DataCache> m_cache;  ///< datasets of the last run, reused when unchanged
+  int64_t m_lastStep = 0;  ///< training step of the last run's last inspection (inspect() reports it)
 };
 
 }  // namespace qnn
