@@ -414,8 +414,14 @@ void TestGuiInspect::nodeLabelWarnsOfClippedBiasCodes() {
                                .arg(hi);
   QCOMPARE(trained->text(), expected);
   QVERIFY(trained->styleSheet().contains(QStringLiteral("color")));  // red: codes were clipped
+  NodeItem* fc1 = w.graphView()->graphScene()->node(QStringLiteral("fc1"));
+  QTest::mouseClick(w.graphView()->viewport(), Qt::LeftButton, {},
+                    w.graphView()->mapFromScene(fc1->sceneBoundingRect().center()));
+  trained = w.inspector()->findChild<QLabel*>(QStringLiteral("bias_trained"));
+  QVERIFY2(trained->text().endsWith(QStringLiteral("0 of 120 clipped (0.0 %)")), qPrintable(trained->text()));
+  QVERIFY(trained->styleSheet().isEmpty());  // nothing clipped: not red
   // Editing the network drops the (hand-made) model's numbers: no stale codes.
-  Q_EMIT w.inspectionLink()->biasSummariesChanged({});
+  Q_EMIT w.inspectionLink()->biasSummariesChanged({}, {});
   trained = w.inspector()->findChild<QLabel*>(QStringLiteral("bias_trained"));
   QVERIFY2(trained->text().startsWith(QStringLiteral("no trained model")), qPrintable(trained->text()));
 }

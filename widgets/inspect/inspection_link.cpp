@@ -86,7 +86,7 @@ void InspectionLink::clear() {
   m_annotations.clear();
   m_biasWarnings.clear();
   m_biasSummaries.clear();
-  Q_EMIT biasSummariesChanged(m_biasSummaries);
+  Q_EMIT biasSummariesChanged(m_biasSummaries, {});
   m_worst.clear();
   if (m_panel) m_panel->clear();
   applyAnnotations();
@@ -110,7 +110,10 @@ void InspectionLink::onReport(const InspectionReportPtr& report) {
   m_biasSummaries.clear();
   for (const inspect::BiasStats& b : report->biases)
     m_biasSummaries.insert(QString::fromStdString(b.layer), QString::fromStdString(b.summary()));
-  Q_EMIT biasSummariesChanged(m_biasSummaries);
+  QStringList clipped;
+  for (const inspect::BiasStats& b : report->biases)
+    if (b.clipped() > 0) clipped << QString::fromStdString(b.layer);
+  Q_EMIT biasSummariesChanged(m_biasSummaries, clipped);
   for (const inspect::BiasStats& b : report->biases) {
     if (b.clipped() == 0) continue;
     const QString id = QString::fromStdString(b.layer);

@@ -41,7 +41,8 @@ class InspectionLink : public QObject {
 
  Q_SIGNALS:
   /// A report arrived or the views were cleared: the bias summaries changed.
-  void biasSummariesChanged(const QHash<QString, QString>& summaries);
+  /// `clipped`: the layers whose bias codes were clipped (BiasStats::clipped() > 0).
+  void biasSummariesChanged(const QHash<QString, QString>& summaries, const QStringList& clipped);
 
  private:
   void onReport(const InspectionReportPtr& report);

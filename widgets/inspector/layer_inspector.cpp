@@ -495,8 +495,9 @@ void LayerInspector::refreshValues() {
   updateBiasTrained();
 }
 
-void LayerInspector::setBiasSummaries(const QHash<QString, QString>& summaries) {
+void LayerInspector::setBiasSummaries(const QHash<QString, QString>& summaries, const QStringList& clipped) {
   m_biasSummaries = summaries;
+  m_biasClipped = clipped;
   updateBiasTrained();
 }
 
@@ -516,7 +517,7 @@ void LayerInspector::updateBiasTrained() {
   }
   m_biasTrained->setText(text);
   // Saturated codes are the thing to notice: red, as on the node.
-  const bool clipped = text.contains(QStringLiteral(" clipped (")) && !text.contains(QStringLiteral(" · 0 of "));
+  const bool clipped = ls.size() == 1 && m_biasClipped.contains(QString::fromStdString(ls[0]->id));
   m_biasTrained->setStyleSheet(clipped ? QStringLiteral("color: #b41e1e;") : QString());
 }
 

@@ -51,7 +51,7 @@ class LayerInspector : public QWidget {
   /// The trained model's bias quantizers (layer id -> inspect::BiasStats::summary():
   /// preset, bit width, scale, codes, clipped share), shown in the bias group of a
   /// selected layer. Empty: no trained model of this network (the group says so).
-  void setBiasSummaries(const QHash<QString, QString>& summaries);
+  void setBiasSummaries(const QHash<QString, QString>& summaries, const QStringList& clipped = {});
 
  private:
   using Mutator = std::function<void(LayerSpec&)>;
@@ -89,6 +89,7 @@ class LayerInspector : public QWidget {
   QHash<QString, QWidget*> m_editors;
   QHash<QString, QLabel*> m_errors;
   QHash<QString, QString> m_biasSummaries;
+  QStringList m_biasClipped;  ///< layers whose trained bias codes were clipped (shown red)
   QLabel* m_biasTrained = nullptr;  ///< in the bias group (rebuilt with it)
 };
 
