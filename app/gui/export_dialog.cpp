@@ -218,12 +218,11 @@ void ExportDialog::startExport() {
       QuantModel model(impl);
       if (foldBn) {
         QuantModel folded = fold_batch_norm(model);  // a new model: the trained one stays as it is
-        lines << QObject::tr("Folded %n BatchNorm layer(s).", "", int(batch_norm_folds(impl->project()).size()));
+        lines << QObject::tr("Folded %n BatchNorm layer(s).", "", int(batch_norm_layers(impl->project()).size()));
         stage(QObject::tr("Comparing the folded model with the unfolded one…"), 15);
         try {  // the weight quantizers now see other weights: what did that do to the predictions?
-          const Dataset check = load_dataset(impl->project().dataset, false, samples);
-          const FoldComparison c = compare_folded(model, folded, check.images, check.labels);
-          lines << (c.agreement < 0.99 ? QObject::tr("Warning: %1.") : QObject::tr("%1."))
+          const FoldComparison c = compare_folded(model, folded, samples);
+          lines << (c.changed() ? QObject::tr("Warning: %1.") : QObject::tr("%1."))
                        .arg(QString::fromStdString(c.text()).replace(0, 1, QStringLiteral("T")));
         } catch (const Error& e) {
           lines << QObject::tr("Not compared with the unfolded model: %1").arg(QString::fromStdString(e.what()));

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/gui/main_window.h"
 
-#include <algorithm>
-
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -26,6 +24,7 @@
 #include "app/gui/export_dialog.h"
 #include "app/gui/project_files.h"
 #include "core/errors.h"
+#include "core/graph/layer_rules.h"
 #include "widgets/document/example_projects.h"
 #include "widgets/document/project_document.h"
 #include "widgets/inspect/inspection_link.h"
@@ -54,12 +53,6 @@ QIcon themedIcon(const QString& resource, QStyle::StandardPixmap fallback) {
 
 QString accuracyText(double accuracy) {
   return QStringLiteral("%1 (%2 %)").arg(accuracy, 0, 'f', 4).arg(accuracy * 100.0, 0, 'f', 2);
-}
-
-bool hasBatchNorm(const Project& p) {
-  return std::any_of(p.layers.begin(), p.layers.end(), [](const LayerSpec& l) {
-    return l.type == LayerType::BatchNorm2d || l.type == LayerType::BatchNorm1d;
-  });
 }
 
 }  // namespace
@@ -416,7 +409,7 @@ void MainWindow::updateActions() {
   m_files->setNewEnabled(!running);
   m_examplesMenu->setEnabled(!running && !m_examplesMenu->isEmpty());
   m_saveCheckpointAction->setEnabled(!running && m_controller->hasModel());
-  m_foldBatchNormAction->setEnabled(!running && hasBatchNorm(m_document->project()));
+  m_foldBatchNormAction->setEnabled(!running && !batch_norm_layers(m_document->project()).empty());
   m_loadWeightsAction->setEnabled(!running && hasProject);
   m_settings->setEnabled(!running);
 }
@@ -489,7 +482,7 @@ void MainWindow::startTraining() {
 }
 
 void MainWindow::foldBatchNorm() {
-  if (m_controller->isRunning() || !hasBatchNorm(m_document->project())) return;
+  if (m_controller->isRunning() || batch_norm_layers(m_document->project()).empty()) return;
   try {
     // Folds the trained model and makes it current before the edit, so the edit finds it.
     QString comparison;
@@ -593,11 +586,15 @@ void MainWindow::onTrainingProgress(const TrainingProgressInfo& info) {
   }
 }
 
-void MainWindow::onTrainingFinished(const TrainingSummary& summary) {
+void MainWindow::showSummary(const TrainingSummary& summary) {
   m_confusion->setMatrix(summary.confusion, summary.classNames);
   m_testAccuracyLabel->setText(tr("Test accuracy: %1%2")
                                    .arg(accuracyText(summary.testAccuracy),
                                         summary.cancelled ? tr(" · cancelled") : QString()));
+}
+
+void MainWindow::onTrainingFinished(const TrainingSummary& summary) {
+  showSummary(summary);
   m_testAccuracyLabel->setProperty("accuracy", summary.testAccuracy);
   m_testAccuracyLabel->setToolTip(tr("Final evaluation on %1 test samples, loss %2")
                                       .arg(summary.testSamples).arg(summary.testLoss, 0, 'f', 4));
@@ -624,10 +621,7 @@ void MainWindow::onTrainingFinished(const TrainingSummary& summary) {
 
 void MainWindow::showTestResults() {
   if (m_controller->currentIsLastRun()) {  // the run's own evaluation belongs to this model
-    const TrainingSummary& s = m_controller->lastSummary();
-    m_confusion->setMatrix(s.confusion, s.classNames);
-    m_testAccuracyLabel->setText(
-        tr("Test accuracy: %1%2").arg(accuracyText(s.testAccuracy), s.cancelled ? tr(" · cancelled") : QString()));
+    showSummary(m_controller->lastSummary());
     return;
   }
   m_confusion->clear();

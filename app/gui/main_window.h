@@ -102,6 +102,8 @@ class MainWindow : public QMainWindow {
   /// Test accuracy and confusion matrix of the current model: the last run's evaluation
   /// when it is that run's model, else "not evaluated" (a folded or loaded model).
   void showTestResults();
+  /// A run's evaluation in Test Results: accuracy label and confusion matrix.
+  void showSummary(const qnn::TrainingSummary& summary);
 
   ProjectDocument* m_document = nullptr;
   TrainingController* m_controller = nullptr;

@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/export/verify.h"
 #include "core/graph/layer_rules.h"
@@ -15,8 +16,6 @@
 namespace qnn {
 
 namespace {
-
-bool is_batch_norm(LayerType t) { return t == LayerType::BatchNorm2d || t == LayerType::BatchNorm1d; }
 
 // Layer ids reading `id` (one entry per reading port).
 std::vector<std::string> consumers(const Project& p, const std::string& id) {
@@ -34,13 +33,6 @@ std::string list_text(const std::vector<std::string>& ids) {
 }
 
 }  // namespace
-
-std::vector<std::string> batch_norm_layers(const Project& project) {
-  std::vector<std::string> ids;
-  for (const LayerSpec& l : project.layers)
-    if (is_batch_norm(l.type)) ids.push_back(l.id);
-  return ids;
-}
 
 std::vector<BatchNormFold> batch_norm_folds(const Project& project) {
   const ValidationResult v = validate(project);
@@ -68,8 +60,10 @@ std::vector<BatchNormFold> batch_norm_folds(const Project& project) {
   return folds;
 }
 
-Project fold_batch_norm_project(const Project& project) {
-  const std::vector<BatchNormFold> folds = batch_norm_folds(project);
+namespace {
+
+// The network with `folds` (of `project`) applied; see fold_batch_norm_project.
+Project apply_folds(const Project& project, const std::vector<BatchNormFold>& folds) {
   std::map<std::string, std::string> into;  // BatchNorm id -> conv / linear id
   for (const BatchNormFold& f : folds) into[f.batch_norm] = f.into;
   Project out = project;
@@ -87,10 +81,11 @@ Project fold_batch_norm_project(const Project& project) {
   return out;
 }
 
-void check_batch_norm_statistics(QuantModel& model) {
+// check_batch_norm_statistics for the folds of `model`'s project.
+void check_statistics(QuantModel& model, const std::vector<BatchNormFold>& folds) {
   std::vector<std::string> untrained;
   std::string into;
-  for (const BatchNormFold& f : batch_norm_folds(model->project())) {
+  for (const BatchNormFold& f : folds) {
     const auto module = model->layer(f.batch_norm);
     const auto buffers = module ? module->named_buffers(false) : torch::OrderedDict<std::string, torch::Tensor>();
     const torch::Tensor* tracked = buffers.find("num_batches_tracked");
@@ -102,34 +97,33 @@ void check_batch_norm_statistics(QuantModel& model) {
     }
   }
   if (untrained.empty()) return;
-  std::string ids;
-  for (size_t i = 0; i < untrained.size(); ++i) ids += (i ? ", " : "") + untrained[i];
-  throw ConfigError(ids + (untrained.size() == 1 ? " has" : " have") +
+  throw ConfigError(list_text(untrained) + (untrained.size() == 1 ? " has" : " have") +
                     " no running statistics yet (no training batch went through, so running_mean is 0 and "
                     "running_var 1): train the network before folding (" + untrained.front() + " folds into " + into +
                     ")");
 }
 
+}  // namespace
+
+Project fold_batch_norm_project(const Project& project) { return apply_folds(project, batch_norm_folds(project)); }
+
+void check_batch_norm_statistics(QuantModel& model) { check_statistics(model, batch_norm_folds(model->project())); }
+
 QuantModel fold_batch_norm(QuantModel& model) {
   const Project& project = model->project();
   const std::vector<BatchNormFold> folds = batch_norm_folds(project);
+  check_statistics(model, folds);
 
-  std::map<std::string, torch::Tensor> old_state;
-  for (const auto& p : model->named_parameters(true)) old_state[p.key()] = p.value();
-  for (const auto& b : model->named_buffers(true)) old_state[b.key()] = b.value();
+  const std::map<std::string, torch::Tensor> old_state = named_tensors(*model);
   auto old = [&](const std::string& name) -> const torch::Tensor& {
     auto it = old_state.find(name);
-    if (it == old_state.end() || !it->second.defined())
-      throw ConfigError("cannot fold BatchNorm: the model has no tensor " + name);
+    if (it == old_state.end()) throw ConfigError("cannot fold BatchNorm: the model has no tensor " + name);
     return it->second;
   };
-  check_batch_norm_statistics(model);
-
-  QuantModel folded = build_model(fold_batch_norm_project(project));
+  QuantModel folded = build_model(apply_folds(project, folds));
   copy_model_state(*model, *folded);  // the folded layers' bias (new) and weight are set below
   torch::NoGradGuard no_grad;
-  std::map<std::string, torch::Tensor> new_params;
-  for (auto& p : folded->named_parameters(true)) new_params[p.key()] = p.value();
+  const std::map<std::string, torch::Tensor> new_state = named_tensors(*folded);
   for (const BatchNormFold& f : folds) {
     const LayerSpec& bn = *project.find(f.batch_norm);
     const double eps = bn.param("eps", 1e-5);
@@ -142,14 +136,11 @@ QuantModel fold_batch_norm(QuantModel& model) {
     std::vector<int64_t> view(static_cast<size_t>(w.dim()), 1);
     view[0] = -1;
     auto bias_it = old_state.find(f.into + ".bias");
-    const torch::Tensor b = bias_it != old_state.end() && bias_it->second.defined()
-                                ? bias_it->second.to(torch::kDouble)
-                                : torch::zeros_like(mean);
-    auto wi = new_params.find(f.into + ".weight"), bi = new_params.find(f.into + ".bias");
-    if (wi == new_params.end() || bi == new_params.end())
+    const torch::Tensor b = bias_it != old_state.end() ? bias_it->second.to(torch::kDouble) : torch::zeros_like(mean);
+    auto wi = new_state.find(f.into + ".weight"), bi = new_state.find(f.into + ".bias");
+    if (wi == new_state.end() || bi == new_state.end())
       throw ConfigError("cannot fold " + f.batch_norm + ": the folded " + f.into + " has no weight or bias tensor");
-    torch::Tensor& w_new = wi->second;
-    torch::Tensor& b_new = bi->second;
+    torch::Tensor w_new = wi->second, b_new = bi->second;  // the folded model's own tensors
     w_new.copy_((w * k.view(view)).to(w_new.scalar_type()));
     b_new.copy_(((b - mean) * k + beta).to(b_new.scalar_type()));
   }
@@ -162,10 +153,9 @@ std::string FoldComparison::text() const {
   o << "the folded model predicts as before on " << std::fixed << std::setprecision(1) << 100.0 * agreement
     << " % of " << samples << " test images (accuracy " << std::setprecision(4) << accuracy_before << " -> "
     << accuracy_after << ")";
-  if (agreement < 0.99 && !per_tensor.empty()) {
-    o << "; the per-tensor weight scales of ";
-    for (size_t i = 0; i < per_tensor.size(); ++i) o << (i ? ", " : "") << per_tensor[i];
-    o << " now span channels that BatchNorm scaled differently: per-channel weight quantizers fold without "
+  if (changed() && !per_tensor.empty()) {
+    o << "; the per-tensor weight scales of " << list_text(per_tensor)
+      << " now span channels that BatchNorm scaled differently: per-channel weight quantizers fold without "
          "changing any code";
   }
   return o.str();
@@ -186,6 +176,11 @@ FoldComparison compare_folded(QuantModel& unfolded, QuantModel& folded, const to
   c.accuracy_before = a.eq(y).to(torch::kDouble).mean().item<double>();
   c.accuracy_after = b.eq(y).to(torch::kDouble).mean().item<double>();
   return c;
+}
+
+FoldComparison compare_folded(QuantModel& unfolded, QuantModel& folded, int64_t samples) {
+  const Dataset test = load_dataset(unfolded->project().dataset, false, samples);
+  return compare_folded(unfolded, folded, test.images, test.labels);
 }
 
 }  // namespace qnn

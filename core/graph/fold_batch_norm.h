@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/graph/layer_rules.h"  // batch_norm_layers
 #include "core/graph/model.h"
 #include "core/graph/project.h"
 
@@ -33,9 +34,6 @@ struct BatchNormFold {
   std::string batch_norm;  ///< id of the BatchNorm2d / BatchNorm1d layer
   std::string into;        ///< id of the Conv2d / Conv1d / Linear / Quant* layer feeding it
 };
-
-/// Ids of the BatchNorm2d / BatchNorm1d layers, in layer order.
-std::vector<std::string> batch_norm_layers(const Project& project);
 
 /// The folds of every BatchNorm layer of a valid project, in layer order (empty when
 /// it has none). Throws ConfigError naming the BatchNorm layer when one cannot be
@@ -73,8 +71,10 @@ struct FoldComparison {
   /// that BatchNorm scaled by different factors, so their codes change (per-channel
   /// weight quantizers absorb the factor in their scale and keep every code).
   std::vector<std::string> per_tensor;
+  /// Fewer than 99 % of the predictions stayed: the CLI and the GUI warn.
+  bool changed() const { return agreement < 0.99; }
   /// "the folded model predicts as before on 97.3 % of 1000 test images (accuracy 0.8400
-  /// -> 0.8310)", plus, below 99 % agreement with per-tensor layers, the advice to use
+  /// -> 0.8310)", plus, when changed() with per-tensor layers, the advice to use
   /// per-channel weight quantizers on them.
   std::string text() const;
 };
@@ -84,5 +84,8 @@ struct FoldComparison {
 /// with `labels` [N]; `unfolded`'s folds give FoldComparison::per_tensor. Throws ConfigError for an image batch of the wrong shape.
 FoldComparison compare_folded(QuantModel& unfolded, QuantModel& folded, const torch::Tensor& images,
                               const torch::Tensor& labels);
+/// The same on the first `samples` test images of `unfolded`'s project dataset (the
+/// preprocessing of load_dataset). Throws IoError / DataError when the dataset cannot be read.
+FoldComparison compare_folded(QuantModel& unfolded, QuantModel& folded, int64_t samples);
 
 }  // namespace qnn

@@ -29,6 +29,15 @@ std::optional<QuantSpec> effective_weight_quant(const LayerSpec& l) {
   return effective(l, QuantSlot::Weight, l.weight_quant);
 }
 
+bool is_batch_norm(LayerType t) { return t == LayerType::BatchNorm2d || t == LayerType::BatchNorm1d; }
+
+std::vector<std::string> batch_norm_layers(const Project& project) {
+  std::vector<std::string> ids;
+  for (const LayerSpec& l : project.layers)
+    if (is_batch_norm(l.type)) ids.push_back(l.id);
+  return ids;
+}
+
 std::optional<QuantSpec> effective_bias_quant(const LayerSpec& l) {
   if (!layer_has_bias(l)) return std::nullopt;
   return effective(l, QuantSlot::Bias, l.bias_quant);

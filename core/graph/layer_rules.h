@@ -20,6 +20,11 @@ bool has_weights(LayerType t);
 /// Types that own an output activation quantizer (the act_quant slot).
 bool uses_act_quant(LayerType t);
 
+/// BatchNorm2d and BatchNorm1d.
+bool is_batch_norm(LayerType t);
+/// Ids of the BatchNorm2d / BatchNorm1d layers, in layer order.
+std::vector<std::string> batch_norm_layers(const Project& project);
+
 /// Whether a layer with weights adds a bias (param "bias", default 1).
 bool layer_has_bias(const LayerSpec& l);
 

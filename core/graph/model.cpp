@@ -79,21 +79,26 @@ std::shared_ptr<torch::nn::Module> QuantModelImpl::layer(const std::string& id) 
 
 QuantModel build_model(const Project& project) { return QuantModel(project); }
 
+std::map<std::string, torch::Tensor> named_tensors(QuantModelImpl& model) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : model.named_parameters(true))
+    if (p.value().defined()) out[p.key()] = p.value();
+  for (const auto& b : model.named_buffers(true))
+    if (b.value().defined()) out[b.key()] = b.value();
+  return out;
+}
+
 void copy_model_state(QuantModelImpl& from, QuantModelImpl& to) {
-  std::map<std::string, torch::Tensor> source;
-  for (const auto& p : from.named_parameters(true)) source[p.key()] = p.value();
-  for (const auto& b : from.named_buffers(true)) source[b.key()] = b.value();
+  const std::map<std::string, torch::Tensor> source = named_tensors(from);
   torch::NoGradGuard no_grad;
-  auto copy = [&](const std::string& name, torch::Tensor& dst) {
+  for (auto& [name, dst] : named_tensors(to)) {
     auto it = source.find(name);
-    if (it == source.end() || !it->second.defined() || !dst.defined()) return;
+    if (it == source.end()) continue;
     if (it->second.sizes() != dst.sizes())
       throw ConfigError(name + " has shape " + shape_text(it->second.sizes().vec()) + " in the source model, " +
                         shape_text(dst.sizes().vec()) + " in the copy");
     dst.copy_(it->second);
-  };
-  for (auto& p : to.named_parameters(true)) copy(p.key(), p.value());
-  for (auto& b : to.named_buffers(true)) copy(b.key(), b.value());
+  }
 }
 
 QuantModel clone_model(QuantModel& model) {

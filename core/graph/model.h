@@ -59,6 +59,11 @@ TORCH_MODULE(QuantModel);
 /// Builds a model from a project (validates first; throws ConfigError).
 QuantModel build_model(const Project& project);
 
+/// Every parameter and buffer of `model` by its checkpoint name ("conv1.weight",
+/// "relu1.act_quant.value", "bn1.running_mean", ...). The tensors are the model's own
+/// (writing one writes the model); an undefined one (a layer without bias) is absent.
+std::map<std::string, torch::Tensor> named_tensors(QuantModelImpl& model);
+
 /// Copies every parameter and buffer of `from` into the tensor of the same name in `to`
 /// (e.g. "conv1.weight", "relu1.act_quant.value"); names `to` lacks are skipped and
 /// tensors `from` lacks keep their value. Throws ConfigError naming a tensor whose

@@ -3,6 +3,8 @@
 #include "core/train/weights.h"
 
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "core/errors.h"
@@ -35,13 +37,12 @@ std::string join(const std::vector<std::string>& v, size_t limit = 8) {
   return s;
 }
 
-// The tensors of a QNN Studio checkpoint, by our names.
-StateDict checkpoint_tensors(const std::string& path) {
-  QuantModel m = build_model(read_checkpoint_project(path));
+// The tensors of a QNN Studio checkpoint of `project` (read from it), by our names.
+StateDict checkpoint_tensors(const std::string& path, const Project& project) {
+  QuantModel m = build_model(project);
   load_checkpoint(m, path);
   StateDict out;
-  for (const auto& p : m->named_parameters(true)) out.emplace_back(p.key(), p.value().detach());
-  for (const auto& b : m->named_buffers(true)) out.emplace_back(b.key(), b.value());
+  for (const auto& [name, t] : named_tensors(*m)) out.emplace_back(name, t.detach());
   return out;
 }
 
@@ -62,19 +63,16 @@ std::string WeightsReport::text() const {
 
 WeightsReport load_weights(QuantModel& model, const std::string& path) {
   WeightsReport r;
-  bool ours = false;
+  std::optional<Project> ours;
   try {
-    read_checkpoint_project(path);
-    ours = true;
+    ours = read_checkpoint_project(path);
   } catch (const Error&) {
-    ours = false;  // not ours (or not a checkpoint at all): read it as a PyTorch state dict
+    // not ours (or not a checkpoint at all): read it as a PyTorch state dict
   }
-  const StateDict file = ours ? checkpoint_tensors(path) : read_state_dict(path);
+  const StateDict file = ours ? checkpoint_tensors(path, *ours) : read_state_dict(path);
   r.source = ours ? "QNN Studio checkpoint " + path : "PyTorch state dict " + path;
 
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& p : model->named_parameters(true)) tensors[p.key()] = p.value();
-  for (const auto& b : model->named_buffers(true)) tensors[b.key()] = b.value();
+  const std::map<std::string, torch::Tensor> tensors = named_tensors(*model);
   std::map<std::string, ActQuantizerImpl*> act_quantizers;
   for (const auto& m : model->named_modules())
     if (auto* a = dynamic_cast<ActQuantizerImpl*>(m.value().get())) act_quantizers[m.key()] = a;
@@ -83,7 +81,7 @@ WeightsReport load_weights(QuantModel& model, const std::string& path) {
   std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
   std::vector<std::pair<ActQuantizerImpl*, double>> thresholds;
   std::vector<std::string> problems;
-  std::map<std::string, bool> set;
+  std::set<std::string> set;  // model tensors the file provides (or reported as mismatched)
   for (const auto& [key, value] : file) {
     if (ends_with(key, kBrevitasValue)) {
       const std::string q = key.substr(0, key.size() - kBrevitasValue.size());
@@ -94,7 +92,7 @@ WeightsReport load_weights(QuantModel& model, const std::string& path) {
       }
       thresholds.emplace_back(it->second, value.to(torch::kDouble).item<double>());
       r.thresholds.push_back(q);
-      for (const char* t : {".value", ".scaling_buffer", ".counter"}) set[q + t] = true;
+      for (const char* t : {".value", ".scaling_buffer", ".counter"}) set.insert(q + t);
       continue;
     }
     auto it = tensors.find(key);
@@ -103,14 +101,14 @@ WeightsReport load_weights(QuantModel& model, const std::string& path) {
       continue;
     }
     if (it->second.sizes() != value.sizes()) {
-      set[key] = true;  // reported here, not again as missing
+      set.insert(key);  // reported here, not again as missing
       problems.push_back(key + " has shape " + shape_text(value.sizes().vec()) + " in the file, " +
                          shape_text(it->second.sizes().vec()) + " in the model");
       continue;
     }
     copies.emplace_back(it->second, value);
     r.loaded.push_back(key);
-    set[key] = true;
+    set.insert(key);
   }
   if (r.loaded.empty() && r.thresholds.empty()) {
     std::vector<std::string> keys;
@@ -134,7 +132,7 @@ WeightsReport load_weights(QuantModel& model, const std::string& path) {
   for (const auto& [name, t] : tensors)
     if (ends_with(name, ".num_batches_tracked") && !set.count(name)) {
       const std::string bn = name.substr(0, name.size() - std::string(".num_batches_tracked").size());
-      if (set.count(bn + ".running_mean")) tensors.at(name).fill_(1);
+      if (set.count(bn + ".running_mean")) t.fill_(1);
     }
   for (auto& [q, v] : thresholds) q->load_threshold(v);
   for (const auto& [name, q] : act_quantizers) {

@@ -20,6 +20,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/thrown_message.h"
+
 using Bytes = std::vector<uint8_t>;
 
 namespace {
@@ -60,18 +62,6 @@ Bytes pixels() {
   return p;
 }
 const Bytes kLabels{7, 0, 9};
-
-template <typename Ex, typename F>
-QString thrown_message(F&& f) {
-  try {
-    f();
-  } catch (const Ex& e) {
-    return QString::fromStdString(e.what());
-  } catch (const std::exception& e) {
-    return QStringLiteral("WRONG EXCEPTION TYPE: ") + e.what();
-  }
-  return QStringLiteral("NOTHING THROWN");
-}
 
 }  // namespace
 

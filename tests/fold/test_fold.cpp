@@ -27,6 +27,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/thrown_message.h"
+
 using namespace qnn;
 
 namespace {
@@ -83,16 +85,8 @@ void set_statistics(QuantModel& m, const std::string& bn, int64_t c) {
   param(m, bn + ".num_batches_tracked").fill_(7);
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no ConfigError)";
-}
-
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const QString& text, const std::string& part) { return text.contains(QString::fromStdString(part)); }
 
 }  // namespace
 
@@ -226,12 +220,12 @@ class TestFold : public QObject {
 
   void refusesWithoutRunningStatistics() {
     QuantModel m = build_model(conv_linear_project());  // never trained
-    const std::string msg = message_of([&] { fold_batch_norm(m); });
-    QVERIFY2(has(msg, "bn1, bn2 have no running statistics"), msg.c_str());  // every untrained one
-    QVERIFY2(has(msg, "bn1 folds into conv1"), msg.c_str());
+    const QString msg = thrown_message<ConfigError>([&] { fold_batch_norm(m); });
+    QVERIFY2(has(msg, "bn1, bn2 have no running statistics"), qPrintable(msg));  // every untrained one
+    QVERIFY2(has(msg, "bn1 folds into conv1"), qPrintable(msg));
     set_statistics(m, "bn1", 3);
-    const std::string msg2 = message_of([&] { check_batch_norm_statistics(m); });
-    QVERIFY2(has(msg2, "bn2 has no running statistics"), msg2.c_str());
+    const QString msg2 = thrown_message<ConfigError>([&] { check_batch_norm_statistics(m); });
+    QVERIFY2(has(msg2, "bn2 has no running statistics"), qPrintable(msg2));
   }
 
   void refusesWhatCannotBeFolded() {
@@ -240,21 +234,21 @@ class TestFold : public QObject {
     a.find("bn1")->inputs = {"relu1"};
     a.find("relu1")->inputs = {"conv1"};
     a.find("flatten")->inputs = {"bn1"};
-    std::string msg = message_of([&] { batch_norm_folds(a); });
-    QVERIFY2(has(msg, "bn1 cannot be folded: its input relu1 is a QuantReLU"), msg.c_str());
+    QString msg = thrown_message<ConfigError>([&] { batch_norm_folds(a); });
+    QVERIFY2(has(msg, "bn1 cannot be folded: its input relu1 is a QuantReLU"), qPrintable(msg));
 
     // A conv whose output also goes elsewhere (a skip into an Add).
     Project b = conv_linear_project();
     b.layers.insert(b.layers.begin() + 3, layer("add1", LayerType::Add, {"bn1", "conv1"}));
     b.find("relu1")->inputs = {"add1"};
-    msg = message_of([&] { batch_norm_folds(b); });
-    QVERIFY2(has(msg, "bn1 cannot be folded: conv1 also feeds add1"), msg.c_str());
+    msg = thrown_message<ConfigError>([&] { batch_norm_folds(b); });
+    QVERIFY2(has(msg, "bn1 cannot be folded: conv1 also feeds add1"), qPrintable(msg));
 
     // An invalid graph: the validator's message.
     Project d = conv_linear_project();
     d.find("bn1")->set_param("num_features", 5);
-    msg = message_of([&] { batch_norm_folds(d); });
-    QVERIFY2(has(msg, "bn1"), msg.c_str());
+    msg = thrown_message<ConfigError>([&] { batch_norm_folds(d); });
+    QVERIFY2(has(msg, "bn1"), qPrintable(msg));
   }
 
   void foldedTfcExportsEverywhere() {

@@ -22,6 +22,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/thrown_message.h"
+
 namespace {
 
 qnn::LayerSpec layer(const std::string& id, qnn::LayerType type, const std::string& input) {
@@ -73,18 +75,6 @@ qnn::TrainOptions quick_options(int64_t max_batches, int64_t epochs = 1) {
   o.spec.threads = 1;  // ctest runs tests in parallel on few cores: no oversubscription
   o.max_batches_per_epoch = max_batches;
   return o;
-}
-
-template <typename Ex, typename F>
-QString thrown_message(F&& f) {
-  try {
-    f();
-  } catch (const Ex& e) {
-    return QString::fromStdString(e.what());
-  } catch (const std::exception& e) {
-    return QStringLiteral("WRONG EXCEPTION TYPE: ") + e.what();
-  }
-  return QStringLiteral("NOTHING THROWN");
 }
 
 int64_t counter_of(qnn::QuantModel& m, const std::string& name) {

@@ -27,6 +27,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/thrown_message.h"
+
 using namespace qnn;
 
 namespace {
@@ -52,19 +54,11 @@ Project example(const std::string& name) {
   return load_project(QNN_SOURCE_DIR "/resources/examples/" + name + ".qnn.json");
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no qnn::Error)";
-}
-
 // A byte string literal with its NUL bytes.
 #define PICKLE(lit) std::string(lit, sizeof(lit) - 1)
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const QString& text, const std::string& part) { return text.contains(QString::fromStdString(part)); }
 
 // A zip archive torch.save-like, holding `pickle` as data.pkl (and nothing else).
 void write_archive(const std::string& path, const std::string& pickle) {
@@ -162,39 +156,39 @@ class TestWeights : public QObject {
     // Truncated: the zip directory is gone.
     const std::string cut = dir.filePath("cut.pt").toStdString();
     std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
-    std::string msg = message_of([&] { read_state_dict(cut); });
-    QVERIFY2(has(msg, cut) && has(msg, "cannot be read as a PyTorch zip checkpoint"), msg.c_str());
+    QString msg = thrown_message<Error>([&] { read_state_dict(cut); });
+    QVERIFY2(has(msg, cut) && has(msg, "cannot be read as a PyTorch zip checkpoint"), qPrintable(msg));
     // Not a zip at all; a legacy pickle.
     const std::string text = dir.filePath("text.pt").toStdString();
     std::ofstream(text) << "hello";
-    msg = message_of([&] { read_state_dict(text); });
-    QVERIFY2(has(msg, text) && has(msg, "not a PyTorch zip checkpoint"), msg.c_str());
+    msg = thrown_message<Error>([&] { read_state_dict(text); });
+    QVERIFY2(has(msg, text) && has(msg, "not a PyTorch zip checkpoint"), qPrintable(msg));
     const std::string legacy = dir.filePath("legacy.pt").toStdString();
     std::ofstream(legacy, std::ios::binary) << PICKLE("\x80\x02\x8a\x0a");
-    msg = message_of([&] { read_state_dict(legacy); });
-    QVERIFY2(has(msg, "legacy format"), msg.c_str());
+    msg = thrown_message<Error>([&] { read_state_dict(legacy); });
+    QVERIFY2(has(msg, "legacy format"), qPrintable(msg));
     // A pickled list, and a dict whose value is an int.
     const std::string list = dir.filePath("list.pt").toStdString();
     write_archive(list, PICKLE("\x80\x02]q\x00."));
-    msg = message_of([&] { read_state_dict(list); });
-    QVERIFY2(has(msg, "holds a list at the top, not a state dict"), msg.c_str());
+    msg = thrown_message<Error>([&] { read_state_dict(list); });
+    QVERIFY2(has(msg, "holds a list at the top, not a state dict"), qPrintable(msg));
     const std::string notensor = dir.filePath("int.pt").toStdString();
     write_archive(notensor, PICKLE("\x80\x02}q\x00X\x04\x00\x00\x00stepK\x07s."));
-    msg = message_of([&] { read_state_dict(notensor); });
-    QVERIFY2(has(msg, "step holds a int, not a tensor"), msg.c_str());
+    msg = thrown_message<Error>([&] { read_state_dict(notensor); });
+    QVERIFY2(has(msg, "step holds a int, not a tensor"), qPrintable(msg));
     // An unknown global (a pickled module, say).
     const std::string module = dir.filePath("module.pt").toStdString();
     write_archive(module, PICKLE("\x80\x02" "cmymodels\nNet\nq\x00)\x81q\x01."));
-    msg = message_of([&] { read_state_dict(module); });
-    QVERIFY2(has(msg, "opcode 0x81"), msg.c_str());
+    msg = thrown_message<Error>([&] { read_state_dict(module); });
+    QVERIFY2(has(msg, "opcode 0x81"), qPrintable(msg));
 
     // A state dict of another network, and one with a wrong shape: nothing changes.
     QuantModel tfc = build_model(example("tfc_w2a2"));
-    msg = message_of([&] { load_weights(tfc, kPt); });
+    msg = thrown_message<Error>([&] { load_weights(tfc, kPt); });
     QVERIFY2(has(msg, "fc1.weight has shape [120, 400] in the file, [64, 784] in the model") &&
                  has(msg, "keys that match no layer of the project: conv1.weight, conv1.bias") &&
                  has(msg, "conv1.weight"),
-             msg.c_str());
+             qPrintable(msg));
     Project renamed = example("lenet_lowprec");
     for (LayerSpec& l : renamed.layers)
       for (std::string* s : {&l.id}) *s = "m_" + *s;
@@ -202,16 +196,16 @@ class TestWeights : public QObject {
       for (std::string& in : l.inputs)
         if (!in.empty()) in = "m_" + in;
     QuantModel other = build_model(renamed);
-    msg = message_of([&] { load_weights(other, kPt); });
-    QVERIFY2(has(msg, "shares no tensor name with the project (its keys: quant_inp.act_quant"), msg.c_str());
+    msg = thrown_message<Error>([&] { load_weights(other, kPt); });
+    QVERIFY2(has(msg, "shares no tensor name with the project (its keys: quant_inp.act_quant"), qPrintable(msg));
     Project p = example("lenet_lowprec");
     p.input_shape = {3, 32, 32};
     p.find("conv1")->set_param("in_channels", 3);
     torch::manual_seed(1);
     QuantModel three = build_model(p);
     const torch::Tensor before = three->named_parameters()["fc1.weight"].clone();
-    msg = message_of([&] { load_weights(three, kPt); });
-    QVERIFY2(has(msg, "conv1.weight has shape [6, 1, 5, 5] in the file, [6, 3, 5, 5] in the model"), msg.c_str());
+    msg = thrown_message<Error>([&] { load_weights(three, kPt); });
+    QVERIFY2(has(msg, "conv1.weight has shape [6, 1, 5, 5] in the file, [6, 3, 5, 5] in the model"), qPrintable(msg));
     QVERIFY(torch::equal(before, three->named_parameters()["fc1.weight"]));  // nothing was loaded
   }
 };

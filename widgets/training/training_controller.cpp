@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <mutex>
 
-#include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/graph/fold_batch_norm.h"
 #include "core/graph/model.h"
@@ -136,8 +135,7 @@ Project TrainingController::foldBatchNorm(const Project& document, QString* comp
     Project after = fold_batch_norm_project(document);
     if (comparison) {
       try {
-        const Dataset test = load_dataset(document.dataset, false, 1000);
-        *comparison = QString::fromStdString(compare_folded(trained, folded, test.images, test.labels).text());
+        *comparison = QString::fromStdString(compare_folded(trained, folded, 1000).text());
       } catch (const Error& e) {
         *comparison = tr("not compared with the unfolded model: %1").arg(QString::fromStdString(e.what()));
       }
