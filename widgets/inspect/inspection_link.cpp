@@ -108,20 +108,16 @@ void InspectionLink::onReport(const InspectionReportPtr& report) {
   // A saturating bias quantizer: the label says so (and turns red), the tooltip gives the count.
   m_biasWarnings.clear();
   m_biasSummaries.clear();
-  for (const inspect::BiasStats& b : report->biases)
-    m_biasSummaries.insert(QString::fromStdString(b.layer), QString::fromStdString(b.summary()));
-  QStringList clipped;
-  for (const inspect::BiasStats& b : report->biases)
-    if (b.clipped() > 0) clipped << QString::fromStdString(b.layer);
-  Q_EMIT biasSummariesChanged(m_biasSummaries, clipped);
   for (const inspect::BiasStats& b : report->biases) {
-    if (b.clipped() == 0) continue;
     const QString id = QString::fromStdString(b.layer);
+    m_biasSummaries.insert(id, QString::fromStdString(b.summary()));
+    if (b.clipped() == 0) continue;
     m_biasWarnings.insert(id, QString::fromStdString(b.warning()));
     const QString sqnr = m_annotations.value(id);
     m_annotations.insert(id, (sqnr.isEmpty() ? QString() : sqnr + QStringLiteral(" · ")) +
                                  tr("bias %1/%2 clipped").arg(b.clipped()).arg(b.total));
   }
+  Q_EMIT biasSummariesChanged(m_biasSummaries, m_biasWarnings.keys());  // the clipped layers
   applyAnnotations();
 }
 
