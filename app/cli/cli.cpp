@@ -158,8 +158,8 @@ int run_train(const CommandArgs& args) {
     const WeightsReport w = load_weights(model, weights);
     std::cout << "weights: " << w.text() << "\n";
   }
-  const Dataset train_set = load_dataset(p.dataset, true, train_limit);
-  const Dataset test_set = load_dataset(p.dataset, false, test_limit);
+  const Dataset train_set = load_dataset(p, true, train_limit);
+  const Dataset test_set = load_dataset(p, false, test_limit);
 
   std::cout << "project " << args.project << (p.name.empty() ? "" : " (" + p.name + ")") << "\n"
             << "data " << p.dataset.name << ": " << train_set.size() << " training / " << test_set.size()
@@ -254,7 +254,7 @@ int run_eval(const CommandArgs& args) {
     const WeightsReport w = load_weights(model, weights);
     std::cout << "weights: " << w.text() << "\n";
   }
-  const Dataset test_set = load_dataset(p.dataset, false, test_limit);
+  const Dataset test_set = load_dataset(p, false, test_limit);
 
   InterruptGuard interrupts;
   // The batch size the trainer evaluates with, so both report the same numbers.

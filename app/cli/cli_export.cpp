@@ -81,7 +81,7 @@ int run_export(const CommandArgs& args) {
   std::cout << r.summary << std::endl;
   if (!verify) return kExitOk;
 
-  const Dataset test = load_dataset(p.dataset, false, samples);
+  const Dataset test = load_dataset(p, false, samples);
   std::cout << "verify: " << test.size() << " test images of " << p.dataset.name << std::endl;
   const VerifyResult v = verify_export(model, format, out, test.images);
   std::cout << "verify (" << v.runtime << "): " << v.text() << std::endl;

@@ -100,7 +100,7 @@ int run_inspect(const CommandArgs& args) {
   // The calibration batch is the first --samples test images whatever --test-limit
   // says; --test-limit only narrows the evaluation (confusion matrix, gallery).
   const int64_t load_limit = test_limit > 0 ? std::max(test_limit, samples) : 0;
-  Dataset test = load_dataset(p.dataset, false, load_limit);
+  Dataset test = load_dataset(p, false, load_limit);
   const torch::Tensor batch = inspect::calibration_batch(test, samples);
   if (test_limit > 0 && test.size() > test_limit) {
     test.images = test.images.narrow(0, 0, test_limit);

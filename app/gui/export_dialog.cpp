@@ -234,7 +234,7 @@ void ExportDialog::startExport() {
       lines << QString::fromStdString(r.summary);
       if (!verify) return {true, true, lines.join('\n')};
       stage(QObject::tr("Loading %1 test images…").arg(samples), 30);
-      const Dataset test = load_dataset(model->project().dataset, false, samples);
+      const Dataset test = load_dataset(model->project(), false, samples);
       const VerifyResult v = verify_export(model, format, path, test.images, {},
                                            [&](const std::string& s, double f) {
                                              stage(QString::fromStdString(s), 30 + int(f * 65));

@@ -14,6 +14,7 @@
 
 #include <zlib.h>
 
+#include "core/data/image_folder.h"
 #include "core/errors.h"
 
 namespace qnn {
@@ -169,7 +170,30 @@ std::string canonical_name(const std::string& name) {
   if (n == "fashionmnist") return "fashion-mnist";
   if (n == "mnist") return "mnist";
   if (n == "cifar10") return "cifar10";
-  throw ConfigError("unknown dataset '" + name + "' (known: fashion-mnist, mnist, cifar10)");
+  if (n == "imagefolder") return "image-folder";
+  throw ConfigError("unknown dataset '" + name + "' (known: fashion-mnist, mnist, cifar10, image-folder)");
+}
+
+/// The built-in datasets only.
+std::string builtin_name(const std::string& name) {
+  const std::string n = canonical_name(name);
+  if (n == "image-folder")
+    throw ConfigError("the image-folder dataset takes its classes and statistics from its folder: load it "
+                      "with the project (its input shape)");
+  return n;
+}
+
+/// [C, H - 2 pad, W - 2 pad]: the size the images of an image folder are fitted to.
+std::vector<int64_t> fitted_shape(const Project& p) {
+  const auto& s = p.input_shape;
+  const int64_t pad = p.dataset.pad;
+  if (pad < 0) throw ConfigError("dataset.pad must be 0 or more (got " + std::to_string(pad) + ")");
+  if (s.size() != 3 || (s[0] != 1 && s[0] != 3))
+    throw ConfigError("the image-folder dataset needs an input shape [C, H, W] with C = 1 (grayscale) or 3 (RGB)");
+  if (s[1] - 2 * pad < 1 || s[2] - 2 * pad < 1)
+    throw ConfigError("dataset.pad " + std::to_string(pad) + " leaves no room for the image in the " +
+                      std::to_string(s[1]) + "x" + std::to_string(s[2]) + " input");
+  return {s[0], s[1] - 2 * pad, s[2] - 2 * pad};
 }
 
 /// `folder/base`, or `folder/base.gz` when only that exists.
@@ -277,21 +301,21 @@ void read_cifar10_batches(const std::vector<std::string>& paths, torch::Tensor& 
 }
 
 std::vector<float> dataset_mean(const std::string& name) {
-  const std::string n = canonical_name(name);
+  const std::string n = builtin_name(name);
   if (n == "fashion-mnist") return {0.2860f};
   if (n == "mnist") return {0.1307f};
   return {0.4914f, 0.4822f, 0.4465f};
 }
 
 std::vector<float> dataset_std(const std::string& name) {
-  const std::string n = canonical_name(name);
+  const std::string n = builtin_name(name);
   if (n == "fashion-mnist") return {0.3530f};
   if (n == "mnist") return {0.3081f};
   return {0.2470f, 0.2435f, 0.2616f};
 }
 
 std::vector<std::string> dataset_classes(const std::string& name) {
-  const std::string n = canonical_name(name);
+  const std::string n = builtin_name(name);
   if (n == "fashion-mnist")
     return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
             "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
@@ -301,7 +325,7 @@ std::vector<std::string> dataset_classes(const std::string& name) {
 }
 
 Dataset load_dataset(const DatasetSpec& spec, bool train, int64_t limit) {
-  const std::string name = canonical_name(spec.name);
+  const std::string name = builtin_name(spec.name);
   if (spec.pad < 0) throw ConfigError("dataset.pad must be 0 or more (got " + std::to_string(spec.pad) + ")");
   Dataset ds;
   ds.class_names = dataset_classes(name);
@@ -341,6 +365,46 @@ Dataset load_dataset(const DatasetSpec& spec, bool train, int64_t limit) {
   ds.images = to_float(u8, spec.pad, ds.mean, ds.std);
   ds.labels = labels;
   return ds;
+}
+
+Dataset load_dataset(const Project& project, bool train, int64_t limit) {
+  const DatasetSpec& spec = project.dataset;
+  if (!is_image_folder_dataset(spec.name)) return load_dataset(spec, train, limit);
+  const std::vector<int64_t> shape = fitted_shape(project);
+  const ImageFolderLayout layout = scan_image_folder(spec);
+  Dataset ds;
+  ds.class_names = layout.classes;
+  // The statistics need the whole training split: decode it once when they are not cached.
+  const bool have_stats = !spec.normalize || cached_image_folder_statistics(spec, layout, shape);
+  ImageFolderSplit split = read_image_folder(spec, layout, shape, train, train && !have_stats ? 0 : limit);
+  if (spec.normalize) image_folder_statistics(spec, layout, shape, ds.mean, ds.std, train ? &split : nullptr);
+  if (limit > 0 && limit < split.images.size(0)) {
+    split.images = split.images.narrow(0, 0, limit);
+    split.labels = split.labels.narrow(0, 0, limit).contiguous();
+    split.files.resize(size_t(limit));
+  }
+  ds.images = to_float(split.images, spec.pad, ds.mean, ds.std);
+  ds.labels = split.labels;
+  ds.files = std::move(split.files);
+  return ds;
+}
+
+DatasetInfo dataset_info(const Project& project) {
+  const DatasetSpec& spec = project.dataset;
+  DatasetInfo info;
+  if (is_image_folder_dataset(spec.name)) {
+    const std::vector<int64_t> shape = fitted_shape(project);
+    const ImageFolderLayout layout = scan_image_folder(spec);
+    info.class_names = layout.classes;
+    if (spec.normalize) image_folder_statistics(spec, layout, shape, info.mean, info.std);
+    return info;
+  }
+  info.class_names = dataset_classes(spec.name);
+  if (spec.normalize) {
+    info.mean = dataset_mean(spec.name);
+    info.std = dataset_std(spec.name);
+  }
+  return info;
 }
 
 }  // namespace qnn

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Image classification datasets held in memory: IDX (MNIST / Fashion-MNIST, raw or
-// gzip) and CIFAR-10 binary batches.
+// gzip), CIFAR-10 binary batches and folders of PNG/JPEG images (core/data/image_folder.h).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@ struct Dataset {
   torch::Tensor labels;  ///< [N] int64 in [0, classes)
   std::vector<std::string> class_names;
   std::vector<float> mean, std;  ///< per-channel normalisation applied (empty: none)
+  std::vector<std::string> files;  ///< image-folder: each sample's file, relative to the folder (else empty)
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 
@@ -43,9 +44,29 @@ void read_cifar10_batches(const std::vector<std::string>& paths, torch::Tensor& 
 /// `limit` > 0 keeps only the first `limit` samples.
 /// Throws IoError (a file missing or unreadable), DataError (corrupt data, image/label
 /// count mismatch) or ConfigError (unknown name).
+/// "image-folder" needs the input shape: use the Project overload (ConfigError here).
 Dataset load_dataset(const DatasetSpec& spec, bool train, int64_t limit = 0);
 
-/// Fixed statistics and class names of the built-in datasets.
+/// Loads the split of `project.dataset` for `project`'s network: the datasets above as
+/// load_dataset(spec, ...), and "image-folder" (core/data/image_folder.h): every image
+/// decoded, converted to input_shape[0] channels (1 or 3), fitted (spec.fit) to the
+/// input H x W minus 2 * spec.pad, then like the others scaled to [0, 1], zero-padded
+/// by spec.pad and normalised with the per-channel mean/std of the training split
+/// (image_folder_statistics). Throws as above; DataError naming the file for a bad
+/// image, ConfigError for an input shape that is not [1 or 3, H, W].
+Dataset load_dataset(const Project& project, bool train, int64_t limit = 0);
+
+/// What load_dataset(project, ...) yields besides the tensors: the class names and
+/// the normalisation (mean/std empty when !normalize). For "image-folder" the folder
+/// is scanned and the statistics computed (cached): throws as load_dataset.
+struct DatasetInfo {
+  std::vector<std::string> class_names;
+  std::vector<float> mean, std;
+};
+DatasetInfo dataset_info(const Project& project);
+
+/// Fixed statistics and class names of the built-in datasets (ConfigError for an unknown
+/// name and for "image-folder", whose classes and statistics come from its folder).
 std::vector<float> dataset_mean(const std::string& name);
 std::vector<float> dataset_std(const std::string& name);
 std::vector<std::string> dataset_classes(const std::string& name);

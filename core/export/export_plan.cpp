@@ -265,14 +265,24 @@ std::string preprocessing_json(const Project& project) {
   const int64_t channels = project.input_shape.empty() ? 1 : project.input_shape[0];
   std::vector<float> mean(size_t(channels), 0.0f), stdev(size_t(channels), 1.0f);
   std::vector<std::string> classes;
-  try {
+  const bool images = is_image_folder_dataset(project.dataset.name);
+  if (images) {  // classes and statistics come from the folder: a problem there is the user's to fix
+    DatasetInfo info = dataset_info(project);
     if (project.dataset.normalize) {
-      mean = dataset_mean(project.dataset.name);
-      stdev = dataset_std(project.dataset.name);
+      mean = std::move(info.mean);
+      stdev = std::move(info.std);
     }
-    classes = dataset_classes(project.dataset.name);
-  } catch (const Error&) {
-    // unknown dataset name: identity normalisation, no class names
+    classes = std::move(info.class_names);
+  } else {
+    try {
+      if (project.dataset.normalize) {
+        mean = dataset_mean(project.dataset.name);
+        stdev = dataset_std(project.dataset.name);
+      }
+      classes = dataset_classes(project.dataset.name);
+    } catch (const Error&) {
+      // unknown dataset name: identity normalisation, no class names
+    }
   }
   // float32 statistics printed as the short decimals they were written as (0.286, not 0.28600001335).
   auto tidy = [](const std::vector<float>& v) {
@@ -287,6 +297,7 @@ std::string preprocessing_json(const Project& project) {
   j["layout"] = "NCHW";
   j["pixel_scale"] = 1.0 / 255.0;
   j["pad"] = project.dataset.pad;
+  if (images) j["fit"] = project.dataset.fit;  // how an image meets the input H x W minus 2 * pad
   j["mean"] = tidy(mean);
   j["std"] = tidy(stdev);
   j["classes"] = classes;

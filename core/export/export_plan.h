@@ -163,7 +163,9 @@ std::vector<ExportIssue> require_exportable(const Project& project, ExportFormat
 
 /// The JSON text stored under metadata key "qnn.preprocessing":
 /// {"layout":"NCHW","pixel_scale":1/255,"pad":P,"mean":[..],"std":[..],"classes":[..]}
-/// (mean 0 / std 1 per channel when the project does not normalise).
+/// (mean 0 / std 1 per channel when the project does not normalise). An image-folder
+/// project adds "fit" and takes classes and mean/std from its folder (dataset_info):
+/// IoError / DataError when the folder cannot be read.
 std::string preprocessing_json(const Project& project);
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed,

@@ -179,7 +179,7 @@ FoldComparison compare_folded(QuantModel& unfolded, QuantModel& folded, const to
 }
 
 FoldComparison compare_folded(QuantModel& unfolded, QuantModel& folded, int64_t samples) {
-  const Dataset test = load_dataset(unfolded->project().dataset, false, samples);
+  const Dataset test = load_dataset(unfolded->project(), false, samples);
   return compare_folded(unfolded, folded, test.images, test.labels);
 }
 

@@ -4,6 +4,7 @@
 #include "core/graph/project.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -197,14 +198,26 @@ LayerSpec layer_from_json(const Field& f, int64_t version) {
 
 void read_dataset(const Field& f, DatasetSpec& d) {
   f.expect_object();
-  f.allow_keys({"name", "path", "pad", "normalize"});
+  f.allow_keys({"name", "path", "pad", "normalize", "fit", "test_fraction"});
   if (f.has("name")) d.name = f.at("name").str();
   if (f.has("path")) d.path = f.at("path").str();
   if (f.has("pad")) {
     d.pad = f.at("pad").int32();
     if (d.pad < 0) f.at("pad").fail("padding must be 0 or more, got " + std::to_string(d.pad));
+  } else if (is_image_folder_dataset(d.name)) {
+    d.pad = 0;  // own images are fitted to the whole input
   }
   if (f.has("normalize")) d.normalize = f.at("normalize").boolean();
+  if (f.has("fit")) {
+    d.fit = f.at("fit").str();
+    if (std::find(kDatasetFits.begin(), kDatasetFits.end(), d.fit) == kDatasetFits.end())
+      f.at("fit").fail("unknown fit \"" + d.fit + "\"; use \"resize\", \"pad\" or \"none\"");
+  }
+  if (f.has("test_fraction")) {
+    d.test_fraction = f.at("test_fraction").number();
+    if (!(d.test_fraction > 0.0 && d.test_fraction < 1.0))
+      f.at("test_fraction").fail("must be between 0 and 1 (exclusive), e.g. 0.2");
+  }
 }
 
 void read_training(const Field& f, TrainingSpec& t) {
@@ -342,8 +355,16 @@ bool LayerSpec::operator==(const LayerSpec& o) const {
          input_quant == o.input_quant && return_quant_tensor == o.return_quant_tensor && x == o.x && y == o.y;
 }
 
+bool is_image_folder_dataset(const std::string& name) {
+  std::string n;
+  for (char c : name)
+    if (c != '-' && c != '_' && c != ' ') n += char(std::tolower(static_cast<unsigned char>(c)));
+  return n == "imagefolder";
+}
+
 bool DatasetSpec::operator==(const DatasetSpec& o) const {
-  return name == o.name && path == o.path && pad == o.pad && normalize == o.normalize;
+  return name == o.name && path == o.path && pad == o.pad && normalize == o.normalize && fit == o.fit &&
+         test_fraction == o.test_fraction;
 }
 
 bool TrainingSpec::operator==(const TrainingSpec& o) const {
@@ -467,6 +488,12 @@ std::string project_to_json(const Project& p) {
                       {"path", p.dataset.path},
                       {"pad", p.dataset.pad},
                       {"normalize", p.dataset.normalize}};
+  // The image-folder settings: always for that dataset, otherwise only when set (so
+  // files of the other datasets keep their bytes).
+  const DatasetSpec defaults;
+  if (is_image_folder_dataset(p.dataset.name) || p.dataset.fit != defaults.fit) j["dataset"]["fit"] = p.dataset.fit;
+  if (is_image_folder_dataset(p.dataset.name) || p.dataset.test_fraction != defaults.test_fraction)
+    j["dataset"]["test_fraction"] = p.dataset.test_fraction;
   j["training"] = json{{"optimizer", p.training.optimizer},
                        {"learning_rate", p.training.learning_rate},
                        {"momentum", p.training.momentum},

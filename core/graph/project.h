@@ -99,12 +99,25 @@ struct LayerSpec {
 
 /// Which data to train and test on.
 struct DatasetSpec {
-  std::string name = "fashion-mnist";  ///< "fashion-mnist", "mnist" (IDX files) or "cifar10" (binary)
+  /// "fashion-mnist", "mnist" (IDX files), "cifar10" (binary) or "image-folder" (PNG/JPEG
+  /// files, one subfolder per class: core/data/image_folder.h)
+  std::string name = "fashion-mnist";
   std::string path = "/usr/share/datasets/fashion-mnist";  ///< folder holding the files
-  int pad = 2;             ///< zero padding on each side (28 -> 32 for LeNet)
+  int pad = 2;             ///< zero padding on each side (28 -> 32 for LeNet); file default 0 for image-folder
   bool normalize = true;   ///< (x - mean) / std with the dataset's channel statistics
+  /// image-folder: how an image meets the input H x W (minus 2 * pad): "resize" (stretched,
+  /// triangle/bilinear filter), "pad" (centred on black; larger images are an error) or
+  /// "none" (every image must have exactly that size). One of kDatasetFits.
+  std::string fit = "resize";
+  /// image-folder without train/ and test/ subfolders: the share of each class's images
+  /// held out as the test set, chosen by a hash of the file name; in (0, 1).
+  double test_fraction = 0.2;
   bool operator==(const DatasetSpec& o) const;
 };
+/// The values of DatasetSpec::fit.
+inline const std::vector<std::string> kDatasetFits{"resize", "pad", "none"};
+/// Whether `name` is the image-folder dataset ("image-folder"; case, '-', '_' and ' ' ignored).
+bool is_image_folder_dataset(const std::string& name);
 
 /// Training settings (defaults of the CLI and the GUI).
 struct TrainingSpec {

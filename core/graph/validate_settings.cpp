@@ -35,17 +35,33 @@ std::vector<Diagnostic> settings_diagnostics(const Project& p) {
   if (!(t.weight_decay >= 0.0)) add(error, "training", "weight_decay must not be negative", "use 0 for none");
   if (t.threads < 0) add(error, "training", "threads must be 0 (all cores) or more", "use 0");
   const DatasetSpec& d = p.dataset;
-  try {
-    dataset_classes(d.name);
-  } catch (const ConfigError& e) {
-    add(error, "dataset", e.what(), "use fashion-mnist, mnist or cifar10");
+  const bool images = is_image_folder_dataset(d.name);
+  if (!images) {
+    try {
+      dataset_classes(d.name);
+    } catch (const ConfigError& e) {
+      add(error, "dataset", e.what(), "use fashion-mnist, mnist, cifar10 or image-folder");
+    }
   }
   if (d.pad < 0)
     add(error, "dataset", "pad must not be negative, got " + std::to_string(d.pad), "use 2 for 28x28 -> 32x32");
+  if (std::find(kDatasetFits.begin(), kDatasetFits.end(), d.fit) == kDatasetFits.end())
+    add(error, "dataset", "unknown fit '" + d.fit + "'", "use \"resize\", \"pad\" or \"none\"");
+  if (!(d.test_fraction > 0.0 && d.test_fraction < 1.0))
+    add(error, "dataset", "test_fraction must be between 0 and 1 (exclusive), got " + number(d.test_fraction),
+        "e.g. 0.2");
+  const auto& s = p.input_shape;
+  if (images && (s.size() != 3 || (s[0] != 1 && s[0] != 3)))
+    add(error, "dataset", "the image-folder dataset needs an input shape [C, H, W] with C = 1 or 3, got " +
+        shape_text(s), "set the Input layer's shape to [1, H, W] (grayscale) or [3, H, W] (RGB)");
+  else if (images && d.pad >= 0 && (s[1] - 2 * d.pad < 1 || s[2] - 2 * d.pad < 1))
+    add(error, "dataset", "pad " + std::to_string(d.pad) + " leaves no room for the image in the " +
+        std::to_string(s[1]) + "x" + std::to_string(s[2]) + " input", "use pad 0");
   std::error_code ec;
   if (!std::filesystem::is_directory(d.path, ec))
     add(Diagnostic::Severity::Warning, "dataset", "the dataset folder " + d.path + " does not exist",
-        "install dataset-fashion-mnist (scripts/install-deps) or set dataset.path");
+        images ? "set dataset.path to a folder with one subfolder of PNG/JPEG images per class"
+               : "install dataset-fashion-mnist (scripts/install-deps) or set dataset.path");
   return out;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Dataset loading: IDX (raw and gzip), CIFAR-10 binary batches, padding and
-// normalisation, every corrupt-file error, and the installed Fashion-MNIST.
+// normalisation, every corrupt-file error, and the installed Fashion-MNIST. main() at
+// the end also runs the image-folder class (test_image_folder.cpp).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -20,6 +21,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/multi_test_main.h"
 #include "tests/thrown_message.h"
 
 using Bytes = std::vector<uint8_t>;
@@ -425,5 +427,12 @@ void TestDatasets::realFashionMnist() {
   QVERIFY(torch::equal(limited.labels, test.labels.narrow(0, 0, 100)));
 }
 
-QTEST_MAIN(TestDatasets)
+std::unique_ptr<QObject> make_image_folder_test();  // test_image_folder.cpp
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  return qnn_test::run_test_classes(
+      argc, argv, {[] { return std::unique_ptr<QObject>(new TestDatasets); }, make_image_folder_test});
+}
+
 #include "test_datasets.moc"

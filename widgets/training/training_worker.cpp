@@ -73,6 +73,7 @@ QString datasetTitle(const DatasetSpec& spec) {
   if (spec.name == "fashion-mnist") return QStringLiteral("Fashion-MNIST");
   if (spec.name == "mnist") return QStringLiteral("MNIST");
   if (spec.name == "cifar10") return QStringLiteral("CIFAR-10");
+  if (is_image_folder_dataset(spec.name)) return QStringLiteral("image folder");
   return QString::fromStdString(spec.name);
 }
 
@@ -82,15 +83,17 @@ QString datasetTitle(const DatasetSpec& spec) {
 struct TrainingWorker::DataCache {
   struct Entry {
     DatasetSpec spec;
+    std::vector<int64_t> inputShape;  ///< an image folder is fitted to it
     qint64 limit = -1;
     Dataset data;
   };
   std::optional<Entry> train, test;
 
-  const Dataset& get(std::optional<Entry>& slot, const DatasetSpec& spec, bool isTrain, qint64 limit) {
-    if (!slot || !(slot->spec == spec) || slot->limit != limit) {
+  const Dataset& get(std::optional<Entry>& slot, const Project& project, bool isTrain, qint64 limit) {
+    if (!slot || !(slot->spec == project.dataset) || slot->inputShape != project.input_shape ||
+        slot->limit != limit) {
       slot.reset();  // free the old tensors before loading new ones
-      Entry e{spec, limit, load_dataset(spec, isTrain, limit)};
+      Entry e{project.dataset, project.input_shape, limit, load_dataset(project, isTrain, limit)};
       slot = std::move(e);
     }
     return slot->data;
@@ -117,9 +120,9 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
   try {
     const QString title = datasetTitle(project.dataset);
     loading(tr("Loading %1 training set…").arg(title));
-    const Dataset& train = m_cache->get(m_cache->train, project.dataset, true, options.trainLimit);
+    const Dataset& train = m_cache->get(m_cache->train, project, true, options.trainLimit);
     loading(tr("Loading %1 test set…").arg(title));
-    const Dataset& test = m_cache->get(m_cache->test, project.dataset, false, options.testLimit);
+    const Dataset& test = m_cache->get(m_cache->test, project, false, options.testLimit);
 
     loading(tr("Building the model…"));
     torch::manual_seed(options.spec.seed);
@@ -194,7 +197,7 @@ void TrainingWorker::inspect(const std::shared_ptr<QuantModelImpl>& impl, const 
                              quint64 generation) {
   try {
     QuantModel model(impl);
-    const Dataset& test = m_cache->get(m_cache->test, model->project().dataset, false, options.testLimit);
+    const Dataset& test = m_cache->get(m_cache->test, model->project(), false, options.testLimit);
     if (test.size() == 0) return;
     const torch::Tensor calibration = inspect::calibration_batch(test, options.calibrationSamples);
     auto report = std::make_shared<inspect::Report>(inspect::inspect_model(model, calibration, m_lastStep));
