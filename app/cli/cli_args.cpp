@@ -117,7 +117,8 @@ Commands:
   summary PROJECT    per-layer parameters, MACs, bit widths and the model size at the
                      chosen bit widths vs float32
   export PROJECT     write a trained checkpoint as ONNX QCDQ, QONNX, a packed integer
-                     model or a checkpoint; --verify compares it with the app
+                     model, a checkpoint or Brevitas Python + state dict; --verify
+                     compares it with the app
   inspect PROJECT    what quantization does to a checkpoint: weight histograms, scales,
                      activation ranges and per-layer SQNR as CSV + PNG; prints the
                      worst layer (last line: worst_layer=<id> (<sqnr> dB))
@@ -178,7 +179,7 @@ Options:
   -h, --help         show this help
 )USAGE";
   if (command == "export")
-    return R"USAGE(Usage: qnn export PROJECT --checkpoint CKPT --format FORMAT --out FILE [OPTIONS]
+    return R"USAGE(Usage: qnn export PROJECT --checkpoint CKPT --format FORMAT --out FILE|DIR [OPTIONS]
 
 Builds the network of PROJECT, loads CKPT and writes it in eval mode as FORMAT:
   qcdq        ONNX opset 13, QuantizeLinear -> Clip -> DequantizeLinear at every
@@ -187,14 +188,20 @@ Builds the network of PROJECT, loads CKPT and writes it in eval mode as FORMAT:
   packed      packed integer model (codes bit-packed at their bit width; README "Export")
   checkpoint  LibTorch checkpoint, plus the project next to it (FILE with .qnn.json
               in place of its extension: --out m.pt writes m.qnn.json)
+  brevitas    a folder DIR (created if missing) with model.py, the network as a
+              brevitas.nn module (Brevitas 0.12.1; class named after the project, one
+              attribute per layer id), and model.pt, its state dict with Brevitas's key
+              names; in Python: model = Net(); model.load_state_dict(torch.load(
+              'DIR/model.pt')); model.eval() gives the app's logits (README "Export to
+              Brevitas")
 First lists what the format cannot express ("error: conv1: 16-bit weights ...") and
 writes nothing when there is such an error. Files are written atomically. ONNX files
 carry the preprocessing in metadata "qnn.preprocessing".
 
 Options:
   --checkpoint CKPT      the trained model (required)
-  --format FORMAT        qcdq, qonnx, packed or checkpoint (required)
-  --out FILE             the file to write (required)
+  --format FORMAT        qcdq, qonnx, packed, checkpoint or brevitas (required)
+  --out FILE             the file to write (required); brevitas: the folder
   --verify               run the written file on test images and compare with the app
                          (qcdq: in ONNX Runtime via node + onnxruntime-node; packed: the
                          packed reader); prints agreement and max |diff| in output-scale steps

@@ -23,8 +23,8 @@ int run_export(const CommandArgs& args) {
   const std::string format_name = args.text("format");
   const std::string out = args.text("out");
   if (checkpoint.empty()) throw UsageError("'qnn export' needs --checkpoint CKPT");
-  if (format_name.empty()) throw UsageError("'qnn export' needs --format qcdq|qonnx|packed|checkpoint");
-  if (out.empty()) throw UsageError("'qnn export' needs --out FILE");
+  if (format_name.empty()) throw UsageError("'qnn export' needs --format qcdq|qonnx|packed|checkpoint|brevitas");
+  if (out.empty()) throw UsageError("'qnn export' needs --out FILE (--out DIR for brevitas)");
   ExportFormat format;
   try {
     format = export_format_from_string(format_name);

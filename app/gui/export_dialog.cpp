@@ -57,6 +57,8 @@ const FormatInfo kFormats[] = {
     {ExportFormat::Qonnx, "QONNX (FINN)", ".qonnx.onnx", "ONNX models (*.onnx)"},
     {ExportFormat::Packed, "Packed integer model", ".qnnpk", "Packed models (*.qnnpk)"},
     {ExportFormat::Checkpoint, "Checkpoint + project", ".pt", "LibTorch checkpoints (*.pt)"},
+    // A folder: model.py (brevitas.nn module) + model.pt (state dict).
+    {ExportFormat::Brevitas, "Brevitas (Python module + state dict, folder)", "_brevitas", ""},
 };
 
 }  // namespace
@@ -174,8 +176,11 @@ void ExportDialog::updatePreflight() {
 
 void ExportDialog::browse() {
   const FormatInfo& f = kFormats[m_format->currentIndex()];
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export To"), m_path->text(),
-                                                    tr(f.filter) + QStringLiteral(";;") + tr("All files (*)"));
+  const QString path =
+      f.format == ExportFormat::Brevitas
+          ? QFileDialog::getExistingDirectory(this, tr("Export To Folder"), QFileInfo(m_path->text()).absolutePath())
+          : QFileDialog::getSaveFileName(this, tr("Export To"), m_path->text(),
+                                         tr(f.filter) + QStringLiteral(";;") + tr("All files (*)"));
   if (!path.isEmpty()) m_path->setText(path);
 }
 
@@ -272,7 +277,8 @@ ExportActions::ExportActions(TrainingController* controller, ProjectDocument* do
   m_action = new QAction(tr("&Export…"), this);
   m_action->setObjectName(QStringLiteral("exportAction"));
   m_action->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-  m_action->setToolTip(tr("Export the trained model as ONNX QCDQ, QONNX, a packed integer model or a checkpoint"));
+  m_action->setToolTip(tr("Export the trained model as ONNX QCDQ, QONNX, a packed integer model, a checkpoint or "
+                          "a Brevitas module (Python) with its state dict"));
   connect(m_action, &QAction::triggered, this, &ExportActions::openDialog);
 }
 

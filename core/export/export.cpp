@@ -6,10 +6,47 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/export/brevitas_export.h"
 #include "core/export/qcdq_export.h"
+#include "core/io/state_dict_writer.h"
 #include "core/train/checkpoint.h"
 
 namespace qnn {
+
+namespace {
+
+// Brevitas: `dir`/model.py and `dir`/model.pt, both built in memory first (nothing is
+// written when either fails), each written atomically, the folder created if needed.
+ExportResult export_brevitas(QuantModel& model, const std::string& dir, ExportResult& r) {
+  const std::string python = brevitas_python(model->project());
+  const StateDict state = brevitas_state_dict(model);
+  std::string bytes;
+  try {
+    bytes = state_dict_bytes(state);
+  } catch (const ConfigError& e) {
+    throw ExportError(e.what());
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw ExportError("cannot write the Brevitas export to '" + dir + "': it is a file, not a folder");
+  fs::create_directories(dir, ec);
+  if (ec) throw ExportError("cannot create the folder '" + dir + "': " + ec.message());
+  const std::string py_path = (fs::path(dir) / "model.py").string();
+  const std::string pt_path = (fs::path(dir) / "model.pt").string();
+  write_file_atomic(pt_path, bytes);
+  write_file_atomic(py_path, python);
+  r.files = {py_path, pt_path};
+  r.bytes = int64_t(python.size());
+  std::ostringstream summary;
+  summary << "wrote " << py_path << " (Brevitas 0.12 module " << brevitas_class_name(model->project().name)
+          << ", " << python.size() << " bytes) and " << pt_path << " (state dict, " << state.size() << " tensors, "
+          << bytes.size() << " bytes)";
+  r.summary = summary.str();
+  return r;
+}
+
+}  // namespace
 
 ExportResult export_model(QuantModel& model, ExportFormat format, const std::string& path,
                           const ExportOptions& options) {
@@ -44,6 +81,7 @@ ExportResult export_model(QuantModel& model, ExportFormat format, const std::str
     r.summary = summary.str();
     return r;
   }
+  if (format == ExportFormat::Brevitas) return export_brevitas(model, path, r);
   const ExportPlan plan = make_export_plan(model);
   std::string bytes, header;
   switch (format) {
@@ -53,7 +91,8 @@ ExportResult export_model(QuantModel& model, ExportFormat format, const std::str
       bytes = packed_model_bytes(plan, &r.packed);
       if (!options.c_header.empty()) header = packed_c_header(plan);
       break;
-    case ExportFormat::Checkpoint: break;
+    case ExportFormat::Checkpoint:
+    case ExportFormat::Brevitas: break;
   }
   write_file_atomic(path, bytes);
   r.files.push_back(path);

@@ -35,6 +35,8 @@ struct ExportResult {
 ///  - packed: packed_model.h layout (+ C header when options.c_header is set);
 ///  - checkpoint: save_checkpoint() to `path` and the project JSON next to it
 ///    (`path` with its extension replaced by ".qnn.json").
+///  - brevitas: `path` is a folder (created when missing) that gets model.py (a
+///    brevitas.nn module) and model.pt (its state dict), see brevitas_export.h.
 /// Throws ExportError naming the layer and reason when the format cannot express the
 /// model (before anything is written) or when writing fails (no partial file is left).
 ExportResult export_model(QuantModel& model, ExportFormat format, const std::string& path,

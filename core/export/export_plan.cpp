@@ -16,6 +16,7 @@
 
 #include "core/data/dataset.h"
 #include "core/errors.h"
+#include "core/export/brevitas_export.h"
 #include "core/graph/layer_rules.h"
 #include "core/graph/validate.h"
 #include "core/layers/layer_descriptor.h"
@@ -153,14 +154,16 @@ std::string to_string(ExportFormat f) {
     case ExportFormat::Qonnx: return "qonnx";
     case ExportFormat::Packed: return "packed";
     case ExportFormat::Checkpoint: return "checkpoint";
+    case ExportFormat::Brevitas: return "brevitas";
   }
   return "?";
 }
 
 ExportFormat export_format_from_string(const std::string& s) {
-  for (ExportFormat f : {ExportFormat::Qcdq, ExportFormat::Qonnx, ExportFormat::Packed, ExportFormat::Checkpoint})
+  for (ExportFormat f : {ExportFormat::Qcdq, ExportFormat::Qonnx, ExportFormat::Packed, ExportFormat::Checkpoint,
+                         ExportFormat::Brevitas})
     if (to_string(f) == s) return f;
-  throw ConfigError("unknown export format '" + s + "' (known: qcdq, qonnx, packed, checkpoint)");
+  throw ConfigError("unknown export format '" + s + "' (known: qcdq, qonnx, packed, checkpoint, brevitas)");
 }
 
 std::string ExportIssue::text() const {
@@ -176,6 +179,8 @@ std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) 
     return out;
   }
   if (format == ExportFormat::Checkpoint) return out;
+  // Brevitas runs the same modules as the app: what it cannot take is its own list.
+  if (format == ExportFormat::Brevitas) return brevitas_issues(project, v);
   // Layer types a format cannot hold: the reason is the descriptor's, refused per
   // layer before anything is written.
   for (const std::string& id : v.order) {

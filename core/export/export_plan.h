@@ -140,9 +140,11 @@ struct ExportPlan {
 ExportPlan make_export_plan(QuantModel& model);
 
 /// Export formats.
-enum class ExportFormat { Qcdq, Qonnx, Packed, Checkpoint };
+/// Brevitas: a folder with model.py (brevitas.nn) and model.pt (state dict), see
+/// core/export/brevitas_export.h.
+enum class ExportFormat { Qcdq, Qonnx, Packed, Checkpoint, Brevitas };
 std::string to_string(ExportFormat f);
-/// "qcdq", "qonnx", "packed", "checkpoint". Throws ConfigError listing them.
+/// "qcdq", "qonnx", "packed", "checkpoint", "brevitas". Throws ConfigError listing them.
 ExportFormat export_format_from_string(const std::string& s);
 
 /// One finding of the pre-flight check.
