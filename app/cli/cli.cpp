@@ -405,6 +405,7 @@ int run(int argc, char** argv) {
     if (command == "eval") return run_eval(parsed);
     if (command == "export") return run_export(parsed);
     if (command == "inspect") return run_inspect(parsed);
+    if (command == "import") return run_import(parsed);
     if (command == "summary") return run_summary(parsed);
     return run_validate(parsed);
   } catch (const UsageError& e) {

@@ -42,4 +42,13 @@ int run_export(const CommandArgs& args);
 /// per-layer SQNR table and last "worst_layer=<id> (<sqnr> dB)". Throws like run_eval.
 int run_inspect(const CommandArgs& args);
 
+/// `qnn import MODEL.onnx --out PROJECT [--checkpoint CKPT]`: maps the ONNX model
+/// (core/io/onnx_import.h), prints the format, notes, unsupported nodes and every
+/// weight quantizer's grid, scale, saturation and SQNR, then writes the project and
+/// the checkpoint (default: PROJECT with .pt for .qnn.json). Returns kExitFailed,
+/// writing nothing, when a node has no layer. Throws IoError, DataError or UsageError.
+int run_import(const CommandArgs& args);
+/// The checkpoint written next to an imported project: "m.qnn.json" -> "m.pt".
+std::string default_checkpoint_for(const std::string& project_path);
+
 }  // namespace qnn::cli

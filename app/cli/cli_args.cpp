@@ -48,12 +48,14 @@ const std::vector<std::string>& command_options(const std::string& command) {
                                                 "c-header", "threads", "fold-bn"};
   static const std::vector<std::string> inspect{"checkpoint", "out", "samples", "test-limit", "threads"};
   static const std::vector<std::string> validate{"checkpoint"};
+  static const std::vector<std::string> import{"out", "checkpoint"};
   static const std::vector<std::string> none;
   if (command == "validate") return validate;
   if (command == "export") return export_;
   if (command == "train") return train;
   if (command == "eval") return eval;
   if (command == "inspect") return inspect;
+  if (command == "import") return import;
   return none;
 }
 
@@ -96,7 +98,8 @@ CommandArgs parse_command(const std::string& command, const std::vector<std::str
     positional.push_back(a);
   }
   if (out.help) return out;
-  if (positional.empty()) throw UsageError("'qnn " + command + "' needs a PROJECT file");
+  if (positional.empty())
+    throw UsageError("'qnn " + command + "' needs a " + std::string(command == "import" ? "MODEL.onnx" : "PROJECT") + " file");
   if (positional.size() > 1) throw UsageError("unexpected argument '" + positional[1] + "'");
   out.project = positional[0];
   return out;
@@ -119,6 +122,8 @@ Commands:
   export PROJECT     write a trained checkpoint as ONNX QCDQ, QONNX, a packed integer
                      model, a checkpoint or Brevitas Python + state dict; --verify
                      compares it with the app
+  import MODEL.onnx  turn a QONNX, QCDQ or float ONNX model into a project plus
+                     checkpoint (--out PROJECT); lists what it cannot map
   inspect PROJECT    what quantization does to a checkpoint: weight histograms, scales,
                      activation ranges and per-layer SQNR as CSV + PNG; prints the
                      worst layer (last line: worst_layer=<id> (<sqnr> dB))
@@ -177,6 +182,32 @@ Options:
   --test-limit N     use only the first N test samples
   --threads N        LibTorch threads; 0 uses all cores (default: the project's)
   -h, --help         show this help
+)USAGE";
+  if (command == "import")
+    return R"USAGE(Usage: qnn import MODEL.onnx --out PROJECT.qnn.json [--checkpoint CKPT]
+
+Reads an ONNX model and writes the equivalent project and a checkpoint with its
+weights and quantizer scales, so it evaluates, inspects, fine-tunes and exports like a
+network drawn in the app:
+  QONNX   Quant / BipolarQuant / Trunc (domains qonnx.custom_op.general, onnx.brevitas,
+          finn.custom_op.general); rounding_mode ROUND (Trunc: ROUND or FLOOR)
+  QCDQ    QuantizeLinear -> [Clip] -> DequantizeLinear on activations, integer
+          weight / int32 bias codes -> [Clip] -> DequantizeLinear (per axis)
+  float   Conv, Gemm, MatMul(+Add), Relu, Clip, Tanh, Sigmoid, MaxPool, AveragePool,
+          GlobalAveragePool, BatchNormalization, Add, Concat, Flatten, the
+          Shape/Gather/Reshape flatten chain
+Quantizers become ParameterScaling quantizers holding the file's scales. Prints the
+format, notes (e.g. preprocessing kept as a BatchNorm), every node no layer maps to,
+and each weight quantizer's grid, scale, saturation and SQNR (computed from the file's
+constants, also when the graph cannot run).
+
+Options:
+  --out PROJECT      the project file to write (*.qnn.json)
+  --checkpoint CKPT  the checkpoint to write (default: PROJECT with .pt for .qnn.json)
+  -h, --help         show this help
+
+Exit status: 0 written; 1 a node maps to no layer (nothing written) or the file is not
+a readable ONNX model (the message names the file and node); 2 unreadable file.
 )USAGE";
   if (command == "export")
     return R"USAGE(Usage: qnn export PROJECT --checkpoint CKPT --format FORMAT --out FILE|DIR [OPTIONS]

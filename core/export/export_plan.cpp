@@ -232,6 +232,11 @@ std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) 
     }
     if (b && b->bit_width > 32)
       out.push_back({true, id, "bias wider than 32 bits cannot be stored"});
+    if ((format == ExportFormat::Qcdq || format == ExportFormat::Packed) && ((w && w->binary) || (a && a->binary)))
+      out.push_back({true, id, std::string("binary (bipolar +-1) quantizer: ") +
+                                   (format == ExportFormat::Qcdq ? "QuantizeLinear rounds to an integer grid that includes 0"
+                                                                 : "the packed format stores integer-grid codes") +
+                                   "; export QONNX (BipolarQuant)"});
     const auto it = v.nodes.find(l.inputs.empty() ? id : l.inputs[0]);
     const bool in_quant = it != v.nodes.end() && it->second.quantized;
     if (onnx && seen_quant && d.export_rules.float_compute)

@@ -55,6 +55,7 @@ json quant_to_json(const QuantSpec& q) {
   if (q.per_channel != base.per_channel) j["per_channel"] = q.per_channel;
   if (q.shifted != base.shifted) j["shifted"] = q.shifted;
   if (q.power_of_two != base.power_of_two) j["power_of_two"] = q.power_of_two;
+  if (q.binary != base.binary) j["binary"] = q.binary;
   if (q.collect_stats_steps != base.collect_stats_steps) j["collect_stats_steps"] = q.collect_stats_steps;
   if (q.momentum != base.momentum) j["momentum"] = q.momentum;
   if (q.high_percentile_q != base.high_percentile_q) j["high_percentile_q"] = q.high_percentile_q;
@@ -67,7 +68,7 @@ json quant_to_json(const QuantSpec& q) {
 QuantSpec quant_from_json(const Field& f) {
   f.expect_object();
   f.allow_keys({"preset", "role", "scaling", "bit_width", "signed", "narrow_range", "per_channel",
-                "shifted", "power_of_two", "collect_stats_steps", "momentum", "high_percentile_q",
+                "shifted", "power_of_two", "binary", "collect_stats_steps", "momentum", "high_percentile_q",
                 "low_percentile_q", "min_val", "max_val"});
   const Field preset = f.at("preset");
   QuantSpec q;
@@ -98,6 +99,7 @@ QuantSpec quant_from_json(const Field& f) {
   if (f.has("per_channel")) q.per_channel = f.at("per_channel").boolean();
   if (f.has("shifted")) q.shifted = f.at("shifted").boolean();
   if (f.has("power_of_two")) q.power_of_two = f.at("power_of_two").boolean();
+  if (f.has("binary")) q.binary = f.at("binary").boolean();
   if (f.has("collect_stats_steps")) q.collect_stats_steps = f.at("collect_stats_steps").int32();
   if (f.has("momentum")) q.momentum = f.at("momentum").number();
   if (f.has("high_percentile_q")) q.high_percentile_q = f.at("high_percentile_q").number();

@@ -171,13 +171,15 @@ WeightStats weight_stats(const std::string& id, const WeightLayer& w) {
   const torch::Tensor zp_full = q.zero_point.expand_as(q.scale);
   s.scales = to_vector(q.scale);
   s.zero_points = to_vector(zp_full);
-  s.levels = level_histogram(weight, q.scale, q.zero_point, s.grid.min_int, s.grid.max_int);
+  // Binary weights: the code is the sign (round(W / s) would put small weights on 0).
+  const torch::Tensor coded = spec.binary ? q.value.detach() : weight;
+  s.levels = level_histogram(coded, q.scale, q.zero_point, s.grid.min_int, s.grid.max_int);
   if (s.per_channel && q.scale.numel() == weight.size(0) && weight.dim() >= 1) {
     const torch::Tensor sc = q.scale.reshape({-1});
     const torch::Tensor zc = zp_full.reshape({-1});
     for (int64_t c = 0; c < weight.size(0); ++c)
       s.channel_levels.push_back(
-          level_histogram(weight[c], sc[c], zc[c], s.grid.min_int, s.grid.max_int));
+          level_histogram(coded[c], sc[c], zc[c], s.grid.min_int, s.grid.max_int));
   }
   s.float_histogram = inspect::histogram(weight, kFloatHistogramBins);
   s.mse = mse(weight, q.value);
@@ -503,6 +505,20 @@ Report inspect_model(QuantModel& model, const torch::Tensor& batch, int64_t step
     }
   }
   return r;
+}
+
+WeightStats weight_stats(const std::string& layer, const std::string& type, const torch::Tensor& weight,
+                         WeightQuantizerImpl& quantizer) {
+  const bool was_training = quantizer.is_training();
+  quantizer.eval();
+  WeightLayer w;
+  w.quantizer = &quantizer;
+  w.weight = weight;
+  w.type = type.c_str();
+  w.quant_weight = [&] { return quantizer.forward(weight); };
+  WeightStats s = weight_stats(layer, w);
+  quantizer.train(was_training);
+  return s;
 }
 
 }  // namespace qnn::inspect

@@ -16,6 +16,7 @@
 
 #include "core/data/dataset.h"
 #include "core/graph/model.h"
+#include "core/quant/quantizers.h"
 
 namespace qnn::inspect {
 
@@ -149,6 +150,11 @@ struct BiasStats {
 /// the scales do not depend on the data). Restores modes and switches like
 /// inspect_model. Throws ConfigError when a bias quantizer has no input scale.
 std::vector<BiasStats> bias_stats(QuantModel& model);
+/// Statistics of `quantizer` applied to a float weight [C_out, ...] outside any model
+/// (imported files whose graph cannot run); `type` names the layer type. Evaluated in
+/// eval mode; the quantizer's mode is restored.
+WeightStats weight_stats(const std::string& layer, const std::string& type, const torch::Tensor& weight,
+                         WeightQuantizerImpl& quantizer);
 
 /// Per-layer quantization error. `weight_*` and `act_*` are the layer's own quantizer
 /// (weights vs float weights; activation output vs its input); NaN when the layer has

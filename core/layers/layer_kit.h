@@ -81,7 +81,9 @@ void freeze_wbiol(const FreezeContext& c, Module& m, PlanNode& n) {
   n.weight_value = wq.value.detach().clone();
   if (wspec && wq.is_quant()) {
     n.weight_q = quant_point(*wspec, wq.scale, wq.zero_point);
-    n.weight_codes = quant_codes(m.weight, wq.scale, wq.zero_point, wspec->range());
+    // Binary weights: the code is the sign of the quantized weight (round(W / s) would
+    // give 0 for small W).
+    n.weight_codes = quant_codes(wspec->binary ? wq.value : m.weight, wq.scale, wq.zero_point, wspec->range());
   }
   if (m.bias.defined()) {
     n.bias = m.bias.detach().clone();

@@ -74,7 +74,7 @@ void reset_conv(Impl& m, at::IntArrayRef kernel) {
   }
   if (o.weight_quant()) {
     if (o.bias_quant()) o.bias_quant()->validate(m.layer_name + " bias_quant");
-    m.weight_quantizer = m.register_module("weight_quant", WeightQuantizer(*o.weight_quant()));
+    m.weight_quantizer = m.register_module("weight_quant", WeightQuantizer(*o.weight_quant(), o.out_channels()));
   } else {
     m.weight_quantizer = nullptr;
   }
@@ -170,7 +170,7 @@ void QuantLinearImpl::reset() {
   }
   if (options.weight_quant()) {
     if (options.bias_quant()) options.bias_quant()->validate(layer_name + " bias_quant");
-    weight_quantizer = register_module("weight_quant", WeightQuantizer(*options.weight_quant()));
+    weight_quantizer = register_module("weight_quant", WeightQuantizer(*options.weight_quant(), options.out_features()));
   } else {
     weight_quantizer = nullptr;
   }

@@ -24,6 +24,7 @@ IntRange int_range(int bit_width, bool is_signed, bool narrow_range) {
 }
 
 double QuantSpec::int_threshold() const {
+  if (binary) return 1.0;
   const IntRange r = range();
   if (power_of_two)  // fixed-point presets divide by 2^(b-1) / 2^b regardless of narrow
     return is_signed ? std::ldexp(1.0, bit_width - 1) : std::ldexp(1.0, bit_width);
@@ -41,6 +42,15 @@ void QuantSpec::validate(const std::string& where) const {
     if (!is_signed) fail("a bias quantizer must be signed");
     if (shifted) fail("a bias quantizer has no zero point");
     if (scaling != ScalingKind::InputTimesWeight) fail("a bias scale is input scale x weight scale");
+    return;
+  }
+  if (binary) {
+    if (bit_width != 1) fail("a binary quantizer has bit_width 1, got " + std::to_string(bit_width));
+    if (!is_signed || narrow_range || shifted || power_of_two)
+      fail("a binary quantizer is signed, not narrow, without zero point or power-of-two scale");
+    if (per_channel && role == QuantRole::Activation) fail("per-channel scaling is only available for weights");
+    if (scaling != ScalingKind::Parameter) fail("a binary quantizer uses ParameterScaling");
+    if (!(std::max(std::fabs(min_val), std::fabs(max_val)) > 0.0)) fail("min_val/max_val must not both be 0");
     return;
   }
   if (bit_width < 2 || bit_width > 16)
@@ -61,6 +71,8 @@ void QuantSpec::validate(const std::string& where) const {
   if (scaling == ScalingKind::InputTimesWeight) fail("only bias quantizers take their scale from the input");
   if (role == QuantRole::Weight && scaling != ScalingKind::WeightStats && scaling != ScalingKind::Parameter)
     fail("weights use statistics or parameter scaling");
+  if (role == QuantRole::Weight && scaling == ScalingKind::Parameter && shifted)
+    fail("a shifted weight quantizer takes its scale and zero point from statistics");
 }
 
 std::string QuantSpec::summary() const {
@@ -71,13 +83,15 @@ std::string QuantSpec::summary() const {
   if (per_channel) s << " per-ch";
   if (shifted) s << " zp";
   if (power_of_two) s << " po2";
+  if (binary) s << " binary";
+  if (role == QuantRole::Weight && scaling == ScalingKind::Parameter) s << " learned";
   return s.str();
 }
 
 bool QuantSpec::operator==(const QuantSpec& o) const {
   return preset == o.preset && role == o.role && scaling == o.scaling && bit_width == o.bit_width &&
          is_signed == o.is_signed && narrow_range == o.narrow_range && per_channel == o.per_channel &&
-         shifted == o.shifted && power_of_two == o.power_of_two &&
+         shifted == o.shifted && power_of_two == o.power_of_two && binary == o.binary &&
          collect_stats_steps == o.collect_stats_steps && momentum == o.momentum &&
          high_percentile_q == o.high_percentile_q && low_percentile_q == o.low_percentile_q &&
          min_val == o.min_val && max_val == o.max_val;
@@ -167,6 +181,19 @@ QuantSpec Int8Bias() { return bias(8, "Int8Bias"); }
 QuantSpec Int16Bias() { return bias(16, "Int16Bias"); }
 QuantSpec Int32Bias() { return bias(32, "Int32Bias"); }
 
+static QuantSpec binary(QuantRole role, const char* name) {
+  QuantSpec s;
+  s.preset = name;
+  s.role = role;
+  s.scaling = ScalingKind::Parameter;
+  s.bit_width = 1;
+  s.narrow_range = false;
+  s.binary = true;
+  return s;
+}
+QuantSpec SignedBinaryWeightPerTensorConst() { return binary(QuantRole::Weight, "SignedBinaryWeightPerTensorConst"); }
+QuantSpec SignedBinaryActPerTensorConst() { return binary(QuantRole::Activation, "SignedBinaryActPerTensorConst"); }
+
 struct Entry {
   const char* name;
   QuantSpec (*make)();
@@ -185,6 +212,8 @@ static const Entry kPresets[] = {
     {"Int8Bias", Int8Bias},
     {"Int16Bias", Int16Bias},
     {"Int32Bias", Int32Bias},
+    {"SignedBinaryWeightPerTensorConst", SignedBinaryWeightPerTensorConst},
+    {"SignedBinaryActPerTensorConst", SignedBinaryActPerTensorConst},
 };
 
 QuantSpec by_name(const std::string& name) {

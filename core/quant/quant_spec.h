@@ -47,6 +47,11 @@ struct QuantSpec {
   bool per_channel = false;      ///< weights only: one scale per output channel (dim 0)
   bool shifted = false;          ///< asymmetric: unsigned codes with a zero point
   bool power_of_two = false;     ///< restrict the scale to 2^k (fixed-point targets)
+  /// Brevitas BinaryQuant (QONNX BipolarQuant): bit_width 1, signed, codes {-1, +1}:
+  /// y = (x >= 0 ? +1 : -1) * scale. Weights: straight-through sign (BinaryQuant);
+  /// activations: x clamped to [-scale, scale] first (ClampedBinaryQuant). Scaling is
+  /// ParameterScaling (the value is the scale itself, int_threshold 1).
+  bool binary = false;
   int collect_stats_steps = 300;     ///< RuntimeStats: training calls of the statistics phase
   double momentum = 0.1;             ///< RuntimeStats: running statistic update weight
   double high_percentile_q = 99.999; ///< RuntimeStats: percentile of |x| (or of x when shifted)
@@ -57,7 +62,8 @@ struct QuantSpec {
   /// int_threshold of Brevitas: the integer the statistic maps to
   /// (signed: -min_int, unsigned: max_int; quantization.md section 2).
   double int_threshold() const;
-  IntRange range() const { return int_range(bit_width, is_signed, narrow_range); }
+  /// Integer range of the codes; binary quantizers give [-1, 1] (0 never occurs).
+  IntRange range() const { return binary ? IntRange{-1, 1} : int_range(bit_width, is_signed, narrow_range); }
 
   /// Throws ConfigError naming `where` and the bad field (bit width out of
   /// range, per-channel activation, bias with a zero point, ...).
@@ -85,6 +91,10 @@ QuantSpec Uint8ActPerTensorFixedPoint();
 QuantSpec Int8Bias();
 QuantSpec Int16Bias();
 QuantSpec Int32Bias();
+/// Brevitas's 1-bit presets (bipolar +-scale, scale from min_val/max_val = +-1, then
+/// learned; Brevitas keeps it constant): the QONNX BipolarQuant of FINN's BNNs.
+QuantSpec SignedBinaryWeightPerTensorConst();
+QuantSpec SignedBinaryActPerTensorConst();
 
 /// Looks a preset up by its Brevitas name. Throws ConfigError listing the known names.
 QuantSpec by_name(const std::string& name);

@@ -109,10 +109,19 @@ torch::Tensor scalar_like(const torch::Tensor& ref, double v) {
 
 // ---------------------------------------------------------------- weights
 
-WeightQuantizerImpl::WeightQuantizerImpl(QuantSpec spec) : m_spec(std::move(spec)) {
+WeightQuantizerImpl::WeightQuantizerImpl(QuantSpec spec, int64_t out_channels)
+    : m_spec(std::move(spec)), m_out_channels(std::max<int64_t>(out_channels, 1)) {
   if (m_spec.role != QuantRole::Weight)
     throw ConfigError(m_spec.preset + " is not a weight quantizer");
   m_spec.validate("weight quantizer");
+  reset();
+}
+
+void WeightQuantizerImpl::reset() {
+  if (m_spec.scaling != ScalingKind::Parameter) return;
+  const double init = std::max(std::fabs(m_spec.min_val), std::fabs(m_spec.max_val));
+  value = register_parameter("value", m_spec.per_channel ? torch::full({m_out_channels}, init)
+                                                         : torch::full({}, init));
 }
 
 QuantTensor WeightQuantizerImpl::forward(const torch::Tensor& weight) {
@@ -120,7 +129,26 @@ QuantTensor WeightQuantizerImpl::forward(const torch::Tensor& weight) {
   const IntRange range = m_spec.range();
   const double threshold = m_spec.int_threshold();
   torch::Tensor scale, zero_point;
-  if (m_spec.shifted) {
+  if (m_spec.scaling == ScalingKind::Parameter) {
+    torch::Tensor raw = value;
+    if (m_spec.per_channel) {
+      if (value.size(0) != weight.size(0))
+        throw ConfigError(m_spec.preset + ": " + std::to_string(value.size(0)) +
+                          " learned channel scales for a weight of " + std::to_string(weight.size(0)) +
+                          " output channels");
+      std::vector<int64_t> shape(weight.dim(), 1);
+      shape[0] = weight.size(0);
+      raw = value.view(shape);
+    }
+    scale = AbsBinarySignGrad::apply(torch::clamp_min(raw / threshold, kScalingMinVal));
+    if (m_spec.power_of_two) scale = restrict_power_of_two(scale);
+    zero_point = scalar_like(weight, 0.0);
+    if (m_spec.binary) {
+      const torch::Tensor sign = torch::where(weight >= 0, torch::ones_like(weight), -torch::ones_like(weight));
+      const torch::Tensor ste = weight + (sign - weight).detach();
+      return QuantTensor(ste * scale, scale, zero_point, 1, true, is_training());
+    }
+  } else if (m_spec.shifted) {
     // Range of [min(min W, 0), max W] over the tensor; zero point from the negative part.
     torch::Tensor mn = torch::clamp_max(weight.min(), 0.0);
     torch::Tensor mx = weight.max();
@@ -142,7 +170,9 @@ QuantTensor WeightQuantizerImpl::forward(const torch::Tensor& weight) {
     if (m_spec.power_of_two) scale = restrict_power_of_two(scale);
     zero_point = scalar_like(weight, 0.0);
   }
-  torch::Tensor y = fake_quant(weight, scale, zero_point, range, ClampGrad::StraightThrough);
+  torch::Tensor y = fake_quant(weight, scale, zero_point, range,
+                               m_spec.scaling == ScalingKind::Parameter ? ClampGrad::Masked
+                                                                        : ClampGrad::StraightThrough);
   return QuantTensor(y, scale, zero_point, m_spec.bit_width, m_spec.is_signed, is_training());
 }
 
@@ -269,6 +299,14 @@ QuantTensor ActQuantizerImpl::forward(const torch::Tensor& x) {
       c_before <= m_spec.collect_stats_steps) {
     torch::NoGradGuard no_grad;
     counter_buffer.add_(1);
+  }
+  if (m_spec.binary) {
+    // ClampedBinaryQuant: clamp to [-s, s] (gradient to x inside, to s outside), then a
+    // straight-through sign.
+    const torch::Tensor xc = torch::max(torch::min(x, scale), -scale);
+    const torch::Tensor sign = torch::where(xc >= 0, torch::ones_like(xc), -torch::ones_like(xc));
+    const torch::Tensor ste = xc + (sign - xc).detach();
+    return QuantTensor(ste * scale, scale, zero_point, 1, true, is_training());
   }
   torch::Tensor y = fake_quant(x, scale, zero_point, m_spec.range(), ClampGrad::Masked);
   return QuantTensor(y, scale, zero_point, m_spec.bit_width, m_spec.is_signed, is_training());

@@ -22,11 +22,18 @@ namespace qnn {
 ///    zero point clamp(round(-min(min W, 0) / s), 0, 2^b - 1).
 /// The clamp is straight-through; the scale is differentiable, so the max-|W| element
 /// also receives gradient through it.
+/// With ParameterScaling (Brevitas scaling_impl_type PARAMETER; imported models whose
+/// weight scales are given): a learned parameter `value` ([] per tensor, [C_out] per
+/// channel) holds the threshold, s = max(|value|, 1e-10) / int_threshold (power of two
+/// when asked); it starts at max(|min_val|, |max_val|). Binary quantizers (spec.binary):
+/// y = sign(W) * s with sign(0) = +1 and a straight-through gradient (Brevitas
+/// BinaryQuant; QONNX BipolarQuant).
 class WeightQuantizerImpl : public torch::nn::Cloneable<WeightQuantizerImpl> {
  public:
-  /// Throws ConfigError when `spec` is not a valid weight quantizer.
-  explicit WeightQuantizerImpl(QuantSpec spec);
-  void reset() override {}
+  /// Throws ConfigError when `spec` is not a valid weight quantizer. `out_channels`
+  /// sizes the per-channel `value` of ParameterScaling (ignored otherwise).
+  explicit WeightQuantizerImpl(QuantSpec spec, int64_t out_channels = 1);
+  void reset() override;
   /// weight: [C_out, ...]. Returns the fake-quantized weight with its metadata; a
   /// plain tensor when quantization is disabled.
   QuantTensor forward(const torch::Tensor& weight);
@@ -34,8 +41,12 @@ class WeightQuantizerImpl : public torch::nn::Cloneable<WeightQuantizerImpl> {
   void set_enabled(bool on) { m_enabled = on; }
   bool enabled() const { return m_enabled; }
 
+  /// ParameterScaling only: the learned threshold ([] or [C_out]); undefined otherwise.
+  torch::Tensor value;
+
  private:
   QuantSpec m_spec;
+  int64_t m_out_channels = 1;
   bool m_enabled = true;
 };
 TORCH_MODULE(WeightQuantizer);
@@ -51,6 +62,8 @@ TORCH_MODULE(WeightQuantizer);
 ///  - eval: |buffer| / int_threshold while counter <= collect_stats_steps, else |value| / ...
 /// With Parameter scaling (Int8ActPerTensorFloatMinMaxInit): value starts at
 /// max(|min_val|, |max_val|) and is learned from the first call.
+/// Binary (SignedBinaryActPerTensorConst, QONNX BipolarQuant): x clamped to [-s, s],
+/// then sign(x) * s with sign(0) = +1, straight-through (Brevitas ClampedBinaryQuant).
 /// State names (used in checkpoints and Brevitas state-dict import): buffer
 /// "scaling_buffer", parameter "value", buffer "counter" (int64), and for shifted
 /// quantizers buffer "zero_point_buffer" and parameter "zero_point_value".

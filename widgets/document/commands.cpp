@@ -5,6 +5,7 @@
 
 #include <QObject>
 
+#include "core/graph/graph_layout.h"
 #include "widgets/document/project_document.h"
 
 namespace qnn {
@@ -169,7 +170,7 @@ ReplaceLayersCommand::ReplaceLayersCommand(ProjectDocument* document, const std:
 AutoLayoutCommand::AutoLayoutCommand(ProjectDocument* document, double columnPitch, double rowPitch)
     : LayerEditCommand(document, LayerDelta{}, QObject::tr("Auto-layout")) {
   std::map<std::string, QPointF> positions;
-  for (const auto& [id, xy] : autoLayoutPositions(layersOf(document), columnPitch, rowPitch))
+  for (const auto& [id, xy] : auto_layout_positions(layersOf(document), columnPitch, rowPitch))
     positions[id] = QPointF(xy.first, xy.second);
   m_delta = moveDelta(document, positions);
 }

@@ -2,7 +2,7 @@
 // Plain functions the editor's undo commands are built from: a LayerDelta (what one
 // edit changes in Project::layers, with before and after values so it can be undone
 // exactly), a LayerDraft to compute it, and the editing rules (new layer defaults,
-// unique ids, port counts, paste, auto-layout). No Qt signals; unit-testable.
+// unique ids, port counts, paste; auto-layout is core/graph/graph_layout.h). No Qt signals; unit-testable.
 #pragma once
 
 #include <cstddef>
@@ -88,10 +88,5 @@ LayerSpec defaultLayer(LayerType type, const std::string& id, double x, double y
 std::vector<LayerSpec> pasteLayers(const std::vector<LayerSpec>& layers, const std::vector<LayerSpec>& clip,
                                    double dx, double dy, bool keepExternal);
 
-/// Top-down layered layout: a layer's row is the longest path from a source (a layer
-/// without connected inputs); within a row, layers are ordered by the mean column of
-/// their inputs and centred. Returns id -> (x, y) of each node's top-left corner.
-std::map<std::string, std::pair<double, double>> autoLayoutPositions(const std::vector<LayerSpec>& layers,
-                                                                     double columnPitch, double rowPitch);
 
 }  // namespace qnn

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// ONNX import (issue 10 items 1 and 5, core/io/onnx_import.h): the public QONNX TFC
+// models (2-bit Quant and 1-bit BipolarQuant) against a small independent interpreter
+// of their ONNX graph written here from the QONNX/ONNX op definitions; weight
+// histograms against codes counted here; round trips of our own QONNX and QCDQ
+// exports (same layers, same weight codes, same eval logits); `qnn import`; and the
+// bad files: truncated protobuf, a Quant with a runtime bit width, an unknown domain,
+// an unsupported rounding mode, an unsupported op (inspection only) and a dead
+// channel with a 1e-12 scale.
+#include <torch/torch.h>
+
+#ifndef ONNX_NAMESPACE
+#define ONNX_NAMESPACE onnx
+#endif
+#ifndef ONNX_ML
+#define ONNX_ML 1
+#endif
+#include <onnx/onnx_pb.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/data/dataset.h"
+#include "core/errors.h"
+#include "core/export/export_plan.h"
+#include "core/export/qcdq_export.h"
+#include "core/graph/model.h"
+#include "core/graph/project.h"
+#include "core/io/onnx_import.h"
+#include "core/train/checkpoint.h"
+#include "core/train/trainer.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "tests/thrown_message.h"
+
+// The message as std::string (the DataError / ConfigError the importer throws).
+template <typename Ex, typename F>
+std::string message_of(F&& f) {
+  return thrown_message<Ex>(std::forward<F>(f)).toStdString();
+}
+
+using namespace qnn;
+
+namespace {
+
+const std::string kModels = QNN_SOURCE_DIR "/tests/data/models/";
+
+std::string read_all(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+onnx::ModelProto parse(const std::string& bytes) {
+  onnx::ModelProto m;
+  if (!m.ParseFromString(bytes)) throw std::runtime_error("not an ONNX model");
+  return m;
+}
+
+std::string bytes_of(const onnx::ModelProto& m) {
+  std::string s;
+  m.SerializeToString(&s);
+  return s;
+}
+
+// ---- an independent interpreter of the ops in the TFC files (ONNX / QONNX specs)
+
+torch::Tensor tensor_of(const onnx::TensorProto& t) {
+  std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+  if (t.data_type() == onnx::TensorProto_DataType_INT64) {
+    torch::Tensor out = torch::empty(dims, torch::kInt64);
+    if (!t.raw_data().empty())
+      std::memcpy(out.data_ptr(), t.raw_data().data(), t.raw_data().size());
+    else
+      for (int i = 0; i < t.int64_data_size(); ++i) out.view(-1)[i] = t.int64_data(i);
+    return out;
+  }
+  torch::Tensor out = torch::empty(dims, torch::kFloat32);
+  if (!t.raw_data().empty())
+    std::memcpy(out.data_ptr(), t.raw_data().data(), t.raw_data().size());
+  else
+    for (int i = 0; i < t.float_data_size(); ++i) out.view(-1)[i] = t.float_data(i);
+  return out;
+}
+
+const onnx::AttributeProto* attr(const onnx::NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+// QONNX Quant: q = clamp(round(x / s + z), min, max) with round half to even,
+// y = (q - z) * s; BipolarQuant: y = (x >= 0 ? 1 : -1) * s.
+torch::Tensor reference_quant(const torch::Tensor& x, const torch::Tensor& s, const torch::Tensor& z, int64_t bits,
+                              bool is_signed, bool narrow) {
+  const double lo = is_signed ? -std::pow(2.0, double(bits - 1)) + (narrow ? 1 : 0) : 0.0;
+  const double hi = is_signed ? std::pow(2.0, double(bits - 1)) - 1 : std::pow(2.0, double(bits)) - 1 - (narrow ? 1 : 0);
+  return (torch::clamp(torch::round(x / s + z), lo, hi) - z) * s;
+}
+
+torch::Tensor run_reference(const onnx::ModelProto& m, const torch::Tensor& input) {
+  std::map<std::string, torch::Tensor> v;
+  for (const auto& t : m.graph().initializer()) v[t.name()] = tensor_of(t);
+  v[m.graph().input(0).name()] = input;
+  for (const auto& n : m.graph().node()) {
+    auto in = [&](int i) { return v.at(n.input(i)); };
+    const std::string& op = n.op_type();
+    torch::Tensor y;
+    if (op == "Shape") {
+      y = torch::tensor(in(0).sizes().vec(), torch::kInt64);
+    } else if (op == "Gather") {
+      y = in(0).index_select(0, in(1).reshape({-1})).reshape(in(1).sizes());
+    } else if (op == "Unsqueeze") {
+      y = in(0).unsqueeze(0);
+    } else if (op == "Concat") {
+      std::vector<torch::Tensor> parts;
+      for (int i = 0; i < n.input_size(); ++i) parts.push_back(in(i).reshape({-1}));
+      y = torch::cat(parts);
+    } else if (op == "Reshape") {
+      const torch::Tensor s = in(1).to(torch::kInt64).contiguous();
+      y = in(0).reshape(std::vector<int64_t>(s.data_ptr<int64_t>(), s.data_ptr<int64_t>() + s.numel()));
+    } else if (op == "Mul") {
+      y = in(0) * in(1);
+    } else if (op == "Sub") {
+      y = in(0) - in(1);
+    } else if (op == "Add") {
+      y = in(0) + in(1);
+    } else if (op == "Div") {
+      y = in(0) / in(1);
+    } else if (op == "Pow") {
+      y = torch::pow(in(0), in(1));
+    } else if (op == "Transpose") {
+      y = in(0).t();
+    } else if (op == "MatMul") {
+      y = torch::matmul(in(0), in(1));
+    } else if (op == "BatchNormalization") {
+      const double eps = attr(n, "epsilon")->f();
+      y = (in(0) - in(3)) / torch::sqrt(in(4) + eps) * in(1) + in(2);
+    } else if (op == "Quant") {
+      y = reference_quant(in(0), in(1), in(2), int64_t(in(3).item<float>()), attr(n, "signed")->i() != 0,
+                          attr(n, "narrow")->i() != 0);
+    } else if (op == "BipolarQuant") {
+      y = torch::where(in(0) >= 0, torch::ones_like(in(0)), -torch::ones_like(in(0))) * in(1);
+    } else {
+      throw std::runtime_error("reference interpreter: no " + op);
+    }
+    v[n.output(0)] = y;
+  }
+  return v.at(m.graph().output(0).name());
+}
+
+// Code counts of every Quant / BipolarQuant on an initializer, counted here.
+std::vector<std::vector<int64_t>> reference_weight_counts(const onnx::ModelProto& m) {
+  std::map<std::string, torch::Tensor> init;
+  for (const auto& t : m.graph().initializer()) init[t.name()] = tensor_of(t);
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& n : m.graph().node()) {
+    if (!init.count(n.input(0))) continue;
+    if (n.op_type() == "Quant") {
+      const torch::Tensor w = init.at(n.input(0));
+      const int64_t bits = int64_t(init.at(n.input(3)).item<float>());
+      const bool narrow = attr(n, "narrow")->i() != 0;
+      const int64_t lo = -(int64_t(1) << (bits - 1)) + (narrow ? 1 : 0), hi = (int64_t(1) << (bits - 1)) - 1;
+      const torch::Tensor q = torch::clamp(torch::round(w / init.at(n.input(1))), double(lo), double(hi)).to(torch::kInt64);
+      std::vector<int64_t> counts;
+      for (int64_t c = lo; c <= hi; ++c) counts.push_back((q == c).sum().item<int64_t>());
+      out.push_back(counts);
+    } else if (n.op_type() == "BipolarQuant") {
+      const torch::Tensor w = init.at(n.input(0));
+      const int64_t neg = (w < 0).sum().item<int64_t>();
+      out.push_back({neg, 0, w.numel() - neg});
+    }
+  }
+  return out;
+}
+
+onnx::NodeProto* node_named(onnx::ModelProto& m, const std::string& name) {
+  for (auto& n : *m.mutable_graph()->mutable_node())
+    if (n.name() == name) return &n;
+  throw std::runtime_error("no node " + name);
+}
+
+Project example(const std::string& name) {
+  return load_project(QNN_SOURCE_DIR "/resources/examples/" + name + ".qnn.json");
+}
+
+// A briefly trained model of an example (statistics phase under way, real scales),
+// and a batch of its test images.
+QuantModel trained(const std::string& name, torch::Tensor& images) {
+  torch::manual_seed(3);
+  QuantModel model = build_model(example(name));
+  const Dataset train = load_dataset(model->project().dataset, true, 1300);
+  const Dataset test = load_dataset(model->project().dataset, false, 64);
+  images = test.images;
+  TrainOptions o;
+  o.spec = model->project().training;
+  o.spec.epochs = 1;
+  o.spec.threads = 1;
+  o.max_batches_per_epoch = 20;
+  const std::atomic<bool> cancel{false};
+  train_model(model, train, test, o, {}, cancel);
+  model->eval();
+  return model;
+}
+
+}  // namespace
+
+class TestImport : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir m_dir;
+  Dataset m_test;  // Fashion-MNIST 28 x 28 in [0, 1] (no padding, no normalisation)
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(m_dir.isValid());
+    set_thread_count(1);
+    DatasetSpec spec;
+    spec.pad = 0;
+    spec.normalize = false;
+    m_test = load_dataset(spec, false, 200);
+  }
+
+  // The two public TFC files: structure, weights and logits against the interpreter.
+  void tfcModelsMatchTheReferenceInterpreter() {
+    for (const std::string file : {"TFC_2W2A.onnx", "TFC_1W1A.onnx"}) {
+      const std::string bytes = read_all(kModels + file);
+      const auto t0 = std::chrono::steady_clock::now();
+      const ImportedModel m = import_onnx(kModels + file);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      QVERIFY2(seconds < 1.0, qPrintable(QString::number(seconds)));
+      QVERIFY2(m.report.runnable(), m.report.text().c_str());
+      QCOMPARE(m.report.format, std::string("QONNX"));
+      int linears = 0, bns = 0, acts = 0;
+      for (const LayerSpec& l : m.project.layers) {
+        linears += l.type == LayerType::QuantLinear;
+        bns += l.type == LayerType::BatchNorm1d;
+        acts += l.type == LayerType::QuantIdentity;
+      }
+      QCOMPARE(linears, 4);
+      QCOMPARE(bns, 3 + 2);  // three BatchNorms, the input map x * 2 - 1 and the final TensorNorm
+      QCOMPARE(acts, 4);     // the input quantizer and one after each hidden BatchNorm
+      QCOMPARE(int(m.report.notes.size()), 2);
+      QVERIFY(m.report.notes[0].find("Mul_7, Sub_9") != std::string::npos);
+      // Every weight histogram equals the codes counted here.
+      const auto counts = reference_weight_counts(parse(bytes));
+      QCOMPARE(m.weights.size(), counts.size());
+      for (size_t i = 0; i < counts.size(); ++i) {
+        QCOMPARE(m.weights[i].levels.counts, counts[i]);
+        QCOMPARE(m.weights[i].levels.saturated_low + m.weights[i].levels.saturated_high, int64_t(0));
+      }
+      // Eval logits: Fashion-MNIST images in [0, 1] (MNIST is not on the machine) and uniform noise.
+      QuantModel model = build_imported_model(m);
+      torch::NoGradGuard no_grad;
+      const torch::Tensor x = torch::cat({m_test.images.slice(0, 0, 100), torch::rand({28, 1, 28, 28})});
+      const torch::Tensor ours = model->forward(x);
+      const torch::Tensor ref = run_reference(parse(bytes), x);
+      QCOMPARE(ours.sizes().vec(), ref.sizes().vec());
+      const double diff = (ours - ref).abs().max().item<double>();
+      QVERIFY2(diff < 1e-4, qPrintable(QString::fromStdString(file) + " max |diff| " + QString::number(diff)));
+      QVERIFY(torch::equal(ours.argmax(1), ref.argmax(1)));
+    }
+  }
+
+  // A 1 MB QONNX file (the 2-bit TFC with every weight duplicated in a wider first
+  // layer) imports in well under a second.
+  void largeFileImportsQuickly() {
+    onnx::ModelProto m = parse(read_all(kModels + "TFC_2W2A.onnx"));
+    // 4 x 784 x 64 floats of extra unused initializers: ~800 kB more.
+    for (int k = 0; k < 4; ++k) {
+      onnx::TensorProto* t = m.mutable_graph()->add_initializer();
+      t->set_name("padding_" + std::to_string(k));
+      t->set_data_type(onnx::TensorProto_DataType_FLOAT);
+      t->add_dims(784 * 64);
+      t->set_raw_data(std::string(784 * 64 * 4, '\0'));
+    }
+    const std::string bytes = bytes_of(m);
+    QVERIFY(bytes.size() > 1000000);
+    const auto t0 = std::chrono::steady_clock::now();
+    const ImportedModel r = import_onnx_bytes(bytes, "big.onnx");
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    QVERIFY(r.report.runnable());
+    QVERIFY2(seconds < 1.0, qPrintable(QString::number(seconds)));
+  }
+
+  // Our own QONNX and QCDQ exports import back: same layers and connections, same
+  // quantizer grids, same weight codes, same logits.
+  void ownExportsRoundTrip() {
+    for (const std::string name : {"lenet_lowprec", "tfc_w2a2"}) {
+      torch::Tensor images;
+      QuantModel model = trained(name, images);
+      const ExportPlan plan = make_export_plan(model);
+      for (const bool qcdq : {false, true}) {
+        if (qcdq && name == "tfc_w2a2") continue;  // HardTanh before QuantizeLinear: covered by lenet
+        const std::string label = name + (qcdq ? " qcdq" : " qonnx");
+        const ImportedModel m =
+            import_onnx_bytes(qcdq ? qcdq_model_bytes(plan) : qonnx_model_bytes(plan), label + ".onnx");
+        QVERIFY2(m.report.runnable(), (label + ": " + m.report.text()).c_str());
+        QCOMPARE(m.report.format, std::string(qcdq ? "QCDQ" : "QONNX"));
+        const Project& a = model->project();
+        QCOMPARE(m.project.layers.size(), a.layers.size());
+        for (const LayerSpec& l : a.layers) {
+          const LayerSpec* b = m.project.find(l.id);
+          QVERIFY2(b, qPrintable(QString::fromStdString(label + ": no layer " + l.id)));
+          QCOMPARE(to_string(b->type), to_string(l.type));
+          QCOMPARE(b->inputs, l.inputs);
+          for (const auto& [q1, q2] : {std::pair{&l.weight_quant, &b->weight_quant}, {&l.act_quant, &b->act_quant}}) {
+            QCOMPARE(q1->has_value(), q2->has_value());
+            if (!*q1) continue;
+            QCOMPARE((*q2)->bit_width, (*q1)->bit_width);
+            QCOMPARE((*q2)->is_signed, (*q1)->is_signed);
+            QCOMPARE((*q2)->narrow_range, (*q1)->narrow_range);
+          }
+        }
+        QuantModel back = build_imported_model(m);
+        const ExportPlan plan2 = make_export_plan(back);
+        for (const PlanNode& n : plan.nodes) {
+          if (!n.weight_codes.defined()) continue;
+          const PlanNode* n2 = plan2.find(n.id);
+          QVERIFY(n2 && n2->weight_codes.defined());
+          QVERIFY2(torch::equal(n.weight_codes, n2->weight_codes), qPrintable(QString::fromStdString(label + " " + n.id)));
+        }
+        torch::NoGradGuard no_grad;
+        const torch::Tensor& x = images;
+        const torch::Tensor y1 = model->forward(x), y2 = back->forward(x);
+        const double diff = (y1 - y2).abs().max().item<double>();
+        QVERIFY2(diff < 1e-5, qPrintable(QString::fromStdString(label) + " max |diff| " + QString::number(diff)));
+      }
+    }
+  }
+
+  void cliImportWritesAProjectThatEvaluates() {
+    const QString out = m_dir.filePath("tfc.qnn.json");
+    QProcess p;
+    p.start(QNN_CLI_PATH, {"import", QString::fromStdString(kModels + "TFC_2W2A.onnx"), "--out", out});
+    QVERIFY(p.waitForFinished(60000));
+    const QString text = QString::fromUtf8(p.readAllStandardOutput());
+    QVERIFY2(p.exitCode() == 0, qPrintable(text + p.readAllStandardError()));
+    QVERIFY(text.contains("(QONNX): 16 layers, 4 weight quantizer(s)"));
+    QVERIFY(QFile::exists(m_dir.filePath("tfc.pt")));
+    QProcess e;
+    e.start(QNN_CLI_PATH, {"eval", out, "--checkpoint", m_dir.filePath("tfc.pt"), "--test-limit", "50"});
+    QVERIFY(e.waitForFinished(60000));
+    QVERIFY2(e.exitCode() == 0, qPrintable(e.readAllStandardError()));
+    QVERIFY(QString::fromUtf8(e.readAllStandardOutput()).contains("test_accuracy="));
+  }
+
+  void badFilesNameTheFileAndNode() {
+    const std::string good = read_all(kModels + "TFC_2W2A.onnx");
+    // Truncated protobuf.
+    QVERIFY(message_of<DataError>([&] { import_onnx_bytes(good.substr(0, 5000), "cut.onnx"); })
+                .find("cut.onnx: not an ONNX model") != std::string::npos);
+    // A bit width computed at run time.
+    {
+      onnx::ModelProto m = parse(good);
+      node_named(m, "Quant_13")->set_input(3, "33");  // the output of Mul_7
+      const std::string msg = message_of<DataError>([&] { import_onnx_bytes(bytes_of(m), "dyn.onnx"); });
+      QVERIFY2(msg.find("dyn.onnx: node 'Quant_13' (Quant): bit width '33' is not a constant") != std::string::npos,
+               msg.c_str());
+    }
+    // An unknown domain.
+    {
+      onnx::ModelProto m = parse(good);
+      node_named(m, "Quant_25")->set_domain("com.example.custom");
+      const std::string msg = message_of<DataError>([&] { import_onnx_bytes(bytes_of(m), "dom.onnx"); });
+      QVERIFY2(msg.find("node 'Quant_25' (Quant): unknown domain 'com.example.custom'") != std::string::npos, msg.c_str());
+    }
+    // A rounding mode that is not executed as specified is refused by name.
+    {
+      onnx::ModelProto m = parse(good);
+      for (auto& a : *node_named(m, "Quant_25")->mutable_attribute())
+        if (a.name() == "rounding_mode") a.set_s("FLOOR");
+      const std::string msg = message_of<DataError>([&] { import_onnx_bytes(bytes_of(m), "floor.onnx"); });
+      QVERIFY2(msg.find("node 'Quant_25' (Quant): rounding_mode FLOOR is not supported") != std::string::npos,
+               msg.c_str());
+    }
+    // A file that is not ONNX at all.
+    QVERIFY(message_of<DataError>([&] { import_onnx(QNN_SOURCE_DIR "/README.md"); }).find("README.md: not an ONNX model") !=
+            std::string::npos);
+  }
+
+  // A node no layer maps to: reported by name; every weight quantizer is still
+  // inspected from the file's constants.
+  void unsupportedNodeOpensForInspection() {
+    onnx::ModelProto m = parse(read_all(kModels + "TFC_2W2A.onnx"));
+    node_named(m, "BatchNormalization_21")->set_op_type("LpNormalization");
+    const ImportedModel r = import_onnx_bytes(bytes_of(m), "lp.onnx");
+    QVERIFY(!r.report.runnable());
+    QCOMPARE(r.report.unsupported.size(), size_t(1));
+    QCOMPARE(r.report.unsupported[0], std::string("not supported: LpNormalization at node BatchNormalization_21"));
+    QCOMPARE(r.weights.size(), size_t(4));
+    QVERIFY(message_of<ConfigError>([&] { build_imported_model(r); }).find("LpNormalization") != std::string::npos);
+  }
+
+  // A dead output channel (all-zero weights, scale 1e-12) gives no NaN or Inf anywhere.
+  void deadChannelStaysFinite() {
+    onnx::ModelProto m = parse(read_all(kModels + "TFC_2W2A.onnx"));
+    // MatMul_20's weight [64, 784] (input 0 of Quant_18) with a per-channel scale
+    // [64, 1]: channel 0 dead.
+    onnx::TensorProto* w = nullptr;
+    onnx::TensorProto* s = nullptr;
+    const std::string weight_name = node_named(m, "Quant_18")->input(0);
+    const std::string scale_name = node_named(m, "Quant_18")->input(1);
+    for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+      if (t.name() == weight_name) w = &t;
+      if (t.name() == scale_name) s = &t;
+    }
+    QVERIFY(w && s);
+    torch::Tensor wt = tensor_of(*w);
+    wt[0].zero_();
+    w->set_raw_data(std::string(static_cast<const char*>(wt.data_ptr()), size_t(wt.numel()) * 4));
+    torch::Tensor st = torch::ones({64, 1});
+    st[0][0] = 1e-12f;
+    s->clear_dims();
+    s->add_dims(64);
+    s->add_dims(1);
+    s->set_raw_data(std::string(static_cast<const char*>(st.data_ptr()), 64 * 4));
+    const ImportedModel r = import_onnx_bytes(bytes_of(m), "dead.onnx");
+    QVERIFY2(r.report.runnable(), r.report.text().c_str());
+    const inspect::WeightStats& first = r.weights.at(0);
+    QVERIFY(first.per_channel);
+    QCOMPARE(first.scales.size(), size_t(64));
+    for (double v : first.scales) QVERIFY(std::isfinite(v) && v > 0);
+    QVERIFY(std::isfinite(first.mse));
+    QVERIFY(!std::isnan(first.sqnr_db));
+    QCOMPARE(first.channel_levels.size(), size_t(64));
+    QCOMPARE(first.channel_levels[0].counts[1], int64_t(784));  // every weight of the dead channel on code 0
+    QuantModel model = build_imported_model(r);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor y = model->forward(m_test.images.slice(0, 0, 16));
+    QVERIFY(torch::isfinite(y).all().item<bool>());
+  }
+};
+
+QTEST_MAIN(TestImport)
+#include "test_import.moc"
