@@ -37,6 +37,7 @@
 #include "widgets/plots/confusion_matrix_view.h"
 #include "widgets/plots/training_plot.h"
 #include "widgets/training/training_controller.h"
+#include "widgets/training/dataset_settings_panel.h"
 #include "widgets/training/training_settings_panel.h"
 
 // The .qrc is compiled into the static qnn_app library: pull its initializer in.
@@ -257,6 +258,20 @@ void MainWindow::createDocks() {
     m_settings->setSpec(m_document->project().training, m_document->project().dataset);
   });
   addDockWidget(Qt::BottomDockWidgetArea, settingsDock);
+  // The dataset settings, the same way: edits are commands, undo/redo show up here.
+  m_dataset = new DatasetSettingsPanel(this);
+  m_dataset->setObjectName(QStringLiteral("datasetSettings"));
+  auto* datasetDock = new QDockWidget(tr("Dataset"), this);
+  datasetDock->setObjectName(QStringLiteral("datasetSettingsDock"));
+  datasetDock->setWidget(m_dataset);
+  connect(m_dataset, &DatasetSettingsPanel::specEdited, m_document,
+          [this](const DatasetSpec& spec, const QString& field) { m_document->changeDataset(spec, field); });
+  connect(m_document, &ProjectDocument::datasetChanged, m_dataset, [this] {
+    m_dataset->setSpec(m_document->project().dataset);
+    m_settings->setSpec(m_document->project().training, m_document->project().dataset);
+  });
+  tabifyDockWidget(settingsDock, datasetDock);
+  settingsDock->raise();
 
   m_plot = new TrainingPlot(this);
   m_plot->setObjectName(QStringLiteral("trainingPlot"));
@@ -356,6 +371,11 @@ void MainWindow::createMenus() {
     settings->setText(tr("&Settings"));
     training->addAction(settings);
   }
+  if (auto* dock = findChild<QDockWidget*>(QStringLiteral("datasetSettingsDock"))) {
+    QAction* dataset = dock->toggleViewAction();
+    dataset->setText(tr("&Dataset"));
+    training->addAction(dataset);
+  }
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(m_aboutAction);
@@ -446,6 +466,7 @@ void MainWindow::onProjectReplaced() {
   m_controller->clearModel();  // a model of the previous project must not be saved under this one
   updateWindowTitle();
   m_settings->setSpec(m_document->project().training, m_document->project().dataset);
+  m_dataset->setSpec(m_document->project().dataset);
   m_plot->clear(int(m_document->project().training.epochs));
   m_confusion->clear();
   m_testAccuracyLabel->setText(tr("Test accuracy: —"));

@@ -23,6 +23,7 @@ class QPushButton;
 namespace qnn {
 
 class ConfusionMatrixView;
+class DatasetSettingsPanel;
 class ExportActions;
 class GraphView;
 class LayerInspector;
@@ -57,6 +58,7 @@ class MainWindow : public QMainWindow {
   ProjectFileActions* fileActions() const { return m_files; }
   TrainingController* trainingController() const { return m_controller; }
   TrainingSettingsPanel* settingsPanel() const { return m_settings; }
+  DatasetSettingsPanel* datasetPanel() const { return m_dataset; }
   /// The Inspection dock's content (widgets/inspect/): live quantization views.
   InspectionPanel* inspectionPanel() const { return m_inspection; }
   InspectionLink* inspectionLink() const { return m_inspectionLink; }
@@ -111,6 +113,7 @@ class MainWindow : public QMainWindow {
   TrainingPlot* m_plot = nullptr;
   ConfusionMatrixView* m_confusion = nullptr;
   TrainingSettingsPanel* m_settings = nullptr;
+  DatasetSettingsPanel* m_dataset = nullptr;
   QLabel* m_testAccuracyLabel = nullptr;
   QLabel* m_statusLabel = nullptr;
   QLabel* m_etaLabel = nullptr;

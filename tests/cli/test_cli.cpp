@@ -9,6 +9,7 @@
 #include <functional>
 
 #include <nlohmann/json.hpp>
+#include <stb/stb_image_write.h>
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -75,6 +76,7 @@ class TestCli : public QObject {
   void missingOrMalformedFile();
   void badUsage();
   void trainThenEvalCheckpoint();
+  void trainsOnAnImageFolder();
   void corruptCheckpoint();
   void unwritableCheckpointFailsBeforeTraining();
   void missingDatasetIsAnUnreadableFile();
@@ -293,6 +295,46 @@ void TestCli::trainThenEvalCheckpoint() {
   QCOMPARE(other.code, 1);
   QVERIFY2(other.err.contains("different network") && other.err.contains("quant_inp"), qPrintable(other.text()));
   QVERIFY(!other.out.contains("test_accuracy="));
+}
+
+void TestCli::trainsOnAnImageFolder() {
+  // Two classes of 20 x 24 RGB PNGs, fitted to the LeNet's [1, 32, 32] input (gray, resized).
+  const QString root = m_dir.filePath("photos");
+  for (int c = 0; c < 2; ++c) {
+    const QString cls = root + (c ? "/dogs" : "/cats");
+    QDir().mkpath(cls);
+    for (int k = 0; k < 10; ++k) {
+      std::vector<uint8_t> px(20 * 24 * 3);
+      for (size_t i = 0; i < px.size(); ++i) px[i] = uint8_t((c * 120 + int(i % 5) * 7 + k) % 256);
+      QVERIFY(stbi_write_png((cls + "/img" + QString::number(k) + ".png").toStdString().c_str(), 20, 24, 3,
+                             px.data(), 20 * 3) != 0);
+    }
+  }
+  const QString project = m_dir.filePath("photos.qnn.json");
+  write_variant(project, [&](nlohmann::json& doc) {
+    doc["dataset"] = {{"name", "image-folder"}, {"path", root.toStdString()}, {"fit", "resize"}};
+  });
+  const QString ckpt = m_dir.filePath("photos.pt");
+  const Run t = qnn({"train", project, "--epochs", "1", "--batch-size", "4", "--checkpoint", ckpt});
+  QVERIFY2(t.code == 0, qPrintable(t.text()));
+  QVERIFY2(t.out.contains("data image-folder: 16 training / 4 test samples"), qPrintable(t.text()));
+  QVERIFY2(kAccuracyLine.match(t.last_line()).hasMatch(), qPrintable(t.text()));
+  const Run e = qnn({"eval", project, "--checkpoint", ckpt});
+  QVERIFY2(e.code == 0, qPrintable(e.text()));
+  QCOMPARE(e.last_line(), t.last_line());
+  QVERIFY2(e.out.contains(QRegularExpression("class 0 cats +accuracy=")) &&
+               e.out.contains(QRegularExpression("class 1 dogs +accuracy=")),
+           qPrintable(e.text()));
+
+  // A corrupt image stops the run (exit 1) naming the file.
+  QFile bad(root + "/dogs/img3.png");
+  QVERIFY(bad.open(QIODevice::WriteOnly | QIODevice::Truncate));
+  bad.write("GIF89a not really");
+  bad.close();
+  const Run b = qnn({"train", project, "--epochs", "1"});
+  QCOMPARE(b.code, 1);
+  QVERIFY2(b.err.contains("dogs/img3.png") && b.err.contains("not a PNG or JPEG image") && b.err.contains("GIF"),
+           qPrintable(b.text()));
 }
 
 void TestCli::unwritableCheckpointFailsBeforeTraining() {

@@ -190,4 +190,19 @@ bool ChangeTrainingCommand::mergeWith(const QUndoCommand* other) {
   return true;
 }
 
+ChangeDatasetCommand::ChangeDatasetCommand(ProjectDocument* document, const DatasetSpec& before,
+                                           const DatasetSpec& after, const QString& field)
+    : QUndoCommand(QObject::tr("Change %1").arg(field)), m_document(document), m_before(before), m_after(after),
+      m_field(field) {}
+
+void ChangeDatasetCommand::redo() { m_document->applyDataset(m_after); }
+void ChangeDatasetCommand::undo() { m_document->applyDataset(m_before); }
+
+bool ChangeDatasetCommand::mergeWith(const QUndoCommand* other) {
+  const auto* o = dynamic_cast<const ChangeDatasetCommand*>(other);
+  if (!o || o->m_field != m_field) return false;
+  m_after = o->m_after;
+  return true;
+}
+
 }  // namespace qnn

@@ -23,7 +23,7 @@ namespace qnn {
 class ProjectDocument;
 
 /// Ids of the mergeable commands (QUndoCommand::id()).
-enum CommandId { kMoveLayersId = 1001, kChangeLayersId = 1002, kChangeTrainingId = 1003 };
+enum CommandId { kMoveLayersId = 1001, kChangeLayersId = 1002, kChangeTrainingId = 1003, kChangeDatasetId = 1004 };
 
 /// An input port: the layer it belongs to and its index.
 struct PortRef {
@@ -145,6 +145,23 @@ class ChangeTrainingCommand : public QUndoCommand {
  private:
   ProjectDocument* m_document;
   TrainingSpec m_before, m_after;
+  QString m_field;
+};
+
+/// Changes the project's dataset settings (name, folder, padding, fit, test share, as
+/// edited in the Dataset dock). Consecutive edits of the same `field` merge.
+class ChangeDatasetCommand : public QUndoCommand {
+ public:
+  ChangeDatasetCommand(ProjectDocument* document, const DatasetSpec& before, const DatasetSpec& after,
+                       const QString& field);
+  void redo() override;
+  void undo() override;
+  int id() const override { return kChangeDatasetId; }
+  bool mergeWith(const QUndoCommand* other) override;
+
+ private:
+  ProjectDocument* m_document;
+  DatasetSpec m_before, m_after;
   QString m_field;
 };
 

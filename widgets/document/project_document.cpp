@@ -117,6 +117,19 @@ void ProjectDocument::applyTraining(const TrainingSpec& spec) {
   Q_EMIT changed();
 }
 
+bool ProjectDocument::changeDataset(const DatasetSpec& after, const QString& field) {
+  if (after == m_project.dataset) return false;
+  m_undoStack->push(new ChangeDatasetCommand(this, m_project.dataset, after, field));
+  return true;
+}
+
+void ProjectDocument::applyDataset(const DatasetSpec& spec) {
+  m_project.dataset = spec;
+  m_validation = validate(m_project);  // the settings are validated too
+  Q_EMIT datasetChanged();
+  Q_EMIT changed();
+}
+
 void ProjectDocument::applyDelta(const LayerDelta& delta, bool forward) {
   delta.apply(m_project.layers, forward);
   if (!delta.positionsOnly()) m_validation = validate(m_project);

@@ -75,11 +75,16 @@ class ProjectDocument : public QObject {
   /// Replaces the training settings; `field` names the edit ("epochs", ...) and
   /// consecutive edits of one field merge into one undo step.
   bool changeTraining(const TrainingSpec& after, const QString& field);
+  /// Replaces the dataset settings (ChangeDatasetCommand); `field` names the edit
+  /// ("dataset folder", ...) and consecutive edits of one field merge.
+  bool changeDataset(const DatasetSpec& after, const QString& field);
 
   /// Applies an undo command's delta (forward = redo). For the commands only.
   void applyDelta(const LayerDelta& delta, bool forward);
   /// Sets the training settings and emits trainingChanged(). For the commands only.
   void applyTraining(const TrainingSpec& spec);
+  /// Sets the dataset settings and emits datasetChanged(). For the commands only.
+  void applyDataset(const DatasetSpec& spec);
 
  Q_SIGNALS:
   /// A different project was loaded or set.
@@ -93,6 +98,8 @@ class ProjectDocument : public QObject {
   void connectionsChanged();
   /// The training settings changed (an edit, its undo or redo).
   void trainingChanged();
+  /// The dataset settings changed (an edit, its undo or redo).
+  void datasetChanged();
   /// The project content changed (after every edit, also emitted after projectReplaced()).
   void changed();
   void modifiedChanged(bool modified);

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The Dataset dock: picking "image-folder" and a folder are undoable project edits
+// shown back by the panel; a short GUI run trains on a generated image folder, and a
+// corrupt image fails the run with a message naming the file.
+#include <torch/torch.h>
+
+#include <stb/stb_image_write.h>
+
+#include "core/graph/project.h"
+
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QFile>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QUndoStack>
+#include <QtTest>
+
+#include "app/gui/main_window.h"
+#include "widgets/document/project_document.h"
+#include "widgets/training/dataset_settings_panel.h"
+#include "widgets/training/training_controller.h"
+
+using namespace qnn;
+
+namespace {
+
+QString examplePath(const char* name) {
+  return QStringLiteral(QNN_SOURCE_DIR "/resources/examples/") + QLatin1String(name);
+}
+
+/// `count` 20 x 24 RGB PNGs per class in root/<class>/, class c brighter than the others.
+void writeFolder(const QString& root, const QStringList& classes, int count) {
+  for (int c = 0; c < classes.size(); ++c) {
+    QDir().mkpath(root + "/" + classes[c]);
+    for (int k = 0; k < count; ++k) {
+      std::vector<uint8_t> px(size_t(20 * 24 * 3));
+      for (size_t i = 0; i < px.size(); ++i) px[i] = uint8_t((c * 120 + int(i % 7) * 5 + k) % 256);
+      const QString file = root + "/" + classes[c] + "/img" + QString::number(k) + ".png";
+      QVERIFY(stbi_write_png(file.toStdString().c_str(), 20, 24, 3, px.data(), 20 * 3) != 0);
+    }
+  }
+}
+
+}  // namespace
+
+class TestGuiDataset : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void datasetEditsAreUndoableCommands();
+  void trainsOnAnImageFolder();
+};
+
+void TestGuiDataset::datasetEditsAreUndoableCommands() {
+  MainWindow w;
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  ProjectDocument* doc = w.document();
+  DatasetSettingsPanel* panel = w.datasetPanel();
+  QVERIFY(panel);
+  QVERIFY(w.findChild<QDockWidget*>(QStringLiteral("datasetSettingsDock")));
+  QCOMPARE(panel->nameComboBox()->currentData().toString(), QStringLiteral("fashion-mnist"));
+  QVERIFY(!panel->fitComboBox()->isEnabled());  // image-folder settings only
+  QCOMPARE(panel->padSpinBox()->value(), 2);
+
+  // Pick "image-folder": one undo step, the padding goes to 0 with it.
+  QComboBox* name = panel->nameComboBox();
+  const int images = name->findData(QStringLiteral("image-folder"));
+  QVERIFY(images >= 0);
+  name->setCurrentIndex(images);
+  Q_EMIT name->activated(images);
+  QCOMPARE(doc->project().dataset.name, std::string("image-folder"));
+  QCOMPARE(doc->project().dataset.pad, 0);
+  QVERIFY(doc->isModified());
+  QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Change dataset"));
+  QVERIFY(panel->fitComboBox()->isEnabled());
+  QCOMPARE(panel->padSpinBox()->value(), 0);
+
+  // The folder, the fit and the test share.
+  panel->folderEdit()->setText(QStringLiteral("/data/my-photos"));
+  Q_EMIT panel->folderEdit()->editingFinished();
+  QCOMPARE(doc->project().dataset.path, std::string("/data/my-photos"));
+  QComboBox* fit = panel->fitComboBox();
+  fit->setCurrentIndex(fit->findData(QStringLiteral("pad")));
+  Q_EMIT fit->activated(fit->currentIndex());
+  QCOMPARE(doc->project().dataset.fit, std::string("pad"));
+  panel->testFractionSpinBox()->setValue(0.3);
+  QCOMPARE(doc->project().dataset.test_fraction, 0.3);
+  // The missing folder is a warning on the settings, not an error.
+  bool warned = false;
+  for (const Diagnostic& d : doc->validation().diagnostics)
+    if (d.node == "dataset" && d.message.find("/data/my-photos") != std::string::npos) warned = true;
+  QVERIFY(warned);
+
+  // Undo walks back through the panel too.
+  doc->undoStack()->undo();  // test share
+  QCOMPARE(doc->project().dataset.test_fraction, 0.2);
+  QCOMPARE(panel->testFractionSpinBox()->value(), 0.2);
+  doc->undoStack()->undo();  // fit
+  doc->undoStack()->undo();  // folder
+  QCOMPARE(panel->folderEdit()->text(), QStringLiteral("/usr/share/datasets/fashion-mnist"));
+  doc->undoStack()->undo();  // dataset
+  QCOMPARE(doc->project().dataset.name, std::string("fashion-mnist"));
+  QCOMPARE(doc->project().dataset.pad, 2);
+  QCOMPARE(name->currentData().toString(), QStringLiteral("fashion-mnist"));
+  QVERIFY(!panel->fitComboBox()->isEnabled());
+  doc->undoStack()->redo();
+  QCOMPARE(doc->project().dataset.name, std::string("image-folder"));
+  QCOMPARE(name->currentData().toString(), QStringLiteral("image-folder"));
+}
+
+void TestGuiDataset::trainsOnAnImageFolder() {
+  QTemporaryDir tmp;
+  QVERIFY(tmp.isValid());
+  const QString root = tmp.filePath(QStringLiteral("photos"));
+  writeFolder(root, {QStringLiteral("cats"), QStringLiteral("dogs")}, 10);
+
+  MainWindow w;
+  w.show();
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));  // input [1, 32, 32], 10 outputs
+  Project p = w.document()->project();
+  p.training.threads = 1;
+  p.training.epochs = 1;
+  p.training.batch_size = 8;
+  w.document()->setProject(p, w.document()->filePath());
+  DatasetSettingsPanel* panel = w.datasetPanel();
+  QComboBox* name = panel->nameComboBox();
+  name->setCurrentIndex(name->findData(QStringLiteral("image-folder")));
+  Q_EMIT name->activated(name->currentIndex());
+  panel->folderEdit()->setText(root);
+  Q_EMIT panel->folderEdit()->editingFinished();
+
+  TrainingController* controller = w.trainingController();
+  QSignalSpy finished(controller, &TrainingController::finished);
+  QSignalSpy failed(controller, &TrainingController::failed);
+  w.findChild<QAction*>(QStringLiteral("trainAction"))->trigger();
+  QTRY_VERIFY_WITH_TIMEOUT(!controller->isRunning(), 120000);
+  QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
+  QCOMPARE(finished.count(), 1);
+  const auto summary = finished.first().first().value<TrainingSummary>();
+  QCOMPARE(summary.classNames, (QStringList{QStringLiteral("cats"), QStringLiteral("dogs")}));
+
+  // A corrupt image: the run fails and the message names the file.
+  QFile bad(root + "/dogs/broken.png");
+  QVERIFY(bad.open(QIODevice::WriteOnly));
+  bad.write("\x89PNG\r\n\x1a\n-truncated");
+  bad.close();
+  panel->testFractionSpinBox()->setValue(0.25);  // a new setting: the run loads the folder again
+  w.findChild<QAction*>(QStringLiteral("trainAction"))->trigger();
+  QTRY_VERIFY_WITH_TIMEOUT(!controller->isRunning(), 60000);
+  QCOMPARE(failed.count(), 1);
+  const QString message = failed.first().first().toString();
+  QVERIFY2(message.contains(QStringLiteral("dogs/broken.png")) && message.contains(QStringLiteral("PNG")),
+           qPrintable(message));
+  QMessageBox* box = nullptr;
+  QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))) && box->isVisible());
+  box->close();
+}
+
+QTEST_MAIN(TestGuiDataset)
+#include "test_gui_dataset.moc"
