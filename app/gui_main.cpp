@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // qnn-studio: the QNN Studio desktop application.
-//   qnn-studio [project.qnn.json] [--train-limit N] [--test-limit N] [--max-batches N]
+//   qnn-studio [project.qnn.json | model.onnx] [--train-limit N] [--test-limit N] [--max-batches N]
 //              [--epochs N] [--train-on-start]
-// Without a project it opens the bundled low-precision LeNet example.
+// Without a project it opens the bundled low-precision LeNet example; an .onnx file is
+// imported (File > Import Model).
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFileInfo>
@@ -78,9 +79,9 @@ std::optional<int> parseOptions(const QCoreApplication& app, Options& o) {
   parser.addHelpOption();
   parser.addVersionOption();
   parser.addPositionalArgument(QStringLiteral("project"),
-                               QStringLiteral("Project file to open (default: the %1 example).")
+                               QStringLiteral("Project file to open, or an ONNX model to import (default: the %1 example).")
                                    .arg(QLatin1String(qnn::kDefaultExampleProject)),
-                               QStringLiteral("[project.qnn.json]"));
+                               QStringLiteral("[project.qnn.json | model.onnx]"));
   parser.addOption({QStringLiteral("train-limit"), QStringLiteral("Train on the first <N> samples only."), QStringLiteral("N")});
   parser.addOption({QStringLiteral("test-limit"), QStringLiteral("Evaluate on the first <N> test samples only."), QStringLiteral("N")});
   parser.addOption({QStringLiteral("max-batches"), QStringLiteral("Stop every epoch after <N> batches."), QStringLiteral("N")});
@@ -130,7 +131,9 @@ int main(int argc, char* argv[]) {
   qnn::MainWindow window;
   window.setRunLimits(options.trainLimit, options.testLimit, options.maxBatches);
   window.show();
-  const bool opened = !options.project.isEmpty() && window.openProject(options.project);
+  const bool onnx = options.project.endsWith(QStringLiteral(".onnx"), Qt::CaseInsensitive);
+  if (onnx) window.importModel(options.project);
+  const bool opened = !onnx && !options.project.isEmpty() && window.openProject(options.project);
   if (opened && options.epochs > 0) window.setEpochs(int(options.epochs));
   if (opened && options.trainOnStart) QTimer::singleShot(300, &window, &qnn::MainWindow::startTraining);
   // After a crash: offer the autosaved project (not in scripted --train-on-start runs).

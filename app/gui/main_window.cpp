@@ -25,6 +25,7 @@
 #include "app/gui/project_files.h"
 #include "core/errors.h"
 #include "core/graph/layer_rules.h"
+#include "core/io/onnx_import.h"
 #include "widgets/document/example_projects.h"
 #include "widgets/document/project_document.h"
 #include "widgets/inspect/inspection_link.h"
@@ -137,6 +138,12 @@ void MainWindow::createActions() {
   m_loadWeightsAction->setToolTip(tr("Load a PyTorch / Brevitas state dict (torch.save(model.state_dict())) or a "
                                      "checkpoint whose tensor names match the layer ids"));
   connect(m_loadWeightsAction, &QAction::triggered, this, [this] { loadWeights(); });
+  m_importModelAction = new QAction(tr("&Import Model…"), this);
+  m_importModelAction->setObjectName(QStringLiteral("importModelAction"));
+  m_importModelAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+  m_importModelAction->setToolTip(tr("Open an ONNX model (QONNX from Brevitas or FINN, QCDQ, or float ONNX) as a "
+                                     "project with its weights and quantizer scales"));
+  connect(m_importModelAction, &QAction::triggered, this, [this] { importModel(); });
   m_foldBatchNormAction = new QAction(tr("&Fold BatchNorm"), this);
   m_foldBatchNormAction->setObjectName(QStringLiteral("foldBatchNormAction"));
   m_foldBatchNormAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_B));
@@ -335,6 +342,7 @@ void MainWindow::createMenus() {
   file->addSeparator();
   file->addAction(m_files->saveAction());
   file->addAction(m_files->saveAsAction());
+  file->addAction(m_importModelAction);
   file->addAction(m_loadWeightsAction);
   file->addAction(m_saveCheckpointAction);
   file->addAction(m_export->exportAction());
@@ -431,6 +439,7 @@ void MainWindow::updateActions() {
   m_saveCheckpointAction->setEnabled(!running && m_controller->hasModel());
   m_foldBatchNormAction->setEnabled(!running && !batch_norm_layers(m_document->project()).empty());
   m_loadWeightsAction->setEnabled(!running && hasProject);
+  m_importModelAction->setEnabled(!running);
   m_settings->setEnabled(!running);
 }
 
@@ -525,6 +534,53 @@ void MainWindow::foldBatchNorm() {
     showError(tr("Cannot fold BatchNorm"), QString::fromStdString(e.what()));
   } catch (const std::exception& e) {
     showError(tr("Cannot fold BatchNorm"), tr("Folding failed: %1").arg(QString::fromStdString(e.what())));
+  }
+}
+
+void MainWindow::importModel(const QString& chosen) {
+  if (m_controller->isRunning() || !m_files->maybeSave()) return;
+  QString path = chosen;
+  if (path.isEmpty()) {
+    const QString dir = m_document->filePath().isEmpty() ? QDir::homePath() : QFileInfo(m_document->filePath()).absolutePath();
+    path = QFileDialog::getOpenFileName(this, tr("Import Model"), dir, tr("ONNX models (*.onnx);;All files (*)"));
+    if (path.isEmpty()) return;
+  }
+  try {
+    // Everything that can fail happens before the open project is replaced.
+    const ImportedModel imported = import_onnx(path.toStdString());
+    std::shared_ptr<QuantModelImpl> model;
+    if (imported.report.runnable()) model = build_imported_model(imported).ptr();
+    m_document->setProject(imported.project);  // untitled: Save asks where
+    const QString name = QFileInfo(path).fileName();
+    const QString report = QString::fromStdString(imported.report.text()).trimmed();
+    if (model) {
+      m_controller->adoptModel(model);
+      m_inspectionLink->clear();
+      m_controller->reinspect(m_settings->options());
+      m_statusLabel->setText(tr("Imported %1 (%2): %n layer(s)%3", "", int(imported.project.layers.size()))
+                                 .arg(name, QString::fromStdString(imported.report.format),
+                                      imported.report.notes.empty()
+                                          ? QString()
+                                          : tr("; %n note(s), hover for details", "", int(imported.report.notes.size()))));
+      m_statusLabel->setToolTip(report);
+    } else {
+      auto weights = std::make_shared<inspect::Report>();
+      weights->weights = imported.weights;
+      m_inspectionLink->showReport(weights);
+      m_statusLabel->setText(tr("Imported %1 for inspection only: %n node(s) not supported", "",
+                                int(imported.report.unsupported.size()))
+                                 .arg(name));
+      m_statusLabel->setToolTip(report);
+      showError(tr("Model opened for inspection only"),
+                tr("%1 has nodes QNN Studio cannot run, so it cannot be evaluated or trained. Its weight quantizers "
+                   "(grids, scales, saturation, SQNR) are in the Inspection dock.\n\n%2")
+                    .arg(name, report));
+    }
+    updateActions();
+  } catch (const Error& e) {
+    showError(tr("Cannot import model"), QString::fromStdString(e.what()));
+  } catch (const std::exception& e) {
+    showError(tr("Cannot import model"), tr("%1: %2").arg(path, QString::fromStdString(e.what())));
   }
 }
 

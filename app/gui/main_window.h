@@ -81,6 +81,11 @@ class MainWindow : public QMainWindow {
   /// whose tensor names match the layer ids becomes the current model (export, save,
   /// inspection); the report goes to the status line. `path` empty: asks for the file.
   void loadWeights(const QString& path = QString());
+  /// File > Import Model (Ctrl+I): an ONNX model (QONNX, QCDQ, float) becomes an
+  /// untitled project with its weights as the current model (core/io/onnx_import.h);
+  /// a graph with unsupported nodes opens for inspection only (weight statistics from
+  /// the file's constants) after a dialog naming the nodes. Asks to save first.
+  void importModel(const QString& path = QString());
   void showAbout();
 
  protected:
@@ -134,6 +139,7 @@ class MainWindow : public QMainWindow {
   QAction* m_saveCheckpointAction = nullptr;
   QAction* m_foldBatchNormAction = nullptr;
   QAction* m_loadWeightsAction = nullptr;
+  QAction* m_importModelAction = nullptr;
   QAction* m_quitAction = nullptr;
   QAction* m_trainAction = nullptr;
   QAction* m_cancelAction = nullptr;

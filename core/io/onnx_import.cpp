@@ -1117,8 +1117,18 @@ ImportedModel Importer::run() {
   m_project.name = g.name().empty() ? "imported" : g.name();
   m_report.format = m_qonnx ? "QONNX" : m_qcdq ? "QCDQ" : "float ONNX";
   m_project.description = "Imported from " + m_source + " (" + m_report.format + ")";
-  m_project.dataset.pad = 0;
+  // The file does not say what it was trained on: a built-in dataset of the input's
+  // shape, unnormalised (preprocessing, if any, is in the graph), named in a note.
   m_project.dataset.normalize = false;
+  m_project.dataset.pad = 0;
+  if (sample == std::vector<int64_t>{1, 32, 32}) m_project.dataset.pad = 2;
+  if (sample == std::vector<int64_t>{3, 32, 32}) {
+    m_project.dataset.name = "cifar10";
+    m_project.dataset.path = "/usr/share/datasets/cifar10";
+  }
+  m_report.notes.push_back("dataset set to " + m_project.dataset.name + " (padding " +
+                           std::to_string(m_project.dataset.pad) +
+                           ", not normalised): choose the data the model was trained on in the dataset settings");
   ImportedModel r;
   r.project = m_project;
   r.tensors = m_tensors;

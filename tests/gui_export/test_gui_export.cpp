@@ -245,6 +245,66 @@ class TestGuiExport : public QObject {
              qPrintable(w.lastError()));
   }
 
+  // File > Import Model: a QONNX file becomes an untitled project whose model is
+  // current and inspected; a file with an unsupported node opens for inspection only;
+  // a file that is not ONNX leaves the open project as it was.
+  void importModelOpensTheFileAsAProject() {
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QAction* import = w.findChild<QAction*>(QStringLiteral("importModelAction"));
+    QVERIFY(import && import->isEnabled());
+    QCOMPARE(import->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_I));
+    const QString tfc = QStringLiteral(QNN_SOURCE_DIR "/tests/data/models/TFC_2W2A.onnx");
+    int reports = w.inspectionPanel()->reportsReceived();
+    w.importModel(tfc);
+    QVERIFY2(w.lastError().isEmpty(), qPrintable(w.lastError()));
+    QCOMPARE(w.document()->project().layers.size(), size_t(16));
+    QVERIFY(w.document()->filePath().isEmpty());  // untitled: Save asks where
+    QVERIFY(w.trainingController()->hasModel());
+    auto* status = w.findChild<QLabel*>(QStringLiteral("statusLabel"));
+    QVERIFY2(status->text().startsWith(QStringLiteral("Imported TFC_2W2A.onnx (QONNX): 16 layer(s)")),
+             qPrintable(status->text()));
+    QVERIFY(status->toolTip().contains(QStringLiteral("Mul_7, Sub_9")));
+    QTRY_VERIFY_WITH_TIMEOUT(w.inspectionPanel()->reportsReceived() > reports, 60000);
+    // The model evaluates what the file computes: the first layer's weight codes in
+    // {-1, 0, 1} at scale 1 (2-bit signed narrow).
+    {
+      QuantModel m(w.trainingController()->model());
+      const auto tensors = named_tensors(*m);
+      QVERIFY(tensors.count("MatMul_20.weight_quant.value"));
+      QCOMPARE(tensors.at("MatMul_20.weight_quant.value").item<float>(), 1.0f);
+    }
+
+    // An op no layer maps to: opened for inspection only, weights in the dock.
+    QTemporaryDir dir;
+    std::ifstream in(tfc.toStdString(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string op = std::string("\x22\x12") + "BatchNormalization";  // op_type field, 18 bytes
+    const size_t at = bytes.find(op);
+    QVERIFY(at != std::string::npos);
+    bytes.replace(at + 2, 18, "MeanVarianceNormal");
+    const QString odd = dir.filePath(QStringLiteral("odd.onnx"));
+    std::ofstream(odd.toStdString(), std::ios::binary) << bytes;
+    w.importModel(odd);
+    QVERIFY2(w.lastError().contains(QStringLiteral("not supported: MeanVarianceNormal at node BatchNormalization_21")),
+             qPrintable(w.lastError()));
+    QVERIFY(w.lastError().contains(QStringLiteral("inspection")) || status->text().contains(QStringLiteral("inspection only")));
+    QVERIFY(!w.trainingController()->hasModel());
+    // The weights-only report, at once: four weight quantizers, no activations.
+    QVERIFY(w.inspectionPanel()->report());
+    QCOMPARE(w.inspectionPanel()->report()->weights.size(), size_t(4));
+    QCOMPARE(w.inspectionPanel()->report()->weights[0].layer, std::string("MatMul_20"));
+    QVERIFY(w.inspectionPanel()->report()->activations.empty());
+    if (auto* box = w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))) box->close();
+
+    // Not ONNX: a specific message; the open project stays.
+    const Project before = w.document()->project();
+    w.importModel(QStringLiteral(QNN_SOURCE_DIR "/README.md"));
+    QVERIFY2(w.lastError().contains(QStringLiteral("README.md: not an ONNX model")), qPrintable(w.lastError()));
+    QVERIFY(w.document()->project() == before);
+  }
+
   void preflightErrorDisablesExport() {
     // A 16-bit weight layer cannot go to QCDQ: listed as an error, Export disabled.
     // The model needs no training for the pre-flight (it reads only the project).

@@ -250,7 +250,7 @@ class TestImport : public QObject {
       QCOMPARE(linears, 4);
       QCOMPARE(bns, 3 + 2);  // three BatchNorms, the input map x * 2 - 1 and the final TensorNorm
       QCOMPARE(acts, 4);     // the input quantizer and one after each hidden BatchNorm
-      QCOMPARE(int(m.report.notes.size()), 2);
+      QCOMPARE(int(m.report.notes.size()), 3);  // input map, TensorNorm, dataset
       QVERIFY(m.report.notes[0].find("Mul_7, Sub_9") != std::string::npos);
       // Every weight histogram equals the codes counted here.
       const auto counts = reference_weight_counts(parse(bytes));

@@ -36,6 +36,9 @@ class InspectionLink : public QObject {
   /// Empties the panel, the node labels and the bias summaries (the model they showed is
   /// no longer current: a new run, another project, an edit, fold or undo switching models).
   void clear();
+  /// Shows `report` as if the controller had computed it: a report with weights only
+  /// (an imported file whose graph cannot run, inspected from its constants).
+  void showReport(const InspectionReportPtr& report) { onReport(report); }
   /// Layer -> BiasStats::summary() of every quantized bias in the last report.
   QHash<QString, QString> biasSummaries() const { return m_biasSummaries; }
 
