@@ -48,8 +48,12 @@ int run_import(const CommandArgs& args) {
   if (out.empty()) throw UsageError("'qnn import' needs --out PROJECT.qnn.json");
   const std::string checkpoint = args.text("checkpoint", default_checkpoint_for(out));
   const ImportedModel m = import_onnx(args.project);
-  std::cout << "imported " << args.project << " (" << m.report.format << "): " << m.project.layers.size()
-            << " layers, " << m.weights.size() << " weight quantizer(s)\n";
+  if (m.report.runnable())
+    std::cout << "imported " << args.project << " (" << m.report.format << "): " << m.project.layers.size()
+              << " layers, " << m.weights.size() << " weight quantizer(s)\n";
+  else
+    std::cout << "read " << args.project << " (" << m.report.format << "): " << m.report.unsupported.size()
+              << " node(s) map to no layer; " << m.weights.size() << " weight quantizer(s) inspected\n";
   for (const std::string& n : m.report.notes) std::cout << "note: " << n << "\n";
   for (const std::string& u : m.report.unsupported) std::cout << "error: " << u << "\n";
   if (!m.weights.empty()) {

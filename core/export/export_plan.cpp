@@ -240,8 +240,12 @@ std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) 
     const auto it = v.nodes.find(l.inputs.empty() ? id : l.inputs[0]);
     const bool in_quant = it != v.nodes.end() && it->second.quantized;
     if (onnx && seen_quant && d.export_rules.float_compute)
-      out.push_back({false, id, "float " + to_string(l.type) + " between quantized layers: exported as a float op; "
-                                "integer-only runtimes (and FINN) cannot execute it"});
+      out.push_back({false, id, is_batch_norm(l.type)
+                                    ? "float " + to_string(l.type) + " between quantized layers: exported as a float "
+                                      "BatchNormalization; FINN's streamlining absorbs it into thresholds, other "
+                                      "integer-only runtimes need it folded (--fold-bn)"
+                                    : "float " + to_string(l.type) + " between quantized layers: exported as a float op; "
+                                      "integer-only runtimes (and FINN) cannot execute it"});
     if (onnx && w && !in_quant)
       out.push_back({false, id, "quantized weights on a float input: the product runs in float, not on an "
                                 "integer grid"});

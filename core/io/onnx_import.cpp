@@ -20,6 +20,9 @@
 #endif
 #include <onnx/onnx_pb.h>
 
+#include <nlohmann/json.hpp>
+
+#include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/graph/graph_layout.h"
 #include "core/layers/layer_descriptor.h"
@@ -58,6 +61,31 @@ struct Value {
   int64_t clip_lo = 0, clip_hi = 0;  // QuantizeLinear: integer bounds
   bool qtype_signed = true;          // QuantizeLinear: INT8 (else UINT8)
 };
+
+// The integer grid of a QCDQ Clip [lo, hi] (quantization.md section 1): signed when
+// lo < 0; the bit width and narrow range whose [min_int, max_int] equal the bounds
+// exactly. False when the bounds are no such grid.
+bool grid_from_bounds(double lo, double hi, int& bits, bool& is_signed, bool& narrow) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || lo != std::floor(lo) || hi != std::floor(hi) || hi < 1) return false;
+  is_signed = lo < 0;
+  for (int b = 1; b <= 32; ++b)
+    for (bool n : {false, true}) {
+      if (b == 1 && n) continue;
+      const IntRange r = int_range(b, is_signed, n);
+      if (double(r.min_int) == lo && double(r.max_int) == hi) {
+        bits = b;
+        narrow = n;
+        return true;
+      }
+    }
+  return false;
+}
+
+std::string number_text(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
 
 std::string sanitize(const std::string& s) {
   std::string out;
@@ -164,14 +192,15 @@ class Importer {
   }
 
   QuantInfo quant_info(const onnx::NodeProto& n, bool bipolar);
-  QuantSpec weight_spec(const QuantInfo& q, const torch::Tensor& w, const onnx::NodeProto& n);
+  QuantSpec weight_spec(const QuantInfo& q, const onnx::NodeProto& n);
   QuantSpec act_spec(const QuantInfo& q, const onnx::NodeProto& n);
   void node(const onnx::NodeProto& n, int index);
   void act_quant(const onnx::NodeProto& n, const std::string& src, const QuantInfo& q, int index);
   void weight_layer(const onnx::NodeProto& n, int index, const std::string& x, const Value& w, bool transpose_w,
                     const Value* bias, bool conv);
-  void bias_into(LayerSpec& l, const Value& bias, const onnx::NodeProto& n);
-  void affine(const onnx::NodeProto& n, const std::string& op);
+  void bias_into(LayerSpec& l, const Value& bias);
+  void affine(const onnx::NodeProto& n, const std::string& op, int index);
+  void set_dataset(const std::vector<int64_t>& sample, const std::string& preprocessing);
   int consumers(const std::string& value_name) const {
     auto it = m_consumers.find(value_name);
     return it == m_consumers.end() ? 0 : it->second;
@@ -315,22 +344,35 @@ QuantInfo Importer::quant_info(const onnx::NodeProto& n, bool bipolar) {
   q.zero_point = constant(2, "zero point");
   const torch::Tensor bits = constant(3, "bit width");
   if (bits.numel() != 1) fail(n, "the bit width must be a single number");
+  if (q.zero_point.numel() != 1 && q.zero_point.numel() != q.scale.numel())
+    fail(n, "the zero point has " + std::to_string(q.zero_point.numel()) + " values for " +
+                std::to_string(q.scale.numel()) + " scales");
   const double b = bits.item<double>();
-  if (b != std::floor(b) || b < 1 || b > 32) fail(n, "bit width " + std::to_string(b) + " is not a whole number in 1..32");
+  if (!(b == std::floor(b) && b >= 1 && b <= 32)) fail(n, "bit width " + number_text(b) + " is outside 1..32 or not a whole number");
   q.bit_width = int(b);
   q.is_signed = int_attr(n, "signed", 1) != 0;
   q.narrow = int_attr(n, "narrow", 0) != 0;
-  const std::string mode = str_attr(n, "rounding_mode", "ROUND");
+  std::string mode = str_attr(n, "rounding_mode", "ROUND");
+  std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return char(std::toupper(c)); });
   if (mode != "ROUND")
     fail(n, "rounding_mode " + mode + " is not supported (only ROUND, round half to even, as Brevitas computes it)");
   if (!torch::equal(q.zero_point, torch::round(q.zero_point))) fail(n, "the zero point must hold whole numbers");
   return q;
 }
 
+// A quantizer of a matrix whose rows and columns are swapped: its per-axis scale and
+// zero point move to the other axis.
+void transpose_quant(QuantInfo& q) {
+  for (torch::Tensor* t : {&q.scale, &q.zero_point}) {
+    if (t->numel() <= 1) continue;
+    while (t->dim() < 2) *t = t->unsqueeze(0);
+    *t = t->t().contiguous();
+  }
+}
+
 // Shape of the learned `value` of a weight quantizer from a file scale: [] or [C_out].
 // Returns the scale per output channel (or one), or fails for any other broadcast axis.
-torch::Tensor channel_scale(const torch::Tensor& scale, const torch::Tensor& w, int64_t axis_if_known,
-                            std::string& error) {
+torch::Tensor channel_scale(const torch::Tensor& scale, const torch::Tensor& w, std::string& error) {
   if (scale.numel() == 1) return scale.reshape({});
   // Align the scale's shape to the weight's trailing dims (numpy broadcasting).
   std::vector<int64_t> s = scale.sizes().vec();
@@ -344,7 +386,6 @@ torch::Tensor channel_scale(const torch::Tensor& scale, const torch::Tensor& w, 
       }
       axis = d;
     }
-  if (axis_if_known >= 0) axis = axis_if_known;
   if (axis != 0 || s.size() != size_t(w.dim()) || s[0] != w.size(0)) {
     error = "a scale per input channel or per element (import keeps one scale per output channel)";
     return {};
@@ -352,7 +393,7 @@ torch::Tensor channel_scale(const torch::Tensor& scale, const torch::Tensor& w, 
   return scale.reshape({-1});
 }
 
-QuantSpec Importer::weight_spec(const QuantInfo& q, const torch::Tensor& w, const onnx::NodeProto& n) {
+QuantSpec Importer::weight_spec(const QuantInfo& q, const onnx::NodeProto& n) {
   QuantSpec s = q.binary ? presets::SignedBinaryWeightPerTensorConst() : presets::Int8WeightPerTensorFloat();
   s.scaling = ScalingKind::Parameter;
   if (!q.binary) {
@@ -375,12 +416,12 @@ QuantSpec Importer::weight_spec(const QuantInfo& q, const torch::Tensor& w, cons
   } catch (const ConfigError& e) {
     fail(n, e.what());
   }
-  (void)w;
   return s;
 }
 
 QuantSpec Importer::act_spec(const QuantInfo& q, const onnx::NodeProto& n) {
   if (q.scale.numel() != 1) fail(n, "a per-channel activation scale is not supported (activation quantizers are per tensor)");
+  if (!(q.scale.item<double>() > 0.0)) fail(n, "the activation scale is 0: every value would quantize to the zero point");
   QuantSpec s = q.binary ? presets::SignedBinaryActPerTensorConst() : presets::Int8ActPerTensorFloatMinMaxInit();
   if (!q.binary) {
     s.bit_width = q.bit_width;
@@ -440,7 +481,7 @@ void Importer::act_quant(const onnx::NodeProto& n, const std::string& src, const
   m_layer_output[target->id] = n.output(0);
 }
 
-void Importer::bias_into(LayerSpec& l, const Value& bias, const onnx::NodeProto& n) {
+void Importer::bias_into(LayerSpec& l, const Value& bias) {
   const std::string& id = l.id;
   l.set_param("bias", 1);
   if (!bias.q) {
@@ -466,7 +507,6 @@ void Importer::bias_into(LayerSpec& l, const Value& bias, const onnx::NodeProto&
     m_report.notes.push_back("bias quantizer " + q.node + " of " + id +
                              " kept as a float bias holding its dequantized values (not Int8/16/32Bias on s_in * s_w)");
   }
-  (void)n;
 }
 
 // Conv / Gemm / MatMul with a constant (possibly quantized) weight.
@@ -477,18 +517,14 @@ void Importer::weight_layer(const onnx::NodeProto& n, int index, const std::stri
   if (transpose_w) {
     if (w.dim() != 2) fail(n, "the weight must be a matrix");
     w = w.t().contiguous();
-    if (q && q->scale.numel() > 1) {
-      torch::Tensor s = q->scale;
-      while (s.dim() < 2) s = s.unsqueeze(0);
-      q->scale = s.t().contiguous();
-      torch::Tensor z = q->zero_point;
-      if (z.numel() > 1) {
-        while (z.dim() < 2) z = z.unsqueeze(0);
-        q->zero_point = z.t().contiguous();
-      }
-    }
+    if (q) transpose_quant(*q);
   }
   const bool quant = q.has_value();
+  if (!torch::isfinite(w).all().item<bool>())
+    fail(n, "the weight holds " + std::to_string((~torch::isfinite(w)).sum().item<int64_t>()) + " NaN or infinite value(s)");
+  if (bias && !torch::isfinite(bias->t).all().item<bool>()) fail(n, "the bias holds NaN or infinite values");
+  if (conv ? w.dim() < 3 : w.dim() != 2)
+    fail(n, "the weight has shape " + shape_text(w.sizes().vec()) + (conv ? "; a convolution needs [C_out, C_in/groups, k...]" : "; a matrix is needed"));
   const int64_t spatial = w.dim() - 2;
   LayerType type;
   if (!conv) {
@@ -516,6 +552,9 @@ void Importer::weight_layer(const onnx::NodeProto& n, int index, const std::stri
     if (strides.empty()) strides.assign(size_t(spatial), 1);
     if (dil.empty()) dil.assign(size_t(spatial), 1);
     if (pads.empty()) pads.assign(size_t(2 * spatial), 0);
+    if (int64_t(strides.size()) != spatial || int64_t(dil.size()) != spatial || int64_t(pads.size()) != 2 * spatial)
+      fail(n, "strides, dilations and pads must have " + std::to_string(spatial) + ", " + std::to_string(spatial) +
+                  " and " + std::to_string(2 * spatial) + " entries for a " + std::to_string(w.dim()) + "-D weight");
     for (int64_t d = 0; d < spatial; ++d)
       if (pads[size_t(d)] != pads[size_t(d + spatial)]) fail(n, "asymmetric padding is not supported");
     auto put = [&](const char* name, int64_t a, int64_t b) {
@@ -536,12 +575,16 @@ void Importer::weight_layer(const onnx::NodeProto& n, int index, const std::stri
   m_tensors[id + ".weight"] = w.contiguous();
   if (quant) {
     std::string error;
-    const torch::Tensor cs = channel_scale(q->scale, w, -1, error);
+    const torch::Tensor cs = channel_scale(q->scale, w, error);
     if (!cs.defined()) fail(n, "weight quantizer " + q->node + " has " + error);
     q->scale = cs;
-    l.weight_quant = weight_spec(*q, w, n);
+    l.weight_quant = weight_spec(*q, n);
     m_tensors[id + ".weight_quant.value"] =
         (torch::clamp_min(cs.to(torch::kFloat64), kMinScale) * l.weight_quant->int_threshold()).to(torch::kFloat32);
+    const int64_t tiny = (cs < kMinScale).sum().item<int64_t>();
+    if (tiny > 0)
+      m_report.notes.push_back(id + ": " + std::to_string(tiny) + " weight scale(s) of " + q->node +
+                               " below 1e-10 (dead channels) raised to 1e-10, Brevitas's scaling_min_val");
     // Statistics of the file's weight quantizer, from the constants alone.
     try {
       WeightQuantizer wq(*l.weight_quant, w.size(0));
@@ -555,12 +598,12 @@ void Importer::weight_layer(const onnx::NodeProto& n, int index, const std::stri
       fail(n, e.what());
     }
   }
-  if (bias) bias_into(l, *bias, n);
+  if (bias) bias_into(l, *bias);
   set_runtime(n, id);
   m_layer_output[id] = n.output(0);
 }
 
-void Importer::affine(const onnx::NodeProto& n, const std::string& op) {
+void Importer::affine(const onnx::NodeProto& n, const std::string& op, int index) {
   const Value& v0 = input(n, 0);
   const Value& v1 = input(n, 1);
   const bool c0 = v0.kind == Value::Const && !v0.q, c1 = v1.kind == Value::Const && !v1.q;
@@ -578,7 +621,7 @@ void Importer::affine(const onnx::NodeProto& n, const std::string& op) {
   if (!(c0 || c1) || !runtime(rv)) {
     if (op == "Add" && runtime(v0) && runtime(v1)) {
       const std::string a = runtime_layer(n, 0), b = runtime_layer(n, 1);
-      LayerSpec& l = add_layer(LayerType::Add, id_from_node(n, int(m_project.layers.size())), {a, b});
+      LayerSpec& l = add_layer(LayerType::Add, id_from_node(n, index), {a, b});
       set_runtime(n, l.id);
       m_layer_output[l.id] = n.output(0);
       return;
@@ -677,30 +720,54 @@ void Importer::node(const onnx::NodeProto& n, int index) {
       return;
     }
     if (op == "Trunc") {
+      // QONNX Trunc: v1 (X, scale, zero point, in bit width, out bit width), v2 (X,
+      // scale, zero point, in bit width, out scale, out bit width); rounding_mode
+      // defaults to FLOOR.
       m_qonnx = true;
+      if (n.input_size() != 5 && n.input_size() != 6) fail(n, "Trunc takes 5 or 6 inputs, got " + std::to_string(n.input_size()));
       const std::string src = runtime_layer(n, 0);
-      const std::string mode = str_attr(n, "rounding_mode", "ROUND");
+      std::string mode = str_attr(n, "rounding_mode", "FLOOR");
+      std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return char(std::toupper(c)); });
       if (mode != "ROUND" && mode != "FLOOR")
-        fail(n, "Trunc rounding_mode " + mode + " is not supported (ROUND or FLOOR)");
+        fail(n, "Trunc rounding_mode " + mode + " is not supported (ROUND or FLOOR, as Brevitas's truncating pools)");
+      auto bit_width = [&](int i, const char* what) {
+        const torch::Tensor t = const_input(n, i, what);
+        if (t.numel() != 1) fail(n, std::string("the ") + what + " must be a single number");
+        const double b = t.to(torch::kFloat64).item<double>();
+        if (!(b == std::floor(b) && b >= 1 && b <= 32)) fail(n, std::string("the ") + what + " " + number_text(b) + " is outside 1..32");
+        return b;
+      };
+      const double in_bits = bit_width(3, "input bit width");
+      const double out_bits = bit_width(n.input_size() == 6 ? 5 : 4, "output bit width");
       if (src.empty()) {
         pass_through(0);
         return;
       }
       LayerSpec& l = layer(src);
-      const torch::Tensor in_bits = const_input(n, 3, "input bit width");
-      const torch::Tensor out_bits = n.input_size() >= 6 ? const_input(n, 5, "output bit width") : in_bits;
-      if (in_bits.item<double>() == out_bits.item<double>() && mode == "ROUND") {
+      const bool drops = in_bits != out_bits || mode == "FLOOR";
+      if (l.type == LayerType::TruncAdaptiveAvgPool2d && !drops) {
+        // A global average pool on a grid that keeps its bits: a plain AvgPool2d over H x W.
+        l.type = LayerType::AvgPool2d;
+        l.erase_param("output_size");
+        const std::vector<int64_t> shape = shape_of(l.inputs.at(0));
+        if (shape.size() != 3) fail(n, "the input shape of the pool is unknown");
+        if (shape[1] == shape[2]) l.set_param("kernel_size", double(shape[1]));
+        else l.set_pair("kernel_size", double(shape[1]), double(shape[2]));
+        m_shapes_valid = false;
+        pass_through(0);
+        return;
+      }
+      if (!drops) {
         pass_through(0);  // the grid only (an average pool on a quantized input keeps its bits)
         return;
       }
       if (l.type == LayerType::AvgPool2d) {
         l.type = LayerType::TruncAvgPool2d;
-      } else if (l.type == LayerType::TruncAdaptiveAvgPool2d) {
-      } else {
+      } else if (l.type != LayerType::TruncAdaptiveAvgPool2d) {
         unsupported(n, "Trunc after " + to_string(l.type) + " (import reads it after an average pool)");
         return;
       }
-      l.set_param("bit_width", out_bits.item<double>());
+      l.set_param("bit_width", out_bits);
       l.set_param("floor", mode == "FLOOR" ? 1 : 0);
       l.return_quant_tensor = true;
       m_shapes_valid = false;
@@ -757,11 +824,7 @@ void Importer::node(const onnx::NodeProto& n, int index) {
     if (r.t.dim() != 2 || (!perm.empty() && perm != std::vector<int64_t>{1, 0}))
       fail(n, "only a matrix transpose of a quantized constant is read");
     r.t = r.t.t().contiguous();
-    if (r.q->scale.numel() > 1) {
-      torch::Tensor s = r.q->scale;
-      while (s.dim() < 2) s = s.unsqueeze(0);
-      r.q->scale = s.t().contiguous();
-    }
+    transpose_quant(*r.q);
     m_values[n.output(0)] = r;
     return;
   }
@@ -772,34 +835,39 @@ void Importer::node(const onnx::NodeProto& n, int index) {
     q.scale = const_input(n, 1, "scale").to(torch::kFloat32);
     q.zero_point = n.input_size() > 2 && !n.input(2).empty() ? const_input(n, 2, "zero point").to(torch::kFloat32)
                                                              : torch::zeros({});
-    const int64_t axis = int_attr(n, "axis", 1);
+    if (q.zero_point.numel() != 1 && q.zero_point.numel() != q.scale.numel())
+      fail(n, "the zero point has " + std::to_string(q.zero_point.numel()) + " values for " +
+                  std::to_string(q.scale.numel()) + " scales");
+    // The integer bounds the codes can take: the Clip's, within the integer type's.
+    auto grid = [&](int64_t lo, int64_t hi) {
+      if (!grid_from_bounds(double(lo), double(hi), q.bit_width, q.is_signed, q.narrow))
+        fail(n, "the codes are clipped to [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                    "], which is no integer grid of a bit width (signed: [-2^(b-1) (+1 narrow), 2^(b-1) - 1], "
+                    "unsigned: [0, 2^b - 1 (-1 narrow)])");
+    };
     if (x.kind == Value::Const) {  // weight or bias codes (maybe clipped)
       const torch::Tensor codes = x.t;
-      q.is_signed = codes.scalar_type() != torch::kUInt8;
-      int64_t lo = codes.scalar_type() == torch::kInt8 ? -128 : codes.scalar_type() == torch::kUInt8 ? 0 : INT32_MIN;
-      int64_t hi = codes.scalar_type() == torch::kInt8 ? 127 : codes.scalar_type() == torch::kUInt8 ? 255 : INT32_MAX;
+      const auto type = codes.scalar_type();
+      if (type != torch::kInt8 && type != torch::kUInt8 && type != torch::kInt32)
+        fail(n, "the codes must be INT8, UINT8 or INT32");
+      int64_t lo = type == torch::kInt8 ? -128 : type == torch::kUInt8 ? 0 : INT32_MIN;
+      int64_t hi = type == torch::kInt8 ? 127 : type == torch::kUInt8 ? 255 : INT32_MAX;
       if (x.q) {  // a Clip recorded bounds
-        lo = x.clip_lo;
-        hi = x.clip_hi;
+        lo = std::max(lo, x.clip_lo);
+        hi = std::min(hi, x.clip_hi);
       }
-      if (codes.scalar_type() == torch::kInt32) {
-        q.bit_width = 32;
-        q.narrow = false;
-      } else {
-        q.is_signed = lo < 0;
-        q.bit_width = q.is_signed ? int(std::lround(std::log2(double(hi) + 1.0))) + 1
-                                  : int(std::ceil(std::log2(double(hi) + 1.0)));
-        const IntRange r = int_range(q.bit_width, q.is_signed, false);
-        q.narrow = r.min_int != lo || r.max_int != hi;
-        const IntRange rn = int_range(q.bit_width, q.is_signed, true);
-        if (q.narrow && (rn.min_int != lo || rn.max_int != hi))
-          fail(n, "Clip bounds [" + std::to_string(lo) + ", " + std::to_string(hi) + "] are no integer grid");
-      }
-      if (q.scale.numel() > 1 && codes.dim() > 1) {  // per axis: broadcast along `axis`
-        std::vector<int64_t> s(size_t(codes.dim()), 1);
-        s[size_t(axis < 0 ? axis + codes.dim() : axis)] = q.scale.numel();
-        q.scale = q.scale.reshape(s);
-        if (q.zero_point.numel() > 1) q.zero_point = q.zero_point.reshape(s);
+      grid(lo, hi);
+      if (q.scale.numel() > 1) {  // per axis: broadcast along `axis`
+        int64_t axis = int_attr(n, "axis", 1);
+        if (axis < 0) axis += codes.dim();
+        if (axis < 0 || axis >= codes.dim()) fail(n, "axis " + std::to_string(int_attr(n, "axis", 1)) + " is outside the codes' " + std::to_string(codes.dim()) + " axes");
+        if (codes.size(axis) != q.scale.numel())
+          fail(n, std::to_string(q.scale.numel()) + " scales for axis " + std::to_string(axis) + " of size " +
+                      std::to_string(codes.size(axis)));
+        std::vector<int64_t> shape(size_t(codes.dim()), 1);
+        shape[size_t(axis)] = q.scale.numel();
+        q.scale = q.scale.reshape(shape);
+        if (q.zero_point.numel() > 1) q.zero_point = q.zero_point.reshape(shape);
       }
       Value r;
       r.t = ((codes.to(torch::kFloat32) - q.zero_point) * q.scale).contiguous();
@@ -808,11 +876,8 @@ void Importer::node(const onnx::NodeProto& n, int index) {
       return;
     }
     if (x.kind != Value::QuantizeLinear) fail(n, "DequantizeLinear of a runtime tensor that no QuantizeLinear produced");
-    q.is_signed = x.qtype_signed;
-    const int64_t lo = x.clip_lo, hi = x.clip_hi;
-    q.bit_width = q.is_signed ? int(std::lround(std::log2(double(hi) + 1.0))) + 1 : int(std::ceil(std::log2(double(hi) + 1.0)));
-    const IntRange r = int_range(q.bit_width, q.is_signed, false);
-    q.narrow = r.min_int != lo || r.max_int != hi;
+    if (q.scale.numel() != 1) fail(n, "a per-axis activation scale is not supported (activation quantizers are per tensor)");
+    grid(x.clip_lo, x.clip_hi);
     q.zero_point = x.q->zero_point;
     act_quant(n, x.layer, q, index);
     return;
@@ -844,12 +909,20 @@ void Importer::node(const onnx::NodeProto& n, int index) {
     double lo = -INFINITY, hi = INFINITY;
     if (attr(n, "min")) lo = float_attr(n, "min", lo);
     if (attr(n, "max")) hi = float_attr(n, "max", hi);
-    if (n.input_size() > 1 && !n.input(1).empty()) lo = const_input(n, 1, "min").to(torch::kFloat64).item<double>();
-    if (n.input_size() > 2 && !n.input(2).empty()) hi = const_input(n, 2, "max").to(torch::kFloat64).item<double>();
+    auto bound = [&](int i, const char* what) {
+      const torch::Tensor t = const_input(n, i, what);
+      if (t.numel() != 1) fail(n, std::string("the ") + what + " bound must be a single number");
+      return t.to(torch::kFloat64).item<double>();
+    };
+    if (n.input_size() > 1 && !n.input(1).empty()) lo = bound(1, "min");
+    if (n.input_size() > 2 && !n.input(2).empty()) hi = bound(2, "max");
+    if (std::isnan(lo) || std::isnan(hi) || lo > hi) fail(n, "the bounds [" + number_text(lo) + ", " + number_text(hi) + "] are empty");
     if (x.kind == Value::QuantizeLinear || (x.kind == Value::Const && !x.q && !x.t.is_floating_point())) {
       Value r = x;
-      r.clip_lo = int64_t(lo);
-      r.clip_hi = int64_t(hi);
+      const int64_t type_lo = x.kind == Value::QuantizeLinear ? x.clip_lo : INT32_MIN;
+      const int64_t type_hi = x.kind == Value::QuantizeLinear ? x.clip_hi : INT32_MAX;
+      r.clip_lo = std::isfinite(lo) ? std::max(type_lo, int64_t(std::ceil(lo))) : type_lo;
+      r.clip_hi = std::isfinite(hi) ? std::min(type_hi, int64_t(std::floor(hi))) : type_hi;
       if (x.kind == Value::Const) r.q = QuantInfo{};  // marks "bounds recorded" for DequantizeLinear
       m_values[n.output(0)] = r;
       return;
@@ -886,7 +959,7 @@ void Importer::node(const onnx::NodeProto& n, int index) {
     }
     else if (op == "Unsqueeze" || op == "Squeeze") r.t = input(n, 0).t;  // shape of a broadcast constant
     else {
-      affine(n, op);
+      affine(n, op, index);
       return;
     }
     m_values[n.output(0)] = r;
@@ -905,14 +978,14 @@ void Importer::node(const onnx::NodeProto& n, int index) {
                                  l.param("bias", 1) == 0 && m_layer_output[l.id] == (rt == &v0 ? n.input(0) : n.input(1)) &&
                                  consumers(m_layer_output[l.id]) == 1 && cv->t.numel() == l.param("out_features", 0);
         if (from_matmul) {
-          bias_into(l, *cv, n);
+          bias_into(l, *cv);
           set_runtime(n, l.id);
           m_layer_output[l.id] = n.output(0);
           return;
         }
       }
     }
-    affine(n, op);
+    affine(n, op, index);
     return;
   }
   if (op == "Conv") {
@@ -959,6 +1032,22 @@ void Importer::node(const onnx::NodeProto& n, int index) {
       return;
     }
     if (s.empty()) s = {1, 1};
+    const std::vector<int64_t> dil = ints_attr(n, "dilations");
+    const std::string auto_pad = str_attr(n, "auto_pad", "NOTSET");
+    if (s.size() != 2 || (!p.empty() && p.size() != 4)) fail(n, "strides and pads must have 2 and 4 entries");
+    if (auto_pad != "NOTSET" && auto_pad != "VALID") {
+      unsupported(n, "auto_pad " + auto_pad);
+      return;
+    }
+    for (int64_t v : dil)
+      if (v != 1) {
+        unsupported(n, "dilated pooling");
+        return;
+      }
+    if (op == "AveragePool" && int_attr(n, "count_include_pad", 0) != 0) {
+      unsupported(n, "count_include_pad");
+      return;
+    }
     for (int64_t v : p)
       if (v != 0) {
         unsupported(n, "padded pooling");
@@ -1004,11 +1093,17 @@ void Importer::node(const onnx::NodeProto& n, int index) {
     const std::vector<int64_t> shape = shape_of(src);
     const torch::Tensor gamma = const_input(n, 1, "scale"), beta = const_input(n, 2, "bias"),
                         mean = const_input(n, 3, "mean"), var = const_input(n, 4, "var");
+    for (const torch::Tensor& t : {gamma, beta, mean, var})
+      if (t.numel() != gamma.numel() || !torch::isfinite(t).all().item<bool>())
+        fail(n, "scale, bias, mean and var must be finite and of one length");
+    if ((var < 0).any().item<bool>()) fail(n, "a running variance is negative");
     LayerSpec& l = add_layer(shape.size() == 3 ? LayerType::BatchNorm2d : LayerType::BatchNorm1d, id_from_node(n, index), {src});
     l.set_param("num_features", double(gamma.numel()));
     l.set_param("eps", float_attr(n, "epsilon", 1e-5));
     const double momentum = float_attr(n, "momentum", 0.9);
-    l.set_param("momentum", 1.0 - momentum);  // ONNX: running = running * momentum + batch * (1 - momentum)
+    // ONNX: running = running * momentum + batch * (1 - momentum); PyTorch's momentum is
+    // the batch's share. Rounded to float precision (1 - 0.9f is 0.10000002...).
+    l.set_param("momentum", std::round((1.0 - momentum) * 1e6) / 1e6);
     m_tensors[l.id + ".weight"] = gamma.reshape({-1}).to(torch::kFloat32);
     m_tensors[l.id + ".bias"] = beta.reshape({-1}).to(torch::kFloat32);
     m_tensors[l.id + ".running_mean"] = mean.reshape({-1}).to(torch::kFloat32);
@@ -1063,6 +1158,59 @@ void Importer::node(const onnx::NodeProto& n, int index) {
   for (int i = 0; i < n.output_size(); ++i) m_values[n.output(i)] = r;
 }
 
+// Control characters (a newline in a graph name) never reach a file or a label.
+std::string printable(const std::string& text) {
+  std::string out = text;
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return out;
+}
+
+// The dataset: from our own exports' "qnn.preprocessing" metadata (pad, mean/std,
+// classes) when present; otherwise a built-in dataset of the input's shape,
+// unnormalised (preprocessing, if any, is in the graph). Either way a note says so.
+void Importer::set_dataset(const std::vector<int64_t>& sample, const std::string& preprocessing) {
+  DatasetSpec& d = m_project.dataset;
+  d.normalize = false;
+  d.pad = 0;
+  if (sample == std::vector<int64_t>{1, 32, 32}) d.pad = 2;
+  if (sample == std::vector<int64_t>{3, 32, 32}) {
+    d.name = "cifar10";
+    d.path = "/usr/share/datasets/cifar10";
+  }
+  if (!preprocessing.empty()) {
+    try {
+      const auto j = nlohmann::json::parse(preprocessing);
+      const auto classes = j.value("classes", std::vector<std::string>{});
+      const auto mean = j.value("mean", std::vector<double>{});
+      if (j.contains("fit")) {
+        d.name = "image-folder";
+        d.path.clear();
+        d.fit = j.at("fit").get<std::string>();
+      } else {
+        for (const char* name : {"fashion-mnist", "mnist", "cifar10"})
+          if (classes == dataset_classes(name)) {
+            d.name = name;
+            d.path = std::string("/usr/share/datasets/") + name;
+          }
+      }
+      d.pad = j.value("pad", d.pad);
+      bool centred = false;
+      for (double m : mean) centred = centred || m != 0.0;
+      d.normalize = centred;
+      m_report.notes.push_back("dataset " + d.name + " (padding " + std::to_string(d.pad) +
+                               (d.normalize ? ", normalised" : ", not normalised") +
+                               ") from the file's qnn.preprocessing metadata" +
+                               (d.path.empty() ? "; choose the image folder in the dataset settings" : ""));
+      return;
+    } catch (const std::exception&) {
+      m_report.notes.push_back("the file's qnn.preprocessing metadata is not readable and was ignored");
+    }
+  }
+  m_report.notes.push_back("dataset set to " + d.name + " (padding " + std::to_string(d.pad) +
+                           ", not normalised): choose the data the model was trained on in the dataset settings");
+}
+
 ImportedModel Importer::run() {
   const onnx::GraphProto& g = m_model.graph();
   for (const auto& t : g.initializer()) {
@@ -1096,7 +1244,18 @@ ImportedModel Importer::run() {
   m_values[input->name()] = iv;
 
   int index = 0;
-  for (const auto& n : g.node()) node(n, index++);
+  for (const auto& n : g.node()) {
+    try {
+      node(n, index++);
+    } catch (const DataError&) {
+      throw;
+    } catch (const c10::Error& e) {
+      const std::string what = e.what_without_backtrace();
+      fail(n, "its tensors do not fit together (" + what.substr(0, what.find('\n')) + ")");
+    } catch (const Error& e) {
+      fail(n, e.what());
+    }
+  }
 
   if (g.output_size() != 1) throw DataError(m_source + ": the graph has " + std::to_string(g.output_size()) +
                                             " outputs; import reads single-output models");
@@ -1114,21 +1273,15 @@ ImportedModel Importer::run() {
     l->x = xy.first;
     l->y = xy.second;
   }
-  m_project.name = g.name().empty() ? "imported" : g.name();
-  m_report.format = m_qonnx ? "QONNX" : m_qcdq ? "QCDQ" : "float ONNX";
-  m_project.description = "Imported from " + m_source + " (" + m_report.format + ")";
-  // The file does not say what it was trained on: a built-in dataset of the input's
-  // shape, unnormalised (preprocessing, if any, is in the graph), named in a note.
-  m_project.dataset.normalize = false;
-  m_project.dataset.pad = 0;
-  if (sample == std::vector<int64_t>{1, 32, 32}) m_project.dataset.pad = 2;
-  if (sample == std::vector<int64_t>{3, 32, 32}) {
-    m_project.dataset.name = "cifar10";
-    m_project.dataset.path = "/usr/share/datasets/cifar10";
+  std::string metadata_name, preprocessing;
+  for (const auto& e : m_model.metadata_props()) {
+    if (e.key() == "qnn.project") metadata_name = e.value();
+    if (e.key() == "qnn.preprocessing") preprocessing = e.value();
   }
-  m_report.notes.push_back("dataset set to " + m_project.dataset.name + " (padding " +
-                           std::to_string(m_project.dataset.pad) +
-                           ", not normalised): choose the data the model was trained on in the dataset settings");
+  m_project.name = printable(!metadata_name.empty() ? metadata_name : g.name().empty() ? "imported" : g.name());
+  m_report.format = m_qonnx ? "QONNX" : m_qcdq ? "QCDQ" : "float ONNX";
+  m_project.description = "Imported from " + printable(m_source) + " (" + m_report.format + ")";
+  set_dataset(sample, preprocessing);
   ImportedModel r;
   r.project = m_project;
   r.tensors = m_tensors;

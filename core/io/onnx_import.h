@@ -24,7 +24,8 @@
 //    Concat/Reshape flatten chain, Transpose of constants, Dropout and Identity.
 //    A chain of Add/Sub/Mul/Div with constant operands (input preprocessing such as
 //    x * 2 - 1, or a BatchNorm written out as Sub/Div/Mul/Add) becomes one
-//    BatchNorm1d / BatchNorm2d holding that affine map exactly in eval (reported).
+//    BatchNorm1d / BatchNorm2d holding that affine map in eval, within float rounding
+//    (reported).
 // Imported quantizers use ParameterScaling with the file's scale as the learned value
 // (Brevitas scaling_impl_type PARAMETER): evaluation reproduces the file; fine-tuning
 // trains the scales.
@@ -72,10 +73,15 @@ struct ImportedModel {
 
 /// Reads and maps an ONNX file. Throws IoError (unreadable file) or DataError naming
 /// the file and the node: not an ONNX protobuf (e.g. truncated), an unknown custom-op
-/// domain, a Quant whose bit width is not a constant, an unsupported rounding_mode,
-/// an impossible quantizer (bit width outside 1..32, a non-integer zero point), a
-/// scale of more than one broadcast axis. Unsupported standard ops are not errors:
-/// they are listed in report.unsupported.
+/// domain, a Quant whose scale, zero point or bit width is not a constant, an
+/// unsupported rounding_mode, an impossible quantizer (bit width outside 1..32, a
+/// non-integer zero point, Clip bounds that are no integer grid, a zero activation
+/// scale), a scale of more than one broadcast axis or of the wrong length, NaN or
+/// infinite weights, malformed attributes (pads, strides, axis); tensors that do not
+/// fit together are reported on their node too (never as a raw library message).
+/// Our own exports' "qnn.preprocessing" metadata sets the dataset (pad, normalisation,
+/// dataset by its class names). Unsupported standard ops are not errors: they are
+/// listed in report.unsupported.
 ImportedModel import_onnx(const std::string& path);
 /// The same from the bytes of a model; `source` names the file in messages.
 ImportedModel import_onnx_bytes(const std::string& bytes, const std::string& source);

@@ -190,6 +190,115 @@ onnx::NodeProto* node_named(onnx::ModelProto& m, const std::string& name) {
   throw std::runtime_error("no node " + name);
 }
 
+
+// ---- small models built here with the ONNX protobuf API
+
+struct ModelBuilder {
+  onnx::ModelProto m;
+  ModelBuilder(const std::vector<int64_t>& input_shape) {
+    m.set_ir_version(8);
+    auto* o = m.add_opset_import();
+    o->set_version(13);
+    auto* in = m.mutable_graph()->add_input();
+    in->set_name("x");
+    auto* tt = in->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+    for (int64_t d : input_shape) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+  void init(const std::string& name, const torch::Tensor& t) {
+    onnx::TensorProto* p = m.mutable_graph()->add_initializer();
+    p->set_name(name);
+    for (int64_t d : t.sizes()) p->add_dims(d);
+    const torch::Tensor c = t.contiguous();
+    p->set_data_type(c.scalar_type() == torch::kInt8    ? onnx::TensorProto_DataType_INT8
+                     : c.scalar_type() == torch::kUInt8 ? onnx::TensorProto_DataType_UINT8
+                     : c.scalar_type() == torch::kInt32 ? onnx::TensorProto_DataType_INT32
+                     : c.scalar_type() == torch::kInt64 ? onnx::TensorProto_DataType_INT64
+                                                        : onnx::TensorProto_DataType_FLOAT);
+    p->set_raw_data(std::string(static_cast<const char*>(c.data_ptr()), size_t(c.numel() * c.element_size())));
+  }
+  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& in, const std::string& out,
+                        const std::string& domain = "") {
+    onnx::NodeProto* n = m.mutable_graph()->add_node();
+    n->set_op_type(op);
+    n->set_name(out);
+    n->set_domain(domain);
+    for (const auto& i : in) n->add_input(i);
+    n->add_output(out);
+    return n;
+  }
+  static void attr(onnx::NodeProto* n, const std::string& name, int64_t v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto_AttributeType_INT);
+    a->set_i(v);
+  }
+  static void attr(onnx::NodeProto* n, const std::string& name, const std::string& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto_AttributeType_STRING);
+    a->set_s(v);
+  }
+  static void ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto_AttributeType_INTS);
+    for (int64_t x : v) a->add_ints(x);
+  }
+  std::string bytes(const std::string& output) {
+    m.mutable_graph()->add_output()->set_name(output);
+    return bytes_of(m);
+  }
+};
+
+// x [1, 2, 4, 4] -> Quant (4-bit unsigned, scale 0.5) -> pool -> Trunc in the given form.
+std::string trunc_model(const std::string& pool, int inputs, const std::string& rounding, float out_bits) {
+  ModelBuilder b({1, 2, 4, 4});
+  const char* dom = "qonnx.custom_op.general";
+  b.init("s", torch::tensor(0.5f));
+  b.init("z", torch::tensor(0.0f));
+  b.init("b4", torch::tensor(4.0f));
+  auto* q = b.node("Quant", {"x", "s", "z", "b4"}, "q", dom);
+  ModelBuilder::attr(q, "signed", int64_t(0));
+  ModelBuilder::attr(q, "narrow", int64_t(0));
+  auto* p = b.node(pool, {"q"}, "pool");
+  if (pool == "AveragePool") ModelBuilder::ints(p, "kernel_shape", {2, 2});
+  b.init("acc_s", torch::tensor(0.125f));
+  b.init("in_b", torch::tensor(6.0f));
+  b.init("out_s", torch::tensor(0.5f));
+  b.init("out_b", torch::tensor(out_bits));
+  std::vector<std::string> in{"pool", "acc_s", "z", "in_b"};
+  if (inputs == 6) in.push_back("out_s");
+  in.push_back("out_b");
+  auto* t = b.node("Trunc", in, "trunc", dom);
+  if (!rounding.empty()) ModelBuilder::attr(t, "rounding_mode", rounding);
+  auto* f = b.node("Flatten", {"trunc"}, "flat");
+  ModelBuilder::attr(f, "axis", int64_t(1));
+  return b.bytes("flat");
+}
+
+// x [1, 8] -> QuantizeLinear (INT8 or UINT8 zero point) -> Clip [lo, hi] -> DequantizeLinear.
+std::string qcdq_act_model(bool int8, float lo, float hi) {
+  ModelBuilder b({1, 8});
+  b.init("s", torch::tensor(0.1f));
+  b.init("z", int8 ? torch::zeros({}, torch::kInt8) : torch::zeros({}, torch::kUInt8));
+  b.init("lo", int8 ? torch::tensor(int8_t(lo), torch::kInt8) : torch::tensor(uint8_t(lo), torch::kUInt8));
+  b.init("hi", int8 ? torch::tensor(int8_t(hi), torch::kInt8) : torch::tensor(uint8_t(hi), torch::kUInt8));
+  b.node("QuantizeLinear", {"x", "s", "z"}, "ql");
+  b.node("Clip", {"ql", "lo", "hi"}, "clip");
+  b.node("DequantizeLinear", {"clip", "s", "z"}, "act");
+  b.init("w", torch::eye(8));
+  auto* g = b.node("Gemm", {"act", "w"}, "fc");
+  ModelBuilder::attr(g, "transB", int64_t(1));
+  return b.bytes("fc");
+}
+
+const LayerSpec* first_of(const Project& p, LayerType t) {
+  for (const LayerSpec& l : p.layers)
+    if (l.type == t) return &l;
+  return nullptr;
+}
+
 Project example(const std::string& name) {
   return load_project(QNN_SOURCE_DIR "/resources/examples/" + name + ".qnn.json");
 }
@@ -387,6 +496,107 @@ class TestImport : public QObject {
     // A file that is not ONNX at all.
     QVERIFY(message_of<DataError>([&] { import_onnx(QNN_SOURCE_DIR "/README.md"); }).find("README.md: not an ONNX model") !=
             std::string::npos);
+  }
+
+  // QONNX Trunc: v1 (5 inputs) and v2 (6 inputs) give the same truncating pool;
+  // rounding_mode defaults to FLOOR; a Trunc that drops no bits after a global pool
+  // leaves a plain average pool.
+  void truncFormsAndDefaults() {
+    for (int inputs : {5, 6}) {
+      const ImportedModel m = import_onnx_bytes(trunc_model("AveragePool", inputs, "", 4.0f), "trunc.onnx");
+      QVERIFY2(m.report.runnable(), m.report.text().c_str());
+      const LayerSpec* pool = first_of(m.project, LayerType::TruncAvgPool2d);
+      QVERIFY2(pool, qPrintable(QString::number(inputs)));
+      QCOMPARE(pool->param("bit_width", 0), 4.0);
+      QCOMPARE(pool->param("floor", -1), 1.0);  // the spec's default
+    }
+    {
+      const ImportedModel m = import_onnx_bytes(trunc_model("AveragePool", 6, "ROUND", 4.0f), "round.onnx");
+      QCOMPARE(first_of(m.project, LayerType::TruncAvgPool2d)->param("floor", -1), 0.0);
+    }
+    {
+      const ImportedModel m = import_onnx_bytes(trunc_model("GlobalAveragePool", 6, "ROUND", 6.0f), "gap.onnx");
+      QVERIFY(!first_of(m.project, LayerType::TruncAdaptiveAvgPool2d));
+      const LayerSpec* pool = first_of(m.project, LayerType::AvgPool2d);
+      QVERIFY(pool);
+      QCOMPARE(pool->pair_param("kernel_size", 0), (std::array<int64_t, 2>{4, 4}));
+      QuantModel model = build_imported_model(m);
+      torch::NoGradGuard g;
+      const torch::Tensor x = torch::rand({3, 2, 4, 4}) * 8;
+      // Independent: quantize (4-bit unsigned, scale 0.5), then the mean of each channel.
+      const torch::Tensor q = torch::clamp(torch::round(x / 0.5), 0, 15) * 0.5;
+      QVERIFY(torch::allclose(model->forward(x), q.mean({2, 3}), 1e-6, 1e-6));
+    }
+    QVERIFY(message_of<DataError>([] { import_onnx_bytes(trunc_model("AveragePool", 6, "CEIL", 4.0f), "ceil.onnx"); })
+                .find("node 'trunc' (Trunc): Trunc rounding_mode CEIL is not supported") != std::string::npos);
+  }
+
+  // QCDQ activation grids come from the Clip bounds (within the integer type's).
+  void qcdqClipBoundsGiveTheGrid() {
+    struct Case {
+      bool int8;
+      float lo, hi;
+      int bits;
+      bool is_signed, narrow;
+    };
+    for (const Case c : {Case{true, -128, 127, 8, true, false}, Case{true, -7, 7, 4, true, true},
+                         Case{true, 0, 127, 7, false, false}, Case{false, 0, 14, 4, false, true},
+                         Case{false, 0, 255, 8, false, false}}) {
+      const ImportedModel m = import_onnx_bytes(qcdq_act_model(c.int8, c.lo, c.hi), "act.onnx");
+      const LayerSpec* a = first_of(m.project, LayerType::QuantIdentity);
+      QVERIFY(a && a->act_quant);
+      QCOMPARE(a->act_quant->bit_width, c.bits);
+      QCOMPARE(a->act_quant->is_signed, c.is_signed);
+      QCOMPARE(a->act_quant->narrow_range, c.narrow);
+      // The imported quantizer computes what the QCDQ chain computes (ONNX: round half to even, saturate, clip).
+      QuantModel model = build_imported_model(m);
+      torch::NoGradGuard g;
+      const torch::Tensor x = torch::linspace(-20, 30, 8).reshape({1, 8});
+      const torch::Tensor ref = torch::clamp(torch::round(x / 0.1f), c.lo, c.hi) * 0.1f;
+      QVERIFY2(torch::allclose(model->forward(x), ref, 1e-6, 1e-6), qPrintable(QString::number(c.hi)));
+    }
+    const std::string msg = message_of<DataError>([] { import_onnx_bytes(qcdq_act_model(true, -100, 100), "odd.onnx"); });
+    QVERIFY2(msg.find("node 'act' (DequantizeLinear): the codes are clipped to [-100, 100], which is no integer grid") !=
+                 std::string::npos,
+             msg.c_str());
+  }
+
+  // Non-finite weights and malformed attributes are refused by node, never raw.
+  void malformedConstantsAreRefusedByNode() {
+    onnx::ModelProto m = parse(read_all(kModels + "TFC_2W2A.onnx"));
+    const std::string weight = node_named(m, "Quant_30")->input(0);
+    for (auto& t : *m.mutable_graph()->mutable_initializer())
+      if (t.name() == weight) {
+        std::string raw = t.raw_data();
+        const float nan = std::nanf("");
+        std::memcpy(raw.data(), &nan, 4);
+        t.set_raw_data(raw);
+      }
+    std::string msg = message_of<DataError>([&] { import_onnx_bytes(bytes_of(m), "nan.onnx"); });
+    QVERIFY2(msg.find("node 'MatMul_32' (MatMul): the weight holds 1 NaN or infinite value(s)") != std::string::npos,
+             msg.c_str());
+    // A per-axis scale of the wrong length on QCDQ weight codes.
+    ModelBuilder b({1, 4});
+    b.init("codes", torch::ones({3, 4}, torch::kInt8));
+    b.init("s", torch::full({5}, 0.1f));
+    b.node("DequantizeLinear", {"codes", "s"}, "w");
+    ModelBuilder::attr(b.m.mutable_graph()->mutable_node(0), "axis", int64_t(0));
+    auto* g = b.node("Gemm", {"x", "w"}, "fc");
+    ModelBuilder::attr(g, "transB", int64_t(1));
+    msg = message_of<DataError>([&] { import_onnx_bytes(b.bytes("fc"), "axis.onnx"); });
+    QVERIFY2(msg.find("node 'w' (DequantizeLinear): 5 scales for axis 0 of size 3") != std::string::npos, msg.c_str());
+  }
+
+  // Our own exports carry qnn.preprocessing: the imported project normalises and pads
+  // as the exported one did.
+  void preprocessingMetadataSetsTheDataset() {
+    torch::Tensor images;
+    QuantModel model = trained("lenet_lowprec", images);
+    const ImportedModel m = import_onnx_bytes(qonnx_model_bytes(make_export_plan(model)), "lenet.onnx");
+    QCOMPARE(m.project.dataset.name, std::string("fashion-mnist"));
+    QCOMPARE(m.project.dataset.pad, model->project().dataset.pad);
+    QCOMPARE(m.project.dataset.normalize, true);
+    QCOMPARE(m.project.name, model->project().name);
   }
 
   // A node no layer maps to: reported by name; every weight quantizer is still
