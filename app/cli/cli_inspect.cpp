@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -25,6 +26,7 @@
 #include "core/train/trainer.h"
 
 #include <QApplication>
+#include <QtGlobal>
 #include <QDir>
 #include <QImage>
 
@@ -55,6 +57,15 @@ std::string db_text(double v) {
 std::unique_ptr<QApplication> make_offscreen_app() {
   // Always offscreen: no window may appear, and no display is needed (ssh, CI).
   qputenv("QT_QPA_PLATFORM", "offscreen");
+  // Qt's notes about the offscreen platform (no XDG_RUNTIME_DIR, no window-size hints)
+  // are not the user's business: only warnings from QNN Studio's own code reach stderr.
+  qputenv("QT_LOGGING_RULES", "qt.qpa.*=false");
+  qInstallMessageHandler([](QtMsgType type, const QMessageLogContext& context, const QString& message) {
+    if (message.contains(QLatin1String("propagateSizeHints")) || message.startsWith(QLatin1String("QStandardPaths:")))
+      return;
+    if (type != QtDebugMsg) std::fprintf(stderr, "%s\n", qPrintable(message));
+    (void)context;
+  });
   static int argc = 1;
   static char name[] = "qnn";
   static char* argv[] = {name, nullptr};

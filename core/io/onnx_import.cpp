@@ -32,8 +32,8 @@ namespace qnn {
 
 std::string ImportReport::text() const {
   std::string out;
-  for (const std::string& n : notes) out += n + "\n";
   for (const std::string& u : unsupported) out += u + "\n";
+  for (const std::string& n : notes) out += n + "\n";
   return out;
 }
 

@@ -56,7 +56,7 @@ struct ImportReport {
   /// (...)". When non-empty the project cannot run; it opens for inspection only.
   std::vector<std::string> unsupported;
   bool runnable() const { return unsupported.empty(); }
-  /// Every line of notes and unsupported, one per line.
+  /// Every line of unsupported, then of notes, one per line.
   std::string text() const;
 };
 

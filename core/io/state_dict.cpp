@@ -406,8 +406,16 @@ StateDict read_state_dict(const std::string& path) {
     }
     return out;
   } catch (const c10::Error& e) {
-    throw ConfigError(path + " cannot be read as a PyTorch zip checkpoint: " +
-                      std::string(e.what_without_backtrace()).substr(0, 200));
+    // LibTorch's zip reader speaks of its own internals ("PytorchStreamReader failed
+    // ..."): say what it means for the file.
+    const std::string what = e.what_without_backtrace();
+    const std::string why = what.find("central directory") != std::string::npos
+                                ? "the archive is truncated or damaged (its zip directory is missing); copy or save "
+                                  "it again"
+                            : what.find("record") != std::string::npos
+                                ? "a record of the archive is missing or damaged; save it again with torch.save"
+                                : "the zip archive is damaged; save it again with torch.save";
+    throw ConfigError(path + " cannot be read as a PyTorch zip checkpoint: " + why);
   }
 }
 

@@ -296,6 +296,12 @@ class TestGuiExport : public QObject {
     QCOMPARE(w.inspectionPanel()->report()->weights.size(), size_t(4));
     QCOMPARE(w.inspectionPanel()->report()->weights[0].layer, std::string("MatMul_20"));
     QVERIFY(w.inspectionPanel()->report()->activations.empty());
+    auto* combo = w.inspectionPanel()->findChild<QComboBox*>(QStringLiteral("layerCombo"));
+    QCOMPARE(combo->count(), 4);
+    QCOMPARE(combo->itemData(0).toString(), QStringLiteral("MatMul_20"));
+    QVERIFY(w.inspectionPanel()->findChild<QLabel*>(QStringLiteral("inspectionSummary"))
+                ->text()
+                .startsWith(QStringLiteral("weights only: 4 weight quantizer(s)")));
     if (auto* box = w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))) box->close();
 
     // Not ONNX: a specific message; the open project stays.

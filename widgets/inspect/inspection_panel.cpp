@@ -125,16 +125,22 @@ void InspectionPanel::setMisclassified(const MisclassifiedSet& set) { m_gallery-
 
 void InspectionPanel::fillLayerCombo() {
   const QSignalBlocker block(m_layerCombo);
-  QStringList ids;
-  if (m_report)
-    for (const auto& e : m_report->errors) ids << QString::fromStdString(e.layer);
-  QStringList current;
+  // Every layer of the report (its error rows); a weights-only report (an imported
+  // file whose graph cannot run) lists its weight layers.
+  std::vector<std::pair<std::string, std::string>> layers;  // id, type
+  if (m_report) {
+    for (const auto& e : m_report->errors) layers.emplace_back(e.layer, e.type);
+    if (m_report->errors.empty())
+      for (const auto& w : m_report->weights) layers.emplace_back(w.layer, w.type);
+  }
+  QStringList ids, current;
+  for (const auto& [id, type] : layers) ids << QString::fromStdString(id);
   for (int i = 0; i < m_layerCombo->count(); ++i) current << m_layerCombo->itemData(i).toString();
   if (current != ids) {
     m_layerCombo->clear();
-    for (const auto& e : m_report ? m_report->errors : std::vector<inspect::LayerError>{})
-      m_layerCombo->addItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(e.layer), QString::fromStdString(e.type)),
-                            QString::fromStdString(e.layer));
+    for (const auto& [id, type] : layers)
+      m_layerCombo->addItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(id), QString::fromStdString(type)),
+                            QString::fromStdString(id));
   }
   if (m_layer.isEmpty() && m_report && !m_report->weights.empty())
     m_layer = QString::fromStdString(m_report->weights.front().layer);
@@ -152,6 +158,9 @@ void InspectionPanel::refreshViews() {
 
 QString InspectionPanel::summaryText() const {
   if (!m_report) return tr("No report yet: train the model (F5); the views refresh while it trains.");
+  if (m_report->calibration_samples == 0 && m_report->errors.empty())
+    return tr("weights only: %n weight quantizer(s) from the file's constants (the graph cannot run: no activations, "
+              "no errors)", "", int(m_report->weights.size()));
   return tr("step %1 · %2 calibration samples · logits SQNR %3 · top-1 agreement %4% · worst layer %5")
       .arg(m_report->scales.step)
       .arg(m_report->calibration_samples)
