@@ -107,6 +107,13 @@ torch::Tensor scalar_like(const torch::Tensor& ref, double v) {
 
 }  // namespace
 
+torch::Tensor power_of_two_scale(const torch::Tensor& threshold, double int_threshold) {
+  torch::NoGradGuard no_grad;
+  // The ops of WeightQuantizerImpl::forward and ActQuantizerImpl::finish_scale; their
+  // abs is the identity on these positive values.
+  return restrict_power_of_two(torch::clamp_min(threshold / int_threshold, kScalingMinVal));
+}
+
 // ---------------------------------------------------------------- weights
 
 WeightQuantizerImpl::WeightQuantizerImpl(QuantSpec spec, int64_t out_channels)

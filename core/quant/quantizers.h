@@ -103,6 +103,12 @@ class ActQuantizerImpl : public torch::nn::Cloneable<ActQuantizerImpl> {
 };
 TORCH_MODULE(ActQuantizer);
 
+/// The scale of a power-of-two quantizer for a linear threshold (any shape, float32), as
+/// the forward passes compute it, without gradient:
+/// 2^ceil(log2(max(threshold / int_threshold, 1e-10))) elementwise. The fixed-point
+/// presets learn the threshold linearly; Brevitas learns its log2 (core/quant/brevitas_log2.h).
+torch::Tensor power_of_two_scale(const torch::Tensor& threshold, double int_threshold);
+
 /// Bias quantizer (Int8Bias / Int16Bias / Int32Bias): s_bias = s_input * s_weight,
 /// flattened to [1] (per-tensor weights) or [C_out] (per-channel), zero point 0,
 /// signed, clamp with masked gradient.
