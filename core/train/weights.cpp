@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "core/graph/validate.h"
 #include "core/io/state_dict.h"
+#include "core/quant/brevitas_log2.h"
 #include "core/quant/quantizers.h"
 #include "core/train/checkpoint.h"
 
@@ -18,6 +19,14 @@ namespace qnn {
 namespace {
 
 const std::string kBrevitasValue = ".fused_activation_quant_proxy.tensor_quant.scaling_impl.value";
+const std::string kBrevitasWeightValue = ".tensor_quant.scaling_impl.value";  // after <id>.weight_quant
+
+// A Brevitas learned value as our linear threshold: power-of-two quantizers store log2
+// (core/quant/brevitas_log2.h), the others the threshold itself.
+torch::Tensor linear_threshold(const torch::Tensor& value, const QuantSpec& spec, const std::string& key) {
+  const torch::Tensor v = value.detach().to(torch::kFloat32);
+  return spec.power_of_two ? threshold_from_brevitas_log2(v, spec.int_threshold(), key) : v;
+}
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -74,8 +83,12 @@ WeightsReport load_weights(QuantModel& model, const std::string& path) {
 
   const std::map<std::string, torch::Tensor> tensors = named_tensors(*model);
   std::map<std::string, ActQuantizerImpl*> act_quantizers;
-  for (const auto& m : model->named_modules())
+  std::map<std::string, WeightQuantizerImpl*> weight_quantizers;  // with a learned scale
+  for (const auto& m : model->named_modules()) {
     if (auto* a = dynamic_cast<ActQuantizerImpl*>(m.value().get())) act_quantizers[m.key()] = a;
+    if (auto* w = dynamic_cast<WeightQuantizerImpl*>(m.value().get()))
+      if (w->spec().scaling == ScalingKind::Parameter && w->value.defined()) weight_quantizers[m.key()] = w;
+  }
 
   // Plan first, change nothing until every check passed.
   std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
@@ -90,9 +103,38 @@ WeightsReport load_weights(QuantModel& model, const std::string& path) {
         r.unexpected.push_back(key);
         continue;
       }
-      thresholds.emplace_back(it->second, value.to(torch::kDouble).item<double>());
+      try {
+        thresholds.emplace_back(it->second, linear_threshold(value, it->second->spec(), key).item<double>());
+      } catch (const ConfigError& e) {
+        problems.push_back(e.what());
+      }
       r.thresholds.push_back(q);
       for (const char* t : {".value", ".scaling_buffer", ".counter"}) set.insert(q + t);
+      continue;
+    }
+    if (ends_with(key, kBrevitasWeightValue) && !tensors.count(key)) {
+      // <id>.weight_quant.tensor_quant.scaling_impl.value: [] or [C_out, 1, ...] -> value [] / [C_out]
+      const std::string q = key.substr(0, key.size() - kBrevitasWeightValue.size());
+      auto it = weight_quantizers.find(q);
+      if (it == weight_quantizers.end()) {
+        r.unexpected.push_back(key);
+        continue;
+      }
+      const torch::Tensor& dst = it->second->value;
+      set.insert(q + ".value");
+      const bool fits = value.numel() == dst.numel() &&
+                        (value.numel() == 1 || (value.dim() > 0 && value.size(0) == value.numel()));
+      if (!fits) {
+        problems.push_back(key + " has shape " + shape_text(value.sizes().vec()) + " in the file; the learned scale "
+                           "of the model has shape " + shape_text(dst.sizes().vec()));
+        continue;
+      }
+      try {
+        copies.emplace_back(dst, linear_threshold(value, it->second->spec(), key).reshape(dst.sizes()));
+        r.loaded.push_back(q + ".value");
+      } catch (const ConfigError& e) {
+        problems.push_back(e.what());
+      }
       continue;
     }
     auto it = tensors.find(key);

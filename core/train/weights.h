@@ -14,6 +14,13 @@
 //       -> that activation quantizer's learned threshold; loading it ends the
 //          statistics phase (Brevitas ParameterFromRuntimeStatsScaling: a loaded value
 //          marks the statistics as collected), as ActQuantizerImpl::load_threshold does;
+//          for fixed-point (power-of-two) quantizers the value is log2 of the threshold
+//          (Brevitas PowerOfTwoRestrictValue) and becomes a threshold with the same
+//          scale 2^ceil(value) / int_threshold (core/quant/brevitas_log2.h)
+//   <id>.weight_quant.tensor_quant.scaling_impl.value ([] or [C_out, 1, ...])
+//       -> the learned scale `value` ([] / [C_out]) of a ParameterScaling weight
+//          quantizer (log2 for fixed-point ones, as above); ignored (reported) when the
+//          project's weight quantizer uses statistics;
 //   our own names (relu1.act_quant.value, .counter, .scaling_buffer) load as they are.
 #pragma once
 

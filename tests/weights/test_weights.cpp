@@ -5,13 +5,16 @@
 // its eval logits against the ones Brevitas computed, a float checkpoint into the
 // quantized project (bit-exact weights, activation quantizers in their statistics
 // phase), `qnn eval --weights`, and the bad files: truncated, not a zip, a pickle that
-// is not a state dict, a value that is not a tensor, another network, a wrong shape.
+// is not a state dict, a value that is not a tensor, another network, a wrong shape;
+// fixed-point activation values in Brevitas's log2 domain and a per-channel learned weight
+// scale, checked against numbers computed by hand from Brevitas's formulas.
 #include <torch/torch.h>
 
 #include <caffe2/serialize/inline_container.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +22,7 @@
 #include "core/graph/model.h"
 #include "core/graph/project.h"
 #include "core/io/state_dict.h"
+#include "core/io/state_dict_writer.h"
 #include "core/quant/quantizers.h"
 #include "core/train/checkpoint.h"
 #include "core/train/weights.h"
@@ -67,6 +71,31 @@ void write_archive(const std::string& path, const std::string& pickle) {
   w.writeEndOfFile();
 }
 
+LayerSpec layer(const std::string& id, LayerType t, std::vector<std::string> inputs,
+                std::map<std::string, double> params = {}) {
+  LayerSpec l;
+  l.id = id;
+  l.type = t;
+  l.inputs = std::move(inputs);
+  l.params = std::move(params);
+  return l;
+}
+
+LayerSpec act_layer(const std::string& id, LayerType t, const std::string& input, QuantSpec q) {
+  LayerSpec l = layer(id, t, {input});
+  l.act_quant = std::move(q);
+  l.return_quant_tensor = true;
+  return l;
+}
+
+ActQuantizerImpl* act_quantizer(QuantModel& m, const std::string& name) {
+  for (const auto& mod : m->named_modules())
+    if (mod.key() == name) return dynamic_cast<ActQuantizerImpl*>(mod.value().get());
+  return nullptr;
+}
+
+const std::string kActValue = ".act_quant.fused_activation_quant_proxy.tensor_quant.scaling_impl.value";
+
 }  // namespace
 
 class TestWeights : public QObject {
@@ -100,6 +129,86 @@ class TestWeights : public QObject {
     const torch::Tensor want = case_tensor(c, "logits");
     const double tol = c.at("tolerance").at("abs").get<double>() * std::max(1.0, want.abs().max().item<double>());
     QVERIFY2((logits - want).abs().max().item<double>() <= tol, "logits differ from Brevitas's");
+  }
+
+  void fixedPointValuesAreLog2() {
+    // Brevitas 0.12.1 stores a fixed-point activation's value in the log2 domain
+    // (PowerOfTwoRestrictValue: restrict_init = torch.log2) and evaluates
+    // scale = 2^ceil(value) / int_threshold, int_threshold = 2^b unsigned, 2^(b-1) signed
+    // (CeilSte, PowerOfTwoIntScaling). Numbers by hand from those formulas:
+    //   relu (Uint8ActPerTensorFixedPoint, 4 bits, T = 16): value 1.3  -> 2^2 / 16 = 0.25
+    //   q2   (Int8ActPerTensorFixedPoint,  8 bits, T = 128): value -0.5 -> 2^0 / 128 = 2^-7
+    //   q3   (Int8ActPerTensorFixedPoint,  8 bits, T = 128): value 1e-9 -> 2^1 / 128 = 2^-6
+    // (read as linear thresholds, relu would get 2^ceil(log2(1.3 / 16)) = 0.125; and q3's
+    // exp2(1e-9) rounds to 1.0 in float32, whose scale here would be 2^-7.)
+    Project p;
+    p.name = "fixed point";
+    p.input_shape = {8};
+    p.layers.push_back(layer("input", LayerType::Input, {}));
+    QuantSpec u4 = presets::Uint8ActPerTensorFixedPoint();
+    u4.bit_width = 4;
+    p.layers.push_back(act_layer("relu", LayerType::QuantReLU, "input", u4));
+    p.layers.push_back(act_layer("q2", LayerType::QuantIdentity, "relu", presets::Int8ActPerTensorFixedPoint()));
+    p.layers.push_back(act_layer("q3", LayerType::QuantIdentity, "q2", presets::Int8ActPerTensorFixedPoint()));
+    p.layers.push_back(layer("output", LayerType::Output, {"q3"}));
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("po2.pt").toStdString();
+    write_state_dict(path, {{"relu" + kActValue, torch::full({}, 1.3f)},
+                            {"q2" + kActValue, torch::full({}, -0.5f)},
+                            {"q3" + kActValue, torch::full({}, 1e-9f)}});
+    QuantModel m = build_model(p);
+    const WeightsReport r = load_weights(m, path);
+    QCOMPARE(r.thresholds, (std::vector<std::string>{"relu.act_quant", "q2.act_quant", "q3.act_quant"}));
+    QCOMPARE(act_quantizer(m, "relu.act_quant")->eval_scale().item<float>(), 0.25f);
+    QCOMPARE(act_quantizer(m, "q2.act_quant")->eval_scale().item<float>(), 0.0078125f);
+    QCOMPARE(act_quantizer(m, "q3.act_quant")->eval_scale().item<float>(), 0.015625f);
+    // The linear thresholds the app goes on learning: 2^value (q3 nudged above 1.0).
+    QVERIFY(std::fabs(act_quantizer(m, "relu.act_quant")->value.item<float>() - 2.4622888f) < 1e-6f);
+    QVERIFY(std::fabs(act_quantizer(m, "q2.act_quant")->value.item<float>() - 0.70710678f) < 1e-6f);
+    QVERIFY(act_quantizer(m, "q3.act_quant")->value.item<float>() > 1.0f);
+    // x -> relu, /0.25, round half to even, clamp [0, 15]: 0.25 1 3 3.75 0 0 0.5 2.5;
+    // *128, clamp [-128, 127], /128: 0.25 0.9921875 (x3) 0 0 0.5 0.9921875;
+    // *64 (63.5 -> 64), /64: 0.25 1 1 1 0 0 0.5 1.
+    m->eval();
+    torch::NoGradGuard g;
+    const torch::Tensor y = m->forward(torch::tensor({0.3f, 1.1f, 3.0f, 5.0f, -1.0f, 0.125f, 0.375f, 2.6f}).reshape({1, 8}));
+    QVERIFY2(torch::equal(y, torch::tensor({0.25f, 1.0f, 1.0f, 1.0f, 0.0f, 0.0f, 0.5f, 1.0f}).reshape({1, 8})),
+             qPrintable(QString::fromStdString([&] { std::ostringstream o; o << y; return o.str(); }())));
+  }
+
+  void learnedWeightScaleLoadsPerChannel() {
+    // weight_scaling_impl_type='parameter', per channel: Brevitas's value has shape
+    // [C_out, 1] for a linear weight, scale = value / int_threshold (4-bit narrow: 7).
+    // By hand: scales 0.875 / 7 = 0.125 and 1.75 / 7 = 0.25; row 1 [0.3125, -0.4] -> codes
+    // [2 (2.5 to even), -3] -> [0.25, -0.375]; row 2 [0.625, 2.0] -> [2, 8 -> 7] -> [0.5, 1.75];
+    // x = [1, 1]: logits [-0.125, 2.25].
+    Project p;
+    p.name = "learned";
+    p.input_shape = {2};
+    p.layers.push_back(layer("input", LayerType::Input, {}));
+    LayerSpec fc = layer("fc", LayerType::QuantLinear, {"input"}, {{"in_features", 2}, {"out_features", 2}, {"bias", 0}});
+    fc.weight_quant = presets::Int8WeightPerChannelFloat();
+    fc.weight_quant->scaling = ScalingKind::Parameter;
+    fc.weight_quant->bit_width = 4;
+    p.layers.push_back(fc);
+    p.layers.push_back(layer("output", LayerType::Output, {"fc"}));
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("w.pt").toStdString();
+    write_state_dict(path, {{"fc.weight", torch::tensor({0.3125f, -0.4f, 0.625f, 2.0f}).reshape({2, 2})},
+                            {"fc.weight_quant.tensor_quant.scaling_impl.value", torch::tensor({0.875f, 1.75f}).reshape({2, 1})}});
+    QuantModel m = build_model(p);
+    const WeightsReport r = load_weights(m, path);
+    QCOMPARE(r.loaded, (std::vector<std::string>{"fc.weight", "fc.weight_quant.value"}));
+    QVERIFY(r.unexpected.empty());
+    m->eval();
+    torch::NoGradGuard g;
+    const torch::Tensor y = m->forward(torch::ones({1, 2}));
+    QVERIFY(torch::equal(y, torch::tensor({-0.125f, 2.25f}).reshape({1, 2})));
+    // A value of the wrong size is named; nothing is loaded.
+    write_state_dict(path, {{"fc.weight", torch::zeros({2, 2})},
+                            {"fc.weight_quant.tensor_quant.scaling_impl.value", torch::ones({3, 1})}});
+    const QString msg = thrown_message<Error>([&] { load_weights(m, path); });
+    QVERIFY2(has(msg, "fc.weight_quant.tensor_quant.scaling_impl.value has shape [3, 1]"), qPrintable(msg));
   }
 
   void floatCheckpointWarmStartsTheQuantizedProject() {
