@@ -2,10 +2,11 @@
 // model.py of the Brevitas export and its pre-flight (brevitas_export.h). Class and
 // keyword names are those of Brevitas 0.12.1: brevitas/nn/quant_conv.py, quant_linear.py,
 // quant_activation.py, quant_eltwise.py, quant_avg_pool.py; brevitas/quant/scaled_int.py,
-// shifted_scaled_int.py, fixed_point.py; keyword prefixes weight_ (QuantWBIOL), input_ /
-// output_ (QuantEltwiseAdd), none for activations and trunc_quant.
+// shifted_scaled_int.py, fixed_point.py, binary.py; keyword prefixes weight_ (QuantWBIOL),
+// input_ / output_ (QuantEltwiseAdd), none for activations and trunc_quant.
 #include "core/export/brevitas_export.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -80,21 +81,18 @@ std::string swap_granularity(const std::string& name, bool per_channel) {
   return at == std::string::npos ? name : name.substr(0, at) + to + name.substr(at + from.size());
 }
 
-/// Brevitas weight classes that are the per-channel twin of one of our presets.
-const std::set<std::string>& per_channel_twins() {
-  static const std::set<std::string> s{"Int8WeightPerChannelFloat", "ShiftedUint8WeightPerChannelFloat",
-                                       "Int8WeightPerChannelFixedPoint"};
+/// Weight classes `from brevitas.quant import` finds (in its modules' __all__;
+/// Int8WeightPerChannelFixedPoint is not there in 0.12.1, brevitas/quant/fixed_point.py).
+const std::set<std::string>& importable_weight_classes() {
+  static const std::set<std::string> s{"Int8WeightPerTensorFloat", "Int8WeightPerChannelFloat",
+                                       "ShiftedUint8WeightPerTensorFloat", "ShiftedUint8WeightPerChannelFloat",
+                                       "Int8WeightPerTensorFixedPoint", "SignedBinaryWeightPerTensorConst"};
   return s;
 }
 
 QuantText quant_text(const QuantSpec& s, const std::string& prefix) {
   QuantText t;
   const std::string what = prefix.empty() ? "act_quant" : prefix + "quant";
-  if (s.preset.rfind("SignedBinary", 0) == 0) {
-    t.refusal = what + " " + s.preset + ": binary quantizers are not exported to Brevitas yet (Brevitas keeps their "
-                "scale constant; the app learns it)";
-    return t;
-  }
   QuantSpec base;
   try {
     base = presets::by_name(s.preset);
@@ -103,23 +101,16 @@ QuantText quant_text(const QuantSpec& s, const std::string& prefix) {
     return t;
   }
   t.cls = s.preset;
+  // Per-channel or per-tensor against the preset: the twin class when brevitas.quant has
+  // it, else the keyword scaling_per_output_channel, which takes priority over the class's
+  // scaling_per_output_type (brevitas/quant/solver/common.py SolveStatsReduceDimFromEnum).
+  std::vector<std::string> granularity;
   if (s.role == QuantRole::Weight && s.per_channel != base.per_channel) {
     const std::string twin = swap_granularity(s.preset, s.per_channel);
-    bool known = !s.per_channel;
-    if (s.per_channel) known = per_channel_twins().count(twin) > 0;
-    if (!known || twin == s.preset) {
-      t.refusal = what + " " + s.preset + " per channel: Brevitas has no per-channel form of this quantizer";
-      return t;
-    }
-    if (!s.per_channel) {
-      try {
-        presets::by_name(twin);
-      } catch (const Error&) {
-        t.refusal = what + " " + s.preset + " per tensor: Brevitas has no per-tensor form of this quantizer";
-        return t;
-      }
-    }
-    t.cls = twin;
+    if (twin != s.preset && importable_weight_classes().count(twin))
+      t.cls = twin;
+    else
+      granularity.push_back(prefix + "scaling_per_output_channel=" + py_bool(s.per_channel));
     base.per_channel = s.per_channel;
   }
   if (s.role == QuantRole::Bias) {
@@ -130,21 +121,18 @@ QuantText quant_text(const QuantSpec& s, const std::string& prefix) {
     t.cls = "Int" + std::to_string(s.bit_width) + "Bias";
     return t;
   }
-  if (s.shifted != base.shifted || s.power_of_two != base.power_of_two || s.scaling != base.scaling) {
+  // A learned weight scale on a statistics preset: weight_scaling_impl_type='parameter'
+  // (ParameterScaling, its value in the state dict; brevitas/quant/solver/parameter.py).
+  const bool learned_weight =
+      s.role == QuantRole::Weight && s.scaling == ScalingKind::Parameter && base.scaling == ScalingKind::WeightStats;
+  if (s.shifted != base.shifted || s.power_of_two != base.power_of_two || s.binary != base.binary ||
+      (s.scaling != base.scaling && !learned_weight)) {
     t.refusal = what + " " + s.preset + " with " +
                 (s.shifted != base.shifted ? std::string(s.shifted ? "a zero point" : "no zero point")
                  : s.power_of_two != base.power_of_two ? std::string(s.power_of_two ? "a power-of-two scale" : "a float scale")
+                 : s.binary != base.binary             ? std::string(s.binary ? "binary codes" : "integer codes")
                                                        : "scaling " + to_string(s.scaling)) +
                 ": no Brevitas quantizer class matches";
-    return t;
-  }
-  if (s.role == QuantRole::Weight && s.scaling == ScalingKind::Parameter) {
-    t.refusal = what + " " + s.preset + " with a learned (parameter) scale: not exported to Brevitas yet";
-    return t;
-  }
-  if (s.role == QuantRole::Activation && s.power_of_two) {
-    t.refusal = what + " " + s.preset + ": power-of-two activation scales are stored in the log2 domain by Brevitas; "
-                "not exported yet";
     return t;
   }
   if (s.role == QuantRole::Activation && s.shifted) {
@@ -152,8 +140,10 @@ QuantText quant_text(const QuantSpec& s, const std::string& prefix) {
     return t;
   }
   if (s.bit_width != base.bit_width) t.kwargs.push_back(prefix + "bit_width=" + std::to_string(s.bit_width));
-  if (s.narrow_range != base.narrow_range) t.kwargs.push_back(prefix + "narrow_range=" + py_bool(s.narrow_range));
+  if (!s.binary && s.narrow_range != base.narrow_range)
+    t.kwargs.push_back(prefix + "narrow_range=" + py_bool(s.narrow_range));
   if (s.is_signed != base.is_signed) t.kwargs.push_back(prefix + "signed=" + py_bool(s.is_signed));
+  for (const std::string& k : granularity) t.kwargs.push_back(k);
   if (s.role == QuantRole::Activation && s.scaling == ScalingKind::RuntimeStats) {
     if (s.collect_stats_steps != base.collect_stats_steps)
       t.kwargs.push_back(prefix + "collect_stats_steps=" + std::to_string(s.collect_stats_steps));
@@ -161,6 +151,13 @@ QuantText quant_text(const QuantSpec& s, const std::string& prefix) {
     if (s.high_percentile_q != base.high_percentile_q)
       t.kwargs.push_back(prefix + "high_percentile_q=" + py_real(s.high_percentile_q));
   }
+  // The binary presets are CONST in Brevitas; 'parameter' makes their scale the learned
+  // state-dict value (ClampedBinaryQuant over ParameterScaling). Weights initialise
+  // ParameterScaling from scaling_const (ScalingConstInit), activations from
+  // min_val/max_val (MinMaxScalingInit, written by LineBuilder).
+  if (learned_weight || s.binary) t.kwargs.push_back(prefix + "scaling_impl_type='parameter'");
+  if (s.role == QuantRole::Weight && s.scaling == ScalingKind::Parameter)
+    t.kwargs.push_back(prefix + "scaling_const=" + py_real(std::max(std::fabs(s.min_val), std::fabs(s.max_val))));
   return t;
 }
 
@@ -191,8 +188,9 @@ class LineBuilder {
       m_imports.insert(t.cls);
     }
     for (const std::string& k : t.kwargs) m_args.push_back(k);
+    const bool binary_default_range = s->binary && s->min_val == -1.0 && s->max_val == 1.0;  // the preset's
     if (s->scaling == ScalingKind::Parameter && s->role == QuantRole::Activation &&
-        m_l.type != LayerType::QuantHardTanh) {  // MinMaxInit needs its range (HardTanh passes its own)
+        m_l.type != LayerType::QuantHardTanh && !binary_default_range) {  // MinMaxInit needs its range (HardTanh passes its own)
       m_args.push_back(prefix + "min_val=" + py_real(s->min_val));
       m_args.push_back(prefix + "max_val=" + py_real(s->max_val));
     }

@@ -5,7 +5,9 @@
 // Brevitas itself) re-exported with the same keys in the same order and the same
 // tensors; exported state dicts loaded by load_weights into freshly built models giving
 // the source model's eval logits bit for bit (LeNet, ResNet-8, a concat/residual net);
-// the lines of model.py; Python parses it; refusals name the layer; `qnn export`.
+// the lines of model.py; Python parses it; binary quantizers, learned (parameter) weight
+// scales and power-of-two scales (log2 domain) with their Python keywords and state-dict
+// values; refusals name the layer; `qnn export`.
 #include <torch/torch.h>
 
 #include <caffe2/serialize/inline_container.h>
@@ -29,144 +31,11 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/brevitas_export/brevitas_fixtures.h"
 #include "tests/thrown_message.h"
 
 using namespace qnn;
-
-namespace {
-
-const std::string kGoldenPt = QNN_SOURCE_DIR "/tests/data/golden/lowprec_lenet_brevitas_state_dict.pt";
-
-Project example(const std::string& name) {
-  return load_project(QNN_SOURCE_DIR "/resources/examples/" + name + ".qnn.json");
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool has_line(const std::string& text, const std::string& line) {
-  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
-}
-
-#define VERIFY_LINE(text, line) QVERIFY2(has_line(text, line), ("missing line: " + std::string(line) + "\nin:\n" + text).c_str())
-
-// Moves the model off its initial state: training-mode forwards (BatchNorm running
-// statistics, activation statistics buffers), then one activation quantizer into its
-// learned phase with a value different from its buffer.
-void exercise(QuantModel& m, int64_t batch = 4) {
-  torch::manual_seed(11);
-  std::vector<int64_t> shape{batch};
-  for (int64_t d : m->project().input_shape) shape.push_back(d);
-  m->train();
-  {
-    torch::NoGradGuard g;
-    for (int i = 0; i < 3; ++i) m->forward(torch::randn(shape));
-  }
-  for (const auto& mod : m->named_modules())
-    if (auto* a = dynamic_cast<ActQuantizerImpl*>(mod.value().get())) {
-      a->load_threshold(2.5);
-      torch::NoGradGuard g;
-      a->value.fill_(2.75);
-      break;
-    }
-  m->eval();
-}
-
-torch::Tensor eval_logits(QuantModel& m) {
-  torch::manual_seed(12);
-  std::vector<int64_t> shape{8};
-  for (int64_t d : m->project().input_shape) shape.push_back(d);
-  m->eval();
-  torch::NoGradGuard g;
-  return m->forward(torch::randn(shape));
-}
-
-LayerSpec layer(const std::string& id, LayerType t, std::vector<std::string> inputs,
-                std::map<std::string, double> params = {}) {
-  LayerSpec l;
-  l.id = id;
-  l.type = t;
-  l.inputs = std::move(inputs);
-  l.params = std::move(params);
-  return l;
-}
-
-// A small network with a residual QuantEltwiseAdd, a float Add, a Concat, a tuple
-// kernel, per-channel weights, BatchNorm, QuantHardTanh and an Int32Bias.
-Project concat_net() {
-  Project p;
-  p.name = "concat residual demo";
-  p.input_shape = {1, 8, 8};
-  p.layers.push_back(layer("input", LayerType::Input, {}));
-  LayerSpec qi = layer("qi", LayerType::QuantIdentity, {"input"});
-  qi.return_quant_tensor = true;
-  p.layers.push_back(qi);
-  LayerSpec c1 = layer("c1", LayerType::QuantConv2d, {"qi"},
-                       {{"in_channels", 1}, {"out_channels", 4}, {"kernel_size", 3}, {"padding", 1}, {"bias", 1}});
-  c1.bias_quant = presets::Int8Bias();
-  p.layers.push_back(c1);
-  p.layers.push_back(layer("bn1", LayerType::BatchNorm2d, {"c1"}, {{"num_features", 4}}));
-  LayerSpec r1 = layer("r1", LayerType::QuantReLU, {"bn1"});
-  r1.act_quant = presets::Uint8ActPerTensorFloat();
-  r1.act_quant->bit_width = 4;
-  p.layers.push_back(r1);
-  LayerSpec c2 = layer("c2", LayerType::QuantConv2d, {"qi"}, {{"in_channels", 1}, {"out_channels", 4}, {"bias", 0}});
-  c2.set_pair("kernel_size", 3, 1);
-  c2.set_pair("padding", 1, 0);
-  c2.weight_quant = presets::Int8WeightPerChannelFloat();
-  c2.weight_quant->bit_width = 4;
-  p.layers.push_back(c2);
-  p.layers.push_back(layer("r2", LayerType::QuantHardTanh, {"c2"}, {{"min_val", -2.0}, {"max_val", 2.0}}));
-  p.layers.push_back(layer("add1", LayerType::QuantEltwiseAdd, {"r1", "r2"}));
-  p.layers.push_back(layer("sum", LayerType::Add, {"r1", "r2"}));
-  p.layers.push_back(layer("cat", LayerType::Concat, {"add1", "sum"}));
-  p.layers.push_back(layer("mp", LayerType::MaxPool2d, {"cat"}, {{"kernel_size", 2}}));
-  p.layers.push_back(layer("fl", LayerType::Flatten, {"mp"}));
-  LayerSpec qf = layer("qf", LayerType::QuantIdentity, {"fl"});
-  qf.return_quant_tensor = true;
-  p.layers.push_back(qf);
-  LayerSpec fc = layer("fc", LayerType::QuantLinear, {"qf"}, {{"in_features", 128}, {"out_features", 10}, {"bias", 1}});
-  fc.bias_quant = presets::Int32Bias();
-  p.layers.push_back(fc);
-  p.layers.push_back(layer("output", LayerType::Output, {"fc"}));
-  return p;
-}
-
-// Exports `m` (exercised) to a folder, loads model.pt into a fresh model of the same
-// project and checks the report and the logits (bit for bit). Returns model.py.
-std::string round_trip(QuantModel& m, const QTemporaryDir& dir) {
-  const std::string out = dir.filePath("brevitas").toStdString();
-  const ExportResult r = export_model(m, ExportFormat::Brevitas, out);
-  if (r.files.size() != 2 || !std::filesystem::exists(out + "/model.py") || !std::filesystem::exists(out + "/model.pt"))
-    throw std::runtime_error("export did not write model.py and model.pt: " + r.summary);
-  torch::manual_seed(99);  // other initial weights
-  QuantModel fresh = build_model(m->project());
-  const WeightsReport w = load_weights(fresh, out + "/model.pt");
-  if (!w.unexpected.empty() || !w.statistics.empty()) throw std::runtime_error("load_weights: " + w.text());
-  size_t quantizers = 0;
-  for (const auto& mod : m->named_modules())
-    if (dynamic_cast<ActQuantizerImpl*>(mod.value().get())) ++quantizers;
-  if (w.thresholds.size() != quantizers) throw std::runtime_error("not every quantizer got its value: " + w.text());
-  if (!torch::equal(eval_logits(m), eval_logits(fresh))) throw std::runtime_error("logits differ after the round trip");
-  return read_text(out + "/model.py");
-}
-
-QString python3(const QStringList& args, int* exit_code) {
-  QProcess p;
-  p.start(QStringLiteral("python3"), args);
-  if (!p.waitForFinished(60000)) {
-    *exit_code = -1;
-    return QStringLiteral("python3 did not run (scripts/install-deps installs it): ") + p.errorString();
-  }
-  *exit_code = p.exitCode();
-  return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
-}
-
-}  // namespace
+using namespace bx;
 
 class TestBrevitasExport : public QObject {
   Q_OBJECT
@@ -336,6 +205,153 @@ for k, v in d.items(): print(k, v[0], list(v[1]))
     QVERIFY2(code == 0, qPrintable(out));
   }
 
+  void binaryQuantizersRoundTrip() {
+    // Brevitas's binary presets are CONST; 'parameter' turns their scale into a
+    // ParameterScaling value in the state dict (linear, the scale itself: ClampedBinaryQuant
+    // passes no threshold), [] per tensor, [C_out, 1] per channel for a linear weight.
+    QTemporaryDir dir;
+    torch::manual_seed(7);
+    QuantModel m = build_model(binary_net());
+    exercise(m);
+    set_value(quantizer<ActQuantizerImpl>(m, "qi.act_quant")->value, {0.75f});
+    set_value(quantizer<ActQuantizerImpl>(m, "a1.act_quant")->value, {1.25f});
+    set_value(quantizer<WeightQuantizerImpl>(m, "c1.weight_quant")->value, {0.3125f});
+    std::vector<float> fc_scales;
+    for (int i = 0; i < 10; ++i) fc_scales.push_back(0.125f * float(i + 1));
+    set_value(quantizer<WeightQuantizerImpl>(m, "fc.weight_quant")->value, fc_scales);
+
+    const StateDict sd = brevitas_state_dict(m);
+    QCOMPARE(state_keys(sd),
+             (std::vector<std::string>{"qi.act_quant" + kAct, "c1.weight", "c1" + kW, "bn1.weight", "bn1.bias",
+                                       "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked",
+                                       "a1.act_quant" + kAct, "fc.weight", "fc.bias", "fc" + kW}));
+    QVERIFY(torch::equal(state_value(sd, "qi.act_quant" + kAct), torch::full({}, 0.75f)));
+    QVERIFY(torch::equal(state_value(sd, "a1.act_quant" + kAct), torch::full({}, 1.25f)));
+    QVERIFY(torch::equal(state_value(sd, "c1" + kW), torch::full({}, 0.3125f)));
+    QVERIFY(torch::equal(state_value(sd, "fc" + kW), torch::tensor(fc_scales).reshape({10, 1})));
+
+    std::string py;
+    try {
+      py = round_trip(m, dir);
+    } catch (const std::exception& e) {
+      QFAIL(e.what());
+    }
+    VERIFY_LINE(py, "from brevitas.quant import SignedBinaryActPerTensorConst, SignedBinaryWeightPerTensorConst");
+    VERIFY_LINE(py, "        self.qi = qnn.QuantIdentity(act_quant=SignedBinaryActPerTensorConst, "
+                    "scaling_impl_type='parameter', return_quant_tensor=True)");
+    VERIFY_LINE(py, "        self.c1 = qnn.QuantConv2d(1, 4, 3, padding=1, bias=False, "
+                    "weight_quant=SignedBinaryWeightPerTensorConst, weight_scaling_impl_type='parameter', "
+                    "weight_scaling_const=1.0)");
+    VERIFY_LINE(py, "        self.fc = qnn.QuantLinear(256, 10, bias=True, weight_quant=SignedBinaryWeightPerTensorConst, "
+                    "weight_scaling_per_output_channel=True, weight_scaling_impl_type='parameter', "
+                    "weight_scaling_const=1.0)");
+    int code = 0;
+    const QString out = python3({QStringLiteral("-c"),
+                                 QStringLiteral("import ast, sys; ast.parse(open(sys.argv[1]).read())"),
+                                 dir.filePath(QStringLiteral("brevitas/model.py"))},
+                                &code);
+    QVERIFY2(code == 0, qPrintable(out));
+  }
+
+  void learnedWeightScalesRoundTrip() {
+    // weight_scaling_impl_type='parameter' (ParameterScaling, FP restriction): the value is
+    // the linear threshold, scale = value / int_threshold; [C_out, 1, 1, 1] per channel.
+    QTemporaryDir dir;
+    torch::manual_seed(8);
+    QuantSpec conv_w = presets::Int8WeightPerChannelFloat();
+    conv_w.scaling = ScalingKind::Parameter;
+    conv_w.bit_width = 4;
+    QuantSpec fc_w = presets::Int8WeightPerTensorFloat();
+    fc_w.scaling = ScalingKind::Parameter;
+    fc_w.bit_width = 3;
+    QuantSpec relu_a = presets::Uint8ActPerTensorFloat();
+    relu_a.bit_width = 4;
+    QuantModel m = build_model(chain_net("learned weights", presets::Int8ActPerTensorFloat(), conv_w, relu_a, fc_w));
+    exercise(m);
+    set_value(quantizer<WeightQuantizerImpl>(m, "c1.weight_quant")->value, {0.5f, 0.25f, 1.5f, 2.0f});
+    set_value(quantizer<WeightQuantizerImpl>(m, "fc.weight_quant")->value, {0.8125f});
+
+    const StateDict sd = brevitas_state_dict(m);
+    QCOMPARE(state_keys(sd), (std::vector<std::string>{"qi.act_quant" + kAct, "c1.weight", "c1" + kW,
+                                                       "r1.act_quant" + kAct, "fc.weight", "fc.bias", "fc" + kW}));
+    QVERIFY(torch::equal(state_value(sd, "c1" + kW), torch::tensor({0.5f, 0.25f, 1.5f, 2.0f}).reshape({4, 1, 1, 1})));
+    QVERIFY(torch::equal(state_value(sd, "fc" + kW), torch::full({}, 0.8125f)));
+
+    std::string py;
+    try {
+      py = round_trip(m, dir);
+    } catch (const std::exception& e) {
+      QFAIL(e.what());
+    }
+    VERIFY_LINE(py, "        self.c1 = qnn.QuantConv2d(1, 4, 3, padding=1, bias=False, weight_quant=Int8WeightPerChannelFloat, "
+                    "weight_bit_width=4, weight_scaling_impl_type='parameter', weight_scaling_const=1.0)");
+    VERIFY_LINE(py, "        self.fc = qnn.QuantLinear(256, 10, bias=True, weight_bit_width=3, "
+                    "weight_scaling_impl_type='parameter', weight_scaling_const=1.0)");
+  }
+
+  void powerOfTwoScalesRoundTrip() {
+    // Fixed-point presets: Brevitas stores v = log2(threshold) and evaluates
+    // 2^ceil(v) / int_threshold (int_threshold 2^(b-1) signed, 2^b unsigned).
+    QTemporaryDir dir;
+    torch::manual_seed(9);
+    QuantSpec conv_w = presets::Int8WeightPerTensorFixedPoint();
+    conv_w.scaling = ScalingKind::Parameter;
+    conv_w.per_channel = true;
+    conv_w.bit_width = 4;
+    QuantSpec relu_a = presets::Uint8ActPerTensorFixedPoint();
+    relu_a.bit_width = 5;
+    QuantModel m = build_model(chain_net("fixed point", presets::Int8ActPerTensorFixedPoint(), conv_w, relu_a,
+                                         presets::Int8WeightPerTensorFloat()));
+    exercise(m);  // qi: learned phase, threshold 2.75
+    auto* qi = quantizer<ActQuantizerImpl>(m, "qi.act_quant");
+    auto* r1 = quantizer<ActQuantizerImpl>(m, "r1.act_quant");
+    QVERIFY(qi->learned_phase() && qi->value.item<float>() == 2.75f);
+    // r1 at 1 + 2^-23: log2(thr / 32) = -5 + 1.7e-7 rounds to -5 in float32, so the app's
+    // scale is 2^-5 = 1/32, while log2(thr) = 1.7e-7 would give Brevitas 2^1 / 32.
+    r1->load_threshold(1.0 + std::ldexp(1.0, -23));
+    set_value(quantizer<WeightQuantizerImpl>(m, "c1.weight_quant")->value, {0.3f, 1.0f, 2.5f, 7.0f});
+
+    const StateDict sd = brevitas_state_dict(m);
+    QCOMPARE(state_keys(sd), (std::vector<std::string>{"qi.act_quant" + kAct, "c1.weight", "c1" + kW,
+                                                       "r1.act_quant" + kAct, "fc.weight", "fc.bias"}));
+    // qi: 8-bit signed, T = 128: scale 2^ceil(log2(2.75 / 128)) = 2^-5; v = log2(2.75) = 1.4594,
+    // 2^ceil(v) / 128 = 4 / 128 = 2^-5.
+    const float v_qi = state_value(sd, "qi.act_quant" + kAct).item<float>();
+    QVERIFY(std::fabs(v_qi - 1.4594316f) < 1e-6f);
+    QCOMPARE(qi->eval_scale().item<float>(), 0.03125f);
+    QCOMPARE(std::ldexp(1.0f, int(std::ceil(v_qi))) / 128.0f, 0.03125f);
+    // r1: the exported value is moved into (-1, 0] so that 2^ceil(v) / 32 = 1/32.
+    QCOMPARE(r1->eval_scale().item<float>(), 0.03125f);
+    QCOMPARE(state_value(sd, "r1.act_quant" + kAct).item<float>(), 0.0f);
+    // c1: 4-bit signed, T = 8, thresholds 0.3, 1, 2.5, 7: the app's scales 1/16, 1/8, 1/2, 1;
+    // v = log2(...) = -1.737, 0, 1.322, 2.807: ceil -1, 0, 2, 3: 2^ceil(v) / 8 the same.
+    const torch::Tensor v_c1 = state_value(sd, "c1" + kW);
+    QCOMPARE(v_c1.sizes().vec(), (std::vector<int64_t>{4, 1, 1, 1}));
+    const std::vector<float> thr{0.3f, 1.0f, 2.5f, 7.0f};
+    const std::vector<float> ceil_v{-1.0f, 0.0f, 2.0f, 3.0f};
+    for (int i = 0; i < 4; ++i) {
+      const float v = v_c1.flatten()[i].item<float>();
+      QVERIFY2(std::fabs(v - std::log2(thr[size_t(i)])) < 1e-6f, std::to_string(v).c_str());
+      QCOMPARE(std::ceil(v), ceil_v[size_t(i)]);
+    }
+
+    std::string py;
+    try {
+      py = round_trip(m, dir);
+    } catch (const std::exception& e) {
+      QFAIL(e.what());
+    }
+    VERIFY_LINE(py, "from brevitas.quant import Int8ActPerTensorFixedPoint, Int8WeightPerTensorFixedPoint, "
+                    "Uint8ActPerTensorFixedPoint");
+    VERIFY_LINE(py, "        self.qi = qnn.QuantIdentity(act_quant=Int8ActPerTensorFixedPoint, return_quant_tensor=True)");
+    VERIFY_LINE(py, "        self.c1 = qnn.QuantConv2d(1, 4, 3, padding=1, bias=False, "
+                    "weight_quant=Int8WeightPerTensorFixedPoint, weight_bit_width=4, "
+                    "weight_scaling_per_output_channel=True, weight_scaling_impl_type='parameter', "
+                    "weight_scaling_const=1.0)");
+    VERIFY_LINE(py, "        self.r1 = qnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=5, "
+                    "return_quant_tensor=True)");
+  }
+
   void refusalsNameTheLayer() {
     Project p = example("lenet_lowprec");
     p.find("relu2")->act_quant = presets::ShiftedUint8ActPerTensorFloat();
@@ -346,13 +362,25 @@ for k, v in d.items(): print(k, v[0], list(v[1]))
     QVERIFY2(issues[0].message.find("zero point") != std::string::npos, issues[0].message.c_str());
 
     Project q = example("lenet_lowprec");
-    q.find("relu3")->act_quant = presets::Uint8ActPerTensorFixedPoint();
+    q.find("relu3")->act_quant = presets::Int8ActPerTensorFloatMinMaxInit();
+    q.find("relu3")->act_quant->power_of_two = true;  // Brevitas's ...FixedPointMinMaxInit is not mapped
     QTemporaryDir dir;
     QuantModel m = build_model(q);
     const std::string out = dir.filePath("none").toStdString();
-    const QString msg = thrown_message<ExportError>([&] { export_model(m, ExportFormat::Brevitas, out); });
+    QString msg = thrown_message<ExportError>([&] { export_model(m, ExportFormat::Brevitas, out); });
     QVERIFY2(msg.contains("relu3") && msg.contains("power-of-two"), qPrintable(msg));
     QVERIFY(!std::filesystem::exists(out));  // nothing written
+
+    // A learned weight scale below 1e-10 x int_threshold: the app clamps the scale,
+    // Brevitas the value before dividing; refused by quantizer name, nothing written.
+    QuantSpec w = presets::Int8WeightPerChannelFloat();
+    w.scaling = ScalingKind::Parameter;
+    QuantModel dead = build_model(chain_net("dead", presets::Int8ActPerTensorFloat(), w,
+                                            presets::Uint8ActPerTensorFloat(), presets::Int8WeightPerTensorFloat()));
+    set_value(quantizer<WeightQuantizerImpl>(dead, "c1.weight_quant")->value, {1.0f, -0.5f, 1.0f, 1.0f});
+    msg = thrown_message<ExportError>([&] { export_model(dead, ExportFormat::Brevitas, out); });
+    QVERIFY2(msg.contains("c1.weight_quant") && msg.contains("channel 1"), qPrintable(msg));
+    QVERIFY(!std::filesystem::exists(out));
 
     Project r = concat_net();
     r.find("mp")->id = "training";
