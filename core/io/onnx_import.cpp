@@ -307,14 +307,16 @@ std::string Importer::materialize(const std::string& name, const Value& v) {
   l.set_param("num_features", double(c));
   const double eps = 1e-5;
   l.set_param("eps", eps);
+  l.set_param("frozen", 1);
   const torch::Tensor a = v.a.to(torch::kFloat64).expand({c}).contiguous();
   const torch::Tensor b = v.b.to(torch::kFloat64).expand({c}).contiguous();
   m_tensors[l.id + ".weight"] = (a * std::sqrt(1.0 + eps)).to(torch::kFloat32);
   m_tensors[l.id + ".bias"] = b.to(torch::kFloat32);
   m_tensors[l.id + ".running_mean"] = torch::zeros({c});
   m_tensors[l.id + ".running_var"] = torch::ones({c});
-  m_report.notes.push_back("nodes " + nodes + " (constant Add/Sub/Mul/Div) kept as " + to_string(l.type) + " '" + l.id +
-                           "' computing the same affine map in eval (fine-tuning trains it as a BatchNorm)");
+  m_tensors[l.id + ".num_batches_tracked"] = torch::ones({}, torch::kLong);
+  m_report.notes.push_back("nodes " + nodes + " (constant Add/Sub/Mul/Div) kept as a frozen " + to_string(l.type) +
+                           " '" + l.id + "' computing the same affine map (frozen: fine-tuning leaves it as it is)");
   const std::string id = l.id;
   Value r;
   r.kind = Value::Runtime;
@@ -1108,6 +1110,7 @@ void Importer::node(const onnx::NodeProto& n, int index) {
     m_tensors[l.id + ".bias"] = beta.reshape({-1}).to(torch::kFloat32);
     m_tensors[l.id + ".running_mean"] = mean.reshape({-1}).to(torch::kFloat32);
     m_tensors[l.id + ".running_var"] = var.reshape({-1}).to(torch::kFloat32);
+    m_tensors[l.id + ".num_batches_tracked"] = torch::ones({}, torch::kLong);  // trained statistics
     set_runtime(n, l.id);
     m_layer_output[l.id] = n.output(0);
     return;

@@ -24,8 +24,8 @@
 //    Concat/Reshape flatten chain, Transpose of constants, Dropout and Identity.
 //    A chain of Add/Sub/Mul/Div with constant operands (input preprocessing such as
 //    x * 2 - 1, or a BatchNorm written out as Sub/Div/Mul/Add) becomes one
-//    BatchNorm1d / BatchNorm2d holding that affine map in eval, within float rounding
-//    (reported).
+//    frozen BatchNorm1d / BatchNorm2d holding that affine map within float rounding,
+//    in training too (reported).
 // Imported quantizers use ParameterScaling with the file's scale as the learned value
 // (Brevitas scaling_impl_type PARAMETER): evaluation reproduces the file; fine-tuning
 // trains the scales.

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // BatchNorm2d (torch.nn.BatchNorm2d, [C, H, W]) and BatchNorm1d (torch.nn.BatchNorm1d,
 // [C] or [C, L]): float normalisation per channel; the output carries no grid. Not in
-// packed models yet.
+// packed models yet. With `frozen` (torchvision's FrozenBatchNorm2d idea) the layer
+// computes its eval formula in training too and learns nothing: imported affine maps
+// (input preprocessing such as x * 2 - 1) keep their meaning through fine-tuning.
 #include "core/export/export_plan.h"
 #include "core/graph/summary.h"
 #include "core/layers/layer_kit.h"
@@ -76,6 +78,26 @@ void freeze(const FreezeContext& c, PlanNode& n) {
   n.eps = bn.eps;
 }
 
+ParamSchema frozen_param() {
+  ParamSchema p;
+  p.name = "frozen";
+  p.kind = ParamKind::Bool;
+  p.default_value = 0.0;
+  p.help = "1: always the running statistics and the stored affine, also in training; nothing is learned";
+  return p;
+}
+
+// The module with `frozen` applied: weight and bias leave the optimizer's reach.
+template <class Holder>
+BuiltLayer with_frozen(Holder m, const LayerSpec& l) {
+  m->frozen = l.param("frozen", 0.0) != 0.0;
+  if (m->frozen) {
+    m->weight.set_requires_grad(false);
+    m->bias.set_requires_grad(false);
+  }
+  return built(m);
+}
+
 LayerDescriptor batch_norm(LayerType type, const char* name, const char* tooltip) {
   LayerDescriptor d;
   d.type = type;
@@ -86,7 +108,8 @@ LayerDescriptor batch_norm(LayerType type, const char* name, const char* tooltip
   d.input_ports = one_port;
   d.params = {int_param("num_features", true, 1, 0, 8, "channels C of the input"),
               real_param("eps", 1e-5, std::nullopt, "added to the variance (positive)"),
-              real_param("momentum", 0.1, std::nullopt, "running statistics update rate, in [0, 1]")};
+              real_param("momentum", 0.1, std::nullopt, "running statistics update rate, in [0, 1]"),
+              frozen_param()};
   d.check = check;
   d.cost = cost;
   d.export_rules.packed_refusal =
@@ -106,7 +129,8 @@ LayerDescriptor batch_norm2d() {
       "torch.nn.BatchNorm2d: normalises each channel (batch statistics in training, running ones in eval)");
   d.infer = infer;
   d.build = [](const LayerSpec& l) {
-    return built(BatchNorm2dLayer(l.int_param("num_features", 1), l.param("eps", 1e-5), l.param("momentum", 0.1)));
+    return with_frozen(BatchNorm2dLayer(l.int_param("num_features", 1), l.param("eps", 1e-5), l.param("momentum", 0.1)),
+                       l);
   };
   d.export_rules.freeze = freeze<BatchNorm2dLayerImpl>;
   return d;
@@ -118,7 +142,8 @@ LayerDescriptor batch_norm1d() {
                                  "statistics in training, running ones in eval)");
   d.infer = infer_1d;
   d.build = [](const LayerSpec& l) {
-    return built(BatchNorm1dLayer(l.int_param("num_features", 1), l.param("eps", 1e-5), l.param("momentum", 0.1)));
+    return with_frozen(BatchNorm1dLayer(l.int_param("num_features", 1), l.param("eps", 1e-5), l.param("momentum", 0.1)),
+                       l);
   };
   d.export_rules.freeze = freeze<BatchNorm1dLayerImpl>;
   return d;

@@ -84,11 +84,12 @@ void BatchNorm2dLayerImpl::reset() {
 }
 
 QuantTensor BatchNorm2dLayerImpl::apply(const QuantTensor& x) {
-  if (is_training()) {
+  const bool training = is_training() && !frozen;
+  if (training) {
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }
-  return QuantTensor(torch::batch_norm(x.value, weight, bias, running_mean, running_var, is_training(), momentum,
+  return QuantTensor(torch::batch_norm(x.value, weight, bias, running_mean, running_var, training, momentum,
                                        eps, /*cudnn_enabled=*/false));
 }
 

@@ -85,6 +85,9 @@ class BatchNorm2dLayerImpl : public torch::nn::Cloneable<BatchNorm2dLayerImpl>, 
 
   int64_t num_features;
   double eps, momentum;
+  /// Eval formula in training too, no statistics update (the builder also stops
+  /// weight and bias from learning).
+  bool frozen = false;
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 };
 TORCH_MODULE(BatchNorm2dLayer);

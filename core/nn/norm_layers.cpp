@@ -24,14 +24,15 @@ QuantTensor BatchNorm1dLayerImpl::apply(const QuantTensor& x) {
       << v.sizes();
     throw ConfigError(s.str());
   }
-  if (is_training()) {
+  const bool training = is_training() && !frozen;
+  if (training) {
     if (v.numel() / num_features <= 1)
       throw ConfigError(layer_name + ": training needs more than one value per channel (batch of " +
                         std::to_string(v.size(0)) + ")");
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }
-  return QuantTensor(torch::batch_norm(v, weight, bias, running_mean, running_var, is_training(), momentum, eps,
+  return QuantTensor(torch::batch_norm(v, weight, bias, running_mean, running_var, training, momentum, eps,
                                        /*cudnn_enabled=*/false));
 }
 

@@ -35,6 +35,9 @@ class BatchNorm1dLayerImpl : public torch::nn::Cloneable<BatchNorm1dLayerImpl>, 
 
   int64_t num_features;
   double eps, momentum;
+  /// Eval formula in training too, no statistics update (the builder also stops
+  /// weight and bias from learning).
+  bool frozen = false;
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 };
 TORCH_MODULE(BatchNorm1dLayer);

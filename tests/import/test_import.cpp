@@ -381,6 +381,35 @@ class TestImport : public QObject {
     }
   }
 
+  // The imported affine maps (x * 2 - 1, TensorNorm) are frozen BatchNorms: a training
+  // step leaves them computing the same map and learning nothing.
+  void affineMapsStayFrozenInTraining() {
+    const ImportedModel m = import_onnx(kModels + "TFC_2W2A.onnx");
+    const LayerSpec* pre = m.project.find("Mul_7");
+    QVERIFY(pre);
+    QCOMPARE(pre->param("frozen", 0), 1.0);
+    QuantModel model = build_imported_model(m);
+    const torch::Tensor x = m_test.images.slice(0, 0, 32);
+    torch::Tensor before;
+    {
+      torch::NoGradGuard g;
+      before = model->forward_trace(x).at("Mul_7").value.clone();
+    }
+    model->train();
+    torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-2));
+    const torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), m_test.labels.slice(0, 0, 32));
+    loss.backward();
+    opt.step();
+    torch::NoGradGuard g;
+    const auto trace = model->forward_trace(x);
+    // The same map in training mode, after a step: (2x - 1) on the flattened pixels.
+    QVERIFY(torch::allclose(trace.at("Mul_7").value, before, 1e-6, 1e-6));
+    QVERIFY(torch::allclose(before, x.reshape({32, -1}) * 2 - 1, 1e-5, 1e-6));
+    const auto tensors = named_tensors(*model);
+    QVERIFY(torch::equal(tensors.at("Mul_7.running_mean"), torch::zeros({784})));
+    QVERIFY(!tensors.at("Mul_7.weight").requires_grad());
+  }
+
   // A 1 MB QONNX file (the 2-bit TFC with every weight duplicated in a wider first
   // layer) imports in well under a second.
   void largeFileImportsQuickly() {
