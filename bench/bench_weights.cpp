@@ -4,7 +4,10 @@
 //   1. read_state_dict of the Brevitas 0.12.1 LeNet state dict in tests/data/golden/
 //      (torch.save zip, 284 KiB), and load_weights of it into the low-precision LeNet;
 //   2. load_weights of a QNN Studio checkpoint of the CNV example (1.5 M parameters,
-//      written first to a temporary file) into the same network: the warm-start path.
+//      written first to a temporary file) into the same network: the warm-start path;
+//   3. import_onnx (issue 10 target: a 1 MB QONNX file < 1 s) of the public TFC_2W2A
+//      QONNX file and of our own QONNX export of the CNV example (5.9 MB), and
+//      build_imported_model of each (the model ready to evaluate).
 //   qnn_bench_weights [--runs=N]
 #include <torch/torch.h>
 
@@ -17,7 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "core/export/export_plan.h"
+#include "core/export/qcdq_export.h"
 #include "core/graph/model.h"
+#include "core/io/onnx_import.h"
 #include "core/graph/project.h"
 #include "core/io/state_dict.h"
 #include "core/train/checkpoint.h"
@@ -62,6 +68,20 @@ int main(int argc, char** argv) {
     std::printf("CNV checkpoint (%.1f MB): load_weights %.2f ms (median of %d)\n",
                 double(std::filesystem::file_size(ckpt)) / 1048576.0, warm, runs);
     std::filesystem::remove(ckpt);
+
+    auto import = [&](const std::string& file) {
+      const double read = median_ms(runs, [&] { (void)qnn::import_onnx(file); });
+      const qnn::ImportedModel m = qnn::import_onnx(file);
+      const double build = median_ms(runs, [&] { (void)qnn::build_imported_model(m); });
+      std::printf("import %s (%.2f MB, %zu layers): import_onnx %.2f ms, build_imported_model %.2f ms (median of %d)\n",
+                  std::filesystem::path(file).filename().c_str(), double(std::filesystem::file_size(file)) / 1048576.0,
+                  m.project.layers.size(), read, build, runs);
+    };
+    import(root + "/tests/data/models/TFC_2W2A.onnx");
+    const std::string cnv_onnx = (std::filesystem::temp_directory_path() / "qnn_bench_cnv.onnx").string();
+    qnn::write_file_atomic(cnv_onnx, qnn::qonnx_model_bytes(qnn::make_export_plan(cnv)));
+    import(cnv_onnx);
+    std::filesystem::remove(cnv_onnx);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "qnn_bench_weights: %s\n", e.what());
     return 1;
