@@ -156,8 +156,11 @@ QuantText quant_text(const QuantSpec& s, const std::string& prefix) {
   // ParameterScaling from scaling_const (ScalingConstInit), activations from
   // min_val/max_val (MinMaxScalingInit, written by LineBuilder).
   if (learned_weight || s.binary) t.kwargs.push_back(prefix + "scaling_impl_type='parameter'");
-  if (s.role == QuantRole::Weight && s.scaling == ScalingKind::Parameter)
-    t.kwargs.push_back(prefix + "scaling_const=" + py_real(std::max(std::fabs(s.min_val), std::fabs(s.max_val))));
+  // SignedBinaryWeightPerTensorConst brings its own scaling_const (0.1): written only
+  // when the project starts elsewhere.
+  const double init = std::max(std::fabs(s.min_val), std::fabs(s.max_val));
+  if (s.role == QuantRole::Weight && s.scaling == ScalingKind::Parameter && !(s.binary && init == 0.1))
+    t.kwargs.push_back(prefix + "scaling_const=" + py_real(init));
   return t;
 }
 
@@ -317,6 +320,9 @@ std::string module_expr(const LayerSpec& l, std::set<std::string>& imports) {
       b.arg(std::to_string(l.int_param("num_features", 1)));
       if (param_value(l, "eps") != 1e-5) b.arg("eps=" + py_real(param_value(l, "eps")));
       if (param_value(l, "momentum") != 0.1) b.arg("momentum=" + py_real(param_value(l, "momentum")));
+      // A frozen BatchNorm (an imported affine map): the small class model.py defines.
+      if (param_value(l, "frozen") != 0.0)
+        return b.call(l.type == LayerType::BatchNorm2d ? "FrozenBatchNorm2d" : "FrozenBatchNorm1d");
       return b.call(l.type == LayerType::BatchNorm2d ? "nn.BatchNorm2d" : "nn.BatchNorm1d");
     }
     case LayerType::Upsample:
@@ -422,7 +428,11 @@ std::string brevitas_python(const Project& project) {
   std::ostringstream py;
   std::string shape;
   for (size_t i = 0; i < project.input_shape.size(); ++i) shape += ", " + std::to_string(project.input_shape[i]);
-  py << "# " << (project.name.empty() ? "QNN Studio model" : project.name) << "\n"
+  // A project name is free text: no control character may end the comment line.
+  std::string title = project.name.empty() ? "QNN Studio model" : project.name;
+  for (char& c : title)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  py << "# " << title << "\n"
      << "# Written by QNN Studio for Brevitas 0.12.1: one attribute per layer (named by its layer id),\n"
      << "# forward() in the order of the graph. The trained weights and quantizer scales are in the\n"
      << "# state dict next to this file:\n"
@@ -437,6 +447,22 @@ std::string brevitas_python(const Project& project) {
   if (!imports.empty()) {
     std::vector<std::string> names(imports.begin(), imports.end());
     py << "from brevitas.quant import " << join(names, ", ") << "\n";
+  }
+  for (const char* dims : {"1d", "2d"}) {
+    bool used = false;
+    for (const LayerSpec& l : project.layers)
+      used = used || ((dims[0] == '1' ? l.type == LayerType::BatchNorm1d : l.type == LayerType::BatchNorm2d) &&
+                      param_value(l, "frozen") != 0.0);
+    if (!used) continue;
+    py << "\n\nclass FrozenBatchNorm" << dims << "(nn.BatchNorm" << dims << "):\n"
+       << "    \"\"\"A BatchNorm that always uses its running statistics and learns nothing (QNN Studio's\n"
+       << "    frozen BatchNorm, e.g. an imported input map x * 2 - 1); state-dict keys as BatchNorm" << dims
+       << ".\"\"\"\n\n"
+       << "    def __init__(self, *args, **kwargs):\n"
+       << "        super().__init__(*args, **kwargs)\n"
+       << "        self.requires_grad_(False)\n\n"
+       << "    def train(self, mode=True):\n"
+       << "        return super().train(False)\n";
   }
   py << "\n\nclass " << cls << "(nn.Module):\n"
      << "    def __init__(self):\n"

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -79,6 +80,14 @@ bool grid_from_bounds(double lo, double hi, int& bits, bool& is_signed, bool& na
       }
     }
   return false;
+}
+
+// A float attribute as the decimal it was written as (1e-5f is 9.99999974e-06 in
+// double; 1 - 0.9f is 0.10000002): the shortest text that reads back as the float.
+double float_value(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.7g", v);
+  return std::strtod(buf, nullptr);
 }
 
 std::string number_text(double v) {
@@ -1101,11 +1110,11 @@ void Importer::node(const onnx::NodeProto& n, int index) {
     if ((var < 0).any().item<bool>()) fail(n, "a running variance is negative");
     LayerSpec& l = add_layer(shape.size() == 3 ? LayerType::BatchNorm2d : LayerType::BatchNorm1d, id_from_node(n, index), {src});
     l.set_param("num_features", double(gamma.numel()));
-    l.set_param("eps", float_attr(n, "epsilon", 1e-5));
+    l.set_param("eps", float_value(float_attr(n, "epsilon", 1e-5)));
     const double momentum = float_attr(n, "momentum", 0.9);
     // ONNX: running = running * momentum + batch * (1 - momentum); PyTorch's momentum is
-    // the batch's share. Rounded to float precision (1 - 0.9f is 0.10000002...).
-    l.set_param("momentum", std::round((1.0 - momentum) * 1e6) / 1e6);
+    // the batch's share.
+    l.set_param("momentum", float_value(1.0 - momentum));
     m_tensors[l.id + ".weight"] = gamma.reshape({-1}).to(torch::kFloat32);
     m_tensors[l.id + ".bias"] = beta.reshape({-1}).to(torch::kFloat32);
     m_tensors[l.id + ".running_mean"] = mean.reshape({-1}).to(torch::kFloat32);

@@ -191,7 +191,12 @@ static QuantSpec binary(QuantRole role, const char* name) {
   s.binary = true;
   return s;
 }
-QuantSpec SignedBinaryWeightPerTensorConst() { return binary(QuantRole::Weight, "SignedBinaryWeightPerTensorConst"); }
+QuantSpec SignedBinaryWeightPerTensorConst() {
+  QuantSpec s = binary(QuantRole::Weight, "SignedBinaryWeightPerTensorConst");
+  s.min_val = -0.1;  // Brevitas: scaling_const = 0.1
+  s.max_val = 0.1;
+  return s;
+}
 QuantSpec SignedBinaryActPerTensorConst() { return binary(QuantRole::Activation, "SignedBinaryActPerTensorConst"); }
 
 struct Entry {

@@ -91,8 +91,9 @@ QuantSpec Uint8ActPerTensorFixedPoint();
 QuantSpec Int8Bias();
 QuantSpec Int16Bias();
 QuantSpec Int32Bias();
-/// Brevitas's 1-bit presets (bipolar +-scale, scale from min_val/max_val = +-1, then
-/// learned; Brevitas keeps it constant): the QONNX BipolarQuant of FINN's BNNs.
+/// Brevitas's 1-bit presets (bipolar +-scale; the scale starts at Brevitas's constant,
+/// 0.1 for weights and 1 for activations, and is learned here, where Brevitas keeps it
+/// constant): the QONNX BipolarQuant of FINN's BNNs.
 QuantSpec SignedBinaryWeightPerTensorConst();
 QuantSpec SignedBinaryActPerTensorConst();
 

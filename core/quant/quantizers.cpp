@@ -273,7 +273,11 @@ torch::Tensor ActQuantizerImpl::zero_point_for_call(const torch::Tensor& x,
   const int64_t c = counter();
   const int64_t steps = m_spec.collect_stats_steps;
   torch::Tensor stat;
-  if (!is_training()) {
+  if (m_spec.scaling == ScalingKind::Parameter) {
+    // A learned scale has a learned zero point (its state from the start: an imported
+    // file's zero point stays until training moves it).
+    stat = zero_point_value;
+  } else if (!is_training()) {
     stat = c <= steps ? zero_point_buffer : zero_point_value;
   } else if (c < steps) {
     stat = torch::clamp_max(kth_low_percentile(x, m_spec.low_percentile_q), 0.0);
@@ -310,7 +314,8 @@ QuantTensor ActQuantizerImpl::forward(const torch::Tensor& x) {
   if (m_spec.binary) {
     // ClampedBinaryQuant: clamp to [-s, s] (gradient to x inside, to s outside), then a
     // straight-through sign.
-    const torch::Tensor xc = torch::max(torch::min(x, scale), -scale);
+    // Brevitas TensorClamp: torch.where, so x keeps its whole gradient at |x| == s.
+    const torch::Tensor xc = torch::where(x > scale, scale, torch::where(x < -scale, -scale, x));
     const torch::Tensor sign = torch::where(xc >= 0, torch::ones_like(xc), -torch::ones_like(xc));
     const torch::Tensor ste = xc + (sign - xc).detach();
     return QuantTensor(ste * scale, scale, zero_point, 1, true, is_training());

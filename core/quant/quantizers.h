@@ -24,7 +24,7 @@ namespace qnn {
 /// also receives gradient through it.
 /// With ParameterScaling (Brevitas scaling_impl_type PARAMETER; imported models whose
 /// weight scales are given): a learned parameter `value` ([] per tensor, [C_out] per
-/// channel) holds the threshold, s = max(|value|, 1e-10) / int_threshold (power of two
+/// channel) holds the threshold, s = |max(value / int_threshold, 1e-10)| (power of two
 /// when asked); it starts at max(|min_val|, |max_val|). Binary quantizers (spec.binary):
 /// y = sign(W) * s with sign(0) = +1 and a straight-through gradient (Brevitas
 /// BinaryQuant; QONNX BipolarQuant).

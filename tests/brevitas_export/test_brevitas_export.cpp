@@ -21,6 +21,7 @@
 #include "core/export/export.h"
 #include "core/graph/model.h"
 #include "core/graph/project.h"
+#include "core/io/onnx_import.h"
 #include "core/io/state_dict.h"
 #include "core/io/state_dict_writer.h"
 #include "core/quant/quantizers.h"
@@ -240,11 +241,9 @@ for k, v in d.items(): print(k, v[0], list(v[1]))
     VERIFY_LINE(py, "        self.qi = qnn.QuantIdentity(act_quant=SignedBinaryActPerTensorConst, "
                     "scaling_impl_type='parameter', return_quant_tensor=True)");
     VERIFY_LINE(py, "        self.c1 = qnn.QuantConv2d(1, 4, 3, padding=1, bias=False, "
-                    "weight_quant=SignedBinaryWeightPerTensorConst, weight_scaling_impl_type='parameter', "
-                    "weight_scaling_const=1.0)");
+                    "weight_quant=SignedBinaryWeightPerTensorConst, weight_scaling_impl_type='parameter')");
     VERIFY_LINE(py, "        self.fc = qnn.QuantLinear(256, 10, bias=True, weight_quant=SignedBinaryWeightPerTensorConst, "
-                    "weight_scaling_per_output_channel=True, weight_scaling_impl_type='parameter', "
-                    "weight_scaling_const=1.0)");
+                    "weight_scaling_per_output_channel=True, weight_scaling_impl_type='parameter')");
     int code = 0;
     const QString out = python3({QStringLiteral("-c"),
                                  QStringLiteral("import ast, sys; ast.parse(open(sys.argv[1]).read())"),
@@ -350,6 +349,32 @@ for k, v in d.items(): print(k, v[0], list(v[1]))
                     "weight_scaling_const=1.0)");
     VERIFY_LINE(py, "        self.r1 = qnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=5, "
                     "return_quant_tensor=True)");
+  }
+
+  // An imported QONNX model goes on to Brevitas: its frozen affine maps become the
+  // FrozenBatchNorm1d class model.py defines, and a project name with a line break
+  // stays inside the comment.
+  void importedModelGoesToBrevitas() {
+    ImportedModel imported = import_onnx(QNN_SOURCE_DIR "/tests/data/models/TFC_2W2A.onnx");
+    imported.project.name = "TFC\nimport os";
+    QuantModel m = build_imported_model(imported);
+    QTemporaryDir dir;
+    std::string py;
+    try {
+      py = round_trip(m, dir);
+    } catch (const std::exception& e) {
+      QFAIL(e.what());
+    }
+    QVERIFY2(py.rfind("# TFC import os\n", 0) == 0, py.substr(0, 80).c_str());
+    VERIFY_LINE(py, "class FrozenBatchNorm1d(nn.BatchNorm1d):");
+    VERIFY_LINE(py, "        self.Mul_7 = FrozenBatchNorm1d(784)");
+    VERIFY_LINE(py, "        self.BatchNormalization_21 = nn.BatchNorm1d(64)");  // ONNX momentum 0.9 = torch 0.1
+    QVERIFY(py.find("class FrozenBatchNorm2d") == std::string::npos);
+    int code = 0;
+    const QString out = python3({QStringLiteral("-c"), QStringLiteral("import ast, sys; ast.parse(open(sys.argv[1]).read())"),
+                                 dir.filePath(QStringLiteral("brevitas/model.py"))},
+                                &code);
+    QVERIFY2(code == 0, qPrintable(out));
   }
 
   void refusalsNameTheLayer() {
