@@ -535,6 +535,36 @@ class TestImport : public QObject {
                 .find("node 'trunc' (Trunc): Trunc rounding_mode CEIL is not supported") != std::string::npos);
   }
 
+  // A zero point in the file (UINT8 QCDQ, zero point 50) becomes a shifted quantizer
+  // whose learned zero point a training-mode call does not overwrite with statistics.
+  void importedZeroPointSurvivesTraining() {
+    ModelBuilder b({1, 8});
+    b.init("s", torch::tensor(0.1f));
+    b.init("z", torch::tensor(uint8_t(50), torch::kUInt8));
+    b.node("QuantizeLinear", {"x", "s", "z"}, "ql");
+    b.node("DequantizeLinear", {"ql", "s", "z"}, "act");
+    b.init("w", torch::eye(8));
+    auto* g = b.node("Gemm", {"act", "w"}, "fc");
+    ModelBuilder::attr(g, "transB", int64_t(1));
+    const ImportedModel m = import_onnx_bytes(b.bytes("fc"), "zp.onnx");
+    const LayerSpec* a = first_of(m.project, LayerType::QuantIdentity);
+    QVERIFY(a && a->act_quant && a->act_quant->shifted);
+    QuantModel model = build_imported_model(m);
+    const torch::Tensor x = torch::linspace(-6, 22, 8).reshape({1, 8});
+    // ONNX: clamp(round(x / s) + z, 0, 255), then (q - z) * s.
+    const torch::Tensor ref = (torch::clamp(torch::round(x / 0.1f) + 50, 0, 255) - 50) * 0.1f;
+    torch::Tensor eval_out, train_out;
+    {
+      torch::NoGradGuard g2;
+      eval_out = model->forward(x);
+      model->train();
+      train_out = model->forward(x.expand({4, 8}).contiguous());
+      train_out = model->forward(x.expand({4, 8}).contiguous());  // a second call: no statistics took over
+    }
+    QVERIFY(torch::allclose(eval_out, ref, 1e-5, 1e-5));
+    QVERIFY(torch::allclose(train_out[0], ref[0], 1e-5, 1e-5));
+  }
+
   // QCDQ activation grids come from the Clip bounds (within the integer type's).
   void qcdqClipBoundsGiveTheGrid() {
     struct Case {

@@ -187,6 +187,7 @@ bool ChangeTrainingCommand::mergeWith(const QUndoCommand* other) {
   const auto* o = dynamic_cast<const ChangeTrainingCommand*>(other);
   if (!o || o->m_field != m_field) return false;
   m_after = o->m_after;
+  setObsolete(m_after == m_before);  // edited back to where it started: no undo step
   return true;
 }
 
@@ -202,6 +203,7 @@ bool ChangeDatasetCommand::mergeWith(const QUndoCommand* other) {
   const auto* o = dynamic_cast<const ChangeDatasetCommand*>(other);
   if (!o || o->m_field != m_field) return false;
   m_after = o->m_after;
+  setObsolete(m_after == m_before);  // edited back to where it started: no undo step
   return true;
 }
 
