@@ -275,8 +275,9 @@ int run_eval(const CommandArgs& args) {
     const int64_t right = r.confusion[c][c];
     const std::string name = c < test_set.class_names.size() ? test_set.class_names[c] : std::to_string(c);
     std::cout << "class " << c << " " << std::left << std::setw(static_cast<int>(name_width)) << name
-              << std::right << "  accuracy=" << (total ? fixed(double(right) / double(total), 4) : "n/a   ")
-              << " (" << right << "/" << total << ")\n";
+              << std::right << "  accuracy=" << std::left << std::setw(6)
+              << (total ? fixed(double(right) / double(total), 4) : "n/a") << std::right << " (" << right << "/"
+              << total << ")\n";
   }
   std::cout << "test_accuracy=" << fixed(r.accuracy, 4) << std::endl;
   return kExitOk;

@@ -565,6 +565,7 @@ void MainWindow::importModel(const QString& chosen) {
       m_statusLabel->setToolTip(report);
     } else {
       auto weights = std::make_shared<inspect::Report>();
+      weights->weights_only = true;
       weights->weights = imported.weights;
       m_inspectionLink->showReport(weights);
       m_statusLabel->setText(tr("Imported %1 for inspection only: %n node(s) not supported", "",

@@ -7,6 +7,7 @@
 #include "core/export/brevitas_export.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -44,13 +45,12 @@ const std::set<std::string>& reserved_names() {
 }
 
 /// Shortest decimal that reads back as `v` (Python float syntax: always a '.' or 'e').
+/// std::to_chars: independent of the C locale (the GUI runs under the user's, where
+/// printf would write "0,1").
 std::string py_real(double v) {
-  char buf[40];
-  for (int prec = 1; prec <= 17; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  std::string s = buf;
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  std::string s(buf, r.ptr);
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;
 }

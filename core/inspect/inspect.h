@@ -205,6 +205,9 @@ std::vector<Misclassified> misclassified(QuantModel& model, const Dataset& data,
 
 /// Everything the inspection views show.
 struct Report {
+  /// Weights only: statistics of weight quantizers computed from constants (an imported
+  /// file whose graph cannot run); no activations, errors or logits.
+  bool weights_only = false;
   int64_t calibration_samples = 0;
   std::vector<WeightStats> weights;          ///< layer execution order
   std::vector<ActivationStats> activations;  ///< layer execution order

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iomanip>
+#include <locale>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -82,12 +84,18 @@ bool grid_from_bounds(double lo, double hi, int& bits, bool& is_signed, bool& na
   return false;
 }
 
-// A float attribute as the decimal it was written as (1e-5f is 9.99999974e-06 in
-// double; 1 - 0.9f is 0.10000002): the shortest text that reads back as the float.
+// A float32 attribute as the decimal it was most likely written as: rounded to 7
+// significant digits (1e-5f is 9.99999974e-06 in double, 0.99f 0.99000001).
+// Locale-independent (the GUI runs under the user's locale).
 double float_value(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.7g", v);
-  return std::strtod(buf, nullptr);
+  std::ostringstream s;
+  s.imbue(std::locale::classic());
+  s << std::setprecision(7) << v;
+  std::istringstream in(s.str());
+  in.imbue(std::locale::classic());
+  double out = v;
+  in >> out;
+  return out;
 }
 
 std::string number_text(double v) {
@@ -1114,7 +1122,7 @@ void Importer::node(const onnx::NodeProto& n, int index) {
     const double momentum = float_attr(n, "momentum", 0.9);
     // ONNX: running = running * momentum + batch * (1 - momentum); PyTorch's momentum is
     // the batch's share.
-    l.set_param("momentum", float_value(1.0 - momentum));
+    l.set_param("momentum", float_value(1.0 - float_value(momentum)));
     m_tensors[l.id + ".weight"] = gamma.reshape({-1}).to(torch::kFloat32);
     m_tensors[l.id + ".bias"] = beta.reshape({-1}).to(torch::kFloat32);
     m_tensors[l.id + ".running_mean"] = mean.reshape({-1}).to(torch::kFloat32);

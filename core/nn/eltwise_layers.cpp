@@ -89,7 +89,7 @@ QuantTensor BatchNorm2dLayerImpl::apply(const QuantTensor& x) {
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }
-  return QuantTensor(torch::batch_norm(x.value, weight, bias, running_mean, running_var, training, momentum,
+  return QuantTensor(torch::batch_norm(x.value, frozen ? weight.detach() : weight, frozen ? bias.detach() : bias, running_mean, running_var, training, momentum,
                                        eps, /*cudnn_enabled=*/false));
 }
 

@@ -85,8 +85,8 @@ class BatchNorm2dLayerImpl : public torch::nn::Cloneable<BatchNorm2dLayerImpl>, 
 
   int64_t num_features;
   double eps, momentum;
-  /// Eval formula in training too, no statistics update (the builder also stops
-  /// weight and bias from learning).
+  /// Eval formula in training too, no statistics update, and no gradient reaches
+  /// weight and bias (they are detached; clones keep the flag).
   bool frozen = false;
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 };

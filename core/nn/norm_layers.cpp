@@ -32,7 +32,7 @@ QuantTensor BatchNorm1dLayerImpl::apply(const QuantTensor& x) {
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }
-  return QuantTensor(torch::batch_norm(v, weight, bias, running_mean, running_var, training, momentum, eps,
+  return QuantTensor(torch::batch_norm(v, frozen ? weight.detach() : weight, frozen ? bias.detach() : bias, running_mean, running_var, training, momentum, eps,
                                        /*cudnn_enabled=*/false));
 }
 

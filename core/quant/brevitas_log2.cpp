@@ -52,9 +52,9 @@ torch::Tensor threshold_from_brevitas_log2(const torch::Tensor& v, double int_th
   float* wp = want.data_ptr<float>();
   for (int64_t i = 0; i < val.numel(); ++i) {
     const double c = std::ceil(static_cast<double>(vp[i]));
-    const float s = std::isfinite(vp[i]) ? std::ldexp(1.0f, static_cast<int>(c) - k) : 0.0f;
-    if (!std::isfinite(vp[i]) || !(s >= kScalingMinVal) || !std::isnormal(s) ||
-        !std::isnormal(std::ldexp(1.0f, static_cast<int>(c))))
+    const bool in_range = std::isfinite(vp[i]) && std::fabs(c) <= 256.0;  // no int overflow below
+    const float s = in_range ? std::ldexp(1.0f, static_cast<int>(c) - k) : 0.0f;
+    if (!in_range || !(s >= kScalingMinVal) || !std::isnormal(s) || !std::isnormal(std::ldexp(1.0f, static_cast<int>(c))))
       throw ConfigError(element(what, val, i) + ": the log2-domain value " + std::to_string(vp[i]) +
                         " gives no power-of-two scale the app can hold (Brevitas: 2^ceil(value) / " +
                         std::to_string(int_threshold) + ")");

@@ -201,7 +201,10 @@ void ActQuantizerImpl::reset() {
   counter_buffer = register_buffer("counter", torch::zeros({}, torch::kInt64));
   if (m_spec.shifted) {
     zero_point_buffer = register_buffer("zero_point_buffer", torch::zeros({}));
-    zero_point_value = register_parameter("zero_point_value", torch::zeros({}));
+    // A learned scale (MinMaxInit) starts its learned zero point from min(min_val, 0),
+    // as the scale starts from the range; statistics-scaled quantizers overwrite it.
+    const double z0 = m_spec.scaling == ScalingKind::Parameter ? std::min(m_spec.min_val, 0.0) : 0.0;
+    zero_point_value = register_parameter("zero_point_value", torch::full({}, z0));
   }
 }
 

@@ -26,8 +26,9 @@ namespace qnn {
 /// weight scales are given): a learned parameter `value` ([] per tensor, [C_out] per
 /// channel) holds the threshold, s = |max(value / int_threshold, 1e-10)| (power of two
 /// when asked); it starts at max(|min_val|, |max_val|). Binary quantizers (spec.binary):
-/// y = sign(W) * s with sign(0) = +1 and a straight-through gradient (Brevitas
-/// BinaryQuant; QONNX BipolarQuant).
+/// y = sign(W) * s with sign(0) = +1 and a straight-through gradient (the forward of
+/// Brevitas's ClampedBinaryQuant and QONNX BipolarQuant; Brevitas also clamps the
+/// stored weight to [-s, s] in place at every forward, the app does not).
 class WeightQuantizerImpl : public torch::nn::Cloneable<WeightQuantizerImpl> {
  public:
   /// Throws ConfigError when `spec` is not a valid weight quantizer. `out_channels`
@@ -61,7 +62,8 @@ TORCH_MODULE(WeightQuantizer);
 ///  - later: scale = |value| / int_threshold, `value` trained by the optimizer;
 ///  - eval: |buffer| / int_threshold while counter <= collect_stats_steps, else |value| / ...
 /// With Parameter scaling (Int8ActPerTensorFloatMinMaxInit): value starts at
-/// max(|min_val|, |max_val|) and is learned from the first call.
+/// max(|min_val|, |max_val|) and is learned from the first call; a shifted one learns
+/// its zero point too, from min(min_val, 0) (no statistics phase).
 /// Binary (SignedBinaryActPerTensorConst, QONNX BipolarQuant): x clamped to [-s, s],
 /// then sign(x) * s with sign(0) = +1, straight-through (Brevitas ClampedBinaryQuant).
 /// State names (used in checkpoints and Brevitas state-dict import): buffer

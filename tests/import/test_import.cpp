@@ -384,7 +384,9 @@ class TestImport : public QObject {
     const LayerSpec* pre = m.project.find("Mul_7");
     QVERIFY(pre);
     QCOMPARE(pre->param("frozen", 0), 1.0);
-    QuantModel model = build_imported_model(m);
+    // A clone (as the GUI trains and inspects copies) keeps the layer frozen.
+    QuantModel built = build_imported_model(m);
+    QuantModel model = clone_model(built);
     const torch::Tensor x = m_test.images.slice(0, 0, 32);
     torch::Tensor before;
     {
@@ -563,6 +565,29 @@ class TestImport : public QObject {
     }
     QVERIFY(torch::allclose(eval_out, ref, 1e-5, 1e-5));
     QVERIFY(torch::allclose(train_out[0], ref[0], 1e-5, 1e-5));
+  }
+
+  // BatchNormalization attributes are float32: eps 1e-3 and momentum 0.99 come in as
+  // the decimals written (0.001, torch momentum 0.01), not 0.0010000000475 / 0.0099999.
+  void batchNormAttributesAsWritten() {
+    ModelBuilder b({1, 3, 2, 2});
+    for (const char* name : {"g", "b", "m", "v"}) b.init(name, torch::ones({3}));
+    auto* n = b.node("BatchNormalization", {"x", "g", "b", "m", "v"}, "bn");
+    auto* eps = n->add_attribute();
+    eps->set_name("epsilon");
+    eps->set_type(onnx::AttributeProto_AttributeType_FLOAT);
+    eps->set_f(1e-3f);
+    auto* mom = n->add_attribute();
+    mom->set_name("momentum");
+    mom->set_type(onnx::AttributeProto_AttributeType_FLOAT);
+    mom->set_f(0.99f);
+    auto* f = b.node("Flatten", {"bn"}, "flat");
+    ModelBuilder::attr(f, "axis", int64_t(1));
+    const ImportedModel m = import_onnx_bytes(b.bytes("flat"), "bn.onnx");
+    const LayerSpec* bn = first_of(m.project, LayerType::BatchNorm2d);
+    QVERIFY(bn);
+    QCOMPARE(bn->param("eps", 0), 0.001);
+    QCOMPARE(bn->param("momentum", 0), 0.01);
   }
 
   // QCDQ activation grids come from the Clip bounds (within the integer type's).

@@ -130,7 +130,7 @@ void InspectionPanel::fillLayerCombo() {
   std::vector<std::pair<std::string, std::string>> layers;  // id, type
   if (m_report) {
     for (const auto& e : m_report->errors) layers.emplace_back(e.layer, e.type);
-    if (m_report->errors.empty())
+    if (m_report->weights_only)
       for (const auto& w : m_report->weights) layers.emplace_back(w.layer, w.type);
   }
   QStringList ids, current;
@@ -158,7 +158,7 @@ void InspectionPanel::refreshViews() {
 
 QString InspectionPanel::summaryText() const {
   if (!m_report) return tr("No report yet: train the model (F5); the views refresh while it trains.");
-  if (m_report->calibration_samples == 0 && m_report->errors.empty())
+  if (m_report->weights_only)
     return tr("weights only: %n weight quantizer(s) from the file's constants (the graph cannot run: no activations, "
               "no errors)", "", int(m_report->weights.size()));
   return tr("step %1 · %2 calibration samples · logits SQNR %3 · top-1 agreement %4% · worst layer %5")
