@@ -20,6 +20,7 @@
 #include "core/io/state_dict.h"
 #include "core/quant/quantizers.h"
 #include "core/train/weights.h"
+#include "tests/layer_spec.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -77,16 +78,6 @@ inline torch::Tensor eval_logits(QuantModel& m) {
   m->eval();
   torch::NoGradGuard g;
   return m->forward(torch::randn(shape));
-}
-
-inline LayerSpec layer(const std::string& id, LayerType t, std::vector<std::string> inputs,
-                std::map<std::string, double> params = {}) {
-  LayerSpec l;
-  l.id = id;
-  l.type = t;
-  l.inputs = std::move(inputs);
-  l.params = std::move(params);
-  return l;
 }
 
 // A small network with a residual QuantEltwiseAdd, a float Add, a Concat, a tuple

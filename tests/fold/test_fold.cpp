@@ -27,21 +27,12 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/layer_spec.h"
 #include "tests/thrown_message.h"
 
 using namespace qnn;
 
 namespace {
-
-LayerSpec layer(const std::string& id, LayerType t, std::vector<std::string> inputs,
-                std::map<std::string, double> params = {}) {
-  LayerSpec l;
-  l.id = id;
-  l.type = t;
-  l.inputs = std::move(inputs);
-  l.params = std::move(params);
-  return l;
-}
 
 // Input [2, 6, 6] -> QuantConv2d (no bias, per-channel Int8 weights) -> BatchNorm2d ->
 // QuantReLU -> Flatten -> QuantLinear (bias) -> BatchNorm1d -> Output.

@@ -31,6 +31,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/layer_spec.h"
 #include "tests/thrown_message.h"
 
 using namespace qnn;
@@ -69,16 +70,6 @@ void write_archive(const std::string& path, const std::string& pickle) {
   caffe2::serialize::PyTorchStreamWriter w(path);
   w.writeRecord("data.pkl", pickle.data(), pickle.size());
   w.writeEndOfFile();
-}
-
-LayerSpec layer(const std::string& id, LayerType t, std::vector<std::string> inputs,
-                std::map<std::string, double> params = {}) {
-  LayerSpec l;
-  l.id = id;
-  l.type = t;
-  l.inputs = std::move(inputs);
-  l.params = std::move(params);
-  return l;
 }
 
 LayerSpec act_layer(const std::string& id, LayerType t, const std::string& input, QuantSpec q) {
