@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The project document and its JSON form ("qnn-studio-project", version 2; version 1
+// The project document and its JSON form ("qnn-studio-project", version 2, 3 with a
+// saved sweep; version 1
 // files are migrated on load: per-layer "inputs" become port-indexed connections).
 #include "core/graph/project.h"
 
@@ -20,6 +21,7 @@
 
 #include "core/errors.h"
 #include "core/graph/json_field.h"
+#include "core/graph/sweep_record_json.h"
 #include "core/io/atomic_file.h"
 #include "core/layers/layer_descriptor.h"
 
@@ -397,7 +399,7 @@ std::vector<Connection> Project::connections() const {
 
 bool Project::operator==(const Project& o) const {
   return name == o.name && description == o.description && input_shape == o.input_shape &&
-         layers == o.layers && dataset == o.dataset && training == o.training;
+         layers == o.layers && dataset == o.dataset && training == o.training && sweep == o.sweep;
 }
 
 // ----------------------------------------------------------------------- JSON
@@ -441,7 +443,10 @@ Project project_from_json(const std::string& text, const std::string& source) {
                             "): this file needs a newer QNN Studio; this build reads format versions 1 to " +
                             std::to_string(Project::kFormatVersion));
   if (version < 1) root.at("version").fail("unsupported version " + std::to_string(version));
-  if (version >= 2)
+  if (version >= 3)
+    root.allow_keys({"format", "version", "name", "description", "input", "dataset", "training", "layers",
+                     "sweep", "connections"});
+  else if (version == 2)
     root.allow_keys({"format", "version", "name", "description", "input", "dataset", "training", "layers",
                      "connections"});
   else
@@ -473,6 +478,7 @@ Project project_from_json(const std::string& text, const std::string& source) {
     p.layers.push_back(std::move(l));
   }
   if (version >= 2 && root.has("connections")) read_connections(root.at("connections"), p, seen);
+  if (version >= 3 && root.has("sweep")) p.sweep = detail::sweep_from_json(root.at("sweep"));
   for (LayerSpec& l : p.layers)
     if (l.inputs.size() < static_cast<size_t>(input_port_count(l)))
       l.inputs.resize(static_cast<size_t>(input_port_count(l)));
@@ -482,7 +488,8 @@ Project project_from_json(const std::string& text, const std::string& source) {
 std::string project_to_json(const Project& p) {
   json j;
   j["format"] = kFormatMarker;
-  j["version"] = Project::kFormatVersion;
+  // Version 3 only adds "sweep": files without one stay version 2, readable by older builds.
+  j["version"] = p.sweep ? Project::kFormatVersion : 2;
   j["name"] = p.name;
   j["description"] = p.description;
   j["input"] = json{{"shape", p.input_shape}};
@@ -507,6 +514,7 @@ std::string project_to_json(const Project& p) {
   json layers = json::array();
   for (const LayerSpec& l : p.layers) layers.push_back(layer_to_json(l));
   j["layers"] = layers;
+  if (p.sweep) j["sweep"] = detail::sweep_to_json(*p.sweep);
   // "connections" last, one edge per line: dump the rest, reopen the closing brace.
   std::string text = j.dump(2);
   text.erase(text.size() - 2);  // "\n}"

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/graph/sweep_record.h"
 #include "core/quant/quant_spec.h"
 
 namespace qnn {
@@ -141,13 +142,17 @@ struct Connection {
 };
 
 struct Project {
-  static constexpr int kFormatVersion = 2;
+  /// 3: version 2 plus the optional "sweep" member. Files without a sweep are still
+  /// written as version 2, byte for byte as before.
+  static constexpr int kFormatVersion = 3;
   std::string name;
   std::string description;
   std::vector<int64_t> input_shape{1, 32, 32};  ///< [C, H, W] of one sample
   std::vector<LayerSpec> layers;
   DatasetSpec dataset;
   TrainingSpec training;
+  /// The last sensitivity sweep run on this project (saved with it), if any.
+  std::optional<SweepRecord> sweep;
 
   const LayerSpec* find(const std::string& id) const;
   LayerSpec* find(const std::string& id);
@@ -170,7 +175,7 @@ std::string network_difference(const Project& a, const Project& b);
 /// to an unknown layer or a port used twice, or a version newer than kFormatVersion
 /// ("needs a newer QNN Studio", naming the version).
 Project project_from_json(const std::string& text, const std::string& source = "project");
-/// Serialises to pretty-printed JSON, always format version 2 (stable key order,
+/// Serialises to pretty-printed JSON, format version 2, or 3 with a sweep (stable key order,
 /// one connection per line; load + save of a saved file reproduces it byte for byte).
 std::string project_to_json(const Project& p);
 
