@@ -207,4 +207,11 @@ bool ChangeDatasetCommand::mergeWith(const QUndoCommand* other) {
   return true;
 }
 
+SetSweepCommand::SetSweepCommand(ProjectDocument* document, std::optional<SweepRecord> before,
+                                 std::optional<SweepRecord> after, const QString& text)
+    : QUndoCommand(text), m_document(document), m_before(std::move(before)), m_after(std::move(after)) {}
+
+void SetSweepCommand::redo() { m_document->applySweep(m_after); }
+void SetSweepCommand::undo() { m_document->applySweep(m_before); }
+
 }  // namespace qnn

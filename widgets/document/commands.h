@@ -12,6 +12,7 @@
 #include <QStringList>
 #include <QUndoCommand>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -163,6 +164,21 @@ class ChangeDatasetCommand : public QUndoCommand {
   ProjectDocument* m_document;
   DatasetSpec m_before, m_after;
   QString m_field;
+};
+
+/// Stores (or removes) the project's sensitivity sweep (Project::sweep, saved in the
+/// project file): a finished or cancelled sweep of Analysis > Sensitivity Sweep…. One
+/// undo step; the layers are not touched, so the trained model stays current.
+class SetSweepCommand : public QUndoCommand {
+ public:
+  SetSweepCommand(ProjectDocument* document, std::optional<SweepRecord> before, std::optional<SweepRecord> after,
+                  const QString& text);
+  void redo() override;
+  void undo() override;
+
+ private:
+  ProjectDocument* m_document;
+  std::optional<SweepRecord> m_before, m_after;
 };
 
 }  // namespace qnn

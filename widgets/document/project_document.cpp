@@ -130,6 +130,18 @@ void ProjectDocument::applyDataset(const DatasetSpec& spec) {
   Q_EMIT changed();
 }
 
+bool ProjectDocument::setSweep(const std::optional<SweepRecord>& record, const QString& text) {
+  if (record == m_project.sweep) return false;
+  m_undoStack->push(new SetSweepCommand(this, m_project.sweep, record, text));
+  return true;
+}
+
+void ProjectDocument::applySweep(const std::optional<SweepRecord>& record) {
+  m_project.sweep = record;  // no re-validation: the network did not change
+  Q_EMIT sweepChanged();
+  Q_EMIT changed();
+}
+
 void ProjectDocument::applyDelta(const LayerDelta& delta, bool forward) {
   delta.apply(m_project.layers, forward);
   if (!delta.positionsOnly()) m_validation = validate(m_project);

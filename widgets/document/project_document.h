@@ -12,6 +12,7 @@
 #include <QString>
 #include <QStringList>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,9 @@ class ProjectDocument : public QObject {
   /// Replaces the dataset settings (ChangeDatasetCommand); `field` names the edit
   /// ("dataset folder", ...) and consecutive edits of one field merge.
   bool changeDataset(const DatasetSpec& after, const QString& field);
+  /// Stores `record` as the project's sweep (Project::sweep, saved with the project), or
+  /// removes it (nullopt), as one undo step named `text` (SetSweepCommand).
+  bool setSweep(const std::optional<SweepRecord>& record, const QString& text);
 
   /// Applies an undo command's delta (forward = redo). For the commands only.
   void applyDelta(const LayerDelta& delta, bool forward);
@@ -85,6 +89,8 @@ class ProjectDocument : public QObject {
   void applyTraining(const TrainingSpec& spec);
   /// Sets the dataset settings and emits datasetChanged(). For the commands only.
   void applyDataset(const DatasetSpec& spec);
+  /// Sets Project::sweep and emits sweepChanged(). For the commands only.
+  void applySweep(const std::optional<SweepRecord>& record);
 
  Q_SIGNALS:
   /// A different project was loaded or set.
@@ -100,6 +106,8 @@ class ProjectDocument : public QObject {
   void trainingChanged();
   /// The dataset settings changed (an edit, its undo or redo).
   void datasetChanged();
+  /// The saved sweep (Project::sweep) was set or removed (an edit, its undo or redo).
+  void sweepChanged();
   /// The project content changed (after every edit, also emitted after projectReplaced()).
   void changed();
   void modifiedChanged(bool modified);
