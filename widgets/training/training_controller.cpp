@@ -61,14 +61,16 @@ TrainingController::~TrainingController() {
   m_thread.wait();
 }
 
-bool TrainingController::start(const Project& project, const TrainingRunOptions& options) {
+bool TrainingController::start(const Project& project, const TrainingRunOptions& options,
+                               std::shared_ptr<QuantModelImpl> initial) {
   if (m_running) return false;
   m_cancel = false;
   m_running = true;
   ++m_generation;
   TrainingWorker* worker = m_worker;
   QMetaObject::invokeMethod(
-      worker, [worker, project, options] { worker->run(project, options); }, Qt::QueuedConnection);
+      worker, [worker, project, options, initial] { worker->run(project, options, initial); },
+      Qt::QueuedConnection);
   Q_EMIT started();
   return true;
 }
@@ -94,32 +96,43 @@ bool TrainingController::currentIsLastRun() const {
 
 void TrainingController::clearModel() {
   if (m_running) return;
-  std::lock_guard<std::mutex> lock(m_shared->mutex);
-  m_shared->model.reset();
-  m_shared->kept.clear();
-  ++m_generation;
+  bool had = false;
+  {
+    std::lock_guard<std::mutex> lock(m_shared->mutex);
+    had = m_shared->model != nullptr;
+    m_shared->model.reset();
+    m_shared->kept.clear();
+    ++m_generation;
+  }
+  if (had) Q_EMIT currentModelChanged();
 }
 
 void TrainingController::adoptModel(std::shared_ptr<QuantModelImpl> model) {
   if (m_running || !model) return;
-  std::lock_guard<std::mutex> lock(m_shared->mutex);
-  auto& kept = m_shared->kept;
-  kept.erase(std::remove(kept.begin(), kept.end(), model), kept.end());
-  kept.push_back(model);
-  while (kept.size() > size_t(kKeptModels)) kept.erase(kept.begin());
-  m_shared->model = std::move(model);
-  ++m_generation;
+  {
+    std::lock_guard<std::mutex> lock(m_shared->mutex);
+    auto& kept = m_shared->kept;
+    kept.erase(std::remove(kept.begin(), kept.end(), model), kept.end());
+    kept.push_back(model);
+    while (kept.size() > size_t(kKeptModels)) kept.erase(kept.begin());
+    m_shared->model = std::move(model);
+    ++m_generation;
+  }
+  Q_EMIT currentModelChanged();
 }
 
 bool TrainingController::selectModelFor(const Project& network) {
   if (m_running) return false;
-  std::lock_guard<std::mutex> lock(m_shared->mutex);
-  std::shared_ptr<QuantModelImpl> match;
-  for (auto it = m_shared->kept.rbegin(); it != m_shared->kept.rend() && !match; ++it)
-    if (network_difference((*it)->project(), network).empty()) match = *it;
-  if (match == m_shared->model) return false;
-  m_shared->model = std::move(match);
-  ++m_generation;
+  {
+    std::lock_guard<std::mutex> lock(m_shared->mutex);
+    std::shared_ptr<QuantModelImpl> match;
+    for (auto it = m_shared->kept.rbegin(); it != m_shared->kept.rend() && !match; ++it)
+      if (network_difference((*it)->project(), network).empty()) match = *it;
+    if (match == m_shared->model) return false;
+    m_shared->model = std::move(match);
+    ++m_generation;
+  }
+  Q_EMIT currentModelChanged();
   return true;
 }
 
@@ -201,6 +214,7 @@ void TrainingController::onWorkerProgress(const TrainingProgressInfo& info) {
 void TrainingController::onWorkerFinished(const TrainingSummary& summary) {
   m_running = false;
   m_lastSummary = summary;
+  Q_EMIT currentModelChanged();  // the run's model is current now
   Q_EMIT finished(summary);
 }
 

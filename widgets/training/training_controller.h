@@ -31,8 +31,12 @@ class TrainingController : public QObject {
   /// Cancels a running training and waits for the worker thread to end.
   ~TrainingController() override;
 
-  /// Starts a run. Returns false (and does nothing) while one is running.
-  bool start(const Project& project, const TrainingRunOptions& options);
+  /// Starts a run. Returns false (and does nothing) while one is running. `initial`
+  /// (optional: fine-tuning) gives the starting weights and quantizer state
+  /// (copy_model_state into the freshly built model of `project`, e.g. the model trained
+  /// before Analysis > Apply changed the bit widths); read on the worker, never written.
+  bool start(const Project& project, const TrainingRunOptions& options,
+             std::shared_ptr<QuantModelImpl> initial = nullptr);
   /// Asks the running training to stop after the current batch; finished() follows
   /// with cancelled = true and a final test evaluation. No effect when idle.
   void cancel();
@@ -99,6 +103,9 @@ class TrainingController : public QObject {
   void finished(const qnn::TrainingSummary& summary);
   /// The run failed; `message` is the core error's text.
   void failed(const QString& message);
+  /// The current model changed (a run stored its model, adopt, select, clear): views of
+  /// the old model's results are stale.
+  void currentModelChanged();
   /// A live inspection report of the model being trained (TrainingRunOptions::inspect):
   /// throttled, at epoch ends and after the final evaluation. Never null.
   void inspectionReport(const qnn::InspectionReportPtr& report);

@@ -106,7 +106,8 @@ TrainingWorker::TrainingWorker(const std::atomic<bool>& cancel, const std::atomi
 
 TrainingWorker::~TrainingWorker() = default;
 
-void TrainingWorker::run(const Project& project, const TrainingRunOptions& options) {
+void TrainingWorker::run(const Project& project, const TrainingRunOptions& options,
+                         const std::shared_ptr<QuantModelImpl>& initial) {
   m_lastStep = 0;
   QElapsedTimer wall;
   wall.start();
@@ -127,6 +128,10 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
     loading(tr("Building the model…"));
     torch::manual_seed(options.spec.seed);
     QuantModel model = build_model(project);
+    if (initial) {  // fine-tuning: the given weights and quantizer state, not a fresh start
+      loading(tr("Starting from the current weights…"));
+      copy_model_state(*initial, *model);
+    }
 
     TrainOptions trainOptions;
     trainOptions.spec = options.spec;

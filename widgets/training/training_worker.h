@@ -33,7 +33,9 @@ class TrainingWorker : public QObject {
   /// about 20 per second, then exactly one of finished() / failed(). With
   /// options.inspect, also inspectionReport() and misclassifiedReady(); an inspection
   /// error is reported through failed() only when training itself fails.
-  void run(const Project& project, const TrainingRunOptions& options);
+  /// `initial` (optional): the state to start from (copy_model_state into the built model).
+  void run(const Project& project, const TrainingRunOptions& options,
+           const std::shared_ptr<QuantModelImpl>& initial = nullptr);
   /// Inspects `model` (no training; the report carries the last run's step) on options.calibrationSamples test images of its
   /// project's dataset and emits inspectionReport(); on an error only a warning is
   /// logged (inspection is a view, never a failure of the model).
