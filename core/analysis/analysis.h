@@ -52,9 +52,12 @@ std::string to_string(QuantKind k);
 QuantKind quant_kind_from_string(const std::string& s);
 
 /// Turns the quantizers of kind `kind` of layer `id` on or off (the others keep their
-/// switch). A bias quantizer whose input arrives unquantized uses the float bias
-/// (as with set_quant_enabled(false)); it never throws for that. Throws ConfigError
-/// when the model has no layer `id`.
+/// switch). Inside the analyses of this header (calibrate, analyze, run_sweep) a bias
+/// quantizer whose input arrives unquantized uses the float bias (as with
+/// set_quant_enabled(false)) and a truncating average pool with a float input averages
+/// float values: they never throw for that. QuantModelImpl::forward itself still
+/// refuses both (ConfigError), so evaluate() such a mix through the analyses. Throws
+/// ConfigError when the model has no layer `id`.
 void set_layer_quant_enabled(QuantModelImpl& model, const std::string& id, QuantKind kind, bool on);
 
 /// Ids of the layers that carry at least one quantizer of `kind`, in execution order.
