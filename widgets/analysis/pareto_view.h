@@ -78,6 +78,7 @@ class ParetoView : public AnalysisViewBase {
   std::vector<analysis::MixedConfig> m_front;
   std::map<int, double> m_measured;
   int m_selected = -1;
+  int m_frontAxis = 0;  ///< the CostAxis the front was computed for
   QComboBox* m_costBox = nullptr;
   QCustomPlot* m_plot = nullptr;
   QCPTextElement* m_title = nullptr;

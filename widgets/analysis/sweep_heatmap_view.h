@@ -30,7 +30,7 @@ class SweepHeatmapView : public AnalysisViewBase {
   void setRecord(const SweepRecord& record);
   void clear() override;
   bool hasResult() const override { return m_hasRecord; }
-  /// Rows as "layer,kind,slot" followed by one column per bit_width ("2_bits", ...)
+  /// Rows as "layer,kind,slot" followed by one column per bit_width ("bits_2", ...)
   /// holding the drop in points ("" for a missing point), '.' decimals.
   QString csv() const override;
 
