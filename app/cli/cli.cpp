@@ -47,47 +47,12 @@ extern "C" void on_interrupt(int) {
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
 
-/// Routes SIGINT/SIGTERM to the cancel flag while alive.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    g_cancel = false;
-    m_int = std::signal(SIGINT, on_interrupt);
-    m_term = std::signal(SIGTERM, on_interrupt);
-  }
-  ~InterruptGuard() {
-    std::signal(SIGINT, m_int);
-    std::signal(SIGTERM, m_term);
-  }
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
-
- private:
-  void (*m_int)(int) = SIG_DFL;
-  void (*m_term)(int) = SIG_DFL;
-};
-
 // ---------------------------------------------------------------- output helpers
 
 std::string fixed(double v, int decimals) {
   std::ostringstream o;
   o << std::fixed << std::setprecision(decimals) << v;
   return o.str();
-}
-
-/// Loads and validates; prints the graph's errors and throws ConfigError when invalid.
-Project load_valid_project(const std::string& path) {
-  Project p = load_project(path);
-  const ValidationResult r = validate(p);
-  if (!r.ok()) {
-    std::ostringstream msg;
-    msg << path << ": the graph is invalid";
-    for (const Diagnostic& d : r.diagnostics)
-      if (d.severity == Diagnostic::Severity::Error) msg << "\n  " << diagnostic_line(d);
-    msg << "\n  (run `qnn validate " << path << "` for the full report)";
-    throw ConfigError(msg.str());
-  }
-  return p;
 }
 
 /// Progress on stderr, drawn only when both stdout and stderr are terminals.
@@ -121,7 +86,21 @@ class ProgressLine {
   bool m_drawn = false;
 };
 
-/// Throws IoError when no file can be created beside `path` (missing folder, no permission).
+}  // namespace
+
+InterruptGuard::InterruptGuard() {
+  g_cancel = false;
+  m_int = std::signal(SIGINT, on_interrupt);
+  m_term = std::signal(SIGTERM, on_interrupt);
+}
+
+InterruptGuard::~InterruptGuard() {
+  std::signal(SIGINT, m_int);
+  std::signal(SIGTERM, m_term);
+}
+
+const std::atomic<bool>& interrupt_flag() { return g_cancel; }
+
 void check_writable(const std::string& path, const std::string& what) {
   const std::string probe = path + ".probe-" + std::to_string(::getpid());
   std::FILE* f = std::fopen(probe.c_str(), "wbx");
@@ -130,7 +109,19 @@ void check_writable(const std::string& path, const std::string& what) {
   std::remove(probe.c_str());
 }
 
-}  // namespace
+Project load_valid_project(const std::string& path) {
+  Project p = load_project(path);
+  const ValidationResult r = validate(p);
+  if (!r.ok()) {
+    std::ostringstream msg;
+    msg << path << ": the graph is invalid";
+    for (const Diagnostic& d : r.diagnostics)
+      if (d.severity == Diagnostic::Severity::Error) msg << "\n  " << diagnostic_line(d);
+    msg << "\n  (run `qnn validate " << path << "` for the full report)";
+    throw ConfigError(msg.str());
+  }
+  return p;
+}
 
 // ---------------------------------------------------------------- train
 
@@ -408,6 +399,10 @@ int run(int argc, char** argv) {
     if (command == "inspect") return run_inspect(parsed);
     if (command == "import") return run_import(parsed);
     if (command == "summary") return run_summary(parsed);
+    if (command == "calibrate") return run_calibrate(parsed);
+    if (command == "analyze") return run_analyze(parsed);
+    if (command == "sweep") return run_sweep(parsed);
+    if (command == "suggest") return run_suggest(parsed);
     return run_validate(parsed);
   } catch (const UsageError& e) {
     std::cerr << who << ": " << e.what() << "\nTry '" << who << " --help'.\n";

@@ -2,10 +2,14 @@
 // The `qnn` command line (core only, no Qt): train, eval and validate a project.
 #pragma once
 
+#include <atomic>
+#include <memory>
 #include <string>
 
 #include "app/cli/cli_args.h"
 #include "core/graph/model.h"
+
+class QApplication;
 
 namespace qnn::cli {
 
@@ -24,6 +28,34 @@ int run_eval(const CommandArgs& args);
 /// kExitFailed when the graph has errors. Throws IoError / ConfigError when the file
 /// cannot be read or parsed.
 int run_validate(const CommandArgs& args);
+
+/// Loads and validates PROJECT; throws ConfigError listing the graph's errors when it is
+/// invalid, IoError when it cannot be read.
+Project load_valid_project(const std::string& path);
+
+/// Throws IoError when no file can be created beside `path` (missing folder, no
+/// permission): checked before a long run, not after it. `what` names it ("checkpoint").
+void check_writable(const std::string& path, const std::string& what);
+
+/// Routes SIGINT/SIGTERM to interrupt_flag() while alive: the first Ctrl-C asks the
+/// run to stop after the current batch, a second one ends the process.
+class InterruptGuard {
+ public:
+  InterruptGuard();
+  ~InterruptGuard();
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  void (*m_int)(int) = nullptr;
+  void (*m_term)(int) = nullptr;
+};
+/// Set by Ctrl-C while an InterruptGuard lives (the cancel flag of core's long runs).
+const std::atomic<bool>& interrupt_flag();
+
+/// A QApplication on the offscreen platform, for the commands that render the GUI's
+/// views to PNG (app/cli/cli_inspect.cpp); Qt's platform notes are dropped.
+std::unique_ptr<QApplication> make_offscreen_app();
 
 /// Builds the network of `p` (read from `project_path`) with the project's threads and
 /// seed, and loads `checkpoint` into it. Rethrows load errors naming both files:
@@ -50,5 +82,18 @@ int run_inspect(const CommandArgs& args);
 int run_import(const CommandArgs& args);
 /// The checkpoint written next to an imported project: "m.qnn.json" -> "m.pt".
 std::string default_checkpoint_for(const std::string& project_path);
+
+/// Issue 12, app/cli/cli_analysis.cpp (see `qnn COMMAND --help`):
+/// `qnn calibrate`: post-training calibration of a loaded model, saved as a checkpoint.
+int run_calibrate(const CommandArgs& args);
+/// `qnn analyze`: the quantization analyzer table (+ analyzer.csv / analyzer.png).
+int run_analyze(const CommandArgs& args);
+/// `qnn sweep`: the per-layer sensitivity sweep (sweep.csv, sweep.json, PNGs; --save
+/// keeps the record in the project). Returns kExitInterrupted after Ctrl-C (partial
+/// results written).
+int run_sweep(const CommandArgs& args);
+/// `qnn suggest`: the Pareto front of a sweep, the best configuration within a budget,
+/// written as a new project (with --verify: calibrated and measured).
+int run_suggest(const CommandArgs& args);
 
 }  // namespace qnn::cli

@@ -49,6 +49,13 @@ const std::vector<std::string>& command_options(const std::string& command) {
   static const std::vector<std::string> inspect{"checkpoint", "out", "samples", "test-limit", "threads"};
   static const std::vector<std::string> validate{"checkpoint"};
   static const std::vector<std::string> import{"out", "checkpoint"};
+  static const std::vector<std::string> calibrate{"weights", "batches", "batch-size", "bias-correction",
+                                                  "per-channel", "out", "save-project", "test-limit", "threads"};
+  static const std::vector<std::string> analyze{"weights", "holdout", "out", "threads"};
+  static const std::vector<std::string> sweep{"weights", "bits", "what", "holdout", "calibration-batches",
+                                              "out", "save", "threads"};
+  static const std::vector<std::string> suggest{"sweep", "max-bytes", "max-bitops", "max-drop", "axis",
+                                                "out", "verify", "weights", "threads"};
   static const std::vector<std::string> none;
   if (command == "validate") return validate;
   if (command == "export") return export_;
@@ -56,10 +63,17 @@ const std::vector<std::string>& command_options(const std::string& command) {
   if (command == "eval") return eval;
   if (command == "inspect") return inspect;
   if (command == "import") return import;
+  if (command == "calibrate") return calibrate;
+  if (command == "analyze") return analyze;
+  if (command == "sweep") return sweep;
+  if (command == "suggest") return suggest;
   return none;
 }
 
 bool is_flag_option(const std::string& command, const std::string& name) {
+  if (command == "calibrate") return name == "bias-correction" || name == "per-channel";
+  if (command == "sweep") return name == "save";
+  if (command == "suggest") return name == "verify";
   return command == "export" && (name == "verify" || name == "fold-bn");
 }
 
@@ -127,6 +141,15 @@ Commands:
   inspect PROJECT    what quantization does to a checkpoint: weight histograms, scales,
                      activation ranges and per-layer SQNR as CSV + PNG; prints the
                      worst layer (last line: worst_layer=<id> (<sqnr> dB))
+  calibrate PROJECT  post-training calibration of trained weights (activation scales
+                     from training images, optional bias correction / per-channel
+                     weights), saved as a checkpoint
+  analyze PROJECT    the quantization analyzer: accuracy with only / all but each
+                     layer quantized; which layers to keep at higher precision
+  sweep PROJECT      per-layer sensitivity sweep over bit widths (CSV, JSON, heat
+                     map, curves, Pareto front); --save keeps it in the project
+  suggest PROJECT    the best mixed-precision configuration of a sweep within a size,
+                     BitOps or accuracy budget, written as a new project
 
 Options:
   -h, --help         show this help; `qnn COMMAND --help` shows a command's options
@@ -280,6 +303,118 @@ Options:
   --test-limit N     use only the first N test images (confusion matrix, gallery)
   --threads N        LibTorch threads; 0 uses all cores (default: the project's)
   -h, --help         show this help
+)USAGE";
+  if (command == "calibrate")
+    return R"USAGE(Usage: qnn calibrate PROJECT --weights FILE --out CKPT [OPTIONS]
+
+Post-training calibration (Brevitas calibration_mode): builds the network of PROJECT,
+loads FILE (a checkpoint or a PyTorch/Brevitas state dict matched by layer id; a float
+checkpoint into a quantized project is a warm start), runs the first N x B training
+images through the network in float while every activation quantizer with runtime
+statistics collects its statistic, and sets each one's scale to the average (its
+statistics phase is then over). Weight scales come from the weights. Evaluates on the
+test set before (when every activation quantizer already had a scale) and after, and
+saves the calibrated model as a checkpoint. Prints last "test_accuracy=<fraction>".
+
+Options:
+  --weights FILE       the trained weights (required)
+  --out CKPT           the checkpoint to write (required)
+  --batches N          calibration batches (default 16)
+  --batch-size N       images per calibration batch (default 64)
+  --bias-correction    then correct each conv / linear bias by the mean difference
+                       between its float-weight and quantized-weight outputs
+  --per-channel        make every Int8WeightPerTensorFloat weight quantizer per output
+                       channel first: CKPT then holds the per-channel project
+  --save-project P     also write that (per-channel) project to P
+  --test-limit N       evaluate on the first N test images only
+  --threads N          LibTorch threads; 0 uses all cores (default: the project's)
+  -h, --help           show this help
+
+Exit status: 0 written; 1 invalid project or bad data; 2 unreadable file or bad
+command line; 130 stopped with Ctrl-C (nothing written).
+)USAGE";
+  if (command == "analyze")
+    return R"USAGE(Usage: qnn analyze PROJECT --weights FILE [--holdout N] [--out DIR]
+
+The quantization analyzer: evaluates the trained model of PROJECT (FILE: a checkpoint
+or state dict; activation quantizers without a scale are calibrated first) on the
+first N test images in float, weights only, activations only and fully quantized,
+then for every quantized layer with only that layer quantized and with every layer
+but that one quantized, and traces each layer's output SQNR against float. Prints one
+row per layer (layer, type, only_this %, all_but_this %, gain in points = all but
+this - quantized, output SQNR in dB), the four headline accuracies and last
+"keep_higher=<ids>" (layers whose gain exceeds 0.5 points, largest first; empty when
+none).
+
+Options:
+  --weights FILE     the trained weights (required)
+  --holdout N        held-out test images per evaluation (default 2000; 0 = all)
+  --out DIR          also write DIR/analyzer.csv and DIR/analyzer.png
+  --threads N        LibTorch threads; 0 uses all cores (default: the project's)
+  -h, --help         show this help
+)USAGE";
+  if (command == "sweep")
+    return R"USAGE(Usage: qnn sweep PROJECT --weights FILE --bits LO-HI --out DIR [OPTIONS]
+
+The per-layer sensitivity sweep: for every weight (and/or activation) quantizer of
+PROJECT and every bit width in LO..HI, sets only that quantizer to that bit width,
+gives the network FILE's trained state, recalibrates a varied activation quantizer,
+and evaluates on the first N test images (the same images for every point). Progress
+lines with the ETA go to stderr; Ctrl-C stops after the current point and writes the
+points done so far (exit 130). Writes into DIR (created if missing):
+  sweep.csv    layer,kind,bits,accuracy,accuracy_drop,loss,size_bytes,bitops (a
+               "(base)" row first, then one row per point)
+  sweep.json   {"format": "qnn-sweep", "version": 1, "project": PROJECT,
+                "sweep": <the record, as in the project file's "sweep">}
+  heatmap.png  accuracy drop per slot and bit width; curves.png  accuracy vs bits;
+  front.png    the Pareto front of model size vs predicted accuracy (complete sweeps)
+Prints the drop table (points) and last "base_accuracy=<fraction> points=<done>/<total>".
+
+Options:
+  --weights FILE             the trained weights (required: a sweep needs a trained model)
+  --bits LO-HI               bit widths, e.g. 2-8 (each 2..16; a single N sweeps N only)
+  --what WHAT                weights (default), activations or both
+  --holdout N                held-out test images per point (default 2000; 0 = all)
+  --calibration-batches N    calibration batches of 64 images per activation point (default 8)
+  --out DIR                  the folder to write (required)
+  --save                     also store the record in PROJECT (project.sweep), so
+                             QNN Studio shows it without recomputing
+  --threads N                LibTorch threads; 0 uses all cores (default: the project's)
+  -h, --help                 show this help
+
+Exit status: 0 done; 1 invalid project, nothing to sweep or bad data; 2 unreadable
+file or bad command line (bits outside 2..16, a range like 8-2, no --weights);
+130 stopped with Ctrl-C (partial results written).
+)USAGE";
+  if (command == "suggest")
+    return R"USAGE(Usage: qnn suggest PROJECT (--max-bytes N | --max-bitops N | --max-drop POINTS) --out NEW [OPTIONS]
+
+Mixed precision from a sensitivity sweep: computes the Pareto front of cost against
+predicted accuracy (base accuracy minus the sum of each slot's measured drop at its
+bit width) over every per-slot bit-width configuration of the sweep's range, prints
+it, picks the configuration with the highest predicted accuracy within the budget
+(then the lowest cost), prints its per-slot bit widths, predicted accuracy, size and
+BitOps, and writes PROJECT with those bit widths to NEW, ready for
+`qnn train NEW --weights FILE --epochs 2` (fine-tuning). The sweep is DIR/sweep.json
+of `qnn sweep`, or the one saved in PROJECT by `qnn sweep --save`. Limits combine.
+
+Options:
+  --sweep FILE       the sweep.json to use (default: the sweep saved in PROJECT)
+  --max-bytes N      at most N bytes of model size
+  --max-bitops N     at most N BitOps per sample (e.g. 2.5e6)
+  --max-drop POINTS  at most POINTS percentage points below the base accuracy
+  --axis AXIS        size (default) or bitops: the cost of the front (default bitops
+                     when only --max-bitops is given)
+  --out NEW          the project to write (required)
+  --verify           then calibrate the suggested configuration from --weights FILE
+                     and evaluate it on the sweep's held-out images: measured vs predicted
+  --weights FILE     the trained weights for --verify
+  --threads N        LibTorch threads; 0 uses all cores (default: the project's)
+  -h, --help         show this help
+
+Exit status: 0 written; 1 no configuration meets the budget (the message names the
+closest), the sweep is incomplete or of another network; 2 unreadable file or bad
+command line.
 )USAGE";
   if (command == "validate")
     return R"USAGE(Usage: qnn validate PROJECT

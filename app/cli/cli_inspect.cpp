@@ -53,26 +53,6 @@ std::string db_text(double v) {
   return o.str();
 }
 
-/// A QApplication for offscreen rendering, created only for this command.
-std::unique_ptr<QApplication> make_offscreen_app() {
-  // Always offscreen: no window may appear, and no display is needed (ssh, CI).
-  qputenv("QT_QPA_PLATFORM", "offscreen");
-  // Qt's notes about the offscreen platform (category qt.qpa.*, e.g. "This plugin does
-  // not support propagateSizeHints()") and the missing XDG_RUNTIME_DIR (QStandardPaths,
-  // uncategorised) say nothing about the user's model: they are dropped; every other
-  // message is printed as Qt would. A user's own QT_LOGGING_RULES stay in force.
-  const QByteArray rules = qgetenv("QT_LOGGING_RULES");
-  qputenv("QT_LOGGING_RULES", rules.isEmpty() ? QByteArray("qt.qpa.*=false") : rules + ";qt.qpa.*=false");
-  qInstallMessageHandler([](QtMsgType type, const QMessageLogContext& context, const QString& message) {
-    const bool qpa = context.category && std::strncmp(context.category, "qt.qpa", 6) == 0;
-    if (qpa || message.startsWith(QLatin1String("QStandardPaths: XDG_RUNTIME_DIR"))) return;
-    std::fprintf(stderr, "%s\n", qPrintable(qFormatLogMessage(type, context, message)));
-  });
-  static int argc = 1;
-  static char name[] = "qnn";
-  static char* argv[] = {name, nullptr};
-  return std::make_unique<QApplication>(argc, argv);
-}
 
 class Writer {
  public:
@@ -98,6 +78,26 @@ MisclassifiedSet misclassified_set(QuantModel& model, const Dataset& test) {
 }
 
 }  // namespace
+
+std::unique_ptr<QApplication> make_offscreen_app() {
+  // Always offscreen: no window may appear, and no display is needed (ssh, CI).
+  qputenv("QT_QPA_PLATFORM", "offscreen");
+  // Qt's notes about the offscreen platform (category qt.qpa.*, e.g. "This plugin does
+  // not support propagateSizeHints()") and the missing XDG_RUNTIME_DIR (QStandardPaths,
+  // uncategorised) say nothing about the user's model: they are dropped; every other
+  // message is printed as Qt would. A user's own QT_LOGGING_RULES stay in force.
+  const QByteArray rules = qgetenv("QT_LOGGING_RULES");
+  qputenv("QT_LOGGING_RULES", rules.isEmpty() ? QByteArray("qt.qpa.*=false") : rules + ";qt.qpa.*=false");
+  qInstallMessageHandler([](QtMsgType type, const QMessageLogContext& context, const QString& message) {
+    const bool qpa = context.category && std::strncmp(context.category, "qt.qpa", 6) == 0;
+    if (qpa || message.startsWith(QLatin1String("QStandardPaths: XDG_RUNTIME_DIR"))) return;
+    std::fprintf(stderr, "%s\n", qPrintable(qFormatLogMessage(type, context, message)));
+  });
+  static int argc = 1;
+  static char name[] = "qnn";
+  static char* argv[] = {name, nullptr};
+  return std::make_unique<QApplication>(argc, argv);
+}
 
 int run_inspect(const CommandArgs& args) {
   const std::string checkpoint = args.text("checkpoint");

@@ -21,6 +21,12 @@
 // clipped_bias_fixture.cpp: the low-precision example, built from its seed, with
 // fc1.bias = 0 except channel 5 (+1000) and 9 (-1000), saved as a checkpoint.
 void write_clipped_bias_checkpoint(const std::string& project, const std::string& out);
+// analysis_checks.cpp: what the files of `qnn calibrate | sweep | suggest` hold.
+int learned_act_quantizers(const std::string& checkpoint, int* total, bool* counters_at_end);
+bool per_channel_checkpoint(const std::string& checkpoint, const std::string& layer, const std::string& project);
+int saved_sweep_points(const std::string& project, int64_t* base_size_bytes, bool* complete);
+int weight_bit_width(const std::string& project, const std::string& layer);
+int64_t model_size_bytes(const std::string& project);
 
 namespace {
 
@@ -61,6 +67,12 @@ void write_variant(const QString& path, F change) {
   std::ofstream(path.toStdString()) << doc.dump(2);
 }
 
+/// A PNG file of some size (the views rendered offscreen, 1000 x 600).
+bool isPng(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) && f.size() > 5000 && f.read(8) == QByteArray("\x89PNG\r\n\x1a\n", 8);
+}
+
 const QRegularExpression kAccuracyLine(QStringLiteral("^test_accuracy=(0\\.\\d{4}|1\\.0000)$"));
 
 }  // namespace
@@ -82,6 +94,8 @@ class TestCli : public QObject {
   void missingDatasetIsAnUnreadableFile();
   void interruptStopsCleanly();
   void validateWarnsOfClippedBiasCodes();
+  void calibrateAnalyzeSweepSuggest();
+  void analysisBadUsage();
 
  private:
   QTemporaryDir m_dir;
@@ -413,6 +427,152 @@ void TestCli::validateWarnsOfClippedBiasCodes() {
   // Without --checkpoint the graph alone has no warning.
   const Run plain = qnn({"validate", example("lenet_lowprec")});
   QVERIFY2(plain.last_line().endsWith("0 error(s), 0 warning(s)"), qPrintable(plain.text()));
+}
+
+/// Issue 12 on a briefly trained low-precision LeNet (its activation quantizers still in
+/// their statistics phase): calibrate ends it; analyze, sweep (+ --save) and suggest
+/// write what they say, with values that agree between their files.
+void TestCli::calibrateAnalyzeSweepSuggest() {
+  const QString project = m_dir.filePath("analysis.qnn.json");
+  QFile::copy(example("lenet_lowprec"), project);
+  const QString trained = m_dir.filePath("analysis_trained.pt");
+  const Run t = qnn({"train", project, "--epochs", "1", "--train-limit", "2000", "--test-limit", "200",
+                     "--max-batches", "30", "--checkpoint", trained});
+  QVERIFY2(t.code == 0, qPrintable(t.text()));
+
+  // calibrate: every RuntimeStats activation quantizer past its statistics phase.
+  const QString calibrated = m_dir.filePath("analysis_calibrated.pt");
+  Run c = qnn({"calibrate", project, "--weights", trained, "--batches", "4", "--batch-size", "32",
+               "--test-limit", "300", "--out", calibrated});
+  QVERIFY2(c.code == 0, qPrintable(c.text()));
+  QVERIFY2(c.out.contains("calibrated 5 activation quantizer(s) on 128 training images (4 batches)"), qPrintable(c.text()));
+  QVERIFY2(c.out.contains("before: accuracy="), qPrintable(c.text()));  // trained 30 steps: a scale already
+  QVERIFY2(kAccuracyLine.match(c.last_line()).hasMatch(), qPrintable(c.text()));
+  int total = 0;
+  bool at_end = false;
+  QCOMPARE(learned_act_quantizers(trained.toStdString(), &total, &at_end), 0);
+  QCOMPARE(learned_act_quantizers(calibrated.toStdString(), &total, &at_end), 5);
+  QCOMPARE(total, 5);
+  QVERIFY(at_end);
+  // --per-channel: the checkpoint's project has per-channel weights; --save-project writes it.
+  const QString pc = m_dir.filePath("analysis_pc.pt"), pcProject = m_dir.filePath("analysis_pc.qnn.json");
+  c = qnn({"calibrate", project, "--weights", trained, "--batches", "2", "--batch-size", "32", "--test-limit", "100",
+           "--per-channel", "--out", pc, "--save-project", pcProject});
+  QVERIFY2(c.code == 0, qPrintable(c.text()));
+  QVERIFY2(c.out.contains("conv1, conv2, fc1, fc2, fc3 now per output channel"), qPrintable(c.text()));
+  QVERIFY(per_channel_checkpoint(pc.toStdString(), "conv1", pcProject.toStdString()));
+
+  // analyze: the table, analyzer.csv (header + 10 layers + 4 headline rows) and the PNG.
+  const QString anaDir = m_dir.filePath("analyze");
+  const Run a = qnn({"analyze", project, "--weights", calibrated, "--holdout", "200", "--out", anaDir});
+  QVERIFY2(a.code == 0, qPrintable(a.text()));
+  QVERIFY2(a.last_line().startsWith("keep_higher="), qPrintable(a.text()));
+  QVERIFY2(a.out.contains(QRegularExpression("\\nfc1 +QuantLinear +\\d+\\.\\d\\d +\\d+\\.\\d\\d +-?\\d+\\.\\d\\d")),
+           qPrintable(a.text()));
+  QFile csv(anaDir + "/analyzer.csv");
+  QVERIFY(csv.open(QIODevice::ReadOnly));
+  const QStringList anaLines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+  QCOMPARE(anaLines.size(), 1 + 10 + 4);
+  QVERIFY(anaLines[0].startsWith("layer,type,only_this_accuracy,all_but_this_accuracy,gain,output_sqnr_db"));
+  QVERIFY(isPng(anaDir + "/analyzer.png"));
+
+  // sweep with --save: 5 weight slots x bits 2..4.
+  const QString sweepDir = m_dir.filePath("sweep");
+  const Run sw = qnn({"sweep", project, "--weights", calibrated, "--bits", "2-4", "--holdout", "200",
+                      "--calibration-batches", "1", "--out", sweepDir, "--save"});
+  QVERIFY2(sw.code == 0, qPrintable(sw.text()));
+  QVERIFY2(QRegularExpression("^base_accuracy=0\\.\\d{4} points=15/15$").match(sw.last_line()).hasMatch(),
+           qPrintable(sw.text()));
+  QVERIFY2(sw.err.contains(QRegularExpression("sweep \\d+/16 .* ETA ")), qPrintable(sw.err));
+  for (const char* f : {"heatmap.png", "curves.png", "front.png"})
+    QVERIFY2(isPng(sweepDir + "/" + f), f);
+  std::ifstream jin((sweepDir + "/sweep.json").toStdString());
+  const auto doc = nlohmann::json::parse(jin);
+  QCOMPARE(doc["format"].get<std::string>(), std::string("qnn-sweep"));
+  QCOMPARE(doc["version"].get<int>(), 1);
+  const auto& points = doc["sweep"]["points"];
+  QCOMPARE(int(doc["sweep"]["slots"].size()), 5);
+  QCOMPARE(int(points.size()), 15);
+  QFile scsv(sweepDir + "/sweep.csv");
+  QVERIFY(scsv.open(QIODevice::ReadOnly));
+  const QStringList rows = QString::fromUtf8(scsv.readAll()).split('\n', Qt::SkipEmptyParts);
+  QCOMPARE(rows.size(), 5 * 3 + 2);  // header, (base), one row per point
+  QVERIFY(rows[1].startsWith("(base),"));
+  for (int i = 0; i < 15; ++i) {
+    const QStringList f = rows[i + 2].split(',');
+    QCOMPARE(f[0].toStdString(), points[i]["layer"].get<std::string>());
+    QCOMPARE(f[2].toInt(), points[i]["bits"].get<int>());
+    QVERIFY2(std::abs(f[3].toDouble() - points[i]["accuracy"].get<double>()) < 1e-12, qPrintable(rows[i + 2]));
+    QCOMPARE(f[6].toLongLong(), points[i]["size_bytes"].get<long long>());
+  }
+  int64_t budget = 0;
+  bool complete = false;
+  QCOMPARE(saved_sweep_points(project.toStdString(), &budget, &complete), 15);
+  QVERIFY(complete);
+
+  // suggest from the saved sweep within the base size: the written project has the
+  // chosen bit widths and meets the budget.
+  const QString suggested = m_dir.filePath("suggested.qnn.json");
+  const Run sg = qnn({"suggest", project, "--max-bytes", QString::number(budget), "--out", suggested});
+  QVERIFY2(sg.code == 0, qPrintable(sg.text()));
+  const auto chosen = QRegularExpression("^suggested=(.+)$").match(sg.last_line());
+  QVERIFY2(chosen.hasMatch(), qPrintable(sg.text()));
+  for (const QString& item : chosen.captured(1).split(' ')) {  // conv1.weight=3
+    const QString layer = item.section('.', 0, 0);
+    const int bits = item.section('=', 1).toInt();
+    QVERIFY2(weight_bit_width(suggested.toStdString(), layer.toStdString()) == bits, qPrintable(item));
+  }
+  QVERIFY(model_size_bytes(suggested.toStdString()) <= budget);
+  QVERIFY2(sg.out.contains("predicted_accuracy=0."), qPrintable(sg.text()));
+  // --sweep FILE and --verify: measured next to predicted.
+  const Run sv = qnn({"suggest", project, "--sweep", sweepDir + "/sweep.json", "--max-drop", "100", "--out",
+                      m_dir.filePath("suggested2.qnn.json"), "--verify", "--weights", calibrated});
+  QVERIFY2(sv.code == 0, qPrintable(sv.text()));
+  QVERIFY2(sv.out.contains(QRegularExpression("verify: .* measured \\d+\\.\\d\\d % vs predicted \\d+\\.\\d\\d %")),
+           qPrintable(sv.text()));
+  // A budget nothing meets: core's message, exit 1, nothing written.
+  const QString none = m_dir.filePath("none.qnn.json");
+  const Run nb = qnn({"suggest", project, "--max-bytes", "10", "--out", none});
+  QCOMPARE(nb.code, 1);
+  QVERIFY2(nb.err.contains("no configuration") && nb.err.contains("10 bytes"), qPrintable(nb.text()));
+  QVERIFY(!QFileInfo::exists(none));
+}
+
+void TestCli::analysisBadUsage() {
+  const QString project = example("lenet_lowprec");
+  const QString out = m_dir.filePath("never");
+  const struct {
+    QStringList args;
+    const char* message;
+  } cases[] = {
+      {{"sweep", project, "--weights", "w.pt", "--bits", "8-2", "--out", out}, "the range is reversed"},
+      {{"sweep", project, "--weights", "w.pt", "--bits", "1-4", "--out", out}, "within 2..16"},
+      {{"sweep", project, "--weights", "w.pt", "--bits", "2-17", "--out", out}, "within 2..16"},
+      {{"sweep", project, "--weights", "w.pt", "--bits", "two", "--out", out}, "--bits expects a range"},
+      {{"sweep", project, "--bits", "2-8", "--out", out}, "a sweep needs a trained model"},
+      {{"sweep", project, "--weights", "w.pt", "--bits", "2-8", "--what", "bias", "--out", out}, "--what"},
+      {{"sweep", project, "--weights", "w.pt", "--bits", "2-8"}, "needs --out"},
+      {{"calibrate", project, "--out", out}, "needs --weights"},
+      {{"calibrate", project, "--weights", "w.pt", "--out", out, "--batches", "0"}, "--batches expects"},
+      {{"analyze", project}, "needs --weights"},
+      {{"suggest", project, "--out", out}, "needs a budget"},
+      {{"suggest", project, "--max-bytes", "1000", "--out", out}, "holds no saved sweep"},
+      {{"suggest", project, "--max-drop", "-1", "--out", out}, "--max-drop expects"},
+      {{"suggest", project, "--max-bytes", "1000", "--axis", "area", "--out", out}, "--axis expects"},
+      {{"suggest", project, "--max-bytes", "1000", "--verify", "--out", out}, "--verify needs --weights"},
+  };
+  for (const auto& k : cases) {
+    const Run r = qnn(k.args);
+    QVERIFY2(r.code == 2, qPrintable(k.args.join(' ') + "\n" + r.text()));
+    QVERIFY2(r.err.contains(k.message), qPrintable(k.args.join(' ') + "\n" + r.text()));
+    QVERIFY(!QFileInfo::exists(out));
+  }
+  for (const char* cmd : {"calibrate", "analyze", "sweep", "suggest"}) {
+    const Run h = qnn({cmd, "--help"});
+    QCOMPARE(h.code, 0);
+    QVERIFY(h.out.startsWith(QString("Usage: qnn ") + cmd + " PROJECT"));
+    QVERIFY2(qnn({"--help"}).out.contains(QString("  ") + cmd + " PROJECT"), cmd);
+  }
 }
 
 QTEST_MAIN(TestCli)
