@@ -45,6 +45,7 @@
 #endif
 
 #include "bench/bench_models.h"
+#include "bench/bench_sweep.h"
 #include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/train/trainer.h"
@@ -95,7 +96,8 @@ void usage() {
       "e.g. --filter='train-learned/lowprec/b64' (torch_float always runs as the reference).\n"
       "Models: torch_float, torch_float_dx, float, weights3, lowprec, w4a4_int32bias;\n"
       "classic (lenet5_classic.qnn.json), timed against torch_float_classic, torch_float_classic_dx.\n"
-      "Epoch cases are named epoch/<model>/tN.\n";
+      "Epoch cases are named epoch/<model>/tN.\n"
+      "--filter=sweep: the sensitivity sweep of lowprec after one epoch (sweep/lowprec/tN, N = last --threads).\n";
 }
 
 Options parse(int argc, char** argv) {
@@ -568,6 +570,9 @@ int main(int argc, char** argv) {
     if (o.digest) return qnn::bench::run_digest(o);
     if (!o.loop.empty()) return qnn::bench::run_loop(o);
     if (o.epoch) return qnn::bench::run_epoch(o);
+    // The sweep (core/analysis) only runs when the filter names it: --filter=sweep.
+    if (o.filter.find("sweep") != std::string::npos && std::regex_search("sweep/lowprec/t" + std::to_string(o.threads.back()), std::regex(o.filter)))
+      return qnn::bench::run_sweep_bench(o.examples, o.threads.back());
     return qnn::bench::run_steps(o);
   } catch (const std::exception& e) {
     std::cerr << "qnn_bench: " << e.what() << "\n";
