@@ -809,6 +809,64 @@ class TestAnalysis : public QObject {
     const std::vector<an::MixedConfig> front = an::pareto_front(r, p);
     QVERIFY(!front.empty());
     QCOMPARE(front.front().bits, std::vector<int>(5, 2));  // the smallest configuration
+    for (const an::MixedConfig& f : front) {  // exact costs
+      const an::Cost c = an::model_cost(an::apply_config(p, r, f));
+      QCOMPARE(f.size_bytes, c.size_bytes);
+      QCOMPARE(f.bitops, c.bitops);
+    }
+  }
+
+  // Beyond 200000 configurations: the greedy path (8 slots x 7 bits = 5.8 M).
+  void paretoGreedyPathBeyondTheExhaustiveLimit() {
+    Project p;
+    p.input_shape = {1, 2, 4};
+    p.layers.push_back(layer("input", LayerType::Input, {}));
+    LayerSpec q = layer("qid", LayerType::QuantIdentity, {"input"});
+    q.return_quant_tensor = true;
+    p.layers.push_back(q);
+    p.layers.push_back(layer("flat", LayerType::Flatten, {"qid"}));
+    std::string prev = "flat";
+    SweepRecord r;
+    r.min_bits = 2;
+    r.max_bits = 8;
+    r.base_accuracy = 0.8;
+    for (int i = 0; i < 8; ++i) {
+      const std::string id = "fc" + std::to_string(i);
+      LayerSpec l = layer(id, LayerType::QuantLinear, {prev}, {{"in_features", 8}, {"out_features", 8}, {"bias", 0}});
+      l.weight_quant = presets::Int8WeightPerTensorFloat();
+      l.weight_quant->bit_width = 4;
+      p.layers.push_back(l);
+      prev = id;
+      r.slots.push_back({id, "weight", 4});
+      for (int b = 2; b <= 8; ++b) {
+        SweepPoint pt;
+        pt.layer = id;
+        pt.kind = "weight";
+        pt.bits = b;
+        pt.accuracy = 0.8 - 0.001 * (i + 1) * (8 - b) * (8 - b);
+        r.points.push_back(pt);
+      }
+    }
+    p.layers.push_back(layer("output", LayerType::Output, {prev}));
+    r.network = network_fingerprint(p);
+    r.complete = true;
+    const std::vector<an::MixedConfig> front = an::pareto_front(r, p);
+    QVERIFY(front.size() > 5);
+    QCOMPARE(front.back().bits, std::vector<int>(8, 8));
+    QCOMPARE(front.back().predicted_accuracy, 0.8);
+    QCOMPARE(front.front().bits, std::vector<int>(8, 2));
+    for (size_t i = 0; i < front.size(); ++i) {
+      const an::Cost c = an::model_cost(an::apply_config(p, r, front[i]));
+      QCOMPARE(front[i].size_bytes, c.size_bytes);
+      QCOMPARE(front[i].bitops, c.bitops);
+      double sum = 0.0;
+      for (size_t s = 0; s < 8; ++s) sum += 0.001 * double(s + 1) * (8 - front[i].bits[s]) * (8 - front[i].bits[s]);
+      QVERIFY(std::fabs(front[i].predicted_accuracy - (0.8 - sum)) < 1e-12);
+      if (i > 0) {
+        QVERIFY(front[i].size_bytes > front[i - 1].size_bytes);
+        QVERIFY(front[i].predicted_accuracy > front[i - 1].predicted_accuracy);
+      }
+    }
   }
 };
 
