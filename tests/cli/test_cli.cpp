@@ -96,6 +96,7 @@ class TestCli : public QObject {
   void validateWarnsOfClippedBiasCodes();
   void calibrateAnalyzeSweepSuggest();
   void analysisBadUsage();
+  void sweepInterruptKeepsPartialResults();
 
  private:
   QTemporaryDir m_dir;
@@ -573,6 +574,47 @@ void TestCli::analysisBadUsage() {
     QVERIFY(h.out.startsWith(QString("Usage: qnn ") + cmd + " PROJECT"));
     QVERIFY2(qnn({"--help"}).out.contains(QString("  ") + cmd + " PROJECT"), cmd);
   }
+}
+
+/// Ctrl-C during a sweep: exit 130, the points done so far written (complete: false).
+void TestCli::sweepInterruptKeepsPartialResults() {
+  const QString ckpt = m_dir.filePath("interrupt_sweep.pt");
+  const Run t = qnn({"train", example("lenet_lowprec"), "--epochs", "1", "--train-limit", "1000", "--test-limit",
+                     "100", "--max-batches", "10", "--checkpoint", ckpt});
+  QVERIFY2(t.code == 0, qPrintable(t.text()));
+  const QString dir = m_dir.filePath("sweep_interrupted");
+  QProcess p;
+  p.start(QStringLiteral(QNN_CLI_PATH), {"sweep", example("lenet_lowprec"), "--weights", ckpt, "--bits", "2-16",
+                                         "--what", "both", "--holdout", "0", "--out", dir});
+  QVERIFY(p.waitForStarted());
+  QString err;
+  QElapsedTimer timer;
+  timer.start();
+  while (!err.contains("sweep 3/") && timer.elapsed() < 60000) {  // the base and two points done
+    p.waitForReadyRead(500);
+    err += QString::fromUtf8(p.readAllStandardError());
+  }
+  QVERIFY2(err.contains("sweep 3/"), qPrintable(err));
+  ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+  QVERIFY(p.waitForFinished(60000));
+  const QString out = QString::fromUtf8(p.readAllStandardOutput());
+  err += QString::fromUtf8(p.readAllStandardError());
+  QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+  QCOMPARE(p.exitCode(), 130);
+  const auto last = QRegularExpression("base_accuracy=0\\.\\d{4} points=(\\d+)/150\\n$").match(out);
+  QVERIFY2(last.hasMatch(), qPrintable(out + err));
+  const int done = last.captured(1).toInt();
+  QVERIFY2(done >= 2 && done < 150, qPrintable(out));
+  QVERIFY2(err.contains("interrupted: " + QString::number(done) + " of 150 points"), qPrintable(err));
+  std::ifstream in((dir + "/sweep.json").toStdString());
+  const auto doc = nlohmann::json::parse(in);
+  QCOMPARE(doc["sweep"]["complete"].get<bool>(), false);
+  QCOMPARE(int(doc["sweep"]["points"].size()), done);
+  QFile csv(dir + "/sweep.csv");
+  QVERIFY(csv.open(QIODevice::ReadOnly));
+  QCOMPARE(QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts).size(), done + 2);
+  QVERIFY(isPng(dir + "/heatmap.png"));
+  QVERIFY(!QFileInfo::exists(dir + "/front.png"));  // a front needs a complete sweep
 }
 
 QTEST_MAIN(TestCli)

@@ -95,6 +95,7 @@ class TestGuiAnalysisViews : public QObject {
   void paretoClickSelectsAndMeasured();
   void analyzerTableHeadlineAndBars();
   void exportWritesFiles();
+  void readableWhenDocked();
 };
 
 void TestGuiAnalysisViews::heatmapCellsAndMissingPoints() {
@@ -325,6 +326,45 @@ void TestGuiAnalysisViews::exportWritesFiles() {
   QFile svg(dir.filePath("h.svg"));
   QVERIFY(svg.open(QIODevice::ReadOnly));
   QVERIFY(svg.readAll().contains("<svg"));
+}
+
+/// At a docked size (420 x 250 on a 1366 x 768 screen; the analyzer, a table beside its
+/// chart, 900 x 250) every plot keeps an axis rect
+/// tall enough to read and its legend inside the plot. QNN_TEST_DUMP_DIR=DIR saves the
+/// renders for a look.
+void TestGuiAnalysisViews::readableWhenDocked() {
+  SweepRecord r = partialRecord();
+  SweepHeatmapView heatmap;
+  heatmap.setRecord(r);
+  SweepCurvesView curves;
+  curves.setRecord(r);
+  ParetoView pareto;
+  r.complete = true;
+  pareto.setFront(r, {config({2, 2}, 0.60, 1000, 2e6), config({3, 2}, 0.75, 1500, 3e6), config({4, 4}, 0.89, 2000, 4e6)},
+                  analysis::CostAxis::SizeBytes);
+  pareto.setSelected(1);
+  AnalyzerView analyzer;
+  analysis::AnalyzerReport a;
+  a.samples = 500;
+  a.float_accuracy = 0.9;
+  a.quantized_accuracy = 0.8;
+  a.layers = {{"conv1", "QuantConv2d", 0.89, 0.86, 21.5, 0.8}, {"fc1", "QuantLinear", 0.85, 0.89, 15.2, 0.8}};
+  a.keep_higher = {"fc1", "conv1"};
+  analyzer.setReport(a);
+  const QByteArray dump = qgetenv("QNN_TEST_DUMP_DIR");
+  const QList<std::pair<QWidget*, QCustomPlot*>> views{
+      {&heatmap, heatmap.plot()}, {&curves, curves.plot()}, {&pareto, pareto.plot()}, {&analyzer, analyzer.plot()}};
+  int i = 0;
+  for (const auto& [view, plot] : views) {
+    view->resize(view == &analyzer ? 900 : 420, 250);
+    view->show();
+    QVERIFY(QTest::qWaitForWindowExposed(view));
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    QVERIFY2(plot->axisRect()->height() >= 90, qPrintable(QString::number(i) + ": " + QString::number(plot->axisRect()->height())));
+    QVERIFY2(plot->viewport().contains(plot->legend->outerRect()) || !plot->legend->visible(), qPrintable(QString::number(i)));
+    if (!dump.isEmpty()) view->grab().save(QString::fromLocal8Bit(dump) + QStringLiteral("/view%1.png").arg(i));
+    ++i;
+  }
 }
 
 QTEST_MAIN(TestGuiAnalysisViews)

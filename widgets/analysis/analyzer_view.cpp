@@ -82,7 +82,8 @@ AnalyzerView::AnalyzerView(QWidget* parent) : AnalysisViewBase(QStringLiteral("a
   contentLayout()->addWidget(m_headline);
   contentLayout()->addWidget(m_keep);
 
-  auto* splitter = new QSplitter(Qt::Vertical, this);
+  // Side by side: docked at the bottom of a 1366 x 768 screen the view is wide and low.
+  auto* splitter = new QSplitter(Qt::Horizontal, this);
   m_model = new QStandardItemModel(0, ColumnCount, this);
   m_model->setHorizontalHeaderLabels(
       {tr("layer"), tr("type"), tr("only this (%)"), tr("all but this (%)"), tr("gain (points)"), tr("output SQNR (dB)")});
@@ -109,10 +110,10 @@ AnalyzerView::AnalyzerView(QWidget* parent) : AnalysisViewBase(QStringLiteral("a
 
   m_plot = new QCustomPlot(splitter);
   m_plot->setObjectName(QStringLiteral("exportPlot"));
-  m_plot->setMinimumSize(300, 180);
+  m_plot->setMinimumSize(280, 180);
   m_plot->setAutoAddPlottableToLegend(false);
   m_plot->plotLayout()->insertRow(0);
-  m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 9, QFont::Bold));
+  m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 8, QFont::Bold));
   m_plot->plotLayout()->addElement(0, 0, m_title);
   m_plot->yAxis->setLabel(tr("gain (points)"));
   m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
@@ -127,7 +128,14 @@ AnalyzerView::AnalyzerView(QWidget* parent) : AnalysisViewBase(QStringLiteral("a
   }
   styleLegend(m_plot->legend, font());
   m_plot->legend->setVisible(true);
-  m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  // The legend in a row of its own under the title: inside the axes it covered bars.
+  m_plot->axisRect()->insetLayout()->take(m_plot->legend);
+  m_plot->plotLayout()->insertRow(1);
+  m_plot->plotLayout()->addElement(1, 0, m_plot->legend);
+  m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
+  m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  m_plot->legend->setBorderPen(Qt::NoPen);
+  m_plot->legend->setBrush(Qt::NoBrush);
   connect(m_plot, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable* p, int index, QMouseEvent* event) {
     auto* bars = qobject_cast<QCPBars*>(p);
     if (!bars || (event && event->button() != Qt::LeftButton)) return;
@@ -136,8 +144,8 @@ AnalyzerView::AnalyzerView(QWidget* parent) : AnalysisViewBase(QStringLiteral("a
   });
   splitter->addWidget(m_table);
   splitter->addWidget(m_plot);
-  splitter->setStretchFactor(0, 2);
-  splitter->setStretchFactor(1, 3);
+  splitter->setStretchFactor(0, 1);
+  splitter->setStretchFactor(1, 1);
   contentLayout()->addWidget(splitter, 1);
   addStalePlot(m_plot);
   installExport();
@@ -245,7 +253,7 @@ void AnalyzerView::rebuild() {
   threshold->point2->setCoords(1.0, 0.5);
   threshold->setPen(QPen(kSaturatedColor.lighter(130), 1, Qt::DashLine));
   // The title repeats the headline so an exported PNG/SVG carries it.
-  m_title->setText(stalePrefix() + tr("Gain per layer if kept at higher precision") + QLatin1Char('\n') +
+  m_title->setText(stalePrefix() +
                    tr("float %1 · weights only %2 · activations only %3 · quantized %4")
                        .arg(percent(r.float_accuracy), percent(r.weights_only_accuracy),
                             percent(r.activations_only_accuracy), percent(r.quantized_accuracy)) +

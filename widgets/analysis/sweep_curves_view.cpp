@@ -56,16 +56,14 @@ SweepCurvesView::SweepCurvesView(QWidget* parent) : AnalysisViewBase(QStringLite
   styleLegend(m_plot->legend, font());
   m_plot->legend->setVisible(true);
   // The legend sits right of the axes: inside, it covered the low-bit points.
-  // A sub-grid with an empty stretching row below keeps the entries together at the top.
+  // The legend gets a row of its own under the title, entries side by side: beside the
+  // axes it squeezed them at a docked width, inside it covered the low-bit points.
   m_plot->axisRect()->insetLayout()->take(m_plot->legend);
-  auto* side = new QCPLayoutGrid;
-  m_plot->plotLayout()->addElement(1, 1, side);
-  side->addElement(0, 0, m_plot->legend);
-  side->addElement(1, 0, new QCPLayoutElement(m_plot));
-  side->setRowStretchFactor(0, 0.001);
-  m_plot->plotLayout()->setColumnStretchFactor(1, 0.001);
-  m_plot->legend->setBorderPen(Qt::NoPen);
-  m_plot->legend->setBrush(Qt::NoBrush);
+  m_plot->plotLayout()->insertRow(1);
+  m_plot->plotLayout()->addElement(1, 0, m_plot->legend);
+  m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
+  m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+  m_plot->legend->setWrap(4);
   connect(m_costBox, &QComboBox::currentIndexChanged, this, [this] {
     rebuild();
     Q_EMIT costAxisChanged(costAxis());
@@ -213,8 +211,7 @@ void SweepCurvesView::rebuild() {
   m_plot->yAxis2->setRange(std::max(0.0, costMin - cpad), costMax + cpad);
   m_plot->yAxis2->setNumberFormat(QStringLiteral("gb"));
   m_plot->legend->setVisible(true);
-  QString title = stalePrefix() + tr("Accuracy vs bit_width of each %1 slot (others at their bits)")
-                                      .arg(r.what == "weights" ? tr("weight") : r.what == "activations" ? tr("activation") : tr("weight/activation"));
+  QString title = stalePrefix() + tr("Accuracy vs bit_width per slot");
   if (!r.complete) title += tr(" · partial sweep");
   m_title->setText(title);
   refreshVeil();

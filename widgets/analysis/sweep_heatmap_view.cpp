@@ -211,10 +211,10 @@ void SweepHeatmapView::rebuild() {
   m_plot->xAxis->setTickLength(0, 0);
 
   const int total = nx * ny;
-  QString title = stalePrefix() + tr("Sensitivity of %1 · base %2 on %3 held-out images")
+  QString title = stalePrefix() + tr("Sweep of %1 · base %2 · %3 images")
                                       .arg(QString::fromStdString(r.what), analysis_format::percent(r.base_accuracy),
-                                           r.holdout > 0 ? QString::number(r.holdout) : tr("all"));
-  if (!r.complete || evaluated < total) title += tr(" · partial: %1 of %2 points").arg(evaluated).arg(total);
+                                           r.holdout > 0 ? QString::number(r.holdout) : tr("all test"));
+  if (!r.complete || evaluated < total) title += QLatin1Char('\n') + tr("partial: %1 of %2 points").arg(evaluated).arg(total);
   m_title->setText(title);
   refreshVeil();
   m_plot->replot(QCustomPlot::rpQueuedReplot);
