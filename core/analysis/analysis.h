@@ -245,8 +245,9 @@ struct Budget {
   double max_drop = std::numeric_limits<double>::quiet_NaN();
 };
 
-/// The best front point that meets every set limit: the highest predicted accuracy,
-/// then the lowest cost. Throws ConfigError when none does, naming the closest point
+/// The best front point that meets every set limit: with a size or BitOps limit, the
+/// highest predicted accuracy within it (then the lowest cost); with only an accuracy
+/// drop limit, the cheapest point on the front's axis that keeps it. Throws ConfigError when none does, naming the closest point
 /// ("no configuration of 16807 fits 1000 bytes; the smallest is 2510 bytes at 71.2 %").
 MixedConfig suggest(const std::vector<MixedConfig>& front, const Budget& budget);
 

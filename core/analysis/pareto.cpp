@@ -252,6 +252,12 @@ MixedConfig suggest(const std::vector<MixedConfig>& front, const Budget& budget)
   const MixedConfig* best = nullptr;
   for (const MixedConfig& c : front) {
     if (!fits(c)) continue;
+    // Only an accuracy limit: the cheapest point that keeps it (the front is sorted by
+    // cost, so the first that fits). A cost limit: the most accurate point within it.
+    if (!size_set && !ops_set) {
+      best = &c;
+      break;
+    }
     if (!best || c.predicted_accuracy > best->predicted_accuracy ||
         (c.predicted_accuracy == best->predicted_accuracy &&
          (c.size_bytes < best->size_bytes || (c.size_bytes == best->size_bytes && c.bitops < best->bitops))))

@@ -764,6 +764,14 @@ class TestAnalysis : public QObject {
     an::Budget drop;
     drop.max_drop = 0.0;
     QCOMPARE(an::suggest(front, drop).bits, (std::vector<int>{4, 4}));
+    // Only a drop limit: the smallest configuration (of all, by hand) within it.
+    drop.max_drop = 0.05;
+    const an::MixedConfig cheap = an::suggest(front, drop);
+    int64_t smallest = std::numeric_limits<int64_t>::max();
+    for (const C& c : all)
+      if (front.back().predicted_accuracy - c.acc <= 0.05 + 1e-12) smallest = std::min(smallest, c.size);
+    QCOMPARE(cheap.size_bytes, smallest);
+    QVERIFY(cheap.size_bytes < front.back().size_bytes);
 
     // apply_config sets the bits; a record of another network is refused.
     const Project applied = an::apply_config(p, r, front.front());
