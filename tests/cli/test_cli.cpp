@@ -468,6 +468,7 @@ void TestCli::calibrateAnalyzeSweepSuggest() {
   const Run a = qnn({"analyze", project, "--weights", calibrated, "--holdout", "200", "--out", anaDir});
   QVERIFY2(a.code == 0, qPrintable(a.text()));
   QVERIFY2(a.last_line().startsWith("keep_higher="), qPrintable(a.text()));
+  QVERIFY2(!a.err.contains("plugin"), qPrintable(a.err));  // no offscreen-platform notes
   QVERIFY2(a.out.contains(QRegularExpression("\\nfc1 +QuantLinear +\\d+\\.\\d\\d +\\d+\\.\\d\\d +-?\\d+\\.\\d\\d")),
            qPrintable(a.text()));
   QFile csv(anaDir + "/analyzer.csv");
