@@ -391,10 +391,11 @@ file or bad command line (bits outside 2..16, a range like 8-2, no --weights);
 
 Mixed precision from a sensitivity sweep: computes the Pareto front of cost against
 predicted accuracy (base accuracy minus the sum of each slot's measured drop at its
-bit width) over every per-slot bit-width configuration of the sweep's range, prints
-it, picks the configuration with the highest predicted accuracy within the budget
-(then the lowest cost), prints its per-slot bit widths, predicted accuracy, size and
-BitOps, and writes PROJECT with those bit widths to NEW, ready for
+bit width) over every per-slot bit-width configuration of the sweep's range (a
+greedy path, one bit at a time, beyond 200000 configurations), prints it, picks a configuration (with a size or BitOps limit: the highest predicted
+accuracy within it, then the lowest cost; with only --max-drop: the cheapest that
+keeps the drop), prints its per-slot bit widths, predicted accuracy, size and BitOps,
+and writes PROJECT with those bit widths to NEW, ready for
 `qnn train NEW --weights FILE --epochs 2` (fine-tuning). The sweep is DIR/sweep.json
 of `qnn sweep`, or the one saved in PROJECT by `qnn sweep --save`. Limits combine.
 
