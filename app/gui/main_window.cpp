@@ -9,23 +9,27 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QIcon>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include "app/gui/analysis_actions.h"
 #include "app/gui/export_dialog.h"
 #include "app/gui/project_files.h"
 #include "core/errors.h"
 #include "core/graph/layer_rules.h"
 #include "core/io/onnx_import.h"
+#include "widgets/analysis/analysis_panel.h"
 #include "widgets/document/example_projects.h"
 #include "widgets/document/project_document.h"
 #include "widgets/inspect/inspection_link.h"
@@ -74,12 +78,12 @@ MainWindow::MainWindow(QWidget* parent)
   m_files = new ProjectFileActions(
       m_document, this, [this](const QString& path) { return openProject(path); },
       [this](const QString& title, const QString& message) { showError(title, message); });
+  createStatusBar();  // before the docks: the Analysis dock reports in the status bar
   createDocks();
   m_files->setCommitPendingEdits([this] {
     if (m_inspector) m_inspector->commitPendingEdit();
   });
   createMenus();
-  createStatusBar();
 
   connect(m_document, &ProjectDocument::projectReplaced, this, &MainWindow::onProjectReplaced);
   connect(m_document, &ProjectDocument::changed, this, &MainWindow::updateGraphStatus);
@@ -103,7 +107,9 @@ MainWindow::MainWindow(QWidget* parent)
   connect(m_controller, &TrainingController::finished, this, &MainWindow::onTrainingFinished);
   connect(m_controller, &TrainingController::failed, this, &MainWindow::onTrainingFailed);
 
-  resize(1400, 900);
+  // 1400 x 900, or the screen when it is smaller (1366 x 768 laptops): never off-screen.
+  const QScreen* screen = QGuiApplication::primaryScreen();
+  resize(screen ? QSize(1400, 900).boundedTo(screen->availableGeometry().size()) : QSize(1400, 900));
   onProjectReplaced();
 }
 
@@ -114,6 +120,8 @@ MainWindow::~MainWindow() {
   if (GraphScene* scene = m_graphView ? m_graphView->graphScene() : nullptr) scene->disconnect();
   m_document->disconnect();
   m_controller->disconnect(this);
+  delete m_analysis;  // cancels and joins its worker
+  m_analysis = nullptr;
   delete m_inspectionLink;
   m_inspectionLink = nullptr;
   for (QDockWidget* dock : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly)) delete dock;
@@ -306,6 +314,7 @@ void MainWindow::createDocks() {
   resultsDock->setWidget(results);
   addDockWidget(Qt::RightDockWidgetArea, resultsDock);
   splitDockWidget(plotDock, resultsDock, Qt::Vertical);
+
   resizeDocks({plotDock}, {560}, Qt::Horizontal);
   resizeDocks({plotDock, resultsDock}, {430, 400}, Qt::Vertical);
 
@@ -323,6 +332,47 @@ void MainWindow::createDocks() {
   m_inspectionLink = new InspectionLink(m_controller, m_graphView, m_inspection, this);
   connect(m_inspectionLink, &InspectionLink::biasSummariesChanged, m_inspector, &LayerInspector::setBiasSummaries);
   InspectionLink::installConfusionExport(m_confusion);
+
+  // Analysis (app/gui/analysis_actions.h): sweep heat map, curves, Pareto front and
+  // analyzer, tabbed with the inspection plots (the width they need; the training curves
+  // stay in sight during a fine-tune).
+  AnalysisHooks hooks;
+  hooks.status = [this](const QString& text, const QString& tooltip) {
+    m_statusLabel->setText(text);
+    m_statusLabel->setToolTip(tooltip);
+  };
+  hooks.error = [this](const QString& title, const QString& message) { showError(title, message); };
+  hooks.fineTune = [this](const Project& project, std::shared_ptr<QuantModelImpl> from, int epochs) {
+    if (m_controller->isRunning() || m_analysis->isRunning()) return false;
+    if (!m_document->validation().ok()) {
+      showError(tr("Cannot fine-tune"), QString::fromStdString(m_document->validation().error_text()));
+      return false;
+    }
+    TrainingRunOptions options = m_settings->options();
+    options.spec.epochs = epochs;
+    m_trainedNetwork = project;
+    if (!m_controller->start(project, options, std::move(from))) return false;
+    m_plot->clear(epochs);
+    return true;
+  };
+  hooks.modelReplaced = [this] {
+    m_inspectionLink->clear();
+    showTestResults();
+    if (m_controller->hasModel()) m_controller->reinspect(m_settings->options());
+    updateActions();
+  };
+  hooks.busyChanged = [this] { updateActions(); };
+  hooks.progressBar = m_progressBar;
+  hooks.etaLabel = m_etaLabel;
+  m_analysis = new AnalysisActions(m_document, m_controller, this, std::move(hooks));
+  auto* analysisDock = new QDockWidget(tr("Analysis"), this);
+  analysisDock->setObjectName(QStringLiteral("analysisDock"));
+  analysisDock->setWidget(m_analysis->panel());
+  addDockWidget(Qt::BottomDockWidgetArea, analysisDock);
+  tabifyDockWidget(inspectionDock, analysisDock);
+  settingsDock->raise();
+  analysisDock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+  m_analysis->setDock(analysisDock);
 }
 
 void MainWindow::createMenus() {
@@ -385,6 +435,8 @@ void MainWindow::createMenus() {
     training->addAction(dataset);
   }
 
+  menuBar()->addMenu(m_analysis->menu());
+
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(m_aboutAction);
 
@@ -428,10 +480,13 @@ void MainWindow::createStatusBar() {
 }
 
 void MainWindow::updateActions() {
-  const bool running = m_controller->isRunning();
+  const bool training = m_controller->isRunning();
+  const bool analysing = m_analysis->isRunning();  // calibrate / analyze / sweep on its worker
+  const bool running = training || analysing;
   const bool hasProject = !m_document->isEmpty();
   m_trainAction->setEnabled(!running && hasProject);
-  m_cancelAction->setEnabled(running && !m_controller->isCancelling());
+  m_cancelAction->setEnabled((training && !m_controller->isCancelling()) ||
+                             (analysing && !m_analysis->isCancelling()));
   m_cancelButton->setEnabled(m_cancelAction->isEnabled());
   m_openAction->setEnabled(!running);
   m_files->setNewEnabled(!running);
@@ -440,7 +495,8 @@ void MainWindow::updateActions() {
   m_foldBatchNormAction->setEnabled(!running && !batch_norm_layers(m_document->project()).empty());
   m_loadWeightsAction->setEnabled(!running && hasProject);
   m_importModelAction->setEnabled(!running);
-  m_settings->setEnabled(!running);
+  m_settings->setEnabled(!training);
+  m_analysis->updateActions(training);
 }
 
 bool MainWindow::openProject(const QString& path) {
@@ -486,7 +542,7 @@ void MainWindow::onProjectReplaced() {
 }
 
 void MainWindow::updateGraphStatus() {
-  if (m_controller->isRunning()) return;  // the run's progress owns the status line
+  if (m_controller->isRunning() || m_analysis->isRunning()) return;  // the run's progress owns the status line
   const ValidationResult& v = m_document->validation();
   const int errors = int(std::count_if(v.diagnostics.begin(), v.diagnostics.end(),
                                        [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::Error; }));
@@ -501,7 +557,7 @@ void MainWindow::updateGraphStatus() {
 }
 
 void MainWindow::startTraining() {
-  if (m_controller->isRunning() || m_document->isEmpty()) return;
+  if (m_controller->isRunning() || m_analysis->isRunning() || m_document->isEmpty()) return;
   const ValidationResult& v = m_document->validation();
   if (!v.ok()) {
     showError(tr("Cannot train"), QString::fromStdString(v.error_text()));
@@ -616,6 +672,10 @@ void MainWindow::loadWeights(const QString& chosen) {
 }
 
 void MainWindow::cancelTraining() {
+  if (m_analysis->isRunning()) {  // Esc and Cancel stop an analysis job too (a sweep keeps its points)
+    m_analysis->cancel();
+    return;
+  }
   if (!m_controller->isRunning()) return;
   m_controller->cancel();
   m_statusLabel->setText(tr("Cancelling: finishing the current batch, then evaluating on the test set…"));
@@ -769,6 +829,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     return;
   }
   m_files->discardRecovery();  // closed normally: nothing to recover
+  if (m_analysis->isRunning()) m_analysis->cancel();  // its destructor joins the worker
   // The controller's destructor cancels and joins the worker; say so while it does.
   if (m_controller->isRunning()) {
     m_controller->cancelForClose();  // stops like Esc, without the final inspection

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The main window: the project graph in the centre, docks for the training
 // settings, the live curves and the test results (confusion matrix and accuracy),
-// File / View / Training / Help menus, a toolbar and a status bar with the run's
+// File / Edit / View / Training / Analysis / Help menus, a toolbar and a status bar with the run's
 // progress, ETA and a Cancel button. Training runs on TrainingController's thread;
 // nothing heavy happens on the GUI thread.
 #pragma once
@@ -22,6 +22,7 @@ class QPushButton;
 
 namespace qnn {
 
+class AnalysisActions;
 class ConfusionMatrixView;
 class DatasetSettingsPanel;
 class ExportActions;
@@ -62,6 +63,9 @@ class MainWindow : public QMainWindow {
   /// The Inspection dock's content (widgets/inspect/): live quantization views.
   InspectionPanel* inspectionPanel() const { return m_inspection; }
   InspectionLink* inspectionLink() const { return m_inspectionLink; }
+  /// The Analysis menu and dock (app/gui/analysis_actions.h): calibration, analyzer,
+  /// sensitivity sweep, mixed precision.
+  AnalysisActions* analysisActions() const { return m_analysis; }
   /// The last error shown to the user ("" when none).
   QString lastError() const { return m_lastError; }
 
@@ -132,6 +136,7 @@ class MainWindow : public QMainWindow {
   Project m_trainedNetwork;  ///< the network of the last run (the model goes when it is edited)
   InspectionPanel* m_inspection = nullptr;
   InspectionLink* m_inspectionLink = nullptr;
+  AnalysisActions* m_analysis = nullptr;
   QAction* m_undoAction = nullptr;
   QAction* m_redoAction = nullptr;
 

@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// "Choose bit widths with evidence" in the GUI: drives MainWindow's Analysis menu like a
+// user (F6..F9, dialogs, Esc, the Pareto tab's buttons) on the low-precision LeNet after
+// a short training on real Fashion-MNIST. Every number is checked against the record,
+// the core or an independent evaluation, not just "something happened".
+// Torch and core headers come before any Qt header (Qt's `slots` vs LibTorch).
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/analysis/analysis.h"
+#include "core/data/dataset.h"
+#include "core/graph/model.h"
+#include "core/graph/project.h"
+#include "core/train/trainer.h"
+
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QDockWidget>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QUndoStack>
+#include <QtTest>
+
+#include "app/gui/analysis_actions.h"
+#include "app/gui/main_window.h"
+#include "app/gui/project_files.h"
+#include "tests/gui_gap_probe.h"
+#include "widgets/analysis/analysis_dialogs.h"
+#include "widgets/analysis/analysis_panel.h"
+#include "widgets/analysis/analysis_worker.h"
+#include "widgets/analysis/analyzer_view.h"
+#include "widgets/analysis/pareto_view.h"
+#include "widgets/analysis/sweep_curves_view.h"
+#include "widgets/analysis/sweep_heatmap_view.h"
+#include "widgets/document/project_document.h"
+#include "widgets/plots/qcustomplot_include.h"
+#include "widgets/training/training_controller.h"
+
+using namespace qnn;
+
+namespace {
+
+constexpr qint64 kTrainLimit = 3000;
+constexpr qint64 kTestLimit = 500;
+
+QString examplePath(const char* name) {
+  return QStringLiteral(QNN_SOURCE_DIR "/resources/examples/") + QLatin1String(name);
+}
+
+template <typename T>
+T* mustFind(QObject* root, const char* name) {
+  T* child = root->findChild<T*>(QLatin1String(name));
+  if (!child) qFatal("no child named %s", name);
+  return child;
+}
+
+/// The visible window-modal dialog / box named `name` (waits for it), or nullptr.
+template <typename T>
+T* waitFor(QWidget* window, const char* name, int ms = 5000) {
+  T* found = nullptr;
+  QElapsedTimer clock;
+  clock.start();
+  while (clock.elapsed() < ms) {
+    found = window->findChild<T*>(QLatin1String(name));
+    if (found && found->isVisible()) return found;
+    QTest::qWait(20);
+  }
+  return nullptr;
+}
+
+/// Shows the window and waits until it is active (shortcuts go to the active window).
+bool showActive(MainWindow& w) {
+  w.show();
+  w.activateWindow();
+  return QTest::qWaitForWindowActive(&w);
+}
+
+/// A shortcut as the user presses it: on the active main window (a closed dialog hands
+/// the activation back asynchronously).
+void press(MainWindow& w, Qt::Key key, Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
+  w.activateWindow();
+  if (!QTest::qWaitForWindowActive(&w)) qWarning("the main window did not become active");
+  QTest::keyClick(&w, key, modifiers);
+}
+
+/// Opens the low-precision LeNet with one LibTorch thread and trains it for one short
+/// epoch (47 batches of 64 on 3000 Fashion-MNIST images) from F5.
+bool trainQuick(MainWindow& w) {
+  if (!w.openProject(examplePath("lenet_lowprec.qnn.json"))) return false;
+  Project p = w.document()->project();
+  p.training.threads = 1;  // 2 shared CI cores: OpenMP slows down badly when oversubscribed
+  w.document()->setProject(p, w.document()->filePath());
+  w.setRunLimits(kTrainLimit, kTestLimit, 0);
+  w.setEpochs(1);
+  if (!showActive(w)) return false;
+  QTest::keyClick(&w, Qt::Key_F5);
+  if (!w.trainingController()->isRunning()) return false;
+  QElapsedTimer clock;
+  clock.start();
+  while (w.trainingController()->isRunning() && clock.elapsed() < 120000) QTest::qWait(50);
+  return !w.trainingController()->isRunning() && w.trainingController()->hasModel();
+}
+
+/// The bit width of a sweep slot in `p` (weight: weight_quant, act: act_quant).
+int slotBits(const Project& p, const SweepSlot& s) {
+  const LayerSpec* l = p.find(s.layer);
+  if (!l) return -1;
+  const std::optional<QuantSpec>& q = s.kind == "weight" ? l->weight_quant : l->act_quant;
+  return q ? q->bit_width : -1;
+}
+
+/// Opens the sweep dialog with F8 and runs it with these settings.
+SweepDialog* openSweepDialog(MainWindow& w) {
+  press(w, Qt::Key_F8);
+  return waitFor<SweepDialog>(&w, "sweepDialog");
+}
+
+}  // namespace
+
+class TestGuiAnalysis : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void initTestCase();
+  void menuAndDockAreInPlace();
+  void sweepWithoutModelExplains();
+  void sweepDrawsLiveSavesReopensAppliesAndUndoes();
+  void cancelKeepsPartialResults();
+  void calibrateDialogPaths();
+};
+
+void TestGuiAnalysis::initTestCase() {
+  QVERIFY2(QFileInfo::exists(examplePath("lenet_lowprec.qnn.json")), "example project missing");
+  if (!QFileInfo::exists(QStringLiteral("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")))
+    QSKIP("Fashion-MNIST is not installed in /usr/share/datasets/fashion-mnist");
+}
+
+void TestGuiAnalysis::menuAndDockAreInPlace() {
+  MainWindow w;
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  // Analysis sits between Training and Help.
+  QStringList titles;
+  for (QAction* a : w.menuBar()->actions()) titles << a->text().remove(QLatin1Char('&'));
+  const int training = int(titles.indexOf(QStringLiteral("Training")));
+  QVERIFY2(training >= 0, qPrintable(titles.join(QLatin1Char(','))));
+  QCOMPARE(titles.value(training + 1), QStringLiteral("Analysis"));
+  QCOMPARE(titles.value(training + 2), QStringLiteral("Help"));
+  AnalysisActions* a = w.analysisActions();
+  QCOMPARE(a->calibrateAction()->shortcut(), QKeySequence(Qt::Key_F6));
+  QCOMPARE(a->analyzeAction()->shortcut(), QKeySequence(Qt::Key_F7));
+  QCOMPARE(a->sweepAction()->shortcut(), QKeySequence(Qt::Key_F8));
+  QCOMPARE(a->suggestAction()->shortcut(), QKeySequence(Qt::Key_F9));
+  // The dock is tabbed with the inspection plots at the bottom; the graph stays the centre.
+  auto* dock = mustFind<QDockWidget>(&w, "analysisDock");
+  auto* inspectionDock = mustFind<QDockWidget>(&w, "inspectionDock");
+  QVERIFY(w.tabifiedDockWidgets(inspectionDock).contains(dock));
+  QCOMPARE(w.dockWidgetArea(dock), Qt::BottomDockWidgetArea);
+  QCOMPARE(w.centralWidget()->objectName(), QStringLiteral("graphView"));
+  auto* tabs = mustFind<QTabWidget>(dock, "analysisTabs");
+  QCOMPARE(tabs->count(), 4);
+  QCOMPARE(tabs->tabText(0), QStringLiteral("Sweep Heat Map"));
+  QCOMPARE(tabs->tabText(2), QStringLiteral("Pareto Front"));
+  // No sweep in the example: empty views.
+  QVERIFY(!a->panel()->heatmap()->hasResult());
+  QVERIFY(!a->panel()->pareto()->hasResult());
+}
+
+void TestGuiAnalysis::sweepWithoutModelExplains() {
+  MainWindow w;
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  QVERIFY(showActive(w));
+  QVERIFY(!w.trainingController()->hasModel());
+  press(w, Qt::Key_F8);
+  QMessageBox* box = waitFor<QMessageBox>(&w, "errorMessageBox");
+  QVERIFY(box);
+  QVERIFY2(box->text().startsWith(QStringLiteral("Train or load weights first")), qPrintable(box->text()));
+  QVERIFY(!w.findChild<SweepDialog*>(QStringLiteral("sweepDialog")));
+  QCOMPARE(w.analysisActions()->jobsStarted(), 0);
+  box->close();
+  // Suggest without a sweep says what to do first.
+  press(w, Qt::Key_F9);
+  QTRY_VERIFY(w.lastError().contains(QStringLiteral("Sensitivity Sweep")));
+}
+
+void TestGuiAnalysis::sweepDrawsLiveSavesReopensAppliesAndUndoes() {
+  MainWindow w;
+  QVERIFY(trainQuick(w));
+  AnalysisActions* actions = w.analysisActions();
+  AnalysisPanel* panel = actions->panel();
+  ProjectDocument* doc = w.document();
+
+  // --- The dialog: bits outside 2..16 cannot be entered, min <= max is enforced.
+  SweepDialog* dialog = openSweepDialog(w);
+  QVERIFY(dialog);
+  QSpinBox* minBox = dialog->minBitsBox();
+  QSpinBox* maxBox = dialog->maxBitsBox();
+  minBox->setValue(1);
+  QCOMPARE(minBox->value(), 2);
+  maxBox->setValue(40);
+  QCOMPARE(maxBox->value(), 16);
+  maxBox->setValue(4);
+  minBox->setValue(9);
+  QCOMPARE(minBox->value(), 4);  // bounded by max
+  // 2..3 bits: the example's weights are 3-bit, so 2 bits costs accuracy and the front
+  // has more than one point (at 3..4 every configuration predicts the base accuracy).
+  minBox->setValue(2);
+  maxBox->setValue(3);
+  dialog->whatBox()->setCurrentIndex(dialog->whatBox()->findData(QStringLiteral("weights")));
+  dialog->holdoutBox()->setValue(256);
+  dialog->calibrationBox()->setValue(2);
+  QVERIFY2(dialog->estimateLabel()->text().contains(QStringLiteral("= 10 points")),
+           qPrintable(dialog->estimateLabel()->text()));  // 5 weight layers x 2 bit widths
+
+  // --- Run it: points arrive one by one, drawn at once, the UI thread never stalls.
+  QList<SweepPoint> arrived;
+  QList<int> drawnWhenArrived;
+  connect(actions->controller(), &AnalysisController::sweepPoint, this, [&](const SweepPoint& p) {
+    arrived << p;
+    drawnWhenArrived << int(panel->heatmap()->rowLabels().size() * panel->heatmap()->columnBits().size() -
+                            panel->heatmap()->missingCount());
+  });
+  qnn_test::GuiGapProbe probe;
+  probe.start();
+  QTest::mouseClick(dialog->okButton(), Qt::LeftButton);
+  QVERIFY(actions->isRunning());
+  QVERIFY(!mustFind<QAction>(&w, "trainAction")->isEnabled());
+  QVERIFY(mustFind<QAction>(&w, "cancelAction")->isEnabled());
+  QTRY_VERIFY_WITH_TIMEOUT(!actions->isRunning(), 120000);
+  probe.stop();
+  qInfo("sweep: %lld points, UI thread: %d ticks, longest gap %lld ms", qint64(arrived.size()), probe.ticks,
+        probe.maxGapMs);
+  QVERIFY2(probe.maxGapMs < 50, qPrintable(QStringLiteral("UI thread stalled %1 ms").arg(probe.maxGapMs)));
+
+  QVERIFY(doc->project().sweep);
+  const SweepRecord record = *doc->project().sweep;
+  QVERIFY(record.complete);
+  QCOMPARE(record.min_bits, 2);
+  QCOMPARE(record.max_bits, 3);
+  QCOMPARE(record.holdout, 256);
+  QCOMPARE(record.what, std::string("weights"));
+  QCOMPARE(record.slots.size(), size_t(5));
+  QCOMPARE(record.network, network_fingerprint(doc->project()));
+  QCOMPARE(arrived.size(), 10);
+  for (int i = 0; i < arrived.size(); ++i) QVERIFY(arrived[i] == record.points[size_t(i)]);
+  // Drawn as they came: when point k arrived the heat map already showed the ones before
+  // it (redraws are coalesced over 100 ms, so at most a few behind, never ahead).
+  for (int i = 1; i < drawnWhenArrived.size(); ++i) QVERIFY(drawnWhenArrived[i] >= drawnWhenArrived[i - 1]);
+  QVERIFY(drawnWhenArrived.last() <= 9);
+  QVERIFY(record.base_accuracy > 0.3 && record.base_accuracy <= 1.0);
+  for (const SweepPoint& p : record.points) QVERIFY(p.accuracy >= 0.0 && p.accuracy <= 1.0);
+
+  // The views show the record: rows = slots, columns = 2..3, drops = base - point.
+  SweepHeatmapView* heat = panel->heatmap();
+  QCOMPARE(heat->rowLabels().size(), 5);
+  QCOMPARE(heat->rowLabels().first(), QStringLiteral("conv1 W"));
+  QCOMPARE(heat->columnBits(), (QList<int>{2, 3}));
+  QCOMPARE(heat->missingCount(), 0);
+  for (const SweepPoint& p : record.points) {
+    int row = -1;
+    for (size_t s = 0; s < record.slots.size(); ++s)
+      if (record.slots[s].layer == p.layer && record.slots[s].kind == p.kind) row = int(s);
+    QVERIFY(row >= 0);
+    QCOMPARE(heat->cellDrop(row, p.bits - 2), (record.base_accuracy - p.accuracy) * 100.0);
+  }
+  QVERIFY(!heat->isStale());
+  QCOMPARE(panel->curves()->seriesNames().size(), 5);
+  QCOMPARE(panel->curves()->baseLine(), record.base_accuracy * 100.0);
+  // One undo step "Sensitivity sweep"; the document is modified (the record is project data).
+  QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Sensitivity sweep"));
+  QVERIFY(doc->isModified());
+  QVERIFY(w.trainingController()->hasModel());  // a sweep never discards the model
+  auto* bar = mustFind<QProgressBar>(&w, "progressBar");
+  QCOMPARE(bar->value(), bar->maximum());
+
+  // --- The Pareto front (computed from the record off the GUI thread).
+  QTRY_VERIFY_WITH_TIMEOUT(actions->front() != nullptr, 10000);
+  const std::vector<analysis::MixedConfig> expectedFront = analysis::pareto_front(record, doc->project());
+  QCOMPARE(actions->front()->size(), expectedFront.size());
+  QCOMPARE(panel->pareto()->pointCount(), int(expectedFront.size()));
+  for (size_t i = 0; i < expectedFront.size(); ++i) {
+    QCOMPARE((*actions->front())[i].bits, expectedFront[i].bits);
+    QCOMPARE((*actions->front())[i].size_bytes, expectedFront[i].size_bytes);
+  }
+  QVERIFY(expectedFront.size() >= 2);
+
+  // --- Budget nothing meets: the core's message in a message box.
+  press(w, Qt::Key_F9);
+  QCOMPARE(panel->tabs()->currentIndex(), int(AnalysisPanel::ParetoTab));
+  panel->maxBytesBox()->setValue(1);
+  QString expectedMessage;
+  try {
+    analysis::Budget b;
+    b.max_size_bytes = 1;
+    analysis::suggest(expectedFront, b);
+  } catch (const std::exception& e) {
+    expectedMessage = QString::fromStdString(e.what());
+  }
+  QVERIFY(!expectedMessage.isEmpty());
+  QTest::mouseClick(panel->suggestButton(), Qt::LeftButton);
+  QMessageBox* box = waitFor<QMessageBox>(&w, "errorMessageBox");
+  QVERIFY(box);
+  QCOMPARE(box->text(), expectedMessage);
+  box->close();
+
+  // --- Click the cheapest point of the front, Apply: one undo step, the model set aside.
+  panel->maxBytesBox()->setValue(0);
+  ParetoView* pareto = panel->pareto();
+  QCustomPlot* plot = pareto->plot();
+  plot->replot();
+  const QPointF pos = pareto->pointPosition(0);
+  const QPoint pixel(int(plot->xAxis->coordToPixel(pos.x())), int(plot->yAxis->coordToPixel(pos.y())));
+  QTest::mouseClick(plot, Qt::LeftButton, Qt::NoModifier, pixel);
+  QTRY_COMPARE(pareto->selectedIndex(), 0);
+  QVERIFY(panel->applyButton()->isEnabled());
+  const Project before = doc->project();
+  const int undoCount = doc->undoStack()->count();
+  QTest::mouseClick(panel->applyButton(), Qt::LeftButton);
+  QMessageBox* confirm = waitFor<QMessageBox>(&w, "applyConfirmBox");
+  QVERIFY2(confirm, "a trained model would be discarded: Apply asks first");
+  QVERIFY(confirm->text().contains(QStringLiteral("discarded")));
+  QTest::mouseClick(confirm->button(QMessageBox::Ok), Qt::LeftButton);
+  QTRY_COMPARE(doc->undoStack()->count(), undoCount + 1);
+  QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Apply mixed precision"));
+  for (size_t s = 0; s < record.slots.size(); ++s)
+    QCOMPARE(slotBits(doc->project(), record.slots[s]), expectedFront[0].bits[s]);
+  QVERIFY(!w.trainingController()->hasModel());  // trained at the old bit widths
+  QVERIFY(!heat->isStale());                     // bit widths do not make the sweep stale
+  QVERIFY(panel->selectionLabel()->text().contains(QStringLiteral("(applied)")));
+  QCOMPARE(analysis::model_cost(doc->project()).size_bytes, expectedFront[0].size_bytes);
+
+  // Ctrl+Z restores every bit width and the trained model; Ctrl+Shift+Z applies again.
+  press(w, Qt::Key_Z, Qt::ControlModifier);
+  QCOMPARE(doc->project().layers, before.layers);
+  QVERIFY(w.trainingController()->hasModel());
+  press(w, Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+  for (size_t s = 0; s < record.slots.size(); ++s)
+    QCOMPARE(slotBits(doc->project(), record.slots[s]), expectedFront[0].bits[s]);
+
+  // --- Fine-tune 1 epoch (few batches) from the weights trained before Apply.
+  w.setRunLimits(kTrainLimit, kTestLimit, 5);
+  panel->fineTuneEpochsBox()->setValue(1);
+  QTest::mouseClick(panel->fineTuneButton(), Qt::LeftButton);
+  QVERIFY(w.trainingController()->isRunning());
+  QTRY_VERIFY_WITH_TIMEOUT(!w.trainingController()->isRunning(), 120000);
+  const TrainingSummary tuned = w.trainingController()->lastSummary();
+  QCOMPARE(tuned.testSamples, kTestLimit);
+  QCOMPARE(pareto->measured(0), tuned.testAccuracy);
+  QCOMPARE(panel->measuredLabel()->property("accuracy").toDouble(), tuned.testAccuracy);
+  QVERIFY(panel->measuredLabel()->text().contains(QStringLiteral("measured")));
+  // Started from the trained weights, not from scratch: far above chance after 5 batches.
+  QVERIFY2(tuned.testAccuracy > 0.4, qPrintable(QString::number(tuned.testAccuracy)));
+
+  // --- A network edit makes the sweep stale; undo makes it current again.
+  LayerSpec conv1 = *doc->project().find("conv1");
+  conv1.params["bias"] = 0.0;
+  QVERIFY(doc->changeLayers({"conv1"}, {conv1}, QStringLiteral("bias"), 1));
+  QVERIFY(heat->isStale());
+  QVERIFY(pareto->isStale());
+  QVERIFY(panel->curves()->isStale());
+  QVERIFY(heat->staleText().contains(QStringLiteral("network changed")));
+  QVERIFY(!panel->applyButton()->isEnabled());
+  press(w, Qt::Key_Z, Qt::ControlModifier);
+  QVERIFY(!heat->isStale());
+
+  // --- Save, reopen in a new window: the views show the record, nothing is recomputed.
+  QTemporaryDir dir;
+  const QString path = dir.filePath(QStringLiteral("swept.qnn.json"));
+  QVERIFY(w.fileActions()->saveTo(path));
+  MainWindow w2;
+  QVERIFY(w2.openProject(path));
+  AnalysisActions* actions2 = w2.analysisActions();
+  QVERIFY(w2.document()->project().sweep);
+  QVERIFY(*w2.document()->project().sweep == record);
+  QCOMPARE(actions2->panel()->heatmap()->missingCount(), 0);
+  QCOMPARE(actions2->panel()->heatmap()->rowLabels(), heat->rowLabels());
+  QCOMPARE(actions2->panel()->heatmap()->cellDrop(2, 1), heat->cellDrop(2, 1));
+  QVERIFY(!actions2->panel()->heatmap()->isStale());
+  QTRY_VERIFY(actions2->front() != nullptr);
+  QCOMPARE(actions2->panel()->pareto()->pointCount(), int(expectedFront.size()));
+  QCOMPARE(actions2->jobsStarted(), 0);
+  QVERIFY(!actions2->isRunning());
+}
+
+void TestGuiAnalysis::cancelKeepsPartialResults() {
+  MainWindow w;
+  QVERIFY(trainQuick(w));
+  AnalysisActions* actions = w.analysisActions();
+  SweepDialog* dialog = openSweepDialog(w);
+  QVERIFY(dialog);
+  dialog->minBitsBox()->setValue(2);
+  dialog->maxBitsBox()->setValue(8);
+  dialog->whatBox()->setCurrentIndex(dialog->whatBox()->findData(QStringLiteral("both")));
+  dialog->holdoutBox()->setValue(2000);
+  dialog->calibrationBox()->setValue(4);
+  int arrived = 0;
+  connect(actions->controller(), &AnalysisController::sweepPoint, this, [&] { ++arrived; });
+  qnn_test::GuiGapProbe probe;
+  probe.start();
+  QTest::mouseClick(dialog->okButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(arrived >= 4, 120000);
+  QVERIFY2(mustFind<QLabel>(&w, "etaLabel")->text().startsWith(QStringLiteral("ETA")),
+           qPrintable(mustFind<QLabel>(&w, "etaLabel")->text()));
+  press(w, Qt::Key_Escape);  // Esc cancels the analysis like a training
+  QTRY_VERIFY_WITH_TIMEOUT(!actions->isRunning(), 30000);
+  probe.stop();
+  qInfo("cancelled sweep: %d points, UI thread: %d ticks, longest gap %lld ms", arrived, probe.ticks, probe.maxGapMs);
+  QVERIFY2(probe.maxGapMs < 50, qPrintable(QStringLiteral("UI thread stalled %1 ms").arg(probe.maxGapMs)));
+  QVERIFY(w.document()->project().sweep);
+  const SweepRecord& r = *w.document()->project().sweep;
+  QVERIFY(!r.complete);
+  const int total = int(r.slots.size()) * 7;
+  QVERIFY(r.slots.size() >= 8);  // LeNet: 5 weight and 5 activation quantizers (input included)
+  QCOMPARE(int(r.points.size()), arrived);
+  QVERIFY2(arrived >= 4 && arrived < total, qPrintable(QString::number(arrived)));
+  SweepHeatmapView* heat = actions->panel()->heatmap();
+  QCOMPARE(heat->missingCount(), total - arrived);
+  QVERIFY2(heat->title().contains(QStringLiteral("partial")), qPrintable(heat->title()));
+  QCOMPARE(w.document()->undoStack()->undoText(), QStringLiteral("Sensitivity sweep (partial)"));
+  QVERIFY(mustFind<QLabel>(&w, "statusLabel")->text().startsWith(QStringLiteral("Sweep cancelled")));
+  // No Pareto front from a partial sweep: F9 says which point is missing.
+  press(w, Qt::Key_F9);
+  QTRY_VERIFY(!w.lastError().isEmpty());
+  QVERIFY(actions->front() == nullptr);
+}
+
+void TestGuiAnalysis::calibrateDialogPaths() {
+  QTemporaryDir dir;
+  const QString checkpoint = dir.filePath(QStringLiteral("lenet.pt"));
+  {
+    MainWindow w;
+    QVERIFY(trainQuick(w));
+    w.trainingController()->saveCheckpoint(checkpoint);
+    ProjectDocument* doc = w.document();
+    const std::shared_ptr<QuantModelImpl> trained = w.trainingController()->model();
+
+    // --- Analyze (F7): the analyzer on the trained model, then stale when it goes.
+    press(w, Qt::Key_F7);
+    AnalyzerView* analyzer = w.analysisActions()->panel()->analyzer();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.analysisActions()->isRunning(), 120000);
+    QVERIFY(analyzer->hasResult());
+    const AnalyzerReportPtr report = analyzer->report();
+    QCOMPARE(report->samples, qint64(2000));
+    QCOMPARE(int(report->layers.size()), int(analysis::quantized_layers(*trained, analysis::QuantKind::Both).size()));
+    QVERIFY(report->float_accuracy > 0.3);
+    QVERIFY(!analyzer->isStale());
+
+    // --- Calibrate (F6) with per-channel weights: one undo step with the model change.
+    CalibrateOutcome outcome;
+    bool finished = false;
+    connect(w.analysisActions()->controller(), &AnalysisController::calibrateFinished, this,
+            [&](const CalibrateOutcome& o) {
+              outcome = o;
+              finished = true;
+            });
+    press(w, Qt::Key_F6);
+    auto* dialog = waitFor<CalibrateDialog>(&w, "calibrateDialog");
+    QVERIFY(dialog);
+    QVERIFY(!dialog->weightsEdit()->isVisible());  // the current model is calibrated
+    dialog->batchesBox()->setValue(4);
+    dialog->batchSizeBox()->setValue(32);
+    dialog->evalImagesBox()->setValue(500);
+    dialog->perChannelBox()->setChecked(true);
+    const int undoCount = doc->undoStack()->count();
+    QTest::mouseClick(dialog->okButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(finished, 120000);
+    QVERIFY(!w.analysisActions()->isRunning());
+    QMessageBox* result = waitFor<QMessageBox>(&w, "calibrationResultBox");
+    QVERIFY(result);
+    QVERIFY(result->text().contains(QStringLiteral("before")));
+    QCOMPARE(outcome.samples, qint64(128));
+    QCOMPARE(outcome.evalSamples, qint64(500));
+    QVERIFY(!outcome.calibrated.isEmpty());
+    QCOMPARE(doc->undoStack()->count(), undoCount + 1);
+    QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Calibrate with per-channel weights"));
+    QVERIFY(doc->project().find("conv1")->weight_quant->per_channel);
+    QVERIFY(w.trainingController()->model() == outcome.model);
+    QVERIFY(analyzer->isStale());  // the analysed model is no longer current
+    // The accuracy shown is the calibrated model's, measured independently here.
+    {
+      QuantModel m(outcome.model);
+      const Dataset test = load_dataset(doc->project(), false, 500);
+      QCOMPARE(evaluate(m, test, 256).accuracy, outcome.accuracyAfter);
+      QuantModel t(trained);
+      QCOMPARE(evaluate(t, test, 256).accuracy, outcome.accuracyBefore);
+    }
+    result->close();
+    // Undo: per-tensor weights and the trained model again.
+    press(w, Qt::Key_Z, Qt::ControlModifier);
+    QVERIFY(!doc->project().find("conv1")->weight_quant->per_channel);
+    QVERIFY(w.trainingController()->model() == trained);
+  }
+
+  // --- No trained model: the dialog asks for a weights file and calibrates it.
+  MainWindow w;
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  QVERIFY(showActive(w));
+  QVERIFY(!w.trainingController()->hasModel());
+  press(w, Qt::Key_F6);
+  auto* dialog = waitFor<CalibrateDialog>(&w, "calibrateDialog");
+  QVERIFY(dialog);
+  QVERIFY(dialog->weightsEdit()->isVisible());
+  QVERIFY(!dialog->okButton()->isEnabled());
+  QTest::keyClicks(dialog->weightsEdit(), checkpoint);
+  QVERIFY(dialog->okButton()->isEnabled());
+  dialog->batchesBox()->setValue(2);
+  dialog->evalImagesBox()->setValue(300);
+  QTest::mouseClick(dialog->okButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(!w.analysisActions()->isRunning(), 120000);
+  QVERIFY(waitFor<QMessageBox>(&w, "calibrationResultBox"));
+  QVERIFY(w.trainingController()->hasModel());
+  QCOMPARE(w.document()->undoStack()->count(), 0);  // no per-channel: the project is unchanged
+  const double after = w.analysisActions()->panel()->measuredLabel()->property("accuracy").toDouble();
+  QVERIFY2(after > 0.3 && after <= 1.0, qPrintable(QString::number(after)));
+}
+
+QTEST_MAIN(TestGuiAnalysis)
+#include "test_gui_analysis.moc"
