@@ -227,8 +227,10 @@ enum class CostAxis { SizeBytes, BitOps };
 
 /// The Pareto front of cost (`axis`) against predicted accuracy over every
 /// configuration of per-slot bit widths within the swept range (exhaustive up to 200000
-/// configurations, otherwise a greedy path that lowers, one bit at a time, the slot
-/// with the smallest predicted drop per unit of cost saved). Predicted accuracy is
+/// configurations, otherwise greedy paths that lower, one bit at a time, the slot with
+/// the smallest predicted drop per unit of cost saved, from three starts: every slot at
+/// max_bits, the project's bit widths, and each slot at its cheapest bit width without
+/// a predicted drop). Predicted accuracy is
 /// additive in the per-slot drops measured by the sweep (drop = base - point, negative
 /// drops count as 0). Sorted by cost ascending; no point is dominated by another.
 /// Needs a complete record (every slot at every bits); throws ConfigError naming the

@@ -189,34 +189,51 @@ std::vector<MixedConfig> pareto_front(const SweepRecord& record, const Project& 
       if (s == S) break;
     }
   } else {
-    // Greedy path from every slot at max_bits: lower the slot with the smallest
-    // predicted drop per unit of cost saved, one bit at a time.
-    std::vector<int> bits(S, record.max_bits);
-    MixedConfig cur = make(bits);
-    candidates.push_back(cur);
-    for (;;) {
-      double best_ratio = std::numeric_limits<double>::infinity();
-      int best = -1;
-      MixedConfig best_cfg;
-      for (size_t s = 0; s < S; ++s) {
-        if (bits[s] <= record.min_bits) continue;
-        std::vector<int> b = bits;
-        --b[s];
-        const MixedConfig c = make(b);
-        const double saved = cost_of(cur) - cost_of(c);
-        if (saved <= 0.0) continue;
-        const double ratio = (cur.predicted_accuracy - c.predicted_accuracy) / saved;
-        if (ratio < best_ratio) {
-          best_ratio = ratio;
-          best = int(s);
-          best_cfg = c;
-        }
-      }
-      if (best < 0) break;
-      --bits[size_t(best)];
-      cur = best_cfg;
+    // Greedy paths: from a start, lower the slot with the smallest predicted drop per
+    // unit of cost saved, one bit at a time, down to every slot at min_bits. Three
+    // starts, so the front holds the configurations a user compares against: every
+    // slot at max_bits; the project's own bit widths (the base, clamped to the range);
+    // and every slot at its cheapest bit width with no predicted drop.
+    auto descend = [&](std::vector<int> bits) {
+      MixedConfig cur = make(bits);
       candidates.push_back(cur);
+      for (;;) {
+        double best_ratio = std::numeric_limits<double>::infinity();
+        int best = -1;
+        MixedConfig best_cfg;
+        for (size_t s = 0; s < S; ++s) {
+          if (bits[s] <= record.min_bits) continue;
+          std::vector<int> b = bits;
+          --b[s];
+          const MixedConfig c = make(b);
+          const double saved = cost_of(cur) - cost_of(c);
+          if (saved <= 0.0) continue;
+          const double ratio = (cur.predicted_accuracy - c.predicted_accuracy) / saved;
+          if (ratio < best_ratio) {
+            best_ratio = ratio;
+            best = int(s);
+            best_cfg = c;
+          }
+        }
+        if (best < 0) break;
+        --bits[size_t(best)];
+        cur = best_cfg;
+        candidates.push_back(cur);
+      }
+    };
+    descend(std::vector<int>(S, record.max_bits));
+    std::vector<int> base(S), lossless(S);
+    for (size_t s = 0; s < S; ++s) {
+      base[s] = std::clamp(record.slots[s].base_bits, record.min_bits, record.max_bits);
+      lossless[s] = record.max_bits;
+      for (int b = record.min_bits; b <= record.max_bits; ++b)
+        if (drop[s][size_t(b - record.min_bits)] <= 0.0) {
+          lossless[s] = b;
+          break;
+        }
     }
+    descend(base);
+    descend(lossless);
   }
 
   // Non-dominated points: by cost ascending (then accuracy descending), each strictly

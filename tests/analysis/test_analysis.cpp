@@ -876,6 +876,72 @@ class TestAnalysis : public QObject {
       }
     }
   }
+
+  // Beyond the exhaustive limit, with an activation slot that costs no bytes and whose
+  // noisy drop is 0 at its base 4 bits but 2 points at 5..8 bits: the front still holds
+  // a configuration at least as good as the project's own (a greedy path from every
+  // slot at max_bits alone keeps that slot at 8 bits and misses it).
+  void paretoGreedyFrontCoversTheBase() {
+    Project p;
+    p.input_shape = {1, 2, 4};
+    p.layers.push_back(layer("input", LayerType::Input, {}));
+    LayerSpec q = layer("qid", LayerType::QuantIdentity, {"input"});
+    q.return_quant_tensor = true;
+    p.layers.push_back(q);
+    p.layers.push_back(layer("flat", LayerType::Flatten, {"qid"}));
+    std::string prev = "flat";
+    SweepRecord r;
+    r.min_bits = 2;
+    r.max_bits = 8;
+    r.base_accuracy = 0.8;
+    auto add_points = [&](const std::string& id, const std::string& kind, auto accuracy) {
+      for (int b = 2; b <= 8; ++b) {
+        SweepPoint pt;
+        pt.layer = id;
+        pt.kind = kind;
+        pt.bits = b;
+        pt.accuracy = accuracy(b);
+        r.points.push_back(pt);
+      }
+    };
+    for (int i = 0; i < 8; ++i) {
+      const std::string id = "fc" + std::to_string(i);
+      LayerSpec l = layer(id, LayerType::QuantLinear, {prev}, {{"in_features", 8}, {"out_features", 8}, {"bias", 0}});
+      l.weight_quant = presets::Int8WeightPerTensorFloat();
+      l.weight_quant->bit_width = 4;
+      p.layers.push_back(l);
+      prev = id;
+      r.slots.push_back({id, "weight", 4});
+      add_points(id, "weight", [&](int b) { return 0.8 - 0.001 * (i + 1) * (8 - b) * (8 - b); });
+    }
+    LayerSpec relu = layer("relu", LayerType::QuantReLU, {prev});
+    relu.act_quant = presets::Uint8ActPerTensorFloat();
+    relu.act_quant->bit_width = 4;
+    p.layers.push_back(relu);
+    r.slots.push_back({"relu", "act", 4});
+    add_points("relu", "act", [](int b) { return b == 2 ? 0.7 : b <= 4 ? 0.8 : 0.78; });
+    p.layers.push_back(layer("output", LayerType::Output, {"relu"}));
+    r.network = network_fingerprint(p);
+    r.complete = true;
+
+    // The project's own configuration, by hand: every weight at 4 bits, relu at 4 bits.
+    double base_drop = 0.0;
+    for (int i = 0; i < 8; ++i) base_drop += 0.001 * (i + 1) * 16;
+    const double base_predicted = 0.8 - base_drop;
+    const int64_t base_size = an::model_cost(p).size_bytes;
+    for (an::CostAxis axis : {an::CostAxis::SizeBytes, an::CostAxis::BitOps}) {
+      const std::vector<an::MixedConfig> front = an::pareto_front(r, p, axis);
+      const double base_cost = axis == an::CostAxis::SizeBytes ? double(base_size) : an::model_cost(p).bitops;
+      const bool covered = std::any_of(front.begin(), front.end(), [&](const an::MixedConfig& f) {
+        const double cost = axis == an::CostAxis::SizeBytes ? double(f.size_bytes) : f.bitops;
+        return cost <= base_cost && f.predicted_accuracy >= base_predicted - 1e-12;
+      });
+      QVERIFY2(covered, axis == an::CostAxis::SizeBytes ? "size axis" : "BitOps axis");
+      // The most accurate point has no predicted drop: relu at 3 or 4 bits, not 8.
+      QVERIFY(std::fabs(front.back().predicted_accuracy - 0.8) < 1e-12);
+      QVERIFY(front.back().bits.back() <= 4);
+    }
+  }
 };
 
 QTEST_GUILESS_MAIN(TestAnalysis)
