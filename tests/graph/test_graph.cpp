@@ -28,7 +28,7 @@ using namespace qnn;
 
 namespace {
 
-const char* const kExamples[] = {"lenet_float", "lenet_weights3", "lenet_lowprec", "lenet_w4a4_int32bias"};
+const char* const kExamples[] = {"lenet_float", "lenet_weights3", "lenet_lowprec", "lenet_w4a4_int32bias", "lenet_w8a8"};
 
 Project lowprec() { return load_project(gt::example("lenet_lowprec")); }
 
