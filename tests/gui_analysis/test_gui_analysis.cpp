@@ -388,6 +388,18 @@ void TestGuiAnalysis::sweepDrawsLiveSavesReopensAppliesAndUndoes() {
   QCOMPARE(actions2->panel()->pareto()->pointCount(), int(expectedFront.size()));
   QCOMPARE(actions2->jobsStarted(), 0);
   QVERIFY(!actions2->isRunning());
+
+  // A file whose network no longer matches its sweep opens with the sweep marked stale.
+  Project edited = w2.document()->project();
+  edited.find("fc2")->params["bias"] = 0.0;  // fc3 has none already
+  edited.find("fc2")->bias_quant.reset();
+  const QString stalePath = dir.filePath(QStringLiteral("stale.qnn.json"));
+  save_project(edited, stalePath.toStdString());
+  QVERIFY(w2.openProject(stalePath));
+  QVERIFY(actions2->panel()->heatmap()->hasResult());
+  QVERIFY(actions2->panel()->heatmap()->isStale());
+  QVERIFY(actions2->panel()->curves()->isStale());
+  QVERIFY(actions2->front() == nullptr);  // no front from a stale record
 }
 
 void TestGuiAnalysis::cancelKeepsPartialResults() {
