@@ -167,7 +167,7 @@ struct SweepOptions {
   int min_bits = 2, max_bits = 8;   ///< inclusive; each within 2..16 (ConfigError otherwise)
   QuantKind what = QuantKind::Weights;
   int64_t holdout = 2000;           ///< test images per point (0: all)
-  int64_t calibration_batches = 8;  ///< for activation slots (and uncalibrated base quantizers)
+  int64_t calibration_batches = 8;  ///< for base quantizers still in their statistics phase
   int64_t calibration_batch_size = 64;
   int64_t eval_batch_size = 256;
   std::string weights_file;         ///< recorded in the result only
@@ -195,10 +195,13 @@ Cost model_cost(const Project& project);
 
 /// The sweep: the base point (the trained model as given, on the held-out images),
 /// then for every slot and every bits in [min_bits, max_bits]: the project with that
-/// slot at `bits`, built, given `trained`'s state (copy_model_state), its varied
-/// activation quantizer recalibrated (calibrate() with `only` = that layer), evaluated.
+/// slot at `bits`, built, given the base model's state (copy_model_state), evaluated.
+/// Weight scales follow the weights; a varied activation quantizer keeps its threshold
+/// (learned or calibrated `value`), so its scale is threshold / int_threshold at the new
+/// bit width and the point at the project's own bit width equals the base.
 /// Activation quantizers of the base model still in their statistics phase (never
-/// calibrated nor trained past it) are calibrated once first, noted in the record.
+/// calibrated nor trained past it) are calibrated once first (calibration_batches),
+/// noted in the record.
 /// `on_point` (optional) sees each point as it is done (the GUI draws it at once).
 /// On cancel the record holds the points done so far with complete = false.
 /// `trained` is not modified. Throws ConfigError for bits outside 2..16 or min > max, a
@@ -245,6 +248,9 @@ struct Budget {
   int64_t max_size_bytes = 0;
   double max_bitops = 0.0;
   double max_drop = std::numeric_limits<double>::quiet_NaN();
+  /// What max_drop is measured from: the sweep record's base_accuracy (set it from
+  /// SweepRecord::base_accuracy); NaN: the front's most accurate point.
+  double base_accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The best front point that meets every set limit: with a size or BitOps limit, the

@@ -132,7 +132,8 @@ AnalyzerReport analyze(QuantModel& model, const Dataset& test, const AnalyzerOpt
 
   std::vector<const LayerSensitivity*> ranked;
   for (const LayerSensitivity& s : r.layers)
-    if (s.gain() > 0.005) ranked.push_back(&s);
+    if (s.gain() > 0.005 + 1e-9)  // 0.5 points; a gain of exactly 0.5 (up to rounding) does not count
+      ranked.push_back(&s);
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const LayerSensitivity* a, const LayerSensitivity* b) { return a->gain() > b->gain(); });
   for (const LayerSensitivity* s : ranked) r.keep_higher.push_back(s->layer);

@@ -2,6 +2,7 @@
 // Mixed precision from a sweep: the Pareto front of cost against predicted accuracy,
 // the best configuration within a budget, and the configured project.
 #include <algorithm>
+#include <iomanip>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -253,12 +254,14 @@ std::vector<MixedConfig> pareto_front(const SweepRecord& record, const Project& 
 
 MixedConfig suggest(const std::vector<MixedConfig>& front, const Budget& budget) {
   if (front.empty()) throw ConfigError("no configuration to choose from: the Pareto front is empty");
+  // The drop limit is measured from the sweep's base accuracy when given, else from the
+  // most accurate front point.
   const double best_accuracy =
-      std::max_element(front.begin(), front.end(), [](const MixedConfig& a, const MixedConfig& b) {
-        return a.predicted_accuracy < b.predicted_accuracy;
-      })->predicted_accuracy;
-  // Base accuracy: a front point with no drop at all has the base accuracy; the drop
-  // limit is measured from the most accurate point (every slot at its best bits).
+      !std::isnan(budget.base_accuracy)
+          ? budget.base_accuracy
+          : std::max_element(front.begin(), front.end(), [](const MixedConfig& a, const MixedConfig& b) {
+              return a.predicted_accuracy < b.predicted_accuracy;
+            })->predicted_accuracy;
   const bool size_set = budget.max_size_bytes > 0;
   const bool ops_set = budget.max_bitops > 0.0;
   const bool drop_set = !std::isnan(budget.max_drop) && budget.max_drop >= 0.0;
@@ -297,7 +300,12 @@ MixedConfig suggest(const std::vector<MixedConfig>& front, const Budget& budget)
   auto add = [&](const std::string& s) { limits += (limits.empty() ? "" : ", ") + s; };
   if (size_set) add(std::to_string(budget.max_size_bytes) + " bytes");
   if (ops_set) add(detail::num(budget.max_bitops) + " BitOps");
-  if (drop_set) add("an accuracy drop of " + percent(budget.max_drop));
+  if (drop_set) {
+    std::ostringstream o;
+    o.imbue(std::locale::classic());
+    o << std::setprecision(4) << budget.max_drop * 100.0;
+    add("an accuracy drop of " + o.str() + " points");
+  }
   if (limits.empty()) limits = "the budget";
   throw ConfigError("no configuration of the " + std::to_string(front.size()) + " on the Pareto front fits " + limits +
                     "; the closest is " + std::to_string(closest->size_bytes) + " bytes, " +

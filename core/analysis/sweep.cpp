@@ -227,11 +227,10 @@ SweepRecord run_sweep(const Project& project, QuantModel& trained, const Dataset
         QuantModel m = build_model(pp);
         copy_model_state(*base, *m);
         m->eval();
-        if (slot.kind == "act") {
-          CalibrationOptions c = calib;
-          c.only = {slot.layer};
-          if (calibrate(m, train, c, {}, cancel).cancelled) return finish(false);
-        }
+        // A varied activation quantizer keeps its threshold (the learned or calibrated
+        // range, `value`): its scale is threshold / int_threshold at the new bit width,
+        // as a Brevitas model of that bit width given this state dict computes it, and
+        // the point at the project's own bit width is the base itself.
         const detail::Eval e = detail::evaluate_images(*m, images, labels, options.eval_batch_size, cancel,
                                                        "sweep point " + name);
         if (e.cancelled) return finish(false);

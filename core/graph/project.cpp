@@ -478,7 +478,16 @@ Project project_from_json(const std::string& text, const std::string& source) {
     p.layers.push_back(std::move(l));
   }
   if (version >= 2 && root.has("connections")) read_connections(root.at("connections"), p, seen);
-  if (version >= 3 && root.has("sweep")) p.sweep = detail::sweep_from_json(root.at("sweep"));
+  if (version >= 3 && root.has("sweep")) {
+    try {
+      p.sweep = detail::sweep_from_json(root.at("sweep"));
+    } catch (const ConfigError& e) {
+      // Only a saved result is damaged: say how to keep the network.
+      throw ConfigError(std::string(e.what()) +
+                        " (the saved sensitivity sweep is damaged; delete the \"sweep\" member to open the project "
+                        "without it)");
+    }
+  }
   for (LayerSpec& l : p.layers)
     if (l.inputs.size() < static_cast<size_t>(input_port_count(l)))
       l.inputs.resize(static_cast<size_t>(input_port_count(l)));

@@ -64,7 +64,7 @@ double accuracy_of(const Field& f) {
 
 int bits_of(const Field& f) {
   const int b = f.int32();
-  if (b < 1 || b > 32) f.fail("bit width must lie in 1..32, got " + f.shown());
+  if (b < 2 || b > 16) f.fail("bit width must lie in 2..16, got " + f.shown());
   return b;
 }
 
@@ -158,6 +158,12 @@ SweepRecord sweep_from_json(const Field& f) {
     bool known = false;
     for (const SweepSlot& s : r.slots) known = known || (s.layer == p.layer && s.kind == p.kind);
     if (!known) q.at("layer").fail("point of \"" + p.layer + "\" (" + p.kind + ") names no slot of the sweep");
+    if (p.bits < r.min_bits || p.bits > r.max_bits)
+      q.at("bits").fail(std::to_string(p.bits) + " bits lies outside the sweep's range " + std::to_string(r.min_bits) +
+                        ".." + std::to_string(r.max_bits));
+    for (const SweepPoint& o : r.points)
+      if (o.layer == p.layer && o.kind == p.kind && o.bits == p.bits)
+        q.fail("a second point of \"" + p.layer + "\" (" + p.kind + ") at " + std::to_string(p.bits) + " bits");
     r.points.push_back(std::move(p));
   }
   return r;

@@ -13,7 +13,8 @@ namespace qnn::detail {
 nlohmann::ordered_json sweep_to_json(const SweepRecord& r);
 /// Reads what sweep_to_json writes. Throws ConfigError naming the JSON path (unknown or
 /// missing field, wrong type, kind other than "weight"/"act", what other than
-/// "weights"/"activations"/"both", bits outside 1..32, accuracy outside [0, 1]).
+/// "weights"/"activations"/"both", bits outside 2..16 or the sweep's range, a point
+/// given twice, accuracy outside [0, 1]).
 SweepRecord sweep_from_json(const Field& f);
 
 }  // namespace qnn::detail

@@ -541,7 +541,9 @@ class TestAnalysis : public QObject {
 
   // A sweep point equals a model built by hand at those bits, calibrated and evaluated.
   void sweepPointsEqualSeparateModels() {
-    const Project p = tiny_project();
+    Project p = tiny_project();
+    p.find("fc1")->weight_quant->bit_width = 4;  // inside the swept 2..4: that point is the base
+    p.find("relu1")->act_quant->bit_width = 3;
     torch::manual_seed(6);
     QuantModel trained = build_model(p);
     const Dataset train = random_dataset(64, 3);
@@ -581,24 +583,27 @@ class TestAnalysis : public QObject {
     QCOMPARE(r.base_loss, base.loss);
     QCOMPARE(r.base_size_bytes, an::model_cost(p).size_bytes);
 
+    int own_points = 0;
     for (const SweepPoint& pt : r.points) {
       const Project pp = an::with_slot_bits(p, pt.layer, pt.kind, pt.bits);
       QuantModel m = build_model(pp);
-      copy_model_state(*trained, *m);
-      if (pt.kind == "act") {
-        an::CalibrationOptions c;
-        c.batches = 2;
-        c.batch_size = 16;
-        c.only = {pt.layer};
-        an::calibrate(m, train, c);
-      }
+      copy_model_state(*trained, *m);  // an activation slot keeps its threshold: no recalibration
       const EvalResult e = evaluate(m, h, 32);
       QCOMPARE(pt.accuracy, e.accuracy);
       QCOMPARE(pt.loss, e.loss);
+      // The point at the project's own bit width is the base.
+      const LayerSpec* l = p.find(pt.layer);
+      const int own = pt.kind == "weight" ? l->weight_quant->bit_width : l->act_quant->bit_width;
+      if (pt.bits == own) {
+        ++own_points;
+        QCOMPARE(pt.accuracy, r.base_accuracy);
+        QCOMPARE(pt.loss, r.base_loss);
+      }
       const an::Cost c = an::model_cost(pp);
       QCOMPARE(pt.size_bytes, c.size_bytes);
       QCOMPARE(pt.bitops, c.bitops);
     }
+    QCOMPARE(own_points, 2);  // fc1 weight at 4 bits, relu1 act at 3 bits
     const std::string csv = an::sweep_csv(r);
     QVERIFY(csv.rfind("layer,kind,bits,accuracy,accuracy_drop,loss,size_bytes,bitops\n(base),,,", 0) == 0);
     QCOMPARE(int(std::count(csv.begin(), csv.end(), '\n')), 2 + 12);
@@ -772,6 +777,15 @@ class TestAnalysis : public QObject {
       if (front.back().predicted_accuracy - c.acc <= 0.05 + 1e-12) smallest = std::min(smallest, c.size);
     QCOMPARE(cheap.size_bytes, smallest);
     QVERIFY(cheap.size_bytes < front.back().size_bytes);
+    // Measured from the sweep's base accuracy when given: 1 point above the front's best,
+    // a 0.5-point limit leaves nothing; a 1-point limit only the best, with its accuracy.
+    an::Budget from_base;
+    from_base.base_accuracy = front.back().predicted_accuracy + 0.01;
+    from_base.max_drop = 0.005;
+    const QString none = thrown_message<ConfigError>([&] { an::suggest(front, from_base); });
+    QVERIFY2(none.contains("an accuracy drop of 0.5 points"), qPrintable(none));
+    from_base.max_drop = 0.01;
+    QCOMPARE(an::suggest(front, from_base).predicted_accuracy, front.back().predicted_accuracy);
 
     // apply_config sets the bits; a record of another network is refused.
     const Project applied = an::apply_config(p, r, front.front());
