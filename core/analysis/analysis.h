@@ -68,11 +68,14 @@ std::vector<std::string> quantized_layers(QuantModelImpl& model, QuantKind kind)
 struct CalibrationOptions {
   int64_t batches = 16;       ///< calibration batches (>= 1)
   int64_t batch_size = 64;    ///< images per batch (>= 1)
-  /// Brevitas bias_correction_mode: after calibration, per QuantConv/QuantLinear layer
-  /// with a bias, in execution order, add the mean per-channel difference between its
-  /// float-weight and quantized-weight outputs (same inputs, from the calibrated
-  /// network with the earlier layers already corrected) over the calibration batches.
-  /// Layers without a bias are listed in the result's notes and left alone.
+  /// Empirical bias correction (sequential, in the style of AIMET's empirical bias
+  /// correction; Brevitas's bias_correction_mode differs: it corrects all layers in one
+  /// pass, feeding each layer's float output downstream, and adds a bias where there is
+  /// none): after calibration, per QuantConv/QuantLinear layer with a bias, in execution
+  /// order, add the mean per-channel difference between its float-weight and
+  /// quantized-weight outputs (same inputs, from the calibrated, fully quantized network
+  /// with the earlier layers already corrected) over the calibration batches. Layers
+  /// without a bias are listed in the result's notes and left alone.
   bool bias_correction = false;
   /// Layer ids whose activation quantizers are calibrated; empty: every activation
   /// quantizer with runtime statistics (RuntimeStats scaling). Others keep their state.
@@ -105,6 +108,15 @@ struct CalibrationResult {
 /// is then unchanged.
 CalibrationResult calibrate(QuantModel& model, const Dataset& train, const CalibrationOptions& options,
                             const ProgressFn& progress = {}, const std::atomic<bool>* cancel = nullptr);
+
+/// calibrate() of every activation quantizer with runtime statistics whose statistics
+/// phase has not ended (never calibrated, nor trained past collect_stats_steps): what
+/// the analyzer, the sweep and `qnn analyze|sweep|suggest --verify` do before they
+/// evaluate a model (a QuantEltwiseAdd's two quantizers are calibrated together when
+/// either needs it). `options.only` is ignored. Returns an empty result (batches 0)
+/// when there is nothing to calibrate. Throws as calibrate().
+CalibrationResult calibrate_uncalibrated(QuantModel& model, const Dataset& train, const CalibrationOptions& options,
+                                         const ProgressFn& progress = {}, const std::atomic<bool>* cancel = nullptr);
 
 /// `project` with every per-tensor weight quantizer of Int8WeightPerTensorFloat kind
 /// made per output channel (Int8WeightPerChannelFloat, the bit width and
@@ -203,7 +215,10 @@ Cost model_cost(const Project& project);
 /// calibrated nor trained past it) are calibrated once first (calibration_batches),
 /// noted in the record.
 /// `on_point` (optional) sees each point as it is done (the GUI draws it at once).
-/// On cancel the record holds the points done so far with complete = false.
+/// On cancel the record holds the points done so far with complete = false. An error
+/// at a point (ConfigError/DataError, e.g. NaN in the model) also returns the record so
+/// far with complete = false, its last note "error: sweep point conv1 weight at 2 bits:
+/// ..."; errors before the base evaluation (a bad option, another network) throw.
 /// `trained` is not modified. Throws ConfigError for bits outside 2..16 or min > max, a
 /// project without slots of `what` ("nothing to sweep: ... has no weight quantizer"),
 /// or a project that differs from the one `trained` was built from (network_difference).
@@ -211,6 +226,12 @@ SweepRecord run_sweep(const Project& project, QuantModel& trained, const Dataset
                       const SweepOptions& options, const ProgressFn& progress = {},
                       const std::atomic<bool>* cancel = nullptr,
                       const std::function<void(const SweepPoint&)>& on_point = {});
+
+/// The digest a SweepRecord keeps in `network`: network_fingerprint(project) together
+/// with the bit widths of every weight and activation quantizer the sweep does not vary
+/// (not in `slots`). A record turns stale when the network, or a bit width it did not
+/// sweep, changes; Apply (setting the swept slots) keeps it current.
+std::string sweep_fingerprint(const Project& project, const std::vector<SweepSlot>& slots);
 
 /// The sweep as CSV: layer,kind,bits,accuracy,accuracy_drop,loss,size_bytes,bitops,
 /// one row per point, after a "(base)" row. '.' decimals whatever the locale.

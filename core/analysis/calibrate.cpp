@@ -345,6 +345,20 @@ CalibrationResult calibrate(QuantModel& model, const Dataset& train, const Calib
   return result;
 }
 
+CalibrationResult calibrate_uncalibrated(QuantModel& model, const Dataset& train, const CalibrationOptions& options,
+                                         const ProgressFn& progress, const std::atomic<bool>* cancel) {
+  std::vector<std::string> layers;
+  for (const std::string& id : model->order())
+    for (auto& [member, q] : detail::act_quantizers(*model->layer(id)))
+      if (q->spec().scaling == ScalingKind::RuntimeStats && !q->learned_phase() &&
+          std::find(layers.begin(), layers.end(), id) == layers.end())
+        layers.push_back(id);
+  if (layers.empty()) return CalibrationResult{};
+  CalibrationOptions o = options;
+  o.only = layers;
+  return calibrate(model, train, o, progress, cancel);
+}
+
 Project with_per_channel_weights(const Project& project) {
   Project p = project;
   for (LayerSpec& l : p.layers) {

@@ -138,9 +138,10 @@ std::string bits_text(const std::vector<int>& bits) {
 }  // namespace
 
 std::vector<MixedConfig> pareto_front(const SweepRecord& record, const Project& project, CostAxis axis) {
-  if (record.network != network_fingerprint(project))
-    throw ConfigError("the sweep was run on another network (fingerprint " + record.network + ", the project's is " +
-                      network_fingerprint(project) + "); run the sweep again");
+  if (record.network != sweep_fingerprint(project, record.slots))
+    throw ConfigError("the sweep was run on another network, or with other bit widths outside its slots (fingerprint " +
+                      record.network + ", the project's is " + sweep_fingerprint(project, record.slots) +
+                      "); run the sweep again");
   if (record.slots.empty()) throw ConfigError("the sweep has no slots");
   if (record.min_bits < 1 || record.max_bits < record.min_bits)
     throw ConfigError("the sweep's bit range " + std::to_string(record.min_bits) + ".." +

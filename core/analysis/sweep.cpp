@@ -3,6 +3,7 @@
 // evaluated on the held-out images; its slots, the configured projects and their cost.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "core/analysis/analysis_detail.h"
@@ -151,7 +152,7 @@ SweepRecord run_sweep(const Project& project, QuantModel& trained, const Dataset
   r.max_bits = options.max_bits;
   r.calibration_batches = options.calibration_batches;
   r.weights_file = options.weights_file;
-  r.network = network_fingerprint(project);
+  r.network = sweep_fingerprint(project, slots);
   r.slots = slots;
   const int64_t n = options.holdout == 0 ? test.size() : std::min(options.holdout, test.size());
   r.holdout = n;
@@ -185,19 +186,11 @@ SweepRecord run_sweep(const Project& project, QuantModel& trained, const Dataset
   QuantModel base = clone_model(trained);
   base->eval();
   {
-    std::vector<std::string> uncalibrated;
-    for (const std::string& id : base->order())
-      for (auto& [member, q] : detail::act_quantizers(*base->layer(id)))
-        if (q->spec().scaling == ScalingKind::RuntimeStats && !q->learned_phase() &&
-            std::find(uncalibrated.begin(), uncalibrated.end(), id) == uncalibrated.end())
-          uncalibrated.push_back(id);
-    if (!uncalibrated.empty()) {
-      CalibrationOptions c = calib;
-      c.only = uncalibrated;
-      const CalibrationResult cr = calibrate(base, train, c, {}, cancel);
-      if (cr.cancelled) return finish(false);
+    const CalibrationResult cr = calibrate_uncalibrated(base, train, calib, {}, cancel);
+    if (cr.cancelled) return finish(false);
+    if (!cr.calibrated.empty()) {
       std::string ids;
-      for (const std::string& id : uncalibrated) ids += (ids.empty() ? "" : ", ") + id;
+      for (const std::string& id : cr.calibrated) ids += (ids.empty() ? "" : ", ") + id;
       r.notes.push_back(ids + ": still in the statistics phase (never calibrated nor trained past it); calibrated "
                         "first on " + std::to_string(cr.samples) + " training images");
     }
@@ -239,14 +232,14 @@ SweepRecord run_sweep(const Project& project, QuantModel& trained, const Dataset
         const Cost c = model_cost(pp);
         p.size_bytes = c.size_bytes;
         p.bitops = c.bitops;
-      } catch (const DataError& e) {
-        throw DataError("sweep point " + name + ": " + e.what());
-      } catch (const ConfigError& e) {
+      } catch (const Error& e) {
+        // The points so far are kept: the record ends here with the error as its last note.
         const std::string what = e.what();
-        if (what.rfind("sweep point", 0) == 0) throw;
-        throw ConfigError("sweep point " + name + ": " + what);
+        r.notes.push_back("error: " + (what.rfind("sweep point", 0) == 0 ? what : "sweep point " + name + ": " + what));
+        return finish(false);
       } catch (const c10::Error& e) {
-        throw ConfigError("sweep point " + name + ": " + detail::torch_message(e));
+        r.notes.push_back("error: sweep point " + name + ": " + detail::torch_message(e));
+        return finish(false);
       }
       r.points.push_back(p);
       ++done;
@@ -255,6 +248,29 @@ SweepRecord run_sweep(const Project& project, QuantModel& trained, const Dataset
   }
   report("sweep done");
   return finish(true);
+}
+
+std::string sweep_fingerprint(const Project& project, const std::vector<SweepSlot>& slots) {
+  auto swept = [&](const std::string& layer, const char* kind) {
+    return std::any_of(slots.begin(), slots.end(),
+                       [&](const SweepSlot& s) { return s.layer == layer && s.kind == kind; });
+  };
+  std::string text = network_fingerprint(project);
+  for (const LayerSpec& l : project.layers) {
+    if (const auto w = effective_weight_quant(l); w && !swept(l.id, "weight"))
+      text += ";" + l.id + ".weight=" + std::to_string(w->bit_width);
+    if (swept(l.id, "act")) continue;
+    if (const auto a = effective_act_quant(l)) text += ";" + l.id + ".act=" + std::to_string(a->bit_width);
+    if (const auto i = effective_input_quant(l)) text += ";" + l.id + ".input=" + std::to_string(i->bit_width);
+  }
+  uint64_t h = 1469598103934665603ull;  // FNV-1a 64, as network_fingerprint
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
 }
 
 std::string sweep_csv(const SweepRecord& record) {

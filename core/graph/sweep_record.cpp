@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/graph/layer_rules.h"
 #include "core/graph/project.h"
 #include "core/graph/sweep_record_json.h"
 
@@ -30,8 +31,13 @@ std::string network_fingerprint(const Project& p) {
   n.layers = p.layers;
   for (LayerSpec& l : n.layers) {
     l.x = l.y = 0.0;
-    for (std::optional<QuantSpec>* q : {&l.weight_quant, &l.act_quant, &l.input_quant, &l.bias_quant})
-      if (*q && q != &l.bias_quant) (*q)->bit_width = 0;
+    // The quantizers in use: a slot left to its type's default counts as that default
+    // written out, so writing it out (Apply) changes nothing.
+    l.weight_quant = effective_weight_quant(l);
+    l.act_quant = effective_act_quant(l);
+    l.input_quant = effective_input_quant(l);
+    for (std::optional<QuantSpec>* q : {&l.weight_quant, &l.act_quant, &l.input_quant})
+      if (*q) (*q)->bit_width = 0;
   }
   const std::string text = project_to_json(n);
   uint64_t h = 1469598103934665603ull;  // FNV-1a 64

@@ -42,10 +42,11 @@ struct SweepRecord {
   std::string what = "weights";      ///< "weights", "activations" or "both"
   int min_bits = 2, max_bits = 8;    ///< the bit range swept, inclusive (2..16)
   int64_t holdout = 2000;            ///< held-out images evaluated per point
-  int64_t calibration_batches = 8;   ///< calibration batches per point (activation slots)
+  int64_t calibration_batches = 8;   ///< calibration batches for base quantizers never calibrated
   std::string weights_file;          ///< the checkpoint or state dict it started from ("" = the GUI's model)
-  /// network_fingerprint() of the project it ran on: when the current project's differs,
-  /// the views mark the record stale.
+  /// analysis::sweep_fingerprint() of the project it ran on (the network plus the bit
+  /// widths the sweep did not vary): when the current project's differs, the views mark
+  /// the record stale.
   std::string network;
   double base_accuracy = 0.0;        ///< the base project on the same held-out images
   double base_loss = 0.0;
@@ -61,8 +62,9 @@ struct SweepRecord {
 
 /// A digest (16 hex digits, FNV-1a 64) of the network of `p` without what a sweep or
 /// an Apply may change: layer ids, types, parameters, connections, input shape and the
-/// quantizer settings count, the quantizers' bit widths do not. Positions, names,
-/// dataset and training settings never count.
+/// quantizer settings in use (a quantizer left to its type's default counts as that
+/// default) count, the weight and activation quantizers' bit widths do not. Positions,
+/// names, dataset and training settings never count.
 std::string network_fingerprint(const Project& p);
 
 }  // namespace qnn

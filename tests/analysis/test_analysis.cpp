@@ -572,7 +572,7 @@ class TestAnalysis : public QObject {
     QCOMPARE(r.what, std::string("both"));
     QCOMPARE(r.holdout, int64_t{100});
     QCOMPARE(r.weights_file, std::string("w.qnnckpt"));
-    QCOMPARE(r.network, network_fingerprint(p));
+    QCOMPARE(r.network, an::sweep_fingerprint(p, r.slots));
     QVERIFY(r.notes.empty());  // the model was calibrated
     QVERIFY(!progress.empty() && progress.back().total == 13);
     QVERIFY(r.seconds > 0.0);
@@ -624,7 +624,7 @@ class TestAnalysis : public QObject {
     const SweepRecord r = an::run_sweep(p, trained, train, test, o);
     QCOMPARE(r.holdout, int64_t{40});
     QCOMPARE(r.notes.size(), size_t{1});
-    QVERIFY2(r.notes[0].find("qid, relu1") != std::string::npos, r.notes[0].c_str());
+    QVERIFY2(r.notes[0].find("qid.act_quant, relu1.act_quant") != std::string::npos, r.notes[0].c_str());
     QVERIFY(!act_of(trained, "qid").learned_phase());  // the caller's model untouched
     // The base point is the model calibrated as calibrate() does.
     QuantModel c = clone_model(trained);
@@ -690,9 +690,9 @@ class TestAnalysis : public QObject {
     SweepRecord r;
     r.min_bits = 2;
     r.max_bits = 4;
-    r.network = network_fingerprint(p);
     r.base_accuracy = 0.9;
     r.slots = {{"fc1", "weight", 8}, {"fc2", "weight", 8}};
+    r.network = an::sweep_fingerprint(p, r.slots);
     const std::map<std::pair<std::string, int>, double> acc{
         {{"fc1", 2}, 0.60}, {{"fc1", 3}, 0.85}, {{"fc1", 4}, 0.91},  // 0.91: a negative drop, counted as 0
         {{"fc2", 2}, 0.80}, {{"fc2", 3}, 0.88}, {{"fc2", 4}, 0.895}};
@@ -794,6 +794,18 @@ class TestAnalysis : public QObject {
     SweepRecord stale = r;
     stale.network = "0000000000000000";
     QVERIFY(thrown_message<ConfigError>([&] { an::pareto_front(stale, p); }).contains("another network"));
+    // Apply keeps the record current (the swept slots may change); a bit width it did
+    // not sweep (relu1 here) makes it stale, as does writing out nothing but defaults:
+    // relu1's act_quant left to its type's default fingerprints as that default.
+    QCOMPARE(an::sweep_fingerprint(applied, r.slots), r.network);
+    Project other_bits = p;
+    other_bits.find("relu1")->act_quant->bit_width = 4;
+    QVERIFY(an::sweep_fingerprint(other_bits, r.slots) != r.network);
+    QVERIFY(thrown_message<ConfigError>([&] { an::pareto_front(r, other_bits); }).contains("other bit widths"));
+    Project implicit = p;
+    implicit.find("relu1")->act_quant.reset();  // QuantReLU's default: Uint8ActPerTensorFloat, 8 bits
+    QCOMPARE(an::sweep_fingerprint(implicit, r.slots), r.network);
+    QCOMPARE(network_fingerprint(implicit), network_fingerprint(p));
     SweepRecord missing = r;
     missing.points.pop_back();
     QVERIFY(thrown_message<ConfigError>([&] { an::pareto_front(missing, p); }).contains("missing"));
@@ -870,7 +882,7 @@ class TestAnalysis : public QObject {
       }
     }
     p.layers.push_back(layer("output", LayerType::Output, {prev}));
-    r.network = network_fingerprint(p);
+    r.network = an::sweep_fingerprint(p, r.slots);
     r.complete = true;
     const std::vector<an::MixedConfig> front = an::pareto_front(r, p);
     QVERIFY(front.size() > 5);
@@ -935,7 +947,7 @@ class TestAnalysis : public QObject {
     r.slots.push_back({"relu", "act", 4});
     add_points("relu", "act", [](int b) { return b == 2 ? 0.7 : b <= 4 ? 0.8 : 0.78; });
     p.layers.push_back(layer("output", LayerType::Output, {"relu"}));
-    r.network = network_fingerprint(p);
+    r.network = an::sweep_fingerprint(p, r.slots);
     r.complete = true;
 
     // The project's own configuration, by hand: every weight at 4 bits, relu at 4 bits.
