@@ -10,6 +10,7 @@
 #include <QAction>
 #include <QDir>
 #include <QDockWidget>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenu>
@@ -106,13 +107,19 @@ AnalysisActions::AnalysisActions(ProjectDocument* document, TrainingController* 
   connect(m_controller, &AnalysisController::sweepFinished, this, &AnalysisActions::onSweepFinished);
   connect(m_controller, &AnalysisController::analyzeFinished, this, &AnalysisActions::onAnalyzeFinished);
   connect(m_controller, &AnalysisController::calibrateFinished, this, &AnalysisActions::onCalibrateFinished);
-  connect(m_controller, &AnalysisController::cancelled, this, [this](AnalysisController::Job) {
+  connect(m_controller, &AnalysisController::cancelled, this, [this](AnalysisController::Job job) {
     onJobEnded();
-    m_panel->setStatus(tr("Calibration cancelled: the model is unchanged."));
-    if (m_hooks.status) m_hooks.status(tr("Calibration cancelled: the model is unchanged."), QString());
+    const QString text = job == AnalysisController::Job::Analyze
+                             ? tr("Analyzer cancelled before any configuration was evaluated.")
+                             : tr("Calibration cancelled: the model is unchanged.");
+    if (m_hooks.progressBar) m_hooks.progressBar->setFormat(tr("cancelled"));
+    if (m_hooks.etaLabel) m_hooks.etaLabel->clear();
+    m_panel->setStatus(text);
+    if (m_hooks.status) m_hooks.status(text, QString());
   });
   connect(m_controller, &AnalysisController::failed, this, [this](AnalysisController::Job job, const QString& message) {
     const bool wasSweep = job == AnalysisController::Job::Sweep;
+    m_analyzingModel.reset();  // the report shown (if any) stays the previous model's
     onJobEnded();
     if (wasSweep && m_liveActive) {
       m_liveActive = false;
@@ -134,6 +141,15 @@ AnalysisActions::AnalysisActions(ProjectDocument* document, TrainingController* 
     if (!m_fineTuneBits) return;
     const std::vector<int> bits = *m_fineTuneBits;
     m_fineTuneBits.reset();
+    if (summary.cancelled) {  // not the configuration's accuracy after the epochs asked for
+      m_panel->measuredLabel()->setText(
+          tr("Fine-tune cancelled after %n epoch(s): %1 on %2 test images, not recorded as this configuration's "
+             "measured accuracy.", "", int(summary.epochs.size()))
+              .arg(percent(summary.testAccuracy))
+              .arg(summary.testSamples));
+      m_panel->measuredLabel()->setProperty("accuracy", QVariant());
+      return;
+    }
     setMeasured(bits, summary.testAccuracy);
     int index = -1;
     if (m_front)
@@ -141,9 +157,9 @@ AnalysisActions::AnalysisActions(ProjectDocument* document, TrainingController* 
         if ((*m_front)[i].bits == bits) index = int(i);
     const QString predicted = index >= 0 ? percent((*m_front)[size_t(index)].predicted_accuracy) : tr("—");
     m_panel->measuredLabel()->setText(
-        tr("Fine-tuned %n epoch(s)%1: %2 measured on %3 test images, predicted %4 (on the sweep's held-out "
+        tr("Fine-tuned %n epoch(s): %1 measured on %2 test images, predicted %3 (on the sweep's held-out "
            "images).", "", int(summary.epochs.size()))
-            .arg(summary.cancelled ? tr(" (cancelled)") : QString(), percent(summary.testAccuracy))
+            .arg(percent(summary.testAccuracy))
             .arg(summary.testSamples)
             .arg(predicted));
     m_panel->measuredLabel()->setProperty("accuracy", summary.testAccuracy);
@@ -179,6 +195,23 @@ void AnalysisActions::cancel() {
   m_panel->setStatus(text);
   if (m_hooks.status) m_hooks.status(text, QString());
   if (m_hooks.busyChanged) m_hooks.busyChanged();
+}
+
+bool AnalysisActions::cancelAndWait(int timeoutMs) {
+  if (!isRunning()) return true;
+  cancel();
+  // The job ends at its next check; its result comes as a queued signal: wait for it
+  // with the event loop running (user input excluded).
+  QEventLoop loop;
+  QTimer poll;
+  poll.setInterval(20);
+  connect(&poll, &QTimer::timeout, &loop, [this, &loop] {
+    if (!isRunning()) loop.quit();
+  });
+  QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+  poll.start();
+  loop.exec(QEventLoop::ExcludeUserInputEvents);
+  return !isRunning();
 }
 
 void AnalysisActions::updateActions(bool trainingRunning) {
@@ -217,6 +250,7 @@ void AnalysisActions::onProjectReplaced() {
   m_liveActive = false;
   m_redraw->stop();
   m_analyzedModel.reset();
+  m_analyzingModel.reset();
   m_fineTuneSource.reset();
   m_fineTuneBits.reset();
   m_measured.clear();
@@ -229,6 +263,7 @@ void AnalysisActions::onProjectReplaced() {
 void AnalysisActions::onSweepChanged() {
   if (m_liveActive) return;  // the running sweep owns the views until it ends
   const Project& p = m_document->project();
+  m_measured.clear();  // measured against the previous sweep's configurations
   m_front.reset();
   ++m_frontGeneration;
   m_panel->pareto()->clear();
@@ -271,8 +306,14 @@ void AnalysisActions::refreshStale() {
   const Project& p = m_document->project();
   const SweepRecord* shown = m_liveActive ? &m_live : p.sweep ? &*p.sweep : nullptr;
   if (shown) {
-    const std::string now = p.layers.empty() ? std::string() : network_fingerprint(p);
-    const bool stale = now != shown->network;
+    // The network and the bit widths the sweep did not vary (Apply keeps it current).
+    std::string now;
+    try {
+      now = p.layers.empty() ? std::string() : analysis::sweep_fingerprint(p, shown->slots);
+    } catch (const std::exception&) {
+      now.clear();  // an invalid network: stale
+    }
+    const bool stale = now.empty() || now != shown->network;
     const QString why = tr(kStaleSweep);
     for (AnalysisViewBase* v : std::initializer_list<AnalysisViewBase*>{m_panel->heatmap(), m_panel->curves(),
                                                                          m_panel->pareto()})
@@ -326,7 +367,9 @@ void AnalysisActions::analyze() {
     return;
   }
   m_jobProject = m_document->project();
-  m_analyzedModel = model;
+  // The report shown stays the previous model's until this one's arrives (a failed or
+  // cancelled analysis leaves it stale).
+  m_analyzingModel = model;
   const qint64 holdout = m_lastSweep ? m_lastSweep->holdout : 2000;
   m_controller->analyze(m_jobProject, model, holdout);
   raise(AnalysisPanel::AnalyzerTab);
@@ -429,6 +472,13 @@ void AnalysisActions::onSweepStarted(const SweepRecord& live) {
   ++m_frontGeneration;
   showRecord(m_live, true);
   refreshStale();
+  // Quantizers never calibrated are calibrated first (the record keeps the note): say so.
+  for (const std::string& note : live.notes) {
+    const QString text = tr("Sensitivity sweep: base accuracy %1; %2.")
+                             .arg(percent(live.base_accuracy), QString::fromStdString(note));
+    m_panel->setStatus(text);
+    if (m_hooks.status) m_hooks.status(text, QString());
+  }
 }
 
 void AnalysisActions::onSweepPoint(const SweepPoint& point) {
@@ -441,29 +491,63 @@ void AnalysisActions::onSweepFinished(const SweepRecord& record) {
   m_redraw->stop();
   m_liveActive = false;
   const size_t expected = record.slots.size() * size_t(std::max(0, record.max_bits - record.min_bits + 1));
-  const QString text =
-      record.complete
-          ? tr("Sweep done: %1 points in %2; base accuracy %3. Suggest Mixed Precision (F9) shows the Pareto front.")
-                .arg(record.points.size())
-                .arg(formatDuration(record.seconds))
-                .arg(percent(record.base_accuracy))
-          : tr("Sweep cancelled: %1 of %2 points kept (partial, saved with the project; run it again to complete it).")
-                .arg(record.points.size())
-                .arg(expected);
-  // Into the project (one undo step; saved with it). onSweepChanged redraws from it.
-  if (!m_document->setSweep(record, record.complete ? tr("Sensitivity sweep") : tr("Sensitivity sweep (partial)")))
-    onSweepChanged();
+  // An error at a point ends the record there: complete false, its last note "error: ...".
+  const bool failed =
+      !record.complete && !record.notes.empty() && record.notes.back().rfind("error: ", 0) == 0;
+  const QString error = failed ? QString::fromStdString(record.notes.back().substr(7)) : QString();
+  QString text;
+  if (record.points.empty()) {
+    // Nothing measured: the project's saved sweep (maybe complete) is worth more than an
+    // empty record, so it stays.
+    const bool saved = m_document->project().sweep.has_value();
+    text = failed ? (saved ? tr("Sweep failed before any point; the saved sweep is kept.")
+                           : tr("Sweep failed before any point."))
+                  : (saved ? tr("Sweep cancelled before any point; the saved sweep is kept.")
+                           : tr("Sweep cancelled before any point."));
+    onSweepChanged();  // back to the saved sweep (or nothing)
+  } else {
+    text = record.complete
+               ? tr("Sweep done: %1 points in %2; base accuracy %3. Suggest Mixed Precision (F9) shows the Pareto "
+                    "front.")
+                     .arg(record.points.size())
+                     .arg(formatDuration(record.seconds))
+                     .arg(percent(record.base_accuracy))
+           : failed ? tr("Sweep stopped by an error: %1 of %2 points kept (partial, saved with the project).")
+                          .arg(record.points.size())
+                          .arg(expected)
+                    : tr("Sweep cancelled: %1 of %2 points kept (partial, saved with the project; run it again to "
+                         "complete it).")
+                          .arg(record.points.size())
+                          .arg(expected);
+    // Into the project (one undo step; saved with it). onSweepChanged redraws from it.
+    if (!m_document->setSweep(record, record.complete ? tr("Sensitivity sweep") : tr("Sensitivity sweep (partial)")))
+      onSweepChanged();
+    // Edited during the sweep: the record is of the project it started on; it shows stale
+    // when the network or a bit width it did not vary changed (refreshStale).
+    const std::string edited = network_difference(m_jobProject, m_document->project());
+    if (!edited.empty())
+      text += QStringLiteral(" ") +
+              (m_panel->heatmap()->isStale()
+                   ? tr("The project was edited during the sweep (%1): the record is of the project it started on "
+                        "and is marked stale.")
+                   : tr("The project was edited during the sweep (%1): only bit widths the sweep varied, so the "
+                        "record still applies."))
+                  .arg(QString::fromStdString(edited));
+  }
   if (m_hooks.progressBar) {
     if (record.complete) m_hooks.progressBar->setValue(kProgressRange);
-    m_hooks.progressBar->setFormat(record.complete ? tr("done · %p%") : tr("cancelled · %p%"));
+    m_hooks.progressBar->setFormat(record.complete ? tr("done · %p%") : failed ? tr("failed · %p%") : tr("cancelled · %p%"));
   }
   if (m_hooks.etaLabel) m_hooks.etaLabel->setText(tr("took %1").arg(formatDuration(record.seconds)));
   onJobEnded();
   m_panel->setStatus(m_panel->status() + QStringLiteral("\n") + text);
-  if (m_hooks.status) m_hooks.status(text, QString());
+  if (m_hooks.status) m_hooks.status(text, failed ? error : QString());
+  if (failed && m_hooks.error) m_hooks.error(tr("Sensitivity sweep failed"), text + QStringLiteral("\n\n") + error);
 }
 
-void AnalysisActions::onAnalyzeFinished(const AnalyzerReportPtr& report) {
+void AnalysisActions::onAnalyzeFinished(const AnalyzerReportPtr& report, const QStringList& calibratedFirst) {
+  m_analyzedModel = m_analyzingModel;
+  m_analyzingModel.reset();
   m_panel->analyzer()->setReport(report);
   m_panel->analyzer()->setStale(false);
   refreshStale();
@@ -471,6 +555,10 @@ void AnalysisActions::onAnalyzeFinished(const AnalyzerReportPtr& report) {
   QString text = report->cancelled ? tr("Analyzer cancelled (partial): %1").arg(m_panel->analyzer()->headline())
                                    : tr("Analyzer: %1").arg(m_panel->analyzer()->headline());
   text += QStringLiteral("; ") + m_panel->analyzer()->keepText();
+  if (!calibratedFirst.isEmpty())
+    text += QStringLiteral("; ") + tr("calibrated first (activation quantizers never calibrated nor trained past "
+                                       "their statistics phase): %1.")
+                                        .arg(calibratedFirst.join(QStringLiteral(", ")));
   if (m_hooks.progressBar) m_hooks.progressBar->setFormat(report->cancelled ? tr("cancelled") : tr("done · %p%"));
   if (m_hooks.etaLabel) m_hooks.etaLabel->clear();
   m_panel->setStatus(text);

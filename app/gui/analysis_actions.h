@@ -14,8 +14,10 @@
 //    discarded after a warning, Undo brings it back); Fine-tune trains the applied
 //    project for N epochs from the current weights and shows the measured accuracy
 //    next to the prediction.
-// The views show "stale" when the project's network fingerprint differs from the
-// record's, or (analyzer) when the model it analysed is no longer current.
+// The views show "stale" when the project's sweep_fingerprint (the network plus the bit
+// widths the sweep did not vary) differs from the record's, or (analyzer) when the model
+// it analysed is no longer current. A sweep cancelled or failed before any point keeps
+// the saved sweep; one stopped by an error at a point keeps its points (and says so).
 // analysis_actions.cpp: menu, jobs, document; analysis_mixed_precision.cpp: the front,
 // Apply and Fine-tune.
 #pragma once
@@ -85,6 +87,10 @@ class AnalysisActions : public QObject {
   bool isCancelling() const;
   /// Cancels the running job (Esc, the status bar's Cancel): a sweep keeps its points.
   void cancel();
+  /// Cancels the running job and waits (events still flowing) until its result is in:
+  /// a cancelled sweep's partial record is then in the document (closing the window asks
+  /// to save it). False when it did not end within `timeoutMs`.
+  bool cancelAndWait(int timeoutMs = 60000);
   /// Enables the actions for the window's state (`trainingRunning`).
   void updateActions(bool trainingRunning);
   /// Jobs started on the worker since this object exists (tests: a reopened sweep starts none).
@@ -123,7 +129,7 @@ class AnalysisActions : public QObject {
   void onSweepStarted(const SweepRecord& live);
   void onSweepPoint(const SweepPoint& point);
   void onSweepFinished(const SweepRecord& record);
-  void onAnalyzeFinished(const AnalyzerReportPtr& report);
+  void onAnalyzeFinished(const AnalyzerReportPtr& report, const QStringList& calibratedFirst);
   void onCalibrateFinished(const CalibrateOutcome& outcome);
   void onJobEnded();
   void showInformation(const QString& title, const QString& text, const char* name);
@@ -154,7 +160,8 @@ class AnalysisActions : public QObject {
   analysis::CostAxis m_axis;
   quint64 m_frontGeneration = 0;
   std::map<std::vector<int>, double> m_measured;  ///< per configuration's bits: measured accuracy
-  std::weak_ptr<QuantModelImpl> m_analyzedModel;
+  std::weak_ptr<QuantModelImpl> m_analyzedModel;  ///< the model the shown analyzer report is of
+  std::weak_ptr<QuantModelImpl> m_analyzingModel;  ///< the running analyzer's (becomes the above when it ends)
   /// The model trained before Apply changed the bit widths: fine-tuning starts from it.
   std::shared_ptr<QuantModelImpl> m_fineTuneSource;
   std::optional<std::vector<int>> m_fineTuneBits;  ///< a fine-tune of these bits is running

@@ -4,8 +4,10 @@
 #include "app/gui/analysis_actions.h"
 
 #include <cmath>
+#include <new>
 
 #include "core/analysis/analysis.h"
+#include "core/errors.h"
 #include "core/graph/model.h"
 
 #include <QFutureWatcher>
@@ -44,8 +46,16 @@ void AnalysisActions::computeFront(analysis::CostAxis axis) {
     try {
       return {std::make_shared<const std::vector<analysis::MixedConfig>>(analysis::pareto_front(record, project, axis)),
               QString()};
-    } catch (const std::exception& e) {
+    } catch (const std::bad_alloc&) {
+      return {nullptr, tr("out of memory while pricing the configurations")};
+    } catch (const c10::Error& e) {  // its first line, without LibTorch's backtrace
+      const std::string text = e.what_without_backtrace();
+      return {nullptr, tr("pricing the configurations: %1").arg(QString::fromStdString(text.substr(0, text.find('\n'))))};
+    } catch (const Error& e) {  // the core's message, written for the user
       return {nullptr, QString::fromStdString(e.what())};
+    } catch (const std::exception& e) {
+      const std::string text = e.what();
+      return {nullptr, tr("pricing the configurations: %1").arg(QString::fromStdString(text.substr(0, text.find('\n'))))};
     }
   }));
 }

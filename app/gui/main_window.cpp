@@ -492,6 +492,9 @@ void MainWindow::updateActions() {
   m_files->setNewEnabled(!running);
   m_examplesMenu->setEnabled(!running && !m_examplesMenu->isEmpty());
   m_saveCheckpointAction->setEnabled(!running && m_controller->hasModel());
+  // The analysis job works on its own copy of the model; still, nothing else reads or
+  // flips the model's modes while it runs (a training explains itself in the dialog).
+  m_export->exportAction()->setEnabled(!analysing);
   m_foldBatchNormAction->setEnabled(!running && !batch_norm_layers(m_document->project()).empty());
   m_loadWeightsAction->setEnabled(!running && hasProject);
   m_importModelAction->setEnabled(!running);
@@ -568,7 +571,7 @@ void MainWindow::startTraining() {
 }
 
 void MainWindow::foldBatchNorm() {
-  if (m_controller->isRunning() || batch_norm_layers(m_document->project()).empty()) return;
+  if (m_controller->isRunning() || m_analysis->isRunning() || batch_norm_layers(m_document->project()).empty()) return;
   try {
     // Folds the trained model and makes it current before the edit, so the edit finds it.
     QString comparison;
@@ -787,7 +790,7 @@ void MainWindow::openProjectDialog() {
 }
 
 void MainWindow::saveCheckpointDialog() {
-  if (m_controller->isRunning() || !m_controller->hasModel()) return;
+  if (m_controller->isRunning() || m_analysis->isRunning() || !m_controller->hasModel()) return;
   const QFileInfo projectFile(m_document->filePath());
   const QString base = projectFile.fileName().isEmpty() ? QStringLiteral("model")
                                                         : projectFile.fileName().remove(QStringLiteral(".qnn.json"));
@@ -824,6 +827,12 @@ void MainWindow::showError(const QString& title, const QString& message) {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
   m_inspector->commitPendingEdit();  // an id typed but not yet committed
+  if (m_analysis->isRunning()) {
+    // Stop it first: a cancelled sweep's partial record lands in the document, so the
+    // save prompt below offers to keep it.
+    m_statusLabel->setText(tr("Stopping the analysis…"));
+    m_analysis->cancelAndWait();
+  }
   if (!m_files->maybeSave()) {
     event->ignore();
     return;

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <optional>
 
 #include "core/analysis/analysis.h"
 #include "core/data/dataset.h"
@@ -15,6 +16,7 @@
 #include "core/train/trainer.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -28,6 +30,7 @@
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QUndoStack>
 #include <QtTest>
 
@@ -234,7 +237,12 @@ void TestGuiAnalysis::sweepDrawsLiveSavesReopensAppliesAndUndoes() {
   QVERIFY(actions->isRunning());
   QVERIFY(!mustFind<QAction>(&w, "trainAction")->isEnabled());
   QVERIFY(mustFind<QAction>(&w, "cancelAction")->isEnabled());
+  // Nothing else reads the model or flips its modes while the job runs.
+  QVERIFY(!mustFind<QAction>(&w, "exportAction")->isEnabled());
+  QVERIFY(!mustFind<QAction>(&w, "saveCheckpointAction")->isEnabled());
   QTRY_VERIFY_WITH_TIMEOUT(!actions->isRunning(), 120000);
+  QVERIFY(mustFind<QAction>(&w, "exportAction")->isEnabled());
+  QVERIFY(mustFind<QAction>(&w, "saveCheckpointAction")->isEnabled());
   probe.stop();
   qInfo("sweep: %lld points, UI thread: %d ticks, longest gap %lld ms", qint64(arrived.size()), probe.ticks,
         probe.maxGapMs);
@@ -248,7 +256,9 @@ void TestGuiAnalysis::sweepDrawsLiveSavesReopensAppliesAndUndoes() {
   QCOMPARE(record.holdout, 256);
   QCOMPARE(record.what, std::string("weights"));
   QCOMPARE(record.slots.size(), size_t(5));
-  QCOMPARE(record.network, network_fingerprint(doc->project()));
+  // The digest of the network plus the bit widths the sweep did not vary.
+  QCOMPARE(record.network, analysis::sweep_fingerprint(doc->project(), record.slots));
+  QVERIFY(record.network != analysis::sweep_fingerprint(doc->project(), {}));  // the swept bits do not count
   QCOMPARE(arrived.size(), 10);
   for (int i = 0; i < arrived.size(); ++i) QVERIFY(arrived[i] == record.points[size_t(i)]);
   // Drawn as they came: when point k arrived the heat map already showed the ones before
@@ -370,6 +380,16 @@ void TestGuiAnalysis::sweepDrawsLiveSavesReopensAppliesAndUndoes() {
   QVERIFY(!panel->applyButton()->isEnabled());
   press(w, Qt::Key_Z, Qt::ControlModifier);
   QVERIFY(!heat->isStale());
+  // A bit width the sweep did not vary (relu1's activations: a weights sweep) counts too:
+  // the record's drops were measured with 4-bit activations there.
+  LayerSpec relu1 = *doc->project().find("relu1");
+  QCOMPARE(relu1.act_quant->bit_width, 4);
+  relu1.act_quant->bit_width = 6;
+  QVERIFY(doc->changeLayers({"relu1"}, {relu1}, QStringLiteral("bit_width"), 2));
+  QVERIFY(heat->isStale());
+  QVERIFY(pareto->isStale());
+  press(w, Qt::Key_Z, Qt::ControlModifier);
+  QVERIFY(!heat->isStale());
 
   // --- Save, reopen in a new window: the views show the record, nothing is recomputed.
   QTemporaryDir dir;
@@ -442,6 +462,123 @@ void TestGuiAnalysis::cancelKeepsPartialResults() {
   press(w, Qt::Key_F9);
   QTRY_VERIFY(!w.lastError().isEmpty());
   QVERIFY(actions->front() == nullptr);
+  if (QMessageBox* box = waitFor<QMessageBox>(&w, "errorMessageBox", 1000)) box->close();
+
+  // --- A sweep cancelled before any point does not replace the saved one.
+  const SweepRecord saved = *w.document()->project().sweep;
+  const int undoCount = w.document()->undoStack()->count();
+  dialog = openSweepDialog(w);
+  QVERIFY(dialog);
+  dialog->minBitsBox()->setValue(2);
+  dialog->maxBitsBox()->setValue(2);
+  dialog->whatBox()->setCurrentIndex(dialog->whatBox()->findData(QStringLiteral("weights")));
+  dialog->holdoutBox()->setValue(256);
+  QTest::mouseClick(dialog->okButton(), Qt::LeftButton);
+  QVERIFY(actions->isRunning());
+  actions->cancel();  // before the base is evaluated: the core returns no point
+  QTRY_VERIFY_WITH_TIMEOUT(!actions->isRunning(), 30000);
+  QVERIFY(w.document()->project().sweep);
+  QVERIFY(*w.document()->project().sweep == saved);
+  QCOMPARE(w.document()->undoStack()->count(), undoCount);
+  QVERIFY2(mustFind<QLabel>(&w, "statusLabel")->text() ==
+               QStringLiteral("Sweep cancelled before any point; the saved sweep is kept."),
+           qPrintable(mustFind<QLabel>(&w, "statusLabel")->text()));
+  QCOMPARE(heat->missingCount(), total - arrived);  // the saved partial sweep is still drawn
+
+  // --- The project edited during a sweep: the record is stored, of the project it ran
+  // on, and shows stale (relu1's activations are not swept by a weights sweep).
+  dialog = openSweepDialog(w);
+  QVERIFY(dialog);
+  dialog->minBitsBox()->setValue(2);
+  dialog->maxBitsBox()->setValue(2);
+  dialog->whatBox()->setCurrentIndex(dialog->whatBox()->findData(QStringLiteral("weights")));
+  dialog->holdoutBox()->setValue(256);
+  const Project started = w.document()->project();
+  QTest::mouseClick(dialog->okButton(), Qt::LeftButton);
+  QVERIFY(actions->isRunning());
+  LayerSpec relu1 = *w.document()->project().find("relu1");
+  relu1.act_quant->bit_width = 6;
+  QVERIFY(w.document()->changeLayers({"relu1"}, {relu1}, QStringLiteral("bit_width"), 3));
+  QTRY_VERIFY_WITH_TIMEOUT(!actions->isRunning(), 120000);
+  QVERIFY(w.document()->project().sweep);
+  const SweepRecord edited = *w.document()->project().sweep;
+  QVERIFY(edited.complete);
+  QCOMPARE(int(edited.points.size()), 5);
+  QCOMPARE(edited.network, analysis::sweep_fingerprint(started, edited.slots));
+  QVERIFY(heat->isStale());
+  QVERIFY(actions->panel()->curves()->isStale());
+  QVERIFY2(mustFind<QLabel>(&w, "statusLabel")->text().contains(QStringLiteral("edited during the sweep")),
+           qPrintable(mustFind<QLabel>(&w, "statusLabel")->text()));
+  QCOMPARE(w.document()->undoStack()->undoText(), QStringLiteral("Sensitivity sweep"));
+  w.document()->undoStack()->undo();  // the sweep
+  w.document()->undoStack()->undo();  // the edit
+  QCOMPARE(w.document()->project().layers, started.layers);
+  QVERIFY(*w.document()->project().sweep == saved);
+
+  // --- Closing the window mid-sweep: the sweep stops first, so its partial record is in
+  // the document when the save prompt asks (Cancel there keeps the window open).
+  dialog = openSweepDialog(w);
+  QVERIFY(dialog);
+  dialog->minBitsBox()->setValue(2);
+  dialog->maxBitsBox()->setValue(8);
+  dialog->whatBox()->setCurrentIndex(dialog->whatBox()->findData(QStringLiteral("both")));
+  dialog->holdoutBox()->setValue(2000);
+  arrived = 0;
+  QTest::mouseClick(dialog->okButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(arrived >= 1, 120000);
+  bool prompted = false;
+  std::optional<SweepRecord> atPrompt;
+  bool runningAtPrompt = true;
+  QTimer answer;
+  answer.setInterval(20);
+  connect(&answer, &QTimer::timeout, this, [&] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box || prompted) return;
+    prompted = true;
+    atPrompt = w.document()->project().sweep;
+    runningAtPrompt = actions->isRunning();
+    box->button(QMessageBox::Cancel)->click();
+  });
+  answer.start();
+  QVERIFY(!w.close());  // Cancel at the prompt
+  answer.stop();
+  QVERIFY(prompted);
+  QVERIFY(!runningAtPrompt);
+  QVERIFY(atPrompt);
+  QVERIFY(!atPrompt->complete);
+  QVERIFY(!atPrompt->points.empty());
+  QVERIFY(int(atPrompt->points.size()) >= arrived);
+  QVERIFY(!(*atPrompt == saved));
+  QCOMPARE(w.document()->undoStack()->undoText(), QStringLiteral("Sensitivity sweep (partial)"));
+
+  // --- An error at a point: the core returns the points so far (complete false, last
+  // note "error: ..."); the GUI stores them and shows the error in a message box.
+  SweepRecord failed = *atPrompt;
+  const std::string error = "sweep point conv2 weight at 5 bits: the model's weights hold NaN or Inf (conv2.weight)";
+  failed.notes.push_back("error: " + error);
+  Q_EMIT actions->controller()->sweepFinished(failed);
+  QMessageBox* box = waitFor<QMessageBox>(&w, "errorMessageBox");
+  QVERIFY(box);
+  QCOMPARE(box->windowTitle(), QStringLiteral("Sensitivity sweep failed"));
+  QVERIFY2(box->text().contains(QString::fromStdString(error)), qPrintable(box->text()));
+  QVERIFY2(box->text().startsWith(QStringLiteral("Sweep stopped by an error: %1 of %2 points kept")
+                                      .arg(failed.points.size())
+                                      .arg(failed.slots.size() * 7)),
+           qPrintable(box->text()));
+  box->close();
+  QVERIFY(*w.document()->project().sweep == failed);
+  QCOMPARE(heat->missingCount(), int(failed.slots.size()) * 7 - int(failed.points.size()));
+  // ... and one before any point keeps the saved sweep, still saying why.
+  SweepRecord empty = failed;
+  empty.points.clear();
+  Q_EMIT actions->controller()->sweepFinished(empty);
+  box = waitFor<QMessageBox>(&w, "errorMessageBox");
+  QVERIFY(box);
+  QVERIFY2(box->text().startsWith(QStringLiteral("Sweep failed before any point; the saved sweep is kept.")),
+           qPrintable(box->text()));
+  QVERIFY(box->text().contains(QString::fromStdString(error)));
+  box->close();
+  QVERIFY(*w.document()->project().sweep == failed);
 }
 
 void TestGuiAnalysis::calibrateDialogPaths() {
@@ -505,6 +642,29 @@ void TestGuiAnalysis::calibrateDialogPaths() {
       QCOMPARE(evaluate(t, test, 256).accuracy, outcome.accuracyBefore);
     }
     result->close();
+
+    // --- An analysis that fails leaves the report shown stale (it is of `trained`, not
+    // of the calibrated model), with an error naming the job and the step.
+    const DatasetSpec dataset = doc->project().dataset;
+    DatasetSpec broken = dataset;
+    broken.path = dir.filePath(QStringLiteral("missing")).toStdString();
+    QVERIFY(doc->changeDataset(broken, QStringLiteral("path")));
+    QVERIFY(w.trainingController()->model() == outcome.model);
+    press(w, Qt::Key_F7);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.analysisActions()->isRunning(), 30000);
+    QMessageBox* failure = waitFor<QMessageBox>(&w, "errorMessageBox");
+    QVERIFY(failure);
+    QCOMPARE(failure->windowTitle(), QStringLiteral("Analysis failed"));
+    QVERIFY2(w.lastError().startsWith(QStringLiteral("Analyzer: loading the training images: ")),
+             qPrintable(w.lastError()));
+    QVERIFY(!w.lastError().contains(QStringLiteral("LibTorch")));
+    QVERIFY(analyzer->report() == report);
+    QVERIFY(analyzer->isStale());
+    failure->close();
+    press(w, Qt::Key_Z, Qt::ControlModifier);  // the dataset path (the views refresh)
+    QVERIFY(doc->project().dataset == dataset);
+    QVERIFY(analyzer->isStale());  // still the report of `trained`, not of the current model
+
     // Undo: per-tensor weights and the trained model again.
     press(w, Qt::Key_Z, Qt::ControlModifier);
     QVERIFY(!doc->project().find("conv1")->weight_quant->per_channel);
@@ -527,11 +687,35 @@ void TestGuiAnalysis::calibrateDialogPaths() {
   dialog->evalImagesBox()->setValue(300);
   QTest::mouseClick(dialog->okButton(), Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(!w.analysisActions()->isRunning(), 120000);
-  QVERIFY(waitFor<QMessageBox>(&w, "calibrationResultBox"));
+  QMessageBox* calibrated = waitFor<QMessageBox>(&w, "calibrationResultBox");
+  QVERIFY(calibrated);
   QVERIFY(w.trainingController()->hasModel());
   QCOMPARE(w.document()->undoStack()->count(), 0);  // no per-channel: the project is unchanged
   const double after = w.analysisActions()->panel()->measuredLabel()->property("accuracy").toDouble();
   QVERIFY2(after > 0.3 && after <= 1.0, qPrintable(QString::number(after)));
+  calibrated->close();
+
+  // --- A model whose activation quantizers never saw data: the analyzer calibrates them
+  // first (as `qnn analyze` does, 16 x 64 training images) and says which.
+  QuantModel fresh = build_model(w.document()->project());
+  std::vector<std::string> expected;
+  {
+    QuantModel probe = clone_model(fresh);
+    const analysis::CalibrationOptions c;
+    const Dataset train = load_dataset(w.document()->project(), true, c.batches * c.batch_size);
+    expected = analysis::calibrate_uncalibrated(probe, train, c).calibrated;
+  }
+  QVERIFY(expected.size() >= 5);  // quant_inp, relu1..relu4
+  QStringList ids;
+  for (const std::string& id : expected) ids << QString::fromStdString(id);
+  w.trainingController()->adoptModel(fresh.ptr());
+  press(w, Qt::Key_F7);
+  QTRY_VERIFY_WITH_TIMEOUT(!w.analysisActions()->isRunning(), 120000);
+  const QString status = w.analysisActions()->panel()->status();
+  QVERIFY2(status.contains(QStringLiteral("calibrated first")) && status.contains(ids.join(QStringLiteral(", "))),
+           qPrintable(status));
+  QVERIFY(w.analysisActions()->panel()->analyzer()->hasResult());
+  QVERIFY(!w.analysisActions()->panel()->analyzer()->isStale());
 }
 
 QTEST_MAIN(TestGuiAnalysis)

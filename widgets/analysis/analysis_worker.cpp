@@ -2,7 +2,10 @@
 #include "widgets/analysis/analysis_worker.h"
 
 #include <algorithm>
+#include <new>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include <QElapsedTimer>
@@ -33,6 +36,61 @@ AnalysisProgressInfo toInfo(const analysis::Progress& p) {
   i.what = QString::fromStdString(p.what);
   i.etaSeconds = p.eta_seconds;
   return i;
+}
+
+/// A failure already worded for the user: "Sweep: loading the data: <first line>".
+class JobError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string firstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+/// Runs `f` (one step of a job); rethrows its failure as a JobError naming the job and
+/// the step ("Sweep: copying the model: ..."): a LibTorch or library error by its first
+/// line (no backtrace, no C++ file names), a core error (qnn::Error) whole, as it is
+/// written for the user; running out of memory as "Sweep: out of memory while ...".
+template <typename F>
+auto step(const char* job, const char* what, F&& f) -> decltype(f()) {
+  const std::string where = std::string(job) + ": ";
+  try {
+    return f();
+  } catch (const JobError&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw JobError(where + "out of memory while " + what);
+  } catch (const c10::OutOfMemoryError&) {
+    throw JobError(where + "out of memory while " + what);
+  } catch (const c10::Error& e) {
+    throw JobError(where + what + ": " + firstLine(e.what_without_backtrace()));
+  } catch (const Error& e) {
+    throw JobError(where + what + ": " + e.what());
+  } catch (const std::exception& e) {
+    throw JobError(where + what + ": " + firstLine(e.what()));
+  }
+}
+
+const char* jobName(AnalysisController::Job job) {
+  return job == AnalysisController::Job::Calibrate ? "Calibration"
+         : job == AnalysisController::Job::Analyze ? "Analyzer"
+                                                   : "Sweep";
+}
+
+/// The job's own copy of `impl`, made on the calling (GUI) thread before the job starts:
+/// the worker never touches a model the GUI uses (an export flips its training flags).
+/// Null with `error` set when the copy fails.
+std::shared_ptr<QuantModelImpl> copyHere(const std::shared_ptr<QuantModelImpl>& impl, AnalysisController::Job job,
+                                         std::string& error) {
+  if (!impl) return nullptr;
+  try {
+    return step(jobName(job), "copying the model", [&impl] {
+      QuantModel original(impl);
+      return clone_model(original).ptr();
+    });
+  } catch (const JobError& e) {
+    error = e.what();
+    return nullptr;
+  }
 }
 
 }  // namespace
@@ -101,28 +159,26 @@ bool AnalysisController::launch(Job job, Work work) {
       m_context,
       [this, job, generation, cancel, work = std::move(work)]() mutable {
         if (generation != m_generation.load()) return;  // discarded before it started
+        QString message;
         try {
           work(generation, cancel.get());
-        } catch (const Error& e) {
-          const QString message = QString::fromStdString(e.what());
-          post(generation, [this, job, generation, message] {
-            finish(generation);
-            Q_EMIT failed(job, message);
-          });
+          return;
+        } catch (const JobError& e) {
+          message = QString::fromStdString(e.what());
+        } catch (const std::bad_alloc&) {
+          message = QStringLiteral("%1: out of memory").arg(QLatin1String(jobName(job)));
         } catch (const c10::Error& e) {
-          const QString message =
-              tr("LibTorch error: %1").arg(QString::fromStdString(e.what_without_backtrace()).left(400));
-          post(generation, [this, job, generation, message] {
-            finish(generation);
-            Q_EMIT failed(job, message);
-          });
+          message = QStringLiteral("%1: %2").arg(QLatin1String(jobName(job)),
+                                                 QString::fromStdString(firstLine(e.what_without_backtrace())));
+        } catch (const Error& e) {
+          message = QStringLiteral("%1: %2").arg(QLatin1String(jobName(job)), QString::fromStdString(e.what()));
         } catch (const std::exception& e) {
-          const QString message = QString::fromStdString(e.what());
-          post(generation, [this, job, generation, message] {
-            finish(generation);
-            Q_EMIT failed(job, message);
-          });
+          message = QStringLiteral("%1: %2").arg(QLatin1String(jobName(job)), QString::fromStdString(firstLine(e.what())));
         }
+        post(generation, [this, job, generation, message] {
+          finish(generation);
+          Q_EMIT failed(job, message);
+        });
       },
       Qt::QueuedConnection);
   Q_EMIT started(job);
@@ -152,18 +208,19 @@ analysis::ProgressFn throttled(Post postProgress) {
   };
 }
 
-/// The worker's own copy of `impl` (the GUI keeps using the original).
-QuantModel copyOf(const std::shared_ptr<QuantModelImpl>& impl) {
-  QuantModel original(impl);
-  return clone_model(original);
-}
-
 }  // namespace
 
 bool AnalysisController::calibrate(const Project& project, std::shared_ptr<QuantModelImpl> model,
                                    const CalibrateRequest& request) {
+  if (isRunning()) return false;
+  std::string copyError;
+  std::shared_ptr<QuantModelImpl> copy = copyHere(model, Job::Calibrate, copyError);
+  const bool fromFile = !model;
   std::shared_ptr<Worker> worker = m_worker;
-  return launch(Job::Calibrate, [this, worker, project, model, request](quint64 generation, std::atomic<bool>* cancel) {
+  return launch(Job::Calibrate, [this, worker, project, copy, fromFile, copyError, request](
+                                    quint64 generation, std::atomic<bool>* cancel) {
+    const char* job = "Calibration";
+    if (!fromFile && !copy) throw JobError(copyError);
     set_thread_count(int(project.training.threads));  // the project's setting, as training uses
     auto report = throttled([this, generation](const AnalysisProgressInfo& i) {
       post(generation, [this, i] { Q_EMIT progress(i); });
@@ -171,32 +228,41 @@ bool AnalysisController::calibrate(const Project& project, std::shared_ptr<Quant
     analysis::Progress loading;
     loading.what = "loading the data";
     report(loading);
-    const Dataset& train = worker->get(worker->train, project, true, request.batches * request.batchSize);
-    const Dataset& test = worker->get(worker->test, project, false, request.evalImages);
+    const Dataset& train = step(job, "loading the training images", [&]() -> const Dataset& {
+      return worker->get(worker->train, project, true, request.batches * request.batchSize);
+    });
+    const Dataset& test = step(job, "loading the test images", [&]() -> const Dataset& {
+      return worker->get(worker->test, project, false, request.evalImages);
+    });
     QuantModel source(nullptr);
-    if (model) {
-      source = copyOf(model);
+    if (!fromFile) {
+      source = QuantModel(copy);
     } else {
-      source = build_model(project);
-      load_weights(source, request.weightsFile.toStdString());
+      step(job, "loading the weights", [&] {
+        source = build_model(project);
+        load_weights(source, request.weightsFile.toStdString());
+      });
     }
     loading.what = "evaluating before calibration";
     report(loading);
-    const EvalResult before = evaluate(source, test, 256, cancel);
+    const EvalResult before = step(job, "evaluating before calibration", [&] { return evaluate(source, test, 256, cancel); });
     CalibrateOutcome out;
     out.perChannel = request.perChannel;
     out.project = request.perChannel ? analysis::with_per_channel_weights(project) : project;
-    out.weightsFile = model ? QString() : request.weightsFile;
+    out.weightsFile = fromFile ? request.weightsFile : QString();
     QuantModel target = source;
     if (request.perChannel) {
-      target = build_model(out.project);
-      copy_model_state(*source, *target);
+      step(job, "making the weights per channel", [&] {
+        target = build_model(out.project);
+        copy_model_state(*source, *target);
+      });
     }
     analysis::CalibrationOptions options;
     options.batches = request.batches;
     options.batch_size = request.batchSize;
     options.bias_correction = request.biasCorrection;
-    const analysis::CalibrationResult r = analysis::calibrate(target, train, options, report, cancel);
+    const analysis::CalibrationResult r =
+        step(job, "calibrating", [&] { return analysis::calibrate(target, train, options, report, cancel); });
     if (r.cancelled || cancel->load()) {
       post(generation, [this, generation] {
         finish(generation);
@@ -206,7 +272,7 @@ bool AnalysisController::calibrate(const Project& project, std::shared_ptr<Quant
     }
     loading.what = "evaluating after calibration";
     report(loading);
-    const EvalResult after = evaluate(target, test, 256);
+    const EvalResult after = step(job, "evaluating after calibration", [&] { return evaluate(target, test, 256); });
     out.model = target.ptr();
     out.accuracyBefore = before.accuracy;
     out.accuracyAfter = after.accuracy;
@@ -223,31 +289,64 @@ bool AnalysisController::calibrate(const Project& project, std::shared_ptr<Quant
 }
 
 bool AnalysisController::analyze(const Project& project, std::shared_ptr<QuantModelImpl> model, qint64 holdout) {
-  if (!model) return false;
+  if (!model || isRunning()) return false;
+  std::string copyError;
+  std::shared_ptr<QuantModelImpl> copy = copyHere(model, Job::Analyze, copyError);
   std::shared_ptr<Worker> worker = m_worker;
-  return launch(Job::Analyze, [this, worker, project, model, holdout](quint64 generation, std::atomic<bool>* cancel) {
+  return launch(Job::Analyze, [this, worker, project, copy, copyError, holdout](quint64 generation,
+                                                                                 std::atomic<bool>* cancel) {
+    const char* job = "Analyzer";
+    if (!copy) throw JobError(copyError);
     set_thread_count(int(project.training.threads));  // the project's setting, as training uses
     auto report = throttled([this, generation](const AnalysisProgressInfo& i) {
       post(generation, [this, i] { Q_EMIT progress(i); });
     });
-    const Dataset& test = worker->get(worker->test, project, false, holdout);
-    QuantModel copy = copyOf(model);
+    analysis::Progress loading;
+    loading.what = "loading the data";
+    report(loading);
+    // Activation quantizers still in their statistics phase have no meaningful scale:
+    // calibrated first (16 x 64 training images), as `qnn analyze` does.
+    const analysis::CalibrationOptions calibration;
+    const Dataset& train = step(job, "loading the training images", [&]() -> const Dataset& {
+      return worker->get(worker->train, project, true, calibration.batches * calibration.batch_size);
+    });
+    const Dataset& test = step(job, "loading the test images", [&]() -> const Dataset& {
+      return worker->get(worker->test, project, false, holdout);
+    });
+    QuantModel model(copy);
+    const analysis::CalibrationResult calibrated = step(job, "calibrating the quantizers never calibrated", [&] {
+      return analysis::calibrate_uncalibrated(model, train, calibration, report, cancel);
+    });
+    if (calibrated.cancelled || cancel->load()) {
+      post(generation, [this, generation] {
+        finish(generation);
+        Q_EMIT cancelled(Job::Analyze);
+      });
+      return;
+    }
     analysis::AnalyzerOptions options;
     options.holdout = holdout;
-    auto result = std::make_shared<analysis::AnalyzerReport>(analysis::analyze(copy, test, options, report, cancel));
-    AnalyzerReportPtr shared = std::move(result);
-    post(generation, [this, generation, shared] {
+    AnalyzerReportPtr shared = step(job, "analyzing", [&] {
+      return std::make_shared<const analysis::AnalyzerReport>(analysis::analyze(model, test, options, report, cancel));
+    });
+    const QStringList first = toStrings(calibrated.calibrated);
+    post(generation, [this, generation, shared, first] {
       finish(generation);
-      Q_EMIT analyzeFinished(shared);
+      Q_EMIT analyzeFinished(shared, first);
     });
   });
 }
 
 bool AnalysisController::sweep(const Project& project, std::shared_ptr<QuantModelImpl> model,
                                const SweepRequest& request) {
-  if (!model) return false;
+  if (!model || isRunning()) return false;
+  std::string copyError;
+  std::shared_ptr<QuantModelImpl> copy = copyHere(model, Job::Sweep, copyError);
   std::shared_ptr<Worker> worker = m_worker;
-  return launch(Job::Sweep, [this, worker, project, model, request](quint64 generation, std::atomic<bool>* cancel) {
+  return launch(Job::Sweep, [this, worker, project, copy, copyError, request](quint64 generation,
+                                                                             std::atomic<bool>* cancel) {
+    const char* job = "Sweep";
+    if (!copy) throw JobError(copyError);
     set_thread_count(int(project.training.threads));  // the project's setting, as training uses
     auto report = throttled([this, generation](const AnalysisProgressInfo& i) {
       post(generation, [this, i] { Q_EMIT progress(i); });
@@ -261,10 +360,13 @@ bool AnalysisController::sweep(const Project& project, std::shared_ptr<QuantMode
     analysis::Progress loading;
     loading.what = "loading the data";
     report(loading);
-    const Dataset& train =
-        worker->get(worker->train, project, true, options.calibration_batches * options.calibration_batch_size);
-    const Dataset& test = worker->get(worker->test, project, false, options.holdout);
-    QuantModel copy = copyOf(model);
+    const Dataset& train = step(job, "loading the training images", [&]() -> const Dataset& {
+      return worker->get(worker->train, project, true, options.calibration_batches * options.calibration_batch_size);
+    });
+    const Dataset& test = step(job, "loading the test images", [&]() -> const Dataset& {
+      return worker->get(worker->test, project, false, options.holdout);
+    });
+    QuantModel trained(copy);
     {
       // What the views draw until the record comes: the slots, the base cost and the
       // base accuracy on the same images (run_sweep measures it again for the record).
@@ -274,38 +376,42 @@ bool AnalysisController::sweep(const Project& project, std::shared_ptr<QuantMode
       live.max_bits = options.max_bits;
       live.holdout = options.holdout;
       live.calibration_batches = options.calibration_batches;
-      live.network = network_fingerprint(project);
-      live.slots = analysis::sweep_slots(project, options.what);
-      const analysis::Cost cost = analysis::model_cost(project);
-      live.base_size_bytes = cost.size_bytes;
-      live.base_bitops = cost.bitops;
+      step(job, "listing the quantizers to sweep", [&] {
+        live.slots = analysis::sweep_slots(project, options.what);
+        live.network = analysis::sweep_fingerprint(project, live.slots);
+        const analysis::Cost cost = analysis::model_cost(project);
+        live.base_size_bytes = cost.size_bytes;
+        live.base_bitops = cost.bitops;
+      });
       // The base as run_sweep makes it: quantizers still in their statistics phase
       // calibrated first (then the live drops are the record's).
-      QuantModel probe = copyOf(model);
+      QuantModel probe = step(job, "copying the model", [&] { return clone_model(trained); });
       probe->eval();
-      std::vector<std::string> uncalibrated;
-      for (const auto& item : probe->named_modules()) {
-        const auto* q = dynamic_cast<const ActQuantizerImpl*>(item.value().get());
-        const std::string id = item.key().substr(0, item.key().find('.'));
-        if (q && q->spec().scaling == ScalingKind::RuntimeStats && !q->learned_phase() &&
-            std::find(uncalibrated.begin(), uncalibrated.end(), id) == uncalibrated.end())
-          uncalibrated.push_back(id);
+      analysis::CalibrationOptions c;
+      c.batches = options.calibration_batches;
+      c.batch_size = options.calibration_batch_size;
+      const analysis::CalibrationResult calibrated = step(job, "calibrating the quantizers never calibrated", [&] {
+        return analysis::calibrate_uncalibrated(probe, train, c, {}, cancel);
+      });
+      if (!calibrated.calibrated.empty()) {
+        std::string ids;
+        for (const std::string& id : calibrated.calibrated) ids += (ids.empty() ? "" : ", ") + id;
+        live.notes.push_back(ids + ": still in the statistics phase (never calibrated nor trained past it); "
+                                   "calibrated first on " + std::to_string(calibrated.samples) + " training images");
       }
-      if (!uncalibrated.empty()) {
-        analysis::CalibrationOptions c;
-        c.batches = options.calibration_batches;
-        c.batch_size = options.calibration_batch_size;
-        c.only = uncalibrated;
-        analysis::calibrate(probe, train, c, {}, cancel);
-      }
-      const EvalResult base = evaluate(probe, test, options.eval_batch_size, cancel);
+      const EvalResult base =
+          step(job, "evaluating the base", [&] { return evaluate(probe, test, options.eval_batch_size, cancel); });
       live.base_accuracy = base.accuracy;
       live.base_loss = base.loss;
-      post(generation, [this, live] { Q_EMIT sweepStarted(live); });
+      // Cancelled before the base was measured: nothing to draw (run_sweep returns at once).
+      if (!calibrated.cancelled && !cancel->load()) post(generation, [this, live] { Q_EMIT sweepStarted(live); });
     }
-    const SweepRecord record = analysis::run_sweep(
-        project, copy, train, test, options, report, cancel,
-        [this, generation](const SweepPoint& p) { post(generation, [this, p] { Q_EMIT sweepPoint(p); }); });
+    const SweepRecord record = step(job, "running the sweep", [&] {
+      return analysis::run_sweep(project, trained, train, test, options, report, cancel,
+                                 [this, generation](const SweepPoint& p) {
+                                   post(generation, [this, p] { Q_EMIT sweepPoint(p); });
+                                 });
+    });
     post(generation, [this, generation, record] {
       finish(generation);
       Q_EMIT sweepFinished(record);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Runs the long analyses of core/analysis/analysis.h (calibrate, analyze, run_sweep)
 // off the GUI thread. AnalysisController lives on the GUI thread and owns one worker
-// thread; a job gets a copy of the model (clone_model, made on the worker), a cancel
-// flag (std::atomic<bool>) and posts its progress (throttled to ~20 per second), each
+// thread; a job gets its own copy of the model (clone_model, made on the GUI thread when
+// the job starts: the worker never touches a model the GUI uses), a cancel flag (std::atomic<bool>) and posts its progress (throttled to ~20 per second), each
 // sweep point as it is done, and its result back to the controller, which emits them
 // as signals on the GUI thread. No LibTorch in this header.
 #pragma once
@@ -77,9 +77,11 @@ class AnalysisController : public QObject {
   bool isCancelling() const { return isRunning() && m_cancel->load(); }
   Job job() const { return m_job; }
 
-  /// Each starts a job on `project` (the document's, validated) with `model` (the current
-  /// model of that network, may be null for calibrate: then request.weightsFile is
-  /// loaded). Return false (and do nothing) while a job runs.
+  /// Each starts a job on `project` (the document's, validated) with a copy of `model`
+  /// (the current model of that network, copied here, on the calling thread; may be null
+  /// for calibrate: then request.weightsFile is loaded). The analyzer and the sweep first
+  /// calibrate the activation quantizers still in their statistics phase
+  /// (analysis::calibrate_uncalibrated). Return false (and do nothing) while a job runs.
   bool calibrate(const Project& project, std::shared_ptr<QuantModelImpl> model, const CalibrateRequest& request);
   bool analyze(const Project& project, std::shared_ptr<QuantModelImpl> model, qint64 holdout);
   bool sweep(const Project& project, std::shared_ptr<QuantModelImpl> model, const SweepRequest& request);
@@ -103,11 +105,15 @@ class AnalysisController : public QObject {
   void sweepPoint(const qnn::SweepPoint& point);
   /// The sweep ended, complete or cancelled (record.complete false, partial points kept).
   void sweepFinished(const qnn::SweepRecord& record);
-  void analyzeFinished(const qnn::AnalyzerReportPtr& report);
+  /// `calibratedFirst`: the layers whose activation quantizers were still in their
+  /// statistics phase and were calibrated before the analysis (empty: none).
+  void analyzeFinished(const qnn::AnalyzerReportPtr& report, const QStringList& calibratedFirst);
   void calibrateFinished(const qnn::CalibrateOutcome& outcome);
-  /// A job stopped by cancel() without a result (calibration).
+  /// A job stopped by cancel() without a result (a calibration; an analyzer cancelled
+  /// while it calibrated first).
   void cancelled(qnn::AnalysisController::Job job);
-  /// A job failed; `message` is the core error's text.
+  /// A job failed; `message` names the job and the step, then the cause's first line
+  /// ("Sweep: loading the test images: ..."; "Sweep: out of memory while ...").
   void failed(qnn::AnalysisController::Job job, const QString& message);
 
  private:

@@ -220,7 +220,7 @@ void ParetoView::rebuild() {
   const double baseX = size ? double(m_record.base_size_bytes) : m_record.base_bitops;
   if (baseX > 0.0) {
     auto* base = new QCPGraph(m_plot->xAxis, m_plot->yAxis);
-    base->setName(tr("base (project's bits) %1").arg(analysis_format::percent(m_record.base_accuracy)));
+    base->setName(tr("sweep base %1").arg(analysis_format::percent(m_record.base_accuracy)));
     base->setLineStyle(QCPGraph::lsNone);
     base->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, QColor(90, 90, 90), QColor(200, 200, 200), 9));
     base->addData(baseX, m_record.base_accuracy * 100.0);
