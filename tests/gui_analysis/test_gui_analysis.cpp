@@ -368,6 +368,16 @@ void TestGuiAnalysis::sweepDrawsLiveSavesReopensAppliesAndUndoes() {
   QVERIFY(panel->measuredLabel()->text().contains(QStringLiteral("measured")));
   // Started from the trained weights, not from scratch: far above chance after 5 batches.
   QVERIFY2(tuned.testAccuracy > 0.4, qPrintable(QString::number(tuned.testAccuracy)));
+  // A cancelled fine-tune is not the configuration's measured accuracy.
+  QTest::mouseClick(panel->fineTuneButton(), Qt::LeftButton);
+  QVERIFY(w.trainingController()->isRunning());
+  press(w, Qt::Key_Escape);
+  QTRY_VERIFY_WITH_TIMEOUT(!w.trainingController()->isRunning(), 120000);
+  QVERIFY(w.trainingController()->lastSummary().cancelled);
+  QCOMPARE(pareto->measured(0), tuned.testAccuracy);
+  QVERIFY2(panel->measuredLabel()->text().startsWith(QStringLiteral("Fine-tune cancelled")),
+           qPrintable(panel->measuredLabel()->text()));
+  QVERIFY(!panel->measuredLabel()->property("accuracy").isValid());
 
   // --- A network edit makes the sweep stale; undo makes it current again.
   LayerSpec conv1 = *doc->project().find("conv1");
