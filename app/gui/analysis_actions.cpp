@@ -519,6 +519,10 @@ void AnalysisActions::onSweepFinished(const SweepRecord& record) {
                          "complete it).")
                           .arg(record.points.size())
                           .arg(expected);
+    // Which quantizers the base had to calibrate first (never calibrated: run_sweep's note).
+    for (const std::string& note : record.notes)
+      if (note.find("still in the statistics phase") != std::string::npos)
+        text += QStringLiteral(" ") + tr("Calibrated first: %1.").arg(QString::fromStdString(note));
     // Into the project (one undo step; saved with it). onSweepChanged redraws from it.
     if (!m_document->setSweep(record, record.complete ? tr("Sensitivity sweep") : tr("Sensitivity sweep (partial)")))
       onSweepChanged();

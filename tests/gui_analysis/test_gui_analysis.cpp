@@ -726,6 +726,31 @@ void TestGuiAnalysis::calibrateDialogPaths() {
            qPrintable(status));
   QVERIFY(w.analysisActions()->panel()->analyzer()->hasResult());
   QVERIFY(!w.analysisActions()->panel()->analyzer()->isStale());
+
+  // The sweep does the same for its base: the live base (drawn before the points) is the
+  // record's, and the status names the quantizers calibrated first.
+  SweepDialog* sweep = openSweepDialog(w);
+  QVERIFY(sweep);
+  sweep->minBitsBox()->setValue(2);
+  sweep->maxBitsBox()->setValue(2);
+  sweep->whatBox()->setCurrentIndex(sweep->whatBox()->findData(QStringLiteral("weights")));
+  sweep->holdoutBox()->setValue(256);
+  std::optional<SweepRecord> live;
+  connect(w.analysisActions()->controller(), &AnalysisController::sweepStarted, this,
+          [&](const SweepRecord& r) { live = r; });
+  QTest::mouseClick(sweep->okButton(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(!w.analysisActions()->isRunning(), 120000);
+  QVERIFY(live);
+  QVERIFY(w.document()->project().sweep);
+  const SweepRecord& swept = *w.document()->project().sweep;
+  QVERIFY(swept.complete);
+  QCOMPARE(live->base_accuracy, swept.base_accuracy);
+  QCOMPARE(live->network, swept.network);
+  QCOMPARE(live->notes, swept.notes);
+  QVERIFY(!swept.notes.empty());
+  QVERIFY(QString::fromStdString(swept.notes.front()).startsWith(ids.join(QStringLiteral(", ")) + QStringLiteral(":")));
+  const QString done = mustFind<QLabel>(&w, "statusLabel")->text();
+  QVERIFY2(done.contains(QStringLiteral("Calibrated first: ") + ids.join(QStringLiteral(", "))), qPrintable(done));
 }
 
 QTEST_MAIN(TestGuiAnalysis)
