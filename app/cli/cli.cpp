@@ -38,11 +38,13 @@ namespace {
 // ---------------------------------------------------------------- Ctrl-C
 
 std::atomic<bool> g_cancel{false};
+/// The handler's message, composed before the handler is installed (no allocation in it).
+char g_interrupt_message[160] = "";
+size_t g_interrupt_message_size = 0;
 
 extern "C" void on_interrupt(int) {
   if (g_cancel.exchange(true)) return;
-  static const char msg[] = "\nqnn: stopping after the current batch (press Ctrl-C again to abort)\n";
-  const ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+  const ssize_t ignored = write(STDERR_FILENO, g_interrupt_message, g_interrupt_message_size);
   (void)ignored;
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
@@ -88,8 +90,11 @@ class ProgressLine {
 
 }  // namespace
 
-InterruptGuard::InterruptGuard() {
+InterruptGuard::InterruptGuard(const char* unit) {
   g_cancel = false;
+  const int n = std::snprintf(g_interrupt_message, sizeof g_interrupt_message,
+                              "\nqnn: stopping after the current %s (press Ctrl-C again to abort)\n", unit);
+  g_interrupt_message_size = std::min(sizeof g_interrupt_message - 1, size_t(std::max(0, n)));
   m_int = std::signal(SIGINT, on_interrupt);
   m_term = std::signal(SIGTERM, on_interrupt);
 }

@@ -38,10 +38,12 @@ Project load_valid_project(const std::string& path);
 void check_writable(const std::string& path, const std::string& what);
 
 /// Routes SIGINT/SIGTERM to interrupt_flag() while alive: the first Ctrl-C asks the
-/// run to stop after the current batch, a second one ends the process.
+/// run to stop after the current `unit` ("batch", "point", "evaluation"; the first
+/// Ctrl-C prints "qnn: stopping after the current <unit> ..."), a second one ends the
+/// process.
 class InterruptGuard {
  public:
-  InterruptGuard();
+  explicit InterruptGuard(const char* unit = "batch");
   ~InterruptGuard();
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;

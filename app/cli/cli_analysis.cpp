@@ -28,6 +28,7 @@
 #include "core/errors.h"
 #include "core/graph/project.h"
 #include "core/graph/sweep_record_json.h"
+#include "core/graph/model.h"
 #include "core/quant/quantizers.h"
 #include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
@@ -36,6 +37,7 @@
 #include <QApplication>
 #include <QDir>
 
+#include "widgets/analysis/analysis_format.h"
 #include "widgets/analysis/analyzer_view.h"
 #include "widgets/analysis/pareto_view.h"
 #include "widgets/analysis/sweep_curves_view.h"
@@ -76,9 +78,56 @@ analysis::ProgressFn progress_lines(const std::string& what) {
   };
 }
 
+/// Sweep progress on stderr: "sweep base model", then "sweep point 3/35  conv1.weight
+/// at 4 bits  ETA 35 s" (the base evaluation is not one of the points), last "sweep
+/// 35/35 points done (+ base)".
+analysis::ProgressFn sweep_progress_lines() {
+  return [](const analysis::Progress& p) {
+    const int64_t points = p.total - 1;  // core counts the base evaluation as the first unit
+    if (p.done == 0) {
+      std::cerr << "sweep base model (the trained model as given)" << std::endl;
+    } else if (p.done >= p.total) {
+      std::cerr << "sweep " << points << "/" << points << " points done (+ base)" << std::endl;
+    } else {
+      std::cerr << "sweep point " << p.done << "/" << points << (p.what.empty() ? "" : "  " + p.what) << "  ETA "
+                << eta_text(p.eta_seconds) << std::endl;
+    }
+  };
+}
+
+/// "note: FILE was trained on a different network (FIRST DIFFERENCE); ..." when FILE is
+/// a QNN Studio checkpoint whose network differs from `p`'s (a state dict has no network).
+void note_other_network(const Project& p, const std::string& weights) {
+  Project trained;
+  try {
+    trained = read_checkpoint_project(weights);
+  } catch (const std::exception&) {
+    return;  // a state dict (or unreadable: load_weights says so)
+  }
+  const std::string diff = network_difference(p, trained);
+  if (!diff.empty())
+    std::cout << "note: " << weights << " was trained on a different network (" << diff
+              << "); its tensors are loaded by name and shape\n";
+}
+
+/// The warning of analysis_format::nearChanceWarning for `accuracy` on `p`'s dataset
+/// (nothing when the number of classes is unknown).
+void warn_if_near_chance(const Project& p, double accuracy) {
+  int64_t classes = 0;
+  try {
+    classes = int64_t(dataset_info(p).class_names.size());
+  } catch (const std::exception&) {
+    return;
+  }
+  const QString w = analysis_format::nearChanceWarning(accuracy, classes);
+  if (!w.isEmpty()) std::cout << w.toStdString() << "\n";
+}
+
 /// The project's network with FILE's trained state (load_weights: a checkpoint or a
-/// state dict; prints what it loaded).
-QuantModel load_model(const Project& p, const std::string& weights) {
+/// state dict; prints what it loaded, and a note when FILE is a checkpoint of a network
+/// other than `network`'s, `p`'s by default).
+QuantModel load_model(const Project& p, const std::string& weights, const Project* network = nullptr) {
+  note_other_network(network ? *network : p, weights);
   set_thread_count(p.training.threads);
   torch::manual_seed(p.training.seed);
   QuantModel model = build_model(p);
@@ -154,20 +203,51 @@ nlohmann::ordered_json sweep_file_json(const SweepRecord& r, const std::string& 
   return j;
 }
 
+/// nlohmann's message without its "[json.exception.parse_error.101] " prefix.
+std::string json_message(const nlohmann::json::exception& e) {
+  std::string what = e.what();
+  const auto close = what.find("] ");
+  if (what.rfind("[json.exception", 0) == 0 && close != std::string::npos) what = what.substr(close + 2);
+  // "parse error at line 3, column 1: syntax error while parsing ..." -> after the position.
+  const auto colon = what.find(": ");
+  if (what.rfind("parse error", 0) == 0 && colon != std::string::npos) what = what.substr(colon + 2);
+  return what;
+}
+
 SweepRecord read_sweep_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw IoError("cannot read " + path + ": " + std::strerror(errno));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   nlohmann::ordered_json j;
   try {
-    j = nlohmann::ordered_json::parse(in);
+    j = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // Line and column (1-based) of the byte where parsing stopped (as load_project says it).
+    const size_t stop = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i < stop; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    throw ConfigError(path + ": not valid JSON at line " + std::to_string(line) + ", column " +
+                      std::to_string(column) + (e.byte > text.size() ? " (the file ends early; is it truncated?)" : "") +
+                      ": " + json_message(e));
   } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(path + ": not JSON: " + e.what());
+    throw ConfigError(path + ": not valid JSON: " + json_message(e));
   }
-  if (!j.is_object() || j.value("format", std::string()) != "qnn-sweep" || !j.contains("sweep"))
+  if (!j.is_object() || !j.contains("format") || j["format"] != "qnn-sweep" || !j.contains("sweep"))
     throw ConfigError(path + ": not a sweep file of `qnn sweep` (expected \"format\": \"qnn-sweep\")");
-  if (!j["version"].is_number_integer() || j["version"].get<int>() != 1)
+  if (!j["version"].is_number_integer() || j["version"].get<int64_t>() != 1)
     throw ConfigError(path + ": sweep file version " + j["version"].dump() + " needs a newer QNN Studio");
-  return detail::sweep_from_json(detail::Field(j["sweep"], "sweep", path));
+  try {
+    return detail::sweep_from_json(detail::Field(j["sweep"], "sweep", path));
+  } catch (const nlohmann::json::exception& e) {  // the Field checks should name it; never nlohmann's prefix
+    throw ConfigError(path + ": " + json_message(e));
+  }
 }
 
 // ---------------------------------------------------------------- tables
@@ -232,6 +312,8 @@ int run_calibrate(const CommandArgs& args) {
   const int64_t test_limit = args.integer("test-limit", 1, 0);
   Project p = load_valid_project(args.project);
   p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
+  const Project as_given = p;
+  bool per_channel_changed = false;
   if (per_channel) {
     const Project changed = analysis::with_per_channel_weights(p);
     std::vector<std::string> layers;
@@ -244,11 +326,24 @@ int run_calibrate(const CommandArgs& args) {
                                                              : join(layers) + " now per output channel")
               << "; the checkpoint holds this per-channel project\n";
     p = changed;
+    per_channel_changed = !layers.empty();
+  }
+  if (!options.bias_correction && !per_channel_changed) {
+    // Nothing to do: no activation quantizer takes its scale from runtime statistics.
+    QuantModel probe = build_model(p);
+    bool any = false;
+    for (const auto& item : probe->named_modules())
+      if (auto* q = dynamic_cast<ActQuantizerImpl*>(item.value().get()))
+        any = any || q->spec().scaling == ScalingKind::RuntimeStats;
+    if (!any)
+      throw ConfigError("nothing to calibrate: " + args.project +
+                        " has no activation quantizer with runtime statistics (calibration sets their scales; "
+                        "weight scales come from the weights, parameter scales are learned in training)");
   }
   check_writable(out, "checkpoint");
   if (!save_project_path.empty()) check_writable(save_project_path, "project");
 
-  QuantModel model = load_model(p, weights);
+  QuantModel model = load_model(p, weights, &as_given);
   const Dataset train = load_dataset(p, true, options.batches * options.batch_size);
   const Dataset test = load_dataset(p, false, test_limit);
   InterruptGuard interrupts;
@@ -300,7 +395,7 @@ int run_analyze(const CommandArgs& args) {
   p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
   if (!out.empty()) make_dir(out);
   QuantModel model = load_model(p, weights);
-  InterruptGuard interrupts;
+  InterruptGuard interrupts("evaluation");
   calibrate_if_needed(model, p);
   const Dataset test = load_dataset(p, false, options.holdout);
   const analysis::AnalyzerReport r = analysis::analyze(model, test, options, progress_lines("analyze"), &interrupt_flag());
@@ -322,6 +417,9 @@ int run_analyze(const CommandArgs& args) {
             << " weights_only=" << fixed(r.weights_only_accuracy, 4)
             << " activations_only=" << fixed(r.activations_only_accuracy, 4)
             << " quantized=" << fixed(r.quantized_accuracy, 4) << "\n";
+  // An untrained model: its gains are noise (a trained float model that quantization
+  // breaks is what the analyzer is for, so the better of the two is judged).
+  if (!r.cancelled) warn_if_near_chance(p, std::max(r.float_accuracy, r.quantized_accuracy));
   if (!out.empty()) {
     const std::string csv = (std::filesystem::path(out) / "analyzer.csv").string();
     const std::string png = (std::filesystem::path(out) / "analyzer.png").string();
@@ -369,11 +467,11 @@ int run_sweep(const CommandArgs& args) {
   const Dataset train = load_dataset(p, true, options.calibration_batches * options.calibration_batch_size);
   const Dataset test = load_dataset(p, false, options.holdout);
   const size_t total = analysis::sweep_slots(p, options.what).size() * size_t(hi - lo + 1);
-  std::cout << "sweep of " << what << " at " << lo << ".." << hi << " bits: " << total << " points on "
+  std::cout << "sweep of " << what << " at " << lo << ".." << hi << " bits: " << total << " points (after the base model) on "
             << test.size() << " held-out images" << std::endl;
-  InterruptGuard interrupts;
+  InterruptGuard interrupts("point");
   const SweepRecord r =
-      analysis::run_sweep(p, model, train, test, options, progress_lines("sweep"), &interrupt_flag());
+      analysis::run_sweep(p, model, train, test, options, sweep_progress_lines(), &interrupt_flag());
 
   const std::filesystem::path dir(out);
   write_text((dir / "sweep.csv").string(), analysis::sweep_csv(r));
@@ -388,8 +486,11 @@ int run_sweep(const CommandArgs& args) {
     curves.setRecord(r);
     write_png(&curves, (dir / "curves.png").string());
     if (r.complete) {
+      // Activations do not change the model size: their front is of BitOps.
+      const bool size_fixed = std::all_of(r.slots.begin(), r.slots.end(), [](const SweepSlot& s) { return s.kind == "act"; });
+      const analysis::CostAxis axis = size_fixed ? analysis::CostAxis::BitOps : analysis::CostAxis::SizeBytes;
       ParetoView front;
-      front.setFront(r, analysis::pareto_front(r, p, analysis::CostAxis::SizeBytes), analysis::CostAxis::SizeBytes);
+      front.setFront(r, analysis::pareto_front(r, p, axis), axis);
       write_png(&front, (dir / "front.png").string());
       written.push_back("front.png");
     } else {
@@ -398,6 +499,7 @@ int run_sweep(const CommandArgs& args) {
   }
   for (const std::string& n : r.notes) std::cout << "note: " << n << "\n";
   print_drop_table(r);
+  if (r.points.size() > 0 || r.complete) warn_if_near_chance(p, r.base_accuracy);
   std::cout << "wrote " << join(written, " ") << " to " << out << " (" << fixed(r.seconds, 1) << " s)\n";
   if (save) {
     Project saved = load_project(args.project);  // as in the file (the thread override is not saved)
@@ -407,7 +509,7 @@ int run_sweep(const CommandArgs& args) {
   }
   if (!r.complete) std::cerr << "qnn sweep: interrupted: " << r.points.size() << " of " << total << " points" << std::endl;
   std::cout << "base_accuracy=" << fixed(r.base_accuracy, 4) << " points=" << r.points.size() << "/" << total
-            << std::endl;
+            << " (+ base)" << std::endl;
   return r.complete ? kExitOk : kExitInterrupted;
 }
 
@@ -429,13 +531,21 @@ int run_suggest(const CommandArgs& args) {
   if (budget.max_size_bytes <= 0 && budget.max_bitops <= 0.0 && std::isnan(budget.max_drop))
     throw UsageError("'qnn suggest' needs a budget: --max-bytes N, --max-bitops N or --max-drop POINTS");
   const bool only_bitops = budget.max_bitops > 0.0 && budget.max_size_bytes <= 0 && std::isnan(budget.max_drop);
-  const std::string axis_text = args.text("axis", only_bitops ? "bitops" : "size");
-  if (axis_text != "size" && axis_text != "bitops")
-    throw UsageError("--axis expects size or bitops, got '" + axis_text + "'");
-  const analysis::CostAxis axis = axis_text == "size" ? analysis::CostAxis::SizeBytes : analysis::CostAxis::BitOps;
+  const std::string axis_text = args.text("axis", "auto");
+  if (axis_text != "auto" && axis_text != "size" && axis_text != "bitops")
+    throw UsageError("--axis expects auto, size or bitops, got '" + axis_text + "'");
   const bool verify = args.has("verify");
   const std::string weights = args.text("weights");
-  if (verify && weights.empty()) throw UsageError("--verify needs --weights FILE (the trained weights to calibrate)");
+  if (verify && weights.empty()) throw UsageError("--verify needs --weights FILE (the trained weights to evaluate)");
+  if (!verify && args.has("weights"))
+    throw UsageError("--weights is only used by --verify (add --verify to evaluate the suggestion)");
+  {
+    std::error_code e1, e2;
+    const auto a = std::filesystem::weakly_canonical(args.project, e1);
+    const auto b = std::filesystem::weakly_canonical(out, e2);
+    if (!e1 && !e2 && a == b)
+      throw UsageError("--out would overwrite " + args.project + "; choose another file");
+  }
 
   Project p = load_valid_project(args.project);
   p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
@@ -448,6 +558,20 @@ int run_suggest(const CommandArgs& args) {
     throw UsageError(args.project + " holds no saved sweep: give --sweep DIR/sweep.json, or run `qnn sweep " +
                      args.project + " ... --save` first");
   }
+  // An activations-only sweep does not change the model size: its size front is one point.
+  const bool size_fixed = !r.slots.empty() && std::all_of(r.slots.begin(), r.slots.end(),
+                                                         [](const SweepSlot& s) { return s.kind == "act"; });
+  analysis::CostAxis axis = analysis::CostAxis::SizeBytes;
+  if (axis_text == "bitops" || (axis_text == "auto" && only_bitops)) {
+    axis = analysis::CostAxis::BitOps;
+  } else if (axis_text == "auto" && size_fixed) {
+    axis = analysis::CostAxis::BitOps;
+    std::cout << "note: the sweep varies activations only, which do not change the model size: the front is of "
+                 "BitOps (--axis size for the size)\n";
+  } else if (size_fixed) {
+    std::cout << "warning: the sweep varies activations only, which do not change the model size: the size front "
+                 "has one point (--axis bitops ranks them by BitOps)\n";
+  }
   const std::vector<analysis::MixedConfig> front = analysis::pareto_front(r, p, axis);
   std::cout << "Pareto front (" << front.size() << " configurations, base " << fixed(r.base_accuracy * 100, 2)
             << " % at " << r.base_size_bytes << " bytes, " << fixed(r.base_bitops, 0) << " BitOps):\n";
@@ -457,6 +581,8 @@ int run_suggest(const CommandArgs& args) {
     std::cout << std::setw(4) << i << std::setw(12) << front[i].size_bytes << std::setw(16)
               << fixed(front[i].bitops, 0) << std::setw(11) << fixed(front[i].predicted_accuracy * 100, 2) << "  "
               << bits_text(r, front[i]) << "\n";
+  warn_if_near_chance(p, r.base_accuracy);
+  budget.base_accuracy = r.base_accuracy;  // --max-drop is below the sweep's base, not the front's best
   const analysis::MixedConfig chosen = analysis::suggest(front, budget);
   std::cout << "chosen: " << bits_text(r, chosen) << "\n"
             << "predicted_accuracy=" << fixed(chosen.predicted_accuracy, 4) << " size_bytes=" << chosen.size_bytes
@@ -467,18 +593,37 @@ int run_suggest(const CommandArgs& args) {
   save_project(applied, out);
   std::cout << "wrote " << out << " (fine-tune it: qnn train " << out << " --weights FILE --epochs 2)\n";
   if (verify) {
-    QuantModel model = load_model(applied, weights);
+    // As a sweep point: the base model (FILE on PROJECT's network), its never-calibrated
+    // activation quantizers calibrated as the sweep did, its state copied into the
+    // suggested configuration (activation thresholds kept), evaluated on the sweep's
+    // held-out images.
+    QuantModel base = load_model(p, weights);
     InterruptGuard interrupts;
     analysis::CalibrationOptions options;
-    const Dataset train = load_dataset(applied, true, options.batches * options.batch_size);
-    const analysis::CalibrationResult c = analysis::calibrate(model, train, options, {}, &interrupt_flag());
-    if (c.cancelled) return kExitInterrupted;
-    const Dataset test = load_dataset(applied, false, r.holdout);
+    options.batches = r.calibration_batches > 0 ? r.calibration_batches : 8;
+    options.batch_size = 64;
+    const Dataset train = load_dataset(p, true, options.batches * options.batch_size);
+    const analysis::CalibrationResult c =
+        analysis::calibrate_uncalibrated(base, train, options, {}, &interrupt_flag());
+    if (c.cancelled || interrupt_flag()) {
+      std::cerr << "qnn suggest: interrupted; the suggested project is written, not verified" << std::endl;
+      return kExitInterrupted;
+    }
+    QuantModel model = build_model(applied);
+    copy_model_state(*base, *model);
+    model->eval();
+    const Dataset test = load_dataset(p, false, r.holdout);
     const EvalResult e = evaluate(model, test, 256, &interrupt_flag());
-    if (interrupt_flag()) return kExitInterrupted;
-    std::cout << "verify: calibrated on " << c.samples << " training images, " << e.samples
-              << " held-out images: measured " << fixed(e.accuracy * 100, 2) << " % vs predicted "
-              << fixed(chosen.predicted_accuracy * 100, 2) << " % ("
+    if (interrupt_flag()) {
+      std::cerr << "qnn suggest: interrupted; the suggested project is written, not verified" << std::endl;
+      return kExitInterrupted;
+    }
+    std::cout << "verify: as a sweep point (" << weights << "'s trained state"
+              << (c.calibrated.empty() ? std::string()
+                                       : ", calibrated first on " + std::to_string(c.samples) +
+                                             " training images: " + join(c.calibrated))
+              << "), " << e.samples << " held-out images: measured " << fixed(e.accuracy * 100, 2)
+              << " % vs predicted " << fixed(chosen.predicted_accuracy * 100, 2) << " % ("
               << fixed((e.accuracy - chosen.predicted_accuracy) * 100, 2) << " points)\n";
     std::cout << "measured_accuracy=" << fixed(e.accuracy, 4) << "\n";
   }

@@ -156,8 +156,8 @@ Options:
   --version          print the version
 
 Exit status: 0 success; 1 invalid project, invalid setting, bad data or failed run;
-2 unreadable file (project, checkpoint) or bad command line; 130 training stopped
-with Ctrl-C.
+2 unreadable file (project, checkpoint) or bad command line; 130 stopped with
+Ctrl-C (train, calibrate, analyze, sweep, suggest --verify).
 )USAGE";
 }
 
@@ -315,6 +315,9 @@ statistics collects its statistic, and sets each one's scale to the average (its
 statistics phase is then over). Weight scales come from the weights. Evaluates on the
 test set before (when every activation quantizer already had a scale) and after, and
 saves the calibrated model as a checkpoint. Prints last "test_accuracy=<fraction>".
+A project without such a quantizer (a float project, or only parameter-scaled
+activations) has nothing to calibrate: exit 1, nothing written (unless
+--bias-correction or --per-channel has something to do).
 
 Options:
   --weights FILE       the trained weights (required)
@@ -331,7 +334,9 @@ Options:
   -h, --help           show this help
 
 Exit status: 0 written; 1 invalid project or bad data; 2 unreadable file or bad
-command line; 130 stopped with Ctrl-C (nothing written).
+command line; 130 stopped with Ctrl-C (nothing written). FILE may be a checkpoint of
+another network: its tensors are loaded by name and shape, and a note names the
+first difference (so do analyze, sweep and suggest --verify).
 )USAGE";
   if (command == "analyze")
     return R"USAGE(Usage: qnn analyze PROJECT --weights FILE [--holdout N] [--out DIR]
@@ -358,24 +363,35 @@ Options:
 
 The per-layer sensitivity sweep: for every weight (and/or activation) quantizer of
 PROJECT and every bit width in LO..HI, sets only that quantizer to that bit width,
-gives the network FILE's trained state, recalibrates a varied activation quantizer,
-and evaluates on the first N test images (the same images for every point). Progress
-lines with the ETA go to stderr; Ctrl-C stops after the current point and writes the
-points done so far (exit 130). Writes into DIR (created if missing):
+gives the network FILE's trained state and evaluates on the first N test images (the
+same images for every point). A varied activation quantizer keeps its threshold (its
+learned or calibrated range), so its scale follows the bit width and the point at the
+project's own bit width equals the base; nothing is recalibrated per point. The base
+model (FILE as given) is evaluated first; activation quantizers of it never calibrated
+(still in their statistics phase) are calibrated once before, on
+--calibration-batches x 64 training images. Progress lines with the ETA go to stderr
+("sweep base model", then "sweep point 3/35 conv1.weight at 4 bits ..."); Ctrl-C stops
+after the current point and writes the points done so far (exit 130). Writes into DIR
+(created if missing):
   sweep.csv    layer,kind,bits,accuracy,accuracy_drop,loss,size_bytes,bitops (a
                "(base)" row first, then one row per point)
   sweep.json   {"format": "qnn-sweep", "version": 1, "project": PROJECT,
                 "sweep": <the record, as in the project file's "sweep">}
   heatmap.png  accuracy drop per slot and bit width; curves.png  accuracy vs bits;
-  front.png    the Pareto front of model size vs predicted accuracy (complete sweeps)
-Prints the drop table (points) and last "base_accuracy=<fraction> points=<done>/<total>".
+  front.png    the Pareto front of model size (BitOps for an activations-only sweep)
+               vs predicted accuracy (complete sweeps)
+Prints the drop table (points) and last
+"base_accuracy=<fraction> points=<done>/<total> (+ base)" (the base evaluation is not
+a point).
 
 Options:
   --weights FILE             the trained weights (required: a sweep needs a trained model)
   --bits LO-HI               bit widths, e.g. 2-8 (each 2..16; a single N sweeps N only)
   --what WHAT                weights (default), activations or both
   --holdout N                held-out test images per point (default 2000; 0 = all)
-  --calibration-batches N    calibration batches of 64 images per activation point (default 8)
+  --calibration-batches N    batches of 64 training images to calibrate the base model's
+                             never-calibrated activation quantizers (default 8; unused
+                             when FILE has every activation scale)
   --out DIR                  the folder to write (required)
   --save                     also store the record in PROJECT (project.sweep), so
                              QNN Studio shows it without recomputing
@@ -404,18 +420,22 @@ Options:
   --max-bytes N      at most N bytes of model size
   --max-bitops N     at most N BitOps per sample (e.g. 2.5e6)
   --max-drop POINTS  at most POINTS percentage points below the base accuracy
-  --axis AXIS        size (default) or bitops: the cost of the front (default bitops
-                     when only --max-bitops is given)
+  --axis AXIS        auto (default), size or bitops: the cost of the front. auto is
+                     bitops when only --max-bitops is given or when the sweep varies
+                     activations only (they do not change the model size), else size
   --out NEW          the project to write (required)
-  --verify           then calibrate the suggested configuration from --weights FILE
-                     and evaluate it on the sweep's held-out images: measured vs predicted
-  --weights FILE     the trained weights for --verify
+  --verify           then evaluate the suggested configuration as a sweep point: FILE's
+                     trained state, activation quantizers never calibrated calibrated
+                     first (as the sweep did), on the sweep's held-out images;
+                     prints measured vs predicted
+  --weights FILE     the trained weights for --verify (only used by --verify)
   --threads N        LibTorch threads; 0 uses all cores (default: the project's)
   -h, --help         show this help
 
 Exit status: 0 written; 1 no configuration meets the budget (the message names the
 closest), the sweep is incomplete or of another network; 2 unreadable file or bad
-command line.
+command line (--out the same file as PROJECT, --weights without --verify); 130
+stopped with Ctrl-C during --verify.
 )USAGE";
   if (command == "validate")
     return R"USAGE(Usage: qnn validate PROJECT

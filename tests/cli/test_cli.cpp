@@ -97,6 +97,7 @@ class TestCli : public QObject {
   void calibrateAnalyzeSweepSuggest();
   void analysisBadUsage();
   void sweepInterruptKeepsPartialResults();
+  void analysisNotesAndWarnings();
 
  private:
   QTemporaryDir m_dir;
@@ -483,9 +484,11 @@ void TestCli::calibrateAnalyzeSweepSuggest() {
   const Run sw = qnn({"sweep", project, "--weights", calibrated, "--bits", "2-4", "--holdout", "200",
                       "--calibration-batches", "1", "--out", sweepDir, "--save"});
   QVERIFY2(sw.code == 0, qPrintable(sw.text()));
-  QVERIFY2(QRegularExpression("^base_accuracy=0\\.\\d{4} points=15/15$").match(sw.last_line()).hasMatch(),
+  QVERIFY2(QRegularExpression("^base_accuracy=0\\.\\d{4} points=15/15 \\(\\+ base\\)$").match(sw.last_line()).hasMatch(),
            qPrintable(sw.text()));
-  QVERIFY2(sw.err.contains(QRegularExpression("sweep \\d+/16 .* ETA ")), qPrintable(sw.err));
+  QVERIFY2(sw.err.contains("sweep base model"), qPrintable(sw.err));
+  QVERIFY2(sw.err.contains(QRegularExpression("sweep point \\d+/15 .* ETA ")), qPrintable(sw.err));
+  QVERIFY2(sw.err.contains("sweep 15/15 points done (+ base)"), qPrintable(sw.err));
   for (const char* f : {"heatmap.png", "curves.png", "front.png"})
     QVERIFY2(isPng(sweepDir + "/" + f), f);
   std::ifstream jin((sweepDir + "/sweep.json").toStdString());
@@ -562,6 +565,10 @@ void TestCli::analysisBadUsage() {
       {{"suggest", project, "--max-drop", "-1", "--out", out}, "--max-drop expects"},
       {{"suggest", project, "--max-bytes", "1000", "--axis", "area", "--out", out}, "--axis expects"},
       {{"suggest", project, "--max-bytes", "1000", "--verify", "--out", out}, "--verify needs --weights"},
+      {{"suggest", project, "--max-bytes", "1000", "--weights", "w.pt", "--out", out}, "only used by --verify"},
+      {{"suggest", project, "--max-bytes", "1000", "--out", QStringLiteral(QNN_SOURCE_DIR) +
+                                                                 "/resources/../resources/examples/lenet_lowprec.qnn.json"},
+       "--out would overwrite"},
   };
   for (const auto& k : cases) {
     const Run r = qnn(k.args);
@@ -591,22 +598,23 @@ void TestCli::sweepInterruptKeepsPartialResults() {
   QString err;
   QElapsedTimer timer;
   timer.start();
-  while (!err.contains("sweep 3/") && timer.elapsed() < 60000) {  // the base and two points done
+  while (!err.contains("sweep point 3/") && timer.elapsed() < 60000) {  // the base and two points done
     p.waitForReadyRead(500);
     err += QString::fromUtf8(p.readAllStandardError());
   }
-  QVERIFY2(err.contains("sweep 3/"), qPrintable(err));
+  QVERIFY2(err.contains("sweep point 3/"), qPrintable(err));
   ::kill(static_cast<pid_t>(p.processId()), SIGINT);
   QVERIFY(p.waitForFinished(60000));
   const QString out = QString::fromUtf8(p.readAllStandardOutput());
   err += QString::fromUtf8(p.readAllStandardError());
   QCOMPARE(p.exitStatus(), QProcess::NormalExit);
   QCOMPARE(p.exitCode(), 130);
-  const auto last = QRegularExpression("base_accuracy=0\\.\\d{4} points=(\\d+)/150\\n$").match(out);
+  const auto last = QRegularExpression("base_accuracy=0\\.\\d{4} points=(\\d+)/150 \\(\\+ base\\)\\n$").match(out);
   QVERIFY2(last.hasMatch(), qPrintable(out + err));
   const int done = last.captured(1).toInt();
   QVERIFY2(done >= 2 && done < 150, qPrintable(out));
   QVERIFY2(err.contains("interrupted: " + QString::number(done) + " of 150 points"), qPrintable(err));
+  QVERIFY2(err.contains("qnn: stopping after the current point"), qPrintable(err));
   std::ifstream in((dir + "/sweep.json").toStdString());
   const auto doc = nlohmann::json::parse(in);
   QCOMPARE(doc["sweep"]["complete"].get<bool>(), false);
@@ -616,6 +624,68 @@ void TestCli::sweepInterruptKeepsPartialResults() {
   QCOMPARE(QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts).size(), done + 2);
   QVERIFY(isPng(dir + "/heatmap.png"));
   QVERIFY(!QFileInfo::exists(dir + "/front.png"));  // a front needs a complete sweep
+}
+
+/// New-user findings: a barely trained model is near chance (sweep, analyze and suggest
+/// warn); an activations-only sweep's front is of BitOps (suggest says so); a checkpoint
+/// of another network is noted; a float project has nothing to calibrate; a damaged
+/// sweep.json names line and column without nlohmann's prefix.
+void TestCli::analysisNotesAndWarnings() {
+  const QString project = m_dir.filePath("notes.qnn.json");
+  QFile::copy(example("lenet_lowprec"), project);
+  const QString ckpt = m_dir.filePath("notes.pt");
+  const Run t = qnn({"train", project, "--epochs", "1", "--train-limit", "200", "--test-limit", "100",
+                     "--max-batches", "1", "--checkpoint", ckpt});
+  QVERIFY2(t.code == 0, qPrintable(t.text()));
+  const QRegularExpression nearChance(
+      "warning: the model's accuracy \\(\\d+\\.\\d %\\) is near chance \\(10 %\\): is it trained\\? its drops are noise");
+
+  const QString dir = m_dir.filePath("notes_sweep");
+  const Run sw = qnn({"sweep", project, "--weights", ckpt, "--bits", "2-3", "--what", "activations", "--holdout", "100",
+                      "--calibration-batches", "1", "--out", dir, "--save"});
+  QVERIFY2(sw.code == 0, qPrintable(sw.text()));
+  const bool chance = sw.last_line().contains(QRegularExpression("base_accuracy=0\\.(0|1[0-4])"));
+  if (chance) QVERIFY2(sw.out.contains(nearChance), qPrintable(sw.text()));
+
+  // auto axis: BitOps for an activations-only sweep, with a note; --axis size warns.
+  const Run sg = qnn({"suggest", project, "--max-drop", "100", "--out", m_dir.filePath("notes_s.qnn.json")});
+  QVERIFY2(sg.code == 0, qPrintable(sg.text()));
+  QVERIFY2(sg.out.contains("note: the sweep varies activations only, which do not change the model size: the front "
+                           "is of BitOps"),
+           qPrintable(sg.text()));
+  if (chance) QVERIFY2(sg.out.contains(nearChance), qPrintable(sg.text()));
+  const Run ss = qnn({"suggest", project, "--max-drop", "100", "--axis", "size", "--out",
+                      m_dir.filePath("notes_s2.qnn.json")});
+  QVERIFY2(ss.code == 0 && ss.out.contains("the size front has one point"), qPrintable(ss.text()));
+  QVERIFY2(ss.out.contains("Pareto front (1 configurations"), qPrintable(ss.text()));
+
+  // A checkpoint of another network (A4 activations into the A8 project) is noted.
+  const Run a = qnn({"analyze", example("lenet_w8a8"), "--weights", ckpt, "--holdout", "100"});
+  QVERIFY2(a.code == 0, qPrintable(a.text()));
+  QVERIFY2(a.out.contains("note: " + ckpt + " was trained on a different network (layer ") &&
+               a.out.contains("); its tensors are loaded by name and shape"),
+           qPrintable(a.text()));
+
+  // A float project: nothing to calibrate, nothing written.
+  const QString none = m_dir.filePath("notes_float.pt");
+  const Run c = qnn({"calibrate", example("lenet_float"), "--weights", ckpt, "--out", none});
+  QCOMPARE(c.code, 1);
+  QVERIFY2(c.err.contains("nothing to calibrate: ") &&
+               c.err.contains("has no activation quantizer with runtime statistics"),
+           qPrintable(c.text()));
+  QVERIFY(!QFileInfo::exists(none));
+
+  // A truncated sweep.json: file, line and column, no "[json.exception...".
+  const QString bad = m_dir.filePath("bad_sweep.json");
+  {
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("{\"format\": \"qnn-sweep\",\n  \"version\": 1,\n");
+  }
+  const Run b = qnn({"suggest", project, "--sweep", bad, "--max-drop", "1", "--out", m_dir.filePath("never.qnn.json")});
+  QCOMPARE(b.code, 1);
+  QVERIFY2(b.err.contains(bad + ": not valid JSON at line 3, column 1"), qPrintable(b.text()));
+  QVERIFY2(!b.err.contains("json.exception"), qPrintable(b.text()));
 }
 
 QTEST_MAIN(TestCli)

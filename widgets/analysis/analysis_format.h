@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Number formatting shared by the analysis views (private to widgets/analysis): '.'
-// decimals whatever the locale, so CSV and labels read the same everywhere.
+// Number formatting shared by the analysis views (and the GUI's and the CLI's analysis
+// messages): '.' decimals whatever the locale, so CSV and labels read the same everywhere.
 #pragma once
 
 #include <cmath>
@@ -34,6 +34,20 @@ inline QString bitops(double v) {
   if (v >= 1e6) return QString::number(v / 1e6, 'f', 2) + QStringLiteral(" MBitOps");
   if (v >= 1e3) return QString::number(v / 1e3, 'f', 1) + QStringLiteral(" kBitOps");
   return QString::number(v, 'f', 0) + QStringLiteral(" BitOps");
+}
+/// "warning: the model's accuracy (12.2 %) is near chance (10 %): is it trained? its
+/// drops are noise" when `accuracy` (a fraction) is below 1.5 x chance (1 / `classes`);
+/// empty otherwise (and for NaN or fewer than 2 classes). The analyses' drops and gains
+/// of such a model measure noise, not quantization.
+inline QString nearChanceWarning(double accuracy, int64_t classes) {
+  if (classes < 2 || !std::isfinite(accuracy)) return QString();
+  const double chance = 1.0 / double(classes);
+  if (accuracy >= 1.5 * chance) return QString();
+  QString c = QString::number(chance * 100.0, 'f', 1);
+  if (c.endsWith(QLatin1String(".0"))) c.chop(2);
+  return QStringLiteral("warning: the model's accuracy (%1 %) is near chance (%2 %): is it trained? its drops are "
+                        "noise")
+      .arg(QString::number(accuracy * 100.0, 'f', 1), c);
 }
 /// A CSV field, quoted when it holds a comma or a quote.
 inline QString csvField(const QString& s) {
