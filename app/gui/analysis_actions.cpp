@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/gui/analysis_actions.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/analysis/analysis.h"
+#include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/graph/model.h"
+#include "core/quant/quantizers.h"
 
 #include <QAction>
 #include <QDir>
@@ -21,6 +24,7 @@
 #include <QTimer>
 
 #include "widgets/analysis/analysis_dialogs.h"
+#include "widgets/analysis/analysis_format.h"
 #include "widgets/analysis/analysis_panel.h"
 #include "widgets/analysis/analyzer_view.h"
 #include "widgets/analysis/pareto_view.h"
@@ -35,6 +39,31 @@ namespace {
 constexpr int kProgressRange = 1000;  // like the training's: permille
 
 QString percent(double fraction) { return QStringLiteral("%1 %").arg(fraction * 100.0, 0, 'f', 2); }
+
+/// analysis_format::nearChanceWarning for `accuracy` on `project`'s dataset ("warning:
+/// the model's accuracy (12.2 %) is near chance (10 %): ..."); empty when it is not, or
+/// when the number of classes is unknown.
+QString nearChance(const Project& project, double accuracy) {
+  try {
+    return analysis_format::nearChanceWarning(accuracy, int64_t(dataset_info(project).class_names.size()));
+  } catch (const std::exception&) {
+    return QString();
+  }
+}
+
+/// Whether `project`'s network has an activation quantizer with runtime statistics (what
+/// calibration sets); true when it cannot tell.
+bool hasRuntimeStatsQuantizer(const Project& project) {
+  try {
+    QuantModel model = build_model(project);
+    for (const auto& item : model->named_modules())
+      if (auto* q = dynamic_cast<ActQuantizerImpl*>(item.value().get()))
+        if (q->spec().scaling == ScalingKind::RuntimeStats) return true;
+    return false;
+  } catch (const std::exception&) {
+    return true;  // the job reports the error
+  }
+}
 
 }  // namespace
 
@@ -277,6 +306,10 @@ void AnalysisActions::onSweepChanged() {
   }
   showRecord(*p.sweep, false);
   const SweepRecord& r = *p.sweep;
+  // Activations do not change the model size: such a front is drawn against BitOps.
+  if (!r.slots.empty() &&
+      std::all_of(r.slots.begin(), r.slots.end(), [](const SweepSlot& s) { return s.kind == "act"; }))
+    m_panel->pareto()->setCostAxis(analysis::CostAxis::BitOps);
   m_panel->setStatus(
       tr("Sweep of %1, %2–%3 bits: %4 points%5 on %6 held-out images, base accuracy %7 · saved with the project")
           .arg(QString::fromStdString(r.what))
@@ -352,6 +385,20 @@ void AnalysisActions::calibrate() {
   connect(dialog, &QDialog::accepted, this, [this, dialog] {
     const CalibrateRequest request = dialog->request();
     if (isRunning() || m_training->isRunning()) return;
+    const Project& p = m_document->project();
+    const bool perChannelChanges = request.perChannel && !(analysis::with_per_channel_weights(p).layers == p.layers);
+    if (!request.biasCorrection && !perChannelChanges && !hasRuntimeStatsQuantizer(p)) {
+      const QString name = m_document->filePath().isEmpty() ? QString::fromStdString(p.name)
+                                                            : QFileInfo(m_document->filePath()).fileName();
+      const QString text = tr("nothing to calibrate: %1 has no activation quantizer with runtime statistics "
+                              "(calibration sets their scales; weight scales come from the weights, parameter "
+                              "scales are learned in training)")
+                               .arg(name);
+      m_panel->setStatus(text);
+      if (m_hooks.status) m_hooks.status(text, QString());
+      if (m_hooks.error) m_hooks.error(tr("Nothing to calibrate"), text);
+      return;
+    }
     m_lastCalibration = request;
     m_jobProject = m_document->project();
     m_controller->calibrate(m_jobProject, m_training->model(), request);
@@ -523,6 +570,8 @@ void AnalysisActions::onSweepFinished(const SweepRecord& record) {
     for (const std::string& note : record.notes)
       if (note.find("still in the statistics phase") != std::string::npos)
         text += QStringLiteral(" ") + tr("Calibrated first: %1.").arg(QString::fromStdString(note));
+    if (const QString w = nearChance(m_jobProject, record.base_accuracy); !w.isEmpty())
+      text += QStringLiteral(" ") + w;
     // Into the project (one undo step; saved with it). onSweepChanged redraws from it.
     if (!m_document->setSweep(record, record.complete ? tr("Sensitivity sweep") : tr("Sensitivity sweep (partial)")))
       onSweepChanged();
@@ -559,13 +608,29 @@ void AnalysisActions::onAnalyzeFinished(const AnalyzerReportPtr& report, const Q
   QString text = report->cancelled ? tr("Analyzer cancelled (partial): %1").arg(m_panel->analyzer()->headline())
                                    : tr("Analyzer: %1").arg(m_panel->analyzer()->headline());
   text += QStringLiteral("; ") + m_panel->analyzer()->keepText();
+  // An untrained model (a trained float model that quantization breaks is what the
+  // analyzer is for, so the better of the two is judged).
+  if (const QString w = nearChance(m_jobProject, std::max(report->float_accuracy, report->quantized_accuracy));
+      !w.isEmpty())
+    text += QStringLiteral("; ") + w;
   if (!calibratedFirst.isEmpty())
     text += QStringLiteral("; ") + tr("calibrated first (activation quantizers never calibrated nor trained past "
                                        "their statistics phase): %1.")
                                         .arg(calibratedFirst.join(QStringLiteral(", ")));
   if (m_hooks.progressBar) m_hooks.progressBar->setFormat(report->cancelled ? tr("cancelled") : tr("done · %p%"));
   if (m_hooks.etaLabel) m_hooks.etaLabel->clear();
-  m_panel->setStatus(text);
+  // The summary is the plot's title and the status bar's line: the dock's header says
+  // only what was done (and any warning).
+  QString header = report->cancelled ? tr("Analyzer cancelled (partial) on %1 held-out images.").arg(report->samples)
+                                     : tr("Analyzer done on %1 held-out images (F7 runs it again).").arg(report->samples);
+  if (const QString w = nearChance(m_jobProject, std::max(report->float_accuracy, report->quantized_accuracy));
+      !w.isEmpty())
+    header += QStringLiteral(" ") + w;
+  if (!calibratedFirst.isEmpty())
+    header += QStringLiteral(" ") + tr("Quantizers calibrated first (never calibrated nor trained past their "
+                                       "statistics phase): %1.")
+                                        .arg(calibratedFirst.join(QStringLiteral(", ")));
+  m_panel->setStatus(header);
   if (m_hooks.status) m_hooks.status(text, QString());
   raise(AnalysisPanel::AnalyzerTab);
 }
@@ -601,15 +666,18 @@ void AnalysisActions::onCalibrateFinished(const CalibrateOutcome& outcome) {
   if (edited) details += QStringLiteral("\n") + tr("Weight quantizers made per output channel (Undo: Ctrl+Z).");
   if (!outcome.weightsFile.isEmpty())
     details += QStringLiteral("\n") + tr("Started from %1.").arg(QFileInfo(outcome.weightsFile).fileName());
+  if (!outcome.otherNetwork.isEmpty())
+    details += QStringLiteral("\n") + outcome.otherNetwork;
   details += QStringLiteral("\n\n") + tr("Calibrated: %1").arg(outcome.calibrated.isEmpty()
                                                                    ? tr("no activation quantizer with runtime statistics")
                                                                    : outcome.calibrated.join(QStringLiteral(", ")));
   if (!outcome.biasCorrected.isEmpty())
     details += QStringLiteral("\n") + tr("Bias corrected: %1").arg(outcome.biasCorrected.join(QStringLiteral(", ")));
   if (!outcome.notes.isEmpty()) details += QStringLiteral("\n") + tr("Notes: %1").arg(outcome.notes.join(QStringLiteral("; ")));
-  const QString line = tr("Calibrated: test accuracy %1 → %2 on %3 images; the calibrated model is current.")
-                           .arg(percent(outcome.accuracyBefore), percent(outcome.accuracyAfter))
-                           .arg(outcome.evalSamples);
+  QString line = tr("Calibrated: test accuracy %1 → %2 on %3 images; the calibrated model is current.")
+                     .arg(percent(outcome.accuracyBefore), percent(outcome.accuracyAfter))
+                     .arg(outcome.evalSamples);
+  if (!outcome.otherNetwork.isEmpty()) line += QStringLiteral(" ") + outcome.otherNetwork;
   m_panel->setStatus(line, details);
   m_panel->measuredLabel()->setText(line);
   m_panel->measuredLabel()->setProperty("accuracy", outcome.accuracyAfter);

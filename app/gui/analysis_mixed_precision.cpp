@@ -3,10 +3,12 @@
 // thread), the budget's suggestion, Apply (one undo step) and Fine-tune.
 #include "app/gui/analysis_actions.h"
 
+#include <algorithm>
 #include <cmath>
 #include <new>
 
 #include "core/analysis/analysis.h"
+#include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/graph/model.h"
 
@@ -16,6 +18,7 @@
 #include <QPushButton>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "widgets/analysis/analysis_format.h"
 #include "widgets/analysis/analysis_panel.h"
 #include "widgets/analysis/pareto_view.h"
 #include "widgets/document/project_document.h"
@@ -126,7 +129,18 @@ void AnalysisActions::suggestMixedPrecision() {
     return;
   }
   if (!m_front) {
-    // Why there is none, in the core's words (a partial or stale record).
+    const SweepRecord& r = *p.sweep;
+    const size_t expected = r.slots.size() * size_t(std::max(0, r.max_bits - r.min_bits + 1));
+    if (!r.complete || r.points.size() < expected) {
+      if (m_hooks.error)
+        m_hooks.error(tr("No Pareto front"),
+                      tr("The Pareto front needs a complete sweep (%1 of %2 points done): run it to the end "
+                         "(Analysis > Sensitivity Sweep…, F8).")
+                          .arg(r.points.size())
+                          .arg(expected));
+      return;
+    }
+    // Why there is none, in the core's words (a stale record).
     try {
       analysis::pareto_front(*p.sweep, p, m_panel->pareto()->costAxis());
       computeFront(m_panel->pareto()->costAxis());  // being computed
@@ -153,6 +167,7 @@ void AnalysisActions::suggestFromBudget() {
   budget.max_size_bytes = m_panel->maxBytes();
   budget.max_bitops = m_panel->maxBitOps();
   budget.max_drop = m_panel->maxDrop();
+  if (m_document->project().sweep) budget.base_accuracy = m_document->project().sweep->base_accuracy;  // drop from the base
   try {
     const analysis::MixedConfig best = analysis::suggest(*m_front, budget);
     for (size_t i = 0; i < m_front->size(); ++i)
@@ -160,9 +175,18 @@ void AnalysisActions::suggestFromBudget() {
         onPointSelected(int(i));
         break;
       }
-    if (m_hooks.status)
-      m_hooks.status(tr("Suggested: %1").arg(m_panel->pareto()->describe(m_panel->pareto()->selectedIndex())),
-                     QString());
+    QString text = tr("Suggested: %1").arg(m_panel->pareto()->describe(m_panel->pareto()->selectedIndex()));
+    if (m_document->project().sweep) {
+      QString w;
+      try {
+        w = analysis_format::nearChanceWarning(
+            m_document->project().sweep->base_accuracy,
+            int64_t(dataset_info(m_document->project()).class_names.size()));
+      } catch (const std::exception&) {
+      }
+      if (!w.isEmpty()) text += QStringLiteral(" ") + w;
+    }
+    if (m_hooks.status) m_hooks.status(text, QString());
   } catch (const std::exception& e) {
     if (m_hooks.error) m_hooks.error(tr("No configuration fits the budget"), QString::fromStdString(e.what()));
   }

@@ -456,6 +456,8 @@ void MainWindow::createMenus() {
 void MainWindow::createStatusBar() {
   m_statusLabel = new QLabel(this);
   m_statusLabel->setObjectName(QStringLiteral("statusLabel"));
+  // A long message is cut at the window's edge (its tooltip holds it): it never widens the window.
+  m_statusLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   statusBar()->addWidget(m_statusLabel, 1);
 
   m_progressBar = new QProgressBar(this);

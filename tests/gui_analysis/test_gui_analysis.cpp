@@ -13,6 +13,7 @@
 #include "core/data/dataset.h"
 #include "core/graph/model.h"
 #include "core/graph/project.h"
+#include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
 
 #include <QAction>
@@ -139,6 +140,7 @@ class TestGuiAnalysis : public QObject {
   void sweepDrawsLiveSavesReopensAppliesAndUndoes();
   void cancelKeepsPartialResults();
   void calibrateDialogPaths();
+  void loadedWeightsKeepTheWindowWithin1366();
 };
 
 void TestGuiAnalysis::initTestCase() {
@@ -751,6 +753,42 @@ void TestGuiAnalysis::calibrateDialogPaths() {
   QVERIFY(QString::fromStdString(swept.notes.front()).startsWith(ids.join(QStringLiteral(", ")) + QStringLiteral(":")));
   const QString done = mustFind<QLabel>(&w, "statusLabel")->text();
   QVERIFY2(done.contains(QStringLiteral("Calibrated first: ") + ids.join(QStringLiteral(", "))), qPrintable(done));
+}
+
+/// New-user finding: on a 1366 x 768 screen, File > Load Weights grew the window to
+/// 1577 px (the inspection summary and the status line set its minimum width). No label
+/// may widen the window: after loading weights (and showing the analysis tabs) the
+/// window's minimum width stays within 1366.
+void TestGuiAnalysis::loadedWeightsKeepTheWindowWithin1366() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const QString ckpt = dir.filePath(QStringLiteral("weights_1366.pt"));
+  {
+    torch::manual_seed(3);
+    QuantModel m = build_model(load_project(examplePath("lenet_lowprec.qnn.json").toStdString()));
+    save_checkpoint(m, ckpt.toStdString());
+  }
+  MainWindow w;
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  w.resize(1366, 740);
+  QVERIFY(showActive(w));
+  w.loadWeights(ckpt);
+  auto* summary = mustFind<QLabel>(&w, "inspectionSummary");
+  QTRY_VERIFY_WITH_TIMEOUT(summary->text().contains(QStringLiteral("worst layer")), 60000);
+  // A long status line must not widen the window either.
+  mustFind<QLabel>(&w, "statusLabel")->setText(QString(400, QLatin1Char('x')));
+  QApplication::processEvents();
+  QVERIFY2(w.minimumSizeHint().width() <= 1366, qPrintable(QString::number(w.minimumSizeHint().width())));
+  QVERIFY2(w.minimumWidth() <= 1366, qPrintable(QString::number(w.minimumWidth())));
+  QVERIFY2(w.width() <= 1366, qPrintable(QString::number(w.width())));
+  // Every analysis tab, too (the Pareto tab once changed the dock's size).
+  auto* tabs = mustFind<QTabWidget>(&w, "analysisTabs");
+  for (int i = 0; i < tabs->count(); ++i) {
+    tabs->setCurrentIndex(i);
+    QApplication::processEvents();
+    QVERIFY2(w.minimumSizeHint().width() <= 1366,
+             qPrintable(tabs->tabText(i) + QStringLiteral(": ") + QString::number(w.minimumSizeHint().width())));
+  }
 }
 
 QTEST_MAIN(TestGuiAnalysis)

@@ -174,7 +174,9 @@ SweepDialog::SweepDialog(const int slotCounts[3], QWidget* parent) : QDialog(par
   m_holdout->setSpecialValueText(tr("all"));
   m_holdout->setSingleStep(256);
   m_calibration = spinBox(this, "calibrationBox", 1, 10000, 8,
-                          tr("Calibration batches (of 64 training images) for each activation point"));
+                          tr("Calibration batches (of 64 training images) for activation quantizers of the trained model that were "
+                             "never calibrated, once before the sweep; a varied activation quantizer keeps its "
+                             "threshold (its scale follows the bit width), nothing is recalibrated per point"));
   m_estimate = new QLabel(this);
   m_estimate->setObjectName(QStringLiteral("estimateLabel"));
   form->addRow(tr("Bit widths:"), range);

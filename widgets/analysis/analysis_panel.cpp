@@ -80,7 +80,10 @@ class AdaptivePage : public QWidget {
  protected:
   void resizeEvent(QResizeEvent* event) override {
     QWidget::resizeEvent(event);
-    const bool wide = width() >= 700 && width() >= height() * 3 / 2;
+    // Side by side from 560 px (a bottom dock on a 1366-wide screen is ~690 px wide):
+    // stacked, the controls took the plot's height (its axis title was cut) and raised
+    // the page's minimum height, which resized the dock when the tab was opened.
+    const bool wide = width() >= 560 && width() >= height();
     const auto direction = wide ? QBoxLayout::LeftToRight : QBoxLayout::TopToBottom;
     if (box && box->direction() != direction) box->setDirection(direction);
   }
@@ -99,7 +102,7 @@ QWidget* AnalysisPanel::createParetoTab() {
   layout->addWidget(m_pareto, 1);
 
   auto* side = new QWidget(page);
-  side->setMaximumWidth(560);
+  side->setMaximumWidth(320);  // the plot gets the rest of a narrow bottom dock
   auto* column = new QVBoxLayout(side);
   column->setContentsMargins(0, 0, 0, 0);
   column->setSpacing(4);

@@ -9,12 +9,14 @@
 #include <utility>
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 
 #include "core/analysis/analysis.h"
 #include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/graph/model.h"
 #include "core/quant/quantizers.h"
+#include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
 #include "core/train/weights.h"
 
@@ -235,9 +237,19 @@ bool AnalysisController::calibrate(const Project& project, std::shared_ptr<Quant
       return worker->get(worker->test, project, false, request.evalImages);
     });
     QuantModel source(nullptr);
+    QString otherNetwork;
     if (!fromFile) {
       source = QuantModel(copy);
     } else {
+      try {  // a checkpoint of another network loads by name and shape: say so
+        const std::string diff = network_difference(project, read_checkpoint_project(request.weightsFile.toStdString()));
+        if (!diff.empty())
+          otherNetwork = QStringLiteral("note: %1 was trained on a different network (%2); its tensors are loaded by "
+                                        "name and shape")
+                             .arg(QFileInfo(request.weightsFile).fileName(), QString::fromStdString(diff));
+      } catch (const std::exception&) {
+        // a state dict (no network), or unreadable: load_weights says so
+      }
       step(job, "loading the weights", [&] {
         source = build_model(project);
         load_weights(source, request.weightsFile.toStdString());
@@ -250,6 +262,7 @@ bool AnalysisController::calibrate(const Project& project, std::shared_ptr<Quant
     out.perChannel = request.perChannel;
     out.project = request.perChannel ? analysis::with_per_channel_weights(project) : project;
     out.weightsFile = fromFile ? request.weightsFile : QString();
+    out.otherNetwork = otherNetwork;
     QuantModel target = source;
     if (request.perChannel) {
       step(job, "making the weights per channel", [&] {

@@ -54,6 +54,9 @@ struct CalibrateOutcome {
   qint64 samples = 0;                     ///< calibration images seen
   QStringList calibrated, biasCorrected, notes;
   QString weightsFile;                    ///< non-empty when it started from a file
+  /// "note: FILE was trained on a different network (...); its tensors are loaded by name
+  /// and shape" when weightsFile is a checkpoint of another network; empty otherwise.
+  QString otherNetwork;
 };
 
 /// Analysis > Sensitivity Sweep…: what the dialog asks for (analysis::SweepOptions).

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QEvent>
+#include <QFontMetrics>
 #include <QHeaderView>
 #include <QLabel>
 #include <QMouseEvent>
@@ -85,8 +87,17 @@ AnalyzerView::AnalyzerView(QWidget* parent) : AnalysisViewBase(QStringLiteral("a
   // Side by side: docked at the bottom of a 1366 x 768 screen the view is wide and low.
   auto* splitter = new QSplitter(Qt::Horizontal, this);
   m_model = new QStandardItemModel(0, ColumnCount, this);
+  // Short headers (their tooltips say it all): six columns fit half of a 1366-wide dock.
   m_model->setHorizontalHeaderLabels(
-      {tr("layer"), tr("type"), tr("only this (%)"), tr("all but this (%)"), tr("gain (points)"), tr("output SQNR (dB)")});
+      {tr("layer"), tr("type"), tr("only"), tr("all but"), tr("gain"), tr("SQNR")});
+  const QStringList headerTips{tr("layer id"), tr("layer type"),
+                               tr("accuracy with only this layer's quantizers on (%)"),
+                               tr("accuracy with every quantizer on except this layer's (%)"),
+                               tr("gain (points) = all but this − quantized: what keeping this layer at higher "
+                                  "precision gives back"),
+                               tr("output SQNR (dB): this layer's output, quantized network vs float")};
+  for (int c = 0; c < headerTips.size(); ++c)
+    m_model->setHeaderData(c, Qt::Horizontal, headerTips[c], Qt::ToolTipRole);
   m_proxy = new NumericProxy(this);
   m_proxy->setSourceModel(m_model);
   m_proxy->setSortRole(kSortRole);
@@ -110,17 +121,17 @@ AnalyzerView::AnalyzerView(QWidget* parent) : AnalysisViewBase(QStringLiteral("a
 
   m_plot = new QCustomPlot(splitter);
   m_plot->setObjectName(QStringLiteral("exportPlot"));
-  m_plot->setMinimumSize(280, 180);
+  m_plot->setMinimumSize(220, 160);
   m_plot->setAutoAddPlottableToLegend(false);
   m_plot->plotLayout()->insertRow(0);
   m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 8, QFont::Bold));
   m_plot->plotLayout()->addElement(0, 0, m_title);
   m_plot->yAxis->setLabel(tr("gain (points)"));
   m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-  m_bars->setName(tr("gain if kept at higher precision"));
+  m_bars->setName(tr("gain"));
   styleBars(m_bars, kFloatColor);
   m_keepBars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-  m_keepBars->setName(tr("keep at higher precision (> 0.5 points)"));
+  m_keepBars->setName(tr("keep (> 0.5)"));
   styleBars(m_keepBars, kSaturatedColor);
   for (QCPBars* b : {m_bars, m_keepBars}) {
     b->setWidth(0.6);
@@ -142,10 +153,13 @@ AnalyzerView::AnalyzerView(QWidget* parent) : AnalysisViewBase(QStringLiteral("a
     const int i = int(std::lround(bars->data()->at(index)->key));
     if (i >= 0 && i < m_barLayers.size()) Q_EMIT layerActivated(m_barLayers[i]);
   });
+  m_plot->installEventFilter(this);  // re-wraps the title on resize
   splitter->addWidget(m_table);
   splitter->addWidget(m_plot);
-  splitter->setStretchFactor(0, 1);
-  splitter->setStretchFactor(1, 1);
+  // The table's six columns need more room than the bars.
+  splitter->setStretchFactor(0, 3);
+  splitter->setStretchFactor(1, 2);
+  splitter->setSizes({600, 400});
   contentLayout()->addWidget(splitter, 1);
   addStalePlot(m_plot);
   installExport();
@@ -192,6 +206,44 @@ QList<double> AnalyzerView::barGains() const {
 
 void AnalyzerView::staleChanged() { rebuild(); }
 
+bool AnalyzerView::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == m_plot && event->type() == QEvent::Resize) layoutTitle();
+  return AnalysisViewBase::eventFilter(watched, event);
+}
+
+void AnalyzerView::layoutTitle() {
+  const QFontMetrics fm(m_title->font());
+  const int width = std::max(120, m_plot->width() - 16);
+  QStringList out;
+  for (const QString& line : m_titleLines) {
+    // Pieces ending with their separator, so a broken line keeps it at its end.
+    QStringList pieces;
+    int start = 0;
+    for (int i = 0; i < line.size(); ++i) {
+      const bool dot = line.mid(i, 3) == QStringLiteral(" · "), comma = line.mid(i, 2) == QStringLiteral(", ");
+      if (!dot && !comma) continue;
+      const int end = i + (dot ? 3 : 2);
+      pieces << line.mid(start, end - start);
+      start = end;
+      i = end - 1;
+    }
+    pieces << line.mid(start);
+    QString current;
+    for (const QString& piece : pieces) {
+      if (!current.isEmpty() && fm.horizontalAdvance(current + piece.trimmed()) > width) {
+        out << current.trimmed();
+        current.clear();
+      }
+      current += piece;
+    }
+    if (!current.trimmed().isEmpty()) out << current.trimmed();
+  }
+  const QString text = out.join(QLatin1Char('\n'));
+  if (m_title->text() == text) return;
+  m_title->setText(text);
+  m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void AnalyzerView::rebuild() {
   using analysis_format::percent;
   m_model->removeRows(0, m_model->rowCount());
@@ -199,10 +251,15 @@ void AnalyzerView::rebuild() {
   m_keepBars->data()->clear();
   m_barLayers.clear();
   m_plot->clearItems();
+  // With a report its summary is the plot's title (exports carry it) and the status
+  // bar's line: the labels above keep the text (headline(), keepText()) but are hidden.
+  m_headline->setVisible(!m_report);
+  m_keep->setVisible(!m_report);
   if (!m_report) {
-    m_headline->setText(tr("No analysis yet: Analysis ▸ Quantization Analyzer… (needs a trained model)"));
+    m_headline->setText(tr("No analysis yet: Analysis ▸ Analyze (F7) (needs a trained model)"));
     m_keep->clear();
-    m_title->setText(QString());
+    m_titleLines.clear();
+    layoutTitle();
     m_plot->xAxis->setRange(0, 1);
     m_plot->yAxis->setRange(0, 1);
     refreshVeil();
@@ -225,8 +282,12 @@ void AnalyzerView::rebuild() {
     const QString id = QString::fromStdString(l.layer);
     const double gain = l.gain();
     const bool kept = keep.contains(id);
+    // "Conv2d" for QuantConv2d (narrower; the tooltip has the full type).
+    const QString type = QString::fromStdString(l.type);
+    QStandardItem* typeItem = textItem(type.startsWith(QStringLiteral("Quant")) && type.size() > 5 ? type.mid(5) : type);
+    typeItem->setToolTip(type);
     QList<QStandardItem*> row{textItem(id),
-                              textItem(QString::fromStdString(l.type)),
+                              typeItem,
                               numberItem(l.only_this_accuracy, QString::number(l.only_this_accuracy * 100.0, 'f', 2)),
                               numberItem(l.all_but_this_accuracy, QString::number(l.all_but_this_accuracy * 100.0, 'f', 2)),
                               numberItem(gain * 100.0, pointsText(gain)),
@@ -252,12 +313,13 @@ void AnalyzerView::rebuild() {
   threshold->point1->setCoords(0.0, 0.5);
   threshold->point2->setCoords(1.0, 0.5);
   threshold->setPen(QPen(kSaturatedColor.lighter(130), 1, Qt::DashLine));
-  // The title repeats the headline so an exported PNG/SVG carries it.
-  m_title->setText(stalePrefix() +
-                   tr("float %1 · weights only %2 · activations only %3 · quantized %4")
-                       .arg(percent(r.float_accuracy), percent(r.weights_only_accuracy),
-                            percent(r.activations_only_accuracy), percent(r.quantized_accuracy)) +
-                   QLatin1Char('\n') + m_keep->text());
+  // The title holds the summary (an exported PNG/SVG carries it); the labels above are
+  // hidden while there is a report.
+  m_titleLines = {stalePrefix() + tr("float %1 · weights only %2 · activations only %3 · quantized %4")
+                                      .arg(percent(r.float_accuracy), percent(r.weights_only_accuracy),
+                                           percent(r.activations_only_accuracy), percent(r.quantized_accuracy)),
+                  m_keep->text()};
+  layoutTitle();
   refreshVeil();
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }

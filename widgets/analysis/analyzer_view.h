@@ -54,9 +54,14 @@ class AnalyzerView : public AnalysisViewBase {
 
  protected:
   void staleChanged() override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   void rebuild();
+  /// The plot's title from m_titleLines, each broken at " · " / ", " to the plot's width
+  /// (a QCPTextElement does not wrap; the dock is narrow at 1366 x 768).
+  void layoutTitle();
+  QStringList m_titleLines;
   AnalyzerReportPtr m_report;
   QStringList m_barLayers;
   QLabel* m_headline = nullptr;

@@ -40,7 +40,7 @@ ParetoView::ParetoView(QWidget* parent) : AnalysisViewBase(QStringLiteral("paret
 
   m_plot = new QCustomPlot(this);
   m_plot->setObjectName(QStringLiteral("exportPlot"));
-  m_plot->setMinimumSize(300, 200);
+  m_plot->setMinimumSize(260, 150);
   m_plot->setAutoAddPlottableToLegend(false);
   m_plot->plotLayout()->insertRow(0);
   m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 9, QFont::Bold));
@@ -186,7 +186,7 @@ void ParetoView::rebuild() {
   m_plot->xAxis->setLabel(size ? tr("model size (bytes)") : tr("BitOps per sample"));
   m_plot->xAxis->setNumberFormat(QStringLiteral("gb"));
   if (m_front.empty()) {
-    m_title->setText(tr("No Pareto front yet: it needs a complete weight or activation sweep"));
+    m_title->setText(tr("No Pareto front yet: it needs a complete sweep\n(Analysis ▸ Sensitivity Sweep…, F8)"));
     m_plot->legend->setVisible(false);
     m_plot->xAxis->setRange(0, 1);
     m_plot->yAxis->setRange(0, 100);
@@ -272,9 +272,9 @@ void ParetoView::rebuild() {
   m_plot->xAxis->setRange(std::max(0.0, xMin - xPad), xMax + xPad);
   m_plot->yAxis->setRange(std::max(0.0, yMin - yPad), std::min(100.0, yMax + yPad * 2.5));  // room for the label
   m_plot->legend->setVisible(true);
-  m_title->setText(stalePrefix() + tr("Mixed precision: predicted accuracy vs %1%2")
+  m_title->setText(stalePrefix() + tr("Mixed precision:\npredicted accuracy vs %1%2")
                                        .arg(size ? tr("model size") : tr("BitOps"),
-                                            frontAxis ? QString() : tr(" (front computed for the other cost)")));
+                                            frontAxis ? QString() : tr("\n(front computed for the other cost)")));
   refreshVeil();
   m_plot->replot(QCustomPlot::rpQueuedReplot);
 }

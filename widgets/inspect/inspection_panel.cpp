@@ -50,6 +50,10 @@ InspectionPanel::InspectionPanel(QWidget* parent) : QWidget(parent) {
   m_summary = new QLabel(this);
   m_summary->setObjectName(QStringLiteral("inspectionSummary"));
   m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  // A long summary must not set the dock's (and the window's) minimum width: it is cut
+  // at the dock's edge; the tooltip holds all of it.
+  m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  m_summary->setMinimumWidth(0);
   top->addWidget(layerLabel);
   top->addWidget(m_layerCombo);
   top->addSpacing(10);
@@ -154,6 +158,7 @@ void InspectionPanel::refreshViews() {
   m_errors->setReport(m_report);
   m_errors->selectLayer(m_layer);
   m_summary->setText(summaryText());
+  m_summary->setToolTip(m_summary->text());
 }
 
 QString InspectionPanel::summaryText() const {
