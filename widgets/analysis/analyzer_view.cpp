@@ -111,7 +111,7 @@ AnalyzerView::AnalyzerView(QWidget* parent) : AnalysisViewBase(QStringLiteral("a
   m_table->verticalHeader()->setVisible(false);
   m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
   m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  m_table->horizontalHeader()->setStretchLastSection(true);
+  m_table->horizontalHeader()->setStretchLastSection(false);  // every column at its contents: six fit a narrow dock
   m_table->setToolTip(tr("only this: accuracy with only this layer's quantizers on; all but this: every quantizer on "
                          "except this layer's; gain = all but this − quantized: what keeping this layer at higher "
                          "precision gives back; output SQNR: this layer's output, quantized network vs float."));
@@ -121,7 +121,7 @@ AnalyzerView::AnalyzerView(QWidget* parent) : AnalysisViewBase(QStringLiteral("a
 
   m_plot = new QCustomPlot(splitter);
   m_plot->setObjectName(QStringLiteral("exportPlot"));
-  m_plot->setMinimumSize(220, 160);
+  m_plot->setMinimumSize(200, 160);
   m_plot->setAutoAddPlottableToLegend(false);
   m_plot->plotLayout()->insertRow(0);
   m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 8, QFont::Bold));
@@ -157,9 +157,9 @@ AnalyzerView::AnalyzerView(QWidget* parent) : AnalysisViewBase(QStringLiteral("a
   splitter->addWidget(m_table);
   splitter->addWidget(m_plot);
   // The table's six columns need more room than the bars.
-  splitter->setStretchFactor(0, 3);
-  splitter->setStretchFactor(1, 2);
-  splitter->setSizes({600, 400});
+  splitter->setStretchFactor(0, 2);
+  splitter->setStretchFactor(1, 1);
+  splitter->setSizes({640, 320});
   contentLayout()->addWidget(splitter, 1);
   addStalePlot(m_plot);
   installExport();
@@ -213,14 +213,15 @@ bool AnalyzerView::eventFilter(QObject* watched, QEvent* event) {
 
 void AnalyzerView::layoutTitle() {
   const QFontMetrics fm(m_title->font());
-  const int width = std::max(120, m_plot->width() - 16);
+  const int width = std::max(120, m_plot->width() - 30);
   QStringList out;
   for (const QString& line : m_titleLines) {
     // Pieces ending with their separator, so a broken line keeps it at its end.
     QStringList pieces;
     int start = 0;
     for (int i = 0; i < line.size(); ++i) {
-      const bool dot = line.mid(i, 3) == QStringLiteral(" · "), comma = line.mid(i, 2) == QStringLiteral(", ");
+      const bool dot = line.mid(i, 3) == QStringLiteral(" · ");
+      const bool comma = line.mid(i, 2) == QStringLiteral(", ") || line.mid(i, 2) == QStringLiteral(": ");
       if (!dot && !comma) continue;
       const int end = i + (dot ? 3 : 2);
       pieces << line.mid(start, end - start);

@@ -58,7 +58,7 @@ class AnalyzerView : public AnalysisViewBase {
 
  private:
   void rebuild();
-  /// The plot's title from m_titleLines, each broken at " · " / ", " to the plot's width
+  /// The plot's title from m_titleLines, each broken at " · " / ", " / ": " to the plot's width
   /// (a QCPTextElement does not wrap; the dock is narrow at 1366 x 768).
   void layoutTitle();
   QStringList m_titleLines;
