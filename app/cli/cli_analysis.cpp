@@ -507,10 +507,16 @@ int run_sweep(const CommandArgs& args) {
     save_project(saved, args.project);
     std::cout << "saved the sweep in " << args.project << "\n";
   }
-  if (!r.complete) std::cerr << "qnn sweep: interrupted: " << r.points.size() << " of " << total << " points" << std::endl;
+  // An error at a point ends the record with it as the last note (the points done are written).
+  const bool failed = !r.complete && !r.notes.empty() && r.notes.back().rfind("error: ", 0) == 0;
+  if (failed)
+    std::cerr << "qnn sweep: " << r.notes.back().substr(7) << " (" << r.points.size() << " of " << total
+              << " points kept)" << std::endl;
+  else if (!r.complete)
+    std::cerr << "qnn sweep: interrupted: " << r.points.size() << " of " << total << " points" << std::endl;
   std::cout << "base_accuracy=" << fixed(r.base_accuracy, 4) << " points=" << r.points.size() << "/" << total
             << " (+ base)" << std::endl;
-  return r.complete ? kExitOk : kExitInterrupted;
+  return r.complete ? kExitOk : failed ? kExitFailed : kExitInterrupted;
 }
 
 // ---------------------------------------------------------------- suggest
