@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "widgets/analysis/analysis_view_base.h"
 
+#include <QComboBox>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
 
+#include "core/analysis/analysis.h"
 #include "widgets/plots/plot_export.h"
 #include "widgets/plots/qcustomplot_include.h"
 
@@ -50,6 +53,30 @@ QString AnalysisViewBase::staleText() const {
 QString AnalysisViewBase::stalePrefix() const { return m_stale ? tr("STALE · ") : QString(); }
 
 void AnalysisViewBase::addStalePlot(QCustomPlot* plot) { m_plots << plot; }
+
+QCustomPlot* AnalysisViewBase::createTitledPlot(int minW, int minH, int titlePointSize, QCPTextElement*& title) {
+  auto* plot = new QCustomPlot(this);
+  plot->setObjectName(QStringLiteral("exportPlot"));
+  plot->setMinimumSize(minW, minH);
+  plot->plotLayout()->insertRow(0);
+  title = new QCPTextElement(plot, QString(), QFont(font().family(), titlePointSize, QFont::Bold));
+  plot->plotLayout()->addElement(0, 0, title);
+  return plot;
+}
+
+QComboBox* AnalysisViewBase::addCostAxisRow(const QString& label) {
+  auto* bar = new QHBoxLayout;
+  bar->setContentsMargins(4, 0, 4, 0);
+  bar->addWidget(new QLabel(label, this));
+  auto* box = new QComboBox(this);
+  box->setObjectName(QStringLiteral("costAxisBox"));
+  box->addItem(tr("model size (bytes)"), int(analysis::CostAxis::SizeBytes));
+  box->addItem(tr("BitOps per sample"), int(analysis::CostAxis::BitOps));
+  bar->addWidget(box);
+  bar->addStretch(1);
+  contentLayout()->addLayout(bar);
+  return box;
+}
 
 void AnalysisViewBase::installExport() {
   const QString base = m_baseName;

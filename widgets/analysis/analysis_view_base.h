@@ -11,6 +11,8 @@
 #include <QString>
 #include <QWidget>
 
+class QComboBox;
+class QCPTextElement;
 class QCustomPlot;
 class QLabel;
 class QVBoxLayout;
@@ -42,6 +44,13 @@ class AnalysisViewBase : public QWidget {
   AnalysisViewBase(const QString& exportBaseName, QWidget* parent);
   /// The layout under the banner where a view puts its content.
   QVBoxLayout* contentLayout() const { return m_content; }
+  /// A plot named "exportPlot" (the one the export menu saves), at least minW x minH
+  /// pixels, with a bold title of `titlePointSize` points in a row of its own on top;
+  /// `title` receives that title element.
+  QCustomPlot* createTitledPlot(int minW, int minH, int titlePointSize, QCPTextElement*& title);
+  /// Adds "label [model size (bytes) | BitOps per sample]" as a row of the content
+  /// layout; the combo box ("costAxisBox") holds analysis::CostAxis values as data.
+  QComboBox* addCostAxisRow(const QString& label);
   /// Registers a plot to be dimmed when stale; call once per plot, after creating it.
   void addStalePlot(QCustomPlot* plot);
   /// Installs the export context menu; call at the end of the view's constructor

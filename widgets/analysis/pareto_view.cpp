@@ -27,24 +27,10 @@ const QColor kSelectedColor(214, 39, 40);
 }  // namespace
 
 ParetoView::ParetoView(QWidget* parent) : AnalysisViewBase(QStringLiteral("pareto_front"), parent) {
-  auto* bar = new QHBoxLayout;
-  bar->setContentsMargins(4, 0, 4, 0);
-  bar->addWidget(new QLabel(tr("Cost:"), this));
-  m_costBox = new QComboBox(this);
-  m_costBox->setObjectName(QStringLiteral("costAxisBox"));
-  m_costBox->addItem(tr("model size (bytes)"), int(analysis::CostAxis::SizeBytes));
-  m_costBox->addItem(tr("BitOps per sample"), int(analysis::CostAxis::BitOps));
-  bar->addWidget(m_costBox);
-  bar->addStretch(1);
-  contentLayout()->addLayout(bar);
+  m_costBox = addCostAxisRow(tr("Cost:"));
 
-  m_plot = new QCustomPlot(this);
-  m_plot->setObjectName(QStringLiteral("exportPlot"));
-  m_plot->setMinimumSize(260, 150);
+  m_plot = createTitledPlot(260, 150, 9, m_title);
   m_plot->setAutoAddPlottableToLegend(false);
-  m_plot->plotLayout()->insertRow(0);
-  m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 9, QFont::Bold));
-  m_plot->plotLayout()->addElement(0, 0, m_title);
   m_plot->yAxis->setLabel(tr("predicted accuracy (%)"));
   styleLegend(m_plot->legend, font());
   m_plot->legend->setVisible(true);

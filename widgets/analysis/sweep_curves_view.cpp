@@ -32,24 +32,10 @@ std::map<int, const SweepPoint*> slotPoints(const SweepRecord& r, const SweepSlo
 }  // namespace
 
 SweepCurvesView::SweepCurvesView(QWidget* parent) : AnalysisViewBase(QStringLiteral("sweep_curves"), parent) {
-  auto* bar = new QHBoxLayout;
-  bar->setContentsMargins(4, 0, 4, 0);
-  bar->addWidget(new QLabel(tr("Right axis:"), this));
-  m_costBox = new QComboBox(this);
-  m_costBox->setObjectName(QStringLiteral("costAxisBox"));
-  m_costBox->addItem(tr("model size (bytes)"), int(analysis::CostAxis::SizeBytes));
-  m_costBox->addItem(tr("BitOps per sample"), int(analysis::CostAxis::BitOps));
-  bar->addWidget(m_costBox);
-  bar->addStretch(1);
-  contentLayout()->addLayout(bar);
+  m_costBox = addCostAxisRow(tr("Right axis:"));
 
-  m_plot = new QCustomPlot(this);
-  m_plot->setObjectName(QStringLiteral("exportPlot"));
-  m_plot->setMinimumSize(300, 200);
+  m_plot = createTitledPlot(300, 200, 9, m_title);
   m_plot->setAutoAddPlottableToLegend(false);
-  m_plot->plotLayout()->insertRow(0);
-  m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 9, QFont::Bold));
-  m_plot->plotLayout()->addElement(0, 0, m_title);
   m_plot->xAxis->setLabel(tr("bit_width"));
   m_plot->yAxis->setLabel(tr("accuracy (%)"));
   m_plot->yAxis2->setVisible(true);
