@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/nn/scale_adjoint.h"
 
 namespace qnn {
 
@@ -21,7 +22,8 @@ template <typename Op>
 QuantTensor wbiol_forward(const QuantTensor& x, const QuantTensor& wq, const torch::Tensor& bias,
                           const std::optional<QuantSpec>& bias_quant, bool return_quant_tensor,
                           int64_t fan_in, std::vector<int64_t> scale_view,
-                          const std::string& name, bool training, Op op) {
+                          const std::string& name, bool training,
+                          const std::optional<ConvGeometry>& geometry, Op op) {
   torch::Tensor b;
   int64_t bias_bits = 0;
   bool quant_bias = false;
@@ -35,7 +37,10 @@ QuantTensor wbiol_forward(const QuantTensor& x, const QuantTensor& wq, const tor
       b = bias;
     }
   }
-  torch::Tensor y = op(x.value, wq.value, b);
+  // After the network input's quantizer: its scale's gradient by the adjoint form, no
+  // input gradient (core/nn/scale_adjoint.h).
+  torch::Tensor y = scale_adjoint_applies(x) ? apply_with_scale_adjoint(x, wq.value, b, geometry)
+                                             : op(x.value, wq.value, b);
   if (!return_quant_tensor) return QuantTensor(y);
   // The output lies on an integer grid only when input and weight do and the bias
   // (if any) is on the accumulator grid.
@@ -94,8 +99,14 @@ QuantTensor conv_forward(Impl& m, const QuantTensor& x, const char* layout, Conv
   const QuantTensor wq = m.quant_weight();
   std::vector<int64_t> scale_view(static_cast<size_t>(spatial + 2), 1);
   scale_view[1] = -1;
-  return wbiol_forward(x, wq, m.bias, m.options.bias_quant(), m.options.return_quant_tensor(),
-                       m.weight[0].numel(), scale_view, m.layer_name, m.is_training(), conv);
+  const auto& o = m.options;
+  ConvGeometry geometry;
+  geometry.stride.assign(o.stride()->begin(), o.stride()->end());
+  geometry.padding.assign(o.padding()->begin(), o.padding()->end());
+  geometry.dilation.assign(o.dilation()->begin(), o.dilation()->end());
+  geometry.groups = o.groups();
+  return wbiol_forward(x, wq, m.bias, o.bias_quant(), o.return_quant_tensor(), m.weight[0].numel(),
+                       scale_view, m.layer_name, m.is_training(), geometry, conv);
 }
 
 template <typename Impl>
@@ -193,7 +204,7 @@ QuantTensor QuantLinearImpl::forward(const QuantTensor& x) {
     return torch::linear(in, w, b);
   };
   return wbiol_forward(x, wq, bias, options.bias_quant(), options.return_quant_tensor(),
-                       options.in_features(), {1, -1}, layer_name, is_training(), op);
+                       options.in_features(), {1, -1}, layer_name, is_training(), std::nullopt, op);
 }
 
 }  // namespace qnn

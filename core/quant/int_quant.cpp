@@ -135,19 +135,22 @@ struct SelectedElementFunction : public torch::autograd::Function<SelectedElemen
 };
 
 // k-th smallest of x (of |x| when `abs`), flattened. A one-pass scan (kth_select.cpp)
-// finds the value when k is near either end; its element is used when it is the only
-// one with that value, or when no gradient is needed (then only the value matters; a
-// zero is left to the op-by-op path because +0 and -0 tie). Otherwise, as before:
-// max for k == n, min for k == 1, else kthvalue, on x or x.abs().
+// finds the value when k is near either end. Its element takes the gradient; when
+// several elements hold that value (ties, frequent on quantized data) the first in
+// memory order does (at::kthvalue picks one by its quickselect's path instead: the
+// value is the same, the gradient lands on another of the equal elements; issue 13
+// makes that choice free, and this one costs no second pass). A value of 0 without
+// `abs` is left to the op-by-op path because +0 and -0 tie with different bits.
+// Otherwise: max for k == n, min for k == 1, else kthvalue, on x or x.abs().
 torch::Tensor kth_smallest(const torch::Tensor& x, int64_t k, bool abs) {
   const int64_t n = x.numel();
   if (n == 0) throw ConfigError("cannot take a percentile of an empty tensor");
   k = std::min<int64_t>(std::max<int64_t>(k, 1), n);
   const bool need_grad = x.requires_grad() && torch::GradMode::is_enabled();
   const detail::KthScan s = detail::kth_scan(x, k, abs);
-  if (s.ok && need_grad && s.count == 1) return SelectedElementFunction::apply(x, s.index, abs);
-  if (s.ok && !need_grad && (s.count == 1 || s.value != 0.0f))
-    return torch::scalar_tensor(s.value, x.options().requires_grad(false));
+  const bool unambiguous = s.ok && (s.count == 1 || abs || s.value != 0.0f);
+  if (unambiguous && need_grad) return SelectedElementFunction::apply(x, s.index, abs);
+  if (unambiguous) return torch::scalar_tensor(s.value, x.options().requires_grad(false));
   const torch::Tensor flat = (abs ? x.abs() : x).reshape({-1});
   if (k == n) return std::get<0>(flat.max(0));  // same element and gradient as kthvalue(n)
   if (k == 1) return std::get<0>(flat.min(0));

@@ -25,7 +25,8 @@ struct KthScan {
 /// x: contiguous CPU float32, any shape. Returns ok = false (and nothing else) when x
 /// holds a NaN or k is more than kMaxScanRank ranks from both ends. When `count` is 1
 /// the element at `index` is the one at::kthvalue would select (it is the only
-/// candidate); with ties the caller must fall back to at::kthvalue for the index.
+/// candidate); with ties `index` is the first of them in memory order, which may
+/// differ from at::kthvalue's choice (same value, another element).
 KthScan kth_scan(const torch::Tensor& x, int64_t k, bool abs);
 
 /// max|x| over the whole tensor and how many elements attain it, in one pass.

@@ -5,7 +5,24 @@
 
 #include <torch/torch.h>
 
+#include <memory>
+
 namespace qnn {
+
+/// What a convolution or linear layer needs to give an activation quantizer's scale
+/// and zero point their gradient without the gradient of its own input (the adjoint
+/// form of core/nn/scale_adjoint.h). Set by ActQuantizer when its input needs no
+/// gradient (the network input) but its scale or zero point does (a learned scale, or
+/// the zero-gradient `value` of the statistics phase): then conv1 need not run its
+/// backward-data convolution only to reach one scalar.
+/// `of` is the fake-quantized tensor this describes: a consumer uses the source only
+/// while `value.is_same(of)`; `input` the quantizer's input (same shape), `scale` and
+/// `zero_point` per tensor ([]), [min_int, max_int] the integer range; the clamp's
+/// gradient is masked (activation quantizers).
+struct ScaleGradSource {
+  torch::Tensor of, input, scale, zero_point;
+  double min_int = 0.0, max_int = 0.0;
+};
 
 struct QuantTensor {
   /// Dequantized float values, `(q - zero_point) * scale`; any shape, e.g. [N, C, H, W].
@@ -19,6 +36,9 @@ struct QuantTensor {
   int64_t bit_width = 0;
   bool is_signed = false;
   bool training = false;
+  /// Set only on an activation quantizer's output (see ScaleGradSource); dropped by
+  /// with_value(), kept by dequantized() (same values).
+  std::shared_ptr<const ScaleGradSource> scale_grad_source;
 
   QuantTensor() = default;
   /// A plain float tensor with no quantization metadata.
@@ -35,12 +55,17 @@ struct QuantTensor {
   torch::Tensor int_codes() const;
 
   /// The same values with the metadata dropped (return_quant_tensor = false).
-  QuantTensor dequantized() const { return QuantTensor(value); }
+  QuantTensor dequantized() const {
+    QuantTensor t(value);
+    t.scale_grad_source = scale_grad_source;
+    return t;
+  }
 
   /// Same metadata around new values (max-pool, flatten, dropout keep the grid).
   QuantTensor with_value(torch::Tensor v) const {
     QuantTensor t = *this;
     t.value = std::move(v);
+    t.scale_grad_source.reset();
     return t;
   }
 };

@@ -323,8 +323,22 @@ QuantTensor ActQuantizerImpl::forward(const torch::Tensor& x) {
     const torch::Tensor ste = xc + (sign - xc).detach();
     return QuantTensor(ste * scale, scale, zero_point, 1, true, is_training());
   }
-  torch::Tensor y = fake_quant(x, scale, zero_point, m_spec.range(), ClampGrad::Masked);
-  return QuantTensor(y, scale, zero_point, m_spec.bit_width, m_spec.is_signed, is_training());
+  const IntRange range = m_spec.range();
+  torch::Tensor y = fake_quant(x, scale, zero_point, range, ClampGrad::Masked);
+  QuantTensor out(y, scale, zero_point, m_spec.bit_width, m_spec.is_signed, is_training());
+  if (torch::GradMode::is_enabled() && !x.requires_grad() &&
+      (scale.requires_grad() || zero_point.requires_grad()) && scale.numel() == 1 &&
+      zero_point.numel() == 1) {
+    auto src = std::make_shared<ScaleGradSource>();
+    src->of = y;
+    src->input = x;
+    src->scale = scale;
+    src->zero_point = zero_point;
+    src->min_int = static_cast<double>(range.min_int);
+    src->max_int = static_cast<double>(range.max_int);
+    out.scale_grad_source = std::move(src);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- biases

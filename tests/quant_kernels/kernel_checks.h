@@ -19,4 +19,13 @@ int fake_quant_failures(int threads, int& cases);
 /// against div + clamp_min + abs_binary_sign_grad (positive, negative, tiny, zero).
 int statistics_failures(int threads, int& cases);
 
+/// An activation quantizer on an input without gradient feeding QuantConv2d,
+/// QuantConv1d (strided, padded, dilated, grouped) and QuantLinear, with and without an
+/// Int32Bias: the adjoint path (core/nn/scale_adjoint.h) against plain autograd.
+/// Forward output and weight gradients bit-identical; the learned scale's and zero
+/// point's gradients within 2e-5 of the magnitude of their summed terms; in the
+/// statistics phase `value` gets exactly 0 both ways; the adjoint node must be the one
+/// that ran. Signed, shifted (learned zero point), fixed-point and 4-bit (clipping) quantizers.
+int scale_adjoint_failures(int threads, int& cases);
+
 }  // namespace qnn::test

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The fused fake-quant kernels and the one-pass order statistics (core/quant) must
 // give bit-identical values and gradients to the op-by-op formulas (issue 6: "numbers
-// identical before and after optimisation"). NaN compares equal to NaN.
+// identical before and after optimisation"), except where issue 13 made a choice free:
+// a percentile with tied elements gives its gradient to the first of them. NaN
+// compares equal to NaN. The scale adjoint of the input quantizer (issue 13) is
+// checked against the plain autograd path in scale_adjoint_checks.cpp.
 #include <QtTest>
 
 #include <torch/torch.h>
@@ -19,6 +22,8 @@ class TestQuantKernels : public QObject {
   void statisticsBitIdentical_data();
   void statisticsBitIdentical();
   void scanFallsBackOnTiesAndNaN();
+  void scaleAdjointMatchesAutograd_data();
+  void scaleAdjointMatchesAutograd();
 };
 
 // The checks below would pass trivially if fake_quant never took the fused path.
@@ -61,7 +66,7 @@ void TestQuantKernels::statisticsBitIdentical() {
 void TestQuantKernels::scanFallsBackOnTiesAndNaN() {
   using qnn::detail::kth_scan;
   torch::Tensor x = torch::tensor({0.5f, -3.0f, 2.0f, 3.0f, 1.0f});
-  // Largest |x| is 3 twice: value found, count 2 (the caller then asks kthvalue for the index).
+  // Largest |x| is 3 twice: value found, count 2, index the first of them (-3 at 1).
   auto r = kth_scan(x, 5, /*abs=*/true);
   QVERIFY(r.ok);
   QCOMPARE(r.value, 3.0f);
@@ -85,6 +90,16 @@ void TestQuantKernels::scanFallsBackOnTiesAndNaN() {
   QVERIFY(m.ok);
   QCOMPARE(m.value, 4.0f);
   QCOMPARE(m.count, int64_t(2));
+}
+
+void TestQuantKernels::scaleAdjointMatchesAutograd_data() { fakeQuantBitIdentical_data(); }
+
+void TestQuantKernels::scaleAdjointMatchesAutograd() {
+  QFETCH(int, threads);
+  int cases = 0;
+  const int failures = qnn::test::scale_adjoint_failures(threads, cases);
+  QCOMPARE(cases, 2 * 4 * 2 * 2 + 4 + 4 + 4);
+  QCOMPARE(failures, 0);
 }
 
 QTEST_MAIN(TestQuantKernels)
