@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #if defined(__GLIBC__)
@@ -63,6 +64,7 @@ struct Options {
   bool quick = false, epoch = false, digest = false;
   bool default_malloc = false;  ///< keep glibc's adaptive malloc thresholds (before/after runs)
   std::string loop;  ///< "model,mode,batch,steps": run only that, for perf/callgrind
+  std::string profile;  ///< with --loop: write LibTorch's profiler trace (Chrome JSON) here
   std::string filter;  ///< regex over case names "mode/model/bN/tN"; empty: all
   std::vector<int> threads{1, 2};
   std::vector<int64_t> batches{64, 256};
@@ -90,7 +92,8 @@ void usage() {
       "                 [--windows=N] [--window-ms=MS] [--examples=DIR]\n"
       "       qnn_bench --epoch [--filter=REGEX] [--epoch-threads=N]\n"
       "       qnn_bench --digest [--threads=1,2] [--digest-steps=N]\n"
-      "       qnn_bench --loop=MODEL,MODE,BATCH,STEPS [--threads=N]   (for perf / callgrind)\n"
+      "       qnn_bench --loop=MODEL,MODE,BATCH,STEPS [--threads=N] [--profile=TRACE.json]\n"
+      "                 (for perf / callgrind; --profile: LibTorch's op profiler, Chrome trace)\n"
       "--default-malloc keeps glibc's adaptive malloc thresholds instead of train_model's.\n"
       "Case names for --filter: train-stats|train-learned|eval / model / bBATCH / tTHREADS,\n"
       "e.g. --filter='train-learned/lowprec/b64' (torch_float always runs as the reference).\n"
@@ -122,6 +125,7 @@ Options parse(int argc, char** argv) {
     else if (!val("--epoch-threads").empty()) o.epoch_threads = std::stoi(val("--epoch-threads"));
     else if (!val("--digest-steps").empty()) o.digest_steps = std::stoi(val("--digest-steps"));
     else if (!val("--loop").empty()) o.loop = val("--loop");
+    else if (!val("--profile").empty()) o.profile = val("--profile");
     else throw ConfigError("unknown argument '" + a + "' (see --help)");
   }
   if (o.quick) {
@@ -492,7 +496,14 @@ int run_loop(const Options& o) {
   net->set_training(m != Mode::Eval);
   const auto t0 = Clock::now();
   const std::clock_t c0 = std::clock();
-  for (int i = 0; i < n; ++i) run_one(*net, m, x, y);
+  if (!o.profile.empty()) {
+    // LibTorch's profiler: every op and autograd node with its CPU time, as a Chrome
+    // trace (chrome://tracing, or count the events by name).
+    torch::autograd::profiler::RecordProfile guard(o.profile);
+    for (int i = 0; i < n; ++i) run_one(*net, m, x, y);
+  } else {
+    for (int i = 0; i < n; ++i) run_one(*net, m, x, y);
+  }
   const double t = seconds_since(t0);
   const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
   // CPU time is far less sensitive than wall time to other processes on a loaded machine.

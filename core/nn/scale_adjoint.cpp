@@ -66,31 +66,60 @@ struct ScaleAdjointFunction : public torch::autograd::Function<ScaleAdjointFunct
     const std::optional<ConvGeometry> conv = geometry_of(ctx);
     torch::NoGradGuard no_grad;
 
-    torch::Tensor gw, gb;
-    if (need_w || need_b) {
-      if (conv) {
-        const std::vector<int64_t> output_padding(conv->stride.size(), 0);
-        const std::vector<int64_t> bias_sizes{weight.size(0)};
-        auto r = at::convolution_backward(g, y, weight,
-                                          has_bias ? at::OptionalIntArrayRef(bias_sizes) : c10::nullopt,
-                                          conv->stride, conv->padding, conv->dilation, false,
-                                          output_padding, conv->groups, {false, need_w, need_b});
-        gw = std::get<1>(r);
-        gb = std::get<2>(r);
-      } else {
-        const torch::Tensor g2 = g.reshape({-1, weight.size(0)});
-        if (need_w) gw = g2.t().mm(y.reshape({-1, weight.size(1)}));
-        if (need_b) gb = g2.sum(0);
-      }
-    }
-
-    torch::Tensor gs, gz;
-    if (need_s || need_z) {
-      // d_s and d_z element-wise: the fake-quant backward terms for an upstream gradient of 1.
-      const detail::FakeQuantGradTerms d = detail::fused_fake_quant_backward(
+    // The element-wise d_s and d_z: the fake-quant backward terms for an upstream gradient of 1.
+    detail::FakeQuantGradTerms d;
+    if (need_s || need_z)
+      d = detail::fused_fake_quant_backward(
           input, torch::ones_like(input, torch::MemoryFormat::Contiguous), scale, zero_point,
           ctx->saved_data["min_int"].toDouble(), ctx->saved_data["max_int"].toDouble(),
           /*masked=*/true, /*need_gx=*/false, need_s, need_z);
+
+    torch::Tensor gw, gb, gs, gz;
+    if (conv && conv->groups == 1) {
+      // One weight-gradient convolution over [y, d_s, d_z] stacked along the input
+      // channels: its first C_in channels are the weight gradient of y, and
+      // <g, conv(d, W)> = <W, weight gradient for the input d> (the weight gradient is
+      // linear in the input). oneDNN pads LeNet's single input channel to a block
+      // anyway, so the extra channels cost far less than a second convolution.
+      std::vector<torch::Tensor> parts{y};
+      if (need_s) parts.push_back(d.gs_terms);
+      if (need_z) parts.push_back(d.gz_terms);
+      const int64_t k = static_cast<int64_t>(parts.size());
+      std::vector<int64_t> reps(static_cast<size_t>(weight.dim()), 1);
+      reps[1] = k;
+      const std::vector<int64_t> output_padding(conv->stride.size(), 0);
+      const std::vector<int64_t> bias_sizes{weight.size(0)};
+      const bool any_w = need_w || need_s || need_z;
+      auto r = at::convolution_backward(
+          g, k == 1 ? y : torch::cat(parts, 1), k == 1 ? weight : weight.repeat(reps),
+          has_bias ? at::OptionalIntArrayRef(bias_sizes) : c10::nullopt, conv->stride, conv->padding,
+          conv->dilation, false, output_padding, 1, {false, any_w, need_b});
+      const int64_t c_in = weight.size(1);
+      const torch::Tensor& gw_all = std::get<1>(r);
+      if (need_w) gw = k == 1 ? gw_all : gw_all.narrow(1, 0, c_in).contiguous();
+      gb = std::get<2>(r);
+      int64_t part = 1;
+      if (need_s) gs = weight.mul(gw_all.narrow(1, c_in * part++, c_in)).sum().reshape(scale.sizes());
+      if (need_z) gz = weight.mul(gw_all.narrow(1, c_in * part++, c_in)).sum().reshape(zero_point.sizes());
+    } else {
+      // Linear or grouped convolution: the plain weight and bias gradients, and the
+      // adjoint as <g, layer(d, W)> with a forward pass of d.
+      if (need_w || need_b) {
+        if (conv) {
+          const std::vector<int64_t> output_padding(conv->stride.size(), 0);
+          const std::vector<int64_t> bias_sizes{weight.size(0)};
+          auto r = at::convolution_backward(g, y, weight,
+                                            has_bias ? at::OptionalIntArrayRef(bias_sizes) : c10::nullopt,
+                                            conv->stride, conv->padding, conv->dilation, false,
+                                            output_padding, conv->groups, {false, need_w, need_b});
+          gw = std::get<1>(r);
+          gb = std::get<2>(r);
+        } else {
+          const torch::Tensor g2 = g.reshape({-1, weight.size(0)});
+          if (need_w) gw = g2.t().mm(y.reshape({-1, weight.size(1)}));
+          if (need_b) gb = g2.sum(0);
+        }
+      }
       const torch::Tensor none;
       if (need_s) gs = g.mul(run_layer(d.gs_terms, weight, none, conv)).sum().reshape(scale.sizes());
       if (need_z) gz = g.mul(run_layer(d.gz_terms, weight, none, conv)).sum().reshape(zero_point.sizes());

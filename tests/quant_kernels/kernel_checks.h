@@ -22,7 +22,8 @@ int statistics_failures(int threads, int& cases);
 /// An activation quantizer on an input without gradient feeding QuantConv2d,
 /// QuantConv1d (strided, padded, dilated, grouped) and QuantLinear, with and without an
 /// Int32Bias: the adjoint path (core/nn/scale_adjoint.h) against plain autograd.
-/// Forward output and weight gradients bit-identical; the learned scale's and zero
+/// Forward output bit-identical; weight and bias gradients within 2e-5 of their L1 norm
+/// (one stacked weight-gradient convolution may sum in another order); the learned scale's and zero
 /// point's gradients within 2e-5 of the magnitude of their summed terms; in the
 /// statistics phase `value` gets exactly 0 both ways; the adjoint node must be the one
 /// that ran. Signed, shifted (learned zero point), fixed-point and 4-bit (clipping) quantizers.

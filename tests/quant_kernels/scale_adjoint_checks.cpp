@@ -159,9 +159,9 @@ int scale_adjoint_failures(int threads, int& cases) {
             } else if (i == 0 && p.item<double>() == 0.0) {
               bad += " scale grad is 0 (case cannot tell)";
             }
-          } else if (c.int32_bias ? !close(a, p, a.abs().sum().item<double>() + 1.0) : !bits_equal(a, p)) {
-            // The weight gradient is the same convolution_backward; a quantized bias's
-            // gradient also reaches the input scale, summed like the plain path.
+          } else if (!close(a, p, p.abs().sum().item<double>() + 1e-6)) {
+            // The weight gradient comes from one convolution_backward over the stacked
+            // [y, d_s, d_z] channels: the same sums, possibly reduced in another order.
             bad += " layer grad " + std::to_string(i - n_act);
           }
         }
