@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
+#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -19,11 +21,14 @@ struct Params {
   float s, z, lo, hi;
 };
 
-/// Output pointers of the backward; null when not wanted.
+/// Output pointers of the backward; null when not wanted. `acc_s` / `acc_z`, when set,
+/// receive the sum of the scale / zero-point terms instead of the terms themselves.
 struct GradOut {
   float* gx;
   float* gs;
   float* gz;
+  double* acc_s = nullptr;
+  double* acc_z = nullptr;
 };
 
 // ------------------------------------------------------------------ scalar reference
@@ -51,8 +56,12 @@ void backward_scalar(const float* x, const float* g, const GradOut& o, int64_t n
     const bool inside = r >= p.lo && r <= p.hi;
     const float qz = clamp_like_torch(r, p.lo, p.hi) - p.z;
     if (o.gx) o.gx[i] = g[i] * (inside ? 1.0f : 0.0f);
-    if (o.gs) o.gs[i] = g[i] * (masked && !inside ? qz : qz - t);
-    if (o.gz) o.gz[i] = g[i] * (masked && !inside ? neg_s : 0.0f);
+    const float ts = g[i] * (masked && !inside ? qz : qz - t);
+    const float tz = g[i] * (masked && !inside ? neg_s : 0.0f);
+    if (o.gs) o.gs[i] = ts;
+    if (o.gz) o.gz[i] = tz;
+    if (o.acc_s) *o.acc_s += ts;
+    if (o.acc_z) *o.acc_z += tz;
   }
 }
 
@@ -74,29 +83,53 @@ __attribute__((target("avx2"))) void forward_avx2(const float* x, float* y, int6
   forward_scalar(x + i, y + i, n - i, p);
 }
 
+// Adds the eight lanes of each partial sum to the double accumulators and clears them.
+__attribute__((target("avx2"))) void flush_sums(__m256& sum_s, __m256& sum_z, const GradOut& o) {
+  alignas(32) float ls[8], lz[8];
+  _mm256_store_ps(ls, sum_s);
+  _mm256_store_ps(lz, sum_z);
+  for (int l = 0; l < 8; ++l) {
+    if (o.acc_s) *o.acc_s += ls[l];
+    if (o.acc_z) *o.acc_z += lz[l];
+  }
+  sum_s = _mm256_setzero_ps();
+  sum_z = _mm256_setzero_ps();
+}
+
 __attribute__((target("avx2"))) void backward_avx2(const float* x, const float* g, const GradOut& o,
                                                    int64_t n, const Params& p, bool masked) {
   const __m256 s = _mm256_set1_ps(p.s), z = _mm256_set1_ps(p.z);
   const __m256 lo = _mm256_set1_ps(p.lo), hi = _mm256_set1_ps(p.hi);
   const __m256 one = _mm256_set1_ps(1.0f), neg_s = _mm256_set1_ps(-p.s);
   const __m256 zero = _mm256_setzero_ps();
+  // Sums of the terms: eight float lanes per block of at most 512 elements, each block
+  // then added to the double accumulator (deterministic for a given split of the work).
+  __m256 sum_s = zero, sum_z = zero;
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
+    if ((i & 511) == 0 && i > 0 && (o.acc_s || o.acc_z)) flush_sums(sum_s, sum_z, o);
     const __m256 t = _mm256_div_ps(_mm256_loadu_ps(x + i), s);
     const __m256 r = _mm256_round_ps(_mm256_add_ps(t, z), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m256 inside = _mm256_and_ps(_mm256_cmp_ps(r, lo, _CMP_GE_OQ), _mm256_cmp_ps(r, hi, _CMP_LE_OQ));
     const __m256 qz = _mm256_sub_ps(_mm256_min_ps(hi, _mm256_max_ps(lo, r)), z);
     const __m256 gv = _mm256_loadu_ps(g + i);
     if (o.gx) _mm256_storeu_ps(o.gx + i, _mm256_mul_ps(gv, _mm256_and_ps(inside, one)));
-    if (o.gs) {
+    if (o.gs || o.acc_s) {
       const __m256 in_d = _mm256_sub_ps(qz, t);
       const __m256 d = masked ? _mm256_blendv_ps(qz, in_d, inside) : in_d;
-      _mm256_storeu_ps(o.gs + i, _mm256_mul_ps(gv, d));
+      const __m256 ts = _mm256_mul_ps(gv, d);
+      if (o.gs) _mm256_storeu_ps(o.gs + i, ts);
+      if (o.acc_s) sum_s = _mm256_add_ps(sum_s, ts);
     }
-    if (o.gz) _mm256_storeu_ps(o.gz + i, _mm256_mul_ps(gv, masked ? _mm256_andnot_ps(inside, neg_s) : zero));
+    if (o.gz || o.acc_z) {
+      const __m256 tz = _mm256_mul_ps(gv, masked ? _mm256_andnot_ps(inside, neg_s) : zero);
+      if (o.gz) _mm256_storeu_ps(o.gz + i, tz);
+      if (o.acc_z) sum_z = _mm256_add_ps(sum_z, tz);
+    }
   }
+  if (o.acc_s || o.acc_z) flush_sums(sum_s, sum_z, o);
   backward_scalar(x + i, g + i, GradOut{o.gx ? o.gx + i : nullptr, o.gs ? o.gs + i : nullptr,
-                                        o.gz ? o.gz + i : nullptr},
+                                        o.gz ? o.gz + i : nullptr, o.acc_s, o.acc_z},
                   n - i, p, masked);
 }
 
@@ -196,6 +229,52 @@ FakeQuantGradTerms fused_fake_quant_backward(const torch::Tensor& x, const torch
                     out.gz ? out.gz + b : nullptr};
     backward_run(xp + b, gp + b, o, e - b, p, masked);
   });
+  return r;
+}
+
+FakeQuantReducedGrads fused_fake_quant_backward_reduced(const torch::Tensor& x, const torch::Tensor& g,
+                                                        const torch::Tensor& scale,
+                                                        const torch::Tensor& zero_point, double min_int,
+                                                        double max_int, bool masked, bool need_gx,
+                                                        bool need_gs, bool need_gz) {
+  FakeQuantReducedGrads r;
+  if (masked && need_gx) r.gx = torch::empty_like(x, torch::MemoryFormat::Contiguous);
+  float* gx = r.gx.defined() ? r.gx.data_ptr<float>() : nullptr;
+  // One partial sum per chunk of the parallel split (keyed by its first element, so the
+  // chunks are added in element order whatever thread ran them), per scale row.
+  struct Partial {
+    int64_t begin, row;
+    double s, z;
+  };
+  std::vector<Partial> partials;
+  std::mutex m;
+  const torch::Tensor sc = scale.contiguous(), zc = zero_point.contiguous();
+  const bool rows = sc.numel() > 1 || zc.numel() > 1;
+  const int64_t inner = rows ? x.numel() / x.size(0) : x.numel();
+  const float* xp = x.data_ptr<float>();
+  const float* gp = g.data_ptr<float>();
+  for_each_run(x, scale, zero_point, min_int, max_int, [&](int64_t b, int64_t e, const Params& p) {
+    double acc_s = 0.0, acc_z = 0.0;
+    const GradOut o{gx ? gx + b : nullptr, nullptr, nullptr, need_gs ? &acc_s : nullptr,
+                    need_gz ? &acc_z : nullptr};
+    backward_run(xp + b, gp + b, o, e - b, p, masked);
+    if (need_gs || need_gz) {
+      std::lock_guard<std::mutex> lock(m);
+      partials.push_back({b, inner > 0 ? b / inner : 0, acc_s, acc_z});
+    }
+  });
+  std::sort(partials.begin(), partials.end(), [](const Partial& a, const Partial& c) { return a.begin < c.begin; });
+  const auto reduce = [&](const torch::Tensor& like, bool want_s) {
+    const int64_t n_out = like.numel();
+    std::vector<double> acc(static_cast<size_t>(n_out), 0.0);
+    for (const Partial& q : partials) acc[static_cast<size_t>(n_out > 1 ? q.row : 0)] += want_s ? q.s : q.z;
+    torch::Tensor out = torch::empty(like.sizes(), like.options());
+    float* op = out.data_ptr<float>();
+    for (int64_t i = 0; i < n_out; ++i) op[i] = static_cast<float>(acc[static_cast<size_t>(i)]);
+    return out;
+  };
+  if (need_gs) r.gs = reduce(sc, true);
+  if (need_gz) r.gz = reduce(zc, false);
   return r;
 }
 

@@ -42,4 +42,20 @@ FakeQuantGradTerms fused_fake_quant_backward(const torch::Tensor& x, const torch
                                              double max_int, bool masked, bool need_gx,
                                              bool need_gs, bool need_gz);
 
+/// The same gradients with the scale and zero-point terms summed inside the pass
+/// (issue 13: no full-size term tensors and no separate reduction): gx as above; gs and
+/// gz of the shapes of `scale` and `zero_point` (one sum, or one per row of dim 0),
+/// accumulated in double per chunk of the parallel split and the chunks added in
+/// element order, then rounded to float. The order of the sums differs from
+/// at::sum_to's; it depends on the thread count but not on scheduling, so a run is
+/// reproducible on the same thread count.
+struct FakeQuantReducedGrads {
+  torch::Tensor gx, gs, gz;
+};
+FakeQuantReducedGrads fused_fake_quant_backward_reduced(const torch::Tensor& x, const torch::Tensor& g,
+                                                        const torch::Tensor& scale,
+                                                        const torch::Tensor& zero_point, double min_int,
+                                                        double max_int, bool masked, bool need_gx,
+                                                        bool need_gs, bool need_gz);
+
 }  // namespace qnn::detail

@@ -62,11 +62,11 @@ struct FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
     if (detail::fused_fake_quant_supported(x, scale, zero_point) && g.defined() &&
         g.device() == x.device() && g.scalar_type() == x.scalar_type() && g.is_contiguous() &&
         g.sizes() == x.sizes()) {
-      detail::FakeQuantGradTerms t = detail::fused_fake_quant_backward(
+      detail::FakeQuantReducedGrads t = detail::fused_fake_quant_backward_reduced(
           x, g, scale, zero_point, min_int, max_int, !clamp_ste, need_gx, need_gs, need_gz);
       if (need_gx) gx = clamp_ste ? g : t.gx;
-      if (need_gs) gs = at::sum_to(t.gs_terms, scale.sizes());
-      if (need_gz) gz = at::sum_to(t.gz_terms, zero_point.sizes());
+      if (need_gs) gs = t.gs.reshape(scale.sizes());
+      if (need_gz) gz = t.gz.reshape(zero_point.sizes());
       return {gx, gs, gz, torch::Tensor(), torch::Tensor(), torch::Tensor()};
     }
 

@@ -18,7 +18,7 @@ namespace qnn::test {
 namespace {
 
 struct Grads {
-  torch::Tensor y, gx, gs, gz;
+  torch::Tensor y, gx, gs, gz, gs_abs, gz_abs;  // *_abs: sums of |terms| (float64)
 };
 
 // The op-by-op formula (the implementation before the fused kernels), forward and
@@ -38,9 +38,28 @@ Grads reference(const torch::Tensor& x, const torch::Tensor& s, const torch::Ten
   const torch::Tensor ratio = x / s;
   d = ste ? d - ratio : torch::where(inside, d - ratio, d);
   r.gs = at::sum_to(g * d, s.sizes());
+  r.gs_abs = at::sum_to((g * d).abs().to(torch::kDouble), s.sizes());
   const torch::Tensor dz = ste ? torch::zeros_like(x) : torch::where(inside, torch::zeros_like(x), -s.expand_as(x));
   r.gz = at::sum_to(g * dz, z.sizes());
+  r.gz_abs = at::sum_to((g * dz).abs().to(torch::kDouble), z.sizes());
   return r;
+}
+
+// a and b equal where b is NaN or infinite, else within 1e-5 * mag + 1e-30 (float32).
+bool close_sums(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& mag) {
+  if (!a.defined() || !b.defined() || a.sizes() != b.sizes()) return false;
+  const torch::Tensor ad = a.detach().to(torch::kDouble).reshape({-1});
+  const torch::Tensor bd = b.detach().to(torch::kDouble).reshape({-1});
+  const torch::Tensor md = mag.detach().to(torch::kDouble).reshape({-1});
+  for (int64_t i = 0; i < ad.numel(); ++i) {
+    const double x = ad[i].item<double>(), y = bd[i].item<double>(), m = md[i].item<double>();
+    if (std::isnan(y) || std::isnan(m) || std::isinf(m)) {
+      if (!(std::isnan(x) == std::isnan(y) && (std::isnan(y) || x == y || std::isinf(m)))) return false;
+      continue;
+    }
+    if (!(std::fabs(x - y) <= 1e-5 * m + 1e-30)) return false;
+  }
+  return true;
 }
 
 bool same_bits(const torch::Tensor& a, const torch::Tensor& b) {
@@ -265,23 +284,30 @@ int fake_quant_failures(int threads, int& cases) {
           const torch::Tensor z = rg.lo == 0 && layout != 1
                                       ? torch::round(torch::rand(sshape, gen) * rg.hi * 0.2)
                                       : torch::zeros(sshape);
-          const torch::Tensor x = salted(shape, s, z, gen, rg.lo, rg.hi);
           torch::Tensor g = torch::randn(shape, gen);
           g.view({-1}).index_put_({torch::arange(0, g.numel(), 11)}, -0.0f);
-          const Grads want = reference(x, s, z, g, rg.lo, rg.hi, ste);
-          const torch::Tensor xv = x.clone().requires_grad_(true);
-          const torch::Tensor sv = s.clone().requires_grad_(true);
-          const torch::Tensor zv = z.clone().requires_grad_(true);
-          const IntRange range{static_cast<int64_t>(rg.lo), static_cast<int64_t>(rg.hi)};
-          const torch::Tensor y = fake_quant(xv, sv, zv, range, ste ? ClampGrad::StraightThrough
-                                                                    : ClampGrad::Masked);
-          y.backward(g);
           ++cases;
           std::string bad;
-          if (!same_bits(y, want.y)) bad += " y";
-          if (!same_bits(xv.grad(), want.gx)) bad += " grad_x";
-          if (!same_bits(sv.grad(), want.gs)) bad += " grad_scale";
-          if (!same_bits(zv.grad(), want.gz)) bad += " grad_zero_point";
+          // Salted with specials (NaN, inf, ...) and clean (finite sums that can tell).
+          for (const bool salt : {true, false}) {
+            const torch::Tensor x = salt ? salted(shape, s, z, gen, rg.lo, rg.hi)
+                                         : torch::randn(shape, gen) * (s.max().item<double>() * (rg.hi - rg.lo) * 0.4);
+            const Grads want = reference(x, s, z, g, rg.lo, rg.hi, ste);
+            const torch::Tensor xv = x.clone().requires_grad_(true);
+            const torch::Tensor sv = s.clone().requires_grad_(true);
+            const torch::Tensor zv = z.clone().requires_grad_(true);
+            const IntRange range{static_cast<int64_t>(rg.lo), static_cast<int64_t>(rg.hi)};
+            const torch::Tensor y = fake_quant(xv, sv, zv, range, ste ? ClampGrad::StraightThrough
+                                                                      : ClampGrad::Masked);
+            y.backward(g);
+            const std::string tag = salt ? "" : " (clean)";
+            if (!same_bits(y, want.y)) bad += " y" + tag;
+            if (!same_bits(xv.grad(), want.gx)) bad += " grad_x" + tag;
+            // Scale and zero-point sums are reduced inside the kernel (issue 13): equal
+            // up to the summation order, 1e-5 of the sum of |terms| (NaN/inf alike).
+            if (!close_sums(sv.grad(), want.gs, want.gs_abs)) bad += " grad_scale" + tag;
+            if (!close_sums(zv.grad(), want.gz, want.gz_abs)) bad += " grad_zero_point" + tag;
+          }
           if (!bad.empty()) {
             ++failures;
             std::printf("FAIL t%d shape %s range [%.0f, %.0f] %s layout %d:%s\n", threads,
