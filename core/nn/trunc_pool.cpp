@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/nn/trunc_quant_kernel.h"
 #include "core/quant/int_quant.h"
 #include "core/quant/quant_spec.h"
 
@@ -55,6 +56,16 @@ QuantTensor pooled(const QuantTensor& x, torch::Tensor mean, int64_t n) {
 
 QuantTensor trunc_quant(const QuantTensor& acc, int64_t bit_width, TruncRounding rounding, bool training,
                         TruncPoolTrace* trace) {
+  const double trunc_scale_f = std::ldexp(1.0, static_cast<int>(acc.bit_width - bit_width));
+  if (!trace && detail::trunc_quant_fused_supported(acc.value, acc.scale, acc.zero_point)) {
+    // The same numbers in one autograd node (core/nn/trunc_quant_kernel.h).
+    const IntRange r = int_range(static_cast<int>(bit_width), acc.is_signed, false);
+    const torch::Tensor y = detail::trunc_quant_fused(
+        acc.value, acc.scale, acc.zero_point, trunc_scale_f, rounding == TruncRounding::Floor,
+        static_cast<double>(r.min_int), static_cast<double>(r.max_int));
+    return QuantTensor(y, acc.scale * trunc_scale_f, acc.zero_point / trunc_scale_f, bit_width, acc.is_signed,
+                       training);
+  }
   // Brevitas TruncIntQuant.forward, op by op.
   torch::Tensor y = acc.value / acc.scale;
   y = y + acc.zero_point;

@@ -24,6 +24,8 @@ class TestQuantKernels : public QObject {
   void scanFallsBackOnTiesAndNaN();
   void scaleAdjointMatchesAutograd_data();
   void scaleAdjointMatchesAutograd();
+  void truncQuantMatchesOpByOp_data();
+  void truncQuantMatchesOpByOp();
 };
 
 // The checks below would pass trivially if fake_quant never took the fused path.
@@ -99,6 +101,16 @@ void TestQuantKernels::scaleAdjointMatchesAutograd() {
   int cases = 0;
   const int failures = qnn::test::scale_adjoint_failures(threads, cases);
   QCOMPARE(cases, 2 * 4 * 2 * 2 + 4 + 4 + 4);
+  QCOMPARE(failures, 0);
+}
+
+void TestQuantKernels::truncQuantMatchesOpByOp_data() { fakeQuantBitIdentical_data(); }
+
+void TestQuantKernels::truncQuantMatchesOpByOp() {
+  QFETCH(int, threads);
+  int cases = 0;
+  const int failures = qnn::test::trunc_quant_failures(threads, cases);
+  QCOMPARE(cases, 2 * 3 * 2 * 2 * 2);
   QCOMPARE(failures, 0);
 }
 
