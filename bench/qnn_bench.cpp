@@ -131,6 +131,7 @@ Options parse(int argc, char** argv) {
     else if (!val("--profile").empty()) o.profile = val("--profile");
     else throw ConfigError("unknown argument '" + a + "' (see --help)");
   }
+  if (!o.profile.empty() && o.loop.empty()) throw ConfigError("--profile needs --loop=MODEL,MODE,BATCH,STEPS");
   if (o.quick) {
     o.windows = std::min(o.windows, 3);
     o.window_ms = std::min(o.window_ms, 80.0);
@@ -595,7 +596,7 @@ int main(int argc, char** argv) {
       for (const int t : o.threads) {
         qnn::bench::Options e = o;
         e.epoch_threads = t;
-        qnn::bench::run_epoch(e);
+        if (qnn::bench::run_epoch(e) != 0) return 1;
         std::printf("\n");
       }
     }

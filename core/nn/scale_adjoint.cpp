@@ -134,6 +134,7 @@ struct ScaleAdjointFunction : public torch::autograd::Function<ScaleAdjointFunct
 bool scale_adjoint_applies(const QuantTensor& x) {
   const auto& src = x.scale_grad_source;
   return src && torch::GradMode::is_enabled() && x.value.defined() && x.value.is_same(src->of) &&
+         src->of._version() == src->of_version && src->input._version() == src->input_version &&
          !src->input.requires_grad() && src->input.sizes() == x.value.sizes() &&
          detail::fused_fake_quant_supported(src->input, src->scale, src->zero_point);
 }

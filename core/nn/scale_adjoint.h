@@ -7,14 +7,16 @@
 //   dL/ds = <dL/dy, dy/ds> = <conv_T(g, W), d_s> = <g, conv(d_s, W)>,
 // with g = dL/dout and d_s the element-wise dy/ds of the fake quantization
 // ((q - z) - x/s inside the range, q - z where clipped; core/quant/int_quant.h), and
-// the same with d_z = dy/dz (0 inside, -s clipped) for a learned zero point. The
-// right-hand side is one forward convolution of d_s with W (as cheap as conv1's
-// forward) instead of the backward-data convolution of dL/dy that autograd would run
-// only to reach one scalar (6.6 ms at batch 64 for LeNet's conv1 with its single
-// input channel, against 0.5 ms for its weight gradient: bench/README.md). The value
-// is the same sum in another order (float32, so not bit-identical to the
-// backward-data form); the forward output and the weight and bias gradients are
-// exactly those of the plain layer.
+// the same with d_z = dy/dz (0 inside, -s clipped) for a learned zero point. That
+// avoids the backward-data convolution of dL/dy that autograd would run only to reach
+// one scalar (6.6 ms at batch 64 for LeNet's conv1 with its single input channel,
+// against 0.5 ms for its weight gradient: bench/README.md). For a convolution with
+// groups == 1 the right-hand side is taken as <W, weight gradient for the input d_s>:
+// y, d_s and d_z are stacked along the input channels in one weight-gradient
+// convolution whose first channel block is the weight gradient of y. Grouped
+// convolutions and linear layers use <g, layer(d_s, W)> (one forward pass of d_s).
+// The forward output is exactly the plain layer's; the weight, bias, scale and
+// zero-point gradients are the same sums, possibly in another float32 order.
 #pragma once
 
 #include <optional>

@@ -12,8 +12,9 @@
 //   dv = g * (s * ts) * inside / ts / s,
 //   ds = sum(g * (c - z / ts)) * ts - sum(g * (s * ts) * inside / ts * v) / s^2,
 //   dz = sum(g * (s * ts) * inside / ts) - sum(g * (s * ts)) / ts,
-// the sums accumulated in double per chunk of the parallel split, chunks added in
-// element order (the order differs from autograd's; reproducible on a thread count).
+// the sums kept in eight float lanes per block of 512 elements, blocks added in double
+// per chunk of the parallel split, chunks added in element order (the order differs
+// from autograd's; reproducible on a thread count).
 #pragma once
 
 #include <torch/torch.h>

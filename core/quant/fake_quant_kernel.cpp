@@ -240,6 +240,7 @@ FakeQuantReducedGrads fused_fake_quant_backward_reduced(const torch::Tensor& x, 
   FakeQuantReducedGrads r;
   if (masked && need_gx) r.gx = torch::empty_like(x, torch::MemoryFormat::Contiguous);
   float* gx = r.gx.defined() ? r.gx.data_ptr<float>() : nullptr;
+  if (!gx && !need_gs && !need_gz) return r;
   // One partial sum per chunk of the parallel split (keyed by its first element, so the
   // chunks are added in element order whatever thread ran them), per scale row.
   struct Partial {

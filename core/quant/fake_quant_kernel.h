@@ -3,8 +3,9 @@
 // one for the backward, instead of six and about twelve LibTorch element-wise ops.
 // Every element goes through exactly the float32 operations of the op-by-op formula
 // (IEEE division, add, round half to even, clamp, subtract, multiply; no FMA, no
-// reciprocal), so the results are bit-identical to it; reductions are left to
-// LibTorch (at::sum_to) so their summation order is unchanged too.
+// reciprocal), so the element-wise results are bit-identical to it. The scale and
+// zero-point sums are either left to the caller (fused_fake_quant_backward: terms) or
+// taken inside the pass (fused_fake_quant_backward_reduced: another summation order).
 // Internal to core/quant (int_quant.cpp); not part of the public API.
 #pragma once
 
@@ -44,9 +45,10 @@ FakeQuantGradTerms fused_fake_quant_backward(const torch::Tensor& x, const torch
 
 /// The same gradients with the scale and zero-point terms summed inside the pass
 /// (issue 13: no full-size term tensors and no separate reduction): gx as above; gs and
-/// gz of the shapes of `scale` and `zero_point` (one sum, or one per row of dim 0),
-/// accumulated in double per chunk of the parallel split and the chunks added in
-/// element order, then rounded to float. The order of the sums differs from
+/// gz of the shapes of `scale` and `zero_point` (one sum, or one per row of dim 0):
+/// eight float lanes per block of 512 elements (AVX2; one float per element in the
+/// scalar tail), blocks added in double per chunk of the parallel split, chunks added
+/// in element order, then rounded to float. The order of the sums differs from
 /// at::sum_to's; it depends on the thread count but not on scheduling, so a run is
 /// reproducible on the same thread count.
 struct FakeQuantReducedGrads {

@@ -101,9 +101,11 @@ struct RoundSteFunction : public torch::autograd::Function<RoundSteFunction> {
   static tensor_list backward(AutogradContext*, tensor_list g) { return {g[0]}; }
 };
 
-// The selected element of a k-th-smallest statistic as a 0-dim tensor, with exactly
-// the gradient of the op-by-op form (x.abs() when `abs`, then kthvalue / max / min):
-// zeros with the incoming gradient at `index`, times sgn(x) when `abs`.
+// The selected element of a k-th-smallest statistic as a 0-dim tensor, with the
+// gradient of the op-by-op form (x.abs() when `abs`, then kthvalue / max / min) for
+// that element: zeros with the incoming gradient at `index`, times sgn(x) when `abs`.
+// With ties `index` is the first tied element, which may differ from kthvalue's pick
+// (kth_smallest below).
 struct SelectedElementFunction : public torch::autograd::Function<SelectedElementFunction> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, int64_t index, bool abs) {
     ctx->save_for_backward({x});

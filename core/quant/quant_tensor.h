@@ -16,12 +16,15 @@ namespace qnn {
 /// the zero-gradient `value` of the statistics phase): then conv1 need not run its
 /// backward-data convolution only to reach one scalar.
 /// `of` is the fake-quantized tensor this describes: a consumer uses the source only
-/// while `value.is_same(of)`; `input` the quantizer's input (same shape), `scale` and
+/// while `value.is_same(of)` and neither `of` nor `input` was modified in place since
+/// (their version counters equal `of_version` / `input_version`); `input` the
+/// quantizer's input (same shape), `scale` and
 /// `zero_point` per tensor ([]), [min_int, max_int] the integer range; the clamp's
 /// gradient is masked (activation quantizers).
 struct ScaleGradSource {
   torch::Tensor of, input, scale, zero_point;
   double min_int = 0.0, max_int = 0.0;
+  uint32_t of_version = 0, input_version = 0;
 };
 
 struct QuantTensor {

@@ -336,6 +336,8 @@ QuantTensor ActQuantizerImpl::forward(const torch::Tensor& x) {
     src->zero_point = zero_point;
     src->min_int = static_cast<double>(range.min_int);
     src->max_int = static_cast<double>(range.max_int);
+    src->of_version = y._version();
+    src->input_version = x._version();
     out.scale_grad_source = std::move(src);
   }
   return out;

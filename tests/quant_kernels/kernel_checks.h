@@ -32,8 +32,9 @@ int scale_adjoint_failures(int threads, int& cases);
 /// An activation quantizer (signed or shifted, statistics or learned phase) into
 /// TruncAvgPool2d (2..8 bits, round or floor, 2x2 and 3x1 windows): the fused
 /// TruncIntQuant (core/nn/trunc_quant_kernel.h) against the op-by-op form. Output and
-/// scale equal; gradients of the input and of the learned scale within 1e-5 of the
-/// magnitude of their sums; the fused node must be the one that ran.
+/// scale bit-identical; the input gradient within 1e-5 absolute, the learned scale's
+/// and zero point's within 1e-5 of the magnitude of their sums; the fused node must be
+/// the one that ran. Pooled tensors large enough to split over threads.
 int trunc_quant_failures(int threads, int& cases);
 
 }  // namespace qnn::test

@@ -33,7 +33,8 @@ struct Case {
   std::string name;
   QuantSpec act;
   int phase;  // 0: statistics phase (counter 0), 1: learned phase
-  int kind;   // 0: conv2d, 1: conv2d strided/padded/dilated/grouped, 2: conv1d, 3: linear
+  int kind;   // 0: conv2d, 1: conv2d strided/padded/dilated/grouped, 2: conv1d, 3: linear,
+              // 4: conv2d strided/padded/dilated, groups 1 (the stacked weight-gradient path)
   bool int32_bias;
   bool bias = true;
 };
@@ -54,9 +55,10 @@ Run run_case(const Case& c, bool adjoint, const torch::Tensor& x, const torch::T
   torch::nn::Module* module = nullptr;
   std::optional<QuantSpec> bias_q;
   if (c.int32_bias) bias_q = presets::Int32Bias();
-  if (c.kind == 0 || c.kind == 1) {
+  if (c.kind == 0 || c.kind == 1 || c.kind == 4) {
     QuantConv2dOptions o(c.kind == 0 ? 1 : 2, c.kind == 0 ? 6 : 4, {5, 3});
     if (c.kind == 1) o.stride({2, 1}).padding({1, 2}).dilation({1, 2}).groups(2);
+    if (c.kind == 4) o.stride({2, 1}).padding({1, 2}).dilation({1, 2});
     auto m = std::make_shared<QuantConv2dImpl>(o.bias(c.bias).bias_quant(bias_q));
     module = m.get();
     layer = m;
@@ -105,7 +107,7 @@ int scale_adjoint_failures(int threads, int& cases) {
   int failures = 0;
   std::vector<Case> table;
   for (int phase = 0; phase < 2; ++phase)
-    for (int kind = 0; kind < 4; ++kind)
+    for (int kind = 0; kind < 5; ++kind)
       for (const bool b32 : {false, true}) {
         table.push_back({"Int8ActPerTensorFloat", presets::Int8ActPerTensorFloat(), phase, kind, b32});
         table.push_back({"ShiftedUint8ActPerTensorFloat", presets::ShiftedUint8ActPerTensorFloat(), phase,
@@ -122,7 +124,7 @@ int scale_adjoint_failures(int threads, int& cases) {
   for (const Case& c : table) {
     torch::manual_seed(11 + c.kind);
     torch::Tensor x = c.kind == 0   ? torch::randn({8, 1, 20, 20}) * 1.5
-                      : c.kind == 1 ? torch::randn({4, 2, 17, 15}) * 1.5
+                      : c.kind == 1 || c.kind == 4 ? torch::randn({4, 2, 17, 15}) * 1.5
                       : c.kind == 2 ? torch::randn({6, 3, 31}) * 1.5
                                     : torch::randn({9, 40}) * 1.5;
     if (c.act.shifted) x = x + 0.8;
@@ -173,6 +175,35 @@ int scale_adjoint_failures(int threads, int& cases) {
       ++failures;
       std::printf("FAIL scale adjoint %s phase %d kind %d int32bias %d:%s\n", c.name.c_str(), c.phase,
                   c.kind, int(c.int32_bias), bad.c_str());
+    }
+  }
+  // The source is used only where it still describes the tensor: not after a layer that
+  // makes new values (max-pool), not when the quantizer's input needs a gradient, not
+  // after an in-place change of the values, not under NoGradGuard.
+  {
+    ++cases;
+    std::string bad;
+    ActQuantizer act(presets::Int8ActPerTensorFloat());
+    act->load_threshold(2.0);
+    const torch::Tensor x = torch::randn({2, 1, 8, 8});
+    const QuantTensor q = act->forward(x);
+    if (!scale_adjoint_applies(q)) bad += " plain";
+    if (!scale_adjoint_applies(q.dequantized())) bad += " dequantized";
+    if (scale_adjoint_applies(q.with_value(torch::max_pool2d(q.value, 2)))) bad += " after max-pool";
+    if (scale_adjoint_applies(act->forward(x.clone().requires_grad_(true)))) bad += " input with grad";
+    {
+      torch::NoGradGuard ng;
+      if (scale_adjoint_applies(q)) bad += " no-grad mode";
+    }
+    const QuantTensor q2 = act->forward(x.clone());
+    {
+      torch::NoGradGuard ng;
+      q2.value.detach().mul_(1.0f);  // an in-place change bumps the shared version counter
+    }
+    if (scale_adjoint_applies(q2)) bad += " after in-place change";
+    if (!bad.empty()) {
+      ++failures;
+      std::printf("FAIL scale adjoint source used where it must not be:%s\n", bad.c_str());
     }
   }
   return failures;

@@ -2,6 +2,7 @@
 // The fused TruncIntQuant of the truncating pools (core/nn/trunc_quant_kernel.h) against
 // the op-by-op form (the path a TruncPoolTrace takes).
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <string>
 
@@ -14,8 +15,10 @@
 namespace qnn::test {
 namespace {
 
-bool same_values(const torch::Tensor& a, const torch::Tensor& b) {
-  return a.sizes() == b.sizes() && torch::equal(a.detach().contiguous(), b.detach().contiguous());
+bool same_values(const torch::Tensor& a, const torch::Tensor& b) {  // bitwise (+0 != -0)
+  if (a.sizes() != b.sizes()) return false;
+  const torch::Tensor ac = a.detach().contiguous(), bc = b.detach().contiguous();
+  return std::memcmp(ac.data_ptr(), bc.data_ptr(), static_cast<size_t>(ac.numel()) * ac.element_size()) == 0;
 }
 
 // |a - b| <= 1e-5 * mag elementwise (mag: a bound on the sum of |terms|).
@@ -26,14 +29,20 @@ bool near(const torch::Tensor& a, const torch::Tensor& b, double mag) {
 }
 
 struct Out {
-  torch::Tensor y, scale, gx, gvalue;
+  torch::Tensor y, scale, gx, gvalue, gzero;
   bool fused = false;
 };
 
 Out run(const QuantSpec& spec, int phase, int bits, TruncRounding rounding, std::array<int64_t, 2> k,
         const torch::Tensor& x, const torch::Tensor& seed, bool op_by_op) {
   ActQuantizer act(spec);
-  if (phase == 1) act->load_threshold(0.9);
+  if (phase == 1) {
+    act->load_threshold(0.9);
+    if (spec.shifted) {  // a nonzero learned zero point, so its gradient matters
+      torch::NoGradGuard ng;
+      act->zero_point_value.fill_(-0.3);
+    }
+  }
   TruncAvgPool2d pool(TruncAvgPool2dOptions({k[0], k[1]}).bit_width(bits).rounding(rounding));
   const torch::Tensor xv = x.clone().requires_grad_(true);
   const QuantTensor q = act->forward(torch::tanh(xv));
@@ -45,6 +54,7 @@ Out run(const QuantSpec& spec, int phase, int bits, TruncRounding rounding, std:
   o.scale = y.scale.detach();
   o.gx = xv.grad();
   o.gvalue = act->value.grad();
+  if (spec.shifted) o.gzero = act->zero_point_value.grad();
   o.fused = y.value.grad_fn() && y.value.grad_fn()->name().find("TruncQuant") != std::string::npos;
   return o;
 }
@@ -61,9 +71,10 @@ int trunc_quant_failures(int threads, int& cases) {
           for (const bool shifted : {false, true}) {
             const QuantSpec spec = shifted ? presets::ShiftedUint8ActPerTensorFloat() : presets::Int8ActPerTensorFloat();
             torch::manual_seed(5 + bits);
-            const torch::Tensor x = torch::randn({16, 6, 14, 14}) * 1.7;
-            const int64_t oh = 14 / k[0], ow = 14 / k[1];
-            const torch::Tensor seed = torch::randn({16, 6, oh, ow});
+            // 64 x 16 x 28 x 28: the pooled tensor (~200,000 elements) splits over threads.
+            const torch::Tensor x = torch::randn({64, 16, 28, 28}) * 1.7;
+            const int64_t oh = 28 / k[0], ow = 28 / k[1];
+            const torch::Tensor seed = torch::randn({64, 16, oh, ow});
             ++cases;
             std::string bad;
             const Out a = run(spec, phase, bits, rounding, k, x, seed, false);
@@ -74,6 +85,9 @@ int trunc_quant_failures(int threads, int& cases) {
             const double mag = seed.abs().sum().item<double>() * 4.0;
             if (!near(a.gx, b.gx, 1.0)) bad += " grad_x";
             if (!near(a.gvalue, b.gvalue, mag)) bad += " grad_value";
+            if (!near(a.gzero, b.gzero, mag)) bad += " grad_zero_point";
+            if (phase == 1 && shifted && (!b.gzero.defined() || b.gzero.item<double>() == 0.0))
+              bad += " grad_zero_point 0 (cannot tell)";
             if (phase == 1 && b.gvalue.defined() && b.gvalue.item<double>() == 0.0) bad += " grad_value 0 (cannot tell)";
             if (!bad.empty()) {
               ++failures;
