@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/nn/trunc_quant_kernel.h"
 
+#include "core/quant/cpu_kernel_util.h"
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -31,7 +32,6 @@ struct Sums {
   double g6 = 0.0;       // sum g * os
 };
 
-inline float clamp_like_torch(float r, float lo, float hi) { return std::min(std::max(r, lo), hi); }
 
 inline float t_of(float v, const Consts& k) {
   const float r = std::nearbyint(v / k.s + k.z);
@@ -119,10 +119,6 @@ __attribute__((target("avx2"))) void backward_avx2(const float* v, const float* 
   backward_scalar(v + i, g + i, gv ? gv + i : nullptr, n - i, k, acc);
 }
 
-bool have_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
-}
 #endif
 
 Consts consts_of(const torch::Tensor& s, const torch::Tensor& z, double ts, bool floor, double lo, double hi) {
@@ -152,7 +148,7 @@ struct TruncQuantFunction : public torch::autograd::Function<TruncQuantFunction>
     float* yp = y.data_ptr<float>();
     at::parallel_for(0, v.numel(), at::internal::GRAIN_SIZE, [&](int64_t b, int64_t e) {
 #ifdef QNN_TQ_X86
-      if (have_avx2()) return forward_avx2(vp + b, yp + b, e - b, k);
+      if (cpu_has_avx2()) return forward_avx2(vp + b, yp + b, e - b, k);
 #endif
       forward_scalar(vp + b, yp + b, e - b, k);
     });
@@ -171,30 +167,23 @@ struct TruncQuantFunction : public torch::autograd::Function<TruncQuantFunction>
     const float* vp = v.data_ptr<float>();
     const float* gp = g.data_ptr<float>();
     float* gvp = need_v ? gv.data_ptr<float>() : nullptr;
-    struct Partial {
-      int64_t begin;
-      Sums sums;
-    };
-    std::vector<Partial> partials;
-    std::mutex m;
+    OrderedPartials<Sums> partials;  // per chunk, added in element order
     at::parallel_for(0, v.numel(), at::internal::GRAIN_SIZE, [&](int64_t b, int64_t e) {
       Sums acc;
 #ifdef QNN_TQ_X86
-      if (have_avx2())
+      if (cpu_has_avx2())
         backward_avx2(vp + b, gp + b, gvp ? gvp + b : nullptr, e - b, k, acc);
       else
 #endif
         backward_scalar(vp + b, gp + b, gvp ? gvp + b : nullptr, e - b, k, acc);
-      std::lock_guard<std::mutex> lock(m);
-      partials.push_back({b, acc});
+      partials.add(b, acc);
     });
-    std::sort(partials.begin(), partials.end(), [](const Partial& a, const Partial& c) { return a.begin < c.begin; });
     Sums t;
-    for (const Partial& p : partials) {
-      t.os_term += p.sums.os_term;
-      t.div_term += p.sums.div_term;
-      t.g2 += p.sums.g2;
-      t.g6 += p.sums.g6;
+    for (const auto& [begin, p] : partials.in_order()) {
+      t.os_term += p.os_term;
+      t.div_term += p.div_term;
+      t.g2 += p.g2;
+      t.g6 += p.g6;
     }
     torch::Tensor gs, gz;
     const double sd = static_cast<double>(k.s);

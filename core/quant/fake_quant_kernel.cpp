@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/quant/fake_quant_kernel.h"
 
+#include "core/quant/cpu_kernel_util.h"
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -19,6 +20,7 @@ namespace {
 /// Constants of one run of elements sharing a scale and zero point.
 struct Params {
   float s, z, lo, hi;
+  int64_t row;  ///< row of dim 0 the run lies in (0 when scale and zero point are per tensor)
 };
 
 /// Output pointers of the backward; null when not wanted. `acc_s` / `acc_z`, when set,
@@ -35,8 +37,6 @@ struct GradOut {
 // The element formula, op for op as LibTorch evaluates the unfused expression:
 // clamp keeps r when it equals a bound (so -0.0 stays -0.0) and propagates NaN, as
 // at::clamp does; std::nearbyint rounds half to even like torch::round.
-
-inline float clamp_like_torch(float r, float lo, float hi) { return std::min(std::max(r, lo), hi); }
 
 void forward_scalar(const float* x, float* y, int64_t n, const Params& p) {
   for (int64_t i = 0; i < n; ++i) {
@@ -133,15 +133,11 @@ __attribute__((target("avx2"))) void backward_avx2(const float* x, const float* 
                   n - i, p, masked);
 }
 
-bool have_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
-}
 #endif
 
 void forward_run(const float* x, float* y, int64_t n, const Params& p) {
 #ifdef QNN_FQ_X86
-  if (have_avx2()) return forward_avx2(x, y, n, p);
+  if (cpu_has_avx2()) return forward_avx2(x, y, n, p);
 #endif
   forward_scalar(x, y, n, p);
 }
@@ -149,7 +145,7 @@ void forward_run(const float* x, float* y, int64_t n, const Params& p) {
 void backward_run(const float* x, const float* g, const GradOut& o, int64_t n, const Params& p,
                   bool masked) {
 #ifdef QNN_FQ_X86
-  if (have_avx2()) return backward_avx2(x, g, o, n, p, masked);
+  if (cpu_has_avx2()) return backward_avx2(x, g, o, n, p, masked);
 #endif
   backward_scalar(x, g, o, n, p, masked);
 }
@@ -180,7 +176,7 @@ void for_each_run(const torch::Tensor& x, const torch::Tensor& scale, const torc
     for (int64_t i = begin; i < end;) {
       const int64_t row = inner > 0 ? i / inner : 0;
       const int64_t stop = std::min(end, (row + 1) * inner);
-      fn(i, stop, Params{sp[s_rows ? row : 0], zp[z_rows ? row : 0], lo, hi});
+      fn(i, stop, Params{sp[s_rows ? row : 0], zp[z_rows ? row : 0], lo, hi, row});
       i = stop;
     }
   });
@@ -241,17 +237,13 @@ FakeQuantReducedGrads fused_fake_quant_backward_reduced(const torch::Tensor& x, 
   if (masked && need_gx) r.gx = torch::empty_like(x, torch::MemoryFormat::Contiguous);
   float* gx = r.gx.defined() ? r.gx.data_ptr<float>() : nullptr;
   if (!gx && !need_gs && !need_gz) return r;
-  // One partial sum per chunk of the parallel split (keyed by its first element, so the
-  // chunks are added in element order whatever thread ran them), per scale row.
+  // One partial sum per run (a chunk of the parallel split, cut at row boundaries),
+  // added in element order whatever thread ran it, into its row's total.
   struct Partial {
-    int64_t begin, row;
+    int64_t row;
     double s, z;
   };
-  std::vector<Partial> partials;
-  std::mutex m;
-  const torch::Tensor sc = scale.contiguous(), zc = zero_point.contiguous();
-  const bool rows = sc.numel() > 1 || zc.numel() > 1;
-  const int64_t inner = rows ? x.numel() / x.size(0) : x.numel();
+  OrderedPartials<Partial> partials;
   const float* xp = x.data_ptr<float>();
   const float* gp = g.data_ptr<float>();
   for_each_run(x, scale, zero_point, min_int, max_int, [&](int64_t b, int64_t e, const Params& p) {
@@ -259,23 +251,20 @@ FakeQuantReducedGrads fused_fake_quant_backward_reduced(const torch::Tensor& x, 
     const GradOut o{gx ? gx + b : nullptr, nullptr, nullptr, need_gs ? &acc_s : nullptr,
                     need_gz ? &acc_z : nullptr};
     backward_run(xp + b, gp + b, o, e - b, p, masked);
-    if (need_gs || need_gz) {
-      std::lock_guard<std::mutex> lock(m);
-      partials.push_back({b, inner > 0 ? b / inner : 0, acc_s, acc_z});
-    }
+    if (need_gs || need_gz) partials.add(b, Partial{p.row, acc_s, acc_z});
   });
-  std::sort(partials.begin(), partials.end(), [](const Partial& a, const Partial& c) { return a.begin < c.begin; });
+  const auto& ordered = partials.in_order();
   const auto reduce = [&](const torch::Tensor& like, bool want_s) {
     const int64_t n_out = like.numel();
     std::vector<double> acc(static_cast<size_t>(n_out), 0.0);
-    for (const Partial& q : partials) acc[static_cast<size_t>(n_out > 1 ? q.row : 0)] += want_s ? q.s : q.z;
+    for (const auto& [begin, q] : ordered) acc[static_cast<size_t>(n_out > 1 ? q.row : 0)] += want_s ? q.s : q.z;
     torch::Tensor out = torch::empty(like.sizes(), like.options());
     float* op = out.data_ptr<float>();
     for (int64_t i = 0; i < n_out; ++i) op[i] = static_cast<float>(acc[static_cast<size_t>(i)]);
     return out;
   };
-  if (need_gs) r.gs = reduce(sc, true);
-  if (need_gz) r.gz = reduce(zc, false);
+  if (need_gs) r.gs = reduce(scale, true);
+  if (need_gz) r.gz = reduce(zero_point, false);
   return r;
 }
 

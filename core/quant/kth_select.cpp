@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/quant/kth_select.h"
 
+#include "core/quant/cpu_kernel_util.h"
+
 #include <cmath>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -54,10 +56,6 @@ void count_scalar(const float* p, int64_t begin, int64_t end, bool abs, float va
 }
 
 #ifdef QNN_KTH_X86
-bool have_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
-}
 
 // Eight lanes at a time; only lanes that beat the current boundary reach Keeper::offer,
 // in index order, so the kept multiset is the same as the scalar scan's.
@@ -123,7 +121,7 @@ KthScan kth_scan(const torch::Tensor& x, int64_t k, bool abs) {
   const float* p = x.data_ptr<float>();
   bool ok;
 #ifdef QNN_KTH_X86
-  if (have_avx2())
+  if (cpu_has_avx2())
     ok = scan_avx2(p, n, abs, keep);
   else
 #endif
@@ -131,7 +129,7 @@ KthScan kth_scan(const torch::Tensor& x, int64_t k, bool abs) {
   if (!ok) return r;
   r.value = keep.best[0];
 #ifdef QNN_KTH_X86
-  if (have_avx2())
+  if (cpu_has_avx2())
     count_avx2(p, n, abs, r.value, r);
   else
 #endif
@@ -196,7 +194,7 @@ AbsMaxScan abs_max_scan(const torch::Tensor& x) {
   bool nan = false;
   int64_t count = 0;
 #ifdef QNN_KTH_X86
-  if (have_avx2()) {
+  if (cpu_has_avx2()) {
     abs_max_avx2(p, n, m, nan, count);
   } else
 #endif
