@@ -26,6 +26,7 @@
 #include "core/analysis/analysis.h"
 #include "core/data/dataset.h"
 #include "core/errors.h"
+#include "core/graph/json_field.h"
 #include "core/graph/project.h"
 #include "core/graph/sweep_record_json.h"
 #include "core/graph/model.h"
@@ -222,20 +223,7 @@ SweepRecord read_sweep_file(const std::string& path) {
   try {
     j = nlohmann::ordered_json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    // Line and column (1-based) of the byte where parsing stopped (as load_project says it).
-    const size_t stop = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
-    size_t line = 1, column = 1;
-    for (size_t i = 0; i < stop; ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    throw ConfigError(path + ": not valid JSON at line " + std::to_string(line) + ", column " +
-                      std::to_string(column) + (e.byte > text.size() ? " (the file ends early; is it truncated?)" : "") +
-                      ": " + json_message(e));
+    throw ConfigError(detail::json_parse_error_message(path, text, e));
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(path + ": not valid JSON: " + json_message(e));
   }

@@ -8,6 +8,7 @@
 
 #include "core/analysis/analysis_detail.h"
 #include "core/errors.h"
+#include "core/graph/fnv1a.h"
 #include "core/graph/layer_rules.h"
 #include "core/graph/summary.h"
 #include "core/graph/validate.h"
@@ -263,14 +264,7 @@ std::string sweep_fingerprint(const Project& project, const std::vector<SweepSlo
     if (const auto a = effective_act_quant(l)) text += ";" + l.id + ".act=" + std::to_string(a->bit_width);
     if (const auto i = effective_input_quant(l)) text += ";" + l.id + ".input=" + std::to_string(i->bit_width);
   }
-  uint64_t h = 1469598103934665603ull;  // FNV-1a 64, as network_fingerprint
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-  return out;
+  return qnn::detail::fnv1a64_hex(text);  // as network_fingerprint
 }
 
 std::string sweep_csv(const SweepRecord& record) {

@@ -5,6 +5,7 @@
 // Every check throws ConfigError.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -18,6 +19,29 @@
 namespace qnn::detail {
 
 using json = nlohmann::ordered_json;
+
+/// "<source>: not valid JSON at line L, column C: <what went wrong>" for a parse error
+/// of `text` (line and column 1-based, of the byte where parsing stopped; a text that
+/// ends early says so, since a truncated file stops one past its end). Used by the
+/// project reader and `qnn suggest`'s sweep-file reader.
+inline std::string json_parse_error_message(const std::string& source, const std::string& text,
+                                            const nlohmann::json::parse_error& e) {
+  const size_t stop = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+  size_t line = 1, column = 1;
+  for (size_t i = 0; i < stop; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  std::string what = e.what();
+  const auto colon = what.find(": ");
+  if (what.rfind("[json.exception", 0) == 0 && colon != std::string::npos) what = what.substr(colon + 2);
+  return source + ": not valid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) +
+         (e.byte > text.size() ? " (the file ends early; is it truncated?)" : "") + ": " + what;
+}
 
 /// A JSON value together with where it sits in the document, so every complaint
 /// names the file and the JSON path ("layers[3].weight_quant.bit_width").

@@ -409,25 +409,7 @@ Project project_from_json(const std::string& text, const std::string& source) {
   try {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
-    // Line and column (1-based) of the byte where parsing stopped; a truncated file
-    // stops one past its end.
-    const size_t stop = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
-    size_t line = 1, column = 1;
-    for (size_t i = 0; i < stop; ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    std::string what = e.what();
-    const auto colon = what.find(": ");
-    if (what.rfind("[json.exception", 0) == 0 && colon != std::string::npos) what = what.substr(colon + 2);
-    const bool truncated = e.byte > text.size();
-    throw ConfigError(source + ": not valid JSON at line " + std::to_string(line) + ", column " +
-                      std::to_string(column) + (truncated ? " (the file ends early; is it truncated?)" : "") +
-                      ": " + what);
+    throw ConfigError(detail::json_parse_error_message(source, text, e));
   }
   const Field root(doc, "", source);
   if (!doc.is_object()) root.fail("expected a JSON object holding a QNN Studio project, got " + root.shown());

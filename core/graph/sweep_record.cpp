@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "core/graph/fnv1a.h"
 #include "core/graph/layer_rules.h"
 #include "core/graph/project.h"
 #include "core/graph/sweep_record_json.h"
@@ -39,15 +40,7 @@ std::string network_fingerprint(const Project& p) {
     for (std::optional<QuantSpec>* q : {&l.weight_quant, &l.act_quant, &l.input_quant})
       if (*q) (*q)->bit_width = 0;
   }
-  const std::string text = project_to_json(n);
-  uint64_t h = 1469598103934665603ull;  // FNV-1a 64
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-  return out;
+  return detail::fnv1a64_hex(project_to_json(n));
 }
 
 namespace detail {
