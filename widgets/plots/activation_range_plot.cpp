@@ -56,13 +56,24 @@ ActivationRangePlot::ActivationRangePlot(QWidget* parent) : QWidget(parent) {
   m_plot->xAxis->setLabel(tr("quantizer input (real units)"));
   m_plot->yAxis->setLabel(tr("count on the calibration batch"));
   m_inside = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-  m_inside->setName(tr("inside the representable range"));
+  m_inside->setName(tr("rounds onto a level (in the band or across its edge)"));
   styleBars(m_inside, kFloatColor);
   m_outside = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-  m_outside->setName(tr("clipped (outside the range)"));
+  m_outside->setName(tr("clipped (wholly beyond the band)"));
   styleBars(m_outside, kSaturatedColor);
+  // Legend entries of the band and the lines (items have none): empty graphs drawn
+  // with the same brush and pen.
+  m_bandKey = m_plot->addGraph();
+  m_bandKey->setName(tr("band [min − scale/2, max + scale/2]"));
+  m_bandKey->setPen(Qt::NoPen);
+  m_bandKey->setBrush(QColor(kRangeColor.red(), kRangeColor.green(), kRangeColor.blue(), 40));
+  m_linesKey = m_plot->addGraph();
+  m_linesKey->setName(tr("representable min, max (end levels)"));
+  m_linesKey->setPen(QPen(kRangeColor.darker(120), 2, Qt::DashLine));
   m_inside->addToLegend();
   m_outside->addToLegend();
+  m_bandKey->addToLegend();
+  m_linesKey->addToLegend();
   styleLegend(m_plot->legend, font());
   m_plot->legend->setVisible(true);
   m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
@@ -75,6 +86,7 @@ ActivationRangePlot::ActivationRangePlot(QWidget* parent) : QWidget(parent) {
 
 void ActivationRangePlot::setReport(const InspectionReportPtr& report, const QString& layer) {
   m_report = report;
+  if (!layer.isEmpty()) m_selected = layer;
   if (m_report && findActivation(*m_report, layer)) {
     m_layer = layer;
   } else if (m_report && !findActivation(*m_report, m_layer)) {
@@ -103,7 +115,7 @@ void ActivationRangePlot::refresh() {
   m_inside->data()->clear();
   m_outside->data()->clear();
   m_plot->clearItems();
-  m_rangeLo = m_rangeHi = 0.0;
+  m_rangeLo = m_rangeHi = m_bandLo = m_bandHi = 0.0;
   const inspect::ActivationStats* a = m_report ? findActivation(*m_report, m_layer, m_quantizer) : nullptr;
   int entries = 0;
   if (m_report)
@@ -122,6 +134,10 @@ void ActivationRangePlot::refresh() {
   }
   m_rangeLo = a->range_lo;
   m_rangeHi = a->range_hi;
+  // Inputs within half a step of an end still round onto the end level: the clipped
+  // ones lie beyond this band (as the clipped share counts them), and it is what is shaded.
+  m_bandLo = a->range_lo - 0.5 * a->scale;
+  m_bandHi = a->range_hi + 0.5 * a->scale;
   const inspect::Histogram& h = a->input_histogram;
   const double bw = h.counts.empty() || h.hi <= h.lo ? 1.0 : (h.hi - h.lo) / double(h.counts.size());
   m_inside->setWidth(bw);
@@ -131,9 +147,8 @@ void ActivationRangePlot::refresh() {
   for (size_t i = 0; i < h.counts.size(); ++i) {
     const double lo = h.lo + double(i) * bw, hi = lo + bw, centre = lo + 0.5 * bw;
     const double count = double(h.counts[i]);
-    // A bin is "clipped" when it lies beyond a range end by more than half a step
-    // (values within half a step of the end still round onto the end level).
-    const bool outside = hi <= a->range_lo - 0.5 * a->scale || lo >= a->range_hi + 0.5 * a->scale;
+    // Red when the whole bin lies beyond the shaded band.
+    const bool outside = hi <= m_bandLo || lo >= m_bandHi;
     (outside ? m_outside : m_inside)->addData(centre, count);
     sorted.push_back(count);
     if (h.counts[i] > h.counts[peakBin]) peakBin = i;
@@ -151,17 +166,17 @@ void ActivationRangePlot::refresh() {
     label->setClipToAxisRect(true);
   }
   m_plot->yAxis->setRange(0.0, ymax * 1.05);
-  const double xlo = std::min(h.lo, a->range_lo), xhi = std::max(h.hi, a->range_hi);
+  const double xlo = std::min(h.lo, m_bandLo), xhi = std::max(h.hi, m_bandHi);
   const double pad = std::max(1e-9, (xhi - xlo) * 0.04);
   m_plot->xAxis->setRange(xlo - pad, xhi + pad);
 
   auto* band = new QCPItemRect(m_plot);
   band->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
   band->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
-  band->topLeft->setCoords(a->range_lo, 0.0);
-  band->bottomRight->setCoords(a->range_hi, 1.0);
+  band->topLeft->setCoords(m_bandLo, 0.0);
+  band->bottomRight->setCoords(m_bandHi, 1.0);
   band->setPen(Qt::NoPen);
-  band->setBrush(QColor(kRangeColor.red(), kRangeColor.green(), kRangeColor.blue(), 40));
+  band->setBrush(m_bandKey->brush());
   band->setClipToAxisRect(true);
   band->setLayer(QStringLiteral("band"));
   addVerticalLine(m_plot, m_plot->axisRect(), a->range_lo, QPen(kRangeColor.darker(120), 2, Qt::DashLine));
@@ -170,12 +185,25 @@ void ActivationRangePlot::refresh() {
   rangeLabel->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
   rangeLabel->position->setCoords(0.5 * (a->range_lo + a->range_hi), 0.02);
   rangeLabel->setPositionAlignment(Qt::AlignTop | Qt::AlignHCenter);
-  rangeLabel->setText(tr("representable [%1, %2]").arg(realText(a->range_lo), realText(a->range_hi)));
+  rangeLabel->setText(tr("representable [%1, %2]\nclipped beyond [%3, %4]")
+                          .arg(realText(a->range_lo), realText(a->range_hi), realText(m_bandLo), realText(m_bandHi)));
   rangeLabel->setColor(kRangeColor.darker(150));
   rangeLabel->setClipToAxisRect(true);
 
   const QString who = a->quantizer == "input" ? m_layer + QStringLiteral(".input_quant") : m_layer;
-  m_title->setText(tr("%1 · %2 · %3-bit %4%5 · scale %6%7 · zero_point %8\n"
+  // Another layer selected (one without an activation quantizer): say whose input this is.
+  QString shownFor;
+  if (!m_selected.isEmpty() && m_selected != m_layer) {
+    QString selectedType;
+    for (const inspect::LayerError& e : m_report->errors)
+      if (QString::fromStdString(e.layer) == m_selected) selectedType = QString::fromStdString(e.type);
+    const QString quantizer = QString::fromStdString(a->type) +
+                              (a->quantizer == "input" ? QStringLiteral(" input_quant") : QString());
+    shownFor = tr("Activations at %1 (%2 input) — %3%4 selected, which has no activation quantizer\n")
+                   .arg(who, quantizer, m_selected,
+                        selectedType.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(selectedType));
+  }
+  m_title->setText(shownFor + tr("%1 · %2 · %3-bit %4%5 · scale %6%7 · zero_point %8\n"
                       "input [%9, %10] · representable [%11, %12]\nclipped %13% · SQNR %14")
                        .arg(who, QString::fromStdString(a->type))
                        .arg(a->grid.bit_width)

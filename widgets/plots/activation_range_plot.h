@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // One activation quantizer (QuantIdentity / QuantReLU / QuantHardTanh) on the
 // calibration batch: the histogram of what the quantizer sees, the representable
-// range [range_lo, range_hi] = [(min_int − z)·s, (max_int − z)·s] shaded between two
-// vertical lines, the bins outside it in red, and the clipped share in the title.
-// A bin that dwarfs the others (ReLU's zeros) is cut and labelled with its count.
+// range [range_lo, range_hi] = [(min_int − z)·s, (max_int − z)·s] as two dashed
+// vertical lines (the end levels), the band [range_lo − s/2, range_hi + s/2] shaded
+// (inputs in it round onto a level; beyond it they are clipped, as the clipped share
+// counts them), the bins wholly beyond the shaded band in red, and the clipped share
+// in the title; the legend names the band, the lines and both bar colours. A bin that
+// dwarfs the others (ReLU's zeros) is cut and labelled with its count. When the
+// selected layer has no activation quantizer the plot keeps the one shown before and
+// its title says so ("Activations at relu1 (QuantReLU input) — conv1 selected").
 // Numbers come from qnn::inspect::ActivationStats.
 #pragma once
 
@@ -13,6 +18,7 @@
 
 class QCustomPlot;
 class QCPBars;
+class QCPGraph;
 class QCPTextElement;
 class QComboBox;
 class QLabel;
@@ -25,7 +31,9 @@ class ActivationRangePlot : public QWidget {
   explicit ActivationRangePlot(QWidget* parent = nullptr);
 
   /// Shows the activation quantizer `layer`; when `layer` has none, keeps the one shown
-  /// before (or the first of the report). Null report: cleared.
+  /// before (or the first of the report) and the title's first line names both:
+  /// "Activations at relu1 (QuantReLU input) — conv1 selected (no activation
+  /// quantizer)". Null report: cleared.
   void setReport(const InspectionReportPtr& report, const QString& layer);
 
   /// A QuantEltwiseAdd has two quantizers: "input" (input_quant) and "act" (output);
@@ -35,12 +43,21 @@ class ActivationRangePlot : public QWidget {
   QString layer() const { return m_layer; }
   QString quantizer() const { return m_quantizer; }
   QString title() const;
-  /// The shaded representable range in real units (0, 0 when nothing is shown).
+  /// The representable range in real units, drawn as two dashed lines (0, 0 when
+  /// nothing is shown).
   double rangeLo() const { return m_rangeLo; }
   double rangeHi() const { return m_rangeHi; }
-  /// Histogram bins drawn inside / outside the range.
+  /// The shaded band [rangeLo − scale/2, rangeHi + scale/2] in real units: inputs
+  /// beyond it are clipped (0, 0 when nothing is shown).
+  double bandLo() const { return m_bandLo; }
+  double bandHi() const { return m_bandHi; }
+  /// Histogram bins drawn in blue (in the band, or across its edge) / in red (wholly
+  /// beyond the band).
   int binsInside() const;
   int binsOutside() const;
+  /// The layer the user selected (may differ from layer(): one without an activation
+  /// quantizer).
+  QString selectedLayer() const { return m_selected; }
   QCustomPlot* plot() const { return m_plot; }
   QString csv() const;
 
@@ -48,14 +65,18 @@ class ActivationRangePlot : public QWidget {
   void refresh();
   InspectionReportPtr m_report;
   QString m_layer;
+  QString m_selected;
   QString m_quantizer = QStringLiteral("act");
   QLabel* m_quantizerLabel = nullptr;
   QComboBox* m_quantizerCombo = nullptr;
   double m_rangeLo = 0.0, m_rangeHi = 0.0;
+  double m_bandLo = 0.0, m_bandHi = 0.0;
   QCustomPlot* m_plot = nullptr;
   QCPTextElement* m_title = nullptr;
   QCPBars* m_inside = nullptr;
   QCPBars* m_outside = nullptr;
+  QCPGraph* m_bandKey = nullptr;   ///< empty graph: the band's legend entry
+  QCPGraph* m_linesKey = nullptr;  ///< empty graph: the dashed lines' legend entry
 };
 
 }  // namespace qnn
