@@ -7,12 +7,14 @@
 #include <QFontMetrics>
 #include <QListWidget>
 #include <QPixmap>
+#include <QStyle>
 #include <QVBoxLayout>
 
 namespace qnn {
 namespace {
 
 constexpr int kThumb = 84;  // 28x28 Fashion-MNIST images at 3x, 32x32 padded at ~2.6x
+constexpr int kMaxCaption = 280;  // px: wider caption lines wrap
 
 QString csvField(QString s) {
   if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')))
@@ -53,35 +55,52 @@ QString MisclassifiedGallery::className(int c) const {
   return c >= 0 && c < m_set.classNames.size() ? m_set.classNames[c] : QString::number(c);
 }
 
+QString MisclassifiedGallery::captionText(const MisclassifiedSample& s) const {
+  return tr("true: %1\npredicted: %2 (%3 %)")
+      .arg(className(s.label), className(s.predicted))
+      .arg(s.confidence * 100.0, 0, 'f', 1);
+}
+
 void MisclassifiedGallery::setSamples(const MisclassifiedSet& set) {
   m_set = set;
   m_list->clear();
+  // The cell is as wide as the widest caption line (up to kMaxCaption px; a longer
+  // class name wraps) and as tall as the most wrapped caption, so the view never elides
+  // a caption; the tooltip repeats it with the image's index.
+  const QFontMetrics fm = m_list->fontMetrics();
+  const int margin = 2 * (m_list->style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, m_list) + 1) + 8;
+  QStringList captions;
+  int widest = kThumb;
   for (const MisclassifiedSample& s : set.samples) {
+    captions << captionText(s);
+    for (const QString& line : captions.back().split(QLatin1Char('\n')))
+      widest = std::max(widest, fm.horizontalAdvance(line));
+  }
+  const int textWidth = std::min(widest, kMaxCaption);
+  int textHeight = 2 * fm.lineSpacing();
+  for (const QString& c : captions)
+    textHeight = std::max(textHeight, fm.boundingRect(QRect(0, 0, textWidth, 100000),
+                                                      Qt::AlignHCenter | Qt::TextWordWrap | Qt::TextWrapAnywhere, c)
+                                          .height());
+  const QSize cell(textWidth + margin, kThumb + textHeight + fm.lineSpacing() + 12);
+  m_list->setGridSize(cell);
+  for (int i = 0; i < set.samples.size(); ++i) {
+    const MisclassifiedSample& s = set.samples[i];
     const QPixmap thumb = QPixmap::fromImage(s.image.scaled(kThumb, kThumb, Qt::KeepAspectRatio, Qt::FastTransformation));
-    auto* item = new QListWidgetItem(QIcon(thumb), QStringLiteral("%1 / %2\n%3%")
-                                                       .arg(className(s.predicted), className(s.label))
-                                                       .arg(s.confidence * 100.0, 0, 'f', 0));
-    item->setToolTip(tr("test image #%1: predicted %2 (%3% confident), true class %4")
+    auto* item = new QListWidgetItem(QIcon(thumb), captions[i]);
+    item->setToolTip(tr("test image #%1: true class %2, predicted %3 (%4 % confident)")
                          .arg(s.index)
-                         .arg(className(s.predicted))
-                         .arg(s.confidence * 100.0, 0, 'f', 1)
-                         .arg(className(s.label)));
+                         .arg(className(s.label), className(s.predicted))
+                         .arg(s.confidence * 100.0, 0, 'f', 1));
     item->setTextAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    item->setSizeHint(cell);
     m_list->addItem(item);
   }
-  // The grid fits the widest caption line (two lines plus one spare for wrapping),
-  // so "airplane / automobile" is not cut off.
-  const QFontMetrics fm = m_list->fontMetrics();
-  int widest = kThumb;
-  for (int i = 0; i < m_list->count(); ++i)
-    for (const QString& line : m_list->item(i)->text().split(QLatin1Char('\n')))
-      widest = std::max(widest, fm.horizontalAdvance(line));
-  m_list->setGridSize(QSize(std::min(widest, 260) + 20, kThumb + 3 * fm.lineSpacing() + 16));
   m_list->setCurrentRow(-1);
   m_header->setText(set.samples.isEmpty()
                         ? tr("No misclassified image among %1 test samples.").arg(set.testSamples)
-                        : tr("The first %1 misclassified of %2 test images, captioned <b>predicted / true</b> and the "
-                             "confidence of the wrong prediction.")
+                        : tr("The first %1 misclassified of %2 test images, each captioned with its <b>true</b> class, "
+                             "the <b>predicted</b> class and the model's confidence in that (wrong) prediction.")
                               .arg(set.samples.size())
                               .arg(set.testSamples));
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// A grid of misclassified test images, each captioned "predicted / true" and with the
-// model's confidence in its (wrong) prediction, in dataset order. Filled after a run
+// A grid of misclassified test images, each captioned with its true class, the
+// predicted class and the model's confidence in that (wrong) prediction, in full (the
+// cells fit the captions; nothing is elided), in dataset order. Filled after a run
 // ends (qnn::inspect::misclassified, computed on the training thread).
 #pragma once
 
@@ -22,7 +23,7 @@ class MisclassifiedGallery : public QWidget {
   void clear();
 
   int count() const;
-  /// Caption of item `i`: "Shirt / T-shirt/top\n73%".
+  /// Caption of item `i`: "true: Ankle boot\npredicted: Sneaker (87.3 %)".
   QString caption(int i) const;
   const MisclassifiedSet& samples() const { return m_set; }
   QListWidget* list() const { return m_list; }
@@ -31,6 +32,7 @@ class MisclassifiedGallery : public QWidget {
 
  private:
   QString className(int c) const;
+  QString captionText(const MisclassifiedSample& s) const;
   MisclassifiedSet m_set;
   QLabel* m_header = nullptr;
   QListWidget* m_list = nullptr;
