@@ -44,6 +44,7 @@ ModelSummary summarize(const Project& project, const ValidationResult& validatio
     LayerSummary s = summarize_layer(*l, validation);
     m.params += s.params;
     m.macs += s.macs;
+    if (!s.shape_known && s.weights > 0) ++m.layers_without_shape;  // its MACs need the shape
     storage_bits += s.storage_bits;
     float_bits += s.float32_bits;
     m.layers.push_back(std::move(s));
@@ -72,7 +73,11 @@ std::string summary_table(const ModelSummary& s) {
       << bits(l.weight_bits) << "  " << std::setw(6) << bits(l.bias_bits) << "  " << std::setw(10)
       << (l.storage_bits + 7) / 8 << "\n";
   }
-  o << "total: " << s.params << " parameters, " << s.macs << " MACs per sample; " << s.size_bytes
+  o << "total: " << s.params << " parameters, " << (s.macs_partial() ? ">= " : "") << s.macs << " MACs per sample";
+  if (s.macs_partial())
+    o << " (partial: " << s.layers_without_shape << (s.layers_without_shape == 1 ? " layer" : " layers")
+      << " without shapes)";
+  o << "; " << s.size_bytes
     << " bytes at the chosen bit widths vs " << s.float32_bytes << " bytes float32 (1/" << std::fixed
     << std::setprecision(2) << s.compression << ")\n";
   return o.str();

@@ -43,7 +43,12 @@ struct LayerSummary {
 struct ModelSummary {
   std::vector<LayerSummary> layers;  ///< every layer, in execution order when known, else file order
   int64_t params = 0;
-  int64_t macs = 0;
+  int64_t macs = 0;             ///< sum of the layers' MACs: a lower bound when layers_without_shape > 0
+  /// Layers with weights (convolutions, Linear, BatchNorm) whose output shape validate()
+  /// could not infer (an invalid graph): their MACs are missing from `macs`, which is
+  /// then only partial. 0 for a valid graph.
+  int64_t layers_without_shape = 0;
+  bool macs_partial() const { return layers_without_shape > 0; }
   int64_t size_bytes = 0;       ///< ceil(sum of storage_bits / 8)
   int64_t float32_bytes = 0;    ///< sum of float32_bits / 8
   double compression = 1.0;     ///< float32_bytes / size_bytes (1 when there is nothing to store)
@@ -55,7 +60,9 @@ ModelSummary summarize(const Project& project, const ValidationResult& validatio
 
 /// The summary as a fixed-width text table (layer, type, params, MACs, W bits, B bits,
 /// bytes) with a totals line: "total: 61696 parameters, 416520 MACs per sample;
-/// 23278 bytes at the chosen bit widths vs 246784 bytes float32 (1/10.60)".
+/// 23278 bytes at the chosen bit widths vs 246784 bytes float32 (1/10.60)". When the
+/// MACs are partial (macs_partial()) the line says so: ">= 117600 MACs per sample
+/// (partial: 2 layers without shapes)".
 std::string summary_table(const ModelSummary& s);
 
 }  // namespace qnn

@@ -73,10 +73,19 @@ void ModelSummaryView::refresh() {
     m_table->setItem(r, 5, cell(l.bias_bits ? QString::number(l.bias_bits) : QString(), true));
     m_table->setItem(r, 6, cell(l.storage_bits ? count((l.storage_bits + 7) / 8) : QString(), true));
   }
-  m_totals->setText(tr("<b>%1</b> parameters · <b>%2</b> MACs per sample<br><b>%3</b> at the chosen bit widths vs "
-                       "%4 float32 (%5×)")
-                        .arg(count(s.params), count(s.macs), bytes(double(s.size_bytes)), bytes(double(s.float32_bytes)))
+  // An invalid graph: layers without a shape have no MACs, so the sum is only a lower bound.
+  const QString macs = s.macs_partial()
+                           ? tr("<b>≥ %1</b> MACs per sample (partial: %n layer(s) without shapes)", "",
+                                int(s.layers_without_shape))
+                                 .arg(count(s.macs))
+                           : tr("<b>%1</b> MACs per sample").arg(count(s.macs));
+  m_totals->setText(tr("<b>%1</b> parameters · %2<br><b>%3</b> at the chosen bit widths vs %4 float32 (%5×)")
+                        .arg(count(s.params), macs, bytes(double(s.size_bytes)), bytes(double(s.float32_bytes)))
                         .arg(s.compression, 0, 'f', 2));
+  m_totals->setToolTip(s.macs_partial() ? tr("The graph is invalid: %n layer(s) with weights have no inferred output "
+                                             "shape, so their MACs are missing from the total (shown as \"?\")",
+                                             "", int(s.layers_without_shape))
+                                        : QString());
 }
 
 }  // namespace qnn

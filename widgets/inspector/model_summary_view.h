@@ -22,7 +22,9 @@ class ModelSummaryView : public QWidget {
   explicit ModelSummaryView(ProjectDocument* document, QWidget* parent = nullptr);
 
   QTableWidget* table() const { return m_table; }
-  /// The totals line, e.g. "61 706 parameters · 416 520 MACs · 23.3 kB vs 246.8 kB float32 (10.6×)".
+  /// The totals line, e.g. "61 706 parameters · 416 520 MACs · 23.3 kB vs 246.8 kB float32 (10.6×)";
+  /// for an invalid graph the MACs are marked partial: "≥ 117 600 MACs per sample
+  /// (partial: 3 layer(s) without shapes)".
   QString totalsText() const;
 
  private:
