@@ -21,6 +21,7 @@
 #include <torch/torch.h>
 
 #include "core/data/dataset.h"
+#include "core/data/dataset_shape.h"
 #include "core/errors.h"
 #include "core/graph/model.h"
 #include "core/graph/project.h"
@@ -28,6 +29,7 @@
 #include "core/graph/validate.h"
 #include "core/inspect/inspect.h"
 #include "core/train/checkpoint.h"
+#include "core/train/checkpoint_steps.h"
 #include "core/train/weights.h"
 #include "core/train/trainer.h"
 
@@ -171,7 +173,9 @@ int run_train(const CommandArgs& args) {
 
   ProgressLine bar;
   double last_epoch_end = 0.0;
+  int64_t optimizer_steps = 0;  // recorded in the checkpoint (qnn inspect's step)
   auto on_progress = [&](const TrainProgress& pr) {
+    optimizer_steps = pr.global_step;
     switch (pr.phase) {
       case TrainProgress::Phase::Training:
       case TrainProgress::Phase::Evaluating: bar.show(pr); break;
@@ -195,15 +199,15 @@ int run_train(const CommandArgs& args) {
               << "the test accuracy below is that of the last weights" << std::endl;
   if (!checkpoint.empty()) {
     try {
-      save_checkpoint(model, checkpoint);
-      std::cout << "saved checkpoint " << checkpoint << std::endl;
+      save_checkpoint(model, checkpoint, optimizer_steps);
+      std::cout << "saved checkpoint " << checkpoint << " (" << optimizer_steps << " optimizer steps)" << std::endl;
     } catch (const IoError& e) {
       // The run is not lost: keep the model in the temporary folder and say where.
       const std::string rescue =
           (std::filesystem::temp_directory_path() / ("qnn-unsaved-" + std::to_string(::getpid()) + ".qnnckpt"))
               .string();
       std::cerr << "qnn train: " << e.what() << std::endl;
-      save_checkpoint(model, rescue);
+      save_checkpoint(model, rescue, optimizer_steps);
       std::cerr << "qnn train: the trained model was saved to " << rescue << " instead" << std::endl;
       std::cout << "test_accuracy=" << fixed(result.test.accuracy, 4) << std::endl;
       return kExitUsage;
@@ -285,7 +289,12 @@ int run_validate(const CommandArgs& args) {
   const Project p = load_project(args.project);
   const ValidationResult r = validate(p);
   int errors = 0, warnings = 0;
-  for (const Diagnostic& d : r.diagnostics) {
+  // The dataset against the Input layer first: known without reading any data, and
+  // what `qnn train` would stop at before anything else.
+  std::vector<Diagnostic> diagnostics;
+  if (const auto mismatch = dataset_input_mismatch(p)) diagnostics.push_back(*mismatch);
+  diagnostics.insert(diagnostics.end(), r.diagnostics.begin(), r.diagnostics.end());
+  for (const Diagnostic& d : diagnostics) {
     (d.severity == Diagnostic::Severity::Error ? errors : warnings)++;
     std::cout << diagnostic_line(d) << "\n";
   }

@@ -291,7 +291,11 @@ DIR (created if missing):
   activation_histogram.csv activation_levels.csv scales.csv biases.csv summary.csv
   weights_<layer>.png activation_<layer>.png scales.png layer_error.png
   confusion_matrix.png misclassified.png
-(the PNGs are the views of the GUI's Inspection dock, rendered offscreen). Prints the
+(the PNGs are the views of the GUI's Inspection dock, rendered offscreen). The step
+of scales.csv, summary.csv and scales.png, and the first line printed
+("checkpoint CKPT: trained for 32 optimizer steps"), is the optimizer step count
+`qnn train --checkpoint` recorded in CKPT ("not recorded", step -1, for checkpoints
+saved by the GUI, by older versions or by qnn import). Prints the
 per-layer SQNR table, the test accuracy and last "worst_layer=<id> (<sqnr> dB)": the
 layer whose own quantizer has the lowest SQNR. A bias quantizer whose codes saturate
 is printed as "warning: <layer>: k of n bias codes clipped (<quantizer>)".
@@ -444,7 +448,11 @@ Checks the graph of PROJECT: connections (every input port connected, no cycle, 
 path from Input to Output), one Input and one Output, layer parameters, channel and
 feature counts, spatial sizes, quantizer settings and bit widths, whether every bias
 quantizer gets a quantized (per-tensor) input, and whether an Add sums tensors on
-the same scale. Prints each problem as "error: <layer>: <message> (hint: ...)" or
+the same scale. First, without reading any data, whether the Input layer takes the
+dataset's samples: Fashion-MNIST and MNIST give [1, 28 + 2 pad, 28 + 2 pad],
+CIFAR-10 [3, 32 + 2 pad, 32 + 2 pad] ("error: input: the Input layer 'input' takes
+samples of shape [3, 32, 32] but the dataset fashion-mnist gives [1, 32, 32] ...",
+with the padding or Input shape that fits). Prints each problem as "error: <layer>: <message> (hint: ...)" or
 "warning: ...", then every layer's output shape, value format (int4, uint4, int13,
 float) and scale source (the layer whose scale the values carry). With --checkpoint,
 also loads the trained model and warns for every bias quantizer whose codes saturate
@@ -462,7 +470,9 @@ Prints one row per layer: parameters, multiply-accumulates per sample, weight an
 bias bit widths and the bytes it takes at those bit widths (float layers at 32
 bits), then the totals: the model size at the chosen bit widths against float32 and
 the ratio. Scales and zero points are not counted. Exits with 1 when the graph is
-invalid (the table is still printed; MACs of layers without a known shape show "?");
+invalid (the table is still printed; MACs of layers without a known shape show "?"
+and the total is marked partial: ">= 117600 MACs per sample (partial: 3 layers
+without shapes)");
 the training and dataset settings are not checked (see qnn validate).
 
 Options:

@@ -23,6 +23,7 @@
 #include "core/errors.h"
 #include "core/graph/project.h"
 #include "core/inspect/inspect.h"
+#include "core/train/checkpoint_steps.h"
 #include "core/train/trainer.h"
 
 #include <QApplication>
@@ -114,6 +115,14 @@ int run_inspect(const CommandArgs& args) {
   p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
 
   QuantModel model = load_trained_model(p, args.project, checkpoint);
+  // The step of the scale history and the report: the optimizer steps the checkpoint
+  // was trained for, as `qnn train` recorded them (-1: not recorded).
+  const int64_t steps = read_checkpoint_optimizer_steps(checkpoint);
+  if (steps >= 0)
+    std::cout << "checkpoint " << checkpoint << ": trained for " << steps << " optimizer steps\n";
+  else
+    std::cout << "checkpoint " << checkpoint << ": optimizer steps not recorded (saved by the GUI, qnn import or "
+              << "an older qnn train): step -1 in scales.csv and summary.csv\n";
   // The calibration batch is the first --samples test images whatever --test-limit
   // says; --test-limit only narrows the evaluation (confusion matrix, gallery).
   const int64_t load_limit = test_limit > 0 ? std::max(test_limit, samples) : 0;
@@ -123,7 +132,7 @@ int run_inspect(const CommandArgs& args) {
     test.images = test.images.narrow(0, 0, test_limit);
     test.labels = test.labels.narrow(0, 0, test_limit);
   }
-  auto report = std::make_shared<inspect::Report>(inspect::inspect_model(model, batch));
+  auto report = std::make_shared<inspect::Report>(inspect::inspect_model(model, batch, steps));
   const InspectionReportPtr shared = report;
 
   std::error_code ec;

@@ -14,6 +14,7 @@
 
 #include <zlib.h>
 
+#include "core/data/dataset_shape.h"
 #include "core/data/image_folder.h"
 #include "core/errors.h"
 
@@ -368,6 +369,9 @@ Dataset load_dataset(const DatasetSpec& spec, bool train, int64_t limit) {
 }
 
 Dataset load_dataset(const Project& project, bool train, int64_t limit) {
+  // A dataset the Input layer cannot take is refused before any file is opened.
+  if (const auto mismatch = dataset_input_mismatch(project))
+    throw ConfigError(mismatch->message + " (hint: " + mismatch->hint + ")");
   const DatasetSpec& spec = project.dataset;
   if (!is_image_folder_dataset(spec.name)) return load_dataset(spec, train, limit);
   const std::vector<int64_t> shape = fitted_shape(project);

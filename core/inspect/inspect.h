@@ -177,7 +177,7 @@ struct LayerError {
 /// Scales of every quantizer at one moment (cheap: no forward pass). Weight scales are
 /// recomputed from the current float weights; activation scales are eval_scale().
 struct ScaleSnapshot {
-  int64_t step = 0;   ///< caller's label (optimizer step)
+  int64_t step = 0;   ///< caller's label: the optimizer step (-1: not known, e.g. a checkpoint that does not record it)
   struct Entry {
     std::string layer;
     std::string quantizer;        ///< "weight", "act" or "input" (QuantEltwiseAdd input_quant)

@@ -14,6 +14,7 @@
 
 #include "core/errors.h"
 #include "core/io/atomic_file.h"
+#include "core/train/checkpoint_steps.h"
 
 namespace qnn {
 namespace {
@@ -24,6 +25,7 @@ constexpr const char* kFormatKey = "qnn.format";
 constexpr const char* kFormatName = "qnn-studio-checkpoint";
 constexpr const char* kVersionKey = "qnn.version";
 constexpr const char* kProjectKey = "qnn.project";
+constexpr const char* kStepsKey = "qnn.optimizer_steps";  // optional (core/train/checkpoint_steps.h)
 constexpr int64_t kVersion = 1;
 
 std::string shape_string(at::IntArrayRef s) {
@@ -86,12 +88,15 @@ std::vector<Entry> model_tensors(QuantModel& model) {
 
 }  // namespace
 
-void save_checkpoint(QuantModel& model, const std::string& path) {
+void save_checkpoint(QuantModel& model, const std::string& path) { save_checkpoint(model, path, -1); }
+
+void save_checkpoint(QuantModel& model, const std::string& path, int64_t optimizer_steps) {
   torch::serialize::OutputArchive ar;
   try {
     ar.write(kFormatKey, c10::IValue(std::string(kFormatName)));
     ar.write(kVersionKey, c10::IValue(kVersion));
     ar.write(kProjectKey, c10::IValue(project_to_json(model->project())));
+    if (optimizer_steps >= 0) ar.write(kStepsKey, c10::IValue(optimizer_steps));
     torch::NoGradGuard no_grad;
     for (const auto& e : model_tensors(model)) ar.write(e.name, e.tensor.detach(), e.buffer);
   } catch (const c10::Error& e) {
@@ -117,6 +122,17 @@ Project read_checkpoint_project(const std::string& path) {
     throw IoError("cannot read checkpoint " + path + ": " + reason(e));
   }
   return project_from_json(text.toStringRef(), path);
+}
+
+int64_t read_checkpoint_optimizer_steps(const std::string& path) {
+  auto ar = open_archive(path);
+  c10::IValue steps;
+  try {
+    if (!ar.try_read(kStepsKey, steps) || !steps.isInt()) return -1;
+  } catch (const c10::Error& e) {
+    throw IoError("cannot read checkpoint " + path + ": " + reason(e));
+  }
+  return steps.toInt();
 }
 
 void load_checkpoint(QuantModel& model, const std::string& path) {

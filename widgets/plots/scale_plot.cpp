@@ -229,8 +229,9 @@ void ScalePlot::refresh() {
   const double first = m_steps.isEmpty() ? 0.0 : double(m_steps.front());
   const double last = m_steps.isEmpty() ? 1.0 : double(m_steps.back());
   m_historyRect->axis(QCPAxis::atBottom)->setRange(first - 0.5 - (last - first) * 0.03, last + 0.5 + (last - first) * 0.03);
-  m_title->setText(tr("Scales of %n quantizer(s) at step %1\nhistory of %2 report(s)%3", "", int(entries.size()))
-                       .arg(m_report->scales.step)
+  m_title->setText(tr("Scales of %n quantizer(s) at %1\nhistory of %2 report(s)%3", "", int(entries.size()))
+                       .arg(m_report->scales.step < 0 ? tr("an unrecorded step")  // a checkpoint without its step count
+                                                      : tr("step %1").arg(m_report->scales.step))
                        .arg(m_steps.size())
                        .arg(m_layer.isEmpty() ? QString() : tr(" · selected: %1").arg(m_layer)));
   m_plot->replot(QCustomPlot::rpQueuedReplot);
