@@ -18,6 +18,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <memory>
+
+#include "tests/multi_test_main.h"
+
 // clipped_bias_fixture.cpp: the low-precision example, built from its seed, with
 // fc1.bias = 0 except channel 5 (+1000) and 9 (-1000), saved as a checkpoint.
 void write_clipped_bias_checkpoint(const std::string& project, const std::string& out);
@@ -688,5 +692,11 @@ void TestCli::analysisNotesAndWarnings() {
   QVERIFY2(!b.err.contains("json.exception"), qPrintable(b.text()));
 }
 
-QTEST_MAIN(TestCli)
+std::unique_ptr<QObject> makeCliHonestTests();  // test_cli_honest.cpp
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  return qnn_test::run_test_classes(
+      argc, argv, {[] { return std::unique_ptr<QObject>(new TestCli); }, [] { return makeCliHonestTests(); }});
+}
 #include "test_cli.moc"

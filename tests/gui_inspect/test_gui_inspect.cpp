@@ -619,12 +619,13 @@ void TestGuiInspect::rightClickOpensExportMenuOnEveryPlot() {
   set.samples.push_back(sample);
   panel.setMisclassified(set);
   {
-    // The caption "automobile / airplane" fits the gallery's grid cell (not cut off).
+    // The caption "true: airplane / predicted: automobile (90.0 %)" fits the gallery's
+    // grid cell (not cut off).
     auto* list = panel.view(InspectionPanel::MisclassifiedTab)->findChild<QListWidget*>();
     QVERIFY(list && list->count() == 1);
     const QStringList caption = list->item(0)->text().split('\n');
-    QCOMPARE(caption.first(), QStringLiteral("automobile / airplane"));
-    QVERIFY(list->gridSize().width() > list->fontMetrics().horizontalAdvance(caption.first()));
+    QCOMPARE(caption, QStringList({QStringLiteral("true: airplane"), QStringLiteral("predicted: automobile (90.0 %)")}));
+    QVERIFY(list->gridSize().width() > list->fontMetrics().horizontalAdvance(caption.last()));
     QVERIFY(list->gridSize().height() > list->iconSize().height() + 2 * list->fontMetrics().lineSpacing());
   }
   const QStringList expected{QStringLiteral("Save as PNG…"), QStringLiteral("Save as SVG…"), QStringLiteral("Copy data"),
@@ -743,8 +744,8 @@ void TestGuiInspect::liveTrainingDeliversReportsAndGallery() {
     const MisclassifiedSample& s = g->samples().samples[i];
     QVERIFY(s.label != s.predicted);
     QCOMPARE(s.image.size(), QSize(32, 32));
-    QVERIFY(g->caption(i).startsWith(summary.classNames.value(s.predicted) + QStringLiteral(" / ") +
-                                     summary.classNames.value(s.label)));
+    QVERIFY(g->caption(i).startsWith(QStringLiteral("true: ") + summary.classNames.value(s.label) +
+                                     QStringLiteral("\npredicted: ") + summary.classNames.value(s.predicted)));
   }
 }
 
@@ -805,10 +806,12 @@ void TestGuiInspect::cliInspectWritesCsvPngAndWorstLayer() {
 }
 
 std::unique_ptr<QObject> makeGuiInspectImageTests();  // test_gui_inspect_images.cpp
+std::unique_ptr<QObject> makeGuiInspectHonestTests();  // test_gui_inspect_honest.cpp
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
   return qnn_test::run_test_classes(
-      argc, argv, {[] { return std::unique_ptr<QObject>(new TestGuiInspect); }, [] { return makeGuiInspectImageTests(); }});
+      argc, argv, {[] { return std::unique_ptr<QObject>(new TestGuiInspect); }, [] { return makeGuiInspectImageTests(); },
+                   [] { return makeGuiInspectHonestTests(); }});
 }
 #include "test_gui_inspect.moc"
