@@ -194,14 +194,10 @@ void ActivationRangePlot::refresh() {
   // Another layer selected (one without an activation quantizer): say whose input this is.
   QString shownFor;
   if (!m_selected.isEmpty() && m_selected != m_layer) {
-    QString selectedType;
-    for (const inspect::LayerError& e : m_report->errors)
-      if (QString::fromStdString(e.layer) == m_selected) selectedType = QString::fromStdString(e.type);
     const QString quantizer = QString::fromStdString(a->type) +
                               (a->quantizer == "input" ? QStringLiteral(" input_quant") : QString());
-    shownFor = tr("Activations at %1 (%2 input) — %3%4 selected, which has no activation quantizer\n")
-                   .arg(who, quantizer, m_selected,
-                        selectedType.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(selectedType));
+    shownFor = tr("Activations at %1 (%2 input) — %3 selected (no activation quantizer)\n")
+                   .arg(who, quantizer, m_selected);
   }
   m_title->setText(shownFor + tr("%1 · %2 · %3-bit %4%5 · scale %6%7 · zero_point %8\n"
                       "input [%9, %10] · representable [%11, %12]\nclipped %13% · SQNR %14")
