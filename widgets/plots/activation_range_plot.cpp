@@ -76,7 +76,16 @@ ActivationRangePlot::ActivationRangePlot(QWidget* parent) : QWidget(parent) {
   m_linesKey->addToLegend();
   styleLegend(m_plot->legend, font());
   m_plot->legend->setVisible(true);
-  m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  // The legend (four entries) sits in a row between the title and the chart, two
+  // entries a row, not over the bars and the range label.
+  m_plot->axisRect()->insetLayout()->take(m_plot->legend);
+  m_plot->plotLayout()->insertRow(1);
+  m_plot->plotLayout()->addElement(1, 0, m_plot->legend);
+  m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
+  m_plot->legend->setBorderPen(Qt::NoPen);
+  m_plot->legend->setBrush(Qt::NoBrush);
+  m_plot->legend->setWrap(2);
+  m_plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);  // rearranges with the wrap
   m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   // The shaded range sits behind the bars.
   m_plot->addLayer(QStringLiteral("band"), m_plot->layer(QStringLiteral("grid")), QCustomPlot::limAbove);
