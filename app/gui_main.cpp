@@ -17,6 +17,7 @@
 #include "app/gui/main_window.h"
 #include "app/gui/project_files.h"
 #include "widgets/document/example_projects.h"
+#include "widgets/input/wheel_guard.h"
 
 namespace {
 
@@ -128,6 +129,7 @@ int main(int argc, char* argv[]) {
 
   QApplication app(argc, argv);
   setApplicationNames();
+  qnn::WheelGuard::install();  // every panel and dialog: the wheel changes only a focused field
   qnn::MainWindow window;
   window.setRunLimits(options.trainLimit, options.testLimit, options.maxBatches);
   window.show();

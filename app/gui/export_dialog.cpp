@@ -32,6 +32,7 @@
 #include <QtConcurrent>
 
 #include "widgets/document/project_document.h"
+#include "widgets/input/wheel_guard.h"
 #include "widgets/training/training_controller.h"
 
 namespace qnn {
@@ -65,6 +66,7 @@ const FormatInfo kFormats[] = {
 
 ExportDialog::ExportDialog(std::shared_ptr<QuantModelImpl> model, const QString& projectPath, QWidget* parent)
     : QDialog(parent), m_model(std::move(model)), m_projectPath(projectPath) {
+  WheelGuard::install();  // the wheel changes only the focused field
   setObjectName(QStringLiteral("exportDialog"));
   setWindowTitle(tr("Export"));
   m_format = new QComboBox(this);

@@ -13,6 +13,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "widgets/input/wheel_guard.h"
+
 namespace qnn {
 namespace {
 
@@ -42,6 +44,7 @@ QDialogButtonBox* buttons(QDialog* dialog, const QString& okText, QPushButton** 
 
 CalibrateDialog::CalibrateDialog(bool hasModel, const QString& startDir, QWidget* parent)
     : QDialog(parent), m_hasModel(hasModel), m_startDir(startDir) {
+  WheelGuard::install();  // the wheel changes only the focused field
   setObjectName(QStringLiteral("calibrateDialog"));
   setWindowTitle(tr("Calibrate"));
   auto* layout = new QVBoxLayout(this);
@@ -133,6 +136,7 @@ void CalibrateDialog::setRequest(const CalibrateRequest& r) {
 // ------------------------------------------------------------------ sweep
 
 SweepDialog::SweepDialog(const int slotCounts[3], QWidget* parent) : QDialog(parent) {
+  WheelGuard::install();  // the wheel changes only the focused field
   for (int i = 0; i < 3; ++i) m_slots[i] = slotCounts[i];
   setObjectName(QStringLiteral("sweepDialog"));
   setWindowTitle(tr("Sensitivity Sweep"));

@@ -13,9 +13,12 @@
 #include <QSpinBox>
 #include <QToolButton>
 
+#include "widgets/input/wheel_guard.h"
+
 namespace qnn {
 
 DatasetSettingsPanel::DatasetSettingsPanel(QWidget* parent) : QWidget(parent) {
+  WheelGuard::install();  // the wheel changes only the focused field
   m_name = new QComboBox(this);
   m_name->setObjectName(QStringLiteral("datasetNameComboBox"));
   m_name->addItem(tr("Fashion-MNIST"), QStringLiteral("fashion-mnist"));

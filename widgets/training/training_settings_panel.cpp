@@ -7,6 +7,8 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 
+#include "widgets/input/wheel_guard.h"
+
 namespace qnn {
 namespace {
 
@@ -23,6 +25,7 @@ QSpinBox* limitSpinBox(QWidget* parent, const QString& name, int max, const QStr
 }  // namespace
 
 TrainingSettingsPanel::TrainingSettingsPanel(QWidget* parent) : QWidget(parent) {
+  WheelGuard::install();  // the wheel changes only the focused field
   m_epochs = new QSpinBox(this);
   m_epochs->setObjectName(QStringLiteral("epochsSpinBox"));
   m_epochs->setRange(1, 10000);
@@ -51,6 +54,7 @@ TrainingSettingsPanel::TrainingSettingsPanel(QWidget* parent) : QWidget(parent) 
   m_info = new QLabel(this);
   m_info->setObjectName(QStringLiteral("trainingInfoLabel"));
   m_info->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_info->setWordWrap(true);  // a long line wraps: it never widens the dock (and the window)
   QPalette pal = m_info->palette();
   pal.setColor(QPalette::WindowText, pal.color(QPalette::PlaceholderText));
   m_info->setPalette(pal);
