@@ -25,6 +25,7 @@
 #include "core/graph/validate.h"
 #include "core/layers/layer_descriptor.h"
 #include "widgets/document/project_document.h"
+#include "widgets/input/wheel_guard.h"
 
 namespace qnn {
 namespace {
@@ -42,10 +43,68 @@ const std::vector<ScalingKind>& scalingKinds() {
   return k;
 }
 
+// ---- "mixed": a field whose values differ over the selected layers
+// It shows "mixed" and applies nothing until the user types or chooses a value.
+
+constexpr const char* kLowest = "qnnLowest";  ///< a spin box's own minimum (below it: the "mixed" sentinel)
+
+template <typename T>
+bool allEqual(const std::vector<T>& values) {
+  return std::adjacent_find(values.begin(), values.end(), [](const T& a, const T& b) { return !(a == b); }) ==
+         values.end();
+}
+
+/// A spin box shows `values`: the common value, or "mixed" (special value text at
+/// minimum - 1, a value the field never applies; see isMixed()). Empty: left as is.
+template <typename Spin, typename T>
+void showValues(Spin* s, const std::vector<T>& values) {
+  if (values.empty()) return;
+  if (!s->property(kLowest).isValid()) s->setProperty(kLowest, s->minimum());
+  const T lowest = s->property(kLowest).template value<T>();
+  if (!allEqual(values)) {
+    s->setSpecialValueText(LayerInspector::tr("mixed"));
+    s->setMinimum(lowest - 1);
+    s->setValue(lowest - 1);
+  } else {
+    s->setSpecialValueText(QString());
+    s->setMinimum(lowest);
+    s->setValue(values.front());
+  }
+}
+
+/// The spin box shows "mixed" (its value is the sentinel, not a value to apply).
+bool isMixed(const QAbstractSpinBox* s) {
+  if (s->specialValueText().isEmpty()) return false;
+  if (auto* i = qobject_cast<const QSpinBox*>(s)) return i->value() == i->minimum();
+  if (auto* d = qobject_cast<const QDoubleSpinBox*>(s)) return d->value() == d->minimum();
+  return false;
+}
+
+/// A check box shows `values`: checked / unchecked, or partially checked when they differ.
+void showValues(QCheckBox* box, const std::vector<bool>& values) {
+  if (values.empty()) return;
+  const bool mixed = !allEqual(values);
+  box->setTristate(mixed);
+  box->setCheckState(mixed ? Qt::PartiallyChecked : values.front() ? Qt::Checked : Qt::Unchecked);
+}
+
+/// A combo box shows the entry whose data is `values`' common value, or no entry and
+/// the placeholder "mixed" when they differ.
+void showValues(QComboBox* combo, const std::vector<QVariant>& values) {
+  if (values.empty()) return;
+  if (!allEqual(values)) {
+    combo->setPlaceholderText(LayerInspector::tr("mixed"));
+    combo->setCurrentIndex(-1);
+  } else {
+    combo->setCurrentIndex(std::max(0, combo->findData(values.front())));
+  }
+}
+
 }  // namespace
 
 LayerInspector::LayerInspector(ProjectDocument* document, QWidget* parent)
     : QWidget(parent), m_document(document) {
+  WheelGuard::install();  // the wheel changes only the focused field
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(0, 0, 0, 0);
   auto* scroll = new QScrollArea(this);
@@ -74,6 +133,12 @@ LayerInspector::LayerInspector(ProjectDocument* document, QWidget* parent)
       return;
     }
     refreshValues();
+  });
+  // Entering a "mixed" spin box selects the word, so typing replaces it.
+  connect(qApp, &QApplication::focusChanged, this, [this](QWidget*, QWidget* now) {
+    QAbstractSpinBox* spin = qobject_cast<QAbstractSpinBox*>(now);
+    if (!spin && now) spin = qobject_cast<QAbstractSpinBox*>(now->parentWidget());  // its line edit
+    if (spin && isAncestorOf(spin) && isMixed(spin)) QTimer::singleShot(0, spin, &QAbstractSpinBox::selectAll);
   });
   rebuild();
 }
@@ -232,7 +297,9 @@ void LayerInspector::rebuild() {
     rqt->setToolTip(tr("Hand the QuantTensor (values with scale, zero point, bit width) to the next layer; "
                        "a following bias quantizer needs its scale"));
     addField(form, QString(), QStringLiteral("return_quant_tensor"), rqt);
-    connect(rqt, &QCheckBox::toggled, this, [this](bool on) {
+    connect(rqt, &QCheckBox::stateChanged, this, [this](int state) {
+      if (state == Qt::PartiallyChecked) return;  // "mixed", shown for differing layers
+      const bool on = state == Qt::Checked;
       apply(QStringLiteral("return_quant_tensor"), [](const LayerSpec& l) { return isQuantType(l.type); },
             [on](LayerSpec& l) { l.return_quant_tensor = on; });
     });
@@ -261,7 +328,9 @@ void LayerInspector::addParams(QFormLayout* form) {
       auto* box = new QCheckBox(name == "bias" ? tr("add a bias") : field);
       box->setObjectName(QStringLiteral("param_") + field);
       addField(form, field, field, box);
-      connect(box, &QCheckBox::toggled, this, [this, has, field, name](bool on) {
+      connect(box, &QCheckBox::stateChanged, this, [this, has, field, name](int state) {
+        if (state == Qt::PartiallyChecked) return;  // "mixed"
+        const bool on = state == Qt::Checked;
         apply(field, has, [on, name](LayerSpec& l) { l.params[name] = on ? 1.0 : 0.0; });
       });
     } else if (schema->kind == ParamKind::Real) {
@@ -271,7 +340,8 @@ void LayerInspector::addParams(QFormLayout* form) {
       spin->setRange(-1e6, 1e6);
       spin->setSingleStep(name == "eps" ? 1e-5 : 0.05);
       addField(form, field, field, spin);
-      connect(spin, &QDoubleSpinBox::valueChanged, this, [this, has, name, field](double value) {
+      connect(spin, &QDoubleSpinBox::valueChanged, this, [this, spin, has, name, field](double value) {
+        if (isMixed(spin)) return;
         apply(field, has, [name, value](LayerSpec& l) { l.params[name] = value; });
       });
       connect(spin, &QDoubleSpinBox::editingFinished, this, [this] { ++m_session; });
@@ -282,7 +352,8 @@ void LayerInspector::addParams(QFormLayout* form) {
       spin->setObjectName(QStringLiteral("param_") + field);
       spin->setRange(0, kMaxInt);
       addField(form, field, field, spin);
-      connect(spin, &QSpinBox::valueChanged, this, [this, has, name, field](int value) {
+      connect(spin, &QSpinBox::valueChanged, this, [this, spin, has, name, field](int value) {
+        if (isMixed(spin)) return;
         apply(field, has, [name, value](LayerSpec& l) { l.params[name] = value; });
       });
       connect(spin, &QSpinBox::editingFinished, this, [this] { ++m_session; });
@@ -320,7 +391,9 @@ void LayerInspector::addPairField(QFormLayout* form, const std::string& name, co
   row->insertWidget(1, link);
   addField(form, field, field, box);
   for (int i = 0; i < 2; ++i) {
-    connect(spins[i], &QSpinBox::valueChanged, this, [this, has, name, field, i](int value) {
+    QSpinBox* spin = spins[i];
+    connect(spin, &QSpinBox::valueChanged, this, [this, spin, has, name, field, i](int value) {
+      if (isMixed(spin)) return;
       apply(field, has, [name, value, i](LayerSpec& l) {
         if (!l.pairs.count(name)) {
           l.set_param(name, value);  // linked: both axes
@@ -370,7 +443,8 @@ void LayerInspector::addQuantGroup(Slot slot) {
   if (slot == Slot::Bias) preset->addItem(tr("none (float bias)"), QString());
   for (const std::string& p : presets::names(role)) preset->addItem(QString::fromStdString(p), QString::fromStdString(p));
   addField(form, tr("preset"), name + QStringLiteral(".preset"), preset);
-  connect(preset, &QComboBox::currentIndexChanged, this, [this, preset, slot, has, name](int) {
+  connect(preset, &QComboBox::currentIndexChanged, this, [this, preset, slot, has, name](int index) {
+    if (index < 0) return;  // "mixed"
     const std::string chosen = preset->currentData().toString().toStdString();
     apply(name + QStringLiteral(".preset"), has, [slot, chosen](LayerSpec& l) {
       std::optional<QuantSpec>* q = slotOf(l, slot);
@@ -391,14 +465,18 @@ void LayerInspector::addQuantGroup(Slot slot) {
   bits->setObjectName(name + QStringLiteral("_bit_width"));
   bits->setRange(0, 64);
   addField(form, tr("bit_width"), name + QStringLiteral(".bit_width"), bits);
-  connect(bits, &QSpinBox::valueChanged, this, [editQuant](int v) { editQuant(QStringLiteral("bit_width"), [v](QuantSpec& q) { q.bit_width = v; }); });
+  connect(bits, &QSpinBox::valueChanged, this, [editQuant, bits](int v) {
+    if (!isMixed(bits)) editQuant(QStringLiteral("bit_width"), [v](QuantSpec& q) { q.bit_width = v; });
+  });
   connect(bits, &QSpinBox::editingFinished, this, [this] { ++m_session; });
 
   auto check = [&](const QString& field, const QString& text, std::function<void(QuantSpec&, bool)> set) {
     auto* box = new QCheckBox(text);
     box->setObjectName(name + QLatin1Char('_') + field);
     addField(form, QString(), name + QLatin1Char('.') + field, box);
-    connect(box, &QCheckBox::toggled, this, [editQuant, field, set](bool on) {
+    connect(box, &QCheckBox::stateChanged, this, [editQuant, field, set](int state) {
+      if (state == Qt::PartiallyChecked) return;  // "mixed"
+      const bool on = state == Qt::Checked;
       editQuant(field, [set, on](QuantSpec& q) { set(q, on); });
     });
   };
@@ -411,7 +489,8 @@ void LayerInspector::addQuantGroup(Slot slot) {
   scaling->setObjectName(name + QStringLiteral("_scaling"));
   for (ScalingKind k : scalingKinds()) scaling->addItem(QString::fromStdString(to_string(k)), int(k));
   addField(form, tr("scaling"), name + QStringLiteral(".scaling"), scaling);
-  connect(scaling, &QComboBox::currentIndexChanged, this, [editQuant, scaling](int) {
+  connect(scaling, &QComboBox::currentIndexChanged, this, [editQuant, scaling](int index) {
+    if (index < 0) return;  // "mixed"
     const auto k = ScalingKind(scaling->currentData().toInt());
     editQuant(QStringLiteral("scaling"), [k](QuantSpec& q) { q.scaling = k; });
   });
@@ -435,11 +514,8 @@ void LayerInspector::refreshValues() {
     rebuild();
     return;
   }
-  auto first = [&](const Has& has) -> const LayerSpec* {
-    for (const LayerSpec* l : ls)
-      if (has(*l)) return l;
-    return nullptr;
-  };
+  // Each field shows the values of the selected layers that have it: the common value,
+  // or "mixed" when they differ (applied to all only once the user types or chooses).
   for (auto it = m_editors.begin(); it != m_editors.end(); ++it) {
     const QString field = it.key();
     QWidget* w = it.value();
@@ -447,49 +523,75 @@ void LayerInspector::refreshValues() {
     if (field == QLatin1String("id")) {
       static_cast<QLineEdit*>(w)->setText(QString::fromStdString(ls[0]->id));
     } else if (field == QLatin1String("return_quant_tensor")) {
-      if (const LayerSpec* l = first([](const LayerSpec& x) { return isQuantType(x.type); }))
-        static_cast<QCheckBox*>(w)->setChecked(l->return_quant_tensor);
+      std::vector<bool> values;
+      for (const LayerSpec* l : ls)
+        if (isQuantType(l->type)) values.push_back(l->return_quant_tensor);
+      showValues(static_cast<QCheckBox*>(w), values);
     } else if (field.contains(QLatin1Char('.'))) {
       const QString slotText = field.section(QLatin1Char('.'), 0, 0), sub = field.section(QLatin1Char('.'), 1);
       const Slot slot = slotText == QLatin1String("weight") ? Slot::Weight
                         : slotText == QLatin1String("bias") ? Slot::Bias
                         : slotText == QLatin1String("input") ? Slot::Input
                                                              : Slot::Act;
-      const LayerSpec* l = first([slot](const LayerSpec& x) { return hasSlot(x, slot); });
-      const std::optional<QuantSpec> q = l ? effective(*l, slot) : std::nullopt;
-      w->setEnabled(l != nullptr && (q.has_value() || sub == QLatin1String("preset")));
-      if (sub == QLatin1String("preset")) {
-        auto* combo = static_cast<QComboBox*>(w);
-        combo->setCurrentIndex(std::max(0, combo->findData(q ? QString::fromStdString(q->preset) : QString())));
+      std::vector<QuantSpec> qs;  // the layers' effective quantizers (none: float)
+      std::vector<QVariant> presetValues;
+      for (const LayerSpec* l : ls) {
+        if (!hasSlot(*l, slot)) continue;
+        const std::optional<QuantSpec> q = effective(*l, slot);
+        presetValues.push_back(q ? QString::fromStdString(q->preset) : QString());
+        if (q) qs.push_back(*q);
       }
-      if (!q) continue;
-      if (sub == QLatin1String("bit_width")) static_cast<QSpinBox*>(w)->setValue(q->bit_width);
-      if (sub == QLatin1String("signed")) static_cast<QCheckBox*>(w)->setChecked(q->is_signed);
-      if (sub == QLatin1String("narrow_range")) static_cast<QCheckBox*>(w)->setChecked(q->narrow_range);
-      if (sub == QLatin1String("per_channel")) static_cast<QCheckBox*>(w)->setChecked(q->per_channel);
-      if (sub == QLatin1String("scaling")) {
-        auto* combo = static_cast<QComboBox*>(w);
-        combo->setCurrentIndex(std::max(0, combo->findData(int(q->scaling))));
-      }
+      w->setEnabled(!qs.empty() || (sub == QLatin1String("preset") && !presetValues.empty()));
+      auto each = [&](auto get) {
+        std::vector<decltype(get(qs.front()))> out;
+        for (const QuantSpec& q : qs) out.push_back(get(q));
+        return out;
+      };
+      if (sub == QLatin1String("preset")) showValues(static_cast<QComboBox*>(w), presetValues);
+      if (qs.empty()) continue;
+      if (sub == QLatin1String("bit_width"))
+        showValues(static_cast<QSpinBox*>(w), each([](const QuantSpec& q) { return q.bit_width; }));
+      if (sub == QLatin1String("signed"))
+        showValues(static_cast<QCheckBox*>(w), each([](const QuantSpec& q) { return q.is_signed; }));
+      if (sub == QLatin1String("narrow_range"))
+        showValues(static_cast<QCheckBox*>(w), each([](const QuantSpec& q) { return q.narrow_range; }));
+      if (sub == QLatin1String("per_channel"))
+        showValues(static_cast<QCheckBox*>(w), each([](const QuantSpec& q) { return q.per_channel; }));
+      if (sub == QLatin1String("scaling"))
+        showValues(static_cast<QComboBox*>(w), each([](const QuantSpec& q) { return QVariant(int(q.scaling)); }));
     } else {
       const std::string name = field.toStdString();
-      const LayerSpec* l = first([name](const LayerSpec& x) { return schemaOf(x, name) != nullptr; });
-      if (!l) continue;
-      const double value = param_value(*l, name);
+      std::vector<const LayerSpec*> with;
+      for (const LayerSpec* l : ls)
+        if (schemaOf(*l, name)) with.push_back(l);
+      if (with.empty()) continue;
       if (w->property("qnnPair").toBool()) {
-        const auto v = pair_value(*l, name);
         const auto spins = w->findChildren<QSpinBox*>();
         for (int i = 0; i < 2 && i < spins.size(); ++i) {
+          std::vector<int> axis;
+          for (const LayerSpec* l : with) axis.push_back(int(pair_value(*l, name)[size_t(i)]));
           const QSignalBlocker b(spins[i]);
-          spins[i]->setValue(int(v[size_t(i)]));
+          showValues(spins[i], axis);
         }
-        if (auto* link = w->findChild<QToolButton*>()) {
+        if (auto* link = w->findChild<QToolButton*>()) {  // linked when every layer stores one number
           const QSignalBlocker b(link);
-          link->setChecked(!l->pairs.count(name));
+          link->setChecked(std::none_of(with.begin(), with.end(), [&](const LayerSpec* l) { return l->pairs.count(name) > 0; }));
         }
-      } else if (auto* box = qobject_cast<QCheckBox*>(w)) box->setChecked(value != 0.0);
-      else if (auto* d = qobject_cast<QDoubleSpinBox*>(w)) d->setValue(value);
-      else if (auto* s = qobject_cast<QSpinBox*>(w)) s->setValue(int(value));
+        continue;
+      }
+      std::vector<double> values;
+      for (const LayerSpec* l : with) values.push_back(param_value(*l, name));
+      if (auto* box = qobject_cast<QCheckBox*>(w)) {
+        std::vector<bool> on;
+        for (double v : values) on.push_back(v != 0.0);
+        showValues(box, on);
+      } else if (auto* d = qobject_cast<QDoubleSpinBox*>(w)) {
+        showValues(d, values);
+      } else if (auto* sp = qobject_cast<QSpinBox*>(w)) {
+        std::vector<int> ints;
+        for (double v : values) ints.push_back(int(v));
+        showValues(sp, ints);
+      }
     }
   }
   updateBiasTrained();

@@ -5,7 +5,11 @@
 // narrow_range, per-channel, scaling kind) and return_quant_tensor.
 // Every edit is one ChangeLayers undo command on the document (consecutive edits of
 // one spin box merge). With several layers selected, a field edits every selected
-// layer that has it ("set all weight bit widths to 4" is one undo step).
+// layer that has it ("set all weight bit widths to 4" is one undo step). A field whose
+// values differ over the selection shows "mixed" (spin box text "mixed", combo box with
+// no entry and the placeholder "mixed", partially checked box) and changes nothing until
+// the user types, chooses or clicks a value; entering, leaving or Enter alone apply nothing.
+// The mouse wheel changes a field only while it has focus (WheelGuard).
 // Immediate validation: a value the core rejects (QuantSpec::validate, or a new
 // validate() error about that field, or an invalid/duplicate id) is not applied; the
 // core's message is shown under the field instead.
