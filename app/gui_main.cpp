@@ -132,7 +132,11 @@ int main(int argc, char* argv[]) {
   qnn::WheelGuard::install();  // every panel and dialog: the wheel changes only a focused field
   qnn::MainWindow window;
   window.setRunLimits(options.trainLimit, options.testLimit, options.maxBatches);
-  window.show();
+  // The window as it was left (QSettings); else 90 % of the screen, maximised on small ones.
+  if (!window.restoreSavedLayout() && qnn::prefersMaximized(window.screen()))
+    window.showMaximized();
+  else
+    window.show();
   const bool onnx = options.project.endsWith(QStringLiteral(".onnx"), Qt::CaseInsensitive);
   if (onnx) window.importModel(options.project);
   const bool opened = !onnx && !options.project.isEmpty() && window.openProject(options.project);

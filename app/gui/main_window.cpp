@@ -17,6 +17,8 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScreen>
+#include <QSettings>
+#include <QShowEvent>
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
@@ -107,9 +109,10 @@ MainWindow::MainWindow(QWidget* parent)
   connect(m_controller, &TrainingController::finished, this, &MainWindow::onTrainingFinished);
   connect(m_controller, &TrainingController::failed, this, &MainWindow::onTrainingFailed);
 
-  // 1400 x 900, or the screen when it is smaller (1366 x 768 laptops): never off-screen.
-  const QScreen* screen = QGuiApplication::primaryScreen();
-  resize(screen ? QSize(1400, 900).boundedTo(screen->availableGeometry().size()) : QSize(1400, 900));
+  // 90 % of the screen (qnn-studio maximises on small screens); the default dock
+  // arrangement now, its sizes when the window is first shown at its real size.
+  resize(defaultWindowSize(QGuiApplication::primaryScreen()));
+  applyWindowLayout(this, m_docks, WindowLayout::Default);
   onProjectReplaced();
 }
 
@@ -215,7 +218,8 @@ void MainWindow::createActions() {
 
 void MainWindow::createEditor() {
   // The node editor: palette (left), inspector (left, below), undo/redo of the document.
-  setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);  // full-height left column
+  setCorner(Qt::TopLeftCorner, Qt::LeftDockWidgetArea);  // full-height side columns
+  setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
   m_palette = new LayerPalette(this);
   m_palette->setObjectName(QStringLiteral("layerPalette"));
   m_palette->setTargetView(m_graphView);
@@ -223,6 +227,7 @@ void MainWindow::createEditor() {
   paletteDock->setObjectName(QStringLiteral("layerPaletteDock"));
   paletteDock->setWidget(m_palette);
   addDockWidget(Qt::LeftDockWidgetArea, paletteDock);
+  m_docks.palette = paletteDock;
 
   m_inspector = new LayerInspector(m_document, this);
   m_inspector->setObjectName(QStringLiteral("layerInspector"));
@@ -230,7 +235,7 @@ void MainWindow::createEditor() {
   inspectorDock->setObjectName(QStringLiteral("layerInspectorDock"));
   inspectorDock->setWidget(m_inspector);
   addDockWidget(Qt::LeftDockWidgetArea, inspectorDock);
-  splitDockWidget(paletteDock, inspectorDock, Qt::Vertical);
+  m_docks.inspector = inspectorDock;
   connect(m_graphView->graphScene(), &GraphScene::layerSelectionChanged, m_inspector, &LayerInspector::setSelection);
   auto* summary = new ModelSummaryView(m_document, this);
   summary->setObjectName(QStringLiteral("modelSummary"));
@@ -238,12 +243,9 @@ void MainWindow::createEditor() {
   summaryDock->setObjectName(QStringLiteral("modelSummaryDock"));
   summaryDock->setWidget(summary);
   addDockWidget(Qt::LeftDockWidgetArea, summaryDock);
-  tabifyDockWidget(inspectorDock, summaryDock);
-  inspectorDock->raise();
+  m_docks.summary = summaryDock;
   m_palette->setMinimumWidth(200);
-  m_inspector->setMinimumWidth(260);
-  resizeDocks({paletteDock}, {290}, Qt::Horizontal);
-  resizeDocks({paletteDock, inspectorDock}, {300, 560}, Qt::Vertical);
+  m_inspector->setMinimumWidth(240);
 
   m_undoAction = m_document->undoStack()->createUndoAction(this, tr("&Undo"));
   m_undoAction->setObjectName(QStringLiteral("undoAction"));
@@ -272,7 +274,8 @@ void MainWindow::createDocks() {
   connect(m_document, &ProjectDocument::trainingChanged, m_settings, [this] {
     m_settings->setSpec(m_document->project().training, m_document->project().dataset);
   });
-  addDockWidget(Qt::BottomDockWidgetArea, settingsDock);
+  addDockWidget(Qt::RightDockWidgetArea, settingsDock);
+  m_docks.settings = settingsDock;
   // The dataset settings, the same way: edits are commands, undo/redo show up here.
   m_dataset = new DatasetSettingsPanel(this);
   m_dataset->setObjectName(QStringLiteral("datasetSettings"));
@@ -285,8 +288,8 @@ void MainWindow::createDocks() {
     m_dataset->setSpec(m_document->project().dataset);
     m_settings->setSpec(m_document->project().training, m_document->project().dataset);
   });
-  tabifyDockWidget(settingsDock, datasetDock);
-  settingsDock->raise();
+  addDockWidget(Qt::RightDockWidgetArea, datasetDock);
+  m_docks.dataset = datasetDock;
 
   m_plot = new TrainingPlot(this);
   m_plot->setObjectName(QStringLiteral("trainingPlot"));
@@ -294,6 +297,7 @@ void MainWindow::createDocks() {
   plotDock->setObjectName(QStringLiteral("trainingPlotDock"));
   plotDock->setWidget(m_plot);
   addDockWidget(Qt::RightDockWidgetArea, plotDock);
+  m_docks.curves = plotDock;
 
   auto* results = new QWidget(this);
   auto* layout = new QVBoxLayout(results);
@@ -305,6 +309,7 @@ void MainWindow::createDocks() {
   big.setBold(true);
   m_testAccuracyLabel->setFont(big);
   m_testAccuracyLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_testAccuracyLabel->setWordWrap(true);  // a long result wraps: it never widens the dock (and the window)
   m_confusion = new ConfusionMatrixView(results);
   m_confusion->setObjectName(QStringLiteral("confusionMatrixView"));
   layout->addWidget(m_testAccuracyLabel);
@@ -313,10 +318,7 @@ void MainWindow::createDocks() {
   resultsDock->setObjectName(QStringLiteral("testResultsDock"));
   resultsDock->setWidget(results);
   addDockWidget(Qt::RightDockWidgetArea, resultsDock);
-  splitDockWidget(plotDock, resultsDock, Qt::Vertical);
-
-  resizeDocks({plotDock}, {560}, Qt::Horizontal);
-  resizeDocks({plotDock, resultsDock}, {430, 400}, Qt::Vertical);
+  m_docks.results = resultsDock;
 
   // Inspection (widgets/inspect/): weight histograms, scales, activation ranges,
   // per-layer SQNR and misclassified images, refreshed live while training.
@@ -325,17 +327,15 @@ void MainWindow::createDocks() {
   auto* inspectionDock = new QDockWidget(tr("Inspection"), this);
   inspectionDock->setObjectName(QStringLiteral("inspectionDock"));
   inspectionDock->setWidget(m_inspection);
-  addDockWidget(Qt::BottomDockWidgetArea, inspectionDock);
-  tabifyDockWidget(settingsDock, inspectionDock);  // the whole bottom width; raised by the first report
-  settingsDock->raise();
+  addDockWidget(Qt::RightDockWidgetArea, inspectionDock);  // a tab beside the curves; raised by the first report
+  m_docks.inspection = inspectionDock;
   inspectionDock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I));
   m_inspectionLink = new InspectionLink(m_controller, m_graphView, m_inspection, this);
   connect(m_inspectionLink, &InspectionLink::biasSummariesChanged, m_inspector, &LayerInspector::setBiasSummaries);
   InspectionLink::installConfusionExport(m_confusion);
 
   // Analysis (app/gui/analysis_actions.h): sweep heat map, curves, Pareto front and
-  // analyzer, tabbed with the inspection plots (the width they need; the training curves
-  // stay in sight during a fine-tune).
+  // analyzer, tabbed with the inspection plots (window_layouts.h arranges the docks).
   AnalysisHooks hooks;
   hooks.status = [this](const QString& text, const QString& tooltip) {
     m_statusLabel->setText(text);
@@ -368,9 +368,8 @@ void MainWindow::createDocks() {
   auto* analysisDock = new QDockWidget(tr("Analysis"), this);
   analysisDock->setObjectName(QStringLiteral("analysisDock"));
   analysisDock->setWidget(m_analysis->panel());
-  addDockWidget(Qt::BottomDockWidgetArea, analysisDock);
-  tabifyDockWidget(inspectionDock, analysisDock);
-  settingsDock->raise();
+  addDockWidget(Qt::RightDockWidgetArea, analysisDock);
+  m_docks.analysis = analysisDock;
   analysisDock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
   m_analysis->setDock(analysisDock);
 }
@@ -419,6 +418,38 @@ void MainWindow::createMenus() {
   view->addAction(m_zoomOutAction);
   view->addSeparator();
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+  // Layouts one key away (Ctrl+1/2/3: free in the menus and the widgets); Reset Layout
+  // brings the default arrangement back.
+  view->addSeparator();
+  QMenu* layouts = view->addMenu(tr("&Layout"));
+  layouts->setObjectName(QStringLiteral("layoutMenu"));
+  struct LayoutEntry {
+    QString text, name, tip;
+    Qt::Key key;
+    WindowLayout layout;
+  };
+  const LayoutEntry entries[] = {
+      {tr("&Design"), QStringLiteral("designLayoutAction"), tr("Layers, Inspector and Model Summary around the graph"),
+       Qt::Key_1, WindowLayout::Design},
+      {tr("&Train"), QStringLiteral("trainLayoutAction"),
+       tr("Training Settings, Dataset, Training Curves and Test Results beside the graph"), Qt::Key_2,
+       WindowLayout::Train},
+      {tr("&Inspect"), QStringLiteral("inspectLayoutAction"), tr("Inspection and Analysis large, the Inspector beside"),
+       Qt::Key_3, WindowLayout::Inspect},
+  };
+  for (const LayoutEntry& e : entries) {
+    QAction* a = layouts->addAction(e.text);
+    a->setObjectName(e.name);
+    a->setShortcut(QKeySequence(Qt::CTRL | e.key));
+    a->setStatusTip(e.tip);
+    const WindowLayout layout = e.layout;
+    connect(a, &QAction::triggered, this, [this, layout] { applyLayout(layout); });
+    addAction(a);  // shortcuts work even when the menu bar is hidden
+  }
+  QAction* reset = view->addAction(tr("&Reset Layout"));
+  reset->setObjectName(QStringLiteral("resetLayoutAction"));
+  reset->setStatusTip(tr("Every dock back in its default place and size"));
+  connect(reset, &QAction::triggered, this, &MainWindow::resetLayout);
 
   QMenu* training = menuBar()->addMenu(tr("&Training"));
   training->addAction(m_trainAction);
@@ -527,8 +558,18 @@ void MainWindow::setRunLimits(qint64 trainLimit, qint64 testLimit, qint64 maxBat
 void MainWindow::setEpochs(int epochs) { m_settings->setEpochs(epochs); }
 
 void MainWindow::updateWindowTitle() {
-  setWindowTitle(m_document->isEmpty() ? tr("QNN Studio[*]")
-                                       : tr("QNN Studio — %1[*]").arg(m_document->displayName()));
+  // "lenet_lowprec.qnn.json[*] — LeNet-5, low precision — QNN Studio": the file first (what a
+  // task bar shows), then the project's name when it is not just the file's; "Untitled" before
+  // the first save.
+  const QString path = m_document->filePath();
+  const QString file = path.isEmpty() ? tr("Untitled") : QFileInfo(path).fileName();
+  const QString name = QString::fromStdString(m_document->project().name);
+  QStringList parts{file + QStringLiteral("[*]")};
+  if (!name.isEmpty() && name != QFileInfo(path).completeBaseName() &&
+      name + QStringLiteral(".qnn.json") != file)
+    parts << name;
+  parts << tr("QNN Studio");
+  setWindowTitle(m_document->isEmpty() && path.isEmpty() ? tr("QNN Studio[*]") : parts.join(QStringLiteral(" — ")));
   setWindowModified(m_document->isModified());
 }
 
@@ -808,6 +849,25 @@ void MainWindow::saveCheckpointDialog() {
   }
 }
 
+void MainWindow::applyLayout(WindowLayout layout) {
+  applyWindowLayout(this, m_docks, layout);
+  m_layoutSized = true;
+}
+
+bool MainWindow::restoreSavedLayout() {
+  m_savesLayout = true;
+  QSettings settings;
+  if (!restoreWindowLayout(this, settings)) return false;
+  m_layoutSized = true;  // the saved sizes, not the default ones
+  return true;
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  // The default arrangement's widths and heights follow the window's size, known now.
+  if (!m_layoutSized && !event->spontaneous()) applyLayout(WindowLayout::Default);
+}
+
 void MainWindow::showAbout() {
   QMessageBox::about(this, tr("About QNN Studio"),
                      tr("<h3>QNN Studio %1</h3><p>Design, train, inspect and export quantized neural "
@@ -845,6 +905,10 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   if (m_controller->isRunning()) {
     m_controller->cancelForClose();  // stops like Esc, without the final inspection
     m_statusLabel->setText(tr("Stopping the training…"));
+  }
+  if (m_savesLayout) {  // the next start opens as the window was left
+    QSettings settings;
+    saveWindowLayout(this, settings);
   }
   event->accept();
 }

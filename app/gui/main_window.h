@@ -10,6 +10,7 @@
 #include <QPointer>
 #include <QString>
 
+#include "app/gui/window_layouts.h"
 #include "core/graph/project.h"
 #include "widgets/training/training_types.h"
 
@@ -68,6 +69,15 @@ class MainWindow : public QMainWindow {
   AnalysisActions* analysisActions() const { return m_analysis; }
   /// The last error shown to the user ("" when none).
   QString lastError() const { return m_lastError; }
+  /// The docks by role (window_layouts.h).
+  const MainDocks& docks() const { return m_docks; }
+
+  /// Restores the geometry and dock state saved when the window was last closed
+  /// (QSettings of the application, group "mainWindow") and saves them again on close.
+  /// Returns false when nothing usable was saved (another version, unreadable data):
+  /// the default layout stays. qnn-studio calls it before showing the window; without
+  /// it (tests) nothing is read or written.
+  bool restoreSavedLayout();
 
  public Q_SLOTS:
   /// Starts training the current project with the current settings (F5).
@@ -91,9 +101,14 @@ class MainWindow : public QMainWindow {
   /// the file's constants) after a dialog naming the nodes. Asks to save first.
   void importModel(const QString& path = QString());
   void showAbout();
+  /// View > Layout > Design (Ctrl+1), Train (Ctrl+2), Inspect (Ctrl+3), and View > Reset
+  /// Layout (WindowLayout::Default): see window_layouts.h.
+  void applyLayout(qnn::WindowLayout layout);
+  void resetLayout() { applyLayout(WindowLayout::Default); }
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  void showEvent(QShowEvent* event) override;
 
  private:
   void createActions();
@@ -155,6 +170,10 @@ class MainWindow : public QMainWindow {
 
   QPointer<QMessageBox> m_errorBox;
   QString m_lastError;
+
+  MainDocks m_docks;
+  bool m_layoutSized = false;   ///< the default layout got its sizes (first show) or a saved one was restored
+  bool m_savesLayout = false;   ///< restoreSavedLayout() was called: closing saves the layout
 };
 
 }  // namespace qnn

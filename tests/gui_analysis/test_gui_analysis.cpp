@@ -165,11 +165,11 @@ void TestGuiAnalysis::menuAndDockAreInPlace() {
   QCOMPARE(a->analyzeAction()->shortcut(), QKeySequence(Qt::Key_F7));
   QCOMPARE(a->sweepAction()->shortcut(), QKeySequence(Qt::Key_F8));
   QCOMPARE(a->suggestAction()->shortcut(), QKeySequence(Qt::Key_F9));
-  // The dock is tabbed with the inspection plots at the bottom; the graph stays the centre.
+  // The dock is tabbed with the inspection plots in the right column; the graph stays the centre.
   auto* dock = mustFind<QDockWidget>(&w, "analysisDock");
   auto* inspectionDock = mustFind<QDockWidget>(&w, "inspectionDock");
   QVERIFY(w.tabifiedDockWidgets(inspectionDock).contains(dock));
-  QCOMPARE(w.dockWidgetArea(dock), Qt::BottomDockWidgetArea);
+  QCOMPARE(w.dockWidgetArea(dock), Qt::RightDockWidgetArea);
   QCOMPARE(w.centralWidget()->objectName(), QStringLiteral("graphView"));
   auto* tabs = mustFind<QTabWidget>(dock, "analysisTabs");
   QCOMPARE(tabs->count(), 4);

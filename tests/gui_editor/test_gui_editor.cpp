@@ -471,7 +471,7 @@ void TestGuiEditor::savesAtomicallyAndTracksModified() {
   typeInto(mustFind<QSpinBox>(e.inspector, QStringLiteral("weight_bit_width")), QStringLiteral("5"));
   QVERIFY2(e.doc()->isModified(), qPrintable(e.inspector->fieldError(QStringLiteral("weight.bit_width"))));
   QVERIFY(e.w.isWindowModified());
-  QVERIFY(e.w.windowTitle().endsWith(QStringLiteral("[*]")));
+  QVERIFY(e.w.windowTitle().contains(QStringLiteral("[*]")));
 
   const QString path = dir.filePath(QStringLiteral("mine.qnn.json"));
   QVERIFY(e.w.fileActions()->saveTo(path));

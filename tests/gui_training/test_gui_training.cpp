@@ -97,7 +97,8 @@ void TestGuiTraining::showsTheGraphOfTheProject() {
   MainWindow w;
   QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
   const Project& p = w.document()->project();
-  QVERIFY(w.windowTitle().startsWith(QStringLiteral("QNN Studio — ")));
+  QVERIFY(w.windowTitle().startsWith(QStringLiteral("lenet_lowprec.qnn.json[*] — ")));
+  QVERIFY(w.windowTitle().endsWith(QStringLiteral(" — QNN Studio")));
   QVERIFY(w.windowTitle().contains(QString::fromStdString(p.name)));
 
   auto* view = mustFind<GraphView>(&w, "graphView");

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/gui/window_layouts.h"
+
+#include <QDockWidget>
+#include <QMainWindow>
+#include <QScreen>
+#include <QSettings>
+
+#include <algorithm>
+
+namespace qnn {
+namespace {
+
+constexpr char kGeometryKey[] = "mainWindow/geometry";
+constexpr char kStateKey[] = "mainWindow/state";
+constexpr char kVersionKey[] = "mainWindow/stateVersion";
+
+int fraction(int total, double share, int lo, int hi) { return std::clamp(int(total * share), lo, hi); }
+
+/// Height of the Training Settings | Dataset strip: the taller panel's fields plus the
+/// dock title and tab bar, no more.
+int settingsStripHeight(const MainDocks& d) {
+  const int fields = std::max(d.settings->widget()->sizeHint().height(), d.dataset->widget()->sizeHint().height());
+  return fields + 2 * d.settings->fontMetrics().height() + 24;  // title bar + tab bar
+}
+
+/// Every dock back in the window (not floating), out of any tab group, hidden.
+void detachAll(QMainWindow* w, const MainDocks& d) {
+  for (QDockWidget* dock : d.all()) {
+    dock->setFloating(false);
+    w->removeDockWidget(dock);
+  }
+}
+
+/// The places of `layout`: Layers over Inspector | Model Summary on the left; Training
+/// Settings | Dataset over Training Curves | Test Results | Inspection | Analysis on the
+/// right. Design puts Model Summary in the right column (under the closed curves);
+/// Train puts Test Results in the left column (under the closed editor docks), so the
+/// curves keep the right column's height. Splits come before tabs: splitting a tabbed
+/// dock would add a tab instead.
+void placeDocks(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
+  const bool summaryRight = layout == WindowLayout::Design;
+  const bool resultsLeft = layout == WindowLayout::Train;
+  w->addDockWidget(Qt::LeftDockWidgetArea, d.palette);
+  w->splitDockWidget(d.palette, d.inspector, Qt::Vertical);
+  if (resultsLeft) w->splitDockWidget(d.inspector, d.results, Qt::Vertical);
+  w->addDockWidget(Qt::RightDockWidgetArea, d.settings);
+  w->splitDockWidget(d.settings, d.curves, Qt::Vertical);
+  if (summaryRight) w->splitDockWidget(d.curves, d.summary, Qt::Vertical);
+
+  w->tabifyDockWidget(d.settings, d.dataset);
+  if (!summaryRight) w->tabifyDockWidget(d.inspector, d.summary);
+  if (!resultsLeft) w->tabifyDockWidget(d.curves, d.results);
+  w->tabifyDockWidget(d.curves, d.inspection);
+  w->tabifyDockWidget(d.curves, d.analysis);
+}
+
+}  // namespace
+
+QList<QDockWidget*> openDocks(const MainDocks& d, WindowLayout layout) {
+  switch (layout) {
+    case WindowLayout::Default: return d.all();
+    case WindowLayout::Design: return {d.palette, d.inspector, d.summary};
+    case WindowLayout::Train: return {d.settings, d.dataset, d.curves, d.results};
+    case WindowLayout::Inspect: return {d.inspector, d.inspection, d.analysis};
+  }
+  return {};
+}
+
+void applyWindowLayout(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
+  detachAll(w, d);
+  placeDocks(w, d, layout);
+  const QList<QDockWidget*> open = openDocks(d, layout);
+  for (QDockWidget* dock : d.all()) dock->setVisible(open.contains(dock));
+
+  const int width = w->width(), height = w->height();
+  const int left = fraction(width, 0.22, 300, 400);  // narrower than a QuantConv2d's fields: they scroll
+  const int strip = settingsStripHeight(d);
+  switch (layout) {
+    case WindowLayout::Default:
+      d.inspector->raise();
+      d.settings->raise();
+      d.curves->raise();
+      w->resizeDocks({d.palette, d.curves}, {left, fraction(width, 0.34, 470, 680)}, Qt::Horizontal);
+      w->resizeDocks({d.palette, d.inspector}, {height * 35 / 100, height * 65 / 100}, Qt::Vertical);
+      w->resizeDocks({d.settings, d.curves}, {strip, height - strip}, Qt::Vertical);
+      break;
+    case WindowLayout::Design:
+      // Editing: the inspector's widest fields (a QuantConv2d's) and every summary column fit.
+      w->resizeDocks({d.palette, d.summary}, {fraction(width, 0.27, 370, 460), fraction(width, 0.3, 420, 600)},
+                     Qt::Horizontal);
+      w->resizeDocks({d.palette, d.inspector}, {height * 35 / 100, height * 65 / 100}, Qt::Vertical);
+      break;
+    case WindowLayout::Train:
+      d.settings->raise();
+      w->resizeDocks({d.results, d.curves}, {fraction(width, 0.26, 340, 480), fraction(width, 0.34, 470, 680)},
+                     Qt::Horizontal);
+      w->resizeDocks({d.settings, d.curves}, {strip, height - strip}, Qt::Vertical);
+      break;
+    case WindowLayout::Inspect:
+      d.inspection->raise();
+      w->resizeDocks({d.inspector, d.inspection}, {left, fraction(width, 0.52, 600, 1100)}, Qt::Horizontal);
+      break;
+  }
+}
+
+QSize defaultWindowSize(const QScreen* screen) {
+  if (!screen) return {1400, 900};
+  const QSize available = screen->availableGeometry().size();
+  return (available * 0.9).boundedTo(QSize(1920, 1200));
+}
+
+bool prefersMaximized(const QScreen* screen) {
+  if (!screen) return false;
+  const QSize available = screen->availableGeometry().size();
+  return available.width() < 1600 || available.height() < 900;
+}
+
+void saveWindowLayout(const QMainWindow* window, QSettings& settings) {
+  settings.setValue(QLatin1String(kGeometryKey), window->saveGeometry());
+  settings.setValue(QLatin1String(kStateKey), window->saveState(kDockStateVersion));
+  settings.setValue(QLatin1String(kVersionKey), kDockStateVersion);
+}
+
+bool restoreWindowLayout(QMainWindow* window, QSettings& settings) {
+  if (settings.value(QLatin1String(kVersionKey)).toInt() != kDockStateVersion) return false;
+  const QByteArray state = settings.value(QLatin1String(kStateKey)).toByteArray();
+  if (state.isEmpty()) return false;
+  window->restoreGeometry(settings.value(QLatin1String(kGeometryKey)).toByteArray());  // unreadable: size kept
+  return window->restoreState(state, kDockStateVersion);
+}
+
+}  // namespace qnn

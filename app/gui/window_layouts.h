@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The dock arrangements of the main window. The graph is always the central widget;
+// the docks go around it:
+//   Default (View > Reset Layout): left column Layers over Inspector | Model Summary;
+//     right column Training Settings | Dataset (a short strip: their rows of fields)
+//     over Training Curves | Test Results | Inspection | Analysis (tabs, each with the
+//     rest of the column's height).
+//   Design (Ctrl+1): Layers and Inspector on the left, Model Summary on the right; the
+//     training and plot docks closed.
+//   Train (Ctrl+2): Test Results (accuracy, confusion matrix) on the left; Training
+//     Settings | Dataset over Training Curves on the right; the editor docks closed.
+//   Inspect (Ctrl+3): Inspector on the left; Inspection | Analysis in a wide right column.
+// Every arrangement is built from scratch (docks re-added, floating ones docked again,
+// widths and heights set from the window's size), so the result does not depend on the
+// arrangement before.
+// The window's geometry and dock state persist in QSettings (group "mainWindow").
+#pragma once
+
+#include <QList>
+#include <QSize>
+
+class QDockWidget;
+class QMainWindow;
+class QScreen;
+class QSettings;
+
+namespace qnn {
+
+enum class WindowLayout { Default, Design, Train, Inspect };
+
+/// The docks of the main window, by role.
+struct MainDocks {
+  QDockWidget* palette = nullptr;     ///< "Layers"
+  QDockWidget* inspector = nullptr;   ///< "Inspector"
+  QDockWidget* summary = nullptr;     ///< "Model Summary"
+  QDockWidget* settings = nullptr;    ///< "Training Settings"
+  QDockWidget* dataset = nullptr;     ///< "Dataset"
+  QDockWidget* curves = nullptr;      ///< "Training Curves"
+  QDockWidget* results = nullptr;     ///< "Test Results"
+  QDockWidget* inspection = nullptr;  ///< "Inspection"
+  QDockWidget* analysis = nullptr;    ///< "Analysis"
+
+  QList<QDockWidget*> all() const {
+    return {palette, inspector, summary, settings, dataset, curves, results, inspection, analysis};
+  }
+};
+
+/// Arranges the docks of `window` as `layout` (see the file comment): which docks are
+/// open, where, which tab is raised, and the column widths and heights, computed from
+/// the window's current size. Call it on a shown window for the sizes to take.
+void applyWindowLayout(QMainWindow* window, const MainDocks& docks, WindowLayout layout);
+
+/// The docks that `layout` opens (the others it closes).
+QList<QDockWidget*> openDocks(const MainDocks& docks, WindowLayout layout);
+
+/// The size a new window opens at on `screen`: 90 % of its available area (no larger
+/// than 1920 x 1200), 1400 x 900 without a screen.
+QSize defaultWindowSize(const QScreen* screen);
+/// True on screens where the window is better maximised (under 1600 x 900 available).
+bool prefersMaximized(const QScreen* screen);
+
+/// Version of the saved dock state: saved states of another version are ignored (a
+/// release that adds or renames docks increments it).
+constexpr int kDockStateVersion = 1;
+/// Writes the window's geometry and dock state to `settings` ("mainWindow/geometry",
+/// "mainWindow/state", "mainWindow/stateVersion").
+void saveWindowLayout(const QMainWindow* window, QSettings& settings);
+/// Restores what saveWindowLayout() wrote. Returns false, changing nothing, when
+/// nothing was saved, the version differs or the stored data is unreadable; the caller
+/// then keeps the default layout.
+bool restoreWindowLayout(QMainWindow* window, QSettings& settings);
+
+}  // namespace qnn
