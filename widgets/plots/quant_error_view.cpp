@@ -89,7 +89,9 @@ QuantErrorView::QuantErrorView(QWidget* parent) : QWidget(parent) {
 
   m_plot = new QCustomPlot(splitter);
   m_plot->setObjectName(QStringLiteral("exportPlot"));
-  m_plot->setMinimumSize(320, 200);
+  // Docked in a 768-pixel-high window the bar chart keeps ~150 px of plotting area
+  // (title, legend row and axis labels take the rest); the table gets what remains.
+  m_plot->setMinimumSize(320, 270);
   m_plot->setAutoAddPlottableToLegend(false);
   m_plot->plotLayout()->insertRow(0);
   m_title = new QCPTextElement(m_plot, QString(), QFont(font().family(), 9, QFont::Bold));
@@ -130,8 +132,9 @@ QuantErrorView::QuantErrorView(QWidget* parent) : QWidget(parent) {
 
   splitter->addWidget(m_table);
   splitter->addWidget(m_plot);
-  splitter->setStretchFactor(0, 2);
-  splitter->setStretchFactor(1, 3);
+  splitter->setStretchFactor(0, 1);
+  splitter->setStretchFactor(1, 2);
+  splitter->setChildrenCollapsible(false);
   layout->addWidget(splitter);
   refreshChart();
 }
