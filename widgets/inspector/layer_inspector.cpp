@@ -110,7 +110,8 @@ LayerInspector::LayerInspector(ProjectDocument* document, QWidget* parent)
   auto* scroll = new QScrollArea(this);
   scroll->setWidgetResizable(true);
   scroll->setFrameShape(QFrame::NoFrame);
-  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  // A dock narrower than the fields scrolls sideways: no field or label is cut off.
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
   auto* holder = new QWidget(scroll);
   m_layout = new QVBoxLayout(holder);
   m_layout->setContentsMargins(8, 6, 8, 6);
