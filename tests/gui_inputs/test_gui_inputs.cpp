@@ -99,6 +99,7 @@ class TestGuiInputs : public QObject {
   void trainingSettingsWheelNeedsFocus();
   void datasetSettingsWheelNeedsFocus();
   void mixedNumberAppliesOnlyWhenTyped();
+  void mixedNumberDoesNotStep();
   void mixedBooleansArePartiallyChecked();
   void mixedComboAppliesOnlyWhenChosen();
 };
@@ -289,6 +290,35 @@ void TestGuiInputs::mixedNumberAppliesOnlyWhenTyped() {
   t.stack()->undo();
   QCOMPARE(t.doc.project(), original);
   QCOMPARE(out->text(), QStringLiteral("mixed"));
+}
+
+// A focused "mixed" field: Up/Down/PageUp/PageDown and the wheel would step from the
+// hidden sentinel to the field's minimum and set it on every layer; they do nothing.
+// Once a value is typed the field steps as usual.
+void TestGuiInputs::mixedNumberDoesNotStep() {
+  Inspector t("lenet_lowprec.qnn.json");
+  QVERIFY(t.ready());
+  const Project original = t.doc.project();
+  t.inspector->setSelection({QStringLiteral("fc1"), QStringLiteral("fc2"), QStringLiteral("fc3")});
+  auto* out = t.field<QSpinBox>(QStringLiteral("param_out_features"));
+  QTest::mouseClick(out, Qt::LeftButton, {}, QPoint(10, out->height() / 2));
+  QVERIFY(out->hasFocus());
+  for (Qt::Key key : {Qt::Key_Up, Qt::Key_Down, Qt::Key_PageUp, Qt::Key_PageDown}) QTest::keyClick(out, key);
+  wheel(out, 1);
+  wheel(out, -1);
+  QTest::keyClick(out, Qt::Key_Return);
+  focus(t.elsewhere);
+  QCOMPARE(t.stack()->count(), 0);
+  QCOMPARE(t.doc.project(), original);
+  QCOMPARE(out->text(), QStringLiteral("mixed"));
+
+  focus(out);
+  out->selectAll();
+  QTest::keyClicks(out, QStringLiteral("50"));
+  QTest::keyClick(out, Qt::Key_Up);
+  QTest::keyClick(out, Qt::Key_Return);
+  focus(t.elsewhere);
+  for (const char* id : {"fc1", "fc2", "fc3"}) QCOMPARE(t.param(id, "out_features"), 51.0);
 }
 
 // bias (fc1, fc2 on; fc3 off) and return_quant_tensor: partially checked; a click sets

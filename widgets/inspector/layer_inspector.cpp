@@ -8,6 +8,7 @@
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QScrollArea>
@@ -54,12 +55,35 @@ bool allEqual(const std::vector<T>& values) {
          values.end();
 }
 
+bool isMixed(const QAbstractSpinBox* s);
+
+/// Up/Down/PageUp/PageDown and the wheel step a spin box from its value; from "mixed"
+/// that is the sentinel, so a step would apply the field's minimum to every selected
+/// layer. On a "mixed" spin box they do nothing: a value comes from typing.
+class MixedStepBlocker : public QObject {
+ public:
+  using QObject::QObject;
+  bool eventFilter(QObject* watched, QEvent* event) override {
+    auto* spin = qobject_cast<QAbstractSpinBox*>(watched);
+    if (!spin || !isMixed(spin)) return false;
+    if (event->type() == QEvent::Wheel) return true;
+    if (event->type() == QEvent::KeyPress) {
+      const int key = static_cast<QKeyEvent*>(event)->key();
+      return key == Qt::Key_Up || key == Qt::Key_Down || key == Qt::Key_PageUp || key == Qt::Key_PageDown;
+    }
+    return false;
+  }
+};
+
 /// A spin box shows `values`: the common value, or "mixed" (special value text at
 /// minimum - 1, a value the field never applies; see isMixed()). Empty: left as is.
 template <typename Spin, typename T>
 void showValues(Spin* s, const std::vector<T>& values) {
   if (values.empty()) return;
-  if (!s->property(kLowest).isValid()) s->setProperty(kLowest, s->minimum());
+  if (!s->property(kLowest).isValid()) {
+    s->setProperty(kLowest, s->minimum());
+    s->installEventFilter(new MixedStepBlocker(s));
+  }
   const T lowest = s->property(kLowest).template value<T>();
   if (!allEqual(values)) {
     s->setSpecialValueText(LayerInspector::tr("mixed"));
