@@ -85,6 +85,18 @@ MainWindow::MainWindow(QWidget* parent)
   m_files->setCommitPendingEdits([this] {
     if (m_inspector) m_inspector->commitPendingEdit();
   });
+  // New / Open / Open Recent / examples / Import Model and the quit prompt name a trained
+  // model that was never saved as a checkpoint.
+  m_files->setUnsavedModel(
+      [this] {
+        if (!m_controller->hasUnsavedModel()) return QString();
+        const TrainingSummary& s = m_controller->lastSummary();
+        const int epochs = int(s.epochs.size());
+        return tr("the trained model (%1, test accuracy %2 %)")
+            .arg(epochs == 1 ? tr("1 epoch") : tr("%1 epochs").arg(epochs))
+            .arg(s.testAccuracy * 100.0, 0, 'f', 2);
+      },
+      [this] { return saveCheckpointDialog(); });
   createMenus();
 
   connect(m_document, &ProjectDocument::projectReplaced, this, &MainWindow::onProjectReplaced);
@@ -94,14 +106,25 @@ MainWindow::MainWindow(QWidget* parent)
     // undo back to a network that has a kept model (the one before Fold BatchNorm, say)
     // brings that model back.
     if (m_controller->isRunning()) return;
+    const bool had = m_controller->hasModel();
     if (m_controller->selectModelFor(m_document->project())) {
       // Another model (or none) is current: its numbers replace the old ones, or nothing shows.
       m_inspectionLink->clear();
       if (m_controller->hasModel()) m_controller->reinspect(m_settings->options());
       showTestResults();
+      markStaleCurves();
+      if (had && !m_controller->hasModel()) {
+        // Kept (TrainingController::kKeptModels): an undo back to its network brings it back.
+        m_statusLabel->setText(tr("The network changed: the trained model was set aside; Ctrl+Z brings it back."));
+        m_statusLabel->setToolTip(QString());
+      } else if (m_controller->hasModel() && m_controller->currentIsLastRun()) {
+        m_statusLabel->setText(tr("The trained model of this network is current again."));
+        m_statusLabel->setToolTip(QString());
+      }
       updateActions();
     }
   });
+  connect(m_controller, &TrainingController::currentModelChanged, this, &MainWindow::markStaleCurves);
   connect(m_document, &ProjectDocument::modifiedChanged, this, &QWidget::setWindowModified);
   connect(m_document, &ProjectDocument::filePathChanged, this, &MainWindow::updateWindowTitle);  // Save As
   connect(m_controller, &TrainingController::started, this, &MainWindow::onTrainingStarted);
@@ -813,6 +836,20 @@ void MainWindow::showTestResults() {
                                                          : tr("Test accuracy: —"));
 }
 
+void MainWindow::markStaleCurves() {
+  if (m_controller->isRunning() || (m_plot->trainPointCount() == 0 && m_plot->testPointCount() == 0)) {
+    m_plot->setStale(false);
+    return;
+  }
+  if (m_controller->currentIsLastRun())
+    m_plot->setStale(false);
+  else if (!m_controller->hasModel())
+    m_plot->setStale(true, tr("stale: the model of this run was discarded (network edited)"));
+  else
+    m_plot->setStale(true, tr("stale: the current model is not this run's (loaded weights, folded BatchNorm or "
+                              "another network's model)"));
+}
+
 void MainWindow::onTrainingFailed(const QString& message) {
   // Edits (or undo / redo) made during the failed run: the model of the network now shown.
   if (m_controller->selectModelFor(m_document->project())) m_inspectionLink->clear();
@@ -832,20 +869,22 @@ void MainWindow::openProjectDialog() {
   if (!path.isEmpty()) openProject(path);
 }
 
-void MainWindow::saveCheckpointDialog() {
-  if (m_controller->isRunning() || m_analysis->isRunning() || !m_controller->hasModel()) return;
+bool MainWindow::saveCheckpointDialog() {
+  if (m_controller->isRunning() || m_analysis->isRunning() || !m_controller->hasModel()) return false;
   const QFileInfo projectFile(m_document->filePath());
   const QString base = projectFile.fileName().isEmpty() ? QStringLiteral("model")
                                                         : projectFile.fileName().remove(QStringLiteral(".qnn.json"));
   const QString suggested = QDir(projectFile.absolutePath()).filePath(base + QStringLiteral(".pt"));
   const QString path = QFileDialog::getSaveFileName(this, tr("Save Checkpoint"), suggested,
                                                     tr("LibTorch checkpoints (*.pt);;All files (*)"));
-  if (path.isEmpty()) return;
+  if (path.isEmpty()) return false;
   try {
     m_controller->saveCheckpoint(path);
     m_statusLabel->setText(tr("Checkpoint saved to %1").arg(QDir::toNativeSeparators(path)));
+    return true;
   } catch (const std::exception& e) {
     showError(tr("Cannot save the checkpoint"), QString::fromStdString(e.what()));
+    return false;
   }
 }
 

@@ -85,7 +85,9 @@ class MainWindow : public QMainWindow {
   /// Cancels the running training (Esc); the result of the cancelled run is evaluated.
   void cancelTraining();
   void openProjectDialog();
-  void saveCheckpointDialog();
+  /// File > Save Checkpoint… (Ctrl+Alt+S): asks for a path and writes the current model.
+  /// Returns whether it was saved (false: cancelled, failed or no model).
+  bool saveCheckpointDialog();
   /// Edit > Fold BatchNorm (Ctrl+Shift+B): folds every BatchNorm layer into the conv /
   /// linear layer before it (core/graph/fold_batch_norm.h) in the document (one undo
   /// step) and in the trained model, which stays current; explains when there is no
@@ -128,6 +130,10 @@ class MainWindow : public QMainWindow {
   /// Test accuracy and confusion matrix of the current model: the last run's evaluation
   /// when it is that run's model, else "not evaluated" (a folded or loaded model).
   void showTestResults();
+  /// Greys the training curves with a banner when the model their run trained is not the
+  /// current one (discarded by an edit, replaced by loaded weights or a fold); clears the mark
+  /// when an undo brings the run's model back.
+  void markStaleCurves();
   /// A run's evaluation in Test Results: accuracy label and confusion matrix.
   void showSummary(const qnn::TrainingSummary& summary);
 

@@ -248,12 +248,25 @@ bool ProjectFileActions::saveTo(const QString& path) {
 
 bool ProjectFileActions::maybeSave() {
   if (m_commitPending) m_commitPending();
-  if (!m_document->isModified()) return true;
-  const auto answer = QMessageBox::warning(
-      m_window, tr("Unsaved changes"),
-      tr("The project \"%1\" has unsaved changes. Save them?").arg(m_document->displayName()),
-      QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
-  if (answer == QMessageBox::Save) return save();
+  const bool edited = m_document->isModified();
+  const QString model = m_describeModel ? m_describeModel() : QString();
+  if (!edited && model.isEmpty()) return true;
+  QString text;
+  if (!model.isEmpty() && edited)
+    text = tr("The project \"%1\" has unsaved changes, and %2 has not been saved as a checkpoint. Save them?")
+               .arg(m_document->displayName(), model);
+  else if (!model.isEmpty())
+    text = tr("%1 of \"%2\" has not been saved as a checkpoint. Save it?").arg(model, m_document->displayName());
+  else
+    text = tr("The project \"%1\" has unsaved changes. Save them?").arg(m_document->displayName());
+  if (!text.isEmpty()) text[0] = text[0].toUpper();
+  const auto answer = QMessageBox::warning(m_window, model.isEmpty() ? tr("Unsaved changes") : tr("Unsaved trained model"),
+                                           text, QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel,
+                                           QMessageBox::Save);
+  if (answer == QMessageBox::Save) {
+    if (edited && !save()) return false;
+    return model.isEmpty() || !m_saveModel || m_saveModel();
+  }
   return answer == QMessageBox::Discard;
 }
 

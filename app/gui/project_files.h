@@ -45,8 +45,18 @@ class ProjectFileActions : public QObject {
   bool saveAs();
   /// Saves to `path` (no dialog); on failure shows the error and returns false.
   bool saveTo(const QString& path);
-  /// With unsaved edits, asks Save / Discard / Cancel. True when it is fine to go on.
+  /// With unsaved edits or an unsaved trained model (setUnsavedModel), asks once
+  /// Save / Discard / Cancel, naming both. Save saves the project (when edited) and then
+  /// the model (its checkpoint dialog); a cancelled or failed save stops. True when it
+  /// is fine to go on (close, open or create another project).
   bool maybeSave();
+  /// The window's trained model for maybeSave(): `describe` returns "" when there is no
+  /// unsaved model, else how to name it ("the trained model (2 epochs, test accuracy
+  /// 81.20 %)"); `save` saves it (File > Save Checkpoint…), false when cancelled or failed.
+  void setUnsavedModel(std::function<QString()> describe, std::function<bool()> save) {
+    m_describeModel = std::move(describe);
+    m_saveModel = std::move(save);
+  }
   /// Remembers a file in the recent list (QSettings "recentProjects", 8 entries).
   void addRecent(const QString& path);
   QStringList recentFiles() const;
@@ -92,6 +102,8 @@ class ProjectFileActions : public QObject {
   class QTimer* m_autosave = nullptr;
   QString m_recoveryFile;
   std::function<void()> m_commitPending;
+  std::function<QString()> m_describeModel;
+  std::function<bool()> m_saveModel;
   std::unique_ptr<class QLockFile> m_lock;  ///< held once this window has written its recovery file
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QLabel>
 #include <QVBoxLayout>
 
 #include "widgets/plots/plot_export.h"
@@ -14,6 +15,7 @@ namespace {
 
 const QColor kTrainColor(31, 119, 180);  // blue: train
 const QColor kTestColor(230, 120, 20);   // orange: test
+const QColor kStaleColor(170, 170, 170); // grey: the curves of a model that is not current
 
 QCustomPlot* makePlot(QWidget* parent, const QString& title, const QString& yLabel) {
   auto* plot = new QCustomPlot(parent);
@@ -57,6 +59,15 @@ TrainingPlot::TrainingPlot(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(0, 0, 0, 0);
   layout->setSpacing(2);
 
+  // The analysis views' stale look (analysis_view_base.cpp): a grey strip, bold white text.
+  m_banner = new QLabel(this);
+  m_banner->setObjectName(QStringLiteral("trainingPlotStaleBanner"));
+  m_banner->setWordWrap(true);
+  m_banner->setStyleSheet(QStringLiteral("QLabel { background: #6e6e6e; color: white; padding: 3px 6px; "
+                                         "font-weight: bold; }"));
+  m_banner->hide();
+  layout->addWidget(m_banner);
+
   m_lossPlot = makePlot(this, tr("Loss"), tr("cross-entropy (nats)"));
   m_lossPlot->setObjectName(QStringLiteral("lossPlot"));
   m_trainLoss = addTrainGraph(m_lossPlot, tr("train (running mean)"));
@@ -79,7 +90,31 @@ void TrainingPlot::clear(int epochs) {
   for (QCPGraph* g : {m_trainLoss, m_testLoss, m_trainAccuracy, m_testAccuracy}) g->data()->clear();
   m_maxX = std::max(1, epochs);
   m_maxLoss = 0.0;
+  setStale(false);
   rescale();
+}
+
+void TrainingPlot::setStale(bool stale, const QString& reason) {
+  const QString text = stale ? reason : QString();
+  if (stale == m_stale && m_banner->text() == text) return;
+  m_stale = stale;
+  m_banner->setText(text);
+  m_banner->setVisible(stale);
+  applyPens();
+  m_lossPlot->replot(QCustomPlot::rpQueuedReplot);
+  m_accuracyPlot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString TrainingPlot::staleReason() const { return m_stale ? m_banner->text() : QString(); }
+
+void TrainingPlot::applyPens() {
+  const QColor train = m_stale ? kStaleColor : kTrainColor;
+  const QColor test = m_stale ? kStaleColor : kTestColor;
+  for (QCPGraph* g : {m_trainLoss, m_trainAccuracy}) g->setPen(QPen(train, 1.5));
+  for (QCPGraph* g : {m_testLoss, m_testAccuracy}) {
+    g->setPen(QPen(test, 2.0));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, test, Qt::white, 7));
+  }
 }
 
 void TrainingPlot::addTrainPoint(double epochPosition, double loss, double accuracy) {

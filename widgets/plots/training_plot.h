@@ -9,6 +9,7 @@
 
 class QCustomPlot;
 class QCPGraph;
+class QLabel;
 
 namespace qnn {
 
@@ -18,7 +19,15 @@ class TrainingPlot : public QWidget {
   explicit TrainingPlot(QWidget* parent = nullptr);
 
   /// Removes every point (a new run starts); `epochs` sets the x range [0, epochs].
+  /// The curves are current again (setStale(false)).
   void clear(int epochs = 1);
+  /// Marks the curves as those of a run whose model is no longer current (discarded by
+  /// an edit, replaced by loaded weights...): a banner above the plots says `reason`
+  /// and the curves turn grey; the points stay. setStale(false) shows them as current.
+  void setStale(bool stale, const QString& reason = QString());
+  bool isStale() const { return m_stale; }
+  /// The banner's text ("" when the curves are current).
+  QString staleReason() const;
   /// Adds one train point at `epochPosition` (1.5 = half-way through epoch 2).
   /// loss in nats per sample, accuracy in [0, 1].
   void addTrainPoint(double epochPosition, double loss, double accuracy);
@@ -37,6 +46,9 @@ class TrainingPlot : public QWidget {
 
  private:
   void rescale();
+  void applyPens();
+  QLabel* m_banner = nullptr;
+  bool m_stale = false;
   QCustomPlot* m_lossPlot = nullptr;
   QCustomPlot* m_accuracyPlot = nullptr;
   QCPGraph* m_trainLoss = nullptr;

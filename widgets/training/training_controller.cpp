@@ -25,6 +25,7 @@ struct TrainingController::Shared {
   /// Recent models, newest last (the current one among them unless it was discarded).
   std::vector<std::shared_ptr<QuantModelImpl>> kept;
   std::weak_ptr<QuantModelImpl> lastRun;  ///< the model the last run stored
+  std::weak_ptr<QuantModelImpl> saved;    ///< the model saveCheckpoint() wrote last
 };
 
 TrainingController::TrainingController(QObject* parent)
@@ -199,11 +200,18 @@ void TrainingController::onInspected(const InspectionReportPtr& report, quint64 
   Q_EMIT inspectionReport(report);
 }
 
-void TrainingController::saveCheckpoint(const QString& path) const {
+void TrainingController::saveCheckpoint(const QString& path) {
   std::shared_ptr<QuantModelImpl> impl = model();
   if (!impl) throw ConfigError("There is no trained model to save yet: train the project first.");
   QuantModel holder(impl);
   save_checkpoint(holder, path.toStdString());
+  std::lock_guard<std::mutex> lock(m_shared->mutex);
+  m_shared->saved = impl;
+}
+
+bool TrainingController::hasUnsavedModel() const {
+  std::lock_guard<std::mutex> lock(m_shared->mutex);
+  return m_shared->model && m_shared->model == m_shared->lastRun.lock() && m_shared->model != m_shared->saved.lock();
 }
 
 void TrainingController::onWorkerProgress(const TrainingProgressInfo& info) {

@@ -89,9 +89,14 @@ class TrainingController : public QObject {
   /// Whether the current model is the one the last run trained (lastSummary() is its
   /// evaluation), not a folded, loaded or older one.
   bool currentIsLastRun() const;
-  /// Writes the last model as a checkpoint (core/train/checkpoint.h). Throws
-  /// qnn::Error (IoError) with a user message, or ConfigError when there is no model.
-  void saveCheckpoint(const QString& path) const;
+  /// Writes the current model as a checkpoint (core/train/checkpoint.h); the model counts
+  /// as saved from then on (hasUnsavedModel()). Throws qnn::Error (IoError) with a user
+  /// message, or ConfigError when there is no model.
+  void saveCheckpoint(const QString& path);
+  /// Whether the current model is the one the last run trained (currentIsLastRun()) and
+  /// it has not been written by saveCheckpoint() since: closing or replacing the project
+  /// would lose it. A model loaded from a file (Load Weights, Import Model) or none: false.
+  bool hasUnsavedModel() const;
 
  Q_SIGNALS:
   void started();
