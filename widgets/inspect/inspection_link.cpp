@@ -96,7 +96,9 @@ void InspectionLink::onReport(const InspectionReportPtr& report) {
   if (!report || !m_panel) return;
   const bool first = m_panel->reportsReceived() == 0;
   m_panel->setReport(report);
-  if (first)  // the first report of a run: bring the dock to the front of its tab group
+  // The first report of a reinspection (loaded weights, fold, undo): bring the dock to the
+  // front of its tab group. Not during a run: it would hide the live Training Curves.
+  if (first && !(m_controller && m_controller->isRunning()))
     if (auto* dock = qobject_cast<QDockWidget*>(m_panel->parentWidget())) dock->raise();
   m_annotations.clear();
   m_worst = QString::fromStdString(report->worst_layer);
