@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "core/graph/project.h"
+#include "core/train/checkpoint_steps.h"
 
 #include <QAction>
 #include <QApplication>
@@ -239,6 +240,8 @@ void TestGuiModelLife::openingAnotherProjectAsksForAnUnsavedModel() {
   QTemporaryDir dir;
   c->saveCheckpoint(dir.filePath(QStringLiteral("lenet.pt")));
   QVERIFY(!c->hasUnsavedModel());
+  // It records the run's optimizer steps like `qnn train --checkpoint`: 1 epoch of 4 batches.
+  QCOMPARE(read_checkpoint_optimizer_steps(dir.filePath(QStringLiteral("lenet.pt")).toStdString()), int64_t(4));
   answer.texts.clear();
   answer.arm(QMessageBox::Cancel, 1000);
   exampleAction(w, QStringLiteral("lenet_float"))->trigger();

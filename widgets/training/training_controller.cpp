@@ -8,6 +8,7 @@
 #include "core/graph/fold_batch_norm.h"
 #include "core/graph/model.h"
 #include "core/train/checkpoint.h"
+#include "core/train/checkpoint_steps.h"
 #include "core/train/weights.h"
 #include "widgets/training/training_worker.h"
 
@@ -67,6 +68,7 @@ bool TrainingController::start(const Project& project, const TrainingRunOptions&
   if (m_running) return false;
   m_cancel = false;
   m_running = true;
+  m_runSteps = 0;
   ++m_generation;
   TrainingWorker* worker = m_worker;
   QMetaObject::invokeMethod(
@@ -204,7 +206,10 @@ void TrainingController::saveCheckpoint(const QString& path) {
   std::shared_ptr<QuantModelImpl> impl = model();
   if (!impl) throw ConfigError("There is no trained model to save yet: train the project first.");
   QuantModel holder(impl);
-  save_checkpoint(holder, path.toStdString());
+  if (currentIsLastRun())
+    save_checkpoint(holder, path.toStdString(), int64_t(m_runSteps));
+  else
+    save_checkpoint(holder, path.toStdString());
   std::lock_guard<std::mutex> lock(m_shared->mutex);
   m_shared->saved = impl;
 }
@@ -215,6 +220,7 @@ bool TrainingController::hasUnsavedModel() const {
 }
 
 void TrainingController::onWorkerProgress(const TrainingProgressInfo& info) {
+  m_runSteps = std::max(m_runSteps, info.globalStep);
   Q_EMIT progress(info);
   if (info.phase == TrainingProgressInfo::Phase::EpochDone) Q_EMIT epochDone(info);
 }

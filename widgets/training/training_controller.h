@@ -89,7 +89,9 @@ class TrainingController : public QObject {
   /// Whether the current model is the one the last run trained (lastSummary() is its
   /// evaluation), not a folded, loaded or older one.
   bool currentIsLastRun() const;
-  /// Writes the current model as a checkpoint (core/train/checkpoint.h); the model counts
+  /// Writes the current model as a checkpoint (core/train/checkpoint.h), with the optimizer
+  /// steps of the run that trained it (core/train/checkpoint_steps.h; none recorded for a
+  /// loaded, imported or folded model), like `qnn train --checkpoint`; the model counts
   /// as saved from then on (hasUnsavedModel()). Throws qnn::Error (IoError) with a user
   /// message, or ConfigError when there is no model.
   void saveCheckpoint(const QString& path);
@@ -134,6 +136,7 @@ class TrainingController : public QObject {
   quint64 m_generation = 0;
   bool m_running = false;
   TrainingSummary m_lastSummary;
+  qint64 m_runSteps = 0;  ///< the largest optimizer step the current (or last) run reported
 };
 
 /// Registers the Qt-side training types for queued signals (called by the controller).
