@@ -110,6 +110,7 @@ MainWindow::MainWindow(QWidget* parent)
     if (m_controller->selectModelFor(m_document->project())) {
       // Another model (or none) is current: its numbers replace the old ones, or nothing shows.
       m_inspectionLink->clear();
+      if (m_controller->currentIsLastRun()) m_inspectionLink->restoreRunMisclassified();
       if (m_controller->hasModel()) m_controller->reinspect(m_settings->options());
       showTestResults();
       markStaleCurves();

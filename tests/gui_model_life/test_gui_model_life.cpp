@@ -37,6 +37,7 @@
 #include "widgets/node_editor/graph_view.h"
 #include "widgets/node_editor/node_item.h"
 #include "widgets/plots/confusion_matrix_view.h"
+#include "widgets/plots/misclassified_gallery.h"
 #include "widgets/plots/training_plot.h"
 #include "widgets/training/training_controller.h"
 
@@ -143,6 +144,8 @@ void TestGuiModelLife::editSetsTheModelAsideAndUndoBringsItBack() {
   QCOMPARE(confusion->total(), kTestLimit);
   QVERIFY(!plot->isStale());
   QCOMPARE(plot->testPointCount(), 1);
+  const int misclassified = panel->gallery()->count();
+  QVERIFY(misclassified > 0);
   // The run's inspection reports did not raise the Inspection tab over the live curves.
   QVERIFY(!w.docks().curves->visibleRegion().isEmpty());
   QVERIFY(w.docks().inspection->visibleRegion().isEmpty());
@@ -151,6 +154,12 @@ void TestGuiModelLife::editSetsTheModelAsideAndUndoBringsItBack() {
   QVERIFY(w.document()->autoLayout(260, 120));
   QVERIFY(c->currentIsLastRun());
   QVERIFY(!plot->isStale());
+  // So do the training settings (not part of the network).
+  TrainingSpec training = w.document()->project().training;
+  training.epochs = 7;
+  QVERIFY(w.document()->changeTraining(training, QStringLiteral("epochs")));
+  QVERIFY(c->currentIsLastRun());
+  w.document()->undoStack()->undo();
 
   // An inspector edit (the document's changeLayers, as LayerInspector does) discards it:
   // every view of its results is cleared or stale at once, before any event is processed.
@@ -164,6 +173,7 @@ void TestGuiModelLife::editSetsTheModelAsideAndUndoBringsItBack() {
   QVERIFY2(plot->staleReason().contains(QStringLiteral("discarded (network edited)")), qPrintable(plot->staleReason()));
   QCOMPARE(plot->testPointCount(), 1);  // the history stays, greyed
   QCOMPARE(panel->reportsReceived(), 0);
+  QCOMPARE(panel->gallery()->count(), 0);
   QCOMPARE(sqnrLabelCount(w), 0);
   QVERIFY(w.inspectionLink()->biasSummaries().isEmpty());
   QVERIFY2(status->text().contains(QStringLiteral("the trained model was set aside; Ctrl+Z brings it back")),
@@ -179,6 +189,7 @@ void TestGuiModelLife::editSetsTheModelAsideAndUndoBringsItBack() {
   QCOMPARE(confusion->total(), kTestLimit);
   QVERIFY(!plot->isStale());
   QVERIFY2(status->text().contains(QStringLiteral("current again")), qPrintable(status->text()));
+  QCOMPARE(panel->gallery()->count(), misclassified);  // the run's misclassified images
   QTRY_VERIFY_WITH_TIMEOUT(panel->reportsReceived() > 0 && sqnrLabelCount(w) > 0, 30000);  // reinspected
 
   // Redo sets it aside again; a node delete too (after an undo).

@@ -65,14 +65,22 @@ InspectionLink::InspectionLink(TrainingController* controller, GraphView* graph,
     : QObject(parent), m_controller(controller), m_graph(graph), m_panel(panel) {
   connect(controller, &TrainingController::inspectionReport, this, &InspectionLink::onReport);
   connect(controller, &TrainingController::misclassifiedReady, panel, &InspectionPanel::setMisclassified);
-  connect(controller, &TrainingController::started, this, &InspectionLink::clear);
+  connect(controller, &TrainingController::misclassifiedReady, this,
+          [this](const MisclassifiedSet& set) { m_runMisclassified = set; });
+  connect(controller, &TrainingController::started, this, [this] {
+    m_runMisclassified = MisclassifiedSet{};
+    clear();
+  });
   connect(panel, &InspectionPanel::layerSelected, this, &InspectionLink::onPanelSelection);
   GraphScene* scene = graph->graphScene();
   // Queued: the scene also reports selection changes while it is being torn down.
   connect(scene, &QGraphicsScene::selectionChanged, this, &InspectionLink::onSceneSelection, Qt::QueuedConnection);
   connect(scene, &GraphScene::rebuilt, this, &InspectionLink::applyAnnotations);
   if (ProjectDocument* doc = scene->document()) {
-    connect(doc, &ProjectDocument::projectReplaced, this, &InspectionLink::clear);
+    connect(doc, &ProjectDocument::projectReplaced, this, [this] {
+      m_runMisclassified = MisclassifiedSet{};  // the run of another project
+      clear();
+    });
     // Edits may recreate node items: label them again once the scene has caught up.
     // Per layer (a drag sends layerChanged for every moved node on every mouse move),
     // and only where the label is missing or out of date.
@@ -90,6 +98,10 @@ void InspectionLink::clear() {
   m_worst.clear();
   if (m_panel) m_panel->clear();
   applyAnnotations();
+}
+
+void InspectionLink::restoreRunMisclassified() {
+  if (m_panel && !m_runMisclassified.samples.isEmpty()) m_panel->setMisclassified(m_runMisclassified);
 }
 
 void InspectionLink::onReport(const InspectionReportPtr& report) {

@@ -36,6 +36,10 @@ class InspectionLink : public QObject {
   /// Empties the panel, the node labels and the bias summaries (the model they showed is
   /// no longer current: a new run, another project, an edit, fold or undo switching models).
   void clear();
+  /// Shows the misclassified test images of the last run again (an undo made its model
+  /// current again after clear(); a reinspection does not search them anew). Nothing
+  /// when there are none (a new run started or another project was opened since).
+  void restoreRunMisclassified();
   /// Shows `report` as if the controller had computed it: a report with weights only
   /// (an imported file whose graph cannot run, inspected from its constants).
   void showReport(const InspectionReportPtr& report) { onReport(report); }
@@ -64,6 +68,7 @@ class InspectionLink : public QObject {
   QHash<QString, QString> m_biasWarnings; ///< layer -> BiasStats::warning() of a saturating bias
   QHash<QString, QString> m_biasSummaries; ///< layer -> BiasStats::summary()
   QString m_worst;
+  MisclassifiedSet m_runMisclassified;  ///< the last run's, for restoreRunMisclassified()
   bool m_syncing = false;
 };
 
