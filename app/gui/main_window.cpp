@@ -833,8 +833,13 @@ void MainWindow::showTestResults() {
     return;
   }
   m_confusion->clear();
-  m_testAccuracyLabel->setText(m_controller->hasModel() ? tr("Test accuracy: — (this model is not evaluated yet)")
-                                                         : tr("Test accuracy: —"));
+  if (m_controller->hasModel())
+    m_testAccuracyLabel->setText(tr("Test accuracy: — (this model is not evaluated yet)"));
+  else if (m_controller->runModelSetAside())
+    m_testAccuracyLabel->setText(tr("Test accuracy: — (the trained model was set aside by an edit; Ctrl+Z brings it "
+                                    "back)"));
+  else
+    m_testAccuracyLabel->setText(tr("Test accuracy: —"));
 }
 
 void MainWindow::markStaleCurves() {
@@ -845,7 +850,9 @@ void MainWindow::markStaleCurves() {
   if (m_controller->currentIsLastRun())
     m_plot->setStale(false);
   else if (!m_controller->hasModel())
-    m_plot->setStale(true, tr("stale: the model of this run was discarded (network edited)"));
+    m_plot->setStale(true, m_controller->runModelSetAside()
+                               ? tr("stale: the model of this run was discarded (network edited); Ctrl+Z brings it back")
+                               : tr("stale: the model of this run was discarded (network edited)"));
   else
     m_plot->setStale(true, tr("stale: the current model is not this run's (loaded weights, folded BatchNorm or "
                               "another network's model)"));

@@ -167,7 +167,8 @@ void TestGuiModelLife::editSetsTheModelAsideAndUndoBringsItBack() {
   relu1.act_quant->bit_width = 6;
   QVERIFY(w.document()->changeLayers({"relu1"}, {relu1}, QStringLiteral("bit_width"), 1));
   QVERIFY(!c->hasModel());
-  QCOMPARE(label->text(), QStringLiteral("Test accuracy: —"));
+  QCOMPARE(label->text(),
+           QStringLiteral("Test accuracy: — (the trained model was set aside by an edit; Ctrl+Z brings it back)"));
   QCOMPARE(confusion->classCount(), 0);
   QVERIFY(plot->isStale());
   QVERIFY2(plot->staleReason().contains(QStringLiteral("discarded (network edited)")), qPrintable(plot->staleReason()));

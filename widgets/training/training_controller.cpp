@@ -214,6 +214,13 @@ void TrainingController::saveCheckpoint(const QString& path) {
   m_shared->saved = impl;
 }
 
+bool TrainingController::runModelSetAside() const {
+  std::lock_guard<std::mutex> lock(m_shared->mutex);
+  const std::shared_ptr<QuantModelImpl> run = m_shared->lastRun.lock();
+  return run && run != m_shared->model &&
+         std::find(m_shared->kept.begin(), m_shared->kept.end(), run) != m_shared->kept.end();
+}
+
 bool TrainingController::hasUnsavedModel() const {
   std::lock_guard<std::mutex> lock(m_shared->mutex);
   return m_shared->model && m_shared->model == m_shared->lastRun.lock() && m_shared->model != m_shared->saved.lock();

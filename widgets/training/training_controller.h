@@ -99,6 +99,9 @@ class TrainingController : public QObject {
   /// it has not been written by saveCheckpoint() since: closing or replacing the project
   /// would lose it. A model loaded from a file (Load Weights, Import Model) or none: false.
   bool hasUnsavedModel() const;
+  /// Whether the last run's model is kept but not current (an edit set it aside): an undo
+  /// back to its network (selectModelFor) brings it back.
+  bool runModelSetAside() const;
 
  Q_SIGNALS:
   void started();
