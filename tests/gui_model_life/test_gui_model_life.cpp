@@ -274,6 +274,15 @@ void TestGuiModelLife::quitPromptNamesTheModel() {
   QVERIFY2(answer.texts[0].contains(QStringLiteral("trained model (1 epoch")), qPrintable(answer.texts[0]));
   QVERIFY(w.isVisible());
 
+  // During a run nothing is asked about the model it will replace (Save Checkpoint
+  // would refuse while it runs); after it, its own model is unsaved.
+  TrainingController* c = w.trainingController();
+  w.startTraining();
+  QVERIFY(c->isRunning());
+  QVERIFY(!c->hasUnsavedModel());
+  QTRY_VERIFY_WITH_TIMEOUT(!c->isRunning(), 120000);
+  QVERIFY(c->hasUnsavedModel());
+
   // Unsaved edits and the model: one question naming both.
   QVERIFY(w.document()->autoLayout(300, 140));
   QVERIFY(w.document()->isModified());

@@ -222,6 +222,7 @@ bool TrainingController::runModelSetAside() const {
 }
 
 bool TrainingController::hasUnsavedModel() const {
+  if (m_running) return false;  // the run replaces it (and Save Checkpoint waits for the run)
   std::lock_guard<std::mutex> lock(m_shared->mutex);
   return m_shared->model && m_shared->model == m_shared->lastRun.lock() && m_shared->model != m_shared->saved.lock();
 }

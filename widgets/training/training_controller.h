@@ -97,7 +97,8 @@ class TrainingController : public QObject {
   void saveCheckpoint(const QString& path);
   /// Whether the current model is the one the last run trained (currentIsLastRun()) and
   /// it has not been written by saveCheckpoint() since: closing or replacing the project
-  /// would lose it. A model loaded from a file (Load Weights, Import Model) or none: false.
+  /// would lose it. A model loaded from a file (Load Weights, Import Model), none, or a
+  /// run in progress (its model replaces the current one): false.
   bool hasUnsavedModel() const;
   /// Whether the last run's model is kept but not current (an edit set it aside): an undo
   /// back to its network (selectModelFor) brings it back.
