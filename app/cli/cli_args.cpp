@@ -294,8 +294,8 @@ DIR (created if missing):
 (the PNGs are the views of the GUI's Inspection dock, rendered offscreen). The step
 of scales.csv, summary.csv and scales.png, and the first line printed
 ("checkpoint CKPT: trained for 32 optimizer steps"), is the optimizer step count
-`qnn train --checkpoint` recorded in CKPT ("not recorded", step -1, for checkpoints
-saved by the GUI, by older versions or by qnn import). Prints the
+`qnn train --checkpoint` or the GUI's Save Checkpoint recorded in CKPT ("not recorded",
+step -1, for loaded, imported or folded models and older checkpoints). Prints the
 per-layer SQNR table, the test accuracy and last "worst_layer=<id> (<sqnr> dB)": the
 layer whose own quantizer has the lowest SQNR. A bias quantizer whose codes saturate
 is printed as "warning: <layer>: k of n bias codes clipped (<quantizer>)".

@@ -121,8 +121,8 @@ int run_inspect(const CommandArgs& args) {
   if (steps >= 0)
     std::cout << "checkpoint " << checkpoint << ": trained for " << steps << " optimizer steps\n";
   else
-    std::cout << "checkpoint " << checkpoint << ": optimizer steps not recorded (saved by the GUI, qnn import or "
-              << "an older qnn train): step -1 in scales.csv and summary.csv\n";
+    std::cout << "checkpoint " << checkpoint << ": optimizer steps not recorded (a loaded, imported or "
+              << "folded model, or an older build): step -1 in scales.csv and summary.csv\n";
   // The calibration batch is the first --samples test images whatever --test-limit
   // says; --test-limit only narrows the evaluation (confusion matrix, gallery).
   const int64_t load_limit = test_limit > 0 ? std::max(test_limit, samples) : 0;

@@ -17,7 +17,8 @@ namespace qnn {
 void save_checkpoint(QuantModel& model, const std::string& path, int64_t optimizer_steps);
 
 /// The optimizer steps recorded in the checkpoint at `path`, or -1 when it records none
-/// (written before the count was recorded, by the GUI, or by `qnn import`). Throws
+/// (written before the count was recorded, or of a model that no run of this build trained:
+/// loaded weights, `qnn import`, a folded model). Throws
 /// IoError (unreadable) or ConfigError (not a QNN Studio checkpoint).
 int64_t read_checkpoint_optimizer_steps(const std::string& path);
 
