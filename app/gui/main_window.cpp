@@ -433,6 +433,7 @@ void MainWindow::createMenus() {
   edit->addSeparator();
   edit->addAction(m_graphView->selectAllAction());
   edit->addAction(m_graphView->autoLayoutAction());
+  edit->addAction(m_graphView->changeTypeAction());
   edit->addSeparator();
   edit->addAction(m_foldBatchNormAction);
 

@@ -579,11 +579,13 @@ void TestGuiEditor::twoInputAddGetsBothPortsAndItsInputQuantizer() {
 }
 
 std::unique_ptr<QObject> makeGuiEditorFileTests();  // test_gui_editor_files.cpp
+std::unique_ptr<QObject> makeGuiReadableGraphTests();  // test_gui_readable_graphs.cpp
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
   return qnn_test::run_test_classes(
-      argc, argv, {[] { return std::unique_ptr<QObject>(new TestGuiEditor); }, [] { return makeGuiEditorFileTests(); }});
+      argc, argv, {[] { return std::unique_ptr<QObject>(new TestGuiEditor); }, [] { return makeGuiEditorFileTests(); },
+                       [] { return makeGuiReadableGraphTests(); }});
 }
 #include "test_gui_editor.moc"
 

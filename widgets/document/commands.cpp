@@ -155,6 +155,18 @@ bool ChangeLayersCommand::mergeWith(const QUndoCommand* other) {
   return mergeChanges(o->m_delta);
 }
 
+namespace {
+LayerDelta changeTypeDelta(ProjectDocument* d, const QString& id, LayerType type) {
+  const LayerSpec* l = d->layer(id);
+  if (!l || l->type == type) return {};
+  return changeDelta(d, {l->id}, {layerWithType(*l, type)});
+}
+}  // namespace
+
+ChangeLayerTypeCommand::ChangeLayerTypeCommand(ProjectDocument* document, const QString& id, LayerType type)
+    : LayerEditCommand(document, changeTypeDelta(document, id, type),
+                       QObject::tr("Change %1 to %2").arg(id, QString::fromStdString(to_string(type)))) {}
+
 PasteLayersCommand::PasteLayersCommand(ProjectDocument* document, const std::vector<LayerSpec>& clip, QPointF offset,
                                        bool keepExternal, const QString& text)
     : LayerEditCommand(document,

@@ -105,6 +105,14 @@ class ChangeLayersCommand : public LayerEditCommand {
   int m_session;
 };
 
+/// Changes a layer's type in place to `type` (layerWithType: same id, position and
+/// connections, parameters carried over, `type`'s default quantizers): one undo step
+/// that restores the old layer exactly. Never merges.
+class ChangeLayerTypeCommand : public LayerEditCommand {
+ public:
+  ChangeLayerTypeCommand(ProjectDocument* document, const QString& id, LayerType type);
+};
+
 /// Pastes copied layers: ids made unique, internal connections kept, positions shifted.
 class PasteLayersCommand : public LayerEditCommand {
  public:

@@ -210,4 +210,34 @@ std::vector<LayerSpec> pasteLayers(const std::vector<LayerSpec>& layers, const s
   return out;
 }
 
+std::optional<LayerType> typeTwin(LayerType type) {
+  static const std::pair<LayerType, LayerType> twins[] = {
+      {LayerType::Add, LayerType::QuantEltwiseAdd}, {LayerType::ReLU, LayerType::QuantReLU},
+      {LayerType::Conv2d, LayerType::QuantConv2d},  {LayerType::Conv1d, LayerType::QuantConv1d},
+      {LayerType::Linear, LayerType::QuantLinear},  {LayerType::Identity, LayerType::QuantIdentity},
+      {LayerType::HardTanh, LayerType::QuantHardTanh}, {LayerType::Tanh, LayerType::QuantTanh},
+      {LayerType::Sigmoid, LayerType::QuantSigmoid}};
+  for (const auto& [a, b] : twins) {
+    if (type == a) return b;
+    if (type == b) return a;
+  }
+  return std::nullopt;
+}
+
+LayerSpec layerWithType(const LayerSpec& layer, LayerType type) {
+  LayerSpec out = defaultLayer(type, layer.id, layer.x, layer.y);
+  out.params.clear();
+  out.pairs.clear();
+  const std::vector<std::string>& known = known_params(type);
+  auto knows = [&](const std::string& name) { return std::find(known.begin(), known.end(), name) != known.end(); };
+  for (const auto& [name, value] : layer.params)
+    if (knows(name)) out.params[name] = value;
+  for (const auto& [name, value] : layer.pairs)
+    if (knows(name)) out.pairs[name] = value;
+  out.inputs = layer.inputs;
+  if (out.inputs.size() < size_t(input_port_count(out))) out.inputs.resize(size_t(input_port_count(out)));
+  out.return_quant_tensor = descriptor(type).returns_quant_tensor && layer.return_quant_tensor;
+  return out;
+}
+
 }  // namespace qnn

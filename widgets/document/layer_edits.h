@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -88,5 +89,16 @@ LayerSpec defaultLayer(LayerType type, const std::string& id, double x, double y
 std::vector<LayerSpec> pasteLayers(const std::vector<LayerSpec>& layers, const std::vector<LayerSpec>& clip,
                                    double dx, double dy, bool keepExternal);
 
+/// The type a layer of `type` can change to in place with its parameters carried
+/// over: its float / quantized twin (Add <-> QuantEltwiseAdd, ReLU <-> QuantReLU,
+/// Conv2d <-> QuantConv2d, Conv1d <-> QuantConv1d, Linear <-> QuantLinear,
+/// Identity <-> QuantIdentity, HardTanh <-> QuantHardTanh, Tanh <-> QuantTanh,
+/// Sigmoid <-> QuantSigmoid); nullopt for other types.
+std::optional<LayerType> typeTwin(LayerType type);
+/// `layer` as a layer of `type`: same id, position and input connections; the
+/// parameters `type` knows (known_params) keep their values, others are dropped; the
+/// quantizer slots get `type`'s Brevitas defaults as a palette layer does (none for a
+/// float type; a float bias); return_quant_tensor is kept when `type` has the flag.
+LayerSpec layerWithType(const LayerSpec& layer, LayerType type);
 
 }  // namespace qnn

@@ -89,6 +89,10 @@ bool ProjectDocument::changeLayers(const std::vector<std::string>& oldIds, const
   return push(new ChangeLayersCommand(this, oldIds, after, field, session));
 }
 
+bool ProjectDocument::changeLayerType(const QString& id, LayerType type) {
+  return push(new ChangeLayerTypeCommand(this, id, type));
+}
+
 QStringList ProjectDocument::pasteLayers(const std::vector<LayerSpec>& clip, QPointF offset, bool keepExternal,
                                          const QString& text) {
   auto* command = new PasteLayersCommand(this, clip, offset, keepExternal, text.isEmpty() ? tr("Paste") : text);

@@ -67,6 +67,10 @@ class ProjectDocument : public QObject {
   /// same `field` in the same `session` merge.
   bool changeLayers(const std::vector<std::string>& oldIds, const std::vector<LayerSpec>& after,
                     const QString& field, int session);
+  /// Changes layer `id` to `type` in place (ChangeLayerTypeCommand; meant for
+  /// typeTwin(type of the layer)): one undo step. False when there is no such layer
+  /// or it has that type already.
+  bool changeLayerType(const QString& id, LayerType type);
   /// Pastes copied layers shifted by `offset`; returns the new ids.
   QStringList pasteLayers(const std::vector<LayerSpec>& clip, QPointF offset, bool keepExternal = false,
                           const QString& text = QString());

@@ -6,6 +6,8 @@
 
 #include <QFont>
 #include <QFontMetricsF>
+#include <QGraphicsScene>
+#include <QLineF>
 #include <QPainter>
 #include <QPainterPathStroker>
 
@@ -41,6 +43,10 @@ void EdgeItem::setLabel(const QString& label) {
   prepareGeometryChange();
   m_label = label;
   setToolTip(label);
+  if (m_labelRect.isEmpty())
+    updatePath();  // a first label: find it a place (GraphScene::rerouteEdges places all of them anew)
+  else
+    m_labelRect.setSize(labelSize());
   update();
 }
 
@@ -50,26 +56,64 @@ QPainterPath EdgeItem::shape() const {
   return stroker.createStroke(path());
 }
 
-void EdgeItem::updatePath() {
-  prepareGeometryChange();
-  const QPointF a = m_source->outputPort(), b = m_target->inputPort(m_port);
-  // Vertical tangents at both ports; a long backward jump (next column) bends further.
-  const double dy = std::max(30.0, std::abs(b.y() - a.y()) * 0.5);
-  QPainterPath path(a);
-  path.cubicTo(a + QPointF(0, dy), b - QPointF(0, dy), b);
-  setPath(path);
-  m_labelAnchor = path.pointAtPercent(0.5);
+RouteNode EdgeItem::routeNode(const NodeItem* node) {
+  const QPointF p = node->pos();
+  return RouteNode{node->id().toStdString(), LayoutRect{p.x(), p.y(), NodeItem::kWidth, node->height()}};
 }
 
-QRectF EdgeItem::labelRect() const {
+QSizeF EdgeItem::labelSize() const {
   if (m_label.isEmpty()) return {};
   const QFontMetricsF fm(labelFont());
-  const QSizeF size(fm.horizontalAdvance(m_label) + 8, fm.height() + 2);
-  // Beside a vertical edge, over the middle of a slanted one.
-  const bool vertical = std::abs(m_source->outputPort().x() - m_target->inputPort(m_port).x()) < 1.0;
-  const QPointF topLeft = vertical ? QPointF(m_labelAnchor.x() + 6, m_labelAnchor.y() - size.height() / 2)
-                                   : m_labelAnchor - QPointF(size.width() / 2, size.height() / 2);
-  return QRectF(topLeft, size);
+  return QSizeF(fm.horizontalAdvance(m_label) + 8, fm.height() + 2);
+}
+
+RouteEdge EdgeItem::routeEdge() const {
+  const QPointF a = m_source->outputPort(), b = m_target->inputPort(m_port);
+  const QSizeF size = labelSize();
+  return RouteEdge{m_source->id().toStdString(), m_target->id().toStdString(), LayoutPoint{a.x(), a.y()},
+                   LayoutPoint{b.x(), b.y()}, size.width(), size.height()};
+}
+
+void EdgeItem::updatePath() {
+  std::vector<RouteNode> nodes;
+  if (scene()) {
+    for (QGraphicsItem* item : scene()->items())
+      if (item->type() == NodeItem::Type) nodes.push_back(routeNode(static_cast<NodeItem*>(item)));
+  } else {
+    nodes = {routeNode(m_source), routeNode(m_target)};
+  }
+  const EdgeRoute r = route_edges(nodes, {routeEdge()}).front();
+  QPolygonF points;
+  for (const LayoutPoint& p : r.points) points << QPointF(p.x, p.y);
+  setRoute(points, QRectF(r.label.x, r.label.y, r.label.w, r.label.h));
+}
+
+void EdgeItem::setRoute(const QPolygonF& points, const QRectF& labelBox) {
+  prepareGeometryChange();
+  m_points = points;
+  m_labelRect = labelBox;
+  // Straight runs joined by small arcs (at most half of either run).
+  QPainterPath path;
+  if (!points.isEmpty()) path.moveTo(points.front());
+  for (int i = 1; i < points.size(); ++i) {
+    if (i + 1 == points.size()) {
+      path.lineTo(points[i]);
+      break;
+    }
+    const QPointF prev = points[i - 1], corner = points[i], next = points[i + 1];
+    const double in = QLineF(prev, corner).length(), out = QLineF(corner, next).length();
+    const double radius = std::min({8.0, in / 2, out / 2});
+    if (radius < 0.5) {
+      path.lineTo(corner);
+      continue;
+    }
+    const QPointF enter = corner + (prev - corner) * (radius / in);
+    const QPointF leave = corner + (next - corner) * (radius / out);
+    path.lineTo(enter);
+    path.quadTo(corner, leave);
+  }
+  setPath(path);
+  update();
 }
 
 QRectF EdgeItem::boundingRect() const {

@@ -125,6 +125,7 @@ void GraphScene::rebuild() {
         item->setPos((i / perColumn) * kColumnPitch, (i % perColumn) * kRowPitch);
   }
   rebuildEdges();
+  rerouteEdges();
   updateSceneRect();
   Q_EMIT rebuilt();
 }
@@ -174,6 +175,7 @@ void GraphScene::onChanged() {
   } else {
     for (EdgeItem* e : m_edges) e->setLabel(infoLabel(v, e->source()->id().toStdString()));
   }
+  rerouteEdges();
   updateSceneRect();
   const QStringList ids = selectedLayerIds();
   if (ids != m_lastSelection) {  // a rename of a selected layer
@@ -201,6 +203,23 @@ void GraphScene::rebuildEdges() {
       if (selected.count({target->id(), int(port)})) e->setSelected(true);
       m_edges << e;
     }
+  }
+}
+
+void GraphScene::rerouteEdges() {
+  if (m_edges.isEmpty()) return;
+  std::vector<RouteNode> nodes;
+  if (m_document)  // document order: the same routes whatever the hash order
+    for (const LayerSpec& l : m_document->project().layers)
+      if (NodeItem* n = m_nodes.value(QString::fromStdString(l.id))) nodes.push_back(EdgeItem::routeNode(n));
+  std::vector<RouteEdge> edges;
+  for (const EdgeItem* e : std::as_const(m_edges)) edges.push_back(e->routeEdge());
+  const std::vector<EdgeRoute> routes = route_edges(nodes, edges);
+  for (int i = 0; i < m_edges.size(); ++i) {
+    const EdgeRoute& r = routes[size_t(i)];
+    QPolygonF points;
+    for (const LayoutPoint& p : r.points) points << QPointF(p.x, p.y);
+    m_edges[i]->setRoute(points, QRectF(r.label.x, r.label.y, r.label.w, r.label.h));
   }
 }
 
@@ -238,8 +257,32 @@ void GraphScene::selectAllNodes() { selectLayers(m_nodes.keys()); }
 std::vector<LayerSpec> GraphScene::selectedLayers() const {
   std::vector<LayerSpec> out;
   for (const QString& id : selectedLayerIds())
-    if (const LayerSpec* l = m_document->layer(id)) out.push_back(*l);
+    if (const LayerSpec* l = m_document->layer(id)) {
+      out.push_back(*l);
+      if (const NodeItem* n = m_nodes.value(id)) {  // a graph opened without positions shows its own
+        out.back().x = n->pos().x();
+        out.back().y = n->pos().y();
+      }
+    }
   return out;
+}
+
+std::vector<LayoutRect> GraphScene::nodeBoxes() const {
+  std::vector<LayoutRect> boxes;
+  for (const NodeItem* n : std::as_const(m_nodes))
+    boxes.push_back(LayoutRect{n->pos().x(), n->pos().y(), NodeItem::kWidth, n->height()});
+  return boxes;
+}
+
+QPointF GraphScene::freeNodePosition(QPointF topLeft) const {
+  const auto [dx, dy] =
+      free_offset(nodeBoxes(), {LayoutRect{topLeft.x(), topLeft.y(), kLayoutNodeWidth, kLayoutNodeHeight}}, 0, 0);
+  return topLeft + QPointF(dx, dy);
+}
+
+QPointF GraphScene::freeOffset(const std::vector<LayerSpec>& layers, QPointF wanted) const {
+  const auto [dx, dy] = free_offset(nodeBoxes(), nominal_boxes(layers), wanted.x(), wanted.y());
+  return QPointF(dx, dy);
 }
 
 // ------------------------------------------------------------------ editing
@@ -289,7 +332,7 @@ QStringList GraphScene::paste() {
   for (LayerSpec& l : clip)  // unconnected ports may not survive the file format
     if (l.inputs.size() < size_t(inputPortCount(l.type))) l.inputs.resize(size_t(inputPortCount(l.type)));
   ++m_pasteCount;
-  const QStringList ids = m_document->pasteLayers(clip, QPointF(40, 40) * m_pasteCount);
+  const QStringList ids = m_document->pasteLayers(clip, freeOffset(clip, QPointF(40, 40) * m_pasteCount));
   selectLayers(ids);
   return ids;
 }
@@ -298,13 +341,21 @@ QStringList GraphScene::duplicateSelection() {
   if (!m_document) return {};
   const std::vector<LayerSpec> layers = selectedLayers();
   if (layers.empty()) return {};
-  const QStringList ids = m_document->pasteLayers(layers, QPointF(40, 40), true, tr("Duplicate"));
+  const QStringList ids = m_document->pasteLayers(layers, freeOffset(layers, QPointF(40, 40)), true, tr("Duplicate"));
   selectLayers(ids);
   return ids;
 }
 
 void GraphScene::autoLayout() {
   if (m_document) m_document->autoLayout(kColumnPitch, kRowPitch);
+}
+
+bool GraphScene::changeSelectedLayerType() {
+  const QStringList ids = selectedLayerIds();
+  if (!m_document || ids.size() != 1) return false;
+  const LayerSpec* l = m_document->layer(ids.front());
+  const std::optional<LayerType> twin = l ? typeTwin(l->type) : std::nullopt;
+  return twin && m_document->changeLayerType(ids.front(), *twin);
 }
 
 // ------------------------------------------------------------------ mouse

@@ -7,7 +7,9 @@
 //   - drag a node (or the selection): MoveLayers, one undo step per drag;
 //   - drag from an output port to an input port (or the reverse): Connect; dropping
 //     on nothing cancels; dropping on a node body uses its only input port;
-//   - deleteSelection / copy / cut / paste / duplicate / autoLayout.
+//   - deleteSelection / copy / cut / paste / duplicate / autoLayout; pasted and
+//     duplicated layers land on a free spot (none covers another node);
+//   - changeLayerType (a node's context menu): the float/quantized twin in place.
 #pragma once
 
 #include <QGraphicsScene>
@@ -16,6 +18,7 @@
 #include <QStringList>
 #include <vector>
 
+#include "core/graph/graph_layout.h"
 #include "core/graph/project.h"
 
 class QGraphicsPathItem;
@@ -52,6 +55,11 @@ class GraphScene : public QGraphicsScene {
   static constexpr double kRowPitch = 104.0;
   static constexpr double kColumnPitch = 290.0;
 
+  /// Routes every edge anew (core route_edges): around the nodes, skip connections
+  /// through side lanes, labels clear of nodes and of each other. Runs after every
+  /// document change (also each step of a drag) and after a rebuild.
+  void rerouteEdges();
+
   /// Whether a connection is being dragged from a port.
   bool isConnecting() const { return m_connect.preview != nullptr; }
 
@@ -68,6 +76,17 @@ class GraphScene : public QGraphicsScene {
   void selectAllNodes();
   /// Top-down layered layout of the whole graph (one undo step).
   void autoLayout();
+  /// Changes the one selected layer to its float / quantized twin (typeTwin) in
+  /// place, as one undo step; false when the selection is not one layer with a twin.
+  bool changeSelectedLayerType();
+
+ public:
+  /// Where a new node whose top-left corner is wanted at `topLeft` goes: there when
+  /// that spot is free, else the nearest free spot around it (no node box within 14).
+  QPointF freeNodePosition(QPointF topLeft) const;
+  /// The shift to give `layers` (their x, y) instead of `wanted` so that none of their
+  /// boxes lands on a node of the scene (free_offset).
+  QPointF freeOffset(const std::vector<LayerSpec>& layers, QPointF wanted) const;
 
  Q_SIGNALS:
   /// Items were rebuilt from a new project (projectReplaced).
@@ -90,7 +109,9 @@ class GraphScene : public QGraphicsScene {
   void onChanged();
   void rebuildEdges();
   void updateSceneRect();
+  /// The selected layers, with the positions their nodes show.
   std::vector<LayerSpec> selectedLayers() const;
+  std::vector<LayoutRect> nodeBoxes() const;
   void finishConnection(QPointF scenePos);
 
   QPointer<ProjectDocument> m_document;

@@ -5,7 +5,9 @@
 #include <cmath>
 
 #include <QAction>
+#include <QContextMenuEvent>
 #include <QKeyEvent>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QScrollBar>
@@ -13,6 +15,7 @@
 #include <QTimer>
 #include <QWheelEvent>
 
+#include "widgets/document/layer_edits.h"
 #include "widgets/document/project_document.h"
 #include "widgets/node_editor/graph_scene.h"
 #include "widgets/node_editor/node_item.h"
@@ -20,7 +23,7 @@
 namespace qnn {
 namespace {
 constexpr double kMinZoom = 0.1, kMaxZoom = 4.0;
-constexpr double kReadableZoom = 0.8;  // node text stays legible down to here
+constexpr double kReadableZoom = 0.6;  // node text stays legible down to here
 }
 
 GraphView::GraphView(ProjectDocument* document, QWidget* parent)
@@ -71,29 +74,70 @@ void GraphView::createActions() {
        &GraphScene::selectAllNodes);
   make(m_autoLayoutAction, tr("Auto-&layout"), QStringLiteral("autoLayoutAction"),
        {QKeySequence(Qt::CTRL | Qt::Key_L)}, &GraphScene::autoLayout);
+  m_changeTypeAction = new QAction(tr("Change &Type"), this);
+  m_changeTypeAction->setObjectName(QStringLiteral("changeTypeAction"));
+  connect(m_changeTypeAction, &QAction::triggered, m_scene, [this] { m_scene->changeSelectedLayerType(); });
+  addAction(m_changeTypeAction);
+  connect(m_scene, &GraphScene::layerSelectionChanged, this, &GraphView::updateChangeTypeAction);
+  if (ProjectDocument* doc = m_scene->document())
+    connect(doc, &ProjectDocument::changed, this, &GraphView::updateChangeTypeAction);
+  updateChangeTypeAction();
+}
+
+void GraphView::updateChangeTypeAction() {
+  const QStringList ids = m_scene->selectedLayerIds();
+  const ProjectDocument* doc = m_scene->document();
+  const LayerSpec* l = doc && ids.size() == 1 ? doc->layer(ids.front()) : nullptr;
+  const std::optional<LayerType> twin = l ? typeTwin(l->type) : std::nullopt;
+  m_changeTypeAction->setEnabled(bool(twin));
+  m_changeTypeAction->setText(twin ? tr("Change &Type to %1").arg(QString::fromStdString(to_string(*twin)))
+                                   : tr("Change &Type"));
+  m_changeTypeAction->setToolTip(
+      twin ? tr("Make %1 a %2 in place (parameters and connections kept; %3)")
+                 .arg(ids.front(), QString::fromStdString(to_string(*twin)),
+                      to_string(*twin).rfind("Quant", 0) == 0 ? tr("default quantizers") : tr("no quantizers"))
+           : tr("Select one layer that has a float or quantized twin (e.g. Conv2d / QuantConv2d)"));
+}
+
+void GraphView::contextMenuEvent(QContextMenuEvent* event) {
+  const QPointF p = mapToScene(event->pos());
+  NodeItem* node = nullptr;
+  for (QGraphicsItem* item : m_scene->items(p))
+    if (item->type() == NodeItem::Type) {
+      node = static_cast<NodeItem*>(item);
+      break;
+    }
+  if (node && !node->isSelected()) m_scene->selectLayers({node->id()});
+  updateChangeTypeAction();
+  QMenu menu(this);
+  if (node) {
+    menu.addAction(m_changeTypeAction);
+    menu.addSeparator();
+    menu.addAction(m_cutAction);
+    menu.addAction(m_copyAction);
+    menu.addAction(m_duplicateAction);
+    menu.addAction(m_deleteAction);
+  } else {
+    menu.addAction(m_pasteAction);
+    menu.addAction(m_selectAllAction);
+  }
+  menu.addSeparator();
+  menu.addAction(m_autoLayoutAction);
+  menu.exec(event->globalPos());
+  event->accept();
 }
 
 QString GraphView::addLayerAt(LayerType type, QPointF scenePos) {
   ProjectDocument* doc = m_scene->document();
   if (!doc) return {};
-  const QString id = doc->addLayer(type, scenePos - QPointF(NodeItem::kWidth / 2, 11));
+  const QString id = doc->addLayer(type, m_scene->freeNodePosition(scenePos - QPointF(NodeItem::kWidth / 2, 11)));
   m_scene->selectLayers({id});
   return id;
 }
 
 QString GraphView::addLayerAtCenter(LayerType type) {
-  // Nudge so repeated double-clicks do not stack nodes exactly.
-  QPointF c = mapToScene(viewport()->rect().center());
-  if (ProjectDocument* doc = m_scene->document()) {
-    const auto& layers = doc->project().layers;
-    auto occupied = [&](QPointF p) {
-      return std::any_of(layers.begin(), layers.end(), [&](const LayerSpec& l) {
-        return std::abs(l.x + NodeItem::kWidth / 2 - p.x()) < 20 && std::abs(l.y + 11 - p.y()) < 20;
-      });
-    };
-    for (int i = 0; i < 50 && occupied(c); ++i) c += QPointF(30, 30);
-  }
-  return addLayerAt(type, c);
+  // Repeated double-clicks land next to each other (addLayerAt finds a free spot).
+  return addLayerAt(type, mapToScene(viewport()->rect().center()));
 }
 
 double GraphView::zoom() const { return transform().m11(); }

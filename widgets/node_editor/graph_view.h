@@ -2,9 +2,10 @@
 // The node editor's view of the project graph: rubber-band selection, pan with the
 // middle button or Space+drag, zoom with Ctrl+wheel / Ctrl+= / Ctrl+-, fit with F or
 // Ctrl+0, a colour legend in the corner. Owns the editing actions (Delete, Cut,
-// Copy, Paste, Duplicate, Select All, Auto-layout) with shortcuts active while the
-// view has focus; the main window puts them in its Edit menu. Layers are added with
-// addLayerAt() (the palette's drop) or addLayerAtCenter().
+// Copy, Paste, Duplicate, Select All, Auto-layout, Change Type) with shortcuts active
+// while the view has focus; the main window puts them in its Edit menu, and a right
+// click on the graph offers them (on a node: for that node). Layers are added with
+// addLayerAt() (the palette's drop) or addLayerAtCenter(), on a free spot.
 #pragma once
 
 #include <QGraphicsView>
@@ -27,8 +28,8 @@ class GraphView : public QGraphicsView {
   /// Current zoom factor (1 = 100%).
   double zoom() const;
 
-  /// Adds a layer of `type` with its header centred at `scenePos`, selects it and
-  /// returns its id.
+  /// Adds a layer of `type` with its header centred at `scenePos` (or, when another
+  /// node is there, on the nearest free spot), selects it and returns its id.
   QString addLayerAt(LayerType type, QPointF scenePos);
   /// Adds a layer at the centre of the visible area.
   QString addLayerAtCenter(LayerType type);
@@ -40,6 +41,9 @@ class GraphView : public QGraphicsView {
   QAction* duplicateAction() const { return m_duplicateAction; }
   QAction* selectAllAction() const { return m_selectAllAction; }
   QAction* autoLayoutAction() const { return m_autoLayoutAction; }
+  /// "Change Type to <twin>": the one selected layer to its float / quantized twin
+  /// (GraphScene::changeSelectedLayerType); disabled unless one layer with a twin is selected.
+  QAction* changeTypeAction() const { return m_changeTypeAction; }
 
  public Q_SLOTS:
   /// Shows the whole graph (never magnified above 100%).
@@ -57,6 +61,7 @@ class GraphView : public QGraphicsView {
   void mouseReleaseEvent(QMouseEvent* event) override;
   void resizeEvent(QResizeEvent* event) override;
   void drawForeground(QPainter* painter, const QRectF& rect) override;
+  void contextMenuEvent(QContextMenuEvent* event) override;
 
  private:
   void zoomBy(double factor);
@@ -64,6 +69,7 @@ class GraphView : public QGraphicsView {
   /// fits at a readable zoom, else the top of it at that zoom (scroll for the rest).
   void autoFit();
   void createActions();
+  void updateChangeTypeAction();
   GraphScene* m_scene = nullptr;
   bool m_autoFit = true;
   bool m_spaceHeld = false;
@@ -76,6 +82,7 @@ class GraphView : public QGraphicsView {
   QAction* m_duplicateAction = nullptr;
   QAction* m_selectAllAction = nullptr;
   QAction* m_autoLayoutAction = nullptr;
+  QAction* m_changeTypeAction = nullptr;
 };
 
 }  // namespace qnn
