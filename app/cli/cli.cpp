@@ -191,7 +191,16 @@ int run_train(const CommandArgs& args) {
       case TrainProgress::Phase::Cancelled: bar.clear(); break;
     }
   };
-  const TrainResult result = train_model(model, train_set, test_set, options, on_progress, g_cancel);
+  TrainResult result;
+  try {
+    result = train_model(model, train_set, test_set, options, on_progress, g_cancel);
+  } catch (const NumericsError& e) {
+    // The model holds the last good weights, but the run failed: no checkpoint claims success.
+    bar.clear();
+    std::cerr << "qnn train: error: " << e.what() << "\n";
+    if (!checkpoint.empty()) std::cerr << "qnn train: no checkpoint was written to " << checkpoint << std::endl;
+    return kExitFailed;
+  }
   bar.clear();
 
   if (result.cancelled)
@@ -255,6 +264,8 @@ int run_eval(const CommandArgs& args) {
     std::cout << "weights: " << w.text() << "\n";
   }
   const Dataset test_set = load_dataset(p, false, test_limit);
+  const std::vector<std::string> uncalibrated = uncalibrated_act_quantizers(*model);
+  if (!uncalibrated.empty()) std::cerr << "qnn eval: warning: " << uncalibrated_warning(uncalibrated) << std::endl;
 
   InterruptGuard interrupts;
   // The batch size the trainer evaluates with, so both report the same numbers.

@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -10,6 +14,7 @@
 
 #include "core/errors.h"
 #include "core/graph/validate.h"
+#include "core/quant/quantizers.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -99,6 +104,153 @@ void keep_freed_memory_for_reuse() {
   });
 #endif
 }
+
+
+// ---------------------------------------------------------------- numerics guard
+
+/// True when no float32 in p[0, n) is NaN or Inf (exponent bits all ones). Branch-free,
+/// so the compiler vectorises it: one pass at memory speed.
+bool all_finite_f32(const float* p, int64_t n) {
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t u;
+    std::memcpy(&u, p + i, sizeof u);
+    bad |= uint32_t((u & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
+bool all_finite(const torch::Tensor& t) {
+  if (!t.defined() || !t.is_floating_point()) return true;
+  if (t.scalar_type() == torch::kFloat32 && t.is_contiguous() && t.device().is_cpu())
+    return all_finite_f32(t.data_ptr<float>(), t.numel());
+  return torch::isfinite(t.detach()).all().item<bool>();
+}
+
+/// "NaN in 3 of 2400 values", "Inf in 1 of 10 values", "NaN and Inf in 5 of 8 values".
+std::string non_finite_text(const torch::Tensor& t) {
+  const torch::Tensor d = t.detach();
+  const int64_t nan = torch::isnan(d).sum().item<int64_t>();
+  const int64_t inf = torch::isinf(d).sum().item<int64_t>();
+  const std::string kind = nan && inf ? "NaN and Inf" : nan ? "NaN" : "Inf";
+  return kind + " in " + std::to_string(nan + inf) + " of " + std::to_string(d.numel()) + " values";
+}
+
+std::string number_text(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+/// Watches every parameter and buffer of a model during training: keeps a copy of the
+/// state before each step (plain memcpy into preallocated tensors) and checks loss,
+/// gradients, buffers and parameters after it. Tensors are kept in the execution order of
+/// their layers, so the first one found non-finite belongs to the layer closest to the input.
+class NumericsGuard {
+ public:
+  explicit NumericsGuard(QuantModelImpl& model) {
+    std::map<std::string, size_t> rank;
+    for (size_t i = 0; i < model.order().size(); ++i) rank[model.order()[i]] = i;
+    const auto rank_of = [&](const std::string& name) {
+      const auto it = rank.find(name.substr(0, name.find('.')));
+      return it == rank.end() ? rank.size() : it->second;
+    };
+    for (const auto& kv : model.named_parameters(true))
+      if (kv.value().defined()) m_entries.push_back({kv.key(), kv.value(), true, {}, rank_of(kv.key())});
+    for (const auto& kv : model.named_buffers(true))
+      if (kv.value().defined()) m_entries.push_back({kv.key(), kv.value(), false, {}, rank_of(kv.key())});
+    std::stable_sort(m_entries.begin(), m_entries.end(),
+                     [](const Entry& a, const Entry& b) { return a.rank < b.rank; });
+    for (Entry& e : m_entries) e.backup = torch::empty_like(e.tensor, torch::MemoryFormat::Contiguous);
+  }
+
+  /// Copies the current state (before a step).
+  void save() {
+    for (Entry& e : m_entries) {
+      if (e.tensor.is_contiguous() && e.tensor.device().is_cpu())
+        std::memcpy(e.backup.data_ptr(), e.tensor.data_ptr(), size_t(e.tensor.nbytes()));
+      else
+        e.backup.copy_(e.tensor.detach());
+    }
+  }
+
+  /// Puts the state of the last save() back.
+  void restore() {
+    torch::NoGradGuard no_grad;
+    for (Entry& e : m_entries) e.tensor.copy_(e.backup);
+  }
+
+  /// After a step: "" when the loss, the gradients, the buffers and the parameters are
+  /// all finite, else what went wrong first (no trailing period).
+  std::string check(const torch::Tensor& loss) const {
+    const double loss_value = loss.item<double>();
+    const bool loss_ok = std::isfinite(loss_value);
+    const Entry* grad = nullptr;
+    for (const Entry& e : m_entries)
+      if (e.parameter && e.tensor.grad().defined() && !all_finite(e.tensor.grad())) {
+        grad = &e;
+        break;
+      }
+    if (loss_ok && !grad) {
+      const Entry* buffer = nullptr;
+      const Entry* param = nullptr;
+      for (const Entry& e : m_entries) {
+        if (e.parameter || all_finite(e.tensor)) continue;
+        buffer = &e;
+        break;
+      }
+      if (buffer)
+        return buffer->name + " (" + buffer_kind(buffer->name) + ") holds " + non_finite_text(buffer->tensor) +
+               " after the forward pass, while the loss (" + number_text(loss_value) + ") and the gradients are finite";
+      for (const Entry& e : m_entries) {
+        if (!e.parameter || all_finite(e.tensor)) continue;
+        param = &e;
+        break;
+      }
+      if (!param) return "";
+      return "the optimizer step made " + param->name + " non-finite (" + non_finite_text(param->tensor) +
+             ") from finite gradients (loss " + number_text(loss_value) + ")";
+    }
+    std::string text;
+    if (!loss_ok) text = "the loss is " + number_text(loss_value);
+    if (grad) {
+      text += text.empty() ? "the gradient of " + grad->name + " holds " + non_finite_text(grad->tensor.grad())
+                           : "; the first non-finite gradient is that of " + grad->name + " (" +
+                                 non_finite_text(grad->tensor.grad()) + ")";
+    } else {
+      for (const Entry& e : m_entries)
+        if (!e.parameter && !all_finite(e.tensor)) {
+          text += "; the first non-finite buffer is " + e.name + " (" + buffer_kind(e.name) + ", " +
+                  non_finite_text(e.tensor) + ")";
+          break;
+        }
+    }
+    return text;
+  }
+
+ private:
+  struct Entry {
+    std::string name;
+    torch::Tensor tensor;
+    bool parameter = false;
+    torch::Tensor backup;
+    size_t rank = 0;
+  };
+
+  static std::string buffer_kind(const std::string& name) {
+    const auto ends = [&](const char* s) {
+      const size_t n = std::strlen(s);
+      return name.size() >= n && name.compare(name.size() - n, n, s) == 0;
+    };
+    if (ends("running_mean") || ends("running_var")) return "a BatchNorm running statistic";
+    if (ends("scaling_buffer") || ends("zero_point_buffer")) return "an activation quantizer statistic";
+    return "a buffer";
+  }
+
+  std::vector<Entry> m_entries;
+};
 
 }  // namespace
 
@@ -190,6 +342,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
   p.batches_per_epoch = batches;
   bool stale_test = true;  // the weights changed since result.test was computed
   bool checked_logits = false;
+  NumericsGuard guard(*model);
 
   for (int64_t epoch = 1; epoch <= spec.epochs && !result.cancelled; ++epoch) {
     model->train();
@@ -213,6 +366,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
       const auto x = train_set.images.index_select(0, idx);
       const auto y = train_set.labels.index_select(0, idx);
       for (auto& t : params) t.mutable_grad().reset();  // zero_grad(set_to_none)
+      guard.save();
       const auto logits = model->forward(x);
       if (!checked_logits) {
         check_logits(logits, classes, len);
@@ -222,6 +376,20 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
       loss.backward();
       optimizer->step();
       stale_test = true;
+      const std::string bad = guard.check(loss);
+      if (!bad.empty()) {
+        guard.restore();
+        const int64_t step = p.global_step + 1;
+        char lr[32];
+        std::snprintf(lr, sizeof lr, "%g", spec.learning_rate);
+        throw NumericsError("Training stopped at epoch " + std::to_string(epoch) + ", step " + std::to_string(step) +
+                                " (batch " + std::to_string(b + 1) + " of " + std::to_string(batches) + "; " +
+                                spec.optimizer + ", learning rate " + lr + "): " + bad + ". " +
+                                (step == 1 ? std::string("The weights the run started from were kept")
+                                           : "The weights after step " + std::to_string(step - 1) + " were kept") +
+                                "; lower the learning rate (or check the data for NaN/Inf) and train again.",
+                            epoch, step);
+      }
       {
         torch::NoGradGuard no_grad;
         loss_sum += loss.detach() * double(len);
@@ -352,6 +520,39 @@ EvalResult evaluate(QuantModel& model, const Dataset& data, int64_t batch_size,
   } catch (const c10::Error& e) {
     rethrow_torch_error(e, "evaluation");
   }
+}
+
+std::vector<std::string> uncalibrated_act_quantizers(QuantModelImpl& model) {
+  std::map<std::string, size_t> rank;
+  for (size_t i = 0; i < model.order().size(); ++i) rank[model.order()[i]] = i;
+  std::vector<std::pair<size_t, std::string>> found;
+  for (const auto& kv : model.named_modules("", false)) {
+    const auto* q = dynamic_cast<const ActQuantizerImpl*>(kv.value().get());
+    if (!q || !q->enabled() || q->spec().binary || q->spec().scaling != ScalingKind::RuntimeStats) continue;
+    if (q->counter() != 0) continue;
+    std::string name = kv.key();
+    const std::string suffix = ".act_quant";
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      name.resize(name.size() - suffix.size());
+    const auto it = rank.find(kv.key().substr(0, kv.key().find('.')));
+    found.emplace_back(it == rank.end() ? rank.size() : it->second, name);
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
+}
+
+std::string uncalibrated_warning(const std::vector<std::string>& names) {
+  if (names.empty()) return "";
+  std::string list;
+  for (size_t i = 0; i < names.size(); ++i) list += (i ? ", " : "") + names[i];
+  if (names.size() == 1)
+    return "Activation quantizer " + list + " was never calibrated (its scale is an initial value): "
+           "run calibrate or train first.";
+  return "Activation quantizers " + list + " were never calibrated (their scales are initial values): "
+         "run calibrate or train first.";
 }
 
 TrainResult train_model(QuantModel& model, const Dataset& train_set, const Dataset& test_set,

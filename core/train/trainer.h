@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "core/data/dataset.h"
+#include "core/errors.h"
 #include "core/graph/model.h"
 #include "core/graph/project.h"
 
@@ -59,6 +60,24 @@ struct TrainResult {
 
 using ProgressFn = std::function<void(const TrainProgress&)>;
 
+/// A training step produced a non-finite value (NaN or Inf) in the loss, a gradient, a
+/// quantizer statistic, a BatchNorm running buffer or a weight after the optimizer step.
+/// Thrown by train_model() after it restored the model to the last good step; the
+/// message names the epoch, the step, the quantity and the first layer affected. A
+/// ConfigError (the CLI exits with 1): the usual cause is the learning rate.
+class NumericsError : public ConfigError {
+ public:
+  NumericsError(const std::string& message, int64_t epoch, int64_t step)
+      : ConfigError(message), m_epoch(epoch), m_step(step) {}
+  int64_t epoch() const { return m_epoch; }  ///< 1-based epoch of the failed step
+  /// 1-based global optimizer step that failed; the model holds the weights after step - 1
+  /// (step 1: the weights the run started from).
+  int64_t step() const { return m_step; }
+
+ private:
+  int64_t m_epoch = 0, m_step = 0;
+};
+
 struct TrainOptions {
   TrainingSpec spec;               ///< optimizer, lr, batch size, epochs, seed, threads
   int64_t max_batches_per_epoch = 0;  ///< > 0: stop each epoch early (tests, quick looks)
@@ -87,6 +106,16 @@ BatchPlan plan_batches(const QuantModel& model, int64_t samples, const TrainOpti
 /// (eval mode, last weights) and the result has cancelled = true with a final test
 /// evaluation. Throws ConfigError for bad settings (batch size < 1, unknown optimizer,
 /// batch size 1 with a BatchNorm layer that sees one value per channel: plan_batches()).
+/// Numerics guard: after every optimizer step the loss, every gradient, every float
+/// buffer (quantizer statistics, BatchNorm running_mean/var) and every parameter are
+/// checked for NaN/Inf (one scan of the raw float32 data); on the first non-finite value
+/// the model is restored to its state before that step (parameters and buffers,
+/// including quantizer counters), left in eval mode, and NumericsError is thrown, e.g.
+/// "Training stopped at epoch 1, step 37 (batch 37 of 938; adam, learning rate 1e+06):
+/// the loss is NaN; the first non-finite gradient is that of conv1.weight (NaN in 150 of
+/// 150 values). The weights after step 36 were kept; lower the learning rate (or check
+/// the data for NaN/Inf) and train again."
+/// The same run stops at the same step every time.
 TrainResult train_model(QuantModel& model, const Dataset& train_set, const Dataset& test_set,
                         const TrainOptions& options, const ProgressFn& progress,
                         const std::atomic<bool>& cancel);
@@ -95,6 +124,19 @@ TrainResult train_model(QuantModel& model, const Dataset& train_set, const Datas
 /// `cancel` (optional) stops early; the result then covers the samples seen.
 EvalResult evaluate(QuantModel& model, const Dataset& data, int64_t batch_size = 256,
                     const std::atomic<bool>* cancel = nullptr);
+
+/// Activation quantizers with runtime statistics (RuntimeStats scaling) that never saw a
+/// training or calibration call (counter 0): their scale is the initial value (1), not
+/// one measured on data, so an evaluation of the model means little. Named by layer id
+/// for a layer's act_quant ("relu1"), else by module path ("add1.input_quant"), in
+/// execution order. Disabled and binary quantizers are not listed.
+std::vector<std::string> uncalibrated_act_quantizers(QuantModelImpl& model);
+
+/// The warning for uncalibrated_act_quantizers() (names non-empty): "Activation
+/// quantizers relu1, relu2 were never calibrated (their scales are initial values): run
+/// calibrate or train first." (one name: "Activation quantizer relu1 was never
+/// calibrated (its scale is an initial value): ...").
+std::string uncalibrated_warning(const std::vector<std::string>& names);
 
 /// Sets LibTorch's intra-op thread count; 0 means std::thread::hardware_concurrency().
 void set_thread_count(int threads);
