@@ -38,6 +38,45 @@ class EvalScope {
   bool m_was_training;
 };
 
+/// "NaN in 3 of 2400 values" / "Inf in ..." / "NaN and Inf in ...", or "" when `t` is finite.
+std::string non_finite_text(const torch::Tensor& t) {
+  if (!t.defined() || !t.is_floating_point()) return "";
+  const torch::Tensor d = t.detach();
+  const int64_t nan = torch::isnan(d).sum().item<int64_t>();
+  const int64_t inf = torch::isinf(d).sum().item<int64_t>();
+  if (nan + inf == 0) return "";
+  const std::string kind = nan && inf ? "NaN and Inf" : nan ? "NaN" : "Inf";
+  return kind + " (" + std::to_string(nan + inf) + " of " + std::to_string(d.numel()) + " values)";
+}
+
+/// Integer codes of a NaN are undefined (int64 min after the cast) and an Inf scale
+/// makes every code 0: refuse before computing any, naming the first tensor (in layer
+/// execution order) and how many others are affected.
+void require_finite_state(QuantModelImpl& model) {
+  std::map<std::string, size_t> rank;
+  for (size_t i = 0; i < model.order().size(); ++i) rank[model.order()[i]] = i;
+  std::vector<std::pair<size_t, std::string>> bad;
+  std::string first_text;
+  size_t first_rank = 0;
+  for (const auto& [name, t] : named_tensors(model)) {
+    const std::string text = non_finite_text(t);
+    if (text.empty()) continue;
+    const auto it = rank.find(name.substr(0, name.find('.')));
+    const size_t r = it == rank.end() ? rank.size() : it->second;
+    if (bad.empty() || r < first_rank) {
+      first_rank = r;
+      first_text = name + " contains " + text;
+    }
+    bad.emplace_back(r, name);
+  }
+  if (bad.empty()) return;
+  std::string others;
+  if (bad.size() > 1) others = " (and " + std::to_string(bad.size() - 1) + " more tensor" + (bad.size() > 2 ? "s" : "") + ")";
+  throw ExportError("Cannot export: " + first_text + others +
+                    "; the model diverged in training (learning rate too high) or its checkpoint is damaged: "
+                    "retrain with a lower learning rate");
+}
+
 }  // namespace
 
 QuantPoint quant_point(const QuantSpec& spec, const torch::Tensor& scale, const torch::Tensor& zero_point) {
@@ -74,6 +113,7 @@ const PlanNode* ExportPlan::find(const std::string& id) const {
 }
 
 ExportPlan make_export_plan(QuantModel& model) {
+  require_finite_state(*model);
   EvalScope eval(model);
   torch::NoGradGuard no_grad;
   ExportPlan plan;
@@ -125,6 +165,17 @@ ExportPlan make_export_plan(QuantModel& model) {
     const auto module = model->layer(id);
     if (!module) throw ExportError(id + ": layer type " + to_string(l.type) + " has no module to export");
     d.export_rules.freeze(FreezeContext{l, *module, in, inputs}, n);
+    // Finite weights can still give a non-finite scale (an overflowing statistic).
+    const std::pair<const char*, const std::optional<QuantPoint>*> points[] = {
+        {"weight", &n.weight_q}, {"bias", &n.bias_q}, {"activation", &n.act_q}, {"input", &n.input_q}};
+    for (const auto& [role, q] : points) {
+      if (!*q) continue;
+      const std::string text = non_finite_text((*q)->scale) + non_finite_text((*q)->zero_point);
+      if (!text.empty())
+        throw ExportError("Cannot export: the " + std::string(role) + " scale of " + id + " is not finite: " + text +
+                          "; the model diverged in training (learning rate too high): retrain with a lower "
+                          "learning rate");
+    }
     plan.nodes.push_back(std::move(n));
   }
   for (const LayerSpec& l : p.layers)

@@ -58,7 +58,12 @@ void add_codes(json& tensors, std::string& data, const std::string& layer, const
   json e{{"name", layer + "." + role}, {"layer", layer}, {"role", role}, {"shape", codes.sizes().vec()},
          {"kind", "codes"}};
   e.update(describe_point(q));
-  const std::string packed = pack_codes(codes, q.bit_width, q.range.min_int);
+  std::string packed;
+  try {
+    packed = pack_codes(codes, q.bit_width, q.range.min_int);
+  } catch (const ExportError& e) {  // name the tensor: "conv1.weight: code 9 does not fit 3 bits"
+    throw ExportError(layer + "." + role + ": " + e.what());
+  }
   e["codes_offset"] = int64_t(data.size());
   e["codes_bytes"] = int64_t(packed.size());
   data += packed;

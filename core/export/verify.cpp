@@ -154,6 +154,12 @@ torch::Tensor run_onnx_runtime(const OrtRunner& ort, const std::string& onnx_pat
 
 std::string VerifyResult::text() const {
   std::ostringstream o;
+  if (non_finite_app || non_finite_exported) {
+    o << "non-finite logits (NaN/Inf): " << non_finite_exported << " of " << samples
+      << " samples in the exported file's output, " << non_finite_app << " in the app's -> FAIL";
+    if (!note.empty()) o << "; " << note;
+    return o.str();
+  }
   o << "agreement " << agree + ties << "/" << samples << " (" << std::fixed << std::setprecision(2)
     << 100.0 * agreement << "%";
   if (ties) o << "; " << ties << " with tied top logits decided the other way, strict " << agree << "/" << samples;
@@ -177,6 +183,18 @@ VerifyResult compare_logits(const torch::Tensor& reference, const torch::Tensor&
   VerifyResult r;
   const torch::Tensor ref = reference.to(torch::kFloat64), out = exported.to(torch::kFloat64);
   r.samples = ref.size(0);
+  if (r.samples) {
+    const auto bad_rows = [](const torch::Tensor& t) {
+      return torch::isfinite(t).logical_not().reshape({t.size(0), -1}).any(1).sum().item<int64_t>();
+    };
+    r.non_finite_app = bad_rows(ref);
+    r.non_finite_exported = bad_rows(out);
+    if (r.non_finite_app || r.non_finite_exported) {  // NaN compares false: no difference is meaningful
+      r.max_abs_diff = std::numeric_limits<double>::quiet_NaN();
+      r.passed = false;
+      return r;
+    }
+  }
   const torch::Tensor ref_pred = ref.argmax(1), out_pred = out.argmax(1);
   const torch::Tensor same = ref_pred.eq(out_pred);
   r.agree = same.sum().item<int64_t>();

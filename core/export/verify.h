@@ -54,6 +54,9 @@ struct VerifyResult {
   double max_abs_diff = 0.0;     ///< max |exported - app| over all logits
   double max_steps = -1.0;       ///< max |diff| / step; -1 when the logits have no grid
   int64_t over_one_step = 0;     ///< samples with some logit more than one step off
+  /// Samples with a NaN or Inf logit in the app's / the exported file's output. Any
+  /// makes the check fail, and text() says so instead of printing a NaN difference.
+  int64_t non_finite_app = 0, non_finite_exported = 0;
   /// agreement >= min_agreement, and at most a (1 - min_agreement) share of the samples
   /// has a logit more than max_steps off (with a grid; else max |diff| within the float tolerance)
   bool passed = false;
@@ -64,7 +67,9 @@ struct VerifyResult {
   /// last-bit difference there can move an activation code across a rounding boundary,
   /// so only the agreement criterion holds.
   std::string note;
-  /// One line: "agreement 10000/10000 (100.00%), max |diff| 0 (0 output-scale steps) -> PASS".
+  /// One line: "agreement 10000/10000 (100.00%), max |diff| 0 (0 output-scale steps) -> PASS";
+  /// with non-finite logits: "non-finite logits (NaN/Inf): 12 of 1000 samples in the
+  /// exported file's output, 0 in the app's -> FAIL".
   std::string text() const;
 };
 
