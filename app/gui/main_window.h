@@ -10,6 +10,7 @@
 #include <QPointer>
 #include <QString>
 
+#include "app/gui/model_life.h"
 #include "app/gui/window_layouts.h"
 #include "core/graph/project.h"
 #include "widgets/training/training_types.h"
@@ -81,27 +82,29 @@ class MainWindow : public QMainWindow {
 
  public Q_SLOTS:
   /// Starts training the current project with the current settings (F5).
-  void startTraining();
+  void startTraining() { m_life->startTraining(); }
   /// Cancels the running training (Esc); the result of the cancelled run is evaluated.
   void cancelTraining();
   void openProjectDialog();
-  /// File > Save Checkpoint… (Ctrl+Alt+S): asks for a path and writes the current model.
-  /// Returns whether it was saved (false: cancelled, failed or no model).
-  bool saveCheckpointDialog();
+  /// File > Save Checkpoint… (Ctrl+Alt+S): asks for a path and writes the current model
+  /// with its optimizer step count. Returns whether it was saved (false: cancelled,
+  /// failed, no model, or a run or an analysis goes on).
+  bool saveCheckpointDialog() { return m_life->saveCheckpointDialog(); }
   /// Edit > Fold BatchNorm (Ctrl+Shift+B): folds every BatchNorm layer into the conv /
   /// linear layer before it (core/graph/fold_batch_norm.h) in the document (one undo
   /// step) and in the trained model, which stays current; explains when there is no
   /// trained model or a BatchNorm cannot be folded.
-  void foldBatchNorm();
+  void foldBatchNorm() { m_life->foldBatchNorm(); }
   /// File > Load Weights… (Ctrl+Shift+O): a PyTorch / Brevitas state dict or a checkpoint
   /// whose tensor names match the layer ids becomes the current model (export, save,
   /// inspection); the report goes to the status line. `path` empty: asks for the file.
-  void loadWeights(const QString& path = QString());
+  void loadWeights(const QString& path = QString()) { m_life->loadWeights(path); }
   /// File > Import Model (Ctrl+I): an ONNX model (QONNX, QCDQ, float) becomes an
   /// untitled project with its weights as the current model (core/io/onnx_import.h);
   /// a graph with unsupported nodes opens for inspection only (weight statistics from
-  /// the file's constants) after a dialog naming the nodes. Asks to save first.
-  void importModel(const QString& path = QString());
+  /// the file's constants) after a dialog naming the nodes. Asks to save first; refused
+  /// (status line) while a training runs.
+  void importModel(const QString& path = QString()) { m_life->importModel(path); }
   void showAbout();
   /// View > Layout > Design (Ctrl+1), Train (Ctrl+2), Inspect (Ctrl+3), and View > Reset
   /// Layout (WindowLayout::Default): see window_layouts.h.
@@ -116,26 +119,12 @@ class MainWindow : public QMainWindow {
   void createActions();
   void createMenus();
   void createDocks();
-  void createStatusBar();
   void updateActions();
   void onProjectReplaced();
   void updateWindowTitle();
   void createEditor();
   void updateGraphStatus();
-  void onTrainingStarted();
-  void onTrainingProgress(const qnn::TrainingProgressInfo& info);
-  void onTrainingFinished(const qnn::TrainingSummary& summary);
-  void onTrainingFailed(const QString& message);
   void showError(const QString& title, const QString& message);
-  /// Test accuracy and confusion matrix of the current model: the last run's evaluation
-  /// when it is that run's model, else "not evaluated" (a folded or loaded model).
-  void showTestResults();
-  /// Greys the training curves with a banner when the model their run trained is not the
-  /// current one (discarded by an edit, replaced by loaded weights or a fold); clears the mark
-  /// when an undo brings the run's model back.
-  void markStaleCurves();
-  /// A run's evaluation in Test Results: accuracy label and confusion matrix.
-  void showSummary(const qnn::TrainingSummary& summary);
 
   ProjectDocument* m_document = nullptr;
   TrainingController* m_controller = nullptr;
@@ -154,7 +143,9 @@ class MainWindow : public QMainWindow {
   LayerPalette* m_palette = nullptr;
   LayerInspector* m_inspector = nullptr;
   ProjectFileActions* m_files = nullptr;
-  Project m_trainedNetwork;  ///< the network of the last run (the model goes when it is edited)
+  /// The trained model's life (app/gui/model_life.h): the run's views, the model actions,
+  /// set-aside models, the unsaved-model and running-training questions.
+  ModelLife* m_life = nullptr;
   InspectionPanel* m_inspection = nullptr;
   InspectionLink* m_inspectionLink = nullptr;
   AnalysisActions* m_analysis = nullptr;
@@ -162,10 +153,6 @@ class MainWindow : public QMainWindow {
   QAction* m_redoAction = nullptr;
 
   QAction* m_openAction = nullptr;
-  QAction* m_saveCheckpointAction = nullptr;
-  QAction* m_foldBatchNormAction = nullptr;
-  QAction* m_loadWeightsAction = nullptr;
-  QAction* m_importModelAction = nullptr;
   QAction* m_quitAction = nullptr;
   QAction* m_trainAction = nullptr;
   QAction* m_cancelAction = nullptr;

@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QLocale>
 #include <QLockFile>
 #include <QMenu>
 #include <QMessageBox>
@@ -65,13 +66,13 @@ ProjectFileActions::ProjectFileActions(ProjectDocument* document, QWidget* windo
   empty->setObjectName(QStringLiteral("newEmptyAction"));
   empty->setShortcut(QKeySequence::New);
   connect(empty, &QAction::triggered, this, [this] {
-    if (m_newMenu->isEnabled() && maybeSave()) m_document->setProject(Project{});
+    if (m_newMenu->isEnabled() && !refused() && maybeSave()) m_document->setProject(Project{});
   });
   m_newMenu->addSeparator();
   for (const QString& path : exampleProjects()) {
     QAction* a = m_newMenu->addAction(QFileInfo(path).fileName().remove(QStringLiteral(".qnn.json")));
     connect(a, &QAction::triggered, this, [this, path] {
-      if (!m_newMenu->isEnabled() || !maybeSave()) return;
+      if (!m_newMenu->isEnabled() || refused() || !maybeSave()) return;
       try {
         m_document->setProject(load_project(path.toStdString()));  // untitled: Save asks where
       } catch (const std::exception& e) {
@@ -210,6 +211,7 @@ void ProjectFileActions::offerRecovery() {
 void ProjectFileActions::setNewEnabled(bool enabled) {
   m_newMenu->setEnabled(enabled);
   for (QAction* a : m_newMenu->actions()) a->setEnabled(enabled);  // Ctrl+N too
+  m_recentMenu->setEnabled(enabled);
 }
 
 bool ProjectFileActions::save() {
@@ -249,23 +251,29 @@ bool ProjectFileActions::saveTo(const QString& path) {
 bool ProjectFileActions::maybeSave() {
   if (m_commitPending) m_commitPending();
   const bool edited = m_document->isModified();
-  const QString model = m_describeModel ? m_describeModel() : QString();
-  if (!edited && model.isEmpty()) return true;
+  const QStringList models = m_describeModel ? m_describeModel() : QStringList();
+  if (!edited && models.isEmpty()) return true;
+  // Whole sentences: the models' phrases (joined by "; ": a phrase may hold a comma) only
+  // ever stand inside one.
+  const QString list = models.join(QStringLiteral("; "));
+  const int count = int(models.size());
   QString text;
-  if (!model.isEmpty() && edited)
-    text = tr("The project \"%1\" has unsaved changes, and %2 has not been saved as a checkpoint. Save them?")
-               .arg(m_document->displayName(), model);
-  else if (!model.isEmpty())
-    text = tr("%1 of \"%2\" has not been saved as a checkpoint. Save it?").arg(model, m_document->displayName());
+  if (!models.isEmpty() && edited)
+    text = tr("The project \"%1\" has unsaved changes, and %n model(s) kept only in memory, not saved as a "
+              "checkpoint: %2. Save them?", "", count)
+               .arg(m_document->displayName(), list);
+  else if (!models.isEmpty())
+    text = tr("The project \"%1\" has %n model(s) kept only in memory, not saved as a checkpoint: %2. Save?", "",
+              count)
+               .arg(m_document->displayName(), list);
   else
     text = tr("The project \"%1\" has unsaved changes. Save them?").arg(m_document->displayName());
-  if (!text.isEmpty()) text[0] = text[0].toUpper();
-  const auto answer = QMessageBox::warning(m_window, model.isEmpty() ? tr("Unsaved changes") : tr("Unsaved trained model"),
+  const auto answer = QMessageBox::warning(m_window, models.isEmpty() ? tr("Unsaved changes") : tr("Unsaved trained model"),
                                            text, QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel,
                                            QMessageBox::Save);
   if (answer == QMessageBox::Save) {
     if (edited && !save()) return false;
-    return model.isEmpty() || !m_saveModel || m_saveModel();
+    return models.isEmpty() || !m_saveModel || m_saveModel();
   }
   return answer == QMessageBox::Discard;
 }
@@ -290,7 +298,7 @@ void ProjectFileActions::rebuildRecentMenu() {
     QAction* a = m_recentMenu->addAction(QDir::toNativeSeparators(path));
     a->setEnabled(QFileInfo::exists(path));
     connect(a, &QAction::triggered, this, [this, path] {
-      if (maybeSave()) m_open(path);
+      if (!refused() && maybeSave()) m_open(path);
     });
   }
   if (list.isEmpty()) m_recentMenu->addAction(tr("(none)"))->setEnabled(false);

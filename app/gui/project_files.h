@@ -45,25 +45,30 @@ class ProjectFileActions : public QObject {
   bool saveAs();
   /// Saves to `path` (no dialog); on failure shows the error and returns false.
   bool saveTo(const QString& path);
-  /// With unsaved edits or an unsaved trained model (setUnsavedModel), asks once
+  /// With unsaved edits or models that exist only in memory (setUnsavedModel), asks once
   /// Save / Discard / Cancel, naming both. Save saves the project (when edited) and then
-  /// the model (its checkpoint dialog); a cancelled or failed save stops. True when it
-  /// is fine to go on (close, open or create another project).
+  /// the models (their checkpoint dialogs); a cancelled or failed save stops, nothing is
+  /// lost then. True when it is fine to go on (close, open or create another project).
   bool maybeSave();
-  /// The window's trained model for maybeSave(): `describe` returns "" when there is no
-  /// unsaved model, else how to name it ("the trained model (2 epochs, test accuracy
-  /// 81.20 %)"); `save` saves it (File > Save Checkpoint…), false when cancelled or failed.
-  void setUnsavedModel(std::function<QString()> describe, std::function<bool()> save) {
+  /// The window's models for maybeSave(): `describe` names each model that exists only in
+  /// memory, for use inside a sentence ("the trained model (2 epochs, test accuracy
+  /// 81.20 %)"), none when all are saved; `save` saves them (Save Checkpoint dialogs),
+  /// false when one was cancelled or failed.
+  void setUnsavedModel(std::function<QStringList()> describe, std::function<bool()> save) {
     m_describeModel = std::move(describe);
     m_saveModel = std::move(save);
   }
+  /// Asked first by New Empty Project, New from Template and Open Recent: true refuses
+  /// (the callback says why, e.g. "Training is running…" in the status line).
+  void setRefuseWhileBusy(std::function<bool()> refuse) { m_refuse = std::move(refuse); }
   /// Remembers a file in the recent list (QSettings "recentProjects", 8 entries).
   void addRecent(const QString& path);
   QStringList recentFiles() const;
 
   /// Called first by save(), saveAs() and maybeSave(): commits an edit still being typed.
   void setCommitPendingEdits(std::function<void()> commit) { m_commitPending = std::move(commit); }
-  /// Enables or disables New Empty / New from Template (disabled while training runs).
+  /// Enables or disables New Empty / New from Template and Open Recent (disabled while
+  /// training runs).
   void setNewEnabled(bool enabled);
 
   /// Writes this window's recovery file now when the document has unsaved edits (else
@@ -102,8 +107,11 @@ class ProjectFileActions : public QObject {
   class QTimer* m_autosave = nullptr;
   QString m_recoveryFile;
   std::function<void()> m_commitPending;
-  std::function<QString()> m_describeModel;
+  std::function<QStringList()> m_describeModel;
   std::function<bool()> m_saveModel;
+  std::function<bool()> m_refuse;
+  /// Whether m_refuse refuses now.
+  bool refused() const { return m_refuse && m_refuse(); }
   std::unique_ptr<class QLockFile> m_lock;  ///< held once this window has written its recovery file
 };
 

@@ -3,17 +3,24 @@
 // model clears or marks stale every view of its results in the same event-loop turn and
 // says how to get it back; Ctrl+Z brings the model and its results back as current;
 // opening another project or quitting with a trained model that was never saved as a
-// checkpoint asks first, naming the model.
+// checkpoint asks first, naming the model; so does one folded from it or set aside by an
+// edit (every model only in memory); the prompt's Save writes the checkpoints (with their
+// optimizer steps) before going on; closing during a run asks first; New / Open Recent /
+// Import wait for a run.
 // Torch and core headers come before any Qt header (Qt's `slots` vs LibTorch).
 #include <torch/torch.h>
 
 #include <cmath>
 
+#include "core/graph/model.h"
 #include "core/graph/project.h"
+#include "core/train/checkpoint.h"
 #include "core/train/checkpoint_steps.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QFileDialog>
+#include <QLineEdit>
 #include <QGraphicsItem>
 #include <QGraphicsSimpleTextItem>
 #include <QLabel>
@@ -40,6 +47,7 @@
 #include "widgets/plots/misclassified_gallery.h"
 #include "widgets/plots/training_plot.h"
 #include "widgets/training/training_controller.h"
+#include "widgets/training/training_settings_panel.h"
 
 using namespace qnn;
 
@@ -86,6 +94,30 @@ struct BoxAnswerer {
   }
 };
 
+/// Answers the next Save Checkpoint file dialog by typing `path` and accepting; records
+/// the dialog's title.
+struct FileDialogAnswerer {
+  QString title;
+  QString path;
+  void arm(const QString& file, int timeoutMs = 10000) {
+    path = file;
+    poll(timeoutMs);
+  }
+  void poll(int left) {
+    QTimer::singleShot(20, [this, left] {
+      auto* dialog = qobject_cast<QFileDialog*>(QApplication::activeModalWidget());
+      if (dialog) {
+        title = dialog->windowTitle();
+        auto* edit = dialog->findChild<QLineEdit*>(QStringLiteral("fileNameEdit"));
+        if (edit) edit->setText(path);
+        static_cast<QDialog*>(dialog)->accept();  // QFileDialog::accept(), through the public base
+        return;
+      }
+      if (left > 0) poll(left - 20);
+    });
+  }
+};
+
 int sqnrLabelCount(MainWindow& w) {
   int n = 0;
   for (QGraphicsItem* item : w.graphView()->graphScene()->items())
@@ -108,6 +140,10 @@ class TestGuiModelLife : public QObject {
   void editSetsTheModelAsideAndUndoBringsItBack();
   void openingAnotherProjectAsksForAnUnsavedModel();
   void quitPromptNamesTheModel();
+  void closingDuringARunAsksFirst();
+  void foldedAndSetAsideModelsAreOffered();
+  void checkpointStepsGoWithTheirModel();
+  void promptSaveWritesTheCheckpointsThenGoesOn();
 
  private:
   /// Trains the quick project through F5's path (the window's own settings).
@@ -231,10 +267,12 @@ void TestGuiModelLife::openingAnotherProjectAsksForAnUnsavedModel() {
   answer.arm(QMessageBox::Cancel);
   exampleAction(w, QStringLiteral("lenet_float"))->trigger();
   QCOMPARE(answer.texts.size(), 1);
-  const QString expected = QStringLiteral("The trained model (1 epoch, test accuracy %1 %) of \"")
+  // One sentence built whole: the model's phrase stands inside it.
+  const QString expected = QStringLiteral("The project \"%1\" has 1 model(s) kept only in memory, not saved as a "
+                                          "checkpoint: the trained model (1 epoch, test accuracy %2 %). Save?")
+                               .arg(w.document()->displayName())
                                .arg(c->lastSummary().testAccuracy * 100.0, 0, 'f', 2);
-  QVERIFY2(answer.texts[0].startsWith(expected), qPrintable(answer.texts[0]));
-  QVERIFY2(answer.texts[0].contains(QStringLiteral("has not been saved as a checkpoint")), qPrintable(answer.texts[0]));
+  QCOMPARE(answer.texts[0], expected);
   QCOMPARE(w.document()->project().name, name);
   QVERIFY(c->hasModel());
 
@@ -274,14 +312,15 @@ void TestGuiModelLife::quitPromptNamesTheModel() {
   QVERIFY2(answer.texts[0].contains(QStringLiteral("trained model (1 epoch")), qPrintable(answer.texts[0]));
   QVERIFY(w.isVisible());
 
-  // During a run nothing is asked about the model it will replace (Save Checkpoint
-  // would refuse while it runs); after it, its own model is unsaved.
+  // During a run the earlier model is still only in memory (closingDuringARunAsksFirst);
+  // after the run, its own model is the unsaved one.
   TrainingController* c = w.trainingController();
   w.startTraining();
   QVERIFY(c->isRunning());
-  QVERIFY(!c->hasUnsavedModel());
+  QVERIFY(c->hasUnsavedModel());
   QTRY_VERIFY_WITH_TIMEOUT(!c->isRunning(), 120000);
   QVERIFY(c->hasUnsavedModel());
+  QCOMPARE(int(c->unsavedModels().size()), 1);
 
   // Unsaved edits and the model: one question naming both.
   QVERIFY(w.document()->autoLayout(300, 140));
@@ -290,8 +329,219 @@ void TestGuiModelLife::quitPromptNamesTheModel() {
   answer.arm(QMessageBox::Discard);
   QVERIFY(w.close());
   QCOMPARE(answer.texts.size(), 1);
-  QVERIFY2(answer.texts[0].contains(QStringLiteral("has unsaved changes, and the trained model (1 epoch")),
+  QVERIFY2(answer.texts[0].contains(QStringLiteral("has unsaved changes, and 1 model(s) kept only in memory, not saved "
+                                                   "as a checkpoint: the trained model (1 epoch")),
            qPrintable(answer.texts[0]));
+}
+
+void TestGuiModelLife::closingDuringARunAsksFirst() {
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(train(w));
+  TrainingController* c = w.trainingController();
+  const std::shared_ptr<QuantModelImpl> earlier = c->model();
+  const std::string name = w.document()->project().name;
+  auto* status = mustFind<QLabel>(&w, "statusLabel");
+  // A long run: every batch of 2000 images for 50 epochs.
+  w.setRunLimits(kTrainLimit, kTestLimit, 0);
+  w.setEpochs(50);
+  w.startTraining();
+  QVERIFY(c->isRunning());
+  QTRY_VERIFY_WITH_TIMEOUT(status->text().startsWith(QStringLiteral("Epoch ")), 60000);
+
+  // Cancel keeps everything: the window, the run and the earlier model.
+  QString question, details;
+  bool stop = false;
+  QTimer answer;
+  answer.setInterval(20);
+  QStringList others;  // any other question or message (there must be none)
+  connect(&answer, &QTimer::timeout, this, [&] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box) return;
+    if (box->objectName() != QStringLiteral("stopRunQuestion")) {
+      others << box->text();
+      box->close();
+      return;
+    }
+    question = box->text();
+    details = box->informativeText();
+    if (stop)
+      mustFind<QPushButton>(box, "stopAndQuitButton")->click();
+    else
+      box->button(QMessageBox::Cancel)->click();
+  });
+  answer.start();
+  QVERIFY(!w.close());
+  QVERIFY2(QRegularExpression(QStringLiteral("^Training is running \\(epoch \\d+ of 50\\)\\. Stop it and quit\\?$"))
+               .match(question)
+               .hasMatch(),
+           qPrintable(question));
+  QVERIFY2(details.contains(QStringLiteral("The model of this run will be lost, and so will 1 model(s) not saved as a "
+                                           "checkpoint: the trained model (1 epoch")),
+           qPrintable(details));
+  QVERIFY(w.isVisible());
+  QVERIFY(c->isRunning());
+  QVERIFY(!c->isCancelling());
+  QCOMPARE(c->model(), earlier);
+
+  // Opening another project waits for the run: Open Recent and Import Model say so in the
+  // status line and change nothing (no save question, no error box).
+  question.clear();
+  QMenu* recent = w.fileActions()->recentMenu();
+  QVERIFY(!recent->isEnabled());
+  Q_EMIT recent->aboutToShow();
+  QVERIFY(!recent->actions().isEmpty() && recent->actions().first()->isEnabled());
+  recent->actions().first()->trigger();
+  QVERIFY2(status->text().startsWith(QStringLiteral("Training is running (epoch ")), qPrintable(status->text()));
+  QVERIFY(!w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox")));
+  status->clear();
+  w.importModel(examplePath("lenet_lowprec.qnn.json"));
+  QVERIFY2(status->text().startsWith(QStringLiteral("Training is running (epoch ")), qPrintable(status->text()));
+  QTest::qWait(100);  // time for a question to show up, if one came
+  QVERIFY(question.isEmpty());
+  QVERIFY2(others.isEmpty(), qPrintable(others.join(QLatin1Char('\n'))));
+  QCOMPARE(w.document()->project().name, name);
+  QVERIFY(c->isRunning());
+
+  // Stop and Quit: the run stops and the window closes.
+  stop = true;
+  QVERIFY(w.close());
+  answer.stop();
+  QVERIFY(!question.isEmpty());
+  QVERIFY(c->isCancelling());
+}
+
+void TestGuiModelLife::foldedAndSetAsideModelsAreOffered() {
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(w.openProject(examplePath("tfc_w2a2.qnn.json")));  // has BatchNorm layers
+  Project p = w.document()->project();
+  p.training.threads = 1;
+  w.document()->setProject(p, w.document()->filePath());
+  w.setRunLimits(kTrainLimit, kTestLimit, 4);
+  w.setEpochs(1);
+  w.startTraining();
+  TrainingController* c = w.trainingController();
+  QTRY_VERIFY_WITH_TIMEOUT(!c->isRunning(), 120000);
+  QVERIFY(c->hasModel());
+  const QString run = QStringLiteral("1 epoch, test accuracy %1 %").arg(c->lastSummary().testAccuracy * 100.0, 0, 'f', 2);
+  w.foldBatchNorm();
+  QVERIFY(c->hasModel() && !c->currentIsLastRun());
+  QVERIFY(w.document()->isModified());
+  // Keep the project's edit out of the question: saved under a new name.
+  QTemporaryDir dir;
+  QVERIFY(w.fileActions()->saveTo(dir.filePath(QStringLiteral("tfc.qnn.json"))));
+
+  // The folded model and the unfolded one Ctrl+Z brings back: both only in memory.
+  BoxAnswerer answer;
+  answer.arm(QMessageBox::Cancel);
+  QVERIFY(!w.close());
+  QCOMPARE(answer.texts.size(), 1);
+  QCOMPARE(answer.texts[0],
+           QStringLiteral("The project \"%1\" has 2 model(s) kept only in memory, not saved as a checkpoint: the folded "
+                          "model (BatchNorm folded into the trained model of %2); the trained model (%2), set aside "
+                          "by an edit (Ctrl+Z brings it back). Save?")
+               .arg(w.document()->displayName(), run));
+
+  // Saved, the folded model no longer counts; the set-aside one still does.
+  c->saveCheckpoint(dir.filePath(QStringLiteral("folded.pt")));
+  QCOMPARE(int(c->unsavedModels().size()), 1);
+  QVERIFY(!c->unsavedModels()[0].current);
+  answer.texts.clear();
+  answer.arm(QMessageBox::Cancel);
+  QVERIFY(!w.close());
+  QCOMPARE(answer.texts.size(), 1);
+  QVERIFY2(answer.texts[0].contains(QStringLiteral(": the trained model (%1), set aside by an edit").arg(run)),
+           qPrintable(answer.texts[0]));
+
+  // Discard goes on.
+  answer.texts.clear();
+  answer.arm(QMessageBox::Discard);
+  QVERIFY(w.close());
+  QCOMPARE(answer.texts.size(), 1);
+}
+
+void TestGuiModelLife::checkpointStepsGoWithTheirModel() {
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(train(w));  // 1 epoch of 4 batches: 4 optimizer steps
+  TrainingController* c = w.trainingController();
+  const std::shared_ptr<QuantModelImpl> trained = c->model();
+  QCOMPARE(c->currentRecord().steps, int64_t(4));
+
+  // A later run that fails (no dataset there) leaves the model and its 4 steps.
+  Project broken = w.document()->project();
+  broken.dataset.path = "/nonexistent/qnn-model-life-dataset";
+  QSignalSpy failed(c, &TrainingController::failed);
+  QVERIFY(c->start(broken, w.settingsPanel()->options()));
+  QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 60000);
+  QTRY_VERIFY(w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox")));
+  w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))->close();
+  QCOMPARE(c->model(), trained);
+  QTemporaryDir dir;
+  const QString first = dir.filePath(QStringLiteral("first.pt"));
+  c->saveCheckpoint(first);
+  QCOMPARE(read_checkpoint_optimizer_steps(first.toStdString()), int64_t(4));
+
+  // A checkpoint loaded back keeps its steps, and a fine-tune from it adds its own 4.
+  w.loadWeights(first);
+  QVERIFY(c->model() != trained);
+  QCOMPARE(c->currentRecord().origin, ModelOrigin::Loaded);
+  QCOMPARE(c->currentRecord().steps, int64_t(4));
+  QVERIFY(!c->hasUnsavedModel());  // the file holds it
+  QVERIFY(c->start(w.document()->project(), w.settingsPanel()->options(), c->model()));
+  QTRY_VERIFY_WITH_TIMEOUT(!c->isRunning(), 120000);
+  QVERIFY(c->currentIsLastRun());
+  QCOMPARE(c->currentRecord().steps, int64_t(8));
+  QVERIFY(c->currentRecord().fineTuned);
+  const QString second = dir.filePath(QStringLiteral("second.pt"));
+  c->saveCheckpoint(second);
+  QCOMPARE(read_checkpoint_optimizer_steps(second.toStdString()), int64_t(8));
+}
+
+void TestGuiModelLife::promptSaveWritesTheCheckpointsThenGoesOn() {
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(train(w));
+  TrainingController* c = w.trainingController();
+  const std::string name = w.document()->project().name;
+  QTemporaryDir dir;
+
+  // Save with a path that cannot be written: nothing goes on, nothing is lost.
+  BoxAnswerer answer;
+  FileDialogAnswerer file;
+  answer.arm(QMessageBox::Save);
+  file.arm(QStringLiteral("/nonexistent/qnn-model-life/lenet.pt"));
+  QVERIFY(!w.close());
+  QCOMPARE(answer.texts.size(), 1);
+  QVERIFY2(file.title.startsWith(QStringLiteral("Save Checkpoint of the trained model (1 epoch")), qPrintable(file.title));
+  QTRY_VERIFY(w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox")));
+  QVERIFY2(w.lastError().contains(QStringLiteral("/nonexistent/qnn-model-life")), qPrintable(w.lastError()));
+  w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))->close();
+  QVERIFY(w.isVisible());
+  QVERIFY(c->hasModel() && c->hasUnsavedModel());
+  QCOMPARE(w.document()->project().name, name);
+
+  // Save with a good path: the checkpoint is written (with its steps, loadable), then New
+  // Empty Project goes on.
+  const QString path = dir.filePath(QStringLiteral("lenet.pt"));
+  file.title.clear();
+  answer.texts.clear();
+  answer.arm(QMessageBox::Save);
+  file.arm(path);
+  mustFind<QAction>(&w, "newEmptyAction")->trigger();
+  QCOMPARE(answer.texts.size(), 1);
+  QVERIFY(!file.title.isEmpty());
+  QVERIFY(QFileInfo::exists(path));
+  QCOMPARE(read_checkpoint_optimizer_steps(path.toStdString()), int64_t(4));
+  QuantModel loaded = build_model(load_project(examplePath("lenet_lowprec.qnn.json").toStdString()));
+  load_checkpoint(loaded, path.toStdString());  // throws when it is not this network's checkpoint
+  QVERIFY(w.document()->isEmpty());
+  QVERIFY(!c->hasModel());
 }
 
 QTEST_MAIN(TestGuiModelLife)

@@ -336,6 +336,11 @@ void TestGuiTraining::closingWhileTrainingStopsTheWorker() {
   QVERIFY(w->trainingController()->isRunning());
   QElapsedTimer clock;
   clock.start();
+  // Closing during a run asks first (tests/gui_model_life): Stop and Quit.
+  QTimer::singleShot(50, w, [w] {
+    if (auto* box = w->findChild<QMessageBox*>(QStringLiteral("stopRunQuestion")))
+      box->findChild<QPushButton*>(QStringLiteral("stopAndQuitButton"))->click();
+  });
   QVERIFY(w->close());
   delete w;  // the controller cancels and joins its thread
   QVERIFY2(clock.elapsed() < 5000, qPrintable(QStringLiteral("closing took %1 ms").arg(clock.elapsed())));

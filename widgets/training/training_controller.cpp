@@ -23,10 +23,16 @@ void registerTrainingMetaTypes() {
 struct TrainingController::Shared {
   mutable std::mutex mutex;
   std::shared_ptr<QuantModelImpl> model;
-  /// Recent models, newest last (the current one among them unless it was discarded).
-  std::vector<std::shared_ptr<QuantModelImpl>> kept;
+  /// Recent models with their provenance and step counts, newest last (the current one
+  /// among them unless it was discarded). ModelRecord::current is filled in on reading.
+  std::vector<ModelRecord> kept;
   std::weak_ptr<QuantModelImpl> lastRun;  ///< the model the last run stored
-  std::weak_ptr<QuantModelImpl> saved;    ///< the model saveCheckpoint() wrote last
+
+  ModelRecord* find(const std::shared_ptr<QuantModelImpl>& m) {
+    for (ModelRecord& r : kept)
+      if (r.model == m) return &r;
+    return nullptr;
+  }
 };
 
 TrainingController::TrainingController(QObject* parent)
@@ -35,7 +41,11 @@ TrainingController::TrainingController(QObject* parent)
   std::shared_ptr<Shared> shared = m_shared;
   m_worker = new TrainingWorker(m_cancel, m_closing, [shared](std::shared_ptr<QuantModelImpl> model) {
     std::lock_guard<std::mutex> lock(shared->mutex);
-    shared->kept = {model};  // a new run: the models of earlier runs go
+    ModelRecord record;  // its steps, epochs and accuracy follow in onWorkerFinished (same lock)
+    record.model = model;
+    record.origin = ModelOrigin::Trained;
+    record.unsaved = true;
+    shared->kept = {record};  // a new run: the models of earlier runs go
     shared->lastRun = model;
     shared->model = std::move(model);
   });
@@ -69,6 +79,12 @@ bool TrainingController::start(const Project& project, const TrainingRunOptions&
   m_cancel = false;
   m_running = true;
   m_runSteps = 0;
+  m_baseSteps = 0;
+  if (initial) {  // a fine-tune continues the step count of the model it starts from
+    std::lock_guard<std::mutex> lock(m_shared->mutex);
+    const ModelRecord* base = m_shared->find(initial);
+    m_baseSteps = base ? base->steps : -1;
+  }
   ++m_generation;
   TrainingWorker* worker = m_worker;
   QMetaObject::invokeMethod(
@@ -110,13 +126,30 @@ void TrainingController::clearModel() {
   if (had) Q_EMIT currentModelChanged();
 }
 
-void TrainingController::adoptModel(std::shared_ptr<QuantModelImpl> model) {
+void TrainingController::adoptModel(std::shared_ptr<QuantModelImpl> model, ModelOrigin origin, int64_t steps) {
   if (m_running || !model) return;
   {
     std::lock_guard<std::mutex> lock(m_shared->mutex);
     auto& kept = m_shared->kept;
-    kept.erase(std::remove(kept.begin(), kept.end(), model), kept.end());
-    kept.push_back(model);
+    ModelRecord record;
+    record.model = model;
+    record.origin = origin;
+    record.steps = steps;
+    if (origin == ModelOrigin::Derived || origin == ModelOrigin::Folded) {
+      // Made from the current model in memory: only in memory too when that one was.
+      record.steps = -1;  // folded / calibrated: no run of this build trained it as it is
+      if (const ModelRecord* source = m_shared->model ? m_shared->find(m_shared->model) : nullptr) {
+        record.unsaved = source->unsaved;
+        record.epochs = source->epochs;
+        record.testAccuracy = source->testAccuracy;
+        record.fineTuned = source->fineTuned;
+      }
+    } else if (const ModelRecord* same = m_shared->find(model)) {
+      record = *same;  // adopted again (a kept model): it keeps what it was
+    }
+    kept.erase(std::remove_if(kept.begin(), kept.end(), [&](const ModelRecord& r) { return r.model == model; }),
+               kept.end());
+    kept.push_back(record);
     while (kept.size() > size_t(kKeptModels)) kept.erase(kept.begin());
     m_shared->model = std::move(model);
     ++m_generation;
@@ -130,7 +163,7 @@ bool TrainingController::selectModelFor(const Project& network) {
     std::lock_guard<std::mutex> lock(m_shared->mutex);
     std::shared_ptr<QuantModelImpl> match;
     for (auto it = m_shared->kept.rbegin(); it != m_shared->kept.rend() && !match; ++it)
-      if (network_difference((*it)->project(), network).empty()) match = *it;
+      if (network_difference(it->model->project(), network).empty()) match = it->model;
     if (match == m_shared->model) return false;
     m_shared->model = std::move(match);
     ++m_generation;
@@ -156,7 +189,7 @@ Project TrainingController::foldBatchNorm(const Project& document, QString* comp
         *comparison = tr("not compared with the unfolded model: %1").arg(QString::fromStdString(e.what()));
       }
     }
-    adoptModel(folded.ptr());
+    adoptModel(folded.ptr(), ModelOrigin::Folded);
     return after;
   } catch (const c10::Error& e) {
     throw ConfigError(std::string("Cannot fold BatchNorm: a tensor operation failed (") +
@@ -169,7 +202,13 @@ QString TrainingController::loadWeights(const Project& document, const QString& 
   try {
     QuantModel model = build_model(document);
     const WeightsReport r = load_weights(model, path.toStdString());
-    adoptModel(model.ptr());
+    int64_t steps = -1;  // a checkpoint of this build records them; a state dict does not
+    try {
+      steps = read_checkpoint_optimizer_steps(path.toStdString());
+    } catch (const std::exception&) {
+      steps = -1;  // not a QNN Studio checkpoint (a PyTorch / Brevitas state dict)
+    }
+    adoptModel(model.ptr(), ModelOrigin::Loaded, steps);
     return QString::fromStdString(r.text());
   } catch (const c10::Error& e) {
     throw ConfigError(path.toStdString() + " could not be loaded into the model (" +
@@ -202,30 +241,63 @@ void TrainingController::onInspected(const InspectionReportPtr& report, quint64 
   Q_EMIT inspectionReport(report);
 }
 
-void TrainingController::saveCheckpoint(const QString& path) {
-  std::shared_ptr<QuantModelImpl> impl = model();
-  if (!impl) throw ConfigError("There is no trained model to save yet: train the project first.");
-  QuantModel holder(impl);
-  if (currentIsLastRun())
-    save_checkpoint(holder, path.toStdString(), int64_t(m_runSteps));
+void TrainingController::saveCheckpoint(const QString& path, std::shared_ptr<QuantModelImpl> which) {
+  int64_t steps = -1;
+  {
+    // The model and its step count together, under the lock the worker stores them with.
+    std::lock_guard<std::mutex> lock(m_shared->mutex);
+    if (!which) which = m_shared->model;
+    if (!which) throw ConfigError("There is no trained model to save yet: train the project first.");
+    const ModelRecord* record = m_shared->find(which);
+    if (!record) throw ConfigError("That model is no longer kept, so it cannot be saved.");
+    steps = record->steps;
+  }
+  QuantModel holder(which);
+  if (steps >= 0)
+    save_checkpoint(holder, path.toStdString(), steps);
   else
     save_checkpoint(holder, path.toStdString());
   std::lock_guard<std::mutex> lock(m_shared->mutex);
-  m_shared->saved = impl;
+  if (ModelRecord* record = m_shared->find(which)) record->unsaved = false;
+}
+
+std::vector<ModelRecord> TrainingController::unsavedModels() const {
+  std::vector<ModelRecord> result;
+  std::lock_guard<std::mutex> lock(m_shared->mutex);
+  const auto& kept = m_shared->kept;
+  for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+    if (!it->unsaved) continue;
+    ModelRecord r = *it;
+    r.current = r.model == m_shared->model;
+    // selectModelFor takes the newest kept model of a network: an older one of the same
+    // network (replaced by Load Weights, say) no undo brings back.
+    r.undoable = r.current || std::none_of(kept.rbegin(), it, [&](const ModelRecord& newer) {
+                   return network_difference(newer.model->project(), r.model->project()).empty();
+                 });
+    if (r.current)
+      result.insert(result.begin(), r);
+    else
+      result.push_back(r);
+  }
+  return result;
+}
+
+ModelRecord TrainingController::currentRecord() const {
+  std::lock_guard<std::mutex> lock(m_shared->mutex);
+  ModelRecord r;
+  if (const ModelRecord* found = m_shared->model ? m_shared->find(m_shared->model) : nullptr) r = *found;
+  r.model = m_shared->model;
+  r.current = r.model != nullptr;
+  return r;
 }
 
 bool TrainingController::runModelSetAside() const {
   std::lock_guard<std::mutex> lock(m_shared->mutex);
   const std::shared_ptr<QuantModelImpl> run = m_shared->lastRun.lock();
-  return run && run != m_shared->model &&
-         std::find(m_shared->kept.begin(), m_shared->kept.end(), run) != m_shared->kept.end();
+  return run && run != m_shared->model && m_shared->find(run) != nullptr;
 }
 
-bool TrainingController::hasUnsavedModel() const {
-  if (m_running) return false;  // the run replaces it (and Save Checkpoint waits for the run)
-  std::lock_guard<std::mutex> lock(m_shared->mutex);
-  return m_shared->model && m_shared->model == m_shared->lastRun.lock() && m_shared->model != m_shared->saved.lock();
-}
+bool TrainingController::hasUnsavedModel() const { return !unsavedModels().empty(); }
 
 void TrainingController::onWorkerProgress(const TrainingProgressInfo& info) {
   m_runSteps = std::max(m_runSteps, info.globalStep);
@@ -234,6 +306,17 @@ void TrainingController::onWorkerProgress(const TrainingProgressInfo& info) {
 }
 
 void TrainingController::onWorkerFinished(const TrainingSummary& summary) {
+  {
+    // The run's step count goes with its model (a later failed run or a fine-tune
+    // cannot change what a checkpoint of this model records).
+    std::lock_guard<std::mutex> lock(m_shared->mutex);
+    if (ModelRecord* run = m_shared->find(m_shared->lastRun.lock())) {
+      run->steps = m_baseSteps < 0 ? -1 : m_baseSteps + int64_t(m_runSteps);
+      run->epochs = int(summary.epochs.size());
+      run->testAccuracy = summary.testAccuracy;
+      run->fineTuned = m_baseSteps != 0;
+    }
+  }
   m_running = false;
   m_lastSummary = summary;
   Q_EMIT currentModelChanged();  // the run's model is current now

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <memory>
+#include <vector>
 
 #include <QObject>
 #include <QString>
@@ -18,6 +21,38 @@ namespace qnn {
 
 class QuantModelImpl;
 class TrainingWorker;
+
+/// Where a model of the controller comes from (its provenance): decides whether it exists
+/// only in memory (closing or replacing the project would lose it) and which optimizer
+/// step count a checkpoint of it records.
+enum class ModelOrigin {
+  Trained,   ///< stored by a run of this window (F5, or a fine-tune: Analysis > Fine-tune)
+  Derived,   ///< made in memory from the then current model (e.g. Analysis > Calibrate)
+  Folded,    ///< Edit > Fold BatchNorm of the then current model
+  Loaded,    ///< File > Load Weights: a file holds it (steps: the checkpoint's, if recorded)
+  Imported,  ///< File > Import Model: an ONNX file holds it
+};
+
+/// What the controller knows about one of its models (current or kept).
+struct ModelRecord {
+  std::shared_ptr<QuantModelImpl> model;
+  ModelOrigin origin = ModelOrigin::Trained;
+  /// Optimizer steps it was trained for (batches over all epochs, a fine-tune's base
+  /// model's steps included); -1: not known (folded, derived, imported, a state dict).
+  int64_t steps = -1;
+  /// Exists only in memory: trained here, or folded / derived from such a model, and not
+  /// written by saveCheckpoint() since.
+  bool unsaved = false;
+  /// The run it comes from (Trained, or the source of a Folded / Derived model): its
+  /// epochs (0: none) and final test accuracy (NaN: none).
+  int epochs = 0;
+  double testAccuracy = std::numeric_limits<double>::quiet_NaN();
+  bool fineTuned = false;  ///< that run started from an earlier model's weights
+  bool current = false;    ///< it is model(); else kept, set aside by an edit or replaced
+  /// Current, or an undo back to its network brings it back (selectModelFor); false for a
+  /// model a newer one of the same network replaced (Load Weights over it, say).
+  bool undoable = false;
+};
 
 /// Lives on the GUI thread and owns a worker thread. start() loads the datasets,
 /// builds the model and trains it on the worker; progress arrives as at most
@@ -35,6 +70,8 @@ class TrainingController : public QObject {
   /// (optional: fine-tuning) gives the starting weights and quantizer state
   /// (copy_model_state into the freshly built model of `project`, e.g. the model trained
   /// before Analysis > Apply changed the bit widths); read on the worker, never written.
+  /// The run's model records the optimizer steps of `initial` (its ModelRecord, when it
+  /// is one of this controller's models) plus its own; none when those are not known.
   bool start(const Project& project, const TrainingRunOptions& options,
              std::shared_ptr<QuantModelImpl> initial = nullptr);
   /// Asks the running training to stop after the current batch; finished() follows
@@ -55,8 +92,12 @@ class TrainingController : public QObject {
   void clearModel();
   /// Makes `model` (trained or derived from a trained one, e.g. by BatchNorm folding)
   /// the current model and keeps it (up to kKeptModels, the oldest goes first), so an
-  /// undo back to its network brings it back. No effect while a run is in progress.
-  void adoptModel(std::shared_ptr<QuantModelImpl> model);
+  /// undo back to its network brings it back. `origin` is its provenance: a Derived or
+  /// Folded model exists only in memory when the current model it was made from did
+  /// (ModelRecord::unsaved) and has no step count; a Loaded one records `steps` (-1: none).
+  /// No effect while a run is in progress.
+  void adoptModel(std::shared_ptr<QuantModelImpl> model, ModelOrigin origin = ModelOrigin::Derived,
+                  int64_t steps = -1);
   /// Makes current the kept model whose network is `network` (network_difference is
   /// empty: positions and the project name do not count, layer ids do), or none. Returns whether the current
   /// model changed. No effect (false) while a run is in progress.
@@ -89,16 +130,21 @@ class TrainingController : public QObject {
   /// Whether the current model is the one the last run trained (lastSummary() is its
   /// evaluation), not a folded, loaded or older one.
   bool currentIsLastRun() const;
-  /// Writes the current model as a checkpoint (core/train/checkpoint.h), with the optimizer
-  /// steps of the run that trained it (core/train/checkpoint_steps.h; none recorded for a
-  /// loaded, imported or folded model), like `qnn train --checkpoint`; the model counts
-  /// as saved from then on (hasUnsavedModel()). Throws qnn::Error (IoError) with a user
-  /// message, or ConfigError when there is no model.
-  void saveCheckpoint(const QString& path);
-  /// Whether the current model is the one the last run trained (currentIsLastRun()) and
-  /// it has not been written by saveCheckpoint() since: closing or replacing the project
-  /// would lose it. A model loaded from a file (Load Weights, Import Model), none, or a
-  /// run in progress (its model replaces the current one): false.
+  /// Writes `which` (default: the current model; else one of the kept models) as a
+  /// checkpoint (core/train/checkpoint.h), with the optimizer steps recorded with that
+  /// model (ModelRecord::steps, core/train/checkpoint_steps.h; none when not known: a
+  /// state dict, imported or folded model), like `qnn train --checkpoint`; the model
+  /// counts as saved from then on.
+  /// Throws qnn::Error (IoError) with a user message, or ConfigError when there is no
+  /// such model; nothing counts as saved then.
+  void saveCheckpoint(const QString& path, std::shared_ptr<QuantModelImpl> which = nullptr);
+  /// The models that exist only in memory (ModelRecord::unsaved): the current one first,
+  /// then those set aside by an edit (an undo brings them back), newest first. A run in
+  /// progress does not count (its model is not there yet).
+  std::vector<ModelRecord> unsavedModels() const;
+  /// The record of the current model (model == nullptr when there is none).
+  ModelRecord currentRecord() const;
+  /// Whether unsavedModels() is not empty: closing or replacing the project would lose them.
   bool hasUnsavedModel() const;
   /// Whether the last run's model is kept but not current (an edit set it aside): an undo
   /// back to its network (selectModelFor) brings it back.
@@ -141,6 +187,9 @@ class TrainingController : public QObject {
   bool m_running = false;
   TrainingSummary m_lastSummary;
   qint64 m_runSteps = 0;  ///< the largest optimizer step the current (or last) run reported
+  /// Steps of the model a run starts from (fine-tune; 0: a fresh start, -1: not known),
+  /// added to the run's own steps in its model's record.
+  int64_t m_baseSteps = 0;
 };
 
 /// Registers the Qt-side training types for queued signals (called by the controller).
