@@ -211,13 +211,31 @@ int run_train(const CommandArgs& args) {
       save_checkpoint(model, checkpoint, optimizer_steps);
       std::cout << "saved checkpoint " << checkpoint << " (" << optimizer_steps << " optimizer steps)" << std::endl;
     } catch (const IoError& e) {
-      // The run is not lost: keep the model in the temporary folder and say where.
-      const std::string rescue =
-          (std::filesystem::temp_directory_path() / ("qnn-unsaved-" + std::to_string(::getpid()) + ".qnnckpt"))
-              .string();
-      std::cerr << "qnn train: " << e.what() << std::endl;
-      save_checkpoint(model, rescue, optimizer_steps);
-      std::cerr << "qnn train: the trained model was saved to " << rescue << " instead" << std::endl;
+      // The run is not lost: keep the model in the temporary folder (else the current
+      // folder) and say where. The old file at `checkpoint` is intact.
+      std::cerr << "qnn train: " << e.what() << "; the old file there (if any) is unchanged" << std::endl;
+      const std::string name = "qnn-unsaved-" + std::to_string(::getpid()) + ".qnnckpt";
+      std::error_code ec;
+      std::vector<std::string> places;
+      const auto tmp = std::filesystem::temp_directory_path(ec);
+      if (!ec) places.push_back((tmp / name).string());
+      places.push_back(name);
+      std::string kept;
+      for (const std::string& rescue : places) {
+        try {
+          save_checkpoint(model, rescue, optimizer_steps);
+          kept = rescue;
+          break;
+        } catch (const IoError& again) {
+          std::cerr << "qnn train: " << again.what() << std::endl;
+        }
+      }
+      if (kept.empty())
+        std::cerr << "qnn train: the trained model could not be kept anywhere (the checkpoint, the temporary "
+                     "folder and the current folder all failed); free some disk space and train again"
+                  << std::endl;
+      else
+        std::cerr << "qnn train: the trained model was saved to " << kept << " instead" << std::endl;
       std::cout << "test_accuracy=" << fixed(result.test.accuracy, 4) << std::endl;
       return kExitUsage;
     }
@@ -412,6 +430,9 @@ int run(int argc, char** argv) {
     return kExitUsage;
   }
   const std::string who = "qnn " + command;
+  // A file size limit (ulimit -f) then fails the write with EFBIG, reported with the
+  // file's name, instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     const CommandArgs parsed = parse_command(command, std::vector<std::string>(args.begin() + 1, args.end()));
     if (parsed.help) {

@@ -106,6 +106,12 @@ CommandArgs parse_command(const std::string& command, const std::vector<std::str
         if (i + 1 >= args.size()) throw UsageError("option --" + name + " needs a value");
         value = args[++i];
       }
+      if (value->empty()) {  // `--checkpoint ''`: refused before any work, never read as "not given"
+        static const std::vector<std::string> paths{"checkpoint", "out", "c-header", "weights", "save-project", "sweep"};
+        const bool path = std::find(paths.begin(), paths.end(), name) != paths.end();
+        throw UsageError("option --" + name + " needs " + (path ? "a file name" : "a value") +
+                         ", got an empty string");
+      }
       out.values[name] = *value;
       continue;
     }
@@ -115,6 +121,9 @@ CommandArgs parse_command(const std::string& command, const std::vector<std::str
   if (positional.empty())
     throw UsageError("'qnn " + command + "' needs a " + std::string(command == "import" ? "MODEL.onnx" : "PROJECT") + " file");
   if (positional.size() > 1) throw UsageError("unexpected argument '" + positional[1] + "'");
+  if (positional[0].empty())
+    throw UsageError("'qnn " + command + "' needs a " + std::string(command == "import" ? "MODEL.onnx" : "PROJECT") +
+                     " file name, got an empty string");
   out.project = positional[0];
   return out;
 }

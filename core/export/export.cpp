@@ -8,12 +8,23 @@
 #include "core/errors.h"
 #include "core/export/brevitas_export.h"
 #include "core/export/qcdq_export.h"
+#include "core/io/atomic_file.h"
 #include "core/io/state_dict_writer.h"
 #include "core/train/checkpoint.h"
 
 namespace qnn {
 
 namespace {
+
+/// Writes the export's files as one (core/io/atomic_file.h): all of them, or none
+/// new and the old ones intact. Throws ExportError naming the file and the reason.
+void write_all_or_nothing(const std::vector<PendingFile>& files) {
+  try {
+    replace_files_atomically(files);
+  } catch (const IoError& e) {
+    throw ExportError(std::string(e.what()) + (files.size() > 1 ? "; no file of the export was written" : ""));
+  }
+}
 
 // Brevitas: `dir`/model.py and `dir`/model.pt, both built in memory first (nothing is
 // written when either fails), each written atomically, the folder created if needed.
@@ -34,8 +45,7 @@ ExportResult export_brevitas(QuantModel& model, const std::string& dir, ExportRe
   if (ec) throw ExportError("cannot create the folder '" + dir + "': " + ec.message());
   const std::string py_path = (fs::path(dir) / "model.py").string();
   const std::string pt_path = (fs::path(dir) / "model.pt").string();
-  write_file_atomic(pt_path, bytes);
-  write_file_atomic(py_path, python);
+  write_all_or_nothing({{pt_path, "state dict", bytes}, {py_path, "Brevitas module", python}});
   r.files = {py_path, pt_path};
   r.bytes = int64_t(python.size());
   std::ostringstream summary;
@@ -60,21 +70,15 @@ ExportResult export_model(QuantModel& model, ExportFormat format, const std::str
     std::filesystem::path project_path = p;
     project_path.replace_extension(".qnn.json");
     if (project_path == p) project_path += ".project.qnn.json";
-    // The project first: when the checkpoint then fails, a project file that did not
-    // exist before is removed again, so no half export stays behind.
-    const bool project_existed = std::filesystem::exists(project_path);
-    try {
-      save_project(model->project(), project_path.string());
-    } catch (const IoError& e) {
-      throw ExportError(e.what());
-    }
-    try {
-      save_checkpoint(model, path);
-    } catch (const IoError& e) {
-      std::error_code ec;
-      if (!project_existed) std::filesystem::remove(project_path, ec);
-      throw ExportError(e.what());
-    }
+    // Both or neither (old files intact when writing fails).
+    write_all_or_nothing({{path, "checkpoint", [&] {
+                             try {
+                               return checkpoint_bytes(model, -1, path);
+                             } catch (const IoError& e) {
+                               throw ExportError(e.what());
+                             }
+                           }()},
+                          {project_path.string(), "project file", project_to_json(model->project())}});
     r.files = {path, project_path.string()};
     r.bytes = int64_t(std::filesystem::file_size(p));
     summary << "wrote " << path << " (checkpoint, " << r.bytes << " bytes) and the project " << project_path.string();
@@ -94,12 +98,11 @@ ExportResult export_model(QuantModel& model, ExportFormat format, const std::str
     case ExportFormat::Checkpoint:
     case ExportFormat::Brevitas: break;
   }
-  write_file_atomic(path, bytes);
-  r.files.push_back(path);
-  if (!header.empty()) {
-    write_file_atomic(options.c_header, header);
-    r.files.push_back(options.c_header);
-  }
+  const char* what = format == ExportFormat::Qcdq ? "ONNX model" : format == ExportFormat::Qonnx ? "QONNX model" : "packed model";
+  std::vector<PendingFile> files{{path, what, bytes}};
+  if (!header.empty()) files.push_back({options.c_header, "C header", header});
+  write_all_or_nothing(files);  // the model file and its C header: both or neither
+  for (const PendingFile& f : files) r.files.push_back(f.path);
   r.bytes = int64_t(bytes.size());
   summary << "wrote " << path << " (" << to_string(format) << ", " << r.bytes << " bytes)";
   if (format == ExportFormat::Packed && r.packed.float32_bytes > 0)

@@ -522,9 +522,7 @@ std::string project_to_json(const Project& p) {
 // ---------------------------------------------------------------------- files
 
 Project load_project(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw IoError("cannot read project file '" + path + "': it is a folder");
+  check_readable_file(path, "project file", int64_t(256) << 20);  // folder, /dev/zero, > 256 MB: refused
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError("cannot open project file '" + path + "': " + std::strerror(errno));
   std::ostringstream text;

@@ -75,6 +75,8 @@ WeightsReport load_weights(QuantModel& model, const std::string& path) {
   std::optional<Project> ours;
   try {
     ours = read_checkpoint_project(path);
+  } catch (const DamagedCheckpointError&) {
+    throw;  // ours, but damaged: never read again as something else
   } catch (const Error&) {
     // not ours (or not a checkpoint at all): read it as a PyTorch state dict
   }

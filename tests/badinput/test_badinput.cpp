@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The bad-input table (issue 16): one row per way a save, export or read can meet a bad
+// path, a full disk or a damaged file. Each row asserts the message (file name, place,
+// reason), the exit status where the row runs the `qnn` command line (as a child
+// process), and that nothing is lost: old files keep their bytes, no file that should
+// not exist appears, and no temporary file (`.<name>.qnn-tmp-*`) is left behind.
+//
+// A full disk is simulated with QNN_TEST_FULL_DISK (core/io/atomic_file.h: the bytes
+// go to /dev/full, so the kernel itself answers ENOSPC) and with a file size limit
+// (RLIMIT_FSIZE set in the child before exec: every write past it fails with EFBIG).
+#include <torch/torch.h>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+
+#include <QDir>
+#include <QDirIterator>
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/errors.h"
+#include "core/graph/model.h"
+#include "core/graph/project.h"
+#include "core/io/atomic_file.h"
+#include "core/io/state_dict_writer.h"
+#include "core/train/checkpoint.h"
+#include "tests/thrown_message.h"
+
+namespace {
+
+QString example(const char* name) {
+  return QStringLiteral(QNN_SOURCE_DIR) + "/resources/examples/" + name + ".qnn.json";
+}
+
+struct Outcome {
+  int code = -1;  // exit status of `qnn`; -1: an in-process call (threw or not)
+  QString message;  // stderr, or the exception's message
+  QString out;      // stdout
+  QString text() const { return "exit " + QString::number(code) + "\nstdout:\n" + out + "\nmessage:\n" + message; }
+};
+
+/// `qnn args...` as a child process; `env` adds variables, `fsize_limit` > 0 sets
+/// RLIMIT_FSIZE (bytes) in the child.
+Outcome run_qnn(const QStringList& args, const QStringList& env = {}, rlim_t fsize_limit = 0,
+            const QString& cwd = {}) {
+  QProcess p;
+  QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+  for (const QString& kv : env) e.insert(kv.section('=', 0, 0), kv.section('=', 1));
+  p.setProcessEnvironment(e);
+  if (!cwd.isEmpty()) p.setWorkingDirectory(cwd);
+  if (fsize_limit > 0)
+    p.setChildProcessModifier([fsize_limit] {
+      ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a signal (qnn ignores it too)
+      const rlimit lim{fsize_limit, fsize_limit};
+      ::setrlimit(RLIMIT_FSIZE, &lim);
+    });
+  p.start(QStringLiteral(QNN_CLI_PATH), args);
+  Outcome o;
+  if (!p.waitForFinished(180000)) {
+    p.kill();
+    p.waitForFinished();
+    o.message = "timed out";
+    return o;
+  }
+  o.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : 1000 + p.exitCode();
+  o.out = QString::fromUtf8(p.readAllStandardOutput());
+  o.message = QString::fromUtf8(p.readAllStandardError());
+  return o;
+}
+
+/// A short training run's arguments (seconds, not minutes).
+QStringList quick_train(const QString& checkpoint) {
+  return {"train", example("lenet_lowprec"), "--epochs", "1", "--train-limit", "64", "--test-limit", "32",
+          "--batch-size", "32", "--max-batches", "1", "--checkpoint", checkpoint};
+}
+
+QByteArray bytes_of(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+void write_bytes(const QString& path, const QByteArray& b) {
+  QFile f(path);
+  QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+  f.write(b);
+}
+
+/// Every leftover temporary under `dir` (any depth).
+QStringList temporaries(const QString& dir) {
+  QStringList found;
+  QDirIterator it(dir, QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
+  while (it.hasNext()) {
+    const QString f = it.next();
+    if (f.contains(".qnn-tmp-") || f.contains(".probe-")) found << f;
+  }
+  return found;
+}
+
+/// One row: `setup` writes the old files into the row's own folder, `run` does the bad
+/// thing; the row then expects `code` (-1: in process), every fragment in the message,
+/// the old files unchanged, the `absent` files missing and no temporary left.
+struct Row {
+  const char* name;
+  std::function<void(const QString& dir)> setup;
+  std::function<Outcome(const QString& dir)> run;
+  int code;
+  std::function<QStringList(const QString& dir)> fragments;
+  QStringList absent;  // relative to the row's folder
+  std::function<void(const QString& dir, const Outcome&)> extra;  // more checks, or null
+};
+
+/// A small trained-looking model's checkpoint (random initial weights, seed 7) and the
+/// project it is of; written from the test, not a fixture, so it is of this build.
+const char* kOldBytes = "old bytes that must survive\n";
+
+void old_file(const QString& path) { write_bytes(path, kOldBytes); }
+
+Outcome in_process(const std::function<void()>& f) {
+  Outcome o;
+  try {
+    f();
+    o.message = "NOTHING THROWN";
+  } catch (const qnn::Error& e) {
+    o.message = e.what();
+  } catch (const std::exception& e) {
+    o.message = QStringLiteral("NOT A QNN ERROR: ") + e.what();
+  }
+  return o;
+}
+
+/// Sets QNN_TEST_FULL_DISK for the scope of an in-process call.
+struct FullDisk {
+  explicit FullDisk(const QString& dir) { ::setenv("QNN_TEST_FULL_DISK", dir.toUtf8().constData(), 1); }
+  ~FullDisk() { ::unsetenv("QNN_TEST_FULL_DISK"); }
+};
+
+/// The checkpoint every export row reads (trained for one batch once, in initTestCase).
+QString g_checkpoint;
+QString g_rescue_dir;
+
+std::vector<Row> table() {
+  const QString full = "QNN_TEST_FULL_DISK=";
+  std::vector<Row> rows;
+  // ---- 1. full disk while saving a checkpoint
+  rows.push_back({"train --checkpoint on a full disk: old checkpoint intact, model kept in TMPDIR",
+                  [](const QString& d) { old_file(d + "/run.pt"); },
+                  [full](const QString& d) {
+                    return run_qnn(quick_train(d + "/run.pt"), {full + d, "TMPDIR=" + g_rescue_dir});
+                  },
+                  2,
+                  [](const QString& d) {
+                    return QStringList{"cannot write checkpoint " + d + "/run.pt: the disk is full",
+                                       "the trained model was saved to " + g_rescue_dir + "/qnn-unsaved-"};
+                  },
+                  {},
+                  [](const QString&, const Outcome& o) {
+                    QVERIFY2(o.out.contains("test_accuracy="), qPrintable(o.text()));
+                    const QStringList kept = QDir(g_rescue_dir).entryList({"qnn-unsaved-*.qnnckpt"});
+                    QCOMPARE(kept.size(), 1);
+                    // the kept model is a whole, loadable checkpoint of the project
+                    auto m = qnn::build_model(qnn::load_project(example("lenet_lowprec").toStdString()));
+                    qnn::load_checkpoint(m, (g_rescue_dir + "/" + kept[0]).toStdString());
+                    QVERIFY(QFile::remove(g_rescue_dir + "/" + kept[0]));
+                  }});
+  rows.push_back({"train --checkpoint past the file size limit: exit 2 (not 134), nothing left anywhere",
+                  [](const QString& d) {
+                    old_file(d + "/run.pt");
+                    QDir().mkpath(d + "/cwd");
+                    QDir().mkpath(d + "/tmp");
+                  },
+                  [](const QString& d) { return run_qnn(quick_train(d + "/run.pt"), {"TMPDIR=" + d + "/tmp"}, 4096, d + "/cwd"); },
+                  2,
+                  [](const QString& d) {
+                    return QStringList{"cannot write checkpoint " + d + "/run.pt: the file is larger than this "
+                                       "process may write (file size limit)",
+                                       "cannot write checkpoint " + d + "/tmp/qnn-unsaved-",
+                                       "the trained model could not be kept anywhere"};
+                  },
+                  {},
+                  [](const QString& d, const Outcome&) {
+                    QCOMPARE(QDir(d + "/cwd").entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::Hidden).size(), 0);
+                    QCOMPARE(QDir(d + "/tmp").entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::Hidden).size(), 0);
+                  }});
+  rows.push_back({"export --format checkpoint on a full disk: checkpoint and project both old",
+                  [](const QString& d) {
+                    old_file(d + "/out.pt");
+                    old_file(d + "/out.qnn.json");
+                  },
+                  [full](const QString& d) {
+                    return run_qnn({"export", example("lenet_lowprec"), "--checkpoint", g_checkpoint, "--format",
+                                "checkpoint", "--out", d + "/out.pt"},
+                               {full + d});
+                  },
+                  1, [](const QString& d) { return QStringList{"cannot write checkpoint " + d + "/out.pt: the disk is full", "no file of the export was written"}; },
+                  {}, nullptr});
+  rows.push_back({"export --format checkpoint, new files, full disk: neither file created",
+                  nullptr,
+                  [full](const QString& d) {
+                    return run_qnn({"export", example("lenet_lowprec"), "--checkpoint", g_checkpoint, "--format",
+                                "checkpoint", "--out", d + "/new.pt"},
+                               {full + d});
+                  },
+                  1, [](const QString& d) { return QStringList{"cannot write checkpoint " + d + "/new.pt: the disk is full"}; },
+                  {"new.pt", "new.qnn.json"}, nullptr});
+  rows.push_back({"export --format qonnx on a full disk: old model file intact",
+                  [](const QString& d) { old_file(d + "/m.onnx"); },
+                  [full](const QString& d) {
+                    return run_qnn({"export", example("lenet_lowprec"), "--checkpoint", g_checkpoint, "--format", "qonnx",
+                                "--out", d + "/m.onnx"},
+                               {full + d});
+                  },
+                  1, [](const QString& d) { return QStringList{"cannot write QONNX model " + d + "/m.onnx: the disk is full"}; },
+                  {}, nullptr});
+  rows.push_back({"export --format packed --c-header in a missing folder: no --out file left",
+                  nullptr,
+                  [](const QString& d) {
+                    return run_qnn({"export", example("lenet_lowprec"), "--checkpoint", g_checkpoint, "--format", "packed",
+                                "--out", d + "/m.qnnpack", "--c-header", d + "/no/such/folder/m.h"});
+                  },
+                  1,
+                  [](const QString& d) {
+                    return QStringList{"cannot write C header " + d + "/no/such/folder/m.h: the folder does not exist",
+                                       "no file of the export was written"};
+                  },
+                  {"m.qnnpack"}, nullptr});
+  rows.push_back({"export --format packed, --c-header on a full disk: old --out and old header intact",
+                  [](const QString& d) {
+                    QDir().mkpath(d + "/h");
+                    old_file(d + "/m.qnnpack");
+                    old_file(d + "/h/m.h");
+                  },
+                  [full](const QString& d) {
+                    return run_qnn({"export", example("lenet_lowprec"), "--checkpoint", g_checkpoint, "--format", "packed",
+                                "--out", d + "/m.qnnpack", "--c-header", d + "/h/m.h"},
+                               {full + d + "/h"});
+                  },
+                  1, [](const QString& d) { return QStringList{"cannot write C header " + d + "/h/m.h: the disk is full"}; },
+                  {}, nullptr});
+  // ---- 2. project save, weights (state dict): in process, the core functions the GUI calls
+  rows.push_back({"save_project on a full disk: old project intact",
+                  [](const QString& d) { old_file(d + "/p.qnn.json"); },
+                  [](const QString& d) {
+                    FullDisk fd(d);
+                    const auto p = qnn::load_project(example("lenet_lowprec").toStdString());
+                    return in_process([&] { qnn::save_project(p, (d + "/p.qnn.json").toStdString()); });
+                  },
+                  -1, [](const QString& d) { return QStringList{"cannot write project file " + d + "/p.qnn.json: the disk is full"}; },
+                  {}, nullptr});
+  rows.push_back({"write_state_dict (weights) on a full disk: old file intact",
+                  [](const QString& d) { old_file(d + "/w.pt"); },
+                  [](const QString& d) {
+                    FullDisk fd(d);
+                    return in_process([&] {
+                      qnn::write_state_dict((d + "/w.pt").toStdString(), {{"fc.weight", torch::ones({4, 4})}});
+                    });
+                  },
+                  -1, [](const QString& d) { return QStringList{"cannot write state dict " + d + "/w.pt: the disk is full"}; },
+                  {}, nullptr});
+  rows.push_back({"save_checkpoint (GUI Save Checkpoint) on a full disk: old file intact",
+                  [](const QString& d) { old_file(d + "/c.qnnckpt"); },
+                  [](const QString& d) {
+                    FullDisk fd(d);
+                    auto m = qnn::build_model(qnn::load_project(example("lenet_lowprec").toStdString()));
+                    return in_process([&] { qnn::save_checkpoint(m, (d + "/c.qnnckpt").toStdString()); });
+                  },
+                  -1, [](const QString& d) { return QStringList{"cannot write checkpoint " + d + "/c.qnnckpt: the disk is full"}; },
+                  {}, nullptr});
+  // ---- 3. empty output paths: usage errors before any work
+  rows.push_back({"train --checkpoint '': refused before training",
+                  nullptr, [](const QString&) { return run_qnn(quick_train("")); }, 2,
+                  [](const QString&) { return QStringList{"qnn train: option --checkpoint needs a file name, got an empty string"}; },
+                  {},
+                  [](const QString&, const Outcome& o) { QVERIFY2(o.out.isEmpty(), qPrintable(o.text())); }});
+  rows.push_back({"export --out '': usage error",
+                  nullptr,
+                  [](const QString&) {
+                    return run_qnn({"export", example("lenet_lowprec"), "--checkpoint", g_checkpoint, "--format", "qonnx",
+                                "--out", ""});
+                  },
+                  2, [](const QString&) { return QStringList{"option --out needs a file name, got an empty string"}; }, {},
+                  nullptr});
+  rows.push_back({"export --c-header=: usage error",
+                  nullptr,
+                  [](const QString& d) {
+                    return run_qnn({"export", example("lenet_lowprec"), "--checkpoint", g_checkpoint, "--format", "packed",
+                                "--out", d + "/m.qnnpack", "--c-header="});
+                  },
+                  2, [](const QString&) { return QStringList{"option --c-header needs a file name, got an empty string"}; },
+                  {"m.qnnpack"}, nullptr});
+  rows.push_back({"validate '': usage error", nullptr, [](const QString&) { return run_qnn({"validate", ""}); }, 2,
+                  [](const QString&) { return QStringList{"'qnn validate' needs a PROJECT file name, got an empty string"}; },
+                  {}, nullptr});
+  // ---- 4. files that are no project file
+  rows.push_back({"validate /dev/zero: refused at once", nullptr,
+                  [](const QString&) { return run_qnn({"validate", "/dev/zero"}); }, 2,
+                  [](const QString&) {
+                    return QStringList{"cannot read project file '/dev/zero': it is not a regular file (a device, pipe or socket)"};
+                  },
+                  {}, nullptr});
+  rows.push_back({"validate a folder", [](const QString& d) { QDir().mkpath(d + "/p.qnn.json"); },
+                  [](const QString& d) { return run_qnn({"validate", d + "/p.qnn.json"}); }, 2,
+                  [](const QString& d) { return QStringList{"cannot read project file '" + d + "/p.qnn.json': it is a folder, not a file"}; },
+                  {}, nullptr});
+  rows.push_back({"validate a 300 MB project file (sparse)",
+                  [](const QString& d) {
+                    QFile f(d + "/huge.qnn.json");
+                    QVERIFY(f.open(QIODevice::WriteOnly));
+                    QVERIFY(f.resize(qint64(300) << 20));
+                  },
+                  [](const QString& d) { return run_qnn({"validate", d + "/huge.qnn.json"}); }, 2,
+                  [](const QString& d) {
+                    return QStringList{"cannot read project file '" + d + "/huge.qnn.json': it is 300 MB, more than the 256 MB"};
+                  },
+                  {}, nullptr});
+  rows.push_back({"eval --checkpoint /dev/zero", nullptr,
+                  [](const QString&) { return run_qnn({"eval", example("lenet_lowprec"), "--checkpoint", "/dev/zero"}); }, 2,
+                  [](const QString&) { return QStringList{"cannot read checkpoint /dev/zero: it is not a regular file"}; }, {},
+                  nullptr});
+  // ---- 5. a damaged checkpoint
+  rows.push_back({"eval of a checkpoint with one flipped bit in conv1.weight",
+                  [](const QString& d) {
+                    QByteArray b = bytes_of(g_checkpoint);
+                    auto m = qnn::build_model(qnn::load_project(example("lenet_lowprec").toStdString()));
+                    qnn::load_checkpoint(m, g_checkpoint.toStdString());
+                    torch::Tensor w;
+                    for (const auto& kv : m->named_parameters(true))
+                      if (kv.key() == "conv1.weight") w = kv.value().detach().contiguous();
+                    QVERIFY(w.defined());
+                    const QByteArray raw(static_cast<const char*>(w.data_ptr()), int(w.numel() * w.element_size()));
+                    const int at = b.indexOf(raw);
+                    QVERIFY(at > 0);
+                    b[at + raw.size() / 2] = char(b[at + raw.size() / 2] ^ 0x10);
+                    write_bytes(d + "/flipped.pt", b);
+                  },
+                  [](const QString& d) { return run_qnn({"eval", example("lenet_lowprec"), "--checkpoint", d + "/flipped.pt"}); },
+                  2,
+                  [](const QString& d) {
+                    return QStringList{"checkpoint " + d + "/flipped.pt is damaged: tensor conv1.weight does not match its checksum"};
+                  },
+                  {},
+                  [](const QString&, const Outcome& o) { QVERIFY(!o.out.contains("test_accuracy")); }});
+  return rows;
+}
+
+}  // namespace
+
+class TestBadInput : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void initTestCase();
+  void table_data();
+  void table();
+  void staleTemporariesAreRemoved();
+  void bitFlipsNeverLoadADifferentModel();
+  void checkpointsWithoutChecksumsStillLoad();
+
+ private:
+  QTemporaryDir m_dir;
+};
+
+void TestBadInput::initTestCase() {
+  QVERIFY(m_dir.isValid());
+  g_checkpoint = m_dir.filePath("trained.pt");
+  g_rescue_dir = m_dir.filePath("rescue");
+  QVERIFY(QDir().mkpath(g_rescue_dir));
+  const Outcome t = run_qnn(quick_train(g_checkpoint));
+  QVERIFY2(t.code == 0, qPrintable(t.text()));
+}
+
+void TestBadInput::table_data() {
+  QTest::addColumn<int>("row");
+  const auto rows = ::table();
+  for (size_t i = 0; i < rows.size(); ++i) QTest::addRow("%s", rows[i].name) << int(i);
+}
+
+void TestBadInput::table() {
+  QFETCH(int, row);
+  const Row r = ::table()[size_t(row)];
+  const QString dir = m_dir.filePath("row" + QString::number(row));
+  QVERIFY(QDir().mkpath(dir));
+  if (r.setup) r.setup(dir);
+  // what is there before: every file keeps its bytes
+  std::map<QString, QByteArray> before;
+  QDirIterator it(dir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+  while (it.hasNext()) {
+    const QString f = it.next();
+    if (QFileInfo(f).size() < (1 << 20)) before[f] = bytes_of(f);
+  }
+  QElapsedTimer timer;
+  timer.start();
+  const Outcome o = r.run(dir);
+  QCOMPARE(o.code, r.code);
+  for (const QString& fragment : r.fragments(dir))
+    QVERIFY2(o.message.contains(fragment), qPrintable("missing '" + fragment + "' in\n" + o.text()));
+  QVERIFY2(!o.message.contains("c10::Error") && !o.message.contains("terminate called"), qPrintable(o.text()));
+  for (const auto& [f, b] : before) QVERIFY2(bytes_of(f) == b, qPrintable(f + " changed"));
+  for (const QString& a : r.absent) QVERIFY2(!QFileInfo::exists(dir + "/" + a), qPrintable(a + " was created"));
+  QCOMPARE(temporaries(dir), QStringList());
+  if (r.extra) r.extra(dir, o);
+  qInfo("%s: %.2f s", r.name, timer.elapsed() / 1000.0);
+}
+
+void TestBadInput::staleTemporariesAreRemoved() {
+  const QString dir = m_dir.filePath("stale");
+  QVERIFY(QDir().mkpath(dir));
+  const std::string target = (dir + "/p.qnn.json").toStdString();
+  // a process that has ended (its pid is free) and this live one
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  QVERIFY(child > 0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const QString prefix = QString::fromStdString(qnn::temporary_prefix(target));
+  QCOMPARE(prefix, dir + "/.p.qnn.json.qnn-tmp-");
+  const QString dead = prefix + QString::number(child) + "-0";
+  const QString live = prefix + QString::number(::getpid()) + "-999";
+  const QString other = dir + "/.other.qnn.json.qnn-tmp-" + QString::number(child) + "-0";  // another target's
+  for (const QString& f : {dead, live, other}) write_bytes(f, "half a file");
+  qnn::save_project(qnn::load_project(example("lenet_lowprec").toStdString()), target);
+  QVERIFY2(!QFileInfo::exists(dead), "the dead process's temporary was not removed");
+  QVERIFY2(QFileInfo::exists(live), "a live process's temporary was removed");
+  QVERIFY(QFileInfo::exists(other));
+  QCOMPARE(qnn::load_project(target).layers.size(), qnn::load_project(example("lenet_lowprec").toStdString()).layers.size());
+  // The CLI's saves clean up the same way.
+  const QString ckpt = dir + "/c.pt";
+  const QString dead_ckpt = QString::fromStdString(qnn::temporary_prefix(ckpt.toStdString())) + QString::number(child) + "-3";
+  write_bytes(dead_ckpt, "half a checkpoint");
+  const Outcome o = run_qnn({"export", example("lenet_lowprec"), "--checkpoint", g_checkpoint, "--format", "checkpoint",
+                         "--out", ckpt});
+  QVERIFY2(o.code == 0, qPrintable(o.text()));
+  QVERIFY(!QFileInfo::exists(dead_ckpt));
+  QVERIFY(QFile::remove(live));
+  QVERIFY(QFile::remove(other));
+  QCOMPARE(temporaries(dir), QStringList());
+}
+
+void TestBadInput::bitFlipsNeverLoadADifferentModel() {
+  const auto project = qnn::load_project(example("lenet_lowprec").toStdString());
+  auto reference = qnn::build_model(project);
+  qnn::load_checkpoint(reference, g_checkpoint.toStdString());
+  std::vector<std::pair<std::string, torch::Tensor>> ref;
+  for (const auto& kv : reference->named_parameters(true)) ref.emplace_back(kv.key(), kv.value().detach().clone());
+  for (const auto& kv : reference->named_buffers(true)) ref.emplace_back(kv.key(), kv.value().detach().clone());
+  const QByteArray good = bytes_of(g_checkpoint);
+  QVERIFY(good.size() > 10000);
+  const QString path = m_dir.filePath("flip.pt");
+  // 200 flips spread over the whole file (headers, the pickle, the tensor data, the zip
+  // directory), then 100 each in the first and last 3000 bytes, where the archive's
+  // own records are.
+  std::vector<int> places;
+  for (int k = 0; k < 200; ++k) places.push_back(int(int64_t(good.size() - 1) * k / 199));
+  for (int k = 0; k < 100; ++k) places.push_back(k * 30);
+  for (int k = 0; k < 100; ++k) places.push_back(good.size() - 1 - k * 30);
+  const int kFlips = int(places.size());
+  int refused = 0, identical = 0, damaged = 0;
+  for (int k = 0; k < kFlips; ++k) {
+    const int at = places[size_t(k)];
+    QByteArray b = good;
+    b[at] = char(b[at] ^ (1 << (k % 8)));
+    write_bytes(path, b);
+    auto m = qnn::build_model(project);
+    try {
+      qnn::load_checkpoint(m, path.toStdString());
+    } catch (const qnn::Error& e) {
+      ++refused;
+      const QString msg = e.what();
+      QVERIFY2(msg.contains(path), qPrintable(QString("flip at %1: %2").arg(at).arg(msg)));
+      if (msg.contains("is damaged:")) ++damaged;
+      continue;
+    } catch (const std::exception& e) {
+      QFAIL(qPrintable(QString("flip at %1: not a qnn error: %2").arg(at).arg(e.what())));
+    }
+    // loaded: then every tensor must be bit for bit the saved one
+    std::map<std::string, torch::Tensor> got;
+    for (const auto& kv : m->named_parameters(true)) got[kv.key()] = kv.value().detach();
+    for (const auto& kv : m->named_buffers(true)) got[kv.key()] = kv.value().detach();
+    for (const auto& [name, t] : ref)
+      QVERIFY2(torch::equal(got.at(name), t), qPrintable(QString("flip at %1 silently changed %2").arg(at).arg(name.c_str())));
+    ++identical;
+  }
+  qInfo("%d bit flips over %d bytes: %d refused (%d as damaged), %d loaded the identical model", kFlips,
+        int(good.size()), refused, damaged, identical);
+  QCOMPARE(refused + identical, kFlips);
+  QVERIFY(damaged >= 10);  // the checksums, not luck, catch the flips in the data
+}
+
+void TestBadInput::checkpointsWithoutChecksumsStillLoad() {
+  // A checkpoint as builds before the checksums wrote it: the same entries, no qnn.checksums.
+  const auto project = qnn::load_project(example("lenet_lowprec").toStdString());
+  torch::manual_seed(3);
+  auto m = qnn::build_model(project);
+  torch::serialize::OutputArchive ar;
+  ar.write("qnn.format", c10::IValue(std::string("qnn-studio-checkpoint")));
+  ar.write("qnn.version", c10::IValue(int64_t(1)));
+  ar.write("qnn.project", c10::IValue(qnn::project_to_json(project)));
+  for (const auto& kv : m->named_parameters(true)) ar.write(kv.key(), kv.value().detach(), false);
+  for (const auto& kv : m->named_buffers(true)) ar.write(kv.key(), kv.value().detach(), true);
+  const QString old = m_dir.filePath("old_format.pt");
+  ar.save_to(old.toStdString());
+  auto loaded = qnn::build_model(project);
+  qnn::load_checkpoint(loaded, old.toStdString());
+  const auto a = m->named_parameters(true);
+  const auto b = loaded->named_parameters(true);
+  QCOMPARE(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) QVERIFY(torch::equal(a[i].value(), b[i].value()));
+  // Their zip entries' own CRC-32s still catch a flipped bit in the tensor data.
+  QByteArray file = bytes_of(old);
+  const torch::Tensor w = a[0].value().detach().contiguous();
+  const QByteArray raw(static_cast<const char*>(w.data_ptr()), int(w.numel() * w.element_size()));
+  const int at = file.indexOf(raw);
+  QVERIFY(at > 0);
+  file[at + 3] = char(file[at + 3] ^ 0x01);
+  const QString flipped = m_dir.filePath("old_format_flipped.pt");
+  write_bytes(flipped, file);
+  auto again = qnn::build_model(project);
+  const QString msg = thrown_message<qnn::IoError>([&] { qnn::load_checkpoint(again, flipped.toStdString()); });
+  QVERIFY2(msg.startsWith("checkpoint " + flipped + " is damaged: entry old_format/data/"), qPrintable(msg));
+  // and the new ones record them: the same file with checksums is refused once damaged (table row above)
+  const std::string bytes = qnn::checkpoint_bytes(m, -1, "x");
+  QVERIFY(bytes.find("qnn.checksums") != std::string::npos);
+}
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  TestBadInput t;
+  return QTest::qExec(&t, argc, argv);
+}
+#include "test_badinput.moc"
