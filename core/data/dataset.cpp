@@ -162,16 +162,10 @@ torch::Tensor bytes_to_tensor(const Bytes& b, size_t offset, at::IntArrayRef sha
   return t;
 }
 
+/// canonical_dataset_name(), or a ConfigError for an unknown name.
 std::string canonical_name(const std::string& name) {
-  std::string n;
-  for (char c : name) {
-    if (c == '_' || c == '-' || c == ' ') continue;
-    n += char(std::tolower(static_cast<unsigned char>(c)));
-  }
-  if (n == "fashionmnist") return "fashion-mnist";
-  if (n == "mnist") return "mnist";
-  if (n == "cifar10") return "cifar10";
-  if (n == "imagefolder") return "image-folder";
+  std::string n = canonical_dataset_name(name);
+  if (!n.empty()) return n;
   throw ConfigError("unknown dataset '" + name + "' (known: fashion-mnist, mnist, cifar10, image-folder)");
 }
 

@@ -6,14 +6,6 @@
 namespace qnn {
 namespace {
 
-/// `name` lower-cased without '-', '_' and ' ' (as load_dataset reads dataset names).
-std::string folded(const std::string& name) {
-  std::string n;
-  for (char c : name)
-    if (c != '_' && c != '-' && c != ' ') n += char(std::tolower(static_cast<unsigned char>(c)));
-  return n;
-}
-
 std::string size_text(int64_t h, int64_t w) { return std::to_string(h) + "x" + std::to_string(w); }
 
 /// The built-in datasets with `channels` channels, for the hint ("" when none).
@@ -25,9 +17,20 @@ std::string datasets_with(int64_t channels) {
 
 }  // namespace
 
+std::string canonical_dataset_name(const std::string& name) {
+  std::string n;
+  for (char c : name)
+    if (c != '_' && c != '-' && c != ' ') n += char(std::tolower(static_cast<unsigned char>(c)));
+  if (n == "fashionmnist") return "fashion-mnist";
+  if (n == "mnist") return "mnist";
+  if (n == "cifar10") return "cifar10";
+  if (n == "imagefolder") return "image-folder";
+  return "";
+}
+
 std::vector<int64_t> dataset_image_shape(const std::string& name) {
-  const std::string n = folded(name);
-  if (n == "fashionmnist" || n == "mnist") return {1, 28, 28};
+  const std::string n = canonical_dataset_name(name);
+  if (n == "fashion-mnist" || n == "mnist") return {1, 28, 28};
   if (n == "cifar10") return {3, 32, 32};
   return {};
 }

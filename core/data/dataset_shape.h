@@ -13,6 +13,12 @@
 
 namespace qnn {
 
+/// The canonical spelling of dataset `name`: "fashion-mnist", "mnist", "cifar10" or
+/// "image-folder", matched case-insensitively and ignoring '-', '_' and ' ' (as
+/// load_dataset reads dataset names: "Fashion_MNIST" -> "fashion-mnist"); "" for a name
+/// no build knows. Throws nothing.
+std::string canonical_dataset_name(const std::string& name);
+
 /// [C, H, W] of one image of the built-in dataset `name` as stored, before padding:
 /// [1, 28, 28] for "fashion-mnist" and "mnist", [3, 32, 32] for "cifar10". Empty for
 /// "image-folder" (its images are fitted to the Input layer) and for unknown names.

@@ -6,6 +6,7 @@
 
 #include <stb/stb_image_write.h>
 
+#include "core/data/dataset_shape.h"
 #include "core/graph/project.h"
 
 #include <QAction>
@@ -15,6 +16,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QSignalSpy>
@@ -26,6 +28,7 @@
 #include "app/gui/main_window.h"
 #include "widgets/document/project_document.h"
 #include "widgets/training/dataset_settings_panel.h"
+#include "widgets/training/training_settings_panel.h"
 #include "widgets/training/training_controller.h"
 
 using namespace qnn;
@@ -56,6 +59,8 @@ class TestGuiDataset : public QObject {
  private Q_SLOTS:
   void datasetEditsAreUndoableCommands();
   void trainsOnAnImageFolder();
+  void inputMismatchShowsAsSoonAsTheDatasetChanges();
+  void datasetNamesAreFoldedInOnePlace();
 };
 
 void TestGuiDataset::datasetEditsAreUndoableCommands() {
@@ -113,6 +118,101 @@ void TestGuiDataset::datasetEditsAreUndoableCommands() {
   doc->undoStack()->redo();
   QCOMPARE(doc->project().dataset.name, std::string("image-folder"));
   QCOMPARE(name->currentData().toString(), QStringLiteral("image-folder"));
+}
+
+void TestGuiDataset::inputMismatchShowsAsSoonAsTheDatasetChanges() {
+  ProjectDocument doc;
+  doc.load(examplePath("lenet_lowprec.qnn.json"));  // Input [1, 32, 32]; Fashion-MNIST padded by 2
+  QString inputId;
+  for (const LayerSpec& l : doc.project().layers)
+    if (l.type == LayerType::Input) inputId = QString::fromStdString(l.id);
+  QVERIFY(!inputId.isEmpty());
+  // Wired as the main window wires the panel to the document.
+  DatasetSettingsPanel panel;
+  connect(&panel, &DatasetSettingsPanel::specEdited, &doc,
+          [&doc](const DatasetSpec& spec, const QString& field) { doc.changeDataset(spec, field); });
+  connect(&doc, &ProjectDocument::datasetChanged, &panel, [&] { panel.setSpec(doc.project().dataset); });
+  panel.setSpec(doc.project().dataset);
+  TrainingSettingsPanel strip;  // the Training Settings tab, shown in the Train layout
+  panel.setDocument(&doc, &strip);
+  panel.show();
+  strip.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&panel));
+  QSignalSpy changes(&panel, &DatasetSettingsPanel::inputMismatchChanged);
+  QVERIFY(panel.inputMismatch().isEmpty());
+  QVERIFY(!panel.inputMismatchLabel()->isVisible());
+
+  // Padding 0: 28 x 28 samples for the 32 x 32 Input, said at once (not at F5), in full sentences.
+  panel.padSpinBox()->setValue(0);
+  QCOMPARE(doc.project().dataset.pad, 0);
+  const QString padText = QStringLiteral(
+                              "The dataset Fashion-MNIST gives samples of 1×28×28 (channels × height × width, no "
+                              "padding), but the Input layer '%1' takes 1×32×32. Set the dataset padding to 2 (28 + 2 "
+                              "x 2 = 32), or set the Input shape to [1, 28, 28].")
+                              .arg(inputId);
+  QCOMPARE(panel.inputMismatch(), padText);
+  QCOMPARE(panel.inputMismatchLabel()->text(), padText);
+  QVERIFY(panel.inputMismatchLabel()->isVisible());
+  QCOMPARE(changes.count(), 1);
+  QCOMPARE(changes.last().at(0).toString(), padText);
+  QCOMPARE(datasetInputMismatchText(doc.project()), padText);
+  QCOMPARE(strip.inputMismatch(), padText);
+  QVERIFY(strip.inputMismatchLabel()->isVisible());
+
+  // CIFAR-10: three channels for a one-channel Input.
+  QComboBox* name = panel.nameComboBox();
+  name->setCurrentIndex(name->findData(QStringLiteral("cifar10")));
+  Q_EMIT name->activated(name->currentIndex());
+  QCOMPARE(doc.project().dataset.name, std::string("cifar10"));
+  const QString cifar = panel.inputMismatch();
+  QVERIFY2(cifar.startsWith(QStringLiteral("The dataset CIFAR-10 gives samples of 3×32×32 (channels × height × width, "
+                                           "no padding), but the Input layer '%1' takes 1×32×32. Set the Input "
+                                           "shape to [3, 32, 32]")
+                                .arg(inputId)),
+           qPrintable(cifar));
+  QVERIFY(cifar.endsWith(QLatin1Char('.')));
+  QVERIFY(panel.inputMismatchLabel()->isVisible());
+
+  // Undo twice: Fashion-MNIST padded by 2 fits again, the note goes.
+  doc.undoStack()->undo();
+  QCOMPARE(panel.inputMismatch(), padText);
+  doc.undoStack()->undo();
+  QCOMPARE(doc.project().dataset.pad, 2);
+  QVERIFY(panel.inputMismatch().isEmpty());
+  QVERIFY(!panel.inputMismatchLabel()->isVisible());
+  QVERIFY(!strip.inputMismatchLabel()->isVisible());
+  QCOMPARE(changes.last().at(0).toString(), QString());
+
+  // Another project whose Input takes three channels: said as soon as it is open.
+  Project rgb = doc.project();
+  rgb.input_shape = {3, 32, 32};
+  doc.setProject(rgb);
+  QVERIFY2(panel.inputMismatch().startsWith(
+               QStringLiteral("The dataset Fashion-MNIST gives samples of 1×32×32 (channels × height × width, padded "
+                              "by 2 pixels on each side), but the Input layer '%1' takes 3×32×32.")
+                   .arg(inputId)),
+           qPrintable(panel.inputMismatch()));
+  // An image folder is fitted to the Input: nothing to say.
+  DatasetSpec folder = doc.project().dataset;
+  folder.name = "image-folder";
+  folder.pad = 0;
+  QVERIFY(doc.changeDataset(folder, QStringLiteral("dataset")));
+  QVERIFY(panel.inputMismatch().isEmpty());
+  QVERIFY(!panel.inputMismatchLabel()->isVisible());
+}
+
+void TestGuiDataset::datasetNamesAreFoldedInOnePlace() {
+  // canonical_dataset_name: the one spelling rule for load_dataset and the shape check.
+  QCOMPARE(canonical_dataset_name("Fashion_MNIST"), std::string("fashion-mnist"));
+  QCOMPARE(canonical_dataset_name("fashion mnist"), std::string("fashion-mnist"));
+  QCOMPARE(canonical_dataset_name("MNIST"), std::string("mnist"));
+  QCOMPARE(canonical_dataset_name("CIFAR-10"), std::string("cifar10"));
+  QCOMPARE(canonical_dataset_name("Image_Folder"), std::string("image-folder"));
+  QCOMPARE(canonical_dataset_name("svhn"), std::string());
+  QCOMPARE(dataset_image_shape("Fashion_MNIST"), (std::vector<int64_t>{1, 28, 28}));
+  QCOMPARE(dataset_image_shape("CIFAR 10"), (std::vector<int64_t>{3, 32, 32}));
+  QVERIFY(dataset_image_shape("image-folder").empty());
+  QVERIFY(dataset_image_shape("svhn").empty());
 }
 
 void TestGuiDataset::trainsOnAnImageFolder() {

@@ -13,9 +13,61 @@
 #include <QSpinBox>
 #include <QToolButton>
 
+#include <algorithm>
+
+#include "core/data/dataset_shape.h"
+#include "widgets/document/project_document.h"
 #include "widgets/input/wheel_guard.h"
+#include "widgets/training/training_settings_panel.h"
 
 namespace qnn {
+namespace {
+
+/// "1×28×28" for [1, 28, 28] (any rank).
+QString dimsText(const std::vector<int64_t>& shape) {
+  QStringList parts;
+  for (int64_t d : shape) parts << QString::number(d);
+  return parts.join(QChar(0x00D7));
+}
+
+/// The dataset's name as the Dataset box shows it.
+QString datasetTitle(const std::string& name) {
+  const std::string n = canonical_dataset_name(name);
+  if (n == "fashion-mnist") return QStringLiteral("Fashion-MNIST");
+  if (n == "mnist") return QStringLiteral("MNIST");
+  if (n == "cifar10") return QStringLiteral("CIFAR-10");
+  return QString::fromStdString(name);
+}
+
+/// `text` with a capital first letter and a full stop at the end.
+QString sentence(QString text) {
+  text = text.trimmed();
+  if (text.isEmpty()) return text;
+  text[0] = text[0].toUpper();
+  if (!text.endsWith(QLatin1Char('.'))) text += QLatin1Char('.');
+  return text;
+}
+
+}  // namespace
+
+QString datasetInputMismatchText(const Project& project) {
+  const std::optional<Diagnostic> mismatch = dataset_input_mismatch(project);
+  if (!mismatch) return QString();
+  const std::vector<int64_t> sample = dataset_sample_shape(project.dataset);
+  const QString input = mismatch->node == "dataset"
+                            ? QObject::tr("the network's Input")
+                            : QObject::tr("the Input layer '%1'").arg(QString::fromStdString(mismatch->node));
+  const QString takes = project.input_shape.size() == 3
+                            ? dimsText(project.input_shape)
+                            : QObject::tr("%1 (not an image shape [C, H, W])")
+                                  .arg(QString::fromStdString(shape_text(project.input_shape)));
+  const QString padding = project.dataset.pad == 0 ? QObject::tr("no padding")
+                          : project.dataset.pad == 1 ? QObject::tr("padded by 1 pixel on each side")
+                                                     : QObject::tr("padded by %1 pixels on each side").arg(project.dataset.pad);
+  return QObject::tr("The dataset %1 gives samples of %2 (channels × height × width, %3), but %4 takes %5. %6")
+      .arg(datasetTitle(project.dataset.name), dimsText(sample), padding, input, takes,
+           sentence(QString::fromStdString(mismatch->hint)));
+}
 
 DatasetSettingsPanel::DatasetSettingsPanel(QWidget* parent) : QWidget(parent) {
   WheelGuard::install();  // the wheel changes only the focused field
@@ -86,8 +138,16 @@ DatasetSettingsPanel::DatasetSettingsPanel(QWidget* parent) : QWidget(parent) {
   grid->addWidget(m_fit, 3, 1);
   grid->addWidget(label(tr("Test &share"), m_testFraction), 3, 2, Qt::AlignRight);
   grid->addWidget(m_testFraction, 3, 3);
+  m_mismatchLabel = new QLabel(this);
+  m_mismatchLabel->setObjectName(QStringLiteral("datasetInputMismatchLabel"));
+  m_mismatchLabel->setWordWrap(true);
+  m_mismatchLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_mismatchLabel->setStyleSheet(QStringLiteral("QLabel { background: #fdecea; color: #8a1c14; border: 1px solid "
+                                                "#e8a29b; border-radius: 3px; padding: 4px 6px; }"));
+  m_mismatchLabel->hide();
+  grid->addWidget(m_mismatchLabel, 4, 0, 1, 4);
   grid->setColumnStretch(1, 1);
-  grid->setRowStretch(4, 1);
+  grid->setRowStretch(5, 1);
   setSpec(DatasetSpec{});
 
   connect(m_name, qOverload<int>(&QComboBox::activated), this, [this] {
@@ -140,6 +200,46 @@ void DatasetSettingsPanel::setSpec(const DatasetSpec& spec) {
   m_fit->setCurrentIndex(f < 0 ? 0 : f);
   m_testFraction->setValue(spec.test_fraction);
   updateEnabled();
+}
+
+void DatasetSettingsPanel::setDocument(ProjectDocument* document, TrainingSettingsPanel* strip) {
+  disconnect(m_documentConnection);
+  if (m_strip && m_strip != strip) m_strip->setInputMismatch(QString());
+  m_strip = strip;
+  if (!document) {
+    checkInput(Project{});
+    return;
+  }
+  // changed(): after every edit (the dataset, the Input layer), undo, redo and new project.
+  m_documentConnection = connect(document, &ProjectDocument::changed, this,
+                                 [this, document] { checkInput(document->project()); });
+  checkInput(document->project());
+}
+
+void DatasetSettingsPanel::checkInput(const Project& project) {
+  const QString text = datasetInputMismatchText(project);
+  m_mismatchLabel->setText(text);
+  m_mismatchLabel->setVisible(!text.isEmpty());
+  fitNote();
+  if (m_strip) m_strip->setInputMismatch(text);
+  if (text == m_inputMismatch) return;
+  m_inputMismatch = text;
+  Q_EMIT inputMismatchChanged(text);
+}
+
+void DatasetSettingsPanel::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  fitNote();
+}
+
+void DatasetSettingsPanel::fitNote() {
+  if (m_mismatchLabel->text().isEmpty()) {
+    m_mismatchLabel->setMinimumHeight(0);
+    return;
+  }
+  const int width = std::max(200, contentsRect().width() - 16);  // the grid's side margins
+  const int height = m_mismatchLabel->heightForWidth(width);
+  if (height > 0 && height != m_mismatchLabel->minimumHeight()) m_mismatchLabel->setMinimumHeight(height);
 }
 
 void DatasetSettingsPanel::emitEdit(DatasetSpec spec, const QString& field) {

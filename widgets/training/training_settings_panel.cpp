@@ -76,6 +76,14 @@ TrainingSettingsPanel::TrainingSettingsPanel(QWidget* parent) : QWidget(parent) 
   add(1, 1, tr("Test samples"), m_testLimit);
   add(1, 2, tr("Batches/epoch"), m_maxBatches);
   grid->addWidget(m_info, 2, 0, 1, 6);
+  m_mismatch = new QLabel(this);
+  m_mismatch->setObjectName(QStringLiteral("trainingInputMismatchLabel"));
+  m_mismatch->setWordWrap(true);
+  m_mismatch->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  m_mismatch->setStyleSheet(QStringLiteral("QLabel { background: #fdecea; color: #8a1c14; border: 1px solid #e8a29b; "
+                                           "border-radius: 3px; padding: 3px 6px; }"));
+  m_mismatch->hide();
+  grid->addWidget(m_mismatch, 3, 0, 1, 6);
   for (int c : {1, 3, 5}) grid->setColumnStretch(c, 1);
   setSpec(TrainingSpec{}, DatasetSpec{});
 
@@ -133,5 +141,12 @@ TrainingRunOptions TrainingSettingsPanel::options() const {
   o.maxBatchesPerEpoch = m_maxBatches->value();
   return o;
 }
+
+void TrainingSettingsPanel::setInputMismatch(const QString& message) {
+  m_mismatch->setText(message);
+  m_mismatch->setVisible(!message.isEmpty());
+}
+
+QString TrainingSettingsPanel::inputMismatch() const { return m_mismatch->text(); }
 
 }  // namespace qnn

@@ -29,6 +29,12 @@ class TrainingSettingsPanel : public QWidget {
   /// The spec given to setSpec() with the edited values, and the limits.
   TrainingRunOptions options() const;
 
+  /// Shows `message` (DatasetSettingsPanel::inputMismatch(): the dataset does not fit the
+  /// Input layer) as a red note under the settings; "" hides it.
+  void setInputMismatch(const QString& message);
+  QString inputMismatch() const;
+  QLabel* inputMismatchLabel() const { return m_mismatch; }
+
   QSpinBox* epochsSpinBox() const { return m_epochs; }
   QSpinBox* batchSizeSpinBox() const { return m_batchSize; }
   QDoubleSpinBox* learningRateSpinBox() const { return m_learningRate; }
@@ -48,6 +54,7 @@ class TrainingSettingsPanel : public QWidget {
   QSpinBox* m_testLimit = nullptr;
   QSpinBox* m_maxBatches = nullptr;
   QLabel* m_info = nullptr;
+  QLabel* m_mismatch = nullptr;
 };
 
 }  // namespace qnn
