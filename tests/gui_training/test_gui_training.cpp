@@ -34,6 +34,7 @@
 #include "widgets/node_editor/graph_scene.h"
 #include "widgets/node_editor/graph_view.h"
 #include "widgets/node_editor/node_item.h"
+#include "widgets/plots/qcustomplot_include.h"
 #include "widgets/plots/confusion_matrix_view.h"
 #include "widgets/plots/training_plot.h"
 #include "widgets/training/training_controller.h"
@@ -87,6 +88,8 @@ class TestGuiTraining : public QObject {
   void closingWhileTrainingStopsTheWorker();
   void trainingSettingsAreUndoableProjectEdits();
   void trainingCurvesExportTheirPoints();
+  void staleCurvesKeepTrainAndTestApart();
+  void graphLegendCoversNoNodeAtFitInTheTrainLayout();
 };
 
 void TestGuiTraining::initTestCase() {
@@ -410,6 +413,98 @@ void TestGuiTraining::trainingCurvesExportTheirPoints() {
   QVERIFY(plot.findChild<QAction*>(QStringLiteral("saveSvgAction")));
   copy->trigger();
   QCOMPARE(QGuiApplication::clipboard()->text(), plot.csv());
+}
+
+void TestGuiTraining::staleCurvesKeepTrainAndTestApart() {
+  TrainingPlot plot;
+  plot.clear(2);
+  plot.addTrainPoint(0.5, 1.25, 0.5);
+  plot.addTestPoint(1.0, 0.8, 0.7);
+  for (QCustomPlot* qcp : {plot.lossPlot(), plot.accuracyPlot()}) {
+    QCOMPARE(qcp->graphCount(), 2);
+    const QPen train = qcp->graph(0)->pen(), test = qcp->graph(1)->pen();
+    QCOMPARE(train.style(), Qt::SolidLine);
+    QVERIFY(train.color() != test.color());
+    plot.setStale(true, QStringLiteral("discarded (network edited)"));
+    const QPen staleTrain = qcp->graph(0)->pen(), staleTest = qcp->graph(1)->pen();
+    // Marked as not current: dashed and paler than the current pens...
+    QCOMPARE(staleTrain.style(), Qt::DashLine);
+    QCOMPARE(staleTest.style(), Qt::DashLine);
+    QVERIFY(staleTrain.color().lightness() > train.color().lightness());
+    QVERIFY(staleTest.color().lightness() > test.color().lightness());
+    // ...but train and test keep their own hues (blue, orange), so the legend, which draws
+    // each entry with its graph's pen, still tells them apart.
+    QVERIFY(staleTrain.color() != staleTest.color());
+    QVERIFY2(std::abs(staleTrain.color().hslHue() - train.color().hslHue()) <= 2,
+             qPrintable(QStringLiteral("train hue %1 -> %2").arg(train.color().hslHue()).arg(staleTrain.color().hslHue())));
+    QVERIFY(std::abs(staleTest.color().hslHue() - test.color().hslHue()) <= 2);
+    QVERIFY(std::abs(staleTrain.color().hslHue() - staleTest.color().hslHue()) > 90);
+    QCOMPARE(qcp->graph(1)->scatterStyle().pen().color(), staleTest.color());  // the test points too
+    QCOMPARE(qcp->legend->itemCount(), 2);
+    for (int i = 0; i < 2; ++i) {
+      auto* item = qobject_cast<QCPPlottableLegendItem*>(qcp->legend->item(i));
+      QVERIFY(item);
+      QCOMPARE(item->plottable()->pen(), i == 0 ? staleTrain : staleTest);
+    }
+    // Current again: the original pens.
+    plot.setStale(false);
+    QCOMPARE(qcp->graph(0)->pen(), train);
+    QCOMPARE(qcp->graph(1)->pen(), test);
+  }
+}
+
+void TestGuiTraining::graphLegendCoversNoNodeAtFitInTheTrainLayout() {
+  MainWindow w;
+  w.resize(1366, 768);
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  w.applyLayout(WindowLayout::Train);
+  GraphView* view = w.graphView();
+  // Every node with its children (ports, labels), in scene coordinates.
+  auto nodeRects = [&view] {
+    QList<QPair<QString, QRectF>> rects;
+    for (QGraphicsItem* item : view->graphScene()->items())
+      if (item->type() == NodeItem::Type) {
+        auto* node = static_cast<NodeItem*>(item);
+        rects << qMakePair(node->id(), node->sceneBoundingRect().united(node->mapRectToScene(node->childrenBoundingRect())));
+      }
+    return rects;
+  };
+  auto check = [&](const char* when) {
+    const QRectF legend = view->mapToScene(view->legendRect()).boundingRect();
+    QVERIFY(view->viewport()->rect().contains(view->legendRect()));
+    const auto rects = nodeRects();
+    QCOMPARE(rects.size(), int(w.document()->project().layers.size()));
+    for (const auto& [id, r] : rects)
+      QVERIFY2(!legend.intersects(r), qPrintable(QStringLiteral("%1: the legend (%2, %3, %4 x %5) covers node %6")
+                                                     .arg(QLatin1String(when))
+                                                     .arg(legend.x())
+                                                     .arg(legend.y())
+                                                     .arg(legend.width())
+                                                     .arg(legend.height())
+                                                     .arg(id)));
+  };
+  QTest::qWait(50);  // the queued fit of the new graph, and the layout's resizes
+  check("at open");
+  view->fitToView();  // F / Ctrl+0
+  check("after Fit");
+  // Every node is in view after the fit.
+  const QRectF visible = view->mapToScene(view->viewport()->rect()).boundingRect();
+  for (const auto& [id, r] : nodeRects()) QVERIFY2(visible.contains(r), qPrintable(id));
+  // A view of the graph's own proportions (no spare room beside it): the fit zooms out a
+  // little more, still no node under the legend.
+  ProjectDocument doc;
+  doc.load(examplePath("lenet_lowprec.qnn.json"));
+  GraphView tight(&doc);
+  const QRectF bounds = tight.graphScene()->itemsBoundingRect().adjusted(-30, -30, 30, 30);
+  const double k = 320.0 / bounds.width();
+  tight.resize(320, int(bounds.height() * k));
+  tight.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&tight));
+  tight.fitToView();
+  view = &tight;
+  check("a view of the graph's proportions");
 }
 
 QTEST_MAIN(TestGuiTraining)

@@ -143,19 +143,30 @@ QString GraphView::addLayerAtCenter(LayerType type) {
 double GraphView::zoom() const { return transform().m11(); }
 
 void GraphView::fitToView() {
+  fitWhole(kMinZoom);
+  m_autoFit = false;  // an explicit fit stays until the next new graph
+}
+
+void GraphView::fitWhole(double floor) {
   if (!m_scene || m_scene->items().isEmpty()) return;
   const QRectF bounds = m_scene->itemsBoundingRect().adjusted(-30, -30, 30, 30);
   fitInView(bounds, Qt::KeepAspectRatio);
   if (zoom() > 1.0) resetZoom();
   centerOn(bounds.center());
-  m_autoFit = false;  // an explicit fit stays until the next new graph
+  // Room for the legend: when it would cover a node in every corner, zoom out a little
+  // (not below `floor`) until one corner is free (the graph shrinks towards the centre).
+  for (int i = 0; i < 40 && zoom() > floor && coversNode(legendRect()); ++i) {
+    const double f = std::max(floor, zoom() * 0.95) / zoom();
+    scale(f, f);
+    centerOn(bounds.center());
+  }
 }
 
 void GraphView::autoFit() {
   if (!m_scene || m_scene->items().isEmpty()) return;
-  fitToView();
+  fitWhole(kReadableZoom);
   m_autoFit = true;
-  if (zoom() >= kReadableZoom) return;
+  if (zoom() >= kReadableZoom - 1e-9) return;
   setTransform(QTransform::fromScale(kReadableZoom, kReadableZoom));
   const QRectF bounds = m_scene->itemsBoundingRect().adjusted(-30, -30, 30, 30);
   const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
@@ -262,20 +273,57 @@ void GraphView::resizeEvent(QResizeEvent* event) {
   if (m_autoFit) autoFit();
 }
 
+namespace {
+
+const NodeKind kLegendKinds[] = {NodeKind::QuantLayer, NodeKind::QuantActivation, NodeKind::FloatLayer,
+                                 NodeKind::FloatActivation, NodeKind::ShapeOp, NodeKind::InputOutput};
+constexpr int kLegendMargin = 8;  // from the viewport's edges
+
+QFont legendFont(QFont f) {
+  f.setPointSizeF(8.0);
+  return f;
+}
+
+}  // namespace
+
+QSize GraphView::legendSize() const {
+  const QFontMetrics fm(legendFont(font()));
+  const int row = fm.height() + 3;
+  int width = 0;
+  for (NodeKind k : kLegendKinds) width = std::max(width, fm.horizontalAdvance(nodeKindName(k)));
+  return QSize(width + 34, row * int(std::size(kLegendKinds)) + 8);
+}
+
+bool GraphView::coversNode(const QRect& viewportRect) const {
+  const QPolygonF area = mapToScene(viewportRect);
+  for (QGraphicsItem* item : m_scene->items(area, Qt::IntersectsItemBoundingRect))
+    if (item->type() == NodeItem::Type || (item->topLevelItem() && item->topLevelItem()->type() == NodeItem::Type))
+      return true;
+  return false;
+}
+
+QRect GraphView::legendRect() const {
+  const QSize size = legendSize();
+  const QRect area = viewport()->rect().adjusted(kLegendMargin, kLegendMargin, -kLegendMargin, -kLegendMargin);
+  const QRect corners[] = {QRect(area.topLeft(), size), QRect(QPoint(area.right() - size.width() + 1, area.top()), size),
+                           QRect(QPoint(area.left(), area.bottom() - size.height() + 1), size),
+                           QRect(QPoint(area.right() - size.width() + 1, area.bottom() - size.height() + 1), size)};
+  for (const QRect& r : corners)
+    if (!coversNode(r)) return r;
+  return corners[0];
+}
+
 void GraphView::drawForeground(QPainter* painter, const QRectF&) {
-  // Legend of the node colours, in viewport coordinates (top-left corner).
-  const NodeKind kinds[] = {NodeKind::QuantLayer, NodeKind::QuantActivation, NodeKind::FloatLayer,
-                            NodeKind::FloatActivation, NodeKind::ShapeOp, NodeKind::InputOutput};
+  // Legend of the node colours, in viewport coordinates (a corner free of nodes).
   painter->save();
   painter->resetTransform();
-  QFont f = font();
-  f.setPointSizeF(8.0);
+  const QFont f = legendFont(font());
   painter->setFont(f);
   const QFontMetrics fm(f);
   const int row = fm.height() + 3;
-  int width = 0;
-  for (NodeKind k : kinds) width = std::max(width, fm.horizontalAdvance(nodeKindName(k)));
-  const QRect box(8, 8, width + 34, row * int(std::size(kinds)) + 8);
+  const QRect box = legendRect();
+  const int width = box.width() - 34;
+  const auto& kinds = kLegendKinds;
   painter->setPen(QColor(210, 210, 215));
   painter->setBrush(QColor(255, 255, 255, 215));
   painter->drawRoundedRect(box, 4, 4);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The node editor's view of the project graph: rubber-band selection, pan with the
 // middle button or Space+drag, zoom with Ctrl+wheel / Ctrl+= / Ctrl+-, fit with F or
-// Ctrl+0, a colour legend in the corner. Owns the editing actions (Delete, Cut,
+// Ctrl+0, a colour legend in a corner free of nodes. Owns the editing actions (Delete, Cut,
 // Copy, Paste, Duplicate, Select All, Auto-layout, Change Type) with shortcuts active
 // while the view has focus; the main window puts them in its Edit menu, and a right
 // click on the graph offers them (on a node: for that node). Layers are added with
@@ -27,6 +27,10 @@ class GraphView : public QGraphicsView {
   GraphScene* graphScene() const { return m_scene; }
   /// Current zoom factor (1 = 100%).
   double zoom() const;
+  /// The colour legend's rectangle in viewport pixels: in the first corner (top-left,
+  /// top-right, bottom-left, bottom-right) where it covers no node (its box, ports and
+  /// labels), else top-left. After fitToView() one corner is always free.
+  QRect legendRect() const;
 
   /// Adds a layer of `type` with its header centred at `scenePos` (or, when another
   /// node is there, on the nearest free spot), selects it and returns its id.
@@ -46,7 +50,8 @@ class GraphView : public QGraphicsView {
   QAction* changeTypeAction() const { return m_changeTypeAction; }
 
  public Q_SLOTS:
-  /// Shows the whole graph (never magnified above 100%).
+  /// Shows the whole graph (never magnified above 100%), zoomed out a little more when
+  /// needed so that the legend covers no node.
   void fitToView();
   void zoomIn();
   void zoomOut();
@@ -65,6 +70,13 @@ class GraphView : public QGraphicsView {
 
  private:
   void zoomBy(double factor);
+  /// fitToView() without its end: the legend's room is made by zooming out down to
+  /// `floor` at most.
+  void fitWhole(double floor);
+  /// The legend's size in pixels (its font and entries).
+  QSize legendSize() const;
+  /// Whether `viewportRect` (viewport pixels) covers a node or one of its labels.
+  bool coversNode(const QRect& viewportRect) const;
   /// What a new graph and resizes get until the user zooms: the whole graph when it
   /// fits at a readable zoom, else the top of it at that zoom (scroll for the rest).
   void autoFit();

@@ -23,7 +23,8 @@ class TrainingPlot : public QWidget {
   void clear(int epochs = 1);
   /// Marks the curves as those of a run whose model is no longer current (discarded by
   /// an edit, replaced by loaded weights...): a banner above the plots says `reason`
-  /// and the curves turn grey; the points stay. setStale(false) shows them as current.
+  /// and the curves turn paler and dashed (train still blue, test still orange, so the
+  /// legend tells them apart); the points stay. setStale(false) shows them as current.
   void setStale(bool stale, const QString& reason = QString());
   bool isStale() const { return m_stale; }
   /// The banner's text ("" when the curves are current).
