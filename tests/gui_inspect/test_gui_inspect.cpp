@@ -485,9 +485,12 @@ void TestGuiInspect::clickingANodeSelectsItsLayerInTheViews() {
     QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, at);
     QTRY_COMPARE(panel->selectedLayer(), QLatin1String(id));
   }
-  // conv2 has weights: the Weights tab shows it; relu1 switched the tab to Activations on the way.
+  // conv2 has weights: the Weights tab shows it; relu1 switched the tab to Activations on the
+  // way. The Activations tab shows the quantizer conv2's output meets (relu2) and says so.
   QCOMPARE(panel->weightPlot()->layer(), QStringLiteral("conv2"));
-  QCOMPARE(panel->activationPlot()->layer(), QStringLiteral("relu1"));
+  QCOMPARE(panel->activationPlot()->layer(), QStringLiteral("relu2"));
+  QVERIFY2(panel->activationPlot()->title().startsWith(QStringLiteral("Activations: input of QuantReLU relu2 (selected: conv2)")),
+           qPrintable(panel->activationPlot()->title()));
   QCOMPARE(panel->tabs()->currentIndex(), int(InspectionPanel::WeightsTab));
 
   // And back: picking a layer in the panel selects its node.

@@ -2,8 +2,10 @@
 // Issue 14, item 5 in the GUI ("honest views"): the activation histogram colours its
 // bins by the band it draws; the Activations tab names the quantizer it shows when a
 // layer without one is selected; misclassified captions are complete and not elided;
-// the model summary marks a partial MACs total on an invalid graph. Run from
-// test_gui_inspect's main.
+// the model summary marks a partial MACs total on an invalid graph; the Activations
+// title follows the selection (the quantizer the selected layer's output meets); the
+// summary says "steps not recorded"; reinspections (undo, Load Weights) do not raise the
+// Inspection tab, an explicit request does. Run from test_gui_inspect's main.
 // Torch and core headers come before any Qt header (Qt's `slots` vs LibTorch).
 #include <torch/torch.h>
 
@@ -15,20 +17,27 @@
 #include "core/inspect/inspect.h"
 
 #include <QApplication>
+#include <QDockWidget>
+#include <QLabel>
 #include <QFontMetrics>
 #include <QListWidget>
 #include <QStyle>
 #include <QStyleOptionViewItem>
 #include <QTabWidget>
+#include <QTemporaryDir>
 #include <QtTest>
 
+#include "app/gui/main_window.h"
 #include "widgets/document/project_document.h"
+#include "widgets/inspect/inspection_link.h"
 #include "widgets/inspect/inspection_panel.h"
 #include "widgets/inspector/model_summary_view.h"
 #include "widgets/plots/activation_range_plot.h"
 #include "widgets/plots/inspect_plot_style.h"
 #include "widgets/plots/misclassified_gallery.h"
 #include "widgets/plots/qcustomplot_include.h"
+#include "widgets/training/training_controller.h"
+#include "widgets/training/training_settings_panel.h"
 
 using namespace qnn;
 
@@ -98,6 +107,9 @@ class TestGuiInspectHonest : public QObject {
  private Q_SLOTS:
   void histogramColoursBinsByTheBandItDraws();
   void activationsTitleNamesTheQuantizerOfAnotherLayer();
+  void activationsTitleFollowsTheSelection();
+  void summarySaysWhenStepsAreNotRecorded();
+  void reinspectionDoesNotRaiseTheInspectionTab();
   void misclassifiedCaptionsAreCompleteAndNotElided();
   void summaryMarksPartialMacsOnAnInvalidGraph();
 };
@@ -198,20 +210,100 @@ void TestGuiInspectHonest::activationsTitleNamesTheQuantizerOfAnotherLayer() {
   QCOMPARE(panel.tabs()->currentIndex(), int(InspectionPanel::ActivationsTab));
   // Its own quantizer: no "selected" line.
   QVERIFY2(a->title().startsWith(QStringLiteral("relu1 · QuantReLU")), qPrintable(a->title()));
-  // A layer without an activation quantizer: the tab still shows relu1's and says so.
+  // A layer without an activation quantizer and none after it: the last one before it,
+  // named as what it is, with the selection.
   panel.selectLayer(QStringLiteral("pool1"));
   QCOMPARE(a->layer(), QStringLiteral("relu1"));
   QCOMPARE(a->selectedLayer(), QStringLiteral("pool1"));
-  QVERIFY2(a->title().startsWith(QStringLiteral("Activations at relu1 (QuantReLU input) — pool1 selected (no activation "
-                                                "quantizer)\nrelu1 · QuantReLU")),
+  QVERIFY2(a->title().startsWith(QStringLiteral("Activations: input of QuantReLU relu1 (selected: pool1)\n"
+                                                "relu1 · QuantReLU")),
            qPrintable(a->title()));
   panel.tabs()->setCurrentIndex(InspectionPanel::ActivationsTab);
   panel.selectLayer(QStringLiteral("conv1"));  // switches to the Weights tab; the Activations title follows
-  QVERIFY2(a->title().startsWith(QStringLiteral("Activations at relu1 (QuantReLU input) — conv1 selected (no activation "
-                                                "quantizer)\n")),
+  QVERIFY2(a->title().startsWith(QStringLiteral("Activations: input of QuantReLU relu1 (selected: conv1)\n")),
            qPrintable(a->title()));
   panel.selectLayer(QStringLiteral("relu1"));
   QVERIFY2(a->title().startsWith(QStringLiteral("relu1 · QuantReLU")), qPrintable(a->title()));
+}
+
+void TestGuiInspectHonest::activationsTitleFollowsTheSelection() {
+  // conv1 → relu1 → pool1 → conv2 → relu2 → fc: two activation quantizers.
+  auto report = std::make_shared<inspect::Report>();
+  report->activations = {activation("relu1", "QuantReLU", 4, false, 0.1, 0.0, 0.0, 2.0, {4, 3, 2, 1}),
+                         activation("relu2", "QuantReLU", 4, false, 0.2, 0.0, 0.0, 3.0, {5, 3, 2, 1})};
+  report->errors = {errorRow("conv1", "QuantConv2d"), errorRow("relu1", "QuantReLU"), errorRow("pool1", "MaxPool2d"),
+                    errorRow("conv2", "QuantConv2d"), errorRow("relu2", "QuantReLU"), errorRow("fc", "QuantLinear")};
+  ActivationRangePlot plot;
+  plot.resize(900, 600);
+  plot.setReport(report, QStringLiteral("relu2"));
+  QVERIFY2(plot.title().startsWith(QStringLiteral("relu2 · QuantReLU")), qPrintable(plot.title()));
+  // conv1 selected while relu2 is shown: the plot goes to the quantizer conv1's output
+  // meets (relu1), not the one shown before, and its title names both.
+  plot.setReport(report, QStringLiteral("conv1"));
+  QCOMPARE(plot.layer(), QStringLiteral("relu1"));
+  QVERIFY2(plot.title().startsWith(QStringLiteral("Activations: input of QuantReLU relu1 (selected: conv1)\nrelu1 · ")),
+           qPrintable(plot.title()));
+  // pool1 and conv2 feed relu2.
+  for (const char* layer : {"pool1", "conv2"}) {
+    plot.setReport(report, QLatin1String(layer));
+    QCOMPARE(plot.layer(), QStringLiteral("relu2"));
+    QVERIFY2(plot.title().startsWith(QStringLiteral("Activations: input of QuantReLU relu2 (selected: %1)\nrelu2 · ")
+                                         .arg(QLatin1String(layer))),
+             qPrintable(plot.title()));
+  }
+  // The output layer: nothing after it, the last quantizer before it.
+  plot.setReport(report, QStringLiteral("fc"));
+  QCOMPARE(plot.layer(), QStringLiteral("relu2"));
+  QVERIFY2(plot.title().startsWith(QStringLiteral("Activations: input of QuantReLU relu2 (selected: fc)\n")),
+           qPrintable(plot.title()));
+  // Nothing selected: the quantizer stays, and no layer is named as selected.
+  plot.setReport(report, QString());
+  QCOMPARE(plot.layer(), QStringLiteral("relu2"));
+  QVERIFY(plot.selectedLayer().isEmpty());
+  QVERIFY2(plot.title().startsWith(QStringLiteral("relu2 · QuantReLU")), qPrintable(plot.title()));
+  QVERIFY2(!plot.title().contains(QStringLiteral("selected")), qPrintable(plot.title()));
+
+  // The panel: a layer selected before a report that does not have it (another project)
+  // is not named as selected.
+  InspectionPanel panel;
+  panel.resize(1000, 700);
+  panel.selectLayer(QStringLiteral("conv9"));
+  inspect::WeightStats conv1;
+  conv1.layer = "conv1";
+  conv1.type = "QuantConv2d";
+  conv1.shape = {2, 1, 1, 1};
+  conv1.grid = {4, true, false, -8, 7};
+  conv1.scales = {0.1};
+  conv1.zero_points = {0.0};
+  conv1.levels.min_int = -8;
+  conv1.levels.max_int = 7;
+  conv1.levels.counts = std::vector<int64_t>(16, 1);
+  report->weights = {conv1};
+  panel.setReport(report);
+  QCOMPARE(panel.selectedLayer(), QStringLiteral("conv1"));
+  QVERIFY2(!panel.activationPlot()->title().contains(QStringLiteral("conv9")), qPrintable(panel.activationPlot()->title()));
+  QVERIFY2(panel.activationPlot()->title().startsWith(QStringLiteral("Activations: input of QuantReLU relu1 (selected: conv1)")),
+           qPrintable(panel.activationPlot()->title()));
+}
+
+void TestGuiInspectHonest::summarySaysWhenStepsAreNotRecorded() {
+  auto report = std::make_shared<inspect::Report>();
+  report->activations = {activation("relu1", "QuantReLU", 4, false, 0.1, 0.0, 0.0, 2.0, {4, 3, 2, 1})};
+  report->errors = {errorRow("relu1", "QuantReLU")};
+  report->calibration_samples = 256;
+  report->scales.step = 1200;
+  InspectionPanel panel;
+  panel.setReport(report);
+  QVERIFY2(panel.summaryText().startsWith(QStringLiteral("step 1200 · 256 calibration samples · ")),
+           qPrintable(panel.summaryText()));
+  // Loaded weights, an import or a fold: the checkpoint has no step count (step -1).
+  auto loaded = std::make_shared<inspect::Report>(*report);
+  loaded->scales.step = -1;
+  panel.setReport(loaded);
+  QVERIFY2(panel.summaryText().startsWith(QStringLiteral("steps not recorded · 256 calibration samples · ")),
+           qPrintable(panel.summaryText()));
+  QVERIFY2(!panel.summaryText().contains(QStringLiteral("step -1")), qPrintable(panel.summaryText()));
+  QCOMPARE(panel.findChild<QLabel*>(QStringLiteral("inspectionSummary"))->text(), panel.summaryText());
 }
 
 void TestGuiInspectHonest::misclassifiedCaptionsAreCompleteAndNotElided() {
@@ -309,6 +401,65 @@ void TestGuiInspectHonest::summaryMarksPartialMacsOnAnInvalidGraph() {
                                           .arg(conv1Macs)
                                           .arg(withoutShape)),
            qPrintable(view.totalsText()));
+}
+
+void TestGuiInspectHonest::reinspectionDoesNotRaiseTheInspectionTab() {
+  MainWindow w;
+  w.resize(1366, 768);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(w.openProject(QStringLiteral(QNN_SOURCE_DIR "/resources/examples/lenet_lowprec.qnn.json")));
+  Project p = w.document()->project();
+  p.training.threads = 1;
+  w.document()->setProject(p, w.document()->filePath());
+  w.setRunLimits(1000, 200, 4);
+  w.setEpochs(1);
+  TrainingController* c = w.trainingController();
+  w.startTraining();
+  QVERIFY(c->isRunning());
+  QTRY_VERIFY_WITH_TIMEOUT(!c->isRunning(), 120000);
+  QVERIFY(c->hasModel());
+  InspectionPanel* panel = w.inspectionPanel();
+  QTRY_VERIFY_WITH_TIMEOUT(panel->reportsReceived() > 0, 30000);
+  QDockWidget* inspection = w.docks().inspection;
+  QDockWidget* curves = w.docks().curves;
+  QVERIFY(w.tabifiedDockWidgets(inspection).contains(curves));  // one tab group: one of them shows
+  curves->raise();
+  QTRY_VERIFY(!curves->visibleRegion().isEmpty());
+  QVERIFY(inspection->visibleRegion().isEmpty());
+
+  // An edit sets the model aside, Ctrl+Z brings it back and reinspects it: the report
+  // refreshes the Inspection tab where it is, behind the curves the user is reading.
+  LayerSpec relu1 = *w.document()->project().find("relu1");
+  relu1.act_quant->bit_width = 6;
+  QVERIFY(w.document()->changeLayers({"relu1"}, {relu1}, QStringLiteral("bit_width"), 1));
+  QVERIFY(!c->hasModel());
+  w.document()->undoStack()->undo();
+  QVERIFY(c->hasModel());
+  QTRY_VERIFY_WITH_TIMEOUT(panel->reportsReceived() > 0, 30000);
+  QTest::qWait(20);
+  QVERIFY(!curves->visibleRegion().isEmpty());
+  QVERIFY(inspection->visibleRegion().isEmpty());
+
+  // Load Weights (here: the checkpoint of the run): the same.
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const QString checkpoint = dir.filePath(QStringLiteral("run.pt"));
+  c->saveCheckpoint(checkpoint);
+  w.loadWeights(checkpoint);
+  QCOMPARE(panel->reportsReceived(), 0);  // cleared, reinspecting
+  QTRY_VERIFY_WITH_TIMEOUT(panel->reportsReceived() > 0, 30000);
+  QTest::qWait(20);
+  QVERIFY(!curves->visibleRegion().isEmpty());
+  QVERIFY(inspection->visibleRegion().isEmpty());
+
+  // An explicit request: its report raises the tab.
+  const int before = panel->reportsReceived();
+  w.inspectionLink()->raiseOnNextReport();
+  c->reinspect(w.findChild<TrainingSettingsPanel*>(QStringLiteral("trainingSettings"))->options());
+  QTRY_VERIFY_WITH_TIMEOUT(panel->reportsReceived() > before, 30000);
+  QTRY_VERIFY(!inspection->visibleRegion().isEmpty());
+  QVERIFY(curves->visibleRegion().isEmpty());
 }
 
 std::unique_ptr<QObject> makeGuiInspectHonestTests() { return std::make_unique<TestGuiInspectHonest>(); }

@@ -68,6 +68,7 @@ InspectionLink::InspectionLink(TrainingController* controller, GraphView* graph,
   connect(controller, &TrainingController::misclassifiedReady, this,
           [this](const MisclassifiedSet& set) { m_runMisclassified = set; });
   connect(controller, &TrainingController::started, this, [this] {
+    m_raiseOnReport = false;  // the run's reports replace the one asked for
     m_runMisclassified = MisclassifiedSet{};
     clear();
   });
@@ -106,12 +107,14 @@ void InspectionLink::restoreRunMisclassified() {
 
 void InspectionLink::onReport(const InspectionReportPtr& report) {
   if (!report || !m_panel) return;
-  const bool first = m_panel->reportsReceived() == 0;
   m_panel->setReport(report);
-  // The first report of a reinspection (loaded weights, fold, undo): bring the dock to the
-  // front of its tab group. Not during a run: it would hide the live Training Curves.
-  if (first && !(m_controller && m_controller->isRunning()))
+  // Only a report the user asked to see (raiseOnNextReport) brings the dock to the front
+  // of its tab group: the reinspections after an undo, Load Weights or a fold, and a
+  // run's reports, refresh it where it is (the user may be reading the Training Curves).
+  if (m_raiseOnReport) {
+    m_raiseOnReport = false;
     if (auto* dock = qobject_cast<QDockWidget*>(m_panel->parentWidget())) dock->raise();
+  }
   m_annotations.clear();
   m_worst = QString::fromStdString(report->worst_layer);
   for (const inspect::LayerError& e : report->errors) {

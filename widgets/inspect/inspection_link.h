@@ -40,6 +40,11 @@ class InspectionLink : public QObject {
   /// current again after clear(); a reinspection does not search them anew). Nothing
   /// when there are none (a new run started or another project was opened since).
   void restoreRunMisclassified();
+  /// An explicit inspection request: the next report (e.g. of the reinspect() the caller
+  /// starts next) raises the Inspection dock over the docks tabbed with it. Without it no
+  /// report raises the dock: reinspections after an undo, Load Weights or Fold BatchNorm
+  /// and a run's live reports refresh it in place. A run starting cancels the request.
+  void raiseOnNextReport() { m_raiseOnReport = true; }
   /// Shows `report` as if the controller had computed it: a report with weights only
   /// (an imported file whose graph cannot run, inspected from its constants).
   void showReport(const InspectionReportPtr& report) { onReport(report); }
@@ -70,6 +75,7 @@ class InspectionLink : public QObject {
   QString m_worst;
   MisclassifiedSet m_runMisclassified;  ///< the last run's, for restoreRunMisclassified()
   bool m_syncing = false;
+  bool m_raiseOnReport = false;  ///< raiseOnNextReport() was called since the last report
 };
 
 }  // namespace qnn

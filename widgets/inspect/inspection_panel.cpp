@@ -146,6 +146,9 @@ void InspectionPanel::fillLayerCombo() {
       m_layerCombo->addItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(id), QString::fromStdString(type)),
                             QString::fromStdString(id));
   }
+  // A layer this report does not have (one of another project or network) is not
+  // selected any more: the views must not name it.
+  if (m_report && !ids.isEmpty() && !ids.contains(m_layer)) m_layer.clear();
   if (m_layer.isEmpty() && m_report && !m_report->weights.empty())
     m_layer = QString::fromStdString(m_report->weights.front().layer);
   m_layerCombo->setCurrentIndex(m_layerCombo->findData(m_layer));
@@ -166,8 +169,10 @@ QString InspectionPanel::summaryText() const {
   if (m_report->weights_only)
     return tr("weights only: %n weight quantizer(s) from the file's constants (the graph cannot run: no activations, "
               "no errors)", "", int(m_report->weights.size()));
-  return tr("step %1 · %2 calibration samples · logits SQNR %3 · top-1 agreement %4% · worst layer %5")
-      .arg(m_report->scales.step)
+  // A checkpoint without its step count (loaded weights, an import, a fold) reports step -1.
+  const QString step = m_report->scales.step < 0 ? tr("steps not recorded") : tr("step %1").arg(m_report->scales.step);
+  return tr("%1 · %2 calibration samples · logits SQNR %3 · top-1 agreement %4% · worst layer %5")
+      .arg(step)
       .arg(m_report->calibration_samples)
       .arg(dbText(m_report->logits_sqnr_db))
       .arg(m_report->top1_agreement * 100.0, 0, 'f', 1)

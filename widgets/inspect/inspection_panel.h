@@ -42,6 +42,9 @@ class InspectionPanel : public QWidget {
   InspectionReportPtr report() const { return m_report; }
   QString selectedLayer() const { return m_layer; }
   int reportsReceived() const { return m_reports; }
+  /// The line above the tabs: "step 1200 · 256 calibration samples · logits SQNR … · top-1
+  /// agreement … · worst layer …" ("steps not recorded" instead of the step when the
+  /// model's checkpoint has no step count: loaded weights, an import, a fold).
   QString summaryText() const;
 
   QTabWidget* tabs() const { return m_tabs; }

@@ -28,6 +28,27 @@ const inspect::ActivationStats* findActivation(const inspect::Report& r, const Q
   return first;
 }
 
+/// The layer whose activation quantizer the plot shows for the selection `selected`:
+/// `selected` itself when it has one; else the first activation quantizer after it in
+/// execution order (the one that quantizes its output on the way on), else the last
+/// before it (the output layer); when `selected` is not in the report (none selected),
+/// `previous` while the report has it, else the first. "" when the report has none.
+QString activationLayerFor(const inspect::Report& r, const QString& selected, const QString& previous) {
+  if (r.activations.empty()) return QString();
+  if (findActivation(r, selected)) return selected;
+  int at = -1;
+  for (size_t i = 0; i < r.errors.size(); ++i)
+    if (QString::fromStdString(r.errors[i].layer) == selected) at = int(i);
+  if (at < 0) return findActivation(r, previous) ? previous : QString::fromStdString(r.activations.front().layer);
+  for (size_t i = size_t(at) + 1; i < r.errors.size(); ++i)
+    if (const auto* a = findActivation(r, QString::fromStdString(r.errors[i].layer)))
+      return QString::fromStdString(a->layer);
+  for (int i = at - 1; i >= 0; --i)
+    if (const auto* a = findActivation(r, QString::fromStdString(r.errors[size_t(i)].layer)))
+      return QString::fromStdString(a->layer);
+  return QString::fromStdString(r.activations.front().layer);
+}
+
 }  // namespace
 
 ActivationRangePlot::ActivationRangePlot(QWidget* parent) : QWidget(parent) {
@@ -95,12 +116,8 @@ ActivationRangePlot::ActivationRangePlot(QWidget* parent) : QWidget(parent) {
 
 void ActivationRangePlot::setReport(const InspectionReportPtr& report, const QString& layer) {
   m_report = report;
-  if (!layer.isEmpty()) m_selected = layer;
-  if (m_report && findActivation(*m_report, layer)) {
-    m_layer = layer;
-  } else if (m_report && !findActivation(*m_report, m_layer)) {
-    m_layer = m_report->activations.empty() ? QString() : QString::fromStdString(m_report->activations.front().layer);
-  }
+  m_selected = layer;  // "" (nothing selected): no "selected" line, never an old selection
+  if (m_report) m_layer = activationLayerFor(*m_report, layer, m_layer);
   refresh();
 }
 
@@ -200,13 +217,13 @@ void ActivationRangePlot::refresh() {
   rangeLabel->setClipToAxisRect(true);
 
   const QString who = a->quantizer == "input" ? m_layer + QStringLiteral(".input_quant") : m_layer;
-  // Another layer selected (one without an activation quantizer): say whose input this is.
+  // Another layer selected (one without an activation quantizer): say whose input this
+  // is and which layer is selected.
   QString shownFor;
   if (!m_selected.isEmpty() && m_selected != m_layer) {
     const QString quantizer = QString::fromStdString(a->type) +
                               (a->quantizer == "input" ? QStringLiteral(" input_quant") : QString());
-    shownFor = tr("Activations at %1 (%2 input) — %3 selected (no activation quantizer)\n")
-                   .arg(who, quantizer, m_selected);
+    shownFor = tr("Activations: input of %1 %2 (selected: %3)\n").arg(quantizer, m_layer, m_selected);
   }
   m_title->setText(shownFor + tr("%1 · %2 · %3-bit %4%5 · scale %6%7 · zero_point %8\n"
                       "input [%9, %10] · representable [%11, %12]\nclipped %13% · SQNR %14")

@@ -7,8 +7,9 @@
 // counts them), the bins wholly beyond the shaded band in red, and the clipped share
 // in the title; the legend names the band, the lines and both bar colours. A bin that
 // dwarfs the others (ReLU's zeros) is cut and labelled with its count. When the
-// selected layer has no activation quantizer the plot keeps the one shown before and
-// its title says so ("Activations at relu1 (QuantReLU input) — conv1 selected").
+// selected layer has no activation quantizer the plot shows the next one after it in
+// execution order (the one its output goes through; the output layer: the last before
+// it) and its title says so ("Activations: input of QuantReLU relu1 (selected: conv1)").
 // Numbers come from qnn::inspect::ActivationStats.
 #pragma once
 
@@ -30,10 +31,12 @@ class ActivationRangePlot : public QWidget {
  public:
   explicit ActivationRangePlot(QWidget* parent = nullptr);
 
-  /// Shows the activation quantizer `layer`; when `layer` has none, keeps the one shown
-  /// before (or the first of the report) and the title's first line names both:
-  /// "Activations at relu1 (QuantReLU input) — conv1 selected (no activation
-  /// quantizer)". Null report: cleared.
+  /// Shows the activation quantizer of `layer`, the selected layer. When `layer` has
+  /// none: the first activation quantizer after it in the report's execution order (the
+  /// last before it when none follows), and the title's first line names both:
+  /// "Activations: input of QuantReLU relu1 (selected: conv1)". `layer` empty or not in
+  /// the report (nothing selected): the quantizer shown before while the report has it,
+  /// else the first; no "selected" line. Null report: cleared.
   void setReport(const InspectionReportPtr& report, const QString& layer);
 
   /// A QuantEltwiseAdd has two quantizers: "input" (input_quant) and "act" (output);
