@@ -8,6 +8,7 @@
 
 #include "core/graph/project.h"
 
+#include <QAbstractItemView>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
@@ -102,6 +103,8 @@ class TestGuiInputs : public QObject {
   void mixedNumberDoesNotStep();
   void mixedBooleansArePartiallyChecked();
   void mixedComboAppliesOnlyWhenChosen();
+  void mixedComboDoesNotStep();
+  void synthesizedWheelIsNotPassedOn();
 };
 
 // The report: a wheel turn over the inspector changed out_features. Unfocused:
@@ -383,6 +386,74 @@ void TestGuiInputs::mixedComboAppliesOnlyWhenChosen() {
   t.stack()->undo();
   QCOMPARE(t.doc.project(), original);
   QCOMPARE(preset->currentIndex(), -1);
+}
+
+// A focused "mixed" combo box (no entry): the wheel and Up / Down / PageUp / PageDown /
+// Home / End would choose the first (or last) entry and set it on every selected layer;
+// they do nothing. Choosing from the popup still applies, to both layers.
+void TestGuiInputs::mixedComboDoesNotStep() {
+  Inspector t("lenet_lowprec.qnn.json");
+  QVERIFY(t.ready());
+  const Project original = t.doc.project();
+  t.inspector->setSelection({QStringLiteral("quant_inp"), QStringLiteral("relu1")});
+  auto* preset = t.field<QComboBox>(QStringLiteral("act_preset"));
+  QCOMPARE(preset->currentIndex(), -1);
+  focus(preset);
+  QVERIFY(preset->hasFocus());
+  wheel(preset, -1);  // towards the user: the next entry, from "none" the first
+  wheel(preset, 1);
+  for (Qt::Key key : {Qt::Key_Down, Qt::Key_Up, Qt::Key_PageDown, Qt::Key_PageUp, Qt::Key_Home, Qt::Key_End}) {
+    QTest::keyClick(preset, key);
+    QVERIFY2(preset->currentIndex() == -1, qPrintable(QStringLiteral("key %1: entry %2").arg(key).arg(preset->currentIndex())));
+  }
+  focus(t.elsewhere);
+  QCOMPARE(preset->currentIndex(), -1);
+  QCOMPARE(preset->currentText(), QString());
+  QCOMPARE(t.stack()->count(), 0);
+  QCOMPARE(t.doc.project(), original);
+
+  // The popup: a click on an entry chooses it.
+  const int uint8 = preset->findText(QStringLiteral("Uint8ActPerTensorFloat"));
+  QVERIFY(uint8 >= 0);
+  focus(preset);
+  preset->showPopup();
+  QAbstractItemView* list = preset->view();
+  QTRY_VERIFY(list->isVisible());
+  const QRect item = list->visualRect(list->model()->index(uint8, 0));
+  QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, item.center());
+  QTRY_VERIFY(!list->isVisible());
+  QCOMPARE(preset->currentIndex(), uint8);
+  for (const char* id : {"quant_inp", "relu1"})
+    QCOMPARE(t.doc.layer(QLatin1String(id))->act_quant->preset, std::string("Uint8ActPerTensorFloat"));
+  QCOMPARE(t.stack()->count(), 1);
+  // A value now: the keys step it as usual, on both layers.
+  QTest::keyClick(preset, uint8 == 0 ? Qt::Key_Down : Qt::Key_Up);
+  QVERIFY(preset->currentIndex() != uint8);
+  for (const char* id : {"quant_inp", "relu1"})
+    QCOMPARE(QString::fromStdString(t.doc.layer(QLatin1String(id))->act_quant->preset), preset->currentText());
+}
+
+// wheel_guard.h: a wheel event sent by code to an unfocused editor stops there; Qt
+// passes only the window system's wheel events on to the parents: the form does not
+// scroll, the event comes back ignored.
+void TestGuiInputs::synthesizedWheelIsNotPassedOn() {
+  Inspector t("lenet_lowprec.qnn.json", QSize(360, 260));
+  QVERIFY(t.ready());
+  t.inspector->setSelection({QStringLiteral("conv1")});
+  QCoreApplication::processEvents();
+  QScrollBar* bar = mustFind<QScrollArea>(t.inspector, QString())->verticalScrollBar();
+  QTRY_VERIFY(bar->maximum() > 0);
+  auto* out = t.field<QSpinBox>(QStringLiteral("param_out_channels"));
+  focus(t.elsewhere);
+  const QPointF pos(out->width() / 2.0, out->height() / 2.0);
+  QWheelEvent e(pos, out->mapToGlobal(pos), QPoint(), QPoint(0, -120), Qt::NoButton, Qt::NoModifier,
+                Qt::NoScrollPhase, false);
+  QVERIFY(!e.spontaneous());
+  QCoreApplication::sendEvent(out, &e);
+  QVERIFY(!e.isAccepted());
+  QCOMPARE(bar->value(), 0);
+  QCOMPARE(out->value(), 6);
+  QCOMPARE(t.stack()->count(), 0);
 }
 
 QTEST_MAIN(TestGuiInputs)

@@ -2,11 +2,20 @@
 // No silent edits by the mouse wheel: a spin box, double spin box, combo box or slider
 // (QAbstractSpinBox, QComboBox, QAbstractSlider other than a scroll bar) changes on a
 // wheel turn only while it has keyboard focus. Over an unfocused one the wheel event is
-// passed on to its parent, so the scroll area around a form keeps scrolling.
+// passed on to its parent, so the scroll area around a form keeps scrolling (a wheel
+// event from the mouse; a synthesized one: see below).
 // One application-wide event filter, so every panel and dialog — also ones added
 // later — gets it without code of its own. It also gives those editors
 // Qt::StrongFocus instead of Qt::WheelFocus when they are polished (a wheel turn must
 // not give them focus and then change them).
+// Passing on to the parent is Qt's, and only for wheel events from the window system
+// (spontaneous ones, QEvent::spontaneous()): QApplication offers such an event to the
+// widget under the mouse and then to each parent in turn until one accepts it. A wheel
+// event synthesized by code (QCoreApplication::sendEvent() or postEvent(): e.g. a
+// widget forwarding wheel events, a test) goes to its receiver only. Sent to an
+// unfocused guarded editor it is stopped here: the editor does not change, nothing
+// scrolls, and the event comes back ignored (isAccepted() false), so the sender can
+// pass it on itself (e.g. to the scroll area's viewport).
 #pragma once
 
 #include <QObject>

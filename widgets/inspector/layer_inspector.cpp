@@ -8,7 +8,6 @@
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGroupBox>
-#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QScrollArea>
@@ -27,6 +26,8 @@
 #include "core/layers/layer_descriptor.h"
 #include "widgets/document/project_document.h"
 #include "widgets/input/wheel_guard.h"
+#include "widgets/inspector/mixed_fields.h"
+#include "widgets/inspector/quant_slots.h"
 
 namespace qnn {
 namespace {
@@ -44,84 +45,15 @@ const std::vector<ScalingKind>& scalingKinds() {
   return k;
 }
 
-// ---- "mixed": a field whose values differ over the selected layers
-// It shows "mixed" and applies nothing until the user types or chooses a value.
+using mixed::isMixed;
+using mixed::showValues;
+using Slot = QuantSlot;
 
-constexpr const char* kLowest = "qnnLowest";  ///< a spin box's own minimum (below it: the "mixed" sentinel)
-
-template <typename T>
-bool allEqual(const std::vector<T>& values) {
-  return std::adjacent_find(values.begin(), values.end(), [](const T& a, const T& b) { return !(a == b); }) ==
-         values.end();
-}
-
-bool isMixed(const QAbstractSpinBox* s);
-
-/// Up/Down/PageUp/PageDown and the wheel step a spin box from its value; from "mixed"
-/// that is the sentinel, so a step would apply the field's minimum to every selected
-/// layer. On a "mixed" spin box they do nothing: a value comes from typing.
-class MixedStepBlocker : public QObject {
- public:
-  using QObject::QObject;
-  bool eventFilter(QObject* watched, QEvent* event) override {
-    auto* spin = qobject_cast<QAbstractSpinBox*>(watched);
-    if (!spin || !isMixed(spin)) return false;
-    if (event->type() == QEvent::Wheel) return true;
-    if (event->type() == QEvent::KeyPress) {
-      const int key = static_cast<QKeyEvent*>(event)->key();
-      return key == Qt::Key_Up || key == Qt::Key_Down || key == Qt::Key_PageUp || key == Qt::Key_PageDown;
-    }
-    return false;
-  }
-};
-
-/// A spin box shows `values`: the common value, or "mixed" (special value text at
-/// minimum - 1, a value the field never applies; see isMixed()). Empty: left as is.
-template <typename Spin, typename T>
-void showValues(Spin* s, const std::vector<T>& values) {
-  if (values.empty()) return;
-  if (!s->property(kLowest).isValid()) {
-    s->setProperty(kLowest, s->minimum());
-    s->installEventFilter(new MixedStepBlocker(s));
-  }
-  const T lowest = s->property(kLowest).template value<T>();
-  if (!allEqual(values)) {
-    s->setSpecialValueText(LayerInspector::tr("mixed"));
-    s->setMinimum(lowest - 1);
-    s->setValue(lowest - 1);
-  } else {
-    s->setSpecialValueText(QString());
-    s->setMinimum(lowest);
-    s->setValue(values.front());
-  }
-}
-
-/// The spin box shows "mixed" (its value is the sentinel, not a value to apply).
-bool isMixed(const QAbstractSpinBox* s) {
-  if (s->specialValueText().isEmpty()) return false;
-  if (auto* i = qobject_cast<const QSpinBox*>(s)) return i->value() == i->minimum();
-  if (auto* d = qobject_cast<const QDoubleSpinBox*>(s)) return d->value() == d->minimum();
-  return false;
-}
-
-/// A check box shows `values`: checked / unchecked, or partially checked when they differ.
-void showValues(QCheckBox* box, const std::vector<bool>& values) {
-  if (values.empty()) return;
-  const bool mixed = !allEqual(values);
-  box->setTristate(mixed);
-  box->setCheckState(mixed ? Qt::PartiallyChecked : values.front() ? Qt::Checked : Qt::Unchecked);
-}
-
-/// A combo box shows the entry whose data is `values`' common value, or no entry and
-/// the placeholder "mixed" when they differ.
-void showValues(QComboBox* combo, const std::vector<QVariant>& values) {
-  if (values.empty()) return;
-  if (!allEqual(values)) {
-    combo->setPlaceholderText(LayerInspector::tr("mixed"));
-    combo->setCurrentIndex(-1);
-  } else {
-    combo->setCurrentIndex(std::max(0, combo->findData(values.front())));
-  }
+/// What the editors are built for: the ids and types of `ls`.
+QString structureOf(const std::vector<const LayerSpec*>& ls) {
+  QStringList key;
+  for (const LayerSpec* l : ls) key << QString::fromStdString(l->id + ":" + to_string(l->type));
+  return key.join(QLatin1Char(','));
 }
 
 }  // namespace
@@ -159,12 +91,7 @@ LayerInspector::LayerInspector(ProjectDocument* document, QWidget* parent)
     }
     refreshValues();
   });
-  // Entering a "mixed" spin box selects the word, so typing replaces it.
-  connect(qApp, &QApplication::focusChanged, this, [this](QWidget*, QWidget* now) {
-    QAbstractSpinBox* spin = qobject_cast<QAbstractSpinBox*>(now);
-    if (!spin && now) spin = qobject_cast<QAbstractSpinBox*>(now->parentWidget());  // its line edit
-    if (spin && isAncestorOf(spin) && isMixed(spin)) QTimer::singleShot(0, spin, &QAbstractSpinBox::selectAll);
-  });
+  mixed::selectMixedOnEntry(this);  // typing replaces the word "mixed"
   rebuild();
 }
 
@@ -203,43 +130,6 @@ std::vector<const LayerSpec*> LayerInspector::layers() const {
   return out;
 }
 
-std::optional<QuantSpec>* LayerInspector::slotOf(LayerSpec& l, Slot slot) {
-  return slot == Slot::Weight ? &l.weight_quant
-         : slot == Slot::Bias ? &l.bias_quant
-         : slot == Slot::Input ? &l.input_quant
-                               : &l.act_quant;
-}
-
-bool LayerInspector::hasSlot(const LayerSpec& l, Slot slot) {
-  switch (slot) {
-    case Slot::Weight: return descriptor(l.type).uses(QuantSlot::Weight);
-    case Slot::Bias: return descriptor(l.type).uses(QuantSlot::Bias) && layer_has_bias(l);
-    case Slot::Act: return descriptor(l.type).uses(QuantSlot::Act);
-    case Slot::Input: return descriptor(l.type).uses(QuantSlot::Input);
-  }
-  return false;
-}
-
-std::optional<QuantSpec> LayerInspector::effective(const LayerSpec& l, Slot slot) {
-  switch (slot) {
-    case Slot::Weight: return effective_weight_quant(l);
-    case Slot::Bias: return effective_bias_quant(l);
-    case Slot::Act: return effective_act_quant(l);
-    case Slot::Input: return effective_input_quant(l);
-  }
-  return std::nullopt;
-}
-
-QString LayerInspector::slotName(Slot slot) {
-  switch (slot) {
-    case Slot::Weight: return QStringLiteral("weight");
-    case Slot::Bias: return QStringLiteral("bias");
-    case Slot::Input: return QStringLiteral("input");
-    case Slot::Act: break;
-  }
-  return QStringLiteral("act");
-}
-
 // ------------------------------------------------------------------ building the editors
 
 QWidget* LayerInspector::addField(QFormLayout* form, const QString& label, const QString& field, QWidget* editor) {
@@ -260,6 +150,15 @@ QWidget* LayerInspector::addField(QFormLayout* form, const QString& label, const
   return editor;
 }
 
+QCheckBox* LayerInspector::addCheckField(QFormLayout* form, const QString& label, const QString& field,
+                                         const QString& objectName, const QString& text, std::function<void(bool)> set) {
+  auto* box = new QCheckBox(text);
+  box->setObjectName(objectName);
+  addField(form, label, field, box);
+  mixed::onChecked(box, this, std::move(set));
+  return box;
+}
+
 void LayerInspector::rebuild() {
   if (m_content) {
     // Deferred: rebuild may run inside a signal of one of its editors. Detached now so
@@ -273,9 +172,7 @@ void LayerInspector::rebuild() {
   m_errors.clear();
   m_biasTrained = nullptr;
   const std::vector<const LayerSpec*> ls = layers();
-  QStringList key;
-  for (const LayerSpec* l : ls) key << QString::fromStdString(l->id + ":" + to_string(l->type));
-  m_structure = key.join(QLatin1Char(','));
+  m_structure = structureOf(ls);
   if (ls.empty()) {
     m_title->setText(tr("No layer selected.\nClick a node to edit it; Shift/Ctrl+click or drag a "
                         "rubber band to edit several at once."));
@@ -317,22 +214,19 @@ void LayerInspector::rebuild() {
   if (std::any_of(ls.begin(), ls.end(), [](const LayerSpec* l) { return isQuantType(l->type); })) {
     auto* group = new QGroupBox(tr("Output"), m_content);
     auto* form = new QFormLayout(group);
-    auto* rqt = new QCheckBox(tr("return_quant_tensor"));
-    rqt->setObjectName(QStringLiteral("returnQuantTensor"));
+    QCheckBox* rqt = addCheckField(form, QString(), QStringLiteral("return_quant_tensor"),
+                                   QStringLiteral("returnQuantTensor"), tr("return_quant_tensor"), [this](bool on) {
+                                     apply(QStringLiteral("return_quant_tensor"),
+                                           [](const LayerSpec& l) { return isQuantType(l.type); },
+                                           [on](LayerSpec& l) { l.return_quant_tensor = on; });
+                                   });
     rqt->setToolTip(tr("Hand the QuantTensor (values with scale, zero point, bit width) to the next layer; "
                        "a following bias quantizer needs its scale"));
-    addField(form, QString(), QStringLiteral("return_quant_tensor"), rqt);
-    connect(rqt, &QCheckBox::stateChanged, this, [this](int state) {
-      if (state == Qt::PartiallyChecked) return;  // "mixed", shown for differing layers
-      const bool on = state == Qt::Checked;
-      apply(QStringLiteral("return_quant_tensor"), [](const LayerSpec& l) { return isQuantType(l.type); },
-            [on](LayerSpec& l) { l.return_quant_tensor = on; });
-    });
     v->addWidget(group);
   }
   for (Slot s : {Slot::Weight, Slot::Bias, Slot::Input, Slot::Act})
     if (std::any_of(ls.begin(), ls.end(), [s](const LayerSpec* l) {
-          return s == Slot::Bias ? descriptor(l->type).uses(QuantSlot::Bias) : hasSlot(*l, s);
+          return s == Slot::Bias ? descriptor(l->type).uses(QuantSlot::Bias) : editsQuantSlot(*l, s);
         }))
       addQuantGroup(s);
   refreshValues();
@@ -350,14 +244,10 @@ void LayerInspector::addParams(QFormLayout* form) {
     for (const LayerSpec* l : layers())
       if (!schema) schema = schemaOf(*l, name);
     if (schema->kind == ParamKind::Bool) {
-      auto* box = new QCheckBox(name == "bias" ? tr("add a bias") : field);
-      box->setObjectName(QStringLiteral("param_") + field);
-      addField(form, field, field, box);
-      connect(box, &QCheckBox::stateChanged, this, [this, has, field, name](int state) {
-        if (state == Qt::PartiallyChecked) return;  // "mixed"
-        const bool on = state == Qt::Checked;
-        apply(field, has, [on, name](LayerSpec& l) { l.params[name] = on ? 1.0 : 0.0; });
-      });
+      addCheckField(form, field, field, QStringLiteral("param_") + field, name == "bias" ? tr("add a bias") : field,
+                    [this, has, field, name](bool on) {
+                      apply(field, has, [on, name](LayerSpec& l) { l.params[name] = on ? 1.0 : 0.0; });
+                    });
     } else if (schema->kind == ParamKind::Real) {
       auto* spin = new QDoubleSpinBox;
       spin->setObjectName(QStringLiteral("param_") + field);
@@ -365,11 +255,11 @@ void LayerInspector::addParams(QFormLayout* form) {
       spin->setRange(-1e6, 1e6);
       spin->setSingleStep(name == "eps" ? 1e-5 : 0.05);
       addField(form, field, field, spin);
-      connect(spin, &QDoubleSpinBox::valueChanged, this, [this, spin, has, name, field](double value) {
-        if (isMixed(spin)) return;
-        apply(field, has, [name, value](LayerSpec& l) { l.params[name] = value; });
-      });
-      connect(spin, &QDoubleSpinBox::editingFinished, this, [this] { ++m_session; });
+      mixed::onValue(
+          spin, this, [this, has, name, field](double value) {
+            apply(field, has, [name, value](LayerSpec& l) { l.params[name] = value; });
+          },
+          [this] { ++m_session; });
     } else if (schema->kind == ParamKind::IntTuple) {
       addPairField(form, name, has);
     } else {
@@ -377,11 +267,11 @@ void LayerInspector::addParams(QFormLayout* form) {
       spin->setObjectName(QStringLiteral("param_") + field);
       spin->setRange(0, kMaxInt);
       addField(form, field, field, spin);
-      connect(spin, &QSpinBox::valueChanged, this, [this, spin, has, name, field](int value) {
-        if (isMixed(spin)) return;
-        apply(field, has, [name, value](LayerSpec& l) { l.params[name] = value; });
-      });
-      connect(spin, &QSpinBox::editingFinished, this, [this] { ++m_session; });
+      mixed::onValue(
+          spin, this, [this, has, name, field](int value) {
+            apply(field, has, [name, value](LayerSpec& l) { l.params[name] = value; });
+          },
+          [this] { ++m_session; });
     }
     if (QWidget* editor = m_editors.value(field)) editor->setToolTip(QString::fromStdString(schema->help));
   }
@@ -416,19 +306,18 @@ void LayerInspector::addPairField(QFormLayout* form, const std::string& name, co
   row->insertWidget(1, link);
   addField(form, field, field, box);
   for (int i = 0; i < 2; ++i) {
-    QSpinBox* spin = spins[i];
-    connect(spin, &QSpinBox::valueChanged, this, [this, spin, has, name, field, i](int value) {
-      if (isMixed(spin)) return;
-      apply(field, has, [name, value, i](LayerSpec& l) {
-        if (!l.pairs.count(name)) {
-          l.set_param(name, value);  // linked: both axes
-          return;
-        }
-        const auto cur = pair_value(l, name);
-        l.set_pair(name, i == 0 ? value : double(cur[0]), i == 1 ? value : double(cur[1]));
-      });
-    });
-    connect(spins[i], &QSpinBox::editingFinished, this, [this] { ++m_session; });
+    mixed::onValue(
+        spins[i], this, [this, has, name, field, i](int value) {
+          apply(field, has, [name, value, i](LayerSpec& l) {
+            if (!l.pairs.count(name)) {
+              l.set_param(name, value);  // linked: both axes
+              return;
+            }
+            const auto cur = pair_value(l, name);
+            l.set_pair(name, i == 0 ? value : double(cur[0]), i == 1 ? value : double(cur[1]));
+          });
+        },
+        [this] { ++m_session; });
   }
   connect(link, &QToolButton::toggled, this, [this, has, name, field](bool linked) {
     ++m_session;  // a separate undo step from the value edits around it
@@ -444,7 +333,7 @@ void LayerInspector::addPairField(QFormLayout* form, const std::string& name, co
 }
 
 void LayerInspector::addQuantGroup(Slot slot) {
-  const QString name = slotName(slot);
+  const QString name = quantSlotField(slot);
   const QuantRole role = slot == Slot::Weight ? QuantRole::Weight : slot == Slot::Bias ? QuantRole::Bias : QuantRole::Activation;
   auto* group = new QGroupBox(slot == Slot::Weight  ? tr("Weight quantizer (weight_quant)")
                               : slot == Slot::Bias  ? tr("Bias quantizer (bias_quant)")
@@ -453,13 +342,13 @@ void LayerInspector::addQuantGroup(Slot slot) {
                               m_content);
   group->setObjectName(name + QStringLiteral("_group"));
   auto* form = new QFormLayout(group);
-  const Has has = [slot](const LayerSpec& l) { return hasSlot(l, slot); };
+  const Has has = [slot](const LayerSpec& l) { return editsQuantSlot(l, slot); };
   // Edits of one quantizer field: start from the layer's effective quantizer.
   auto editQuant = [this, slot, has, name](const QString& field, std::function<void(QuantSpec&)> f) {
     apply(name + QLatin1Char('.') + field, has, [slot, f](LayerSpec& l) {
-      std::optional<QuantSpec>* q = slotOf(l, slot);
-      if (!*q) *q = effective(l, slot);
-      if (*q) f(**q);
+      std::optional<QuantSpec>& q = quantOf(l, slot);
+      if (!q) q = effectiveQuant(l, slot);
+      if (q) f(*q);
     });
   };
 
@@ -468,21 +357,20 @@ void LayerInspector::addQuantGroup(Slot slot) {
   if (slot == Slot::Bias) preset->addItem(tr("none (float bias)"), QString());
   for (const std::string& p : presets::names(role)) preset->addItem(QString::fromStdString(p), QString::fromStdString(p));
   addField(form, tr("preset"), name + QStringLiteral(".preset"), preset);
-  connect(preset, &QComboBox::currentIndexChanged, this, [this, preset, slot, has, name](int index) {
-    if (index < 0) return;  // "mixed"
+  mixed::onChosen(preset, this, [this, preset, slot, has, name](int) {
     const std::string chosen = preset->currentData().toString().toStdString();
     apply(name + QStringLiteral(".preset"), has, [slot, chosen](LayerSpec& l) {
-      std::optional<QuantSpec>* q = slotOf(l, slot);
+      std::optional<QuantSpec>& q = quantOf(l, slot);
       if (chosen.empty()) {
-        *q = std::nullopt;
+        q = std::nullopt;
         return;
       }
       QuantSpec next = presets::by_name(chosen);
       // Brevitas style: the preset plus the layer's bit_width override (weights, activations).
-      const std::optional<QuantSpec> old = *q ? *q : effective(l, slot);
+      const std::optional<QuantSpec> old = q ? q : effectiveQuant(l, slot);
       if (slot != Slot::Bias && old && old->bit_width != presets::by_name(old->preset).bit_width)
         next.bit_width = old->bit_width;
-      *q = next;
+      q = next;
     });
   });
 
@@ -490,20 +378,13 @@ void LayerInspector::addQuantGroup(Slot slot) {
   bits->setObjectName(name + QStringLiteral("_bit_width"));
   bits->setRange(0, 64);
   addField(form, tr("bit_width"), name + QStringLiteral(".bit_width"), bits);
-  connect(bits, &QSpinBox::valueChanged, this, [editQuant, bits](int v) {
-    if (!isMixed(bits)) editQuant(QStringLiteral("bit_width"), [v](QuantSpec& q) { q.bit_width = v; });
-  });
-  connect(bits, &QSpinBox::editingFinished, this, [this] { ++m_session; });
+  mixed::onValue(
+      bits, this, [editQuant](int v) { editQuant(QStringLiteral("bit_width"), [v](QuantSpec& q) { q.bit_width = v; }); },
+      [this] { ++m_session; });
 
   auto check = [&](const QString& field, const QString& text, std::function<void(QuantSpec&, bool)> set) {
-    auto* box = new QCheckBox(text);
-    box->setObjectName(name + QLatin1Char('_') + field);
-    addField(form, QString(), name + QLatin1Char('.') + field, box);
-    connect(box, &QCheckBox::stateChanged, this, [editQuant, field, set](int state) {
-      if (state == Qt::PartiallyChecked) return;  // "mixed"
-      const bool on = state == Qt::Checked;
-      editQuant(field, [set, on](QuantSpec& q) { set(q, on); });
-    });
+    addCheckField(form, QString(), name + QLatin1Char('.') + field, name + QLatin1Char('_') + field, text,
+                  [editQuant, field, set](bool on) { editQuant(field, [set, on](QuantSpec& q) { set(q, on); }); });
   };
   check(QStringLiteral("signed"), tr("signed"), [](QuantSpec& q, bool on) { q.is_signed = on; });
   check(QStringLiteral("narrow_range"), tr("narrow_range"), [](QuantSpec& q, bool on) { q.narrow_range = on; });
@@ -514,8 +395,7 @@ void LayerInspector::addQuantGroup(Slot slot) {
   scaling->setObjectName(name + QStringLiteral("_scaling"));
   for (ScalingKind k : scalingKinds()) scaling->addItem(QString::fromStdString(to_string(k)), int(k));
   addField(form, tr("scaling"), name + QStringLiteral(".scaling"), scaling);
-  connect(scaling, &QComboBox::currentIndexChanged, this, [editQuant, scaling](int index) {
-    if (index < 0) return;  // "mixed"
+  mixed::onChosen(scaling, this, [editQuant, scaling](int) {
     const auto k = ScalingKind(scaling->currentData().toInt());
     editQuant(QStringLiteral("scaling"), [k](QuantSpec& q) { q.scaling = k; });
   });
@@ -533,9 +413,7 @@ void LayerInspector::addQuantGroup(Slot slot) {
 
 void LayerInspector::refreshValues() {
   const std::vector<const LayerSpec*> ls = layers();
-  QStringList key;
-  for (const LayerSpec* l : ls) key << QString::fromStdString(l->id + ":" + to_string(l->type));
-  if (key.join(QLatin1Char(',')) != m_structure) {
+  if (structureOf(ls) != m_structure) {
     rebuild();
     return;
   }
@@ -554,15 +432,12 @@ void LayerInspector::refreshValues() {
       showValues(static_cast<QCheckBox*>(w), values);
     } else if (field.contains(QLatin1Char('.'))) {
       const QString slotText = field.section(QLatin1Char('.'), 0, 0), sub = field.section(QLatin1Char('.'), 1);
-      const Slot slot = slotText == QLatin1String("weight") ? Slot::Weight
-                        : slotText == QLatin1String("bias") ? Slot::Bias
-                        : slotText == QLatin1String("input") ? Slot::Input
-                                                             : Slot::Act;
+      const Slot slot = quantSlotFromField(slotText);
       std::vector<QuantSpec> qs;  // the layers' effective quantizers (none: float)
       std::vector<QVariant> presetValues;
       for (const LayerSpec* l : ls) {
-        if (!hasSlot(*l, slot)) continue;
-        const std::optional<QuantSpec> q = effective(*l, slot);
+        if (!editsQuantSlot(*l, slot)) continue;
+        const std::optional<QuantSpec> q = effectiveQuant(*l, slot);
         presetValues.push_back(q ? QString::fromStdString(q->preset) : QString());
         if (q) qs.push_back(*q);
       }
@@ -576,12 +451,10 @@ void LayerInspector::refreshValues() {
       if (qs.empty()) continue;
       if (sub == QLatin1String("bit_width"))
         showValues(static_cast<QSpinBox*>(w), each([](const QuantSpec& q) { return q.bit_width; }));
-      if (sub == QLatin1String("signed"))
-        showValues(static_cast<QCheckBox*>(w), each([](const QuantSpec& q) { return q.is_signed; }));
-      if (sub == QLatin1String("narrow_range"))
-        showValues(static_cast<QCheckBox*>(w), each([](const QuantSpec& q) { return q.narrow_range; }));
-      if (sub == QLatin1String("per_channel"))
-        showValues(static_cast<QCheckBox*>(w), each([](const QuantSpec& q) { return q.per_channel; }));
+      if (auto* box = qobject_cast<QCheckBox*>(w))  // signed, narrow_range, per_channel
+        showValues(box, each([&sub](const QuantSpec& q) {
+          return sub == QLatin1String("signed") ? q.is_signed : sub == QLatin1String("narrow_range") ? q.narrow_range : q.per_channel;
+        }));
       if (sub == QLatin1String("scaling"))
         showValues(static_cast<QComboBox*>(w), each([](const QuantSpec& q) { return QVariant(int(q.scaling)); }));
     } else {
@@ -606,17 +479,7 @@ void LayerInspector::refreshValues() {
       }
       std::vector<double> values;
       for (const LayerSpec* l : with) values.push_back(param_value(*l, name));
-      if (auto* box = qobject_cast<QCheckBox*>(w)) {
-        std::vector<bool> on;
-        for (double v : values) on.push_back(v != 0.0);
-        showValues(box, on);
-      } else if (auto* d = qobject_cast<QDoubleSpinBox*>(w)) {
-        showValues(d, values);
-      } else if (auto* sp = qobject_cast<QSpinBox*>(w)) {
-        std::vector<int> ints;
-        for (double v : values) ints.push_back(int(v));
-        showValues(sp, ints);
-      }
+      mixed::showNumbers(w, values);
     }
   }
   updateBiasTrained();
@@ -674,16 +537,12 @@ bool LayerInspector::apply(const QString& field, const Has& has, const Mutator& 
   if (after.empty()) return false;
 
   // Immediate validation with the core's own checks.
-  const QString slotText = field.section(QLatin1Char('.'), 0, 0);
   if (field.contains(QLatin1Char('.'))) {
-    const std::string slot = slotText == QLatin1String("act") ? "act_quant" : slotText.toStdString() + "_quant";
-    for (const LayerSpec& l : after) {
-      const std::optional<QuantSpec>& q = slotText == QLatin1String("weight") ? l.weight_quant
-                                          : slotText == QLatin1String("bias")  ? l.bias_quant
-                                          : slotText == QLatin1String("input") ? l.input_quant
-                                                                               : l.act_quant;
+    const Slot slot = quantSlotFromField(field.section(QLatin1Char('.'), 0, 0));
+    for (LayerSpec& l : after) {
+      const std::optional<QuantSpec>& q = quantOf(l, slot);
       try {
-        if (q) q->validate(l.id + "." + slot);
+        if (q) q->validate(l.id + "." + slot_key(slot));
       } catch (const Error& e) {
         showError(field, QString::fromStdString(e.what()));
         return false;

@@ -8,7 +8,8 @@
 // layer that has it ("set all weight bit widths to 4" is one undo step). A field whose
 // values differ over the selection shows "mixed" (spin box text "mixed", combo box with
 // no entry and the placeholder "mixed", partially checked box) and changes nothing until
-// the user types, chooses or clicks a value; entering, leaving or Enter alone apply nothing.
+// the user types, chooses or clicks a value; entering, leaving or Enter alone apply nothing,
+// nor do the keys and the wheel that would step it (mixed_fields.h).
 // The mouse wheel changes a field only while it has focus (WheelGuard).
 // Immediate validation: a value the core rejects (QuantSpec::validate, or a new
 // validate() error about that field, or an invalid/duplicate id) is not applied; the
@@ -28,6 +29,7 @@
 
 #include "core/graph/project.h"
 
+class QCheckBox;
 class QFormLayout;
 class QLabel;
 class QVBoxLayout;
@@ -35,6 +37,7 @@ class QVBoxLayout;
 namespace qnn {
 
 class ProjectDocument;
+enum class QuantSlot;
 
 class LayerInspector : public QWidget {
   Q_OBJECT
@@ -60,27 +63,27 @@ class LayerInspector : public QWidget {
  private:
   using Mutator = std::function<void(LayerSpec&)>;
   using Has = std::function<bool(const LayerSpec&)>;
-  enum class Slot { Weight, Bias, Act, Input };
 
   void rebuild();
   void refreshValues();
   /// Fills the bias group's "trained" line for the selection.
   void updateBiasTrained();
   QWidget* addField(QFormLayout* form, const QString& label, const QString& field, QWidget* editor);
+  /// A check box with `text`, named `objectName`, as the field `field`; `set` gets the
+  /// state the user clicks (not "mixed": see mixed_fields.h).
+  QCheckBox* addCheckField(QFormLayout* form, const QString& label, const QString& field, const QString& objectName,
+                           const QString& text, std::function<void(bool)> set);
   void addParams(QFormLayout* form);
   /// kernel_size / stride / ... (ParamKind::IntTuple): fields h and w and a link button.
   void addPairField(QFormLayout* form, const std::string& name, const Has& has);
-  void addQuantGroup(Slot slot);
+  /// The group of a quantizer slot (widgets/inspector/quant_slots.h).
+  void addQuantGroup(QuantSlot slot);
   /// Applies `mutate` to every selected layer for which `has` holds, after checking
   /// the result; shows the error under `field` otherwise. One undo step (merging
   /// with the previous edit of the same field in the same editing session).
   bool apply(const QString& field, const Has& has, const Mutator& mutate);
   void showError(const QString& field, const QString& message);
   std::vector<const LayerSpec*> layers() const;
-  static std::optional<QuantSpec>* slotOf(LayerSpec& l, Slot slot);
-  static bool hasSlot(const LayerSpec& l, Slot slot);
-  static std::optional<QuantSpec> effective(const LayerSpec& l, Slot slot);
-  static QString slotName(Slot slot);
 
   QPointer<ProjectDocument> m_document;
   QStringList m_ids;
