@@ -246,6 +246,22 @@ std::vector<Row> table() {
                   },
                   1, [](const QString& d) { return QStringList{"cannot write C header " + d + "/h/m.h: the disk is full"}; },
                   {}, nullptr});
+  rows.push_back({"export --format brevitas on a full disk: old model.py intact, no model.pt",
+                  [](const QString& d) {
+                    QDir().mkpath(d + "/brev");
+                    old_file(d + "/brev/model.py");
+                  },
+                  [full](const QString& d) {
+                    return run_qnn({"export", example("lenet_lowprec"), "--checkpoint", g_checkpoint, "--format",
+                                    "brevitas", "--out", d + "/brev"},
+                                   {full + d + "/brev"});
+                  },
+                  1,
+                  [](const QString& d) {
+                    return QStringList{"cannot write state dict " + d + "/brev/model.pt: the disk is full",
+                                       "no file of the export was written"};
+                  },
+                  {"brev/model.pt"}, nullptr});
   // ---- 2. project save, weights (state dict): in process, the core functions the GUI calls
   rows.push_back({"save_project on a full disk: old project intact",
                   [](const QString& d) { old_file(d + "/p.qnn.json"); },
