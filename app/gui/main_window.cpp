@@ -530,8 +530,12 @@ bool MainWindow::restoreSavedLayout() {
 
 void MainWindow::showEvent(QShowEvent* event) {
   QMainWindow::showEvent(event);
-  // The default arrangement's widths and heights follow the window's size, known now.
-  if (!m_layoutSized && !event->spontaneous()) applyLayout(WindowLayout::Default);
+  // The default arrangement's widths and heights follow the window's size: the one it
+  // has now, and the one it settles at (a window manager maximises it after this).
+  if (!m_layoutSized && !event->spontaneous()) {
+    applyWindowLayoutUntilSettled(this, m_docks, WindowLayout::Default);
+    m_layoutSized = true;
+  }
 }
 
 void MainWindow::showAbout() {

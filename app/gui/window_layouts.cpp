@@ -2,11 +2,15 @@
 #include "app/gui/window_layouts.h"
 
 #include <QDockWidget>
+#include <QEvent>
+#include <QLayout>
 #include <QMainWindow>
 #include <QScreen>
 #include <QSettings>
+#include <QTimer>
 
 #include <algorithm>
+#include <functional>
 
 namespace qnn {
 namespace {
@@ -55,6 +59,63 @@ void placeDocks(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
   w->tabifyDockWidget(d.curves, d.analysis);
 }
 
+/// Re-arranges a newly shown window after each resize until it settles (see
+/// applyWindowLayoutUntilSettled), then deletes itself. At most one per window.
+class LayoutSettler : public QObject {
+ public:
+  LayoutSettler(QMainWindow* window, std::function<void()> arrange)
+      : QObject(window), m_window(window), m_arrange(std::move(arrange)) {
+    setObjectName(QLatin1String(kName));
+    m_settled.setSingleShot(true);
+    m_settled.setInterval(kLayoutSettleMs);
+    connect(&m_settled, &QTimer::timeout, this, &QObject::deleteLater);
+    // After the resize has been laid out (the dock areas have the new size): from the
+    // event loop, once for several resizes in a row.
+    m_again.setSingleShot(true);
+    m_again.setInterval(0);
+    connect(&m_again, &QTimer::timeout, this, [this] {
+      if (!m_window->isVisible() || m_window->size() == m_arrangedFor) return;
+      m_arrangedFor = m_window->size();
+      m_arrange();
+      if (QLayout* layout = m_window->layout()) layout->activate();  // the docks at their places now
+    });
+    window->installEventFilter(this);
+    if (window->isVisible()) {  // arranged for this size just now
+      m_arrangedFor = window->size();
+      m_settled.start();
+    }
+  }
+
+  static constexpr const char* kName = "qnnLayoutSettler";
+
+  static void stop(QMainWindow* window) {
+    delete window->findChild<QObject*>(QLatin1String(kName), Qt::FindDirectChildrenOnly);
+  }
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override {
+    if (watched != m_window) return false;
+    if (event->type() == QEvent::Show) {
+      m_settled.start();
+      m_again.start();
+    } else if (event->type() == QEvent::Resize && m_window->isVisible()) {
+      m_settled.start();
+      m_again.start();
+    }
+    return false;
+  }
+
+ private:
+  QMainWindow* m_window;
+  std::function<void()> m_arrange;
+  QSize m_arrangedFor;  ///< the window size of the last arrangement (none yet: invalid)
+  QTimer m_settled;  ///< runs out kLayoutSettleMs after the show or the last resize
+  QTimer m_again;    ///< the re-arrangement after a resize
+};
+
+/// applyWindowLayout without ending a settling.
+void arrange(QMainWindow* w, const MainDocks& d, WindowLayout layout);
+
 }  // namespace
 
 QList<QDockWidget*> openDocks(const MainDocks& d, WindowLayout layout) {
@@ -68,6 +129,18 @@ QList<QDockWidget*> openDocks(const MainDocks& d, WindowLayout layout) {
 }
 
 void applyWindowLayout(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
+  LayoutSettler::stop(w);
+  arrange(w, d, layout);
+}
+
+void applyWindowLayoutUntilSettled(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
+  applyWindowLayout(w, d, layout);
+  new LayoutSettler(w, [w, d, layout] { arrange(w, d, layout); });
+}
+
+namespace {
+
+void arrange(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
   detachAll(w, d);
   placeDocks(w, d, layout);
   const QList<QDockWidget*> open = openDocks(d, layout);
@@ -104,6 +177,8 @@ void applyWindowLayout(QMainWindow* w, const MainDocks& d, WindowLayout layout) 
   }
 }
 
+}  // namespace
+
 QSize defaultWindowSize(const QScreen* screen) {
   if (!screen) return {1400, 900};
   const QSize available = screen->availableGeometry().size();
@@ -126,8 +201,21 @@ bool restoreWindowLayout(QMainWindow* window, QSettings& settings) {
   if (settings.value(QLatin1String(kVersionKey)).toInt() != kDockStateVersion) return false;
   const QByteArray state = settings.value(QLatin1String(kStateKey)).toByteArray();
   if (state.isEmpty()) return false;
+  // The dock state decides: a bad one changes nothing, so the window keeps its default
+  // size and gets the whole default layout (not the saved size around default docks).
+  LayoutSettler::stop(window);
+  const QByteArray before = window->saveState(kDockStateVersion);
+  if (!window->restoreState(state, kDockStateVersion)) {
+    // A state that fails part way (cut short) can leave docks out of their areas.
+    window->restoreState(before, kDockStateVersion);
+    return false;
+  }
   window->restoreGeometry(settings.value(QLatin1String(kGeometryKey)).toByteArray());  // unreadable: size kept
-  return window->restoreState(state, kDockStateVersion);
+  // Again for the restored size and maximised state, and after each resize until the
+  // window has settled at its final size.
+  window->restoreState(state, kDockStateVersion);
+  new LayoutSettler(window, [window, state] { window->restoreState(state, kDockStateVersion); });
+  return true;
 }
 
 }  // namespace qnn

@@ -47,8 +47,22 @@ struct MainDocks {
 
 /// Arranges the docks of `window` as `layout` (see the file comment): which docks are
 /// open, where, which tab is raised, and the column widths and heights, computed from
-/// the window's current size. Call it on a shown window for the sizes to take.
+/// the window's current size. Call it on a shown window for the sizes to take. Ends the
+/// settling of an earlier applyWindowLayoutUntilSettled() or restoreWindowLayout() (the
+/// user's choice wins).
 void applyWindowLayout(QMainWindow* window, const MainDocks& docks, WindowLayout layout);
+
+/// How long a newly shown window may take to settle: a window manager maximises or
+/// resizes a window after it is mapped (asynchronously, often in several steps).
+/// Settled: no resize for this long after the show or the last resize.
+constexpr int kLayoutSettleMs = 500;
+
+/// applyWindowLayout() now, and again after every resize of `window` until it has
+/// settled (kLayoutSettleMs after it is shown, or after the last resize), so the dock
+/// widths and heights are the shares of the size the window ends at, not of the size
+/// it had when first shown (e.g. before a window manager maximised it). Each re-arrangement
+/// runs from the event loop once the resize has been laid out. For the first show.
+void applyWindowLayoutUntilSettled(QMainWindow* window, const MainDocks& docks, WindowLayout layout);
 
 /// The docks that `layout` opens (the others it closes).
 QList<QDockWidget*> openDocks(const MainDocks& docks, WindowLayout layout);
@@ -65,9 +79,15 @@ constexpr int kDockStateVersion = 1;
 /// Writes the window's geometry and dock state to `settings` ("mainWindow/geometry",
 /// "mainWindow/state", "mainWindow/stateVersion").
 void saveWindowLayout(const QMainWindow* window, QSettings& settings);
-/// Restores what saveWindowLayout() wrote. Returns false, changing nothing, when
-/// nothing was saved, the version differs or the stored data is unreadable; the caller
-/// then keeps the default layout.
+/// Restores what saveWindowLayout() wrote: the dock state first (QMainWindow::restoreState
+/// checks all of it before changing anything), and only when it is good the geometry
+/// (size, position, maximised), then the dock state again for that size. While the
+/// window settles after its first show (see applyWindowLayoutUntilSettled) the dock
+/// state is restored again after each resize, so the docks keep their saved sizes at
+/// the size the window ends at. Returns false, changing nothing (neither the size nor
+/// the docks), when nothing was saved, the version differs or the dock state is
+/// unreadable; the caller then keeps the default layout at the default size. An
+/// unreadable geometry with a good dock state keeps the window's size.
 bool restoreWindowLayout(QMainWindow* window, QSettings& settings);
 
 }  // namespace qnn

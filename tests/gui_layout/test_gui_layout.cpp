@@ -123,6 +123,7 @@ class TestGuiLayout : public QObject {
   void fitShowsTheWholeLowPrecisionLeNet();
   void dockedPlotsKeepReadableHeights();
   void resetLayoutRestoresTheDefault();
+  void defaultLayoutFitsTheSettledSize();
   void layoutShortcutsOpenTheirDocks();
   void layoutSurvivesARestart();
   void unreadableSavedStateFallsBackToTheDefault();
@@ -242,6 +243,55 @@ void TestGuiLayout::resetLayoutRestoresTheDefault() {
   QCOMPARE(dockGeometries(w), before);
 }
 
+// A window manager maximises or resizes a new window after it is shown: the default
+// layout is arranged again for the size the window settles at, so the docks get their
+// shares of the final size (the same arrangement as a window shown at that size from
+// the start), not of the size it had when first shown.
+void TestGuiLayout::defaultLayoutFitsTheSettledSize() {
+  auto shownAt = [](QSize size) {  // the arrangement of a window shown at `size` from the start
+    MainWindow w;
+    return showAt(w, size) ? dockGeometries(w) : QList<QRect>();
+  };
+  auto log = [](MainWindow& w, const char* how) {
+    qInfo("%s at %dx%d: graph %dx%d, left column %d, curves %dx%d", how, w.width(), w.height(), w.graphView()->width(),
+          w.graphView()->height(), w.docks().palette->width(), w.docks().curves->width(), w.docks().curves->height());
+  };
+  {
+    // Shown at its default size (90 % of the screen), then maximised by the system.
+    MainWindow w;
+    const QSize before = w.size();
+    w.showMaximized();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QTRY_VERIFY(w.size() != before);
+    QTest::qWait(50);  // the re-arrangement runs from the event loop
+    const QSize size = w.size();
+    QVERIFY2(size.width() > before.width() + 100, qPrintable(QString::number(size.width())));
+    log(w, "maximised");
+    // The shares of the final width: the left column 22 % (at most 400 px), the right
+    // one 34 % (at most 680 px), the graph the rest (less two separators).
+    const int left = std::clamp(int(size.width() * 0.22), 300, 400);
+    const int right = std::clamp(int(size.width() * 0.34), 470, 680);
+    QVERIFY2(std::abs(w.docks().palette->width() - left) <= 4, qPrintable(QString::number(w.docks().palette->width())));
+    QVERIFY2(std::abs(w.docks().curves->width() - right) <= 4, qPrintable(QString::number(w.docks().curves->width())));
+    const int graph = w.graphView()->width();
+    QVERIFY2(graph <= size.width() - left - right && graph >= size.width() - left - right - 16,
+             qPrintable(QString::number(graph)));
+    QCOMPARE(dockGeometries(w), shownAt(size));
+  }
+  {
+    // Shown at 1366 x 768, then resized by the window manager before it settles.
+    MainWindow w;
+    QVERIFY(showAt(w, kLaptop));
+    const int laptopLeft = w.docks().palette->width();
+    w.resize(kDesktop);
+    QTRY_COMPARE(w.size(), kDesktop);
+    QTest::qWait(50);
+    log(w, "resized after show");
+    QVERIFY2(w.docks().palette->width() > laptopLeft, qPrintable(QString::number(w.docks().palette->width())));
+    QCOMPARE(dockGeometries(w), shownAt(kDesktop));
+  }
+}
+
 // Ctrl+1 / Ctrl+2 / Ctrl+3 open exactly the docks of Design / Train / Inspect; the
 // graph stays the centre; each is the same arrangement whatever came before.
 void TestGuiLayout::layoutShortcutsOpenTheirDocks() {
@@ -329,41 +379,64 @@ void TestGuiLayout::layoutSurvivesARestart() {
   }
 }
 
-// Garbage in the settings, or a state of another version: the default layout, no crash.
+// Garbage in the settings, or a state of another version: the whole default layout at
+// the default size, no crash, also when the saved geometry is good (it is not applied
+// around a dock state that cannot be).
 void TestGuiLayout::unreadableSavedStateFallsBackToTheDefault() {
   QList<QRect> defaults;
+  QSize defaultSize;
   {
     MainWindow w;
-    QVERIFY(showAt(w, kLaptop));
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QTest::qWait(20);
+    defaultSize = w.size();
     defaults = dockGeometries(w);
   }
-  QByteArray validState;
+  QCOMPARE(defaultSize, defaultWindowSize(QGuiApplication::primaryScreen()));
+  QByteArray validState, validGeometry;
   {
     MainWindow w;
     QVERIFY(showAt(w, kLaptop));
     w.applyLayout(WindowLayout::Inspect);
     validState = w.saveState(kDockStateVersion);
+    validGeometry = w.saveGeometry();
   }
   struct Case {
-    QVariant state, version;
+    QVariant state, version, geometry;
   };
+  const QByteArray garbage("\x00\x01garbage\xff\xfe", 12);
   const Case cases[] = {
-      {QByteArray("\x00\x01garbage\xff\xfe", 12), kDockStateVersion},
-      {QByteArray(), kDockStateVersion},
-      {validState, kDockStateVersion + 1},  // another release's docks
-      {QStringLiteral("not a state"), QStringLiteral("x")},
+      {garbage, kDockStateVersion, QByteArray("\x01\x02\x03")},
+      {QByteArray(), kDockStateVersion, QByteArray("\x01\x02\x03")},
+      {validState, kDockStateVersion + 1, QByteArray("\x01\x02\x03")},  // another release's docks
+      {QStringLiteral("not a state"), QStringLiteral("x"), QByteArray("\x01\x02\x03")},
+      {garbage, kDockStateVersion, validGeometry},  // a good 1366 x 768 geometry, a bad state
+      {validState.left(validState.size() / 2), kDockStateVersion, validGeometry},  // cut short
   };
+  int i = 0;
   for (const Case& c : cases) {
     QSettings s;
     s.setValue(QStringLiteral("mainWindow/state"), c.state);
     s.setValue(QStringLiteral("mainWindow/stateVersion"), c.version);
-    s.setValue(QStringLiteral("mainWindow/geometry"), QByteArray("\x01\x02\x03"));
+    s.setValue(QStringLiteral("mainWindow/geometry"), c.geometry);
     s.sync();
     MainWindow w;
-    QVERIFY(!w.restoreSavedLayout());
-    QVERIFY(showAt(w, kLaptop));
+    QVERIFY2(!w.restoreSavedLayout(), qPrintable(QString::number(i)));
+    QCOMPARE(w.size(), defaultSize);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QTest::qWait(20);
+    QCOMPARE(w.size(), defaultSize);
     QCOMPARE(openDockNames(w), namesOf(w.docks().all()));
-    QCOMPARE(dockGeometries(w), defaults);
+    QVERIFY2(dockGeometries(w) == defaults,
+             qPrintable(QStringLiteral("case %1: the first dock at %2,%3 %4x%5")
+                            .arg(i)
+                            .arg(dockGeometries(w)[0].x())
+                            .arg(dockGeometries(w)[0].y())
+                            .arg(dockGeometries(w)[0].width())
+                            .arg(dockGeometries(w)[0].height())));
+    ++i;
   }
   QSettings().clear();
 }

@@ -366,6 +366,8 @@ void TestGuiModelLife::closingDuringARunAsksFirst() {
     }
     question = box->text();
     details = box->informativeText();
+    if (qEnvironmentVariableIsSet("QNN_STOP_RUN_SCREENSHOT") && !stop)
+      box->grab().save(qEnvironmentVariable("QNN_STOP_RUN_SCREENSHOT"));
     if (stop)
       mustFind<QPushButton>(box, "stopAndQuitButton")->click();
     else
