@@ -12,8 +12,8 @@
 // another window or command) is left alone.
 //
 // Test hook: when the environment variable QNN_TEST_FULL_DISK names a folder, every
-// file written by these functions into that folder is written to /dev/full instead
-// of its temporary file, so the kernel reports a real "no space left on device"
+// file that write_bytes_atomically / replace_files_atomically write into that folder
+// is written to /dev/full instead of its temporary file, so the kernel reports a real "no space left on device"
 // (ENOSPC) there; the temporary is still created and must be removed.
 #pragma once
 
