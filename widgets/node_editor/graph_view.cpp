@@ -26,6 +26,19 @@ constexpr double kMinZoom = 0.1, kMaxZoom = 4.0;
 constexpr double kReadableZoom = 0.6;  // node text stays legible down to here
 }
 
+namespace {
+
+const NodeKind kLegendKinds[] = {NodeKind::QuantLayer, NodeKind::QuantActivation, NodeKind::FloatLayer,
+                                 NodeKind::FloatActivation, NodeKind::ShapeOp, NodeKind::InputOutput};
+constexpr int kLegendMargin = 8;  // from the viewport's edges
+
+QFont legendFont(QFont f) {
+  f.setPointSizeF(8.0);
+  return f;
+}
+
+}  // namespace
+
 GraphView::GraphView(ProjectDocument* document, QWidget* parent)
     : QGraphicsView(parent), m_scene(new GraphScene(document, this)) {
   setScene(m_scene);
@@ -153,13 +166,28 @@ void GraphView::fitWhole(double floor) {
   fitInView(bounds, Qt::KeepAspectRatio);
   if (zoom() > 1.0) resetZoom();
   centerOn(bounds.center());
-  // Room for the legend: when it would cover a node in every corner, zoom out a little
-  // (not below `floor`) until one corner is free (the graph shrinks towards the centre).
+  makeRoomForLegend();
+  // Still no room for the legend: zoom out a little (not below `floor`) until a corner is
+  // free (the graph shrinks towards the centre, or leaves the legend a column beside it).
   for (int i = 0; i < 40 && zoom() > floor && coversNode(legendRect()); ++i) {
     const double f = std::max(floor, zoom() * 0.95) / zoom();
     scale(f, f);
     centerOn(bounds.center());
+    makeRoomForLegend();
   }
+}
+
+void GraphView::makeRoomForLegend() {
+  if (!coversNode(legendRect())) return;
+  const QRect vp = viewport()->rect();
+  const QRect graph = mapFromScene(m_scene->itemsBoundingRect()).boundingRect();
+  const QSize legend = legendSize();
+  const QPointF centre = mapToScene(vp.center());
+  const int left = legend.width() + 2 * kLegendMargin, top = legend.height() + 2 * kLegendMargin;
+  if (graph.width() + left <= vp.width() && graph.left() < left)
+    centerOn(centre.x() - double(left - graph.left()) / zoom(), centre.y());  // the graph moves right
+  else if (graph.height() + top <= vp.height() && graph.top() < top)
+    centerOn(centre.x(), centre.y() - double(top - graph.top()) / zoom());  // the graph moves down
 }
 
 void GraphView::autoFit() {
@@ -171,6 +199,7 @@ void GraphView::autoFit() {
   const QRectF bounds = m_scene->itemsBoundingRect().adjusted(-30, -30, 30, 30);
   const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
   centerOn(bounds.center().x(), bounds.top() + visible.height() / 2);
+  makeRoomForLegend();
 }
 
 void GraphView::zoomIn() { zoomBy(1.25); }
@@ -272,19 +301,6 @@ void GraphView::resizeEvent(QResizeEvent* event) {
   QGraphicsView::resizeEvent(event);
   if (m_autoFit) autoFit();
 }
-
-namespace {
-
-const NodeKind kLegendKinds[] = {NodeKind::QuantLayer, NodeKind::QuantActivation, NodeKind::FloatLayer,
-                                 NodeKind::FloatActivation, NodeKind::ShapeOp, NodeKind::InputOutput};
-constexpr int kLegendMargin = 8;  // from the viewport's edges
-
-QFont legendFont(QFont f) {
-  f.setPointSizeF(8.0);
-  return f;
-}
-
-}  // namespace
 
 QSize GraphView::legendSize() const {
   const QFontMetrics fm(legendFont(font()));

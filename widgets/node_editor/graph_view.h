@@ -73,6 +73,10 @@ class GraphView : public QGraphicsView {
   /// fitToView() without its end: the legend's room is made by zooming out down to
   /// `floor` at most.
   void fitWhole(double floor);
+  /// When the legend covers a node in every corner, moves the view (not the zoom) so the
+  /// graph leaves the legend a free column on its left (or a free row above it) when the
+  /// viewport has that much spare room.
+  void makeRoomForLegend();
   /// The legend's size in pixels (its font and entries).
   QSize legendSize() const;
   /// Whether `viewportRect` (viewport pixels) covers a node or one of its labels.
