@@ -16,6 +16,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <torch/torch.h>
@@ -331,12 +332,14 @@ int run_validate(const CommandArgs& args) {
   if (ids.empty())
     for (const LayerSpec& l : p.layers) ids.push_back(l.id);
   size_t w_id = 5, w_type = 4, w_shape = 6, w_values = 6;
+  std::unordered_map<std::string, LayerType> type_of;  // one lookup per row, not a search (50,000 layers)
+  for (const LayerSpec& l : p.layers) type_of.emplace(l.id, l.type);
   std::vector<std::string> shapes;
   for (const std::string& id : ids) {
     const auto it = r.nodes.find(id);
     shapes.push_back(it == r.nodes.end() ? "?" : shape_text(it->second.shape));
     w_id = std::max(w_id, id.size());
-    w_type = std::max(w_type, to_string(p.find(id)->type).size());
+    w_type = std::max(w_type, to_string(type_of.at(id)).size());
     w_shape = std::max(w_shape, shapes.back().size());
   }
   std::vector<std::string> values, scales;
@@ -359,7 +362,7 @@ int run_validate(const CommandArgs& args) {
   for (size_t i = 0; i < ids.size(); ++i) {
     std::ostringstream row;
     row << std::left << "  " << std::setw(static_cast<int>(w_id)) << ids[i] << "  "
-        << std::setw(static_cast<int>(w_type)) << to_string(p.find(ids[i])->type) << "  "
+        << std::setw(static_cast<int>(w_type)) << to_string(type_of.at(ids[i])) << "  "
         << std::setw(static_cast<int>(w_shape)) << shapes[i] << "  " << std::setw(static_cast<int>(w_values))
         << values[i] << "  " << scales[i];
     std::string line = row.str();  // no trailing blanks when there is no scale

@@ -2,6 +2,8 @@
 // Builds one quant-layer module per graph node and runs them in topological order.
 #include "core/graph/model.h"
 
+#include <unordered_map>
+
 #include "core/errors.h"
 #include "core/graph/validate.h"
 #include "core/layers/layer_descriptor.h"
@@ -13,8 +15,11 @@ QuantModelImpl::QuantModelImpl(const Project& project) : m_project(project) {
   const ValidationResult v = validate(project);
   if (!v.ok()) throw ConfigError(v.error_text());
 
+  std::unordered_map<std::string, const LayerSpec*> by_id;  // linear in the layers, not quadratic
+  by_id.reserve(project.layers.size());
+  for (const LayerSpec& l : project.layers) by_id.emplace(l.id, &l);
   for (const std::string& id : v.order) {
-    const LayerSpec& l = *project.find(id);
+    const LayerSpec& l = *by_id.at(id);
     if (l.type == LayerType::Input) {
       m_input_id = id;
       continue;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <iomanip>
 #include <sstream>
+#include <unordered_map>
 
 #include "core/layers/layer_descriptor.h"
 
@@ -32,8 +33,11 @@ ModelSummary summarize(const Project& project, const ValidationResult& validatio
   ModelSummary m;
   std::vector<const LayerSpec*> layers;
   if (validation.order.size() == project.layers.size()) {
+    std::unordered_map<std::string, const LayerSpec*> by_id;  // linear in the layers, not quadratic
+    by_id.reserve(project.layers.size());
+    for (const LayerSpec& l : project.layers) by_id.emplace(l.id, &l);
     for (const std::string& id : validation.order)
-      if (const LayerSpec* l = project.find(id)) layers.push_back(l);
+      if (const auto it = by_id.find(id); it != by_id.end()) layers.push_back(it->second);
   }
   if (layers.size() != project.layers.size()) {
     layers.clear();

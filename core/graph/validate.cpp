@@ -6,7 +6,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <queue>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <sstream>
 
 #include "core/errors.h"
@@ -22,6 +26,17 @@ std::string num_str(double v) {
   std::ostringstream o;
   o << v;
   return o.str();
+}
+
+/// The largest dimension and the most elements per sample a shape may have: beyond
+/// them sizes overflow (int64 products in shape inference, MAC counts) or cannot be
+/// allocated anyway.
+constexpr int64_t kMaxDim = 2147483647;            // 2^31 - 1
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+
+/// A whole number written out in full ("4000000000000000000", not "4e+18").
+std::string whole_str(double v) {
+  return v == std::floor(v) && std::fabs(v) < 9.0e18 ? std::to_string(static_cast<int64_t>(v)) : num_str(v);
 }
 
 class Checker;
@@ -56,7 +71,10 @@ std::vector<std::string> sources(const LayerSpec& l) {
 
 class Checker {
  public:
-  explicit Checker(const Project& p) : m_p(p) {}
+  explicit Checker(const Project& p) : m_p(p) {
+    m_index.reserve(p.layers.size());
+    for (size_t i = 0; i < p.layers.size(); ++i) m_index.emplace(p.layers[i].id, i);  // the first of a duplicate
+  }
   friend class NodeReporter;
 
   ValidationResult run() {
@@ -129,7 +147,7 @@ class Checker {
                 " layer takes " + (ports == 1 ? std::string("exactly one") : std::to_string(ports)),
             "remove the extra connection from " + join(extra), "extra-input");
     for (const std::string& in : sources(l)) {
-      const LayerSpec* src = m_p.find(in);
+      const LayerSpec* src = find(in);
       if (!src)
         error(l.id, l.id + "'s input '" + in + "' does not exist", "connect " + l.id + " to an existing layer",
               "missing-source");
@@ -162,9 +180,15 @@ class Checker {
     const std::string got = v.size() == 2 ? "[" + num_str(v[0]) + ", " + num_str(v[1]) + "]" : num_str(v[0]);
     const bool whole = std::all_of(v.begin(), v.end(), [](double x) { return x == std::floor(x); });
     const bool small = std::any_of(v.begin(), v.end(), [&](double x) { return x < p.minimum; });
+    const bool huge = std::any_of(v.begin(), v.end(), [](double x) { return x > double(kMaxDim); });
     const std::string each = v.size() == 2 ? " (each entry)" : "";
     if (!whole)
       error(l.id, l.id + ": " + name + each + " must be a whole number, got " + got, "");
+    else if (huge)
+      error(l.id,
+            l.id + ": " + name + each + " must be at most " + std::to_string(kMaxDim) + " (2^31-1), got " +
+                (v.size() == 2 ? "[" + whole_str(v[0]) + ", " + whole_str(v[1]) + "]" : whole_str(v[0])),
+            "", "size-overflow");
     else if (small)
       error(l.id, l.id + ": " + name + each + (p.minimum > 0 ? " must be positive" : " must not be negative") + ", got " + got,
             "");
@@ -257,65 +281,97 @@ class Checker {
     }
   }
 
-  /// Topological order in file order where possible; reports cycles. False if cyclic.
+  /// Topological order in file order where possible (of the layers ready, the one
+  /// listed first: Kahn's algorithm with a min-heap, O(n log n)); reports cycles.
+  /// False if cyclic.
   bool sort() {
-    std::set<std::string> placed;
-    std::vector<const LayerSpec*> left;
-    for (const LayerSpec& l : m_p.layers) left.push_back(&l);
-    bool progress = true;
-    while (!left.empty() && progress) {
-      progress = false;
-      for (auto it = left.begin(); it != left.end(); ++it) {
-        const LayerSpec* l = *it;
-        const std::vector<std::string> ins = sources(*l);
-        const bool ready = std::all_of(ins.begin(), ins.end(), [&](const std::string& in) {
-          return placed.count(in) || !m_p.find(in);  // a missing input was reported already
-        });
-        if (ready) {
-          placed.insert(l->id);
-          m_r.order.push_back(l->id);
-          left.erase(it);
-          progress = true;
-          break;
+    const size_t n = m_p.layers.size();
+    std::vector<size_t> waiting(n, 0);                               // unplaced distinct sources
+    std::unordered_map<std::string, std::vector<size_t>> readers;   // source id -> layers reading it
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<std::string> ins = sources(m_p.layers[i]);
+      std::sort(ins.begin(), ins.end());
+      ins.erase(std::unique(ins.begin(), ins.end()), ins.end());
+      for (const std::string& in : ins)
+        if (find(in)) {  // a missing input was reported already
+          ++waiting[i];
+          readers[in].push_back(i);
         }
-      }
     }
-    if (left.empty()) return true;
-    // Every remaining node lies on a cycle or below one; walk inputs to find the cycles.
-    std::set<std::string> reported;
-    for (const LayerSpec* start : left) {
-      std::vector<std::string> path;
-      const LayerSpec* cur = start;
-      while (cur && std::find(path.begin(), path.end(), cur->id) == path.end()) {
-        path.push_back(cur->id);
-        const LayerSpec* next = nullptr;
-        for (const std::string& in : sources(*cur))
-          if (!placed.count(in) && m_p.find(in)) next = m_p.find(in);
-        cur = next;
+    std::priority_queue<size_t, std::vector<size_t>, std::greater<size_t>> ready;
+    for (size_t i = 0; i < n; ++i)
+      if (waiting[i] == 0) ready.push(i);
+    std::unordered_set<std::string> placed;
+    std::vector<char> done(n, 0);
+    while (!ready.empty()) {
+      const size_t i = ready.top();
+      ready.pop();
+      done[i] = 1;
+      const std::string& id = m_p.layers[i].id;
+      m_r.order.push_back(id);
+      if (!placed.insert(id).second) continue;
+      const auto r = readers.find(id);
+      if (r != readers.end())
+        for (size_t reader : r->second)
+          if (--waiting[reader] == 0) ready.push(reader);
+    }
+    if (m_r.order.size() == n) return true;
+    // Every remaining node lies on a cycle or below one. Each follows one unplaced input
+    // (the last port's), so the walks end on the cycles; every node is walked once.
+    auto next = [&](size_t i) -> std::optional<size_t> {
+      std::optional<size_t> out;
+      for (const std::string& in : sources(m_p.layers[i]))
+        if (!placed.count(in))
+          if (const auto it = m_index.find(in); it != m_index.end()) out = it->second;
+      return out;
+    };
+    enum : char { kUnseen, kOnPath, kWalked };
+    std::vector<char> state(n, kUnseen);
+    std::vector<size_t> at(n, 0);  // position on the current walk
+    for (size_t start = 0; start < n; ++start) {
+      if (done[start] || state[start] != kUnseen) continue;
+      std::vector<size_t> path;
+      std::optional<size_t> cur = start;
+      while (cur && state[*cur] == kUnseen) {
+        state[*cur] = kOnPath;
+        at[*cur] = path.size();
+        path.push_back(*cur);
+        cur = next(*cur);
       }
-      if (!cur) continue;
-      const auto first = std::find(path.begin(), path.end(), cur->id);
-      std::vector<std::string> cycle(first, path.end());
-      std::reverse(cycle.begin(), cycle.end());  // in data-flow order
-      // Start the text at the member listed first in the project (stable messages).
-      auto index = [&](const std::string& id) {
-        for (size_t i = 0; i < m_p.layers.size(); ++i)
-          if (m_p.layers[i].id == id) return i;
-        return m_p.layers.size();
-      };
-      std::rotate(cycle.begin(),
-                  std::min_element(cycle.begin(), cycle.end(),
-                                   [&](const std::string& a, const std::string& b) { return index(a) < index(b); }),
-                  cycle.end());
-      std::string text;
-      for (const auto& id : cycle) text += id + " -> ";
-      text += cycle.front();
-      for (const auto& id : cycle)
-        if (reported.insert(id).second)
-          error(id, id + " is part of a cycle: " + text, "remove one of the connections in the cycle", "cycle");
+      if (cur && state[*cur] == kOnPath) {
+        std::vector<size_t> cycle(path.begin() + static_cast<std::ptrdiff_t>(at[*cur]), path.end());
+        std::reverse(cycle.begin(), cycle.end());  // in data-flow order
+        // Start the text at the member listed first in the project (stable messages).
+        std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+        report_cycle(cycle);
+      }
+      for (size_t i : path) state[i] = kWalked;
     }
     m_r.order.clear();
     return false;
+  }
+
+  /// A cycle of up to kCycleNamed layers: the whole cycle on every member (e.g.
+  /// "conv2 is part of a cycle: conv2 -> relu2 -> conv2"). A longer one: one message on
+  /// the member listed first naming its first kCycleNamed members ("c0 is part of a
+  /// cycle of 2000 layers: c0 -> ... -> c9 -> … and 1990 more -> c0"), so a huge cycle
+  /// gives a short report; the other members are marked broken without a message.
+  void report_cycle(const std::vector<size_t>& cycle) {
+    constexpr size_t kCycleNamed = 10;
+    auto id = [&](size_t i) -> const std::string& { return m_p.layers[i].id; };
+    std::string text;
+    for (size_t k = 0; k < std::min(cycle.size(), kCycleNamed); ++k) text += id(cycle[k]) + " -> ";
+    if (cycle.size() > kCycleNamed) text += "… and " + std::to_string(cycle.size() - kCycleNamed) + " more -> ";
+    text += id(cycle.front());
+    const std::string hint = "remove one of the connections in the cycle";
+    if (cycle.size() <= kCycleNamed) {
+      for (size_t i : cycle) error(id(i), id(i) + " is part of a cycle: " + text, hint, "cycle");
+      return;
+    }
+    error(id(cycle.front()),
+          id(cycle.front()) + " is part of a cycle of " + std::to_string(cycle.size()) + " layers: " + text,
+          hint + " (its other " + std::to_string(cycle.size() - 1) + " layers are not reported one by one)", "cycle");
+    for (size_t i : cycle) m_broken.insert(id(i));
   }
 
   /// No path from Input to Output (an error on the Output node) and layers whose
@@ -328,7 +384,7 @@ class Checker {
       const std::string id = stack.back();
       stack.pop_back();
       if (!used.insert(id).second) continue;
-      if (const LayerSpec* l = m_p.find(id))
+      if (const LayerSpec* l = find(id))
         for (const auto& in : sources(*l)) stack.push_back(in);
     }
     if (!m_input.empty() && !used.count(m_input))
@@ -350,12 +406,17 @@ class Checker {
 
   void infer() {
     for (const std::string& id : m_r.order) {
-      const LayerSpec& l = *m_p.find(id);
+      const LayerSpec& l = *find(id);
       if (m_broken.count(id)) continue;
       if (l.type == LayerType::Input) {
         const auto& s = m_p.input_shape;
         if (s.empty() || std::any_of(s.begin(), s.end(), [](int64_t d) { return d <= 0; })) {
           error(id, "the input shape " + shape_text(s) + " must have at least one dimension, all positive",
+                "set the input shape, e.g. [1, 32, 32] for [C, H, W]", "input-shape");
+          continue;
+        }
+        if (const std::string why = too_large(s); !why.empty()) {
+          error(id, "the input shape " + shape_text(s) + " is too large: " + why,
                 "set the input shape, e.g. [1, 32, 32] for [C, H, W]", "input-shape");
           continue;
         }
@@ -374,11 +435,53 @@ class Checker {
       NodeInfo out = ins.empty() ? NodeInfo{} : ins[0].info;  // pass-through unless the type says otherwise
       const LayerDescriptor& d = descriptor(l.type);
       NodeReporter r(*this, id);
-      if (!d.infer || d.infer(l, ins, out, r)) m_r.nodes[id] = out;
+      if (d.infer && !d.infer(l, ins, out, r)) continue;
+      if (const std::string why = too_large(out.shape); !why.empty()) {
+        error(id, id + ": the output shape " + shape_text(out.shape) + " overflows: " + why + large_params(l),
+              "make the layer's sizes smaller", "size-overflow");
+        continue;
+      }
+      m_r.nodes[id] = out;
     }
   }
 
+  /// Why a shape is beyond what a tensor can hold ("" when it is not): a dimension
+  /// below 1 (an overflow upstream) or above kMaxDim, or more than kMaxElements elements.
+  static std::string too_large(const std::vector<int64_t>& shape) {
+    int64_t elements = 1;
+    for (int64_t d : shape) {
+      if (d < 0) return "a dimension is negative (an integer overflow)";
+      if (d > kMaxDim)
+        return "dimension " + std::to_string(d) + " is above " + std::to_string(kMaxDim) + " (2^31-1)";
+      if (d > 0 && elements > kMaxElements / d)
+        return "more than 2^40 (" + std::to_string(kMaxElements) + ") elements per sample";
+      elements *= d;
+    }
+    return "";
+  }
+
+  /// " (padding 1000000000, ...)": the layer's whole-number parameters of 2^16 or more.
+  static std::string large_params(const LayerSpec& l) {
+    std::string list;
+    auto add = [&](const std::string& name, double v) {
+      if (std::fabs(v) >= 65536.0) list += (list.empty() ? "" : ", ") + name + " " + whole_str(v);
+    };
+    for (const auto& [name, v] : l.params) add(name, v);
+    for (const auto& [name, v] : l.pairs) {
+      add(name, v[0]);
+      add(name, v[1]);
+    }
+    return list.empty() ? "" : " (" + list + ")";
+  }
+
+  /// The layer with this id (the first one listed, like Project::find), in O(1).
+  const LayerSpec* find(const std::string& id) const {
+    const auto it = m_index.find(id);
+    return it == m_index.end() ? nullptr : &m_p.layers[it->second];
+  }
+
   const Project& m_p;
+  std::unordered_map<std::string, size_t> m_index;  ///< layer id -> index in m_p.layers
   ValidationResult m_r;
   std::set<std::string> m_broken;  ///< nodes with an error: no shape inference below them
   std::string m_input, m_output;
