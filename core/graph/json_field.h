@@ -6,11 +6,13 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <string>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +45,110 @@ inline std::string json_parse_error_message(const std::string& source, const std
          (e.byte > text.size() ? " (the file ends early; is it truncated?)" : "") + ": " + what;
 }
 
+/// Marks a number too large for a double (e.g. 1e400) in the text given to the parser:
+/// such a number becomes the string kOverflowMark + its text, so the reader can name
+/// the field holding it instead of the parser stopping with "number overflow".
+inline const std::string kOverflowMark = std::string("\x01qnn-number-overflow:");
+
+/// For a number out of a double's range (text[begin, end)): true when it is too large,
+/// false when it is too small (1e-400 reads as 0 and is fine). Compares the decimal
+/// exponent of its first significant digit with 0.
+inline bool number_too_large(const std::string& text, size_t begin, size_t end) {
+  size_t k = begin < end && text[begin] == '-' ? begin + 1 : begin;
+  int64_t int_digits = 0, zeros_after_point = 0;
+  bool point = false, significant = false;
+  for (; k < end && text[k] != 'e' && text[k] != 'E'; ++k) {
+    const char c = text[k];
+    if (c == '.') {
+      point = true;
+    } else if (!significant && c == '0') {
+      if (point) ++zeros_after_point;
+    } else {
+      significant = true;
+      if (!point) ++int_digits;
+    }
+  }
+  int64_t exponent = 0;
+  bool negative = false;
+  if (k < end) ++k;  // 'e'
+  if (k < end && (text[k] == '+' || text[k] == '-')) negative = text[k++] == '-';
+  for (; k < end; ++k) exponent = std::min<int64_t>(exponent * 10 + (text[k] - '0'), int64_t(1) << 40);
+  const int64_t lead = int_digits > 0 ? int_digits : -zeros_after_point;
+  return lead + (negative ? -exponent : exponent) > 0;
+}
+
+/// `text` with every number outside strings that overflows a double replaced by a JSON
+/// string holding kOverflowMark and the number's text. One linear pass.
+inline std::string mark_overflowing_numbers(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + 64);
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      out += c;
+      continue;
+    }
+    if (c != '-' && !(c >= '0' && c <= '9')) {
+      out += c;
+      continue;
+    }
+    size_t end = i + 1;
+    while (end < text.size() && ((text[end] >= '0' && text[end] <= '9') || text[end] == '.' || text[end] == 'e' ||
+                                 text[end] == 'E' || text[end] == '+' || text[end] == '-'))
+      ++end;
+    double v = 0.0;
+    const auto [ptr, ec] = std::from_chars(text.data() + i, text.data() + end, v);
+    if (ec == std::errc::result_out_of_range && ptr == text.data() + end && number_too_large(text, i, end))
+      out += "\"\\u0001" + kOverflowMark.substr(1) + text.substr(i, end - i) + "\"";  // the mark, escaped
+    else
+      out.append(text, i, end - i);
+    i = end - 1;
+  }
+  return out;
+}
+
+/// Parses a JSON document read from `source`; every parser complaint becomes a
+/// ConfigError naming the file (no "[json.exception...]" text reaches the user).
+/// Numbers too large for a double are kept as marked strings (mark_overflowing_numbers)
+/// so Field can report them with their path.
+inline json parse_document(const std::string& text, const std::string& source) {
+  auto plain = [](const nlohmann::json::exception& e) {
+    std::string what = e.what();
+    const auto colon = what.find("] ");
+    if (what.rfind("[json.exception", 0) == 0 && colon != std::string::npos) what = what.substr(colon + 2);
+    return what;
+  };
+  try {
+    return json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(json_parse_error_message(source, text, e));
+  } catch (const nlohmann::json::out_of_range&) {
+    // "number overflow": parse again with such numbers marked, below.
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(source + ": not valid JSON: " + plain(e));
+  }
+  const std::string marked = mark_overflowing_numbers(text);
+  try {
+    return json::parse(marked);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(json_parse_error_message(source, marked, e));
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(source + ": not valid JSON: " + plain(e));
+  }
+}
+
 /// A JSON value together with where it sits in the document, so every complaint
 /// names the file and the JSON path ("layers[3].weight_quant.bit_width").
 class Field {
@@ -55,6 +161,7 @@ class Field {
   }
   const json& value() const { return m_value; }
   const std::string& path() const { return m_path; }
+  const std::string& source() const { return m_source; }
 
   bool has(const std::string& key) const { return m_value.contains(key); }
   /// A member; missing members are an error.
@@ -87,8 +194,13 @@ class Field {
     }
   }
 
+  /// The value is a number too large for a double (see kOverflowMark).
+  bool overflowed() const {
+    return m_value.is_string() && m_value.get_ref<const std::string&>().rfind(kOverflowMark, 0) == 0;
+  }
+
   std::string str() const {
-    if (!m_value.is_string()) fail("expected a string, got " + shown());
+    if (!m_value.is_string() || overflowed()) fail("expected a string, got " + shown());
     return m_value.get<std::string>();
   }
   bool boolean() const {
@@ -96,16 +208,18 @@ class Field {
     return m_value.get<bool>();
   }
   double number() const {
+    if (overflowed()) fail(shown() + " is not a valid number (too large: a number holds at most about 1.8e308)");
     if (!m_value.is_number()) fail("expected a number, got " + shown());
     const double v = m_value.get<double>();
     if (!std::isfinite(v)) fail("expected a finite number, got " + shown());
     return v;
   }
   int64_t integer() const {
+    if (overflowed()) fail(shown() + " is not a valid integer (expected -2^63 … 2^63-1)");
     if (m_value.is_number_unsigned()) {
       const auto u = m_value.get<uint64_t>();
       if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
-        fail("integer " + shown() + " is too large");
+        fail(shown() + " is not a valid integer (expected -2^63 … 2^63-1)");
       return static_cast<int64_t>(u);
     }
     if (m_value.is_number_integer()) return m_value.get<int64_t>();
@@ -116,12 +230,15 @@ class Field {
     fail("expected an integer, got " + shown());
   }
   int int32() const {
+    if (overflowed() || (m_value.is_number() && std::fabs(m_value.get<double>()) > 4.0e9))
+      fail(shown() + " is not a valid integer (expected -2^31 … 2^31-1)");
     const int64_t v = integer();
     if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
-      fail("integer " + shown() + " is out of range");
+      fail(shown() + " is not a valid integer (expected -2^31 … 2^31-1)");
     return static_cast<int>(v);
   }
   uint64_t unsigned_integer() const {
+    if (overflowed()) fail(shown() + " is not a valid integer (expected 0 … 2^64-1)");
     if (m_value.is_number_unsigned()) return m_value.get<uint64_t>();
     const int64_t v = integer();
     if (v < 0) fail("expected a non-negative integer, got " + shown());
@@ -129,7 +246,7 @@ class Field {
   }
 
   std::string shown() const {
-    std::string s = m_value.dump();
+    std::string s = overflowed() ? m_value.get_ref<const std::string&>().substr(kOverflowMark.size()) : m_value.dump();
     if (s.size() > 60) s = s.substr(0, 57) + "...";
     return s;
   }

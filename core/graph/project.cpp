@@ -16,6 +16,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -141,6 +142,33 @@ json layer_to_json(const LayerSpec& l) {
   return j;
 }
 
+/// layers[i] named with its id when it has one: "layers[3] (conv1)", so a complaint
+/// about a field names the layer as well as its place in the file.
+Field labelled_layer(const Field& f) {
+  const json& v = f.value();
+  if (!v.is_object()) return f;
+  const auto id = v.find("id");
+  if (id == v.end() || !id->is_string()) return f;
+  const Field idf(*id, "", f.path());
+  if (idf.overflowed()) return f;
+  std::string text = id->get<std::string>();
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return Field(v, f.path() + " (" + text + ")", f.source());
+}
+
+/// A layer parameter's number. A whole-number parameter of the type's schema (e.g.
+/// out_channels) that is not a number, or too large for a double, is refused as "1e400
+/// is not a valid integer (expected 1 … 2^31-1)"; validation checks the range of
+/// numbers that do fit (so a file with e.g. out_channels 0 still opens).
+double param_number(const Field& p, LayerType type, const std::string& name) {
+  const ParamSchema* schema = descriptor(type).param(name);
+  const bool whole = schema && (schema->kind == ParamKind::Int || schema->kind == ParamKind::IntTuple);
+  if (whole && (p.overflowed() || !p.value().is_number()))
+    p.fail(p.shown() + " is not a valid integer (expected " + std::to_string(static_cast<int64_t>(schema->minimum)) +
+           " … 2^31-1)");
+  return p.number();
+}
+
 LayerSpec layer_from_json(const Field& f, int64_t version) {
   f.expect_object();
   if (version >= 2 && f.has("inputs"))
@@ -179,9 +207,9 @@ LayerSpec layer_from_json(const Field& f, int64_t version) {
         if (p.value().size() != 2)
           p.fail("expected a number or a pair [h, w], got a list of " + std::to_string(p.value().size()) +
                  " entries");
-        l.pairs[item.key()] = {p.at(0).number(), p.at(1).number()};
+        l.pairs[item.key()] = {param_number(p.at(0), l.type, item.key()), param_number(p.at(1), l.type, item.key())};
       } else {
-        l.params[item.key()] = p.value().is_boolean() ? (p.boolean() ? 1.0 : 0.0) : p.number();
+        l.params[item.key()] = p.value().is_boolean() ? (p.boolean() ? 1.0 : 0.0) : param_number(p, l.type, item.key());
       }
     }
   }
@@ -405,12 +433,7 @@ bool Project::operator==(const Project& o) const {
 // ----------------------------------------------------------------------- JSON
 
 Project project_from_json(const std::string& text, const std::string& source) {
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw ConfigError(detail::json_parse_error_message(source, text, e));
-  }
+  const json doc = detail::parse_document(text, source);  // every parser complaint names the file
   const Field root(doc, "", source);
   if (!doc.is_object()) root.fail("expected a JSON object holding a QNN Studio project, got " + root.shown());
   if (!root.has("format"))
@@ -451,7 +474,7 @@ Project project_from_json(const std::string& text, const std::string& source) {
   layers.expect_array();
   std::map<std::string, size_t> seen;
   for (size_t i = 0; i < layers.value().size(); ++i) {
-    const Field lf = layers.at(i);
+    const Field lf = labelled_layer(layers.at(i));
     LayerSpec l = layer_from_json(lf, version);
     const auto [it, inserted] = seen.emplace(l.id, i);
     if (!inserted)
@@ -534,13 +557,21 @@ Project load_project(const std::string& path) {
 std::string network_difference(const Project& a, const Project& b) {
   if (a.input_shape != b.input_shape) return "the input shapes differ";
   auto quant = [](const std::optional<QuantSpec>& q) { return q ? q->preset + " " + q->summary() : "none"; };
+  // Id indexes (the first layer of an id, like Project::find): linear, not quadratic.
+  auto index = [](const Project& p) {
+    std::unordered_map<std::string, const LayerSpec*> by_id;
+    by_id.reserve(p.layers.size());
+    for (const LayerSpec& l : p.layers) by_id.emplace(l.id, &l);
+    return by_id;
+  };
+  const auto in_a = index(a), in_b = index(b);
   // Layers present in only one network first: they explain the other differences.
   for (const LayerSpec& la : a.layers)
-    if (!b.find(la.id)) return "layer " + la.id + " exists in one network only";
+    if (!in_b.count(la.id)) return "layer " + la.id + " exists in one network only";
   for (const LayerSpec& lb : b.layers)
-    if (!a.find(lb.id)) return "layer " + lb.id + " exists in one network only";
+    if (!in_a.count(lb.id)) return "layer " + lb.id + " exists in one network only";
   for (const LayerSpec& la : a.layers) {
-    const LayerSpec* lb = b.find(la.id);
+    const LayerSpec* lb = in_b.at(la.id);
     const std::string where = "layer " + la.id + ": ";
     if (la.type != lb->type) return where + "type " + to_string(la.type) + " vs " + to_string(lb->type);
     if (!same_ports(la.inputs, lb->inputs)) return where + "its inputs differ";

@@ -97,7 +97,7 @@ void TestFormatV2::version1FilesMigrateToTheShippedVersion2Files() {
   QCOMPARE(project_from_json(doc.dump()).find(doc["layers"][1]["id"].get<std::string>())->inputs.size(), size_t{64});
   doc["layers"][1]["inputs"] = std::vector<std::string>(65, "input");
   QCOMPARE(error_of(doc.dump()),
-           QString("p.qnn.json: layers[1].inputs: a layer takes at most 64 inputs (ports 0 to 63), got 65"));
+           QString("p.qnn.json: layers[1] (quant_inp).inputs: a layer takes at most 64 inputs (ports 0 to 63), got 65"));
 }
 
 void TestFormatV2::connectionsAreWrittenPerPort() {
@@ -182,7 +182,7 @@ void TestFormatV2::missingOptionalFieldsGetDefaults() {
   QCOMPARE(error_of(doc.dump()), QString("p.qnn.json: layers: required field is missing"));
   doc = nlohmann::json::parse(minimal_v2());
   doc["layers"][1].erase("type");
-  QCOMPARE(error_of(doc.dump()), QString("p.qnn.json: layers[1].type: required field is missing"));
+  QCOMPARE(error_of(doc.dump()), QString("p.qnn.json: layers[1] (flat).type: required field is missing"));
 }
 
 void TestFormatV2::futureVersionIsRefusedAndTheFileUntouched() {
@@ -218,16 +218,16 @@ void TestFormatV2::unknownFieldsNameTheirPath() {
   };
   const std::vector<Case> cases{
       {[](auto& d) { d["colour"] = "red"; }, "p.qnn.json: colour: unknown field; known fields here: format,"},
-      {[](auto& d) { d["layers"][3]["parmas"] = nlohmann::json::object(); }, "p.qnn.json: layers[3].parmas: unknown field"},
+      {[](auto& d) { d["layers"][3]["parmas"] = nlohmann::json::object(); }, "p.qnn.json: layers[3] (relu1).parmas: unknown field"},
       {[](auto& d) { d["layers"][2]["weight_quant"]["bitwidth"] = 3; },
-       "p.qnn.json: layers[2].weight_quant.bitwidth: unknown field"},
+       "p.qnn.json: layers[2] (conv1).weight_quant.bitwidth: unknown field"},
       {[](auto& d) { d["connections"][2]["prt"] = 0; }, "p.qnn.json: connections[2].prt: unknown field"},
       {[](auto& d) { d["dataset"]["folder"] = "/tmp"; }, "p.qnn.json: dataset.folder: unknown field"},
       {[](auto& d) { d["training"]["lr"] = 0.1; }, "p.qnn.json: training.lr: unknown field"},
       {[](auto& d) { d["input"]["size"] = 3; }, "p.qnn.json: input.size: unknown field"},
       // Per-layer inputs are version 1 only; version 1 has no connections or input_quant.
       {[](auto& d) { d["layers"][4]["inputs"] = {"relu1"}; },
-       "p.qnn.json: layers[4].inputs: per-layer \"inputs\" belong to version 1 files"},
+       "p.qnn.json: layers[4] (pool1).inputs: per-layer \"inputs\" belong to version 1 files"},
       {[](auto& d) { d["version"] = 1; }, "p.qnn.json: connections: unknown field"},
   };
   for (const Case& c : cases) {

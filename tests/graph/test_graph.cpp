@@ -426,19 +426,19 @@ void TestGraph::malformedJsonGivesConfigError() {
   msg = edited([](auto& d) { d.erase("format"); });
   QVERIFY2(msg.contains("missing \"format\": \"qnn-studio-project\""), qPrintable(msg));
   msg = edited([](auto& d) { d["layers"][2]["weight_quant"]["bit_width"] = "three"; });
-  QCOMPARE(msg, QString("broken.qnn.json: layers[2].weight_quant.bit_width: expected an integer, got \"three\""));
+  QCOMPARE(msg, QString("broken.qnn.json: layers[2] (conv1).weight_quant.bit_width: expected an integer, got \"three\""));
   msg = edited([](auto& d) { d["layers"][2]["type"] = "Conv3d"; });
-  QVERIFY2(msg.startsWith("broken.qnn.json: layers[2].type: unknown layer type 'Conv3d'; known types: Input"),
+  QVERIFY2(msg.startsWith("broken.qnn.json: layers[2] (conv1).type: unknown layer type 'Conv3d'; known types: Input"),
            qPrintable(msg));
   msg = edited([](auto& d) { d["layers"][3]["act_quant"]["preset"] = "Uint3Act"; });
-  QVERIFY2(msg.startsWith("broken.qnn.json: layers[3].act_quant.preset: unknown quantizer preset 'Uint3Act'"),
+  QVERIFY2(msg.startsWith("broken.qnn.json: layers[3] (relu1).act_quant.preset: unknown quantizer preset 'Uint3Act'"),
            qPrintable(msg));
   msg = edited([](auto& d) { d["layers"][5]["id"] = "conv1"; });
-  QCOMPARE(msg, QString("broken.qnn.json: layers[5].id: duplicate layer id \"conv1\" (also used by layers[2])"));
+  QCOMPARE(msg, QString("broken.qnn.json: layers[5] (conv1).id: duplicate layer id \"conv1\" (also used by layers[2])"));
   msg = edited([](auto& d) { d["layers"][4].erase("id"); });
   QCOMPARE(msg, QString("broken.qnn.json: layers[4].id: required field is missing"));
   msg = edited([](auto& d) { d["layers"][2]["wieght_quant"] = d["layers"][2]["weight_quant"]; });
-  QVERIFY2(msg.startsWith("broken.qnn.json: layers[2].wieght_quant: unknown field"), qPrintable(msg));
+  QVERIFY2(msg.startsWith("broken.qnn.json: layers[2] (conv1).wieght_quant: unknown field"), qPrintable(msg));
   msg = edited([](auto& d) { d["training"]["batch_size"] = 6.5; });
   QCOMPARE(msg, QString("broken.qnn.json: training.batch_size: expected an integer, got 6.5"));
   msg = edited([](auto& d) { d["input"]["shape"] = "1x32x32"; });
