@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/io/atomic_file.h"
 #include "core/export/export_plan.h"
 #include "core/export/qcdq_export.h"
 #include "core/graph/model.h"
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
     };
     import(root + "/tests/data/models/TFC_2W2A.onnx");
     const std::string cnv_onnx = (std::filesystem::temp_directory_path() / "qnn_bench_cnv.onnx").string();
-    qnn::write_file_atomic(cnv_onnx, qnn::qonnx_model_bytes(qnn::make_export_plan(cnv)));
+    qnn::write_bytes_atomically(cnv_onnx, "QONNX model", qnn::qonnx_model_bytes(qnn::make_export_plan(cnv)));
     import(cnv_onnx);
     std::filesystem::remove(cnv_onnx);
   } catch (const std::exception& e) {

@@ -369,34 +369,4 @@ std::string preprocessing_json(const Project& project) {
   return j.dump();
 }
 
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::random_device rd;
-  const fs::path tmp = dir / ("." + target.filename().string() + ".tmp" + std::to_string(rd() % 1000000));
-  auto fail = [&](const std::string& why) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw ExportError("cannot write '" + path + "': " + why);
-  };
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) fail(std::strerror(errno));
-  const size_t n = bytes.empty() ? 0 : std::fwrite(bytes.data(), 1, bytes.size(), f);
-  const int err = errno;
-  if (n != bytes.size()) {
-    std::fclose(f);
-    fail(std::strerror(err));
-  }
-  if (std::fflush(f) != 0 || fsync(fileno(f)) != 0) {
-    const int e = errno;
-    std::fclose(f);
-    fail(std::strerror(e));
-  }
-  if (std::fclose(f) != 0) fail(std::strerror(errno));
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) fail(ec.message());
-}
-
 }  // namespace qnn

@@ -170,9 +170,4 @@ std::vector<ExportIssue> require_exportable(const Project& project, ExportFormat
 /// IoError / DataError when the folder cannot be read.
 std::string preprocessing_json(const Project& project);
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed,
-/// then renamed over `path`. On any failure the temporary file is removed, `path` is
-/// untouched and ExportError names the file and the reason.
-void write_file_atomic(const std::string& path, const std::string& bytes);
-
 }  // namespace qnn

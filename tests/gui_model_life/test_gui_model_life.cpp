@@ -144,6 +144,7 @@ class TestGuiModelLife : public QObject {
   void foldedAndSetAsideModelsAreOffered();
   void checkpointStepsGoWithTheirModel();
   void promptSaveWritesTheCheckpointsThenGoesOn();
+  void divergingRunKeepsTheLastGoodModel();
 
  private:
   /// Trains the quick project through F5's path (the window's own settings).
@@ -544,6 +545,42 @@ void TestGuiModelLife::promptSaveWritesTheCheckpointsThenGoesOn() {
   load_checkpoint(loaded, path.toStdString());  // throws when it is not this network's checkpoint
   QVERIFY(w.document()->isEmpty());
   QVERIFY(!c->hasModel());
+}
+
+void TestGuiModelLife::divergingRunKeepsTheLastGoodModel() {
+  // Adam at lr 1e6 makes the low-precision LeNet's loss +Inf at step 2 (the trainer's
+  // numerics guard, tests/numerics); the GUI keeps the model of step 1 as the run's.
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  Project p = w.document()->project();
+  p.training.threads = 1;
+  w.document()->setProject(p, w.document()->filePath());
+  w.setRunLimits(kTrainLimit, kTestLimit, 4);
+  w.setEpochs(1);
+  TrainingController* c = w.trainingController();
+  QSignalSpy failed(c, &TrainingController::failed);
+  TrainingRunOptions options = w.settingsPanel()->options();  // the panel's spin box stops at 10
+  options.spec.learning_rate = 1e6;
+  QVERIFY(c->start(w.document()->project(), options));
+  QTRY_VERIFY_WITH_TIMEOUT(failed.count() == 1, 120000);
+  QVERIFY2(failed.at(0).at(0).toString().contains(QStringLiteral("step 2")), qPrintable(failed.at(0).at(0).toString()));
+  QTRY_VERIFY(w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox")));
+  w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))->close();
+  // Without the worker storing it, a failed run leaves no model at all.
+  QVERIFY(c->hasModel());
+  QVERIFY(c->currentIsLastRun());
+  const ModelRecord record = c->currentRecord();
+  QCOMPARE(record.origin, ModelOrigin::Trained);
+  QCOMPARE(record.steps, int64_t(1));
+  QVERIFY(record.unsaved);
+  for (const auto& t : c->model()->parameters()) QVERIFY(torch::isfinite(t).all().item<bool>());
+  for (const auto& t : c->model()->buffers()) QVERIFY(torch::isfinite(t).all().item<bool>());
+  QTemporaryDir dir;
+  const QString path = dir.filePath(QStringLiteral("last_good.pt"));
+  c->saveCheckpoint(path);
+  QCOMPARE(read_checkpoint_optimizer_steps(path.toStdString()), int64_t(1));
 }
 
 QTEST_MAIN(TestGuiModelLife)

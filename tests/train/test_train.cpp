@@ -340,7 +340,7 @@ void TestTrain::checkpointRoundTripIsExact() {
   const auto path = m_dir.filePath("mlp.qnnckpt").toStdString();
   qnn::save_checkpoint(model, path);
   QVERIFY(std::filesystem::exists(path));
-  QCOMPARE(QDir(m_dir.path()).entryList({"*.tmp-*"}).size(), 0);
+  QCOMPARE(QDir(m_dir.path()).entryList({"*.qnn-tmp-*", "*.tmp-*"}, QDir::AllEntries | QDir::Hidden).size(), 0);
 
   // A freshly built model differs (new init, quantizers never trained) ...
   torch::manual_seed(99);
@@ -465,7 +465,7 @@ void TestTrain::unwritableCheckpointPath() {
   const auto dir_target = m_dir.filePath("target_is_dir.qnnckpt").toStdString();
   msg = thrown_message<qnn::IoError>([&] { qnn::save_checkpoint(model, dir_target); });
   QVERIFY2(msg.contains("target_is_dir.qnnckpt"), qPrintable(msg));
-  QCOMPARE(QDir(m_dir.path()).entryList({"*.tmp-*"}, QDir::AllEntries | QDir::Hidden).size(), 0);
+  QCOMPARE(QDir(m_dir.path()).entryList({"*.qnn-tmp-*", "*.tmp-*"}, QDir::AllEntries | QDir::Hidden).size(), 0);
 
   // A read-only folder (skipped by the kernel for root, so only checked when it bites).
   QVERIFY(QDir(m_dir.path()).mkpath("readonly"));
@@ -478,7 +478,7 @@ void TestTrain::unwritableCheckpointPath() {
   } catch (const qnn::IoError& e) {
     QVERIFY2(QString(e.what()).contains("x.qnnckpt"), e.what());
   }
-  QCOMPARE(QDir(ro).entryList({"*.tmp-*"}, QDir::AllEntries | QDir::Hidden).size(), 0);
+  QCOMPARE(QDir(ro).entryList({"*.qnn-tmp-*", "*.tmp-*"}, QDir::AllEntries | QDir::Hidden).size(), 0);
   QFile::setPermissions(ro, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
 }
 

@@ -323,7 +323,14 @@ void TrainingController::onWorkerFinished(const TrainingSummary& summary) {
   Q_EMIT finished(summary);
 }
 
-void TrainingController::onWorkerFailed(const QString& message) {
+void TrainingController::onWorkerFailed(const QString& message, qint64 keptSteps) {
+  if (keptSteps >= 0) {  // stopped at a NaN/Inf: the last good step's model was stored
+    std::lock_guard<std::mutex> lock(m_shared->mutex);
+    if (ModelRecord* run = m_shared->find(m_shared->lastRun.lock())) {
+      run->steps = m_baseSteps < 0 ? -1 : m_baseSteps + int64_t(keptSteps);
+      run->fineTuned = m_baseSteps != 0;
+    }
+  }
   m_running = false;
   Q_EMIT failed(message);
 }

@@ -172,7 +172,7 @@ class TrainingController : public QObject {
  private:
   void onWorkerProgress(const qnn::TrainingProgressInfo& info);
   void onWorkerFinished(const qnn::TrainingSummary& summary);
-  void onWorkerFailed(const QString& message);
+  void onWorkerFailed(const QString& message, qint64 keptSteps);
   void onInspected(const qnn::InspectionReportPtr& report, quint64 generation);
 
   struct Shared;

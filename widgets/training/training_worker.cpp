@@ -177,7 +177,16 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
       }
       if (inspectDue && p.global_step > 0) inspectNow(p.global_step);
     };
-    const TrainResult result = train_model(model, train, test, trainOptions, report, m_cancel);
+    TrainResult result;
+    try {
+      result = train_model(model, train, test, trainOptions, report, m_cancel);
+    } catch (const NumericsError& e) {
+      // The trainer put back the weights of the last good step: they are the run's
+      // model (unsaved, not evaluated), not lost with the failed step.
+      m_storeModel(model.ptr());
+      Q_EMIT failed(QString::fromStdString(e.what()), std::max<qint64>(0, e.step() - 1));
+      return;
+    }
     if (options.inspect && !m_closing.load()) {  // nobody is left to look at it after a close
       inspectNow(step);  // after the final evaluation (skipped when the epoch end just did it)
       try {
@@ -190,11 +199,11 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
     m_storeModel(model.ptr());
     Q_EMIT finished(toSummary(result, test.class_names, double(wall.elapsed()) / 1000.0));
   } catch (const Error& e) {
-    Q_EMIT failed(QString::fromStdString(e.what()));
+    Q_EMIT failed(QString::fromStdString(e.what()), -1);
   } catch (const c10::Error& e) {
-    Q_EMIT failed(tr("LibTorch error: %1").arg(QString::fromStdString(e.what_without_backtrace())));
+    Q_EMIT failed(tr("LibTorch error: %1").arg(QString::fromStdString(e.what_without_backtrace())), -1);
   } catch (const std::exception& e) {
-    Q_EMIT failed(QString::fromStdString(e.what()));
+    Q_EMIT failed(QString::fromStdString(e.what()), -1);
   }
 }
 

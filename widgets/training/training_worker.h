@@ -44,7 +44,10 @@ class TrainingWorker : public QObject {
  Q_SIGNALS:
   void progress(const qnn::TrainingProgressInfo& info);
   void finished(const qnn::TrainingSummary& summary);
-  void failed(const QString& message);
+  /// The run failed. `keptSteps` >= 0: training stopped at a NaN/Inf (NumericsError)
+  /// and the model of the last good step (the run's steps up to it) was stored as the
+  /// run's model before this signal; -1: no model was stored.
+  void failed(const QString& message, qint64 keptSteps);
   /// Live inspection report (options.inspect): throttled while training, at every epoch
   /// end and after the final evaluation (before finished()).
   void inspectionReport(const qnn::InspectionReportPtr& report);
