@@ -251,6 +251,10 @@ void MainWindow::createDocks() {
   });
   addDockWidget(Qt::RightDockWidgetArea, datasetDock);
   m_docks.dataset = datasetDock;
+  // A dataset that does not fit the Input layer shows at once (both tabs), and Train
+  // says why it is unavailable instead of failing after loading the data.
+  m_dataset->setDocument(m_document, m_settings);
+  connect(m_dataset, &DatasetSettingsPanel::inputMismatchChanged, this, &MainWindow::updateActions);
 
   m_plot = new TrainingPlot(this);
   m_plot->setObjectName(QStringLiteral("trainingPlot"));
@@ -424,7 +428,9 @@ void MainWindow::updateActions() {
   const bool analysing = m_analysis->isRunning();  // calibrate / analyze / sweep on its worker
   const bool running = training || analysing;
   const bool hasProject = !m_document->isEmpty();
-  m_trainAction->setEnabled(!running && hasProject);
+  const QString mismatch = m_dataset->inputMismatch();
+  m_trainAction->setEnabled(!running && hasProject && mismatch.isEmpty());
+  m_trainAction->setToolTip(mismatch.isEmpty() ? tr("Train the project with the current settings (F5)") : mismatch);
   m_cancelAction->setEnabled((training && !m_controller->isCancelling()) ||
                              (analysing && !m_analysis->isCancelling()));
   m_cancelButton->setEnabled(m_cancelAction->isEnabled());

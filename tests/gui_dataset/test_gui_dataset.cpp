@@ -60,6 +60,7 @@ class TestGuiDataset : public QObject {
   void datasetEditsAreUndoableCommands();
   void trainsOnAnImageFolder();
   void inputMismatchShowsAsSoonAsTheDatasetChanges();
+  void trainIsUnavailableWhileTheDatasetDoesNotFit();
   void datasetNamesAreFoldedInOnePlace();
 };
 
@@ -261,6 +262,25 @@ void TestGuiDataset::trainsOnAnImageFolder() {
   QMessageBox* box = nullptr;
   QTRY_VERIFY((box = w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))) && box->isVisible());
   box->close();
+}
+
+void TestGuiDataset::trainIsUnavailableWhileTheDatasetDoesNotFit() {
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));  // Input [1, 32, 32], padding 2
+  auto* train = w.findChild<QAction*>(QStringLiteral("trainAction"));
+  auto* panel = w.findChild<DatasetSettingsPanel*>(QStringLiteral("datasetSettings"));
+  QVERIFY(train && panel);
+  QVERIFY(train->isEnabled());
+  panel->padSpinBox()->setValue(0);  // 28 x 28 samples for the 32 x 32 Input
+  QVERIFY(!train->isEnabled());
+  QVERIFY2(train->toolTip().startsWith(QStringLiteral("The dataset Fashion-MNIST gives samples of 1×28×28")),
+           qPrintable(train->toolTip()));
+  w.document()->undoStack()->undo();  // padding 2 again: the samples fit
+  QCOMPARE(w.document()->project().dataset.pad, 2);
+  QVERIFY(train->isEnabled());
+  QVERIFY(!train->toolTip().contains(QStringLiteral("dataset")));
 }
 
 QTEST_MAIN(TestGuiDataset)
