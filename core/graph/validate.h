@@ -25,7 +25,8 @@ struct Diagnostic {
   /// "bit-width", "bias-needs-scale", "bias-per-channel-input", "add-scales",
   /// "concat-quant" (Concat inputs on different grids), "trunc-needs-quant" (a
   /// truncating pool with return_quant_tensor on a float input),
-  /// "settings", "input-shape".
+  /// "settings", "input-shape", "size-overflow" (a whole-number parameter above 2^31-1,
+  /// or an inferred shape with a dimension above 2^31-1 or more than 2^40 elements).
   std::string code;
 };
 
