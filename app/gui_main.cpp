@@ -9,6 +9,7 @@
 #include <QFileInfo>
 #include <QTimer>
 
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -116,6 +117,9 @@ std::optional<int> parseOptions(const QCoreApplication& app, Options& o) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  // A file size limit (ulimit -f) makes a write fail with EFBIG, which the save paths
+  // report, instead of killing the window with every unsaved edit (as in the CLI).
+  std::signal(SIGXFSZ, SIG_IGN);
   Options options;
   {
     // Parse without a display first, so --help, --version and option errors work

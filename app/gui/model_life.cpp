@@ -25,6 +25,7 @@
 #include "widgets/inspect/inspection_link.h"
 #include "widgets/plots/confusion_matrix_view.h"
 #include "widgets/plots/training_plot.h"
+#include "widgets/training/dataset_settings_panel.h"
 #include "widgets/training/training_settings_panel.h"
 
 namespace qnn {
@@ -185,6 +186,11 @@ void ModelLife::startTraining() {
     m_error(tr("Cannot train"), QString::fromStdString(v.error_text()));
     return;
   }
+  const QString mismatch = datasetInputMismatchText(m_document->project());  // before any data is read
+  if (!mismatch.isEmpty()) {
+    m_error(tr("Cannot train"), mismatch);
+    return;
+  }
   m_trainedNetwork = m_document->project();
   m_controller->start(m_document->project(), m_views.settings->options());
 }
@@ -200,6 +206,11 @@ bool ModelLife::startFineTune(const Project& project, std::shared_ptr<QuantModel
   if (m_controller->isRunning() || m_analysisRunning()) return false;
   if (!m_document->validation().ok()) {
     m_error(tr("Cannot fine-tune"), QString::fromStdString(m_document->validation().error_text()));
+    return false;
+  }
+  const QString mismatch = datasetInputMismatchText(project);
+  if (!mismatch.isEmpty()) {
+    m_error(tr("Cannot fine-tune"), mismatch);
     return false;
   }
   TrainingRunOptions options = m_views.settings->options();
@@ -414,7 +425,8 @@ void ModelLife::onTrainingFinished(const TrainingSummary& summary) {
 }
 
 void ModelLife::showTestResults() {
-  if (m_controller->currentIsLastRun()) {  // the run's own evaluation belongs to this model
+  // The run's own evaluation belongs to this model (a run stopped at a NaN/Inf has none).
+  if (m_controller->currentIsLastRun() && m_controller->lastSummary().testSamples > 0) {
     showSummary(m_controller->lastSummary());
     return;
   }

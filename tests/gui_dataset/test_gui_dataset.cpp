@@ -277,6 +277,12 @@ void TestGuiDataset::trainIsUnavailableWhileTheDatasetDoesNotFit() {
   QVERIFY(!train->isEnabled());
   QVERIFY2(train->toolTip().startsWith(QStringLiteral("The dataset Fashion-MNIST gives samples of 1×28×28")),
            qPrintable(train->toolTip()));
+  // F5's slot itself (the shortcut is off with the action) refuses before reading data.
+  w.startTraining();
+  QVERIFY(!w.trainingController()->isRunning());
+  QVERIFY2(w.lastError().startsWith(QStringLiteral("The dataset Fashion-MNIST gives samples of 1×28×28")),
+           qPrintable(w.lastError()));
+  if (auto* box = w.findChild<QMessageBox*>(QStringLiteral("errorMessageBox"))) box->close();
   w.document()->undoStack()->undo();  // padding 2 again: the samples fit
   QCOMPARE(w.document()->project().dataset.pad, 2);
   QVERIFY(train->isEnabled());

@@ -10,6 +10,7 @@
 // Torch and core headers come before any Qt header (Qt's `slots` vs LibTorch).
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/graph/model.h"
@@ -553,13 +554,9 @@ void TestGuiModelLife::divergingRunKeepsTheLastGoodModel() {
   MainWindow w;
   w.show();
   QVERIFY(QTest::qWaitForWindowExposed(&w));
-  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
-  Project p = w.document()->project();
-  p.training.threads = 1;
-  w.document()->setProject(p, w.document()->filePath());
-  w.setRunLimits(kTrainLimit, kTestLimit, 4);
-  w.setEpochs(1);
+  QVERIFY(train(w));  // a first run, not saved: the diverging run must not lose it
   TrainingController* c = w.trainingController();
+  const std::shared_ptr<QuantModelImpl> first = c->model();
   QSignalSpy failed(c, &TrainingController::failed);
   TrainingRunOptions options = w.settingsPanel()->options();  // the panel's spin box stops at 10
   options.spec.learning_rate = 1e6;
@@ -581,6 +578,20 @@ void TestGuiModelLife::divergingRunKeepsTheLastGoodModel() {
   const QString path = dir.filePath(QStringLiteral("last_good.pt"));
   c->saveCheckpoint(path);
   QCOMPARE(read_checkpoint_optimizer_steps(path.toStdString()), int64_t(1));
+
+  // The first run's model is still offered by the save question, and the diverged
+  // model shows no test results (it was never evaluated), not the first run's.
+  const std::vector<ModelRecord> unsaved = c->unsavedModels();
+  QVERIFY(std::any_of(unsaved.begin(), unsaved.end(), [&](const ModelRecord& r) { return r.model == first; }));
+  auto* label = mustFind<QLabel>(&w, "testAccuracyLabel");
+  QVERIFY2(label->text().contains(QStringLiteral("—")), qPrintable(label->text()));
+  LayerSpec relu1 = *w.document()->project().find("relu1");  // an edit sets it aside...
+  relu1.act_quant->bit_width = 6;
+  QVERIFY(w.document()->changeLayers({"relu1"}, {relu1}, QStringLiteral("bit_width"), 1));
+  w.document()->undoStack()->undo();  // ...and the undo brings the diverged model back
+  QCOMPARE(c->model(), c->currentRecord().model);
+  QVERIFY(c->currentIsLastRun());
+  QCOMPARE(label->text(), QStringLiteral("Test accuracy: — (this model is not evaluated yet)"));
 }
 
 QTEST_MAIN(TestGuiModelLife)

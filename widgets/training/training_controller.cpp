@@ -20,6 +20,15 @@ void registerTrainingMetaTypes() {
   registerInspectionMetaTypes();
 }
 
+namespace {
+/// Drops the oldest models that a file holds while more than `limit` are kept; a model
+/// that exists only in memory is never dropped here (the save question offers it).
+void trimKept(std::vector<ModelRecord>& kept, size_t limit) {
+  for (auto it = kept.begin(); kept.size() > limit && it != kept.end();)
+    it = it->unsaved ? it + 1 : kept.erase(it);
+}
+}  // namespace
+
 struct TrainingController::Shared {
   mutable std::mutex mutex;
   std::shared_ptr<QuantModelImpl> model;
@@ -39,13 +48,18 @@ TrainingController::TrainingController(QObject* parent)
     : QObject(parent), m_shared(std::make_shared<Shared>()) {
   registerTrainingMetaTypes();
   std::shared_ptr<Shared> shared = m_shared;
-  m_worker = new TrainingWorker(m_cancel, m_closing, [shared](std::shared_ptr<QuantModelImpl> model) {
+  m_worker = new TrainingWorker(m_cancel, m_closing, [shared](std::shared_ptr<QuantModelImpl> model, bool replaceEarlier) {
     std::lock_guard<std::mutex> lock(shared->mutex);
     ModelRecord record;  // its steps, epochs and accuracy follow in onWorkerFinished (same lock)
     record.model = model;
     record.origin = ModelOrigin::Trained;
     record.unsaved = true;
-    shared->kept = {record};  // a new run: the models of earlier runs go
+    // A completed run replaces the models of earlier runs (a new run is a new start);
+    // a run stopped at a NaN/Inf keeps them beside its last good model, so the save
+    // question still offers an earlier unsaved one.
+    if (replaceEarlier) shared->kept.clear();
+    shared->kept.push_back(record);
+    trimKept(shared->kept, size_t(kKeptModels));
     shared->lastRun = model;
     shared->model = std::move(model);
   });
@@ -150,7 +164,7 @@ void TrainingController::adoptModel(std::shared_ptr<QuantModelImpl> model, Model
     kept.erase(std::remove_if(kept.begin(), kept.end(), [&](const ModelRecord& r) { return r.model == model; }),
                kept.end());
     kept.push_back(record);
-    while (kept.size() > size_t(kKeptModels)) kept.erase(kept.begin());
+    trimKept(kept, size_t(kKeptModels));
     m_shared->model = std::move(model);
     ++m_generation;
   }
@@ -325,11 +339,19 @@ void TrainingController::onWorkerFinished(const TrainingSummary& summary) {
 
 void TrainingController::onWorkerFailed(const QString& message, qint64 keptSteps) {
   if (keptSteps >= 0) {  // stopped at a NaN/Inf: the last good step's model was stored
-    std::lock_guard<std::mutex> lock(m_shared->mutex);
-    if (ModelRecord* run = m_shared->find(m_shared->lastRun.lock())) {
-      run->steps = m_baseSteps < 0 ? -1 : m_baseSteps + int64_t(keptSteps);
-      run->fineTuned = m_baseSteps != 0;
+    {
+      std::lock_guard<std::mutex> lock(m_shared->mutex);
+      if (ModelRecord* run = m_shared->find(m_shared->lastRun.lock())) {
+        run->steps = m_baseSteps < 0 ? -1 : m_baseSteps + int64_t(keptSteps);
+        run->fineTuned = m_baseSteps != 0;
+      }
+      ++m_generation;
     }
+    m_lastSummary = TrainingSummary();  // not evaluated: no results belong to this model
+    m_running = false;
+    Q_EMIT currentModelChanged();  // views of the earlier model's results are stale
+    Q_EMIT failed(message);
+    return;
   }
   m_running = false;
   Q_EMIT failed(message);

@@ -91,7 +91,8 @@ class TrainingController : public QObject {
   /// no longer match). No effect while a run is in progress.
   void clearModel();
   /// Makes `model` (trained or derived from a trained one, e.g. by BatchNorm folding)
-  /// the current model and keeps it (up to kKeptModels, the oldest goes first), so an
+  /// the current model and keeps it (up to kKeptModels, the oldest saved one goes first;
+  /// models only in memory are never dropped), so an
   /// undo back to its network brings it back. `origin` is its provenance: a Derived or
   /// Folded model exists only in memory when the current model it was made from did
   /// (ModelRecord::unsaved) and has no step count; a Loaded one records `steps` (-1: none).

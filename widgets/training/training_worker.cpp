@@ -101,7 +101,7 @@ struct TrainingWorker::DataCache {
 };
 
 TrainingWorker::TrainingWorker(const std::atomic<bool>& cancel, const std::atomic<bool>& closing,
-                               std::function<void(std::shared_ptr<QuantModelImpl>)> storeModel)
+                               std::function<void(std::shared_ptr<QuantModelImpl>, bool)> storeModel)
     : m_cancel(cancel), m_closing(closing), m_storeModel(std::move(storeModel)), m_cache(std::make_unique<DataCache>()) {}
 
 TrainingWorker::~TrainingWorker() = default;
@@ -183,7 +183,7 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
     } catch (const NumericsError& e) {
       // The trainer put back the weights of the last good step: they are the run's
       // model (unsaved, not evaluated), not lost with the failed step.
-      m_storeModel(model.ptr());
+      m_storeModel(model.ptr(), false);  // a diverged run replaces no earlier model
       Q_EMIT failed(QString::fromStdString(e.what()), std::max<qint64>(0, e.step() - 1));
       return;
     }
@@ -196,7 +196,7 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
         qWarning("qnn: misclassified images not available: %s", e.what());  // the run itself succeeded
       }
     }
-    m_storeModel(model.ptr());
+    m_storeModel(model.ptr(), true);
     Q_EMIT finished(toSummary(result, test.class_names, double(wall.elapsed()) / 1000.0));
   } catch (const Error& e) {
     Q_EMIT failed(QString::fromStdString(e.what()), -1);

@@ -21,12 +21,14 @@ class QuantModelImpl;
 class TrainingWorker : public QObject {
   Q_OBJECT
  public:
-  /// `storeModel` is called on the worker thread with the trained model before
-  /// finished() is emitted. `cancel` is owned by the controller.
+  /// `storeModel(model, replaceEarlier)` is called on the worker thread with the trained
+  /// model before finished() is emitted (replaceEarlier true), or with the model of the
+  /// last good step before failed() when training stopped at a NaN/Inf (false: earlier
+  /// models stay). `cancel` is owned by the controller.
   /// `closing` (also the controller's) is set when the window closes: the run stops
   /// like a cancel but skips the final inspection and the misclassified scan.
   TrainingWorker(const std::atomic<bool>& cancel, const std::atomic<bool>& closing,
-                 std::function<void(std::shared_ptr<QuantModelImpl>)> storeModel);
+                 std::function<void(std::shared_ptr<QuantModelImpl>, bool)> storeModel);
   ~TrainingWorker() override;
 
   /// Runs one training (blocking the worker thread). Emits progress() throttled to
@@ -60,7 +62,7 @@ class TrainingWorker : public QObject {
   struct DataCache;
   const std::atomic<bool>& m_cancel;
   const std::atomic<bool>& m_closing;
-  std::function<void(std::shared_ptr<QuantModelImpl>)> m_storeModel;
+  std::function<void(std::shared_ptr<QuantModelImpl>, bool)> m_storeModel;
   std::unique_ptr<DataCache> m_cache;  ///< datasets of the last run, reused when unchanged
   int64_t m_lastStep = 0;  ///< training step of the last run's last inspection (inspect() reports it)
 };
