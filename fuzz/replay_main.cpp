@@ -7,6 +7,12 @@
 // the last "replay <file>" line on stderr names the input.
 //
 //   fuzz_replay [TARGET...]   (default: every target)
+//
+// Memory is capped at 2 GiB of data (RLIMIT_DATA, as libFuzzer's default -rss_limit_mb
+// of 2048), so an input that makes a reader allocate gigabytes from a small file fails
+// here as it does under libFuzzer (std::bad_alloc escapes: a finding).
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -59,6 +65,8 @@ int replay_folder(const Target& t, const fs::path& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const rlimit cap{rlim_t(2) << 30, rlim_t(2) << 30};
+  if (setrlimit(RLIMIT_DATA, &cap) != 0) std::perror("fuzz_replay: setrlimit(RLIMIT_DATA)");
 #define QNN_ENTRY(name) Target{#name, &qnn_fuzz_##name},
   const std::vector<Target> targets{QNN_FUZZ_TARGETS(QNN_ENTRY)};
 #undef QNN_ENTRY
