@@ -29,6 +29,7 @@
 #include "core/graph/summary.h"
 #include "core/graph/validate.h"
 #include "core/inspect/inspect.h"
+#include "core/io/atomic_file.h"
 #include "core/train/checkpoint.h"
 #include "core/train/checkpoint_steps.h"
 #include "core/train/weights.h"
@@ -110,11 +111,24 @@ InterruptGuard::~InterruptGuard() {
 const std::atomic<bool>& interrupt_flag() { return g_cancel; }
 
 void check_writable(const std::string& path, const std::string& what) {
+  const std::string prefix = "cannot write " + what + " " + path + ": ";
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::is_directory(status)) throw IoError(prefix + write_error_reason(EISDIR));
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    throw IoError(prefix + "it is not a regular file (a device, pipe or socket), and writing would replace it");
   const std::string probe = path + ".probe-" + std::to_string(::getpid());
   std::FILE* f = std::fopen(probe.c_str(), "wbx");
-  if (!f) throw IoError("cannot write " + what + " " + path + ": " + std::strerror(errno));
+  if (!f) throw IoError(prefix + write_error_reason(errno));
   std::fclose(f);
   std::remove(probe.c_str());
+}
+
+void refuse_overwriting(const std::string& input, const std::string& output, const std::string& option) {
+  std::error_code e1, e2;
+  const auto a = std::filesystem::weakly_canonical(input, e1);
+  const auto b = std::filesystem::weakly_canonical(output, e2);
+  if (!e1 && !e2 && a == b) throw UsageError(option + " would overwrite " + input + "; choose another file");
 }
 
 Project load_valid_project(const std::string& path) {
@@ -147,7 +161,10 @@ int run_train(const CommandArgs& args) {
   const std::string checkpoint = args.text("checkpoint");
 
   // Fail before a long run, not after it, when the checkpoint cannot be written.
-  if (!checkpoint.empty()) check_writable(checkpoint, "checkpoint");
+  if (!checkpoint.empty()) {
+    refuse_overwriting(args.project, checkpoint, "--checkpoint");
+    check_writable(checkpoint, "checkpoint");
+  }
   InterruptGuard interrupts;
   set_thread_count(t.threads);
   torch::manual_seed(t.seed);

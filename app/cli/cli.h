@@ -34,8 +34,12 @@ int run_validate(const CommandArgs& args);
 Project load_valid_project(const std::string& path);
 
 /// Throws IoError when no file can be created beside `path` (missing folder, no
-/// permission): checked before a long run, not after it. `what` names it ("checkpoint").
+/// permission) or `path` is a folder or a device: checked before a long run, not after
+/// it. `what` names it ("checkpoint").
 void check_writable(const std::string& path, const std::string& what);
+/// Throws UsageError ("<option> would overwrite <input>; choose another file") when
+/// `output` names the same file as `input` (e.g. --checkpoint equal to PROJECT).
+void refuse_overwriting(const std::string& input, const std::string& output, const std::string& option);
 
 /// Routes SIGINT/SIGTERM to interrupt_flag() while alive: the first Ctrl-C asks the
 /// run to stop after the current `unit` ("batch", "point", "evaluation"; the first

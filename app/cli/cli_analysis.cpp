@@ -533,13 +533,7 @@ int run_suggest(const CommandArgs& args) {
   if (verify && weights.empty()) throw UsageError("--verify needs --weights FILE (the trained weights to evaluate)");
   if (!verify && args.has("weights"))
     throw UsageError("--weights is only used by --verify (add --verify to evaluate the suggestion)");
-  {
-    std::error_code e1, e2;
-    const auto a = std::filesystem::weakly_canonical(args.project, e1);
-    const auto b = std::filesystem::weakly_canonical(out, e2);
-    if (!e1 && !e2 && a == b)
-      throw UsageError("--out would overwrite " + args.project + "; choose another file");
-  }
+  refuse_overwriting(args.project, out, "--out");
 
   Project p = load_valid_project(args.project);
   p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));

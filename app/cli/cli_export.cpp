@@ -37,6 +37,10 @@ int run_export(const CommandArgs& args) {
     throw UsageError("--verify runs qcdq (in ONNX Runtime) and packed exports, not " + format_name);
   const std::string c_header = args.text("c-header");
   if (!c_header.empty() && format != ExportFormat::Packed) throw UsageError("--c-header needs --format packed");
+  for (const std::string& input : {args.project, checkpoint}) {  // never write over what is read
+    refuse_overwriting(input, out, "--out");
+    if (!c_header.empty()) refuse_overwriting(input, c_header, "--c-header");
+  }
 
   Project p = load_project(args.project);
   p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));

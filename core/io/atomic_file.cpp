@@ -99,6 +99,11 @@ bool process_alive(long pid) {
 
 }  // namespace
 
+namespace {
+const char* const kNotRegular =
+    "it is not a regular file (a device, pipe or socket), and writing would replace it; choose a file name";
+}  // namespace
+
 std::string write_error_reason(int err) {
   switch (err) {
     case ENOSPC: return "the disk is full";
@@ -164,6 +169,9 @@ void replace_file_atomically(const std::string& path, const std::string& what,
                              const std::function<void(const std::string&)>& write_to) {
   const std::string prefix = "cannot write " + what + " " + path + ": ";
   if (path.empty()) throw IoError("cannot write " + what + ": no file name given");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw IoError(prefix + write_error_reason(EISDIR));
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) throw IoError(prefix + kNotRegular);
   remove_stale_temporaries(path);
   std::string tmp;
   const int fd = create_temporary(path, tmp);
@@ -214,6 +222,8 @@ void replace_files_atomically(const std::vector<PendingFile>& files) {
     if (f.path.empty()) fail(f, "no file name given");
     struct stat st {};
     if (::stat(f.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) fail(f, write_error_reason(EISDIR));
+    // A rename over /dev/null or /dev/full would replace the device itself (as root).
+    if (::stat(f.path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) fail(f, kNotRegular);
   }
   // 1. Every temporary complete and on disk.
   for (const PendingFile& f : files) {

@@ -54,7 +54,8 @@ struct PendingFile {
   std::string bytes;  ///< the complete new content
 };
 
-/// Replaces several files as one: every temporary is written and synced first, and
+/// Replaces several files as one (each target must be a regular file or not exist: a
+/// folder or a device such as /dev/null is refused, never replaced): every temporary is written and synced first, and
 /// only when all of them are complete are they renamed over their targets. A failure
 /// leaves every target as it was (old files intact, no new file created, no
 /// temporary left); should a rename fail after others succeeded, the files already

@@ -28,6 +28,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <sys/stat.h>
+
 #include "core/errors.h"
 #include "core/graph/model.h"
 #include "core/graph/project.h"
@@ -221,6 +223,51 @@ std::vector<Row> table() {
                   },
                   1, [](const QString& d) { return QStringList{"cannot write QONNX model " + d + "/m.onnx: the disk is full"}; },
                   {}, nullptr});
+  rows.push_back({"train --checkpoint /dev/null: refused before training, the device stays a device",
+                  nullptr,
+                  [](const QString&) { return run_qnn(quick_train("/dev/null")); },
+                  2,
+                  [](const QString&) {
+                    return QStringList{"cannot write checkpoint /dev/null: it is not a regular file (a device, pipe or "
+                                       "socket), and writing would replace it"};
+                  },
+                  {},
+                  [](const QString&, const Outcome& o) {
+                    QVERIFY2(!o.out.contains("test_accuracy="), qPrintable(o.text()));  // no run at all
+                    struct stat st {};
+                    QVERIFY(::stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+                  }});
+  rows.push_back({"export --out /dev/null: refused, the device stays a device",
+                  nullptr,
+                  [](const QString&) {
+                    return run_qnn({"export", example("lenet_lowprec"), "--checkpoint", g_checkpoint, "--format", "qonnx",
+                                "--out", "/dev/null"});
+                  },
+                  1,
+                  [](const QString&) {
+                    return QStringList{"cannot write QONNX model /dev/null: it is not a regular file (a device, pipe or "
+                                       "socket), and writing would replace it"};
+                  },
+                  {},
+                  [](const QString&, const Outcome&) {
+                    struct stat st {};
+                    QVERIFY(::stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+                  }});
+  rows.push_back({"train --checkpoint naming the PROJECT itself: usage error, project intact",
+                  [](const QString& d) { QVERIFY(QFile::copy(example("lenet_lowprec"), d + "/p.qnn.json")); },
+                  [](const QString& d) {
+                    QStringList args = quick_train(d + "/./p.qnn.json");
+                    args[1] = d + "/p.qnn.json";
+                    return run_qnn(args);
+                  },
+                  2,
+                  [](const QString& d) {
+                    return QStringList{"--checkpoint would overwrite " + d + "/p.qnn.json; choose another file"};
+                  },
+                  {},
+                  [](const QString& d, const Outcome&) {
+                    QCOMPARE(bytes_of(d + "/p.qnn.json"), bytes_of(example("lenet_lowprec")));
+                  }});
   rows.push_back({"export --format packed --c-header in a missing folder: no --out file left",
                   nullptr,
                   [](const QString& d) {
