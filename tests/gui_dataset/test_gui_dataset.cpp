@@ -61,6 +61,7 @@ class TestGuiDataset : public QObject {
   void trainsOnAnImageFolder();
   void inputMismatchShowsAsSoonAsTheDatasetChanges();
   void trainIsUnavailableWhileTheDatasetDoesNotFit();
+  void settingsBeyondTheFieldsRangeAreNotClamped();
   void datasetNamesAreFoldedInOnePlace();
 };
 
@@ -287,6 +288,23 @@ void TestGuiDataset::trainIsUnavailableWhileTheDatasetDoesNotFit() {
   QCOMPARE(w.document()->project().dataset.pad, 2);
   QVERIFY(train->isEnabled());
   QVERIFY(!train->toolTip().contains(QStringLiteral("dataset")));
+}
+
+void TestGuiDataset::settingsBeyondTheFieldsRangeAreNotClamped() {
+  // A project file may say lr 1e6 (a divergence experiment) or 1e-8: the panel shows and
+  // runs exactly that (the CLI does), instead of the spin boxes' usual 1e-6 .. 10.
+  TrainingSettingsPanel panel;
+  TrainingSpec spec;
+  spec.learning_rate = 1e6;
+  spec.batch_size = 100000;
+  spec.epochs = 5;
+  panel.setSpec(spec, DatasetSpec());
+  QCOMPARE(panel.options().spec.learning_rate, 1e6);
+  QCOMPARE(panel.options().spec.batch_size, int64_t(100000));
+  spec.learning_rate = 2.5e-8;
+  panel.setSpec(spec, DatasetSpec());
+  QVERIFY2(std::abs(panel.options().spec.learning_rate / 2.5e-8 - 1.0) < 1e-9,
+           qPrintable(QString::number(panel.options().spec.learning_rate)));
 }
 
 QTEST_MAIN(TestGuiDataset)

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "widgets/training/training_settings_panel.h"
 
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
 #include <QDoubleSpinBox>
 #include <QGridLayout>
 #include <QLabel>
@@ -105,6 +109,16 @@ void TrainingSettingsPanel::setSpec(const TrainingSpec& spec, const DatasetSpec&
   m_spec = spec;
   {
     const QSignalBlocker b1(m_epochs), b2(m_batchSize), b3(m_learningRate);
+    // A project value beyond a field's usual range widens it: the field shows, and a run
+    // uses, what the project file says (never a silently clamped value).
+    if (spec.epochs > m_epochs->maximum()) m_epochs->setMaximum(int(std::min<int64_t>(spec.epochs, INT_MAX)));
+    if (spec.batch_size > m_batchSize->maximum())
+      m_batchSize->setMaximum(int(std::min<int64_t>(spec.batch_size, INT_MAX)));
+    if (spec.learning_rate > m_learningRate->maximum()) m_learningRate->setMaximum(spec.learning_rate);
+    if (spec.learning_rate > 0 && spec.learning_rate < m_learningRate->minimum()) {
+      m_learningRate->setDecimals(std::min(15, int(std::ceil(-std::log10(spec.learning_rate))) + 3));
+      m_learningRate->setMinimum(spec.learning_rate);
+    }
     m_epochs->setValue(int(spec.epochs));
     m_batchSize->setValue(int(spec.batch_size));
     m_learningRate->setValue(spec.learning_rate);
