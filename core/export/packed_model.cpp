@@ -276,6 +276,11 @@ PackedModel parse_packed_model(const std::string& bytes, const std::string& sour
   if (uint32_t(crc) != crc_stored) throw bad("CRC mismatch (the file is corrupt)");
   std::string text;
   if (flags & 1u) {
+    // zlib expands at most ~1032:1; a larger claim (the header is outside the CRC) is
+    // damage, refused before allocating it.
+    if (uint64_t(jraw) > uint64_t(jlen) * 1032u + 64u)
+      throw bad("the header claims " + std::to_string(jraw) + " bytes of graph JSON from " + std::to_string(jlen) +
+                " compressed bytes (the file is corrupt)");
     text.resize(jraw);
     uLongf len = jraw;
     if (uncompress(reinterpret_cast<Bytef*>(text.data()), &len,

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <fstream>
 #include <iomanip>
 #include <locale>
@@ -245,21 +246,24 @@ torch::Tensor Importer::tensor_of(const onnx::TensorProto& t) const {
   int64_t numel = 1;
   for (int64_t d : dims) {
     if (d < 0) throw DataError(m_source + ": tensor '" + t.name() + "' has a negative dimension");
+    if (d > 0 && numel > std::numeric_limits<int64_t>::max() / 8 / d)  // 8: the widest element
+      throw DataError(m_source + ": tensor '" + t.name() + "' has dimensions whose product overflows (the file is damaged)");
     numel *= d;
   }
   const std::string& raw = t.raw_data();
   auto make = [&](auto tag, torch::ScalarType type, auto typed_size, auto typed_at) -> torch::Tensor {
     using T = decltype(tag);
+    // The data must be there before the tensor is allocated (a damaged shape could ask for terabytes).
+    if (!raw.empty() && int64_t(raw.size()) != numel * int64_t(sizeof(T)))
+      throw DataError(m_source + ": tensor '" + t.name() + "' holds " + std::to_string(raw.size()) +
+                      " bytes of data for " + std::to_string(numel) + " elements");
+    if (raw.empty() && typed_size() != numel)
+      throw DataError(m_source + ": tensor '" + t.name() + "' holds " + std::to_string(typed_size()) +
+                      " values for " + std::to_string(numel) + " elements");
     torch::Tensor out = torch::empty(dims, torch::TensorOptions().dtype(type));
     if (!raw.empty()) {
-      if (int64_t(raw.size()) != numel * int64_t(sizeof(T)))
-        throw DataError(m_source + ": tensor '" + t.name() + "' holds " + std::to_string(raw.size()) +
-                        " bytes of data for " + std::to_string(numel) + " elements");
       std::memcpy(out.data_ptr(), raw.data(), raw.size());
     } else {
-      if (typed_size() != numel)
-        throw DataError(m_source + ": tensor '" + t.name() + "' holds " + std::to_string(typed_size()) +
-                        " values for " + std::to_string(numel) + " elements");
       T* p = static_cast<T*>(out.data_ptr());
       for (int64_t i = 0; i < numel; ++i) p[i] = static_cast<T>(typed_at(i));
     }
