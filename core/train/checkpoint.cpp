@@ -194,27 +194,27 @@ std::vector<std::string> verify_zip(const std::string& b, const std::string& pat
     cd_offset = le(b, size_t(z) + 48, 8);
   }
   if (cd_offset > n || cd_size > n - cd_offset || count == 0 || count > cd_size / 46)
-    throw broken("the archive's directory");
+    throw broken("the archive's directory is broken");
   size_t at = size_t(cd_offset);
   for (uint64_t k = 0; k < count; ++k) {
-    if (at + 46 > n || le(b, at, 4) != 0x02014b50) throw broken("the archive's directory");
+    if (at + 46 > n || le(b, at, 4) != 0x02014b50) throw broken("the archive's directory is broken");
     const uint64_t method = le(b, at + 10, 2), crc = le(b, at + 16, 4);
     uint64_t size = le(b, at + 20, 4), usize = le(b, at + 24, 4);
     const size_t name_len = size_t(le(b, at + 28, 2)), extra_len = size_t(le(b, at + 30, 2)),
                  comment_len = size_t(le(b, at + 32, 2));
     uint64_t offset = le(b, at + 42, 4);
-    if (at + 46 + name_len + extra_len + comment_len > n) throw broken("the archive's directory");
+    if (at + 46 + name_len + extra_len + comment_len > n) throw broken("the archive's directory is broken");
     const std::string name = b.substr(at + 46, name_len);
     // zip64 sizes and offset, in this order, for the fields that hold 0xffffffff
     for (size_t e = at + 46 + name_len; e + 4 <= at + 46 + name_len + extra_len;) {
       const uint64_t id = le(b, e, 2), len = le(b, e + 2, 2);
-      if (e + 4 + len > at + 46 + name_len + extra_len) throw broken("the archive's directory");
+      if (e + 4 + len > at + 46 + name_len + extra_len) throw broken("the archive's directory is broken");
       if (id == 0x0001) {
         size_t f = e + 4;
         const size_t end = f + size_t(len);
         for (uint64_t* v : {&usize, &size, &offset})
           if (*v == 0xffffffff) {
-            if (f + 8 > end) throw broken("the archive's directory");
+            if (f + 8 > end) throw broken("the archive's directory is broken");
             *v = le(b, f, 8);
             f += 8;
           }
@@ -222,12 +222,12 @@ std::vector<std::string> verify_zip(const std::string& b, const std::string& pat
       e += 4 + size_t(len);
     }
     if ((method != 0 && method != 8) || (method == 0 && size != usize))
-      throw broken("entry " + name + " (an unknown compression)");
-    if (offset + 30 > n || le(b, size_t(offset), 4) != 0x04034b50) throw broken("entry " + name);
+      throw broken("entry " + name + " has an unknown compression");
+    if (offset + 30 > n || le(b, size_t(offset), 4) != 0x04034b50) throw broken("entry " + name + " is broken");
     const size_t lname = size_t(le(b, size_t(offset) + 26, 2)), lextra = size_t(le(b, size_t(offset) + 28, 2));
     const uint64_t data = offset + 30 + lname + lextra;
     if (data > n || size > n - data || b.compare(size_t(offset) + 30, lname, name) != 0)
-      throw broken("entry " + name);
+      throw broken("entry " + name + " is broken");
     if ((method == 0 ? crc_of(b.data() + data, size_t(size)) : inflated_crc(b, size_t(data), size_t(size), usize)) != crc) {
       const size_t slash = name.find('/');
       if (method == 0 && slash != std::string::npos && name.compare(slash, 6, "/data/") == 0 &&
