@@ -227,7 +227,7 @@ void MainWindow::createDocks() {
   m_settings->setObjectName(QStringLiteral("trainingSettings"));
   auto* settingsDock = new QDockWidget(tr("Training Settings"), this);
   settingsDock->setObjectName(QStringLiteral("trainingSettingsDock"));
-  settingsDock->setWidget(m_settings);
+  settingsDock->setWidget(scrollableDockContent(m_settings));
   // Epochs, batch size and learning rate belong to the project: edits are undoable
   // commands on the document, and undo/redo show up in the panel.
   connect(m_settings, &TrainingSettingsPanel::specEdited, m_document,
@@ -242,7 +242,7 @@ void MainWindow::createDocks() {
   m_dataset->setObjectName(QStringLiteral("datasetSettings"));
   auto* datasetDock = new QDockWidget(tr("Dataset"), this);
   datasetDock->setObjectName(QStringLiteral("datasetSettingsDock"));
-  datasetDock->setWidget(m_dataset);
+  datasetDock->setWidget(scrollableDockContent(m_dataset));
   connect(m_dataset, &DatasetSettingsPanel::specEdited, m_document,
           [this](const DatasetSpec& spec, const QString& field) { m_document->changeDataset(spec, field); });
   connect(m_document, &ProjectDocument::datasetChanged, m_dataset, [this] {
@@ -251,10 +251,12 @@ void MainWindow::createDocks() {
   });
   addDockWidget(Qt::RightDockWidgetArea, datasetDock);
   m_docks.dataset = datasetDock;
-  // A dataset that does not fit the Input layer shows at once (both tabs), and Train
-  // says why it is unavailable instead of failing after loading the data.
+  // A dataset that does not fit the Input shows at once; Train says why it is unavailable.
   m_dataset->setDocument(m_document, m_settings);
-  connect(m_dataset, &DatasetSettingsPanel::inputMismatchChanged, this, &MainWindow::updateActions);
+  connect(m_dataset, &DatasetSettingsPanel::inputMismatchChanged, this, [this] {
+    updateActions();
+    fitSettingsStrip(this, m_docks);  // the note shows in full; the window keeps its size
+  });
 
   m_plot = new TrainingPlot(this);
   m_plot->setObjectName(QStringLiteral("trainingPlot"));

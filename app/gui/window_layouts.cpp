@@ -6,6 +6,7 @@
 #include <QLayout>
 #include <QMainWindow>
 #include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QTimer>
 
@@ -23,8 +24,17 @@ int fraction(int total, double share, int lo, int hi) { return std::clamp(int(to
 
 /// Height of the Training Settings | Dataset strip: the taller panel's fields plus the
 /// dock title and tab bar, no more.
+int panelHeight(QDockWidget* d, int width) {
+  auto* area = qobject_cast<QScrollArea*>(d->widget());
+  const QWidget* content = area && area->widget() ? area->widget() : d->widget();
+  // Wrapped labels (the dataset/Input note) need their height at the real width.
+  return content->hasHeightForWidth() && width > 0 ? std::max(content->heightForWidth(width), content->sizeHint().height())
+                                                   : content->sizeHint().height();
+}
+
 int settingsStripHeight(const MainDocks& d) {
-  const int fields = std::max(d.settings->widget()->sizeHint().height(), d.dataset->widget()->sizeHint().height());
+  const int width = d.settings->widget()->width();
+  const int fields = std::max(panelHeight(d.settings, width), panelHeight(d.dataset, width));
   return fields + 2 * d.settings->fontMetrics().height() + 24;  // title bar + tab bar
 }
 
@@ -178,6 +188,35 @@ void arrange(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
 }
 
 }  // namespace
+
+QWidget* scrollableDockContent(QWidget* content) {
+  auto* area = new QScrollArea;
+  area->setObjectName(content->objectName() + QStringLiteral("Scroll"));
+  area->setFrameShape(QFrame::NoFrame);
+  area->setWidgetResizable(true);
+  area->setWidget(content);
+  // As wide as the content needs (as the dock was without the area); only height scrolls.
+  area->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  area->setMinimumWidth(content->minimumSizeHint().width());
+  return area;
+}
+
+void fitSettingsStripNow(QMainWindow* window, const MainDocks& docks);
+
+void fitSettingsStrip(QMainWindow* window, const MainDocks& docks) {
+  // After the panels' layouts have taken the change in (a label just shown or hidden).
+  QTimer::singleShot(0, window, [window, docks] { fitSettingsStripNow(window, docks); });
+}
+
+void fitSettingsStripNow(QMainWindow* window, const MainDocks& docks) {
+  QDockWidget* shown = !docks.settings->visibleRegion().isEmpty() ? docks.settings : docks.dataset;
+  if (shown->isFloating() || shown->visibleRegion().isEmpty()) return;
+  // What the taller panel asks for beyond what the shown tab's area has now (< 0: room to give back).
+  const int width = shown->widget()->width();
+  const int more =
+      std::max(panelHeight(docks.settings, width), panelHeight(docks.dataset, width)) - shown->widget()->height();
+  if (more != 0) window->resizeDocks({shown}, {shown->height() + more}, Qt::Vertical);
+}
 
 QSize defaultWindowSize(const QScreen* screen) {
   if (!screen) return {1400, 900};

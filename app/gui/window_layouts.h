@@ -67,6 +67,20 @@ void applyWindowLayoutUntilSettled(QMainWindow* window, const MainDocks& docks, 
 /// The docks that `layout` opens (the others it closes).
 QList<QDockWidget*> openDocks(const MainDocks& docks, WindowLayout layout);
 
+/// `content` in a frameless scroll area (widget resizable), for a dock's widget: what the
+/// content may show later (e.g. the red note of a dataset that does not fit the Input)
+/// scrolls inside the dock instead of raising the window's minimum size, so the window
+/// never grows past the screen. The content keeps its object name and parent chain below
+/// the area (findChild still finds it).
+QWidget* scrollableDockContent(QWidget* content);
+/// Gives the docked Training Settings | Dataset strip the height its content asks for now
+/// (e.g. after the dataset/Input note appeared or went), taken from the docks below it;
+/// the window keeps its size.
+/// fitSettingsStrip runs once the event loop has laid the panels out (queued);
+/// fitSettingsStripNow at once.
+void fitSettingsStrip(QMainWindow* window, const MainDocks& docks);
+void fitSettingsStripNow(QMainWindow* window, const MainDocks& docks);
+
 /// The size a new window opens at on `screen`: 90 % of its available area (no larger
 /// than 1920 x 1200), 1400 x 900 without a screen.
 QSize defaultWindowSize(const QScreen* screen);

@@ -62,6 +62,7 @@ class TestGuiDataset : public QObject {
   void inputMismatchShowsAsSoonAsTheDatasetChanges();
   void trainIsUnavailableWhileTheDatasetDoesNotFit();
   void settingsBeyondTheFieldsRangeAreNotClamped();
+  void mismatchNoteNeverGrowsTheWindow();
   void datasetNamesAreFoldedInOnePlace();
 };
 
@@ -305,6 +306,38 @@ void TestGuiDataset::settingsBeyondTheFieldsRangeAreNotClamped() {
   panel.setSpec(spec, DatasetSpec());
   QVERIFY2(std::abs(panel.options().spec.learning_rate / 2.5e-8 - 1.0) < 1e-9,
            qPrintable(QString::number(panel.options().spec.learning_rate)));
+}
+
+void TestGuiDataset::mismatchNoteNeverGrowsTheWindow() {
+  // On a 1366 x 768 screen the window is 1229 x 703 (90 %); the red note of a dataset
+  // that does not fit the Input must find room inside it, not push the window taller
+  // than the screen (its status bar off the bottom).
+  MainWindow w;
+  w.resize(1229, 703);
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(w.openProject(examplePath("lenet_lowprec.qnn.json")));
+  QTest::qWait(50);
+  const QSize before = w.size();
+  auto* panel = w.findChild<DatasetSettingsPanel*>(QStringLiteral("datasetSettings"));
+  QVERIFY(panel);
+  panel->padSpinBox()->setValue(0);
+  QVERIFY(!panel->inputMismatch().isEmpty());
+  QTest::qWait(50);
+  QCOMPARE(w.size(), before);
+  QVERIFY2(w.minimumSizeHint().height() <= 703, qPrintable(QString::number(w.minimumSizeHint().height())));
+  // ...and it shows in full in the Training Settings tab (the strip took the room from the
+  // curves below it), not scrolled out of sight.
+  auto* strip = w.findChild<TrainingSettingsPanel*>(QStringLiteral("trainingSettings"));
+  QVERIFY(strip);
+  QLabel* note = strip->inputMismatchLabel();
+  QVERIFY(note->isVisible());
+  const QRect seen = note->visibleRegion().boundingRect();
+  QCOMPARE(seen.height(), note->height());  // every line of it
+  QVERIFY2(seen.width() >= note->width() * 95 / 100, qPrintable(QString::number(seen.width())));
+  w.document()->undoStack()->undo();
+  QTest::qWait(50);
+  QCOMPARE(w.size(), before);
 }
 
 QTEST_MAIN(TestGuiDataset)

@@ -452,7 +452,7 @@ void TestGuiLayout::inspectorAndSummaryCutNothingOff() {
   for (const QStringList& selection : {QStringList{QStringLiteral("conv1")}, QStringList{QStringLiteral("relu1")},
                                        QStringList{QStringLiteral("conv1"), QStringLiteral("fc1")}}) {
     inspector->setSelection(selection);
-    QTest::qWait(20);  // the deferred rebuild and the scroll area's layout request
+    QTest::qWait(250);  // the deferred rebuild and the scroll area's layout request (slow under load)
     auto* scroll = inspector->findChild<QAbstractScrollArea*>();
     QVERIFY(scroll);
     const QRect viewport = scroll->viewport()->rect();

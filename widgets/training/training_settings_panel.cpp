@@ -159,6 +159,8 @@ TrainingRunOptions TrainingSettingsPanel::options() const {
 void TrainingSettingsPanel::setInputMismatch(const QString& message) {
   m_mismatch->setText(message);
   m_mismatch->setVisible(!message.isEmpty());
+  // The note takes the place of the optimizer line, so the strip need not grow much.
+  m_info->setVisible(message.isEmpty());
 }
 
 QString TrainingSettingsPanel::inputMismatch() const { return m_mismatch->text(); }
