@@ -241,6 +241,16 @@ std::vector<std::string> verify_zip(const std::string& b, const std::string& pat
   return bad_data;
 }
 
+/// ar.try_read(key, out): false when the entry is absent; IoError ("the file is
+/// damaged (...)") when LibTorch fails to read it.
+bool read_entry(torch::serialize::InputArchive& ar, const char* key, c10::IValue& out, const std::string& path) {
+  try {
+    return ar.try_read(key, out);
+  } catch (const std::exception& e) {
+    throw IoError("cannot read checkpoint " + path + ": the file is damaged (" + reason(e) + ")");
+  }
+}
+
 /// Opens a checkpoint and checks its marker. Throws IoError / ConfigError.
 torch::serialize::InputArchive open_archive(const std::string& path) {
   struct stat st {};
@@ -278,17 +288,10 @@ torch::serialize::InputArchive open_archive(const std::string& path) {
     if (!has_sums) throw DamagedCheckpointError(damaged(path, "entry " + bad_data.front()));
   }
   c10::IValue format, version;
-  try {
-    if (!ar.try_read(kFormatKey, format) || !format.isString() ||
-        format.toStringRef() != kFormatName)
-      throw ConfigError(path + " is not a QNN Studio checkpoint");
-    if (!ar.try_read(kVersionKey, version) || !version.isInt())
-      throw ConfigError(path + " is not a QNN Studio checkpoint (no format version)");
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw IoError("cannot read checkpoint " + path + ": the file is damaged (" + reason(e) + ")");
-  }
+  if (!read_entry(ar, kFormatKey, format, path) || !format.isString() || format.toStringRef() != kFormatName)
+    throw ConfigError(path + " is not a QNN Studio checkpoint");
+  if (!read_entry(ar, kVersionKey, version, path) || !version.isInt())
+    throw ConfigError(path + " is not a QNN Studio checkpoint (no format version)");
   if (version.toInt() > kVersion)
     throw ConfigError(path + " has checkpoint format version " + std::to_string(version.toInt()) +
                       "; this QNN Studio reads up to version " + std::to_string(kVersion));
@@ -348,14 +351,8 @@ void save_checkpoint(QuantModel& model, const std::string& path, int64_t optimiz
 Project read_checkpoint_project(const std::string& path) {
   auto ar = open_archive(path);
   c10::IValue text;
-  try {
-    if (!ar.try_read(kProjectKey, text) || !text.isString())
-      throw ConfigError(path + " is not a QNN Studio checkpoint (no project)");
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw IoError("cannot read checkpoint " + path + ": the file is damaged (" + reason(e) + ")");
-  }
+  if (!read_entry(ar, kProjectKey, text, path) || !text.isString())
+    throw ConfigError(path + " is not a QNN Studio checkpoint (no project)");
   const auto sums = read_checksums(ar, path);
   if (!sums.empty()) {
     const auto it = sums.find(kProjectKey);
@@ -368,13 +365,7 @@ Project read_checkpoint_project(const std::string& path) {
 int64_t read_checkpoint_optimizer_steps(const std::string& path) {
   auto ar = open_archive(path);
   c10::IValue steps;
-  try {
-    if (!ar.try_read(kStepsKey, steps) || !steps.isInt()) steps = c10::IValue(int64_t(-1));
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw IoError("cannot read checkpoint " + path + ": the file is damaged (" + reason(e) + ")");
-  }
+  if (!read_entry(ar, kStepsKey, steps, path) || !steps.isInt()) steps = c10::IValue(int64_t(-1));
   const auto sums = read_checksums(ar, path);
   if (!sums.empty()) {
     const auto it = sums.find(kStepsKey);
