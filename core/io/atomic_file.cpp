@@ -165,33 +165,6 @@ int remove_stale_temporaries(const std::string& path) {
   return removed;
 }
 
-void replace_file_atomically(const std::string& path, const std::string& what,
-                             const std::function<void(const std::string&)>& write_to) {
-  const std::string prefix = "cannot write " + what + " " + path + ": ";
-  if (path.empty()) throw IoError("cannot write " + what + ": no file name given");
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw IoError(prefix + write_error_reason(EISDIR));
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) throw IoError(prefix + kNotRegular);
-  remove_stale_temporaries(path);
-  std::string tmp;
-  const int fd = create_temporary(path, tmp);
-  if (fd < 0) throw IoError(prefix + write_error_reason(errno));
-  ::close(fd);
-  const auto fail = [&](const std::string& why) {
-    std::remove(tmp.c_str());
-    throw IoError(prefix + why);
-  };
-  try {
-    write_to(tmp);
-  } catch (const std::exception& e) {
-    fail(e.what());
-  }
-  if (const int err = sync_path(tmp, false)) fail(write_error_reason(err));
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(write_error_reason(errno));
-  // Make the rename itself durable; the new file is complete either way.
-  sync_path(folder_of(path), true);
-}
-
 void write_bytes_atomically(const std::string& path, const std::string& what, const std::string& bytes) {
   replace_files_atomically({PendingFile{path, what, bytes}});
 }

@@ -31,17 +31,12 @@ namespace qnn {
 /// EIO "input/output error (a failing disk or a removed drive)"; else strerror().
 std::string write_error_reason(int err);
 
-/// Replaces `path` with what `write_to(tmp_path)` writes into a fresh temporary file
-/// (created exclusively, named as above). `what` names the file in messages
-/// ("project file", "checkpoint"). Throws IoError ("cannot write <what> <path>: <reason>",
-/// the reason from write_error_reason or the message of an IoError thrown by
-/// `write_to`) when the temporary cannot be created, written, synced or renamed, or
-/// when `write_to` throws; in every case the temporary is removed first.
-void replace_file_atomically(const std::string& path, const std::string& what,
-                             const std::function<void(const std::string& tmp_path)>& write_to);
-
-/// replace_file_atomically for content held in memory (text or binary), written
-/// with write(2) and checked byte for byte. Throws IoError as above.
+/// Replaces `path` with `bytes` (text or binary): written with write(2) into a fresh
+/// temporary file (created exclusively, named as above), checked byte for byte, synced
+/// and renamed over `path`; as replace_files_atomically with one file. `what` names the
+/// file in messages ("project file", "checkpoint"). Throws IoError ("cannot write
+/// <what> <path>: <reason>", the reason from write_error_reason); the temporary is
+/// removed first and `path` is left as it was.
 void write_bytes_atomically(const std::string& path, const std::string& what, const std::string& bytes);
 
 /// write_bytes_atomically (the historical name, for text content).
