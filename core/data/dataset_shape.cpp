@@ -75,7 +75,9 @@ std::optional<Diagnostic> dataset_input_mismatch(const Project& p) {
                  size_text(sample[1], sample[2]) + " after padding";
     // The fix: a padding that gives the Input's size, else the Input shape that fits.
     const int64_t dh = input[1] - image[1], dw = input[2] - image[2];
-    const bool pad_fits = dh >= 0 && dh == dw && dh % 2 == 0;
+    // (an Input far larger than any image, e.g. from a typo, gets no padding advice)
+    constexpr int64_t kLargestPaddedSide = 4096;
+    const bool pad_fits = dh >= 0 && dh == dw && dh % 2 == 0 && input[1] <= kLargestPaddedSide;
     std::vector<int64_t> fitted = sample;
     if (size && pad_fits) {
       hint = "set the dataset padding to " + std::to_string(dh / 2) + " (" + std::to_string(image[1]) + " + 2 x " +
