@@ -432,6 +432,9 @@ QuantSpec Importer::weight_spec(const QuantInfo& q, const onnx::NodeProto& n) {
     fail(n, "weight bit width " + std::to_string(s.bit_width) + " is outside 2..16");
   const double thr = s.int_threshold();
   const double m = std::max(q.scale.max().item<double>(), kMinScale) * thr;
+  if (!(m <= std::numeric_limits<float>::max()))  // also NaN; the quantizer keeps it as float32
+    fail(n, "the weight scale " + std::to_string(q.scale.max().item<double>()) + " times " + std::to_string(thr) +
+                " is not a finite float32 value");
   s.min_val = -m;
   s.max_val = m;
   try {
@@ -462,6 +465,9 @@ QuantSpec Importer::act_spec(const QuantInfo& q, const onnx::NodeProto& n) {
       fail(n, "activation bit width " + std::to_string(s.bit_width) + " is outside 2..16");
   }
   const double v = std::max(q.scale.item<double>(), kMinScale) * s.int_threshold();
+  if (!(v <= std::numeric_limits<float>::max()))  // also NaN/Inf; the quantizer keeps it as float32
+    fail(n, "the activation scale " + std::to_string(q.scale.item<double>()) + " times " +
+                std::to_string(s.int_threshold()) + " is not a finite float32 value");
   s.min_val = s.is_signed ? -v : 0.0;
   s.max_val = v;
   try {
@@ -496,6 +502,8 @@ void Importer::act_quant(const onnx::NodeProto& n, const std::string& src, const
   m_tensors[target->id + ".act_quant.value"] = torch::full({}, spec.max_val);
   if (spec.shifted) {
     const double stat = -q.zero_point.reshape({-1})[0].item<double>() * q.scale.item<double>();
+    if (!(std::abs(stat) <= std::numeric_limits<float>::max()))
+      fail(n, "the activation zero point times its scale is not a finite float32 value");
     m_tensors[target->id + ".act_quant.zero_point_value"] = torch::full({}, stat);
     m_tensors[target->id + ".act_quant.zero_point_buffer"] = torch::full({}, stat);
   }
