@@ -64,6 +64,24 @@ uint32_t tensor_crc(const torch::Tensor& t) {
   return crc_of(c.data_ptr(), size_t(c.numel()) * c.element_size(), crc);
 }
 
+/// Whether a tensor's storage holds every element its sizes, strides and offset reach.
+/// A damaged archive can pair a shape with a shorter (or missing) storage; reading such
+/// a tensor would run past its data.
+bool storage_covers(const torch::Tensor& t) {
+  if (!t.defined() || t.numel() == 0) return true;
+  if (!t.has_storage() || t.data_ptr() == nullptr) return false;
+  int64_t last = t.storage_offset();
+  for (int64_t i = 0; i < t.dim(); ++i) {
+    int64_t reach = 0;
+    if (t.stride(i) < 0 || __builtin_mul_overflow(t.size(i) - 1, t.stride(i), &reach) ||
+        __builtin_add_overflow(last, reach, &last))
+      return false;
+  }
+  int64_t bytes = 0;
+  return last >= 0 && !__builtin_mul_overflow(last + 1, int64_t(t.element_size()), &bytes) &&
+         bytes <= int64_t(t.storage().nbytes());
+}
+
 std::string hex(uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%08x", v);
@@ -397,6 +415,9 @@ void load_checkpoint(QuantModel& model, const std::string& path) {
     } catch (const std::exception& err) {
       throw IoError("cannot read checkpoint " + path + ": " + e.name + ": " + reason(err));
     }
+    if (found && !storage_covers(t))
+      throw DamagedCheckpointError("checkpoint " + path + " is damaged: tensor " + e.name +
+                                   " has less data than its shape needs (a disk or copy error; use another copy)");
     const auto sum = sums.find(e.name);
     if (!sums.empty() && (sum == sums.end() || !found || !t.defined() || sum->second != hex(tensor_crc(t))))
       throw DamagedCheckpointError(damaged(path, "tensor " + e.name));
