@@ -27,6 +27,7 @@ constexpr int kMaxRecent = 8;
 const char* const kRecentKey = "recentProjects";
 const char* const kRecoveryPrefix = "recovery-";
 const char* const kRecoverySuffix = ".qnn.json";
+const char* const kTrainingSuffix = ".train.pt";
 
 QString recoveryDir() {
   return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("recovery"));
@@ -38,6 +39,22 @@ std::unique_ptr<QLockFile> recoveryLock(const QString& file) {
   auto lock = std::make_unique<QLockFile>(file + QStringLiteral(".lock"));
   lock->setStaleLockTime(0);
   return lock;
+}
+
+/// The project file a recovery file was autosaved from (its .path; "" when untitled).
+QString originalPath(const QString& recoveryFile) {
+  QFile pathFile(recoveryFile + QStringLiteral(".path"));
+  return pathFile.open(QIODevice::ReadOnly) ? QString::fromUtf8(pathFile.readAll()) : QString();
+}
+
+/// Whether `original` holds `project` as it is (a run's autosave without edits).
+bool sameAsFile(const Project& project, const QString& original) {
+  if (original.isEmpty() || !QFileInfo::exists(original)) return false;
+  try {
+    return load_project(original.toStdString()) == project;
+  } catch (const std::exception&) {
+    return false;  // unreadable now: the recovered copy is what is left
+  }
 }
 
 /// One recovery file per window of this process: pid plus a counter.
@@ -107,7 +124,7 @@ ProjectFileActions::ProjectFileActions(ProjectDocument* document, QWidget* windo
   // Not started here: offerRecovery() (or startAutosave()) starts it once any
   // "Recover?" question has been answered.
   connect(document, &ProjectDocument::modifiedChanged, this, [this](bool modified) {
-    if (!modified) discardRecovery();
+    if (!modified && !m_keepRecovery) discardRecovery();  // a run's recovery stays (setKeepRecovery)
   });
 }
 
@@ -120,6 +137,22 @@ bool ProjectFileActions::hasRecovery() const { return QFileInfo::exists(m_recove
 void ProjectFileActions::startAutosave() { m_autosave->start(); }
 
 bool ProjectFileActions::isAutosaving() const { return m_autosave->isActive(); }
+
+QString ProjectFileActions::trainingCheckpointFor(const QString& recoveryFile) {
+  QString file = recoveryFile;
+  if (file.endsWith(QLatin1String(kRecoverySuffix))) file.chop(int(qstrlen(kRecoverySuffix)));
+  return file + QLatin1String(kTrainingSuffix);
+}
+
+void ProjectFileActions::setKeepRecovery(bool keep) {
+  m_keepRecovery = keep;
+  autosaveNow();  // kept: written at once; else a clean document's file goes now
+}
+
+QString ProjectFileActions::recoveredProjectName(const QString& recoveryFile) {
+  const QString original = originalPath(recoveryFile);
+  return original.isEmpty() ? tr("untitled") : QFileInfo(original).fileName();
+}
 
 QStringList ProjectFileActions::orphanedRecoveryFiles() {
   QStringList result;
@@ -136,7 +169,7 @@ QStringList ProjectFileActions::orphanedRecoveryFiles() {
 }
 
 void ProjectFileActions::autosaveNow() {
-  if (!m_document->isModified()) {
+  if (!m_document->isModified() && !m_keepRecovery) {
     discardRecovery();
     return;
   }
@@ -165,13 +198,16 @@ void ProjectFileActions::discardRecovery() {
   if (!m_lock) return;  // never written by this window: nothing of ours to remove
   QFile::remove(m_recoveryFile);
   QFile::remove(m_recoveryFile + QStringLiteral(".path"));
+  QFile::remove(trainingCheckpointFile());
 }
 
 void ProjectFileActions::recover(const QString& file) {
   const Project p = load_project(file.toStdString());  // throws
-  QFile pathFile(file + QStringLiteral(".path"));
-  QString original;
-  if (pathFile.open(QIODevice::ReadOnly)) original = QString::fromUtf8(pathFile.readAll());
+  const QString original = originalPath(file);
+  if (sameAsFile(p, original)) {  // autosaved for a run without edits (setKeepRecovery): the file, clean
+    m_document->load(original);
+    return;
+  }
   m_document->setProject(p, original);
   m_document->undoStack()->resetClean();  // unsaved until the user saves it
 }
@@ -184,16 +220,31 @@ void ProjectFileActions::offerRecovery() {
     const QString file = orphans.first();
     std::unique_ptr<QLockFile> lock = recoveryLock(file);
     if (lock->tryLock(0)) {
-      const auto answer = QMessageBox::question(
-          m_window, tr("Recover unsaved project?"),
-          tr("QNN Studio did not close properly last time. Recover the project with its unsaved edits "
-             "(autosaved %1)?")
-              .arg(QLocale().toString(QFileInfo(file).lastModified(), QLocale::ShortFormat)),
-          QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
+      const QString runFile = trainingCheckpointFor(file);
+      const QString run = QFileInfo::exists(runFile) && m_describeRun ? m_describeRun(runFile) : QString();
+      bool edited = true;
+      try {
+        edited = !sameAsFile(load_project(file.toStdString()), originalPath(file));
+      } catch (const std::exception&) {
+        // unreadable: recover() says so if asked
+      }
+      QString what = edited ? tr("the project \"%1\" with its unsaved edits").arg(recoveredProjectName(file))
+                            : tr("the project \"%1\"").arg(recoveredProjectName(file));
+      if (!run.isEmpty()) what += tr(" and its interrupted training run: %1").arg(run);
+      QMessageBox box(QMessageBox::Question, tr("Recover unsaved work?"),
+                      tr("QNN Studio did not close properly last time. Recover %1 (autosaved %2)?")
+                          .arg(what, QLocale().toString(QFileInfo(file).lastModified(), QLocale::ShortFormat)),
+                      QMessageBox::Yes | QMessageBox::No, m_window);
+      box.setObjectName(QStringLiteral("recoveryQuestion"));
+      box.setDefaultButton(QMessageBox::Yes);
+      if (!run.isEmpty())
+        box.setInformativeText(tr("Training > Resume then continues the run from its last autosave, with its "
+                                  "curves and optimizer state."));
       bool keep = false;
-      if (answer == QMessageBox::Yes) {
+      if (box.exec() == QMessageBox::Yes) {
         try {
           recover(file);  // its edits now live in this window and its own autosave
+          if (!run.isEmpty() && m_adoptRun) m_adoptRun(runFile);  // the resumable run
         } catch (const std::exception& e) {
           m_error(tr("Cannot recover the project"), QString::fromStdString(e.what()));
           keep = true;  // unreadable now: leave it for the user
@@ -202,6 +253,7 @@ void ProjectFileActions::offerRecovery() {
       if (!keep) {  // adopted (locked by us): recovered or declined
         QFile::remove(file);
         QFile::remove(file + QStringLiteral(".path"));
+        QFile::remove(runFile);  // unless `adopt` moved it to this window's own name
       }
     }
   }

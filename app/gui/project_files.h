@@ -6,7 +6,10 @@
 // own recovery file in the application data folder (recovery/recovery-<pid>-<n>.qnn.json,
 // + .path holding the project's own path, + .lock held while the window lives); it is
 // removed when the document is saved, clean again, or closed normally. After a crash
-// the next start offers files whose lock is stale (their process is gone).
+// the next start offers files whose lock is stale (their process is gone). While a run
+// trains (setKeepRecovery), the file is written even for a saved project, and the
+// trainer autosaves a training checkpoint beside it (recovery-<pid>-<n>.train.pt,
+// app/gui/training_recovery.h): the recovery question then names the interrupted run too.
 // Saves are atomic (core save_project: temporary file + rename); a failed save leaves
 // the old file and the document's modified flag as they were.
 #pragma once
@@ -75,20 +78,46 @@ class ProjectFileActions : public QObject {
   /// removes it). The first write takes the file's QLockFile (`<file>.lock`), held
   /// until this object goes, so other instances never offer or delete it.
   void autosaveNow();
-  /// Removes this window's recovery files (normal close); never touches other files.
+  /// Removes this window's recovery files, its training checkpoint included (normal
+  /// close); never touches other files.
   void discardRecovery();
   /// This window's recovery file: AppDataLocation/recovery/recovery-<pid>-<n>.qnn.json.
   QString recoveryFile() const;
   bool hasRecovery() const;
+  /// The training checkpoint beside a recovery file: recovery-<pid>-<n>.train.pt.
+  static QString trainingCheckpointFor(const QString& recoveryFile);
+  /// This window's: trainingCheckpointFor(recoveryFile()).
+  QString trainingCheckpointFile() const { return trainingCheckpointFor(m_recoveryFile); }
+  /// true while a run trains or this window's training checkpoint is kept for Resume:
+  /// autosaveNow() then writes the project even without unsaved edits, and saving the
+  /// project does not remove the recovery file. false: only unsaved edits are written
+  /// (and a clean document's recovery file goes at once).
+  void setKeepRecovery(bool keep);
+  bool keepsRecovery() const { return m_keepRecovery; }
+  /// The interrupted run of a crashed window for offerRecovery(): `describe(file)` says
+  /// what the training checkpoint `file` holds ("epoch 3 of 10, step 1996"; empty when it
+  /// cannot be read: the question leaves it out); `adopt(file)` is called when the
+  /// project was recovered, before `file` would be removed (it moves or keeps it).
+  void setRecoveredRun(std::function<QString(const QString&)> describe, std::function<void(const QString&)> adopt) {
+    m_describeRun = std::move(describe);
+    m_adoptRun = std::move(adopt);
+  }
+  /// How the recovery question names the project of a recovery file: the file name of
+  /// the project it was autosaved from (its .path), or "untitled".
+  static QString recoveredProjectName(const QString& recoveryFile);
   /// Recovery files left by instances that are gone: their lock is stale (its process
   /// is not running) or missing. Newest first.
   static QStringList orphanedRecoveryFiles();
   /// Loads a recovery file into the document: same content, the original file path,
-  /// marked modified. Throws qnn::Error when it cannot be read.
+  /// marked modified (unless it equals the original file: then that file, clean).
+  /// Throws qnn::Error when it cannot be read.
   void recover(const QString& file);
-  /// At start-up: asks whether to recover the newest orphaned recovery file (then
-  /// removes that file, which this call adopted by taking its lock) and then starts the
-  /// 30 s autosave timer (not before, so a long-open question loses nothing).
+  /// At start-up: asks whether to recover the newest orphaned recovery file, naming its
+  /// project and, when a training checkpoint lies beside it, the interrupted run
+  /// (setRecoveredRun); then removes that file, which this call adopted by taking its
+  /// lock (the run's checkpoint goes to setRecoveredRun's `adopt` when recovered), and
+  /// starts the 30 s autosave timer (not before, so a long-open question loses nothing).
+  /// The question is a QMessageBox named "recoveryQuestion".
   void offerRecovery();
   /// Starts the autosave timer (offerRecovery() does; scripted runs call this instead).
   void startAutosave();
@@ -110,6 +139,9 @@ class ProjectFileActions : public QObject {
   std::function<QStringList()> m_describeModel;
   std::function<bool()> m_saveModel;
   std::function<bool()> m_refuse;
+  std::function<QString(const QString&)> m_describeRun;
+  std::function<void(const QString&)> m_adoptRun;
+  bool m_keepRecovery = false;
   /// Whether m_refuse refuses now.
   bool refused() const { return m_refuse && m_refuse(); }
   std::unique_ptr<class QLockFile> m_lock;  ///< held once this window has written its recovery file
