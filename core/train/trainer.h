@@ -82,6 +82,31 @@ struct TrainOptions {
   TrainingSpec spec;               ///< optimizer, lr, batch size, epochs, seed, threads
   int64_t max_batches_per_epoch = 0;  ///< > 0: stop each epoch early (tests, quick looks)
   int progress_interval_ms = 50;   ///< throttle of Training-phase reports
+  /// Non-empty: train_model() writes a training checkpoint (core/train/resume.h) to this
+  /// file, atomically (core/io/atomic_file.h), before the first step, at the end of every
+  /// epoch (after its evaluation), at the first batch boundary after `autosave_minutes`
+  /// have passed since the last write, and when a cancel stops the run mid-epoch. A failed
+  /// write is not fatal: it is reported once in TrainResult::notes ("autosave to <path>
+  /// failed: <reason>; training goes on without it") and later writes are still tried.
+  /// train_model() never deletes this file (see resume.h: the caller does).
+  std::string autosave_path;
+  /// Minutes between two autosaves within an epoch (fractions allowed); 0: after every
+  /// batch (tests). Wall time, so the files written depend on the machine's speed (the
+  /// training numbers do not).
+  double autosave_minutes = 5.0;
+  /// Non-empty: before the first step, train_model() restores from this training
+  /// checkpoint the model's parameters and buffers (quantizer counters and statistics:
+  /// the quantizer phase), the optimizer state, the shuffling and global random generator
+  /// states, the history and the position, and continues at the next batch. Progress
+  /// reports continue the epoch and global_step numbering; TrainResult::epochs holds the
+  /// whole history (old and new). Refused before anything changes with ConfigError when
+  /// the checkpoint holds no training state ("... is a checkpoint of a finished model, not
+  /// of a training run"), the network differs (network_difference: "the checkpoint <path>
+  /// was trained on a different network (...)"), or a setting or the data differs
+  /// ("cannot resume from <path>: the learning rate is 0.01, the checkpoint's run used
+  /// 0.001; resume with the same training settings (only epochs may change)"); IoError /
+  /// DamagedCheckpointError when unreadable. May equal autosave_path.
+  std::string resume_path;
 };
 
 /// How one epoch splits the training set into batches.
