@@ -21,6 +21,7 @@
 #include "core/errors.h"
 #include "core/io/atomic_file.h"
 #include "core/train/checkpoint_steps.h"
+#include "core/train/pickle_scan.h"
 
 namespace qnn {
 namespace {
@@ -137,6 +138,7 @@ std::string reason(const c10::Error& e) {
 /// torch::jit::ErrorReport and std::runtime_error, not c10::Error, on a damaged archive).
 std::string reason(const std::exception& e) {
   if (const auto* c = dynamic_cast<const c10::Error*>(&e)) return reason(*c);
+  if (dynamic_cast<const std::bad_alloc*>(&e)) return "it asks for more memory than this machine has";
   std::istringstream lines(e.what());
   std::string m;
   while (std::getline(lines, m) && m.find_first_not_of(" \t") == std::string::npos) {
@@ -254,8 +256,17 @@ std::vector<std::string> verify_zip(const std::string& b, const std::string& pat
       else
         throw broken("entry " + name + " does not match its CRC-32");
     }
+    // The pickles LibTorch's unpickler reads (data.pkl, constants.pkl): LibTorch writes
+    // them stored, and a length inside that runs past the end would make the unpickler
+    // allocate it first (pickle_scan.h).
+    if (name.size() >= 3 && name.compare(name.size() - 3, 3, "pkl") == 0 &&  // also code/*.debug_pkl
+        (method != 0 || !pickle_lengths_fit(reinterpret_cast<const unsigned char*>(b.data() + data), size_t(size))))
+      throw broken("entry " + name + " is broken");
     at += 46 + name_len + extra_len + comment_len;
   }
+  // The entries fill the directory exactly: a count that disagrees with the directory's
+  // size would let LibTorch's zip reader see entries this check never saw.
+  if (at != cd_offset + cd_size) throw broken("the archive's directory is broken");
   return bad_data;
 }
 
