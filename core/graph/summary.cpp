@@ -10,6 +10,20 @@
 
 namespace qnn {
 
+int64_t count_mul(int64_t a, int64_t b) {
+  int64_t r = 0;
+  return a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r) ? (a < 0 || b < 0 ? 0 : kCountSaturated) : r;
+}
+
+int64_t count_add(int64_t a, int64_t b) {
+  int64_t r = 0;
+  return __builtin_add_overflow(a, b, &r) ? kCountSaturated : r;
+}
+
+std::string count_text(int64_t v) {
+  return v == kCountSaturated ? "more than " + std::to_string(kCountSaturated - 1) : std::to_string(v);
+}
+
 namespace {
 
 const std::vector<int64_t>* output_shape(const ValidationResult& v, const std::string& id) {
@@ -46,15 +60,15 @@ ModelSummary summarize(const Project& project, const ValidationResult& validatio
   int64_t storage_bits = 0, float_bits = 0;
   for (const LayerSpec* l : layers) {
     LayerSummary s = summarize_layer(*l, validation);
-    m.params += s.params;
-    m.macs += s.macs;
+    m.params = count_add(m.params, s.params);
+    m.macs = count_add(m.macs, s.macs);
     if (!s.shape_known && s.weights > 0) ++m.layers_without_shape;  // its MACs need the shape
-    storage_bits += s.storage_bits;
-    float_bits += s.float32_bits;
+    storage_bits = count_add(storage_bits, s.storage_bits);
+    float_bits = count_add(float_bits, s.float32_bits);
     m.layers.push_back(std::move(s));
   }
-  m.size_bytes = (storage_bits + 7) / 8;
-  m.float32_bytes = float_bits / 8;
+  m.size_bytes = storage_bits == kCountSaturated ? kCountSaturated : (storage_bits + 7) / 8;
+  m.float32_bytes = float_bits == kCountSaturated ? kCountSaturated : float_bits / 8;
   m.compression = m.size_bytes > 0 ? double(m.float32_bytes) / double(m.size_bytes) : 1.0;
   return m;
 }
@@ -72,18 +86,22 @@ std::string summary_table(const ModelSummary& s) {
     << "  " << std::setw(6) << "B bits" << "  " << std::setw(10) << "bytes" << "\n";
   for (const LayerSummary& l : s.layers) {
     o << "  " << std::left << std::setw(int(w_id)) << l.id << "  " << std::setw(int(w_type)) << to_string(l.type)
-      << std::right << "  " << std::setw(9) << l.params << "  " << std::setw(11)
-      << (l.shape_known || l.macs ? std::to_string(l.macs) : std::string("?")) << "  " << std::setw(6)
+      << std::right << "  " << std::setw(9) << count_text(l.params) << "  " << std::setw(11)
+      << (l.shape_known || l.macs ? count_text(l.macs) : std::string("?")) << "  " << std::setw(6)
       << bits(l.weight_bits) << "  " << std::setw(6) << bits(l.bias_bits) << "  " << std::setw(10)
-      << (l.storage_bits + 7) / 8 << "\n";
+      << (l.storage_bits == kCountSaturated ? count_text(l.storage_bits) : std::to_string((l.storage_bits + 7) / 8))
+      << "\n";
   }
-  o << "total: " << s.params << " parameters, " << (s.macs_partial() ? ">= " : "") << s.macs << " MACs per sample";
+  o << "total: " << count_text(s.params) << " parameters, " << (s.macs_partial() ? ">= " : "") << count_text(s.macs)
+    << " MACs per sample";
   if (s.macs_partial())
     o << " (partial: " << s.layers_without_shape << (s.layers_without_shape == 1 ? " layer" : " layers")
       << " without shapes)";
-  o << "; " << s.size_bytes
-    << " bytes at the chosen bit widths vs " << s.float32_bytes << " bytes float32 (1/" << std::fixed
-    << std::setprecision(2) << s.compression << ")\n";
+  o << "; " << count_text(s.size_bytes) << " bytes at the chosen bit widths vs " << count_text(s.float32_bytes)
+    << " bytes float32";
+  if (s.size_bytes != kCountSaturated && s.float32_bytes != kCountSaturated)
+    o << " (1/" << std::fixed << std::setprecision(2) << s.compression << ")";
+  o << "\n";
   return o.str();
 }
 

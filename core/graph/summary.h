@@ -14,6 +14,18 @@
 
 namespace qnn {
 
+/// Counts (parameters, MACs, bits, bytes) stop at kCountSaturated (INT64_MAX) instead
+/// of wrapping around: validate() accepts sizes up to 2^31-1, so a Linear of
+/// 2^31-1 x 2^31-1 weights at 8 bits has more storage bits than an int64 holds (the
+/// summary printed a negative byte count). A saturated count reads "more than
+/// 9223372036854775806" in summary_table().
+inline constexpr int64_t kCountSaturated = INT64_MAX;
+/// a * b and a + b for counts (a, b >= 0), saturating at kCountSaturated.
+int64_t count_mul(int64_t a, int64_t b);
+int64_t count_add(int64_t a, int64_t b);
+/// A count as text: the number, or "more than 9223372036854775806" when saturated.
+std::string count_text(int64_t v);
+
 /// One layer's row. Counting rules:
 ///  - Conv2d / QuantConv2d: weights C_out * C_in/groups * k * k, bias C_out;
 ///    MACs C_out * H_out * W_out * C_in/groups * k * k (e.g. LeNet conv1:

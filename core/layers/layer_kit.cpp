@@ -172,19 +172,20 @@ bool wbiol_facts(const LayerSpec& l, const InferInput& in, int64_t fan_in, NodeI
 
 void wbiol_cost(const LayerSpec& l, int64_t outputs, int64_t fan_in, const std::vector<int64_t>* out_shape,
                 LayerSummary& s) {
-  s.weights = std::max<int64_t>(0, outputs * fan_in);
+  // Counts saturate (summary.h, kCountSaturated): sizes up to 2^31-1 pass validation.
+  s.weights = count_mul(std::max<int64_t>(0, outputs), std::max<int64_t>(0, fan_in));
   s.biases = layer_has_bias(l) ? std::max<int64_t>(0, outputs) : 0;
-  s.params = s.weights + s.biases;
+  s.params = count_add(s.weights, s.biases);
   const auto wq = effective_weight_quant(l);
   const auto bq = effective_bias_quant(l);
   s.weight_bits = wq ? wq->bit_width : 32;
   s.bias_bits = s.biases ? (bq ? bq->bit_width : 32) : 0;
-  s.storage_bits = s.weights * s.weight_bits + s.biases * s.bias_bits;
-  s.float32_bits = 32 * s.params;
+  s.storage_bits = count_add(count_mul(s.weights, s.weight_bits), count_mul(s.biases, s.bias_bits));
+  s.float32_bits = count_mul(32, s.params);
   if (out_shape) {
     int64_t positions = 1;  // output elements per sample
-    for (int64_t d : *out_shape) positions *= d;
-    s.macs = positions * fan_in;
+    for (int64_t d : *out_shape) positions = count_mul(positions, d);
+    s.macs = count_mul(positions, std::max<int64_t>(0, fan_in));
   }
 }
 

@@ -10,6 +10,8 @@
 // Very large graphs (50,000 layers, linear time) are tests/graph/test_bad_graphs.cpp's.
 #include <nlohmann/json.hpp>
 
+#include <QRegularExpression>
+
 #include "tests/badinput/badinput_support.h"
 
 namespace badinput {
@@ -113,6 +115,33 @@ std::vector<Row> input_rows() {
                              qPrintable(o.text()));
                     // no padding advice for an Input no image can be padded to
                     QVERIFY2(!o.message.contains("set the dataset padding to 2305843009213693938"), qPrintable(o.text()));
+                  }});
+  rows.push_back({"summary: Linear layers of 2^31-1 x 2^31-1 weights (counts saturate, never negative)",
+                  [](const QString& d) {
+                    nlohmann::json p = nlohmann::json::parse(bytes_of(example("tfc_w2a2")).toStdString());
+                    int linear = 0;
+                    for (auto& l : p["layers"])
+                      if (l["type"] == "QuantLinear" && linear++ < 2) {
+                        l["params"]["in_features"] = 2147483647;
+                        l["params"]["out_features"] = 2147483647;
+                      }
+                    write_bytes(d + "/p.qnn.json", QByteArray::fromStdString(p.dump(1)));
+                  },
+                  [](const QString& d) {
+                    Outcome o = run_qnn({"summary", d + "/p.qnn.json"});
+                    o.message += o.out;
+                    return o;
+                  },
+                  1,
+                  [](const QString&) {
+                    // 2 x (2^31-1)^2 weights at 2 bits: more bits than an int64 holds
+                    return QStringList{"more than 9223372036854775806 bytes at the chosen bit widths vs more than "
+                                       "9223372036854775806 bytes float32\n"};
+                  },
+                  {},
+                  [](const QString&, const Outcome& o) {
+                    QVERIFY2(!o.out.contains(QRegularExpression(" -[0-9]")), qPrintable(o.text()));
+                    QVERIFY2(o.out.contains("4611686014132420609"), qPrintable(o.text()));  // (2^31-1)^2, exact
                   }});
   rows.push_back({"validate: a cycle a -> b -> a",
                   [](const QString& d) {
