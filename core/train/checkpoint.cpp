@@ -20,6 +20,7 @@
 
 #include "core/errors.h"
 #include "core/io/atomic_file.h"
+#include "core/train/checkpoint_entries.h"
 #include "core/train/checkpoint_steps.h"
 #include "core/train/pickle_scan.h"
 
@@ -345,6 +346,19 @@ std::vector<Entry> model_tensors(QuantModel& model) {
 void save_checkpoint(QuantModel& model, const std::string& path) { save_checkpoint(model, path, -1); }
 
 std::string checkpoint_bytes(QuantModel& model, int64_t optimizer_steps, const std::string& path) {
+  return checkpoint_bytes_with_entries(model, optimizer_steps, path, {});
+}
+
+namespace {
+torch::Tensor bytes_tensor(const std::string& bytes) {
+  auto t = torch::empty({int64_t(bytes.size())}, torch::kUInt8);
+  if (!bytes.empty()) std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+  return t;
+}
+}  // namespace
+
+std::string checkpoint_bytes_with_entries(QuantModel& model, int64_t optimizer_steps, const std::string& path,
+                                          const std::vector<std::pair<std::string, std::string>>& entries) {
   torch::serialize::OutputArchive ar;
   std::ostringstream bytes;
   try {
@@ -361,6 +375,11 @@ std::string checkpoint_bytes(QuantModel& model, int64_t optimizer_steps, const s
     for (const auto& e : model_tensors(model)) {
       ar.write(e.name, e.tensor.detach(), e.buffer);
       sums += e.name + " " + hex(tensor_crc(e.tensor)) + "\n";
+    }
+    for (const auto& [name, bytes] : entries) {
+      const torch::Tensor t = bytes_tensor(bytes);
+      ar.write(name, t, true);
+      sums += name + " " + hex(tensor_crc(t)) + "\n";
     }
     ar.write(kChecksumsKey, c10::IValue(sums));
     // In memory: LibTorch's file writer cannot report a full disk (it aborts the
@@ -404,6 +423,33 @@ int64_t read_checkpoint_optimizer_steps(const std::string& path) {
       throw DamagedCheckpointError(damaged(path, "the optimizer step count"));
   }
   return steps.toInt();
+}
+
+std::map<std::string, std::string> read_checkpoint_entries(const std::string& path,
+                                                           const std::vector<std::string>& names) {
+  auto ar = open_archive(path);
+  const auto sums = read_checksums(ar, path);
+  std::map<std::string, std::string> out;
+  for (const std::string& name : names) {
+    torch::Tensor t;  // undefined: see load_checkpoint
+    bool found = false;
+    try {
+      found = ar.try_read(name, t, true);
+    } catch (const std::exception& err) {
+      throw IoError("cannot read checkpoint " + path + ": " + name + ": " + reason(err));
+    }
+    const auto sum = sums.find(name);
+    if (!found) {
+      if (sum != sums.end()) throw DamagedCheckpointError(damaged(path, "entry " + name));
+      continue;
+    }
+    if (!t.defined() || t.scalar_type() != torch::kUInt8 || t.dim() != 1 || !storage_covers(t) ||
+        sum == sums.end() || sum->second != hex(tensor_crc(t)))
+      throw DamagedCheckpointError(damaged(path, "entry " + name));
+    const torch::Tensor c = t.contiguous();
+    out[name] = c.numel() == 0 ? std::string() : std::string(static_cast<const char*>(c.data_ptr()), size_t(c.numel()));
+  }
+  return out;
 }
 
 void load_checkpoint(QuantModel& model, const std::string& path) {

@@ -15,6 +15,8 @@
 #include "core/errors.h"
 #include "core/graph/validate.h"
 #include "core/quant/quantizers.h"
+#include "core/train/checkpoint.h"
+#include "core/train/resume_state.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -326,9 +328,45 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
   const int64_t bs = spec.batch_size;
   const BatchPlan plan = plan_batches(model, n, options);
   const int64_t batches = plan.batches;
+  const std::string& dataset_name = model->project().dataset.name;
+  const uint32_t train_crc = labels_crc(train_set.labels);
+
+  // ---- resume: everything is checked before the model changes
+  TrainingState resumed;
+  const bool resuming = !options.resume_path.empty();
+  if (resuming) {
+    const std::string& from = options.resume_path;
+    resumed = read_training_state(from);
+    const TrainingCheckpointInfo& i = resumed.info;
+    std::string diff = training_spec_difference(i, spec);
+    if (diff.empty() && dataset_name != i.dataset)
+      diff = "the dataset is " + dataset_name + ", the checkpoint's run used " + i.dataset;
+    if (diff.empty() && n != i.train_samples)
+      diff = "the training set holds " + std::to_string(n) + " samples, the checkpoint's run had " +
+             std::to_string(i.train_samples) + " (use the same train limit)";
+    if (diff.empty() && train_crc != resumed.train_labels_crc)
+      diff = "the training labels differ from those of the checkpoint's run (another dataset or another order)";
+    if (diff.empty() && (options.max_batches_per_epoch != i.max_batches_per_epoch || batches != i.batches_per_epoch))
+      diff = "an epoch has " + std::to_string(batches) + " batches, the checkpoint's run had " +
+             std::to_string(i.batches_per_epoch) + " (use the same max batches per epoch)";
+    if (!diff.empty())
+      throw ConfigError("cannot resume from " + from + ": " + diff +
+                        "; resume with the same training settings and data (only epochs may change)");
+    load_checkpoint(model, from);  // checks the network first; all or nothing
+    load_optimizer_state(*optimizer, resumed.optimizer_state, from);
+    gen.set_state(resumed.shuffle_rng);
+    {
+      auto global = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(global.mutex());
+      global.set_state(resumed.global_rng);
+    }
+  }
+  const double seconds_before = resuming ? resumed.info.seconds : 0.0;
 
   const auto t0 = Clock::now();
-  const auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  const auto elapsed = [&] {
+    return seconds_before + std::chrono::duration<double>(Clock::now() - t0).count();
+  };
   const auto interval = std::chrono::milliseconds(std::max(0, options.progress_interval_ms));
   auto last_report = t0 - interval;  // the first batch reports at once
   const auto report = [&](const TrainProgress& p) {
@@ -343,8 +381,70 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
   bool stale_test = true;  // the weights changed since result.test was computed
   bool checked_logits = false;
   NumericsGuard guard(*model);
+  int64_t first_epoch = 1, first_batch = 0;
+  if (resuming) {
+    result.epochs = resumed.info.history;
+    p.global_step = resumed.info.global_step;
+    first_epoch = resumed.info.epochs_done + 1;
+    first_batch = resumed.info.batch_in_epoch;
+  }
 
-  for (int64_t epoch = 1; epoch <= spec.epochs && !result.cancelled; ++epoch) {
+  // ---- autosave (TrainOptions::autosave_path)
+  const bool autosaving = !options.autosave_path.empty();
+  const auto autosave_interval = std::chrono::duration<double>(std::max(0.0, options.autosave_minutes) * 60.0);
+  auto last_save = Clock::now();
+  int64_t saved_step = -1;  // global step of the last autosave written
+  bool autosave_failed = false;
+  torch::Tensor epoch_rng;  // the shuffling generator before this epoch's randperm
+  const auto autosave = [&](int64_t epochs_done, int64_t batch_in_epoch, double loss_sum, int64_t correct,
+                            int64_t seen, const torch::Tensor& shuffle_rng) {
+    TrainingState st;
+    TrainingCheckpointInfo& i = st.info;
+    i.epochs_done = epochs_done;
+    i.batch_in_epoch = batch_in_epoch;
+    i.batches_per_epoch = batches;
+    i.global_step = p.global_step;
+    i.epochs_planned = spec.epochs;
+    i.seconds = elapsed();
+    i.history = result.epochs;
+    i.optimizer = spec.optimizer;
+    i.learning_rate = spec.learning_rate;
+    i.momentum = spec.momentum;
+    i.weight_decay = spec.weight_decay;
+    i.batch_size = spec.batch_size;
+    i.seed = spec.seed;
+    i.threads = torch::get_num_threads();
+    i.dataset = dataset_name;
+    i.train_samples = n;
+    i.max_batches_per_epoch = options.max_batches_per_epoch;
+    st.epoch_loss_sum = loss_sum;
+    st.epoch_correct = correct;
+    st.epoch_seen = seen;
+    st.train_labels_crc = train_crc;
+    st.optimizer_state = optimizer_state_bytes(*optimizer);
+    st.shuffle_rng = shuffle_rng;
+    {
+      auto global = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(global.mutex());
+      st.global_rng = global.get_state();
+    }
+    try {
+      write_training_checkpoint(model, st, options.autosave_path);
+      saved_step = p.global_step;
+    } catch (const IoError& e) {
+      if (!autosave_failed)
+        result.notes.push_back(std::string("autosave failed: ") + e.what() + "; training goes on without it");
+      autosave_failed = true;
+    }
+    last_save = Clock::now();
+  };
+  if (autosaving && !(resuming && options.autosave_path == options.resume_path))
+    autosave(first_epoch - 1, first_batch, resumed.epoch_loss_sum, resumed.epoch_correct, resumed.epoch_seen,
+             resuming ? resumed.shuffle_rng : gen.get_state());
+  else if (resuming)
+    saved_step = p.global_step;  // the file resumed from holds this position
+
+  for (int64_t epoch = first_epoch; epoch <= spec.epochs && !result.cancelled; ++epoch) {
     model->train();
     p.phase = TrainProgress::Phase::Training;
     p.epoch = epoch;
@@ -354,9 +454,21 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
     auto loss_sum = torch::zeros({}, torch::kFloat64);
     auto correct = torch::zeros({}, torch::kInt64);
     int64_t seen = 0;
+    int64_t b0 = 0;
+    if (epoch == first_epoch && first_batch > 0) {  // the epoch under way when the checkpoint was written
+      loss_sum.fill_(resumed.epoch_loss_sum);
+      correct.fill_(resumed.epoch_correct);
+      seen = resumed.epoch_seen;
+      b0 = p.batch = first_batch;
+      if (seen > 0) {
+        p.train_loss = resumed.epoch_loss_sum / double(seen);
+        p.train_accuracy = double(resumed.epoch_correct) / double(seen);
+      }
+    }
+    if (autosaving) epoch_rng = gen.get_state();
     const auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
 
-    for (int64_t b = 0; b < batches; ++b) {
+    for (int64_t b = b0; b < batches; ++b) {
       if (cancel.load()) {
         result.cancelled = true;
         break;
@@ -406,13 +518,21 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
         p.seconds = elapsed();
         report(p);
       }
+      // Within the epoch only: the last batch's position is saved after the evaluation.
+      if (autosaving && b + 1 < batches && now - last_save >= autosave_interval)
+        autosave(epoch - 1, b + 1, loss_sum.item<double>(), correct.item<int64_t>(), seen, epoch_rng);
     }
     if (seen > 0) {
       p.train_loss = loss_sum.item<double>() / double(seen);
       p.train_accuracy = double(correct.item<int64_t>()) / double(seen);
     }
     if (!result.cancelled && cancel.load()) result.cancelled = true;
-    if (result.cancelled) break;
+    if (result.cancelled) {
+      // Keep the exact position the cancel stopped at (resumable), unless already saved.
+      if (autosaving && p.global_step != saved_step && p.batch < batches)
+        autosave(epoch - 1, p.batch, loss_sum.item<double>(), correct.item<int64_t>(), seen, epoch_rng);
+      break;
+    }
 
     p.phase = TrainProgress::Phase::Evaluating;
     p.seconds = elapsed();
@@ -427,6 +547,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
     rec.test_accuracy = result.test.accuracy;
     rec.seconds = elapsed();
     result.epochs.push_back(rec);
+    if (autosaving) autosave(epoch, 0, 0.0, 0, 0, gen.get_state());
     p.phase = TrainProgress::Phase::EpochDone;
     p.test_loss = rec.test_loss;
     p.test_accuracy = rec.test_accuracy;
