@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -32,6 +33,7 @@
 #include "core/io/atomic_file.h"
 #include "core/train/checkpoint.h"
 #include "core/train/checkpoint_steps.h"
+#include "core/train/resume.h"
 #include "core/train/weights.h"
 #include "core/train/trainer.h"
 
@@ -159,12 +161,42 @@ int run_train(const CommandArgs& args) {
   const int64_t test_limit = args.integer("test-limit", 1, 0);
   const int64_t max_batches = args.integer("max-batches", 1, 0);
   const std::string checkpoint = args.text("checkpoint");
+  const std::string resume = args.text("resume");
+  if (args.has("no-autosave") && (args.has("autosave") || args.has("autosave-minutes")))
+    throw UsageError("--no-autosave cannot be combined with --" +
+                     std::string(args.has("autosave") ? "autosave" : "autosave-minutes"));
+  if (!resume.empty() && args.has("weights"))
+    throw UsageError("--weights cannot be combined with --resume (the run goes on with the weights in " + resume + ")");
+  double autosave_minutes = 5.0;
+  if (args.has("autosave-minutes")) {
+    const std::string m = args.text("autosave-minutes");
+    char* end = nullptr;
+    errno = 0;
+    autosave_minutes = std::strtod(m.c_str(), &end);
+    if (*end != '\0' || errno == ERANGE || !std::isfinite(autosave_minutes) || autosave_minutes < 0.0)
+      throw UsageError("--autosave-minutes expects 0 (after every batch) or a positive number of minutes, got '" +
+                       m + "'");
+  }
+  // The autosave: --autosave, else beside --checkpoint, else the file resumed from.
+  std::string autosave;
+  if (!args.has("no-autosave"))
+    autosave = args.has("autosave") ? args.text("autosave")
+               : !checkpoint.empty() ? default_autosave_path(checkpoint)
+                                     : resume;
 
   // Fail before a long run, not after it, when the checkpoint cannot be written.
   if (!checkpoint.empty()) {
     refuse_overwriting(args.project, checkpoint, "--checkpoint");
     check_writable(checkpoint, "checkpoint");
   }
+  if (!autosave.empty()) {
+    refuse_overwriting(args.project, autosave, "--autosave");
+    if (!checkpoint.empty()) refuse_overwriting(checkpoint, autosave, "--autosave");
+    check_writable(autosave, "autosave file");
+  }
+  // A finished model's checkpoint, a damaged or missing file: refused before any data is read.
+  TrainingCheckpointInfo resumed;
+  if (!resume.empty()) resumed = read_training_checkpoint_info(resume);
   InterruptGuard interrupts;
   set_thread_count(t.threads);
   torch::manual_seed(t.seed);
@@ -186,12 +218,39 @@ int run_train(const CommandArgs& args) {
   TrainOptions options;
   options.spec = t;
   options.max_batches_per_epoch = max_batches;
+  options.autosave_path = autosave;
+  options.autosave_minutes = autosave_minutes;
+  options.resume_path = resume;
   const BatchPlan plan = plan_batches(model, train_set.size(), options);
   if (!plan.note.empty()) std::cout << "note: " << plan.note << std::endl;
+  if (!autosave.empty()) {
+    std::ostringstream every;
+    every << autosave_minutes;
+    std::cout << "autosave: " << autosave << " ("
+              << (autosave_minutes == 0.0 ? std::string("after every batch") : "every " + every.str() + " min")
+              << " and every epoch)" << std::endl;
+  }
+  if (!resume.empty()) {
+    std::cout << "resuming from " << resume << ": ";
+    if (resumed.epochs_done >= t.epochs && resumed.batch_in_epoch == 0)
+      std::cout << "all " << resumed.epochs_done << " epoch(s) done";
+    else
+      std::cout << "epoch " << resumed.epochs_done + 1 << " of " << t.epochs << ", batch " << resumed.batch_in_epoch
+                << " of " << resumed.batches_per_epoch;
+    std::cout << ", step " << resumed.global_step << std::endl;
+  }
+  const auto resume_hint = [&] {
+    if (autosave.empty()) return;
+    std::error_code ec;
+    if (!std::filesystem::exists(autosave, ec)) return;
+    std::cerr << "qnn train: the run can be resumed from its autosave: qnn train " << args.project << " --resume "
+              << autosave << (checkpoint.empty() ? std::string() : " --checkpoint " + checkpoint)
+              << " (and the same other options)" << std::endl;
+  };
 
   ProgressLine bar;
-  double last_epoch_end = 0.0;
-  int64_t optimizer_steps = 0;  // recorded in the checkpoint (qnn inspect's step)
+  double last_epoch_end = resume.empty() ? 0.0 : resumed.seconds;
+  int64_t optimizer_steps = resumed.global_step;  // recorded in the checkpoint (qnn inspect's step)
   auto on_progress = [&](const TrainProgress& pr) {
     optimizer_steps = pr.global_step;
     switch (pr.phase) {
@@ -220,6 +279,8 @@ int run_train(const CommandArgs& args) {
     return kExitFailed;
   }
   bar.clear();
+  for (const std::string& note : result.notes)
+    if (note != plan.note) std::cerr << "qnn train: note: " << note << std::endl;
 
   if (result.cancelled)
     std::cerr << "qnn train: interrupted after " << result.epochs.size() << " complete epoch(s); "
@@ -228,6 +289,12 @@ int run_train(const CommandArgs& args) {
     try {
       save_checkpoint(model, checkpoint, optimizer_steps);
       std::cout << "saved checkpoint " << checkpoint << " (" << optimizer_steps << " optimizer steps)" << std::endl;
+      // The final model is kept: a finished run's autosave has served its purpose. An
+      // interrupted run's stays, to be resumed.
+      if (!autosave.empty() && !result.cancelled) {
+        std::error_code ec;
+        std::filesystem::remove(autosave, ec);
+      }
     } catch (const IoError& e) {
       // The run is not lost: keep the model in the temporary folder (else the current
       // folder) and say where. The old file at `checkpoint` is intact.
@@ -258,6 +325,7 @@ int run_train(const CommandArgs& args) {
       return kExitUsage;
     }
   }
+  if (result.cancelled) resume_hint();
   std::cout << "test_accuracy=" << fixed(result.test.accuracy, 4) << std::endl;
   return result.cancelled ? kExitInterrupted : kExitOk;
 }

@@ -41,8 +41,9 @@ std::string CommandArgs::text(const std::string& name, const std::string& fallba
 }
 
 const std::vector<std::string>& command_options(const std::string& command) {
-  static const std::vector<std::string> train{"epochs",     "threads",     "seed",       "batch-size", "lr",
-                                              "checkpoint", "train-limit", "test-limit", "max-batches", "weights"};
+  static const std::vector<std::string> train{"epochs",     "threads",     "seed",        "batch-size", "lr",
+                                              "checkpoint", "train-limit", "test-limit",  "max-batches", "weights",
+                                              "resume",     "autosave",    "autosave-minutes", "no-autosave"};
   static const std::vector<std::string> eval{"checkpoint", "weights", "test-limit", "threads"};
   static const std::vector<std::string> export_{"checkpoint", "format", "out", "verify", "verify-samples",
                                                 "c-header", "threads", "fold-bn"};
@@ -74,6 +75,7 @@ bool is_flag_option(const std::string& command, const std::string& name) {
   if (command == "calibrate") return name == "bias-correction" || name == "per-channel";
   if (command == "sweep") return name == "save";
   if (command == "suggest") return name == "verify";
+  if (command == "train") return name == "no-autosave";
   return command == "export" && (name == "verify" || name == "fold-bn");
 }
 
@@ -107,7 +109,8 @@ CommandArgs parse_command(const std::string& command, const std::vector<std::str
         value = args[++i];
       }
       if (value->empty()) {  // `--checkpoint ''`: refused before any work, never read as "not given"
-        static const std::vector<std::string> paths{"checkpoint", "out", "c-header", "weights", "save-project", "sweep"};
+        static const std::vector<std::string> paths{"checkpoint", "out",   "c-header", "weights",
+                                                    "save-project", "sweep", "resume",   "autosave"};
         const bool path = std::find(paths.begin(), paths.end(), name) != paths.end();
         throw UsageError("option --" + name + " needs " + (path ? "a file name" : "a value") +
                          ", got an empty string");
@@ -181,6 +184,16 @@ e.g. "epoch 1/5  train_loss=0.6123 train_acc=0.7712  test_loss=0.4891 test_acc=0
 and last "test_accuracy=<fraction>". A progress bar goes to stderr when run in a
 terminal. Ctrl-C stops after the current batch and still reports the test accuracy.
 
+With --checkpoint OUT the run is autosaved to a training checkpoint (weights,
+optimizer state, position and history), by default OUT without ".pt" plus
+".resume.pt", every 5 minutes and after every epoch; a finished run removes it
+once OUT is written. After a crash, a kill or Ctrl-C, `qnn train PROJECT --resume
+FILE --checkpoint OUT` (with the same other options) continues at the next batch with the same numbers as an
+uninterrupted run (on 1 thread): "resuming from FILE: epoch 3 of 10, batch 120 of
+938, step 1996", then only the new epochs' lines. The project's network, training
+settings (optimizer, lr, momentum, weight decay, batch size, seed) and data
+(dataset, --train-limit, --max-batches) must match the run's; --epochs may grow.
+
 Options:
   --epochs N         number of epochs (N >= 1)
   --threads N        LibTorch threads; 0 uses all cores
@@ -195,6 +208,13 @@ Options:
   --train-limit N    use only the first N training samples
   --test-limit N     use only the first N test samples
   --max-batches N    stop every epoch after N batches
+  --resume FILE      continue the interrupted run autosaved in FILE (a training
+                     checkpoint; a finished model's checkpoint is refused)
+  --autosave FILE    autosave to FILE (default with --checkpoint OUT: OUT.resume.pt;
+                     with --resume FILE and no --checkpoint: FILE itself)
+  --autosave-minutes M  minutes between autosaves within an epoch (default 5;
+                     fractions allowed; 0: after every batch)
+  --no-autosave      do not autosave
   -h, --help         show this help
 )USAGE";
   if (command == "eval")
