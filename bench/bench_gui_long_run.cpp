@@ -6,10 +6,14 @@
 //    matters is the growth from the end of epoch 2 (caches, allocator pools and the
 //    first inspection report are in place) to the end of the last epoch, plus VmHWM;
 //  - UI-thread stalls: a 10 ms QTimer on the GUI thread records every gap between two
-//    of its ticks; a gap of G ms means the event loop was busy for about G - 10 ms.
+//    of its ticks; a gap of G ms means the event loop did not turn for about G - 10 ms.
+//    The GUI thread's own CPU time over each gap (CLOCK_THREAD_CPUTIME_ID) tells the two
+//    causes apart: work on the UI thread (CPU time close to the gap: our bug) or waiting
+//    for a core on a machine busy with other work (little CPU time).
 // Prints one line per epoch and a summary; the exit status is 1 when the growth exceeds
 // --max-growth-mb (default 64) or a gap exceeds --max-gap-ms (default 50 + the 10 ms
-// tick), so a by-hand run gives a verdict. Not a CTest test (see bench/README.md).
+// tick) with more than 50 ms of UI-thread CPU time in it (--strict: any gap over the
+// bound), so a by-hand run gives a verdict. Not a CTest test (see bench/README.md).
 //
 //   xvfb-run -a -s "-screen 0 1366x768x24" build/bench/qnn_bench_long_run
 //   build/bench/qnn_bench_long_run --epochs=3 --project=resources/examples/lenet_lowprec.qnn.json
@@ -17,6 +21,8 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QTimer>
+
+#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -46,6 +52,13 @@ QString option(const QStringList& args, const QString& name, const QString& fall
   return fallback;
 }
 
+/// CPU time of the calling thread, in milliseconds.
+double threadCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -55,7 +68,7 @@ int main(int argc, char* argv[]) {
   const QStringList args = QApplication::arguments();
   if (args.contains(QStringLiteral("--help"))) {
     std::printf("usage: qnn_bench_long_run [--epochs=20] [--project=FILE] [--train-limit=N]\n"
-                "                          [--max-growth-mb=64] [--max-gap-ms=60]\n");
+                "                          [--max-growth-mb=64] [--max-gap-ms=60] [--strict]\n");
     return 0;
   }
   const int epochs = option(args, QStringLiteral("epochs"), QStringLiteral("20")).toInt();
@@ -85,15 +98,26 @@ int main(int argc, char* argv[]) {
   QElapsedTimer clock;
   clock.start();
   std::vector<qint64> gaps;
-  qint64 lastTick = 0;
+  qint64 lastTick = 0, epochMaxGap = 0;
+  double lastCpu = 0.0;
+  long busyStalls = 0;       // gaps over the bound in which the UI thread itself worked > 50 ms
+  double worstBusyMs = 0.0;  // the most UI-thread CPU time within one gap
   bool running = false;
   QTimer tick;
   tick.setTimerType(Qt::PreciseTimer);
   tick.setInterval(10);
   QObject::connect(&tick, &QTimer::timeout, [&] {
     const qint64 now = clock.elapsed();
-    if (running) gaps.push_back(now - lastTick);
+    const double cpu = threadCpuMs();
+    if (running) {
+      const qint64 gap = now - lastTick;
+      gaps.push_back(gap);
+      epochMaxGap = std::max(epochMaxGap, gap);
+      worstBusyMs = std::max(worstBusyMs, cpu - lastCpu);
+      if (gap > maxGapMs && cpu - lastCpu > double(maxGapMs - 10)) ++busyStalls;
+    }
     lastTick = now;
+    lastCpu = cpu;
   });
   // Memory.
   long rssMaxKb = 0;
@@ -107,15 +131,16 @@ int main(int argc, char* argv[]) {
   QObject::connect(controller, &qnn::TrainingController::started, [&] {
     running = true;
     lastTick = clock.elapsed();
+    lastCpu = threadCpuMs();
   });
   QObject::connect(controller, &qnn::TrainingController::epochDone, [&](const qnn::TrainingProgressInfo& info) {
     const long rss = procStatusKb("VmRSS");
     if (info.epoch == 2) rssEpoch2Kb = rss;
     rssLastKb = rss;
-    const qint64 worst = gaps.empty() ? 0 : *std::max_element(gaps.begin(), gaps.end());
-    std::printf("epoch %2lld/%lld  %6.1f s  test_acc=%.4f  VmRSS %.1f MB  longest UI gap so far %lld ms\n",
+    std::printf("epoch %2lld/%lld  %6.1f s  test_acc=%.4f  VmRSS %.1f MB  longest UI gap in this epoch %lld ms\n",
                 static_cast<long long>(info.epoch), static_cast<long long>(info.epochs), info.seconds,
-                info.testAccuracy, rss / 1024.0, static_cast<long long>(worst));
+                info.testAccuracy, rss / 1024.0, static_cast<long long>(epochMaxGap));
+    epochMaxGap = 0;
     std::fflush(stdout);
   });
   const auto report = [&](const char* how) {
@@ -135,11 +160,16 @@ int main(int argc, char* argv[]) {
                 rssStartKb / 1024.0, rssEpoch2Kb / 1024.0, rssLastKb / 1024.0, growthMb, maxGrowthMb,
                 rssMaxKb / 1024.0, procStatusKb("VmHWM") / 1024.0);
     std::printf("UI thread: %zu ticks of 10 ms; gap median %lld ms, p99 %lld ms, p99.9 %lld ms, max %lld ms; "
-                "%ld gap(s) over %lld ms\n",
+                "%ld gap(s) over %lld ms, %ld of them with more than %lld ms of UI-thread work (the most UI-thread "
+                "CPU time within one gap: %.1f ms; the other gaps waited for a core)\n",
                 gaps.size(), static_cast<long long>(pct(0.5)), static_cast<long long>(pct(0.99)),
                 static_cast<long long>(pct(0.999)), static_cast<long long>(worst), over,
-                static_cast<long long>(maxGapMs));
-    const bool ok = over == 0 && (epochs < 3 || growthMb <= maxGrowthMb);
+                static_cast<long long>(maxGapMs), busyStalls, static_cast<long long>(maxGapMs - 10), worstBusyMs);
+    // FAIL on a stall the UI thread caused; gaps that only waited for a core (another
+    // program, or this run's training threads on every core) are reported, not failed:
+    // --strict fails on them too.
+    const bool strict = args.contains(QStringLiteral("--strict"));
+    const bool ok = (strict ? over == 0 : busyStalls == 0) && (epochs < 3 || growthMb <= maxGrowthMb);
     std::printf("verdict: %s\n", ok ? "PASS" : "FAIL");
     std::fflush(stdout);
     exitCode = ok ? 0 : 1;
