@@ -254,6 +254,7 @@ void MainWindow::createDocks() {
   // A dataset that does not fit the Input shows at once; Train says why it is unavailable.
   m_dataset->setDocument(m_document, m_settings);
   connect(m_dataset, &DatasetSettingsPanel::inputMismatchChanged, this, [this] {
+    updateGraphStatus();  // the status line says why Train is off (and updates the actions)
     updateActions();
     fitSettingsStrip(this, m_docks);  // the note shows in full; the window keeps its size
   });
@@ -498,13 +499,16 @@ void MainWindow::updateGraphStatus() {
   const ValidationResult& v = m_document->validation();
   const int errors = int(std::count_if(v.diagnostics.begin(), v.diagnostics.end(),
                                        [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::Error; }));
+  // Train disabled by a dataset that does not fit the Input: the reason, not "Press F5".
+  const QString mismatch = datasetInputMismatchBrief(m_document->project());
   m_statusLabel->setText(m_document->isEmpty()
                              ? tr("Open a project to start (Ctrl+O).")
                              : errors > 0 ? tr("%1: %n error(s) in the graph; hover the red badges.", "", errors)
                                                 .arg(m_document->displayName())
-                                          : tr("%1: %2 layers. Press F5 to train.")
+                                          : tr("%1: %2 layers. %3")
                                                 .arg(m_document->displayName())
-                                                .arg(m_document->project().layers.size()));
+                                                .arg(m_document->project().layers.size())
+                                                .arg(mismatch.isEmpty() ? tr("Press F5 to train.") : mismatch));
   updateActions();
 }
 

@@ -266,6 +266,7 @@ void ModelLife::importModel(const QString& chosen) {
     if (model) {
       m_controller->adoptModel(model, ModelOrigin::Imported);  // the .onnx file holds it
       m_views.inspection->clear();
+      m_views.inspection->raiseOnNextReport();  // the imported model's quantizers, in front
       m_controller->reinspect(m_views.settings->options());
       m_views.status->setText(tr("Imported %1 (%2): %n layer(s)%3", "", int(imported.project.layers.size()))
                                   .arg(name, QString::fromStdString(imported.report.format),
@@ -277,6 +278,7 @@ void ModelLife::importModel(const QString& chosen) {
       auto weights = std::make_shared<inspect::Report>();
       weights->weights_only = true;
       weights->weights = imported.weights;
+      m_views.inspection->raiseOnNextReport();  // the message below points at the Inspection dock
       m_views.inspection->showReport(weights);
       m_views.status->setText(tr("Imported %1 for inspection only: %n node(s) not supported", "",
                                  int(imported.report.unsupported.size()))

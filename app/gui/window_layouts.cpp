@@ -4,14 +4,20 @@
 #include <QDockWidget>
 #include <QEvent>
 #include <QLayout>
+#include <QMouseEvent>
 #include <QMainWindow>
 #include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
+#include <QStyle>
+#include <QTabBar>
 #include <QTimer>
 
 #include <algorithm>
 #include <functional>
+
+#include "widgets/inspector/layer_inspector.h"
+#include "widgets/inspector/model_summary_view.h"
 
 namespace qnn {
 namespace {
@@ -21,6 +27,24 @@ constexpr char kStateKey[] = "mainWindow/state";
 constexpr char kVersionKey[] = "mainWindow/stateVersion";
 
 int fraction(int total, double share, int lo, int hi) { return std::clamp(int(total * share), lo, hi); }
+
+/// The graph's least width in the Inspect layout: the low-precision LeNet's column of
+/// nodes at a readable zoom with the colour legend beside it.
+constexpr int kGraphMinWidth = 360;
+
+int dockFrame(const QDockWidget* dock) { return 2 * dock->style()->pixelMetric(QStyle::PM_DockWidgetFrameWidth, nullptr, dock); }
+
+/// The width of the Inspector dock that cuts none of its fields (its widest page).
+int inspectorWidth(const MainDocks& d) {
+  auto* inspector = qobject_cast<LayerInspector*>(d.inspector->widget());
+  return inspector ? inspector->widestPageWidth() + dockFrame(d.inspector) : 0;
+}
+
+/// The width of the Model Summary dock that shows every column whole.
+int summaryWidth(const MainDocks& d) {
+  auto* summary = qobject_cast<ModelSummaryView*>(d.summary->widget());
+  return summary ? summary->columnsWidth() + dockFrame(d.summary) : 0;
+}
 
 /// Height of the Training Settings | Dataset strip: the taller panel's fields plus the
 /// dock title and tab bar, no more.
@@ -71,6 +95,9 @@ void placeDocks(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
 
 /// Re-arranges a newly shown window after each resize until it settles (see
 /// applyWindowLayoutUntilSettled), then deletes itself. At most one per window.
+/// The user's hand ends it at once: a press on a dock's title bar or on a separator or
+/// a dock tab of the window (a drag or resize starts), a dock closed, floated or moved
+/// to another area by the user. Their arrangement is never replaced.
 class LayoutSettler : public QObject {
  public:
   LayoutSettler(QMainWindow* window, std::function<void()> arrange)
@@ -84,12 +111,20 @@ class LayoutSettler : public QObject {
     m_again.setSingleShot(true);
     m_again.setInterval(0);
     connect(&m_again, &QTimer::timeout, this, [this] {
-      if (!m_window->isVisible() || m_window->size() == m_arrangedFor) return;
+      if (m_done || !m_window->isVisible() || m_window->size() == m_arrangedFor) return;
       m_arrangedFor = m_window->size();
+      m_arranging = true;
       m_arrange();
       if (QLayout* layout = m_window->layout()) layout->activate();  // the docks at their places now
+      m_arranging = false;
     });
     window->installEventFilter(this);
+    for (QDockWidget* dock : window->findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly)) {
+      dock->installEventFilter(this);
+      // Floated or moved by the user (the arrangement's own moves are not theirs).
+      connect(dock, &QDockWidget::topLevelChanged, this, [this] { if (!m_arranging) userTookOver(); });
+      connect(dock, &QDockWidget::dockLocationChanged, this, [this] { if (!m_arranging) userTookOver(); });
+    }
     if (window->isVisible()) {  // arranged for this size just now
       m_arrangedFor = window->size();
       m_settled.start();
@@ -104,23 +139,47 @@ class LayoutSettler : public QObject {
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override {
-    if (watched != m_window) return false;
-    if (event->type() == QEvent::Show) {
-      m_settled.start();
-      m_again.start();
-    } else if (event->type() == QEvent::Resize && m_window->isVisible()) {
-      m_settled.start();
-      m_again.start();
+    if (m_done) return false;
+    if (watched == m_window) {
+      if (event->type() == QEvent::Show || (event->type() == QEvent::Resize && m_window->isVisible())) {
+        m_settled.start();
+        m_again.start();
+      } else if (event->type() == QEvent::MouseButtonPress && pressOnWindowFrame(static_cast<QMouseEvent*>(event))) {
+        userTookOver();
+      }
+    } else if (auto* dock = qobject_cast<QDockWidget*>(watched)) {
+      const bool press = event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseButtonDblClick;
+      if (event->type() == QEvent::Close ||
+          (press && dock->widget() &&
+           static_cast<QMouseEvent*>(event)->position().y() < dock->widget()->geometry().top()))
+        userTookOver();  // closed, or its title bar taken (a move, a float)
     }
     return false;
   }
 
  private:
+  /// A press on the window itself, not on a widget in it: a separator between docks (a
+  /// resize) or a tab bar of tabbed docks (a drag).
+  bool pressOnWindowFrame(const QMouseEvent* event) const {
+    QWidget* child = m_window->childAt(event->position().toPoint());
+    return !child || (qobject_cast<QTabBar*>(child) && child->parentWidget() == m_window);
+  }
+
+  void userTookOver() {
+    m_done = true;
+    setObjectName(QString());  // stop() and a new settler no longer see this one
+    m_settled.stop();
+    m_again.stop();
+    deleteLater();
+  }
+
   QMainWindow* m_window;
   std::function<void()> m_arrange;
   QSize m_arrangedFor;  ///< the window size of the last arrangement (none yet: invalid)
   QTimer m_settled;  ///< runs out kLayoutSettleMs after the show or the last resize
   QTimer m_again;    ///< the re-arrangement after a resize
+  bool m_arranging = false;  ///< inside m_arrange (its dock moves are not the user's)
+  bool m_done = false;       ///< settled or taken over: no more arranging
 };
 
 /// applyWindowLayout without ending a settling.
@@ -157,7 +216,10 @@ void arrange(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
   for (QDockWidget* dock : d.all()) dock->setVisible(open.contains(dock));
 
   const int width = w->width(), height = w->height();
-  const int left = fraction(width, 0.22, 300, 400);  // narrower than a QuantConv2d's fields: they scroll
+  // The left column: its share of the width, and never narrower than the inspector's
+  // widest page (a QuantConv2d's fields), up to a third of the window.
+  const int inspector = std::min(inspectorWidth(d), width / 3);
+  const int left = std::max(fraction(width, 0.22, 300, 400), inspector);
   const int strip = settingsStripHeight(d);
   switch (layout) {
     case WindowLayout::Default:
@@ -170,7 +232,9 @@ void arrange(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
       break;
     case WindowLayout::Design:
       // Editing: the inspector's widest fields (a QuantConv2d's) and every summary column fit.
-      w->resizeDocks({d.palette, d.summary}, {fraction(width, 0.27, 370, 460), fraction(width, 0.3, 420, 600)},
+      w->resizeDocks({d.palette, d.summary},
+                     {std::max(fraction(width, 0.27, 370, 460), inspector),
+                      std::max(fraction(width, 0.3, 420, 600), std::min(summaryWidth(d), width / 3))},
                      Qt::Horizontal);
       w->resizeDocks({d.palette, d.inspector}, {height * 35 / 100, height * 65 / 100}, Qt::Vertical);
       break;
@@ -182,7 +246,9 @@ void arrange(QMainWindow* w, const MainDocks& d, WindowLayout layout) {
       break;
     case WindowLayout::Inspect:
       d.inspection->raise();
-      w->resizeDocks({d.inspector, d.inspection}, {left, fraction(width, 0.52, 600, 1100)}, Qt::Horizontal);
+      // The inspection plots take what the inspector and a readable graph leave.
+      w->resizeDocks({d.inspector, d.inspection},
+                     {left, std::min(fraction(width, 0.52, 500, 1100), width - left - kGraphMinWidth)}, Qt::Horizontal);
       break;
   }
 }

@@ -24,6 +24,7 @@
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSettings>
+#include <QStyle>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -267,9 +268,13 @@ void TestGuiLayout::defaultLayoutFitsTheSettledSize() {
     const QSize size = w.size();
     QVERIFY2(size.width() > before.width() + 100, qPrintable(QString::number(size.width())));
     log(w, "maximised");
-    // The shares of the final width: the left column 22 % (at most 400 px), the right
-    // one 34 % (at most 680 px), the graph the rest (less two separators).
-    const int left = std::clamp(int(size.width() * 0.22), 300, 400);
+    // The shares of the final width: the left column 22 % (at most 400 px, at least what
+    // the inspector's widest page needs), the right one 34 % (at most 680 px), the graph
+    // the rest (less two separators).
+    const int left = std::max(std::clamp(int(size.width() * 0.22), 300, 400),
+                              std::min(w.inspector()->widestPageWidth() + 2 * w.docks().inspector->style()->pixelMetric(
+                                                                                  QStyle::PM_DockWidgetFrameWidth),
+                                       size.width() / 3));
     const int right = std::clamp(int(size.width() * 0.34), 470, 680);
     QVERIFY2(std::abs(w.docks().palette->width() - left) <= 4, qPrintable(QString::number(w.docks().palette->width())));
     QVERIFY2(std::abs(w.docks().curves->width() - right) <= 4, qPrintable(QString::number(w.docks().curves->width())));
@@ -282,12 +287,13 @@ void TestGuiLayout::defaultLayoutFitsTheSettledSize() {
     // Shown at 1366 x 768, then resized by the window manager before it settles.
     MainWindow w;
     QVERIFY(showAt(w, kLaptop));
-    const int laptopLeft = w.docks().palette->width();
+    // (Both widths give the left column the inspector's widest page: its height tells.)
+    const int laptopPalette = w.docks().palette->height();
     w.resize(kDesktop);
     QTRY_COMPARE(w.size(), kDesktop);
     QTest::qWait(50);
     log(w, "resized after show");
-    QVERIFY2(w.docks().palette->width() > laptopLeft, qPrintable(QString::number(w.docks().palette->width())));
+    QVERIFY2(w.docks().palette->height() > laptopPalette + 50, qPrintable(QString::number(w.docks().palette->height())));
     QCOMPARE(dockGeometries(w), shownAt(kDesktop));
   }
 }
@@ -452,9 +458,21 @@ void TestGuiLayout::inspectorAndSummaryCutNothingOff() {
   for (const QStringList& selection : {QStringList{QStringLiteral("conv1")}, QStringList{QStringLiteral("relu1")},
                                        QStringList{QStringLiteral("conv1"), QStringLiteral("fc1")}}) {
     inspector->setSelection(selection);
-    QTest::qWait(250);  // the deferred rebuild and the scroll area's layout request (slow under load)
     auto* scroll = inspector->findChild<QAbstractScrollArea*>();
     QVERIFY(scroll);
+    // The new page shows and is laid out from the event loop: until its labels are
+    // visible with at least their text's width (fails when that never happens).
+    QTRY_VERIFY2(
+        [&] {
+          int shown = 0;
+          for (QLabel* l : inspector->findChildren<QLabel*>()) {
+            if (!l->isVisible() || l->text().isEmpty()) continue;
+            ++shown;
+            if (!l->wordWrap() && l->width() < l->sizeHint().width()) return false;
+          }
+          return shown >= 5;  // the new page is shown (its widgets appear from the event loop)
+        }(),
+        qPrintable(selection.join(QLatin1Char(','))));
     const QRect viewport = scroll->viewport()->rect();
     int labels = 0;
     for (QLabel* l : inspector->findChildren<QLabel*>()) {

@@ -11,6 +11,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QTimer>
@@ -24,6 +25,7 @@
 #include "core/graph/layer_rules.h"
 #include "core/graph/validate.h"
 #include "core/layers/layer_descriptor.h"
+#include "widgets/document/layer_edits.h"
 #include "widgets/document/project_document.h"
 #include "widgets/input/wheel_guard.h"
 #include "widgets/inspector/mixed_fields.h"
@@ -93,6 +95,26 @@ LayerInspector::LayerInspector(ProjectDocument* document, QWidget* parent)
   });
   mixed::selectMixedOnEntry(this);  // typing replaces the word "mixed"
   rebuild();
+}
+
+int LayerInspector::widestPageWidth() const {
+  if (m_widestPage > 0 && m_widestPageFont == font()) return m_widestPage;
+  // A QuantConv2d with both quantizers on a document of its own, in a probe inspector
+  // with this one's font (never shown: its layouts still give their minimum sizes).
+  ProjectDocument document;
+  Project project;
+  LayerSpec conv = defaultLayer(LayerType::QuantConv2d, "conv_width_probe", 0.0, 0.0);
+  conv.bias_quant = conv.weight_quant;
+  project.layers.push_back(conv);
+  document.setProject(project);
+  LayerInspector probe(&document);
+  probe.setFont(font());
+  probe.setSelection({QStringLiteral("conv_width_probe")});
+  auto* area = probe.findChild<QScrollArea*>();
+  m_widestPage = area->widget()->minimumSizeHint().width() + area->verticalScrollBar()->sizeHint().width() +
+                 2 * area->frameWidth();
+  m_widestPageFont = font();
+  return m_widestPage;
 }
 
 QString LayerInspector::fieldError(const QString& field) const {

@@ -22,6 +22,7 @@
 
 #include <QHash>
 #include <QPointer>
+#include <QFont>
 #include <QStringList>
 #include <QWidget>
 #include <functional>
@@ -48,6 +49,12 @@ class LayerInspector : public QWidget {
   /// The message shown under a field ("" when the last edit of it was valid). Field
   /// names: "id", a parameter name, "return_quant_tensor", "<slot>.<field>".
   QString fieldError(const QString& field) const;
+  /// The width in pixels the inspector needs to show its widest page (a single
+  /// QuantConv2d with weight and bias quantizers: the most fields, paired h/w spin boxes
+  /// and the longest preset names) without cutting a label or a field, vertical scroll
+  /// bar included: what a dock column should give it. Measured once per font, on a
+  /// probe inspector that is never shown.
+  int widestPageWidth() const;
 
  public Q_SLOTS:
   /// Shows the layers `ids` (empty: nothing selected).
@@ -87,6 +94,8 @@ class LayerInspector : public QWidget {
 
   QPointer<ProjectDocument> m_document;
   QStringList m_ids;
+  mutable int m_widestPage = 0;  ///< widestPageWidth() (0: not measured yet)
+  mutable QFont m_widestPageFont;  ///< the font it was measured with
   QString m_structure;   ///< ids + types of what the editors were built for
   int m_session = 0;     ///< merge key of spin-box edits; bumped when an edit ends
   bool m_applying = false;

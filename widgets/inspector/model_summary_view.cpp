@@ -4,8 +4,11 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QScrollBar>
 #include <QTableWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 #include "core/graph/summary.h"
 #include "widgets/document/project_document.h"
@@ -55,6 +58,16 @@ ModelSummaryView::ModelSummaryView(ProjectDocument* document, QWidget* parent)
 }
 
 QString ModelSummaryView::totalsText() const { return m_totals->text(); }
+
+int ModelSummaryView::columnsWidth() const {
+  const auto* view = static_cast<const QAbstractItemView*>(m_table);
+  int width = 0;
+  for (int c = 0; c < m_table->columnCount(); ++c)
+    width += std::max(m_table->horizontalHeader()->sectionSizeHint(c), view->sizeHintForColumn(c));
+  const QMargins margins = layout()->contentsMargins();
+  return width + 2 * m_table->frameWidth() + m_table->verticalScrollBar()->sizeHint().width() + margins.left() +
+         margins.right();
+}
 
 void ModelSummaryView::refresh() {
   if (!m_document) return;

@@ -26,6 +26,10 @@ class ModelSummaryView : public QWidget {
   /// for an invalid graph the MACs are marked partial: "≥ 117 600 MACs per sample
   /// (partial: 3 layer(s) without shapes)".
   QString totalsText() const;
+  /// The width in pixels that shows every column of the table whole (each as wide as its
+  /// header and its widest cell), with the frame, the margins and a vertical scroll bar:
+  /// what a dock column should give the summary.
+  int columnsWidth() const;
 
  private:
   void refresh();

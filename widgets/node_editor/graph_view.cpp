@@ -145,12 +145,26 @@ QString GraphView::addLayerAt(LayerType type, QPointF scenePos) {
   if (!doc) return {};
   const QString id = doc->addLayer(type, m_scene->freeNodePosition(scenePos - QPointF(NodeItem::kWidth / 2, 11)));
   m_scene->selectLayers({id});
+  // The new node whole in view (a free spot may be off the visible area's edge).
+  if (NodeItem* node = m_scene->node(id)) {
+    ensureVisible(node, 24, 24);
+    m_autoFit = false;  // a later resize keeps it where the user looks
+  }
   return id;
 }
 
 QString GraphView::addLayerAtCenter(LayerType type) {
-  // Repeated double-clicks land next to each other (addLayerAt finds a free spot).
-  return addLayerAt(type, mapToScene(viewport()->rect().center()));
+  // Beside the one selected node when it is in view (what the user works on), else the
+  // middle of the visible area; repeated double-clicks land next to each other
+  // (addLayerAt finds a free spot).
+  const QStringList selected = m_scene->selectedLayerIds();
+  const QRectF visible = mapToScene(viewport()->rect()).boundingRect();
+  if (selected.size() == 1)
+    if (NodeItem* node = m_scene->node(selected.front()); node && visible.intersects(node->sceneBoundingRect())) {
+      const QRectF r = node->sceneBoundingRect();
+      return addLayerAt(type, QPointF(r.right() + 40 + NodeItem::kWidth / 2, r.top() + 11));
+    }
+  return addLayerAt(type, visible.center());
 }
 
 double GraphView::zoom() const { return transform().m11(); }
@@ -325,6 +339,11 @@ QRect GraphView::legendRect() const {
                            QRect(QPoint(area.left(), area.bottom() - size.height() + 1), size),
                            QRect(QPoint(area.right() - size.width() + 1, area.bottom() - size.height() + 1), size)};
   for (const QRect& r : corners)
+    if (!coversNode(r)) return r;
+  const QPoint mid = area.center() - QPoint(size.width() / 2, size.height() / 2);
+  const QRect edges[] = {QRect(QPoint(mid.x(), area.top()), size), QRect(QPoint(mid.x(), area.bottom() - size.height() + 1), size),
+                         QRect(QPoint(area.left(), mid.y()), size), QRect(QPoint(area.right() - size.width() + 1, mid.y()), size)};
+  for (const QRect& r : edges)
     if (!coversNode(r)) return r;
   return corners[0];
 }

@@ -29,13 +29,16 @@ class GraphView : public QGraphicsView {
   double zoom() const;
   /// The colour legend's rectangle in viewport pixels: in the first corner (top-left,
   /// top-right, bottom-left, bottom-right) where it covers no node (its box, ports and
-  /// labels), else top-left. After fitToView() one corner is always free.
+  /// labels), else the middle of the first free edge (top, bottom, left, right), else
+  /// top-left. Worked out again at every paint, so it follows edits, scrolls and zooms.
+  /// After fitToView() one corner is always free.
   QRect legendRect() const;
 
   /// Adds a layer of `type` with its header centred at `scenePos` (or, when another
   /// node is there, on the nearest free spot), selects it and returns its id.
   QString addLayerAt(LayerType type, QPointF scenePos);
-  /// Adds a layer at the centre of the visible area.
+  /// Adds a layer beside the selected node (one selected, in view), else at the centre
+  /// of the visible area, on a free spot; selects it and scrolls it into view.
   QString addLayerAtCenter(LayerType type);
 
   QAction* deleteAction() const { return m_deleteAction; }

@@ -2,6 +2,7 @@
 #include "widgets/plots/training_plot.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include <QLabel>
@@ -30,6 +31,60 @@ void styleGraph(QCPGraph* g, Series series, bool stale) {
   g->setPen(pen);
   if (series == Series::Test)
     g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, color, Qt::white, 7));
+}
+
+/// How many of `plot`'s data points, and points along the lines between them, fall in
+/// `box` (pixels of the plot).
+int pointsIn(const QCustomPlot* plot, const QRectF& box) {
+  int n = 0;
+  for (int i = 0; i < plot->graphCount(); ++i) {
+    const QCPGraph* g = plot->graph(i);
+    if (!g->visible()) continue;
+    QPointF last;
+    bool haveLast = false;
+    for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it) {
+      if (qIsNaN(it->value)) {
+        haveLast = false;  // a break in the line
+        continue;
+      }
+      const QPointF p(g->keyAxis()->coordToPixel(it->key), g->valueAxis()->coordToPixel(it->value));
+      if (box.contains(p)) ++n;
+      if (haveLast)  // the line's course between two points
+        for (int k = 1; k < 8; ++k)
+          if (box.contains(last + (p - last) * (k / 8.0))) ++n;
+      last = p;
+      haveLast = true;
+    }
+  }
+  return n;
+}
+
+/// Puts the legend in the corner of the axis rect where it covers the fewest data
+/// points and lines (none when a corner is free), preferring `preferred`'s order on
+/// ties. Run after each layout (new data, a resize): when the corner changes, the plot
+/// is drawn again with the legend there.
+void placeLegendByData(QCustomPlot* plot, const QList<Qt::Alignment>& preferred) {
+  QCPAxisRect* rect = plot->axisRect();
+  QCPLayoutInset* inset = rect->insetLayout();
+  const QRect area = rect->rect();
+  const QSize size = plot->legend->minimumOuterSizeHint();
+  if (area.isEmpty() || size.isEmpty() || inset->elementCount() == 0) return;
+  const int gap = 7;  // QCPLayoutInset's default margin from the axes
+  Qt::Alignment best = inset->insetAlignment(0);
+  int fewest = INT_MAX;
+  for (Qt::Alignment a : preferred) {
+    const int x = (a & Qt::AlignLeft) ? area.left() + gap : area.right() - gap - size.width();
+    const int y = (a & Qt::AlignTop) ? area.top() + gap : area.bottom() - gap - size.height();
+    const int n = pointsIn(plot, QRectF(x, y, size.width(), size.height()));
+    if (n < fewest) {
+      fewest = n;
+      best = a;
+    }
+  }
+  if (best != inset->insetAlignment(0)) {
+    inset->setInsetAlignment(0, best);
+    plot->replot(QCustomPlot::rpQueuedReplot);
+  }
 }
 
 QCustomPlot* makePlot(QWidget* parent, const QString& title, const QString& yLabel) {
@@ -87,12 +142,22 @@ TrainingPlot::TrainingPlot(QWidget* parent) : QWidget(parent) {
   m_trainLoss = addTrainGraph(m_lossPlot, tr("train (running mean)"));
   m_testLoss = addTestGraph(m_lossPlot, tr("test"));
   m_lossPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  // The legends go where they cover no points: a falling loss leaves the top right free,
+  // a rising accuracy the bottom right; other corners when the data are elsewhere.
+  connect(m_lossPlot, &QCustomPlot::afterLayout, this, [this] {
+    placeLegendByData(m_lossPlot, {Qt::AlignTop | Qt::AlignRight, Qt::AlignBottom | Qt::AlignLeft,
+                                   Qt::AlignBottom | Qt::AlignRight, Qt::AlignTop | Qt::AlignLeft});
+  });
 
   m_accuracyPlot = makePlot(this, tr("Accuracy"), tr("accuracy"));
   m_accuracyPlot->setObjectName(QStringLiteral("accuracyPlot"));
   m_trainAccuracy = addTrainGraph(m_accuracyPlot, tr("train (running)"));
   m_testAccuracy = addTestGraph(m_accuracyPlot, tr("test"));
   m_accuracyPlot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+  connect(m_accuracyPlot, &QCustomPlot::afterLayout, this, [this] {
+    placeLegendByData(m_accuracyPlot, {Qt::AlignBottom | Qt::AlignRight, Qt::AlignTop | Qt::AlignLeft,
+                                       Qt::AlignTop | Qt::AlignRight, Qt::AlignBottom | Qt::AlignLeft});
+  });
 
   layout->addWidget(m_lossPlot, 1);
   layout->addWidget(m_accuracyPlot, 1);

@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QRegularExpression>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QToolButton>
@@ -67,6 +68,22 @@ QString datasetInputMismatchText(const Project& project) {
   return QObject::tr("The dataset %1 gives samples of %2 (channels × height × width, %3), but %4 takes %5. %6")
       .arg(datasetTitle(project.dataset.name), dimsText(sample), padding, input, takes,
            sentence(QString::fromStdString(mismatch->hint)));
+}
+
+QString datasetInputMismatchBrief(const Project& project) {
+  const std::optional<Diagnostic> mismatch = dataset_input_mismatch(project);
+  if (!mismatch) return QString();
+  const QString input = mismatch->node == "dataset"
+                            ? QObject::tr("the Input")
+                            : QObject::tr("the Input layer '%1'").arg(QString::fromStdString(mismatch->node));
+  const QString takes = project.input_shape.size() == 3 ? dimsText(project.input_shape)
+                                                        : QString::fromStdString(shape_text(project.input_shape));
+  // The hint without its worked sums ("(28 + 2 x 2 = 32)"): the full text has them.
+  QString hint = QString::fromStdString(mismatch->hint);
+  hint.remove(QRegularExpression(QStringLiteral("\\s*\\([^()]*\\)")));
+  return QObject::tr("Train is unavailable: %1 gives %2 samples, %3 takes %4. %5")
+      .arg(datasetTitle(project.dataset.name), dimsText(dataset_sample_shape(project.dataset)), input, takes,
+           sentence(hint));
 }
 
 DatasetSettingsPanel::DatasetSettingsPanel(QWidget* parent) : QWidget(parent) {
@@ -221,7 +238,7 @@ void DatasetSettingsPanel::checkInput(const Project& project) {
   m_mismatchLabel->setText(text);
   m_mismatchLabel->setVisible(!text.isEmpty());
   fitNote();
-  if (m_strip) m_strip->setInputMismatch(text);
+  if (m_strip) m_strip->setInputMismatch(text, datasetInputMismatchBrief(project));
   if (text == m_inputMismatch) return;
   m_inputMismatch = text;
   Q_EMIT inputMismatchChanged(text);

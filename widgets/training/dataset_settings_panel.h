@@ -34,6 +34,11 @@ class TrainingSettingsPanel;
 /// starting with a capital letter. "" when they fit or the dataset's shape is not known
 /// without reading it (an image folder, an unknown name).
 QString datasetInputMismatchText(const Project& project);
+/// The same in brief, for the Training Settings strip and the status line (where the
+/// room is one or two lines): "Train is unavailable: Fashion-MNIST gives 1×28×28
+/// samples, the Input layer 'input' takes 1×32×32. Set the dataset padding to 2, or set
+/// the Input shape to [1, 28, 28]." (the hint without its worked sums). "" when they fit.
+QString datasetInputMismatchBrief(const Project& project);
 
 class DatasetSettingsPanel : public QWidget {
   Q_OBJECT

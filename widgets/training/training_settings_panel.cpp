@@ -85,7 +85,7 @@ TrainingSettingsPanel::TrainingSettingsPanel(QWidget* parent) : QWidget(parent) 
   m_mismatch->setWordWrap(true);
   m_mismatch->setTextInteractionFlags(Qt::TextSelectableByMouse);
   m_mismatch->setStyleSheet(QStringLiteral("QLabel { background: #fdecea; color: #8a1c14; border: 1px solid #e8a29b; "
-                                           "border-radius: 3px; padding: 3px 6px; }"));
+                                           "border-radius: 3px; padding: 2px 6px; }"));
   m_mismatch->hide();
   grid->addWidget(m_mismatch, 3, 0, 1, 6);
   for (int c : {1, 3, 5}) grid->setColumnStretch(c, 1);
@@ -156,13 +156,15 @@ TrainingRunOptions TrainingSettingsPanel::options() const {
   return o;
 }
 
-void TrainingSettingsPanel::setInputMismatch(const QString& message) {
-  m_mismatch->setText(message);
+void TrainingSettingsPanel::setInputMismatch(const QString& message, const QString& brief) {
+  m_mismatchMessage = message;
+  m_mismatch->setText(message.isEmpty() || brief.isEmpty() ? message : brief);
+  m_mismatch->setToolTip(message);
   m_mismatch->setVisible(!message.isEmpty());
   // The note takes the place of the optimizer line, so the strip need not grow much.
   m_info->setVisible(message.isEmpty());
 }
 
-QString TrainingSettingsPanel::inputMismatch() const { return m_mismatch->text(); }
+QString TrainingSettingsPanel::inputMismatch() const { return m_mismatchMessage; }
 
 }  // namespace qnn

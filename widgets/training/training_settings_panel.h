@@ -30,8 +30,11 @@ class TrainingSettingsPanel : public QWidget {
   TrainingRunOptions options() const;
 
   /// Shows `message` (DatasetSettingsPanel::inputMismatch(): the dataset does not fit the
-  /// Input layer) as a red note under the settings; "" hides it.
-  void setInputMismatch(const QString& message);
+  /// Input layer) as a red note under the settings, in the short form `brief` when given
+  /// (datasetInputMismatchBrief(): the strip's room at 1366 x 768 is two lines), the
+  /// full message in its tooltip; "" hides it.
+  void setInputMismatch(const QString& message, const QString& brief = QString());
+  /// The full message given to setInputMismatch().
   QString inputMismatch() const;
   QLabel* inputMismatchLabel() const { return m_mismatch; }
 
@@ -55,6 +58,7 @@ class TrainingSettingsPanel : public QWidget {
   QSpinBox* m_maxBatches = nullptr;
   QLabel* m_info = nullptr;
   QLabel* m_mismatch = nullptr;
+  QString m_mismatchMessage;  ///< the full text (m_mismatch may show the brief one)
 };
 
 }  // namespace qnn
