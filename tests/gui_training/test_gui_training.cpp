@@ -470,7 +470,11 @@ void TestGuiTraining::graphLegendCoversNoNodeAtFitInTheTrainLayout() {
       }
     return rects;
   };
-  auto check = [&](const char* when) {
+  // Drawn inside the view covering no node; at a readable zoom in a narrow view
+  // (`mayHide`) possibly not drawn at all, but after an explicit fit always drawn.
+  auto check = [&](const char* when, bool mayHide = false) {
+    QVERIFY2(mayHide || !view->legendRect().isNull(), when);
+    if (view->legendRect().isNull()) return;
     const QRectF legend = view->mapToScene(view->legendRect()).boundingRect();
     QVERIFY(view->viewport()->rect().contains(view->legendRect()));
     const auto rects = nodeRects();
@@ -487,10 +491,10 @@ void TestGuiTraining::graphLegendCoversNoNodeAtFitInTheTrainLayout() {
   QTest::qWait(50);  // the queued fit of the new graph
   // At open the graph is taller than the view at the readable zoom: its top is shown, and
   // the narrow view has no node-free corner unless the graph moves aside for the legend.
-  check("at open");
+  check("at open", true);
   w.applyLayout(WindowLayout::Train);
   QTest::qWait(50);  // the layout's resizes
-  check("Train layout");
+  check("Train layout", true);
   view->fitToView();  // F / Ctrl+0
   check("after Fit");
   // Every node is in view after the fit.

@@ -183,7 +183,7 @@ void GraphView::fitWhole(double floor) {
   makeRoomForLegend();
   // Still no room for the legend: zoom out a little (not below `floor`) until a corner is
   // free (the graph shrinks towards the centre, or leaves the legend a column beside it).
-  for (int i = 0; i < 40 && zoom() > floor && coversNode(legendRect()); ++i) {
+  for (int i = 0; i < 40 && zoom() > floor && legendRect().isNull(); ++i) {
     const double f = std::max(floor, zoom() * 0.95) / zoom();
     scale(f, f);
     centerOn(bounds.center());
@@ -192,7 +192,7 @@ void GraphView::fitWhole(double floor) {
 }
 
 void GraphView::makeRoomForLegend() {
-  if (!coversNode(legendRect())) return;
+  if (!legendRect().isNull()) return;
   const QRect vp = viewport()->rect();
   const QRect graph = mapFromScene(m_scene->itemsBoundingRect()).boundingRect();
   const QSize legend = legendSize();
@@ -345,7 +345,7 @@ QRect GraphView::legendRect() const {
                          QRect(QPoint(area.left(), mid.y()), size), QRect(QPoint(area.right() - size.width() + 1, mid.y()), size)};
   for (const QRect& r : edges)
     if (!coversNode(r)) return r;
-  return corners[0];
+  return QRect();  // no free spot: hidden rather than drawn over a node
 }
 
 void GraphView::drawForeground(QPainter* painter, const QRectF&) {
@@ -357,6 +357,10 @@ void GraphView::drawForeground(QPainter* painter, const QRectF&) {
   const QFontMetrics fm(f);
   const int row = fm.height() + 3;
   const QRect box = legendRect();
+  if (box.isNull()) {  // every spot would cover a node (a narrow view at a readable zoom)
+    painter->restore();
+    return;
+  }
   const int width = box.width() - 34;
   const auto& kinds = kLegendKinds;
   painter->setPen(QColor(210, 210, 215));

@@ -29,9 +29,11 @@ class GraphView : public QGraphicsView {
   double zoom() const;
   /// The colour legend's rectangle in viewport pixels: in the first corner (top-left,
   /// top-right, bottom-left, bottom-right) where it covers no node (its box, ports and
-  /// labels), else the middle of the first free edge (top, bottom, left, right), else
-  /// top-left. Worked out again at every paint, so it follows edits, scrolls and zooms.
-  /// After fitToView() one corner is always free.
+  /// labels), else the middle of the first free edge (top, bottom, left, right). A null
+  /// QRect when every spot would cover a node: the legend is then not drawn (a narrow
+  /// view at a readable zoom; it comes back as soon as a spot is free). Worked out again
+  /// at every paint, so it follows edits, scrolls and zooms. fitToView() zooms out (down
+  /// to its floor) to free a spot.
   QRect legendRect() const;
 
   /// Adds a layer of `type` with its header centred at `scenePos` (or, when another
