@@ -26,6 +26,7 @@
 #include "app/gui/export_dialog.h"
 #include "app/gui/model_life.h"
 #include "app/gui/project_files.h"
+#include "app/gui/training_recovery.h"
 #include "core/errors.h"
 #include "core/graph/layer_rules.h"
 #include "widgets/analysis/analysis_panel.h"
@@ -68,13 +69,12 @@ MainWindow::MainWindow(QWidget* parent)
   createActions();
   m_export = new ExportActions(m_controller, m_document, this);  // File > Export… (export_dialog.h)
   createEditor();
-  m_files = new ProjectFileActions(
-      m_document, this, [this](const QString& path) { return openProject(path); },
-      [this](const QString& title, const QString& message) { showError(title, message); });
-  m_life = new ModelLife(
-      m_document, m_controller, m_files, this,
-      [this](const QString& title, const QString& message) { showError(title, message); },
-      [this] { updateActions(); }, [this] { return m_analysis && m_analysis->isRunning(); });
+  const auto error = [this](const QString& title, const QString& message) { showError(title, message); };
+  m_files = new ProjectFileActions(m_document, this, [this](const QString& path) { return openProject(path); }, error);
+  m_life = new ModelLife(m_document, m_controller, m_files, this, error, [this] { updateActions(); },
+                         [this] { return m_analysis && m_analysis->isRunning(); });
+  // Crash safety: the run's autosave, the recovered run, Training > Resume (training_recovery.h).
+  m_recovery = new TrainingRecovery(m_document, m_controller, m_files, m_life, this, error, [this] { updateActions(); });
   // The status bar (model_life.h) before the docks: the Analysis dock reports in it.
   const ModelLife::Views bar = m_life->createStatusBar(statusBar(), m_cancelAction);
   m_statusLabel = bar.status;
@@ -82,9 +82,7 @@ MainWindow::MainWindow(QWidget* parent)
   m_etaLabel = bar.eta;
   m_cancelButton = statusBar()->findChild<QPushButton*>(QStringLiteral("cancelButton"));
   createDocks();
-  m_files->setCommitPendingEdits([this] {
-    if (m_inspector) m_inspector->commitPendingEdit();
-  });
+  m_files->setCommitPendingEdits([this] { if (m_inspector) m_inspector->commitPendingEdit(); });
   createMenus();
 
   connect(m_document, &ProjectDocument::projectReplaced, this, &MainWindow::onProjectReplaced);
@@ -396,6 +394,7 @@ void MainWindow::createMenus() {
   QMenu* training = menuBar()->addMenu(tr("&Training"));
   training->addAction(m_trainAction);
   training->addAction(m_cancelAction);
+  m_recovery->addActions(training);  // Resume, Resume from Checkpoint…
   training->addSeparator();
   if (auto* dock = findChild<QDockWidget*>(QStringLiteral("trainingSettingsDock"))) {
     QAction* settings = dock->toggleViewAction();
@@ -441,6 +440,7 @@ void MainWindow::updateActions() {
   m_files->setNewEnabled(!running);
   m_examplesMenu->setEnabled(!running && !m_examplesMenu->isEmpty());
   m_life->updateActions(running, hasProject);
+  m_recovery->updateActions(running, hasProject);
   // The analysis job works on its own copy of the model; still, nothing else reads or
   // flips the model's modes while it runs (a training explains itself in the dialog).
   m_export->exportAction()->setEnabled(!analysing);

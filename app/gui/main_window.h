@@ -37,6 +37,7 @@ class ProjectDocument;
 class ProjectFileActions;
 class TrainingController;
 class TrainingPlot;
+class TrainingRecovery;
 class TrainingSettingsPanel;
 
 class MainWindow : public QMainWindow {
@@ -68,6 +69,8 @@ class MainWindow : public QMainWindow {
   /// The Analysis menu and dock (app/gui/analysis_actions.h): calibration, analyzer,
   /// sensitivity sweep, mixed precision.
   AnalysisActions* analysisActions() const { return m_analysis; }
+  /// Crash safety of training runs and Training > Resume (app/gui/training_recovery.h).
+  TrainingRecovery* trainingRecovery() const { return m_recovery; }
   /// The last error shown to the user ("" when none).
   QString lastError() const { return m_lastError; }
   /// The docks by role (window_layouts.h).
@@ -146,6 +149,7 @@ class MainWindow : public QMainWindow {
   /// The trained model's life (app/gui/model_life.h): the run's views, the model actions,
   /// set-aside models, the unsaved-model and running-training questions.
   ModelLife* m_life = nullptr;
+  TrainingRecovery* m_recovery = nullptr;
   InspectionPanel* m_inspection = nullptr;
   InspectionLink* m_inspectionLink = nullptr;
   AnalysisActions* m_analysis = nullptr;

@@ -179,20 +179,24 @@ void ModelLife::onDocumentChanged() {
   m_updateActions();
 }
 
-void ModelLife::startTraining() {
-  if (m_controller->isRunning() || m_analysisRunning() || m_document->isEmpty()) return;
+void ModelLife::startTraining() { startRun(m_document->project(), m_views.settings->options(), nullptr, tr("Cannot train")); }
+
+bool ModelLife::startRun(const Project& project, TrainingRunOptions options, std::shared_ptr<QuantModelImpl> from,
+                         const QString& title) {
+  if (m_controller->isRunning() || m_analysisRunning() || m_document->isEmpty()) return false;
   const ValidationResult& v = m_document->validation();
   if (!v.ok()) {
-    m_error(tr("Cannot train"), QString::fromStdString(v.error_text()));
-    return;
+    m_error(title, QString::fromStdString(v.error_text()));
+    return false;
   }
-  const QString mismatch = datasetInputMismatchText(m_document->project());  // before any data is read
+  const QString mismatch = datasetInputMismatchText(project);  // before any data is read
   if (!mismatch.isEmpty()) {
-    m_error(tr("Cannot train"), mismatch);
-    return;
+    m_error(title, mismatch);
+    return false;
   }
-  m_trainedNetwork = m_document->project();
-  m_controller->start(m_document->project(), m_views.settings->options());
+  if (m_prepareRun) m_prepareRun(options);  // crash safety: recovery file now, the run's autosave path
+  m_trainedNetwork = project;
+  return m_controller->start(project, options, std::move(from));
 }
 
 void ModelLife::cancelTraining() {
@@ -203,20 +207,9 @@ void ModelLife::cancelTraining() {
 }
 
 bool ModelLife::startFineTune(const Project& project, std::shared_ptr<QuantModelImpl> from, int epochs) {
-  if (m_controller->isRunning() || m_analysisRunning()) return false;
-  if (!m_document->validation().ok()) {
-    m_error(tr("Cannot fine-tune"), QString::fromStdString(m_document->validation().error_text()));
-    return false;
-  }
-  const QString mismatch = datasetInputMismatchText(project);
-  if (!mismatch.isEmpty()) {
-    m_error(tr("Cannot fine-tune"), mismatch);
-    return false;
-  }
   TrainingRunOptions options = m_views.settings->options();
   options.spec.epochs = epochs;
-  m_trainedNetwork = project;
-  if (!m_controller->start(project, options, std::move(from))) return false;
+  if (!startRun(project, options, std::move(from), tr("Cannot fine-tune"))) return false;
   m_views.plot->clear(epochs);
   return true;
 }
@@ -500,6 +493,7 @@ bool ModelLife::saveCheckpointDialog() {
 QString ModelLife::describe(const ModelRecord& r) const {
   QString run = r.epochs == 1 ? tr("1 epoch") : tr("%1 epochs").arg(r.epochs);
   if (!std::isnan(r.testAccuracy)) run = tr("%1, test accuracy %2 %").arg(run).arg(r.testAccuracy * 100.0, 0, 'f', 2);
+  if (!r.resumedFrom.isEmpty()) run = tr("%1, resumed from %2").arg(run, r.resumedFrom);
   QString phrase;
   switch (r.origin) {
     case ModelOrigin::Folded:

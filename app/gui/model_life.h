@@ -71,6 +71,8 @@ class ModelLife : public QObject {
   /// A label and the confusion matrix in one widget: the Test Results dock's content.
   QWidget* createResultsWidget(QWidget* parent);
 
+  /// The views given to setViews() / made by createStatusBar().
+  const Views& views() const { return m_views; }
   QAction* saveCheckpointAction() const { return m_saveCheckpointAction; }
   QAction* loadWeightsAction() const { return m_loadWeightsAction; }
   QAction* importModelAction() const { return m_importModelAction; }
@@ -83,6 +85,15 @@ class ModelLife : public QObject {
   /// Analysis > Fine-tune: trains `project` from `from` for `epochs` epochs. False when
   /// busy or the graph has errors (shown).
   bool startFineTune(const Project& project, std::shared_ptr<QuantModelImpl> from, int epochs);
+  /// Starts a run of `project` with `options` (from `from`'s weights when given): false,
+  /// with a message titled `title`, when the graph has errors or the dataset does not fit
+  /// the Input; false when busy. The run preparation (setRunPreparation) sees `options`
+  /// first. F5, Fine-tune and Training > Resume (training_recovery.h) go through here.
+  bool startRun(const Project& project, TrainingRunOptions options, std::shared_ptr<QuantModelImpl> from,
+                const QString& title);
+  /// Called by startRun() just before a run starts, with its options to complete (the
+  /// autosave of crash safety: training_recovery.h).
+  void setRunPreparation(std::function<void(TrainingRunOptions&)> prepare) { m_prepareRun = std::move(prepare); }
   /// Training > Cancel (Esc) of a run: stops after the current batch, then evaluates.
   void cancelTraining();
   /// File > Save Checkpoint…: asks for a path and writes the current model.
@@ -140,6 +151,7 @@ class ModelLife : public QObject {
   std::function<void(const QString&, const QString&)> m_error;
   std::function<void()> m_updateActions;
   std::function<bool()> m_analysisRunning;
+  std::function<void(TrainingRunOptions&)> m_prepareRun;
   Views m_views;
   Project m_trainedNetwork;  ///< the network of the last run (the model goes when it is edited)
   int m_epoch = 0;           ///< the run's epoch and epochs, from its progress (0: loading)

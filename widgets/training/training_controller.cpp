@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include <QFileInfo>
+
 #include "core/errors.h"
 #include "core/graph/fold_batch_norm.h"
 #include "core/graph/model.h"
@@ -93,7 +95,8 @@ bool TrainingController::start(const Project& project, const TrainingRunOptions&
   m_cancel = false;
   m_running = true;
   m_runSteps = 0;
-  m_baseSteps = 0;
+  m_baseSteps = 0;  // a resumed run's steps count from the start of the checkpoint's run
+  m_resumedFrom = options.resumePath.isEmpty() ? QString() : QFileInfo(options.resumePath).fileName();
   if (initial) {  // a fine-tune continues the step count of the model it starts from
     std::lock_guard<std::mutex> lock(m_shared->mutex);
     const ModelRecord* base = m_shared->find(initial);
@@ -329,6 +332,7 @@ void TrainingController::onWorkerFinished(const TrainingSummary& summary) {
       run->epochs = int(summary.epochs.size());
       run->testAccuracy = summary.testAccuracy;
       run->fineTuned = m_baseSteps != 0;
+      run->resumedFrom = m_resumedFrom;
     }
   }
   m_running = false;
@@ -344,6 +348,7 @@ void TrainingController::onWorkerFailed(const QString& message, qint64 keptSteps
       if (ModelRecord* run = m_shared->find(m_shared->lastRun.lock())) {
         run->steps = m_baseSteps < 0 ? -1 : m_baseSteps + int64_t(keptSteps);
         run->fineTuned = m_baseSteps != 0;
+        run->resumedFrom = m_resumedFrom;
       }
       ++m_generation;
     }

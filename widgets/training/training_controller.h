@@ -48,6 +48,8 @@ struct ModelRecord {
   int epochs = 0;
   double testAccuracy = std::numeric_limits<double>::quiet_NaN();
   bool fineTuned = false;  ///< that run started from an earlier model's weights
+  /// That run continued a training checkpoint (Training > Resume): its file name.
+  QString resumedFrom;
   bool current = false;    ///< it is model(); else kept, set aside by an edit or replaced
   /// Current, or an undo back to its network brings it back (selectModelFor); false for a
   /// model a newer one of the same network replaced (Load Weights over it, say).
@@ -191,6 +193,8 @@ class TrainingController : public QObject {
   /// Steps of the model a run starts from (fine-tune; 0: a fresh start, -1: not known),
   /// added to the run's own steps in its model's record.
   int64_t m_baseSteps = 0;
+  QString m_resumedFrom;  ///< the file name of the run's TrainingRunOptions::resumePath
+
 };
 
 /// Registers the Qt-side training types for queued signals (called by the controller).

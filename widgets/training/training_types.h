@@ -26,6 +26,14 @@ struct TrainingRunOptions {
   qint64 inspectIntervalMs = 2000;
   qint64 calibrationSamples = 256;
   qint64 misclassifiedLimit = 64;
+  /// Crash safety (core/train/resume.h): non-empty = the trainer writes a training
+  /// checkpoint (model, optimizer state, position, history) there atomically at every
+  /// epoch end and every `autosaveMinutes` of training.
+  QString autosavePath;
+  double autosaveMinutes = 5.0;
+  /// Non-empty = continue the training checkpoint there (Training > Resume): model,
+  /// optimizer, history and position restored; `spec` must be the checkpoint's.
+  QString resumePath;
 };
 
 /// One throttled report of a running training (qnn::TrainProgress plus a Loading phase).

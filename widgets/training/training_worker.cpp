@@ -5,6 +5,7 @@
 #include <utility>
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 
 #include "core/data/dataset.h"
 #include "core/errors.h"
@@ -128,7 +129,9 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
     loading(tr("Building the model…"));
     torch::manual_seed(options.spec.seed);
     QuantModel model = build_model(project);
-    if (initial) {  // fine-tuning: the given weights and quantizer state, not a fresh start
+    if (!options.resumePath.isEmpty()) {  // train_model restores the run: model, optimizer, position
+      loading(tr("Resuming from %1…").arg(QFileInfo(options.resumePath).fileName()));
+    } else if (initial) {  // fine-tuning: the given weights and quantizer state, not a fresh start
       loading(tr("Starting from the current weights…"));
       copy_model_state(*initial, *model);
     }
@@ -137,6 +140,9 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
     trainOptions.spec = options.spec;
     trainOptions.max_batches_per_epoch = options.maxBatchesPerEpoch;
     trainOptions.progress_interval_ms = kTrainerIntervalMs;
+    trainOptions.autosave_path = options.autosavePath.toStdString();  // crash safety (core/train/resume.h)
+    trainOptions.autosave_minutes = options.autosaveMinutes;
+    trainOptions.resume_path = options.resumePath.toStdString();
 
     // Live inspection on a fixed calibration batch, between batches on this thread.
     torch::Tensor calibration;
