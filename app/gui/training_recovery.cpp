@@ -81,6 +81,8 @@ QString TrainingRecovery::describeRun(const QString& path) {
     const TrainingCheckpointInfo info = read_training_checkpoint_info(path.toStdString());
     if (info.batch_in_epoch > 0)  // stopped inside the next epoch
       return tr("epoch %1 of %2, step %3").arg(info.epochs_done + 1).arg(info.epochs_planned).arg(info.global_step);
+    if (info.epochs_done == 0)  // autosaved before the first step
+      return tr("epoch 1 of %1, not started yet").arg(info.epochs_planned);
     return tr("epoch %1 of %2 done, step %3").arg(info.epochs_done).arg(info.epochs_planned).arg(info.global_step);
   } catch (const std::exception&) {
     return QString();  // unreadable: the recovery question leaves it out

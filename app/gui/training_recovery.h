@@ -66,7 +66,8 @@ class TrainingRecovery : public QObject {
   /// its history first. `path` empty: asks for the file (Resume from Checkpoint…).
   bool resumeFrom(const QString& path);
   /// "epoch 3 of 10, step 1996" for the training checkpoint `path` (the epoch it was in;
-  /// "epoch 3 of 10 done" at an epoch end); "" when it cannot be read.
+  /// "epoch 3 of 10 done, step 1800" at an epoch end, "epoch 1 of 10, not started yet"
+  /// before the first step); "" when it cannot be read.
   static QString describeRun(const QString& path);
   /// The autosave interval of the next runs (kAutosaveMinutesKey).
   static double autosaveMinutes();
