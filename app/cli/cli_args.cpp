@@ -210,8 +210,9 @@ Options:
   --max-batches N    stop every epoch after N batches
   --resume FILE      continue the interrupted run autosaved in FILE (a training
                      checkpoint; a finished model's checkpoint is refused)
-  --autosave FILE    autosave to FILE (default with --checkpoint OUT: OUT.resume.pt;
-                     with --resume FILE and no --checkpoint: FILE itself)
+  --autosave FILE    autosave to FILE (default with --checkpoint OUT: OUT without
+                     its .pt plus .resume.pt, e.g. lp.pt -> lp.resume.pt; with
+                     --resume FILE and no --checkpoint: FILE itself)
   --autosave-minutes M  minutes between autosaves within an epoch (default 5;
                      fractions allowed; 0: after every batch)
   --no-autosave      do not autosave
