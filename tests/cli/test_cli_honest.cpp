@@ -20,30 +20,13 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include "tests/cli_run.h"
 
 namespace {
 
-struct CliRun {
-  int code = -1;
-  QString out, err;
-  QString text() const { return "exit " + QString::number(code) + "\nstdout:\n" + out + "\nstderr:\n" + err; }
-};
+using qnn_test::CliRun;
 
-CliRun runQnn(const QStringList& args, int timeoutMs = 180000) {
-  QProcess p;
-  p.start(QStringLiteral(QNN_CLI_PATH), args);
-  CliRun r;
-  if (!p.waitForFinished(timeoutMs)) {
-    p.kill();
-    p.waitForFinished();
-    r.err = "timed out";
-    return r;
-  }
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+CliRun runQnn(const QStringList& args, int timeoutMs = 180000) { return qnn_test::runQnn(args, timeoutMs); }
 
 QString examplePath(const char* name) {
   return QStringLiteral(QNN_SOURCE_DIR) + "/resources/examples/" + name + ".qnn.json";

@@ -31,6 +31,7 @@
 #include <QtTest>
 
 #include "tests/thrown_message.h"
+#include "tests/cli_run.h"
 
 namespace {
 
@@ -154,27 +155,9 @@ Failure train_until_failure(qnn::QuantModel& model, const qnn::Dataset& train, c
   return f;
 }
 
-struct Run {
-  int code = -1;
-  QString out, err;
-  QString text() const { return "exit " + QString::number(code) + "\nstdout:\n" + out + "\nstderr:\n" + err; }
-};
+using Run = qnn_test::CliRun;
 
-Run qnn_cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(QNN_CLI_PATH), args);
-  Run r;
-  if (!p.waitForFinished(300000)) {
-    p.kill();
-    p.waitForFinished();
-    r.err = "timed out";
-    return r;
-  }
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+Run qnn_cli(const QStringList& args) { return qnn_test::runQnn(args, 300000); }
 
 QString example(const char* name) {
   return QStringLiteral(QNN_SOURCE_DIR) + "/resources/examples/" + name + ".qnn.json";

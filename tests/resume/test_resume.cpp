@@ -31,6 +31,7 @@
 #include <QtTest>
 
 #include "tests/thrown_message.h"
+#include "tests/cli_run.h"
 
 namespace fs = std::filesystem;
 
@@ -122,28 +123,10 @@ QString history_text(const std::vector<qnn::EpochRecord>& h) {
   return s;
 }
 
-struct Run {
-  int code = -1;
-  QString out, err;
-  QString text() const { return "exit " + QString::number(code) + "\nstdout:\n" + out + "\nstderr:\n" + err; }
-};
+using Run = qnn_test::CliRun;
 
 /// Runs `qnn train ARGS`.
-Run qnn_cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(QNN_CLI_PATH), QStringList{"train"} + args);
-  Run r;
-  if (!p.waitForFinished(120000)) {
-    p.kill();
-    p.waitForFinished();
-    r.err = "timed out";
-    return r;
-  }
-  r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+Run qnn_cli(const QStringList& args) { return qnn_test::runQnn(QStringList{"train"} + args, 120000); }
 
 /// The epoch lines of `qnn train` without their wall time ("epoch 2/3  train_loss=... test_acc=...").
 QStringList epoch_lines(const QString& out) {
