@@ -46,6 +46,7 @@
 #include "widgets/plots/qcustomplot_include.h"
 #include "widgets/plots/training_plot.h"
 #include "widgets/training/training_settings_panel.h"
+#include "tests/large_offscreen_screen.h"
 
 using namespace qnn;
 
@@ -418,16 +419,7 @@ void TestGuiFit::importRaisesTheInspectionDock() {
 // The offscreen platform's screen is 800 x 600: a 1920 x 1200 one instead (offscreen only).
 int main(int argc, char* argv[]) {
   QTemporaryDir configDir;
-  const QByteArray platform = qgetenv("QT_QPA_PLATFORM");
-  if (platform == "offscreen" && configDir.isValid()) {
-    const QString config = configDir.filePath(QStringLiteral("screens.json"));
-    QFile f(config);
-    if (f.open(QIODevice::WriteOnly))
-      f.write(R"({"screens": [{"name": "fit-test", "x": 0, "y": 0, "width": 1920, "height": 1200,
-                  "logicalDpi": 96, "dpr": 1}]})");
-    f.close();
-    qputenv("QT_QPA_PLATFORM", "offscreen:configfile=" + config.toLocal8Bit());
-  }
+  qnn_test::useLargeOffscreenScreen(configDir, "fit-test");
   QApplication app(argc, argv);
   app.setAttribute(Qt::AA_Use96Dpi, true);
   TestGuiFit test;

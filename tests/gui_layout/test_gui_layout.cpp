@@ -42,6 +42,7 @@
 #include "widgets/node_editor/node_item.h"
 #include "widgets/plots/qcustomplot_include.h"
 #include "widgets/training/training_controller.h"
+#include "tests/large_offscreen_screen.h"
 
 using namespace qnn;
 
@@ -602,16 +603,7 @@ void TestGuiLayout::guiStaysResponsiveTrainingWithEveryViewOpen() {
 // restored window to fit it. A 1920 x 1200 screen instead (offscreen only).
 int main(int argc, char* argv[]) {
   QTemporaryDir configDir;
-  const QByteArray platform = qgetenv("QT_QPA_PLATFORM");
-  if (platform == "offscreen" && configDir.isValid()) {
-    const QString config = configDir.filePath(QStringLiteral("screens.json"));
-    QFile f(config);
-    if (f.open(QIODevice::WriteOnly))
-      f.write(R"({"screens": [{"name": "layout-test", "x": 0, "y": 0, "width": 1920, "height": 1200,
-                  "logicalDpi": 96, "dpr": 1}]})");
-    f.close();
-    qputenv("QT_QPA_PLATFORM", "offscreen:configfile=" + config.toLocal8Bit());
-  }
+  qnn_test::useLargeOffscreenScreen(configDir, "layout-test");
   QApplication app(argc, argv);
   app.setAttribute(Qt::AA_Use96Dpi, true);
   TestGuiLayout test;
