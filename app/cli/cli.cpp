@@ -230,7 +230,11 @@ int run_train(const CommandArgs& args) {
               << (autosave_minutes == 0.0 ? std::string("after every batch") : "every " + every.str() + " min")
               << " and every epoch)" << std::endl;
   }
-  if (!resume.empty()) {
+  // Said once train_model() has checked the checkpoint against the run (its first report).
+  bool resume_announced = resume.empty();
+  const auto announce_resume = [&] {
+    if (resume_announced) return;
+    resume_announced = true;
     std::cout << "resuming from " << resume << ": ";
     if (resumed.epochs_done >= t.epochs && resumed.batch_in_epoch == 0)
       std::cout << "all " << resumed.epochs_done << " epoch(s) done";
@@ -238,7 +242,7 @@ int run_train(const CommandArgs& args) {
       std::cout << "epoch " << resumed.epochs_done + 1 << " of " << t.epochs << ", batch " << resumed.batch_in_epoch
                 << " of " << resumed.batches_per_epoch;
     std::cout << ", step " << resumed.global_step << std::endl;
-  }
+  };
   const auto resume_hint = [&] {
     if (autosave.empty()) return;
     std::error_code ec;
@@ -249,9 +253,12 @@ int run_train(const CommandArgs& args) {
   };
 
   ProgressLine bar;
-  double last_epoch_end = resume.empty() ? 0.0 : resumed.seconds;
+  // An epoch's time counts from the end of the one before (a resumed epoch's time
+  // includes its part before the interruption: TrainProgress::seconds spans all resumes).
+  double last_epoch_end = resume.empty() || resumed.history.empty() ? 0.0 : resumed.history.back().seconds;
   int64_t optimizer_steps = resumed.global_step;  // recorded in the checkpoint (qnn inspect's step)
   auto on_progress = [&](const TrainProgress& pr) {
+    announce_resume();
     optimizer_steps = pr.global_step;
     switch (pr.phase) {
       case TrainProgress::Phase::Training:
@@ -271,6 +278,7 @@ int run_train(const CommandArgs& args) {
   TrainResult result;
   try {
     result = train_model(model, train_set, test_set, options, on_progress, g_cancel);
+    announce_resume();  // a run with nothing left to train may report nothing
   } catch (const NumericsError& e) {
     // The model holds the last good weights, but the run failed: no checkpoint claims success.
     bar.clear();

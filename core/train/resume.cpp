@@ -8,6 +8,7 @@
 #include <limits>
 #include <sstream>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <zlib.h>
 #include <nlohmann/json.hpp>
 
@@ -43,6 +44,21 @@ std::string tensor_bytes(const torch::Tensor& t) {
 torch::Tensor rng_tensor(const std::string& bytes) {
   auto t = torch::empty({int64_t(bytes.size())}, torch::kUInt8);
   if (!bytes.empty()) std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+  return t;
+}
+
+/// rng_tensor(bytes), checked to be a CPU generator state of this LibTorch build (its
+/// size is fixed), so that a resume refuses it before anything changes.
+torch::Tensor rng_state(const std::string& bytes, const std::string& path, const char* entry) {
+  torch::Tensor t = rng_tensor(bytes);
+  try {
+    auto probe = at::make_generator<at::CPUGeneratorImpl>();
+    probe.set_state(t);
+  } catch (const std::exception&) {
+    throw DamagedCheckpointError("cannot resume from " + path + ": its entry " + entry + " (" +
+                                 std::to_string(bytes.size()) +
+                                 " bytes) is not a random generator state of this build");
+  }
   return t;
 }
 
@@ -214,8 +230,8 @@ TrainingState read_training_state(const std::string& path) {
                         "state and position to resume from)");
   TrainingState s = state_from_json(entries.at(kTrainingKey), path);
   s.optimizer_state = entries.at(kOptimizerKey);
-  s.shuffle_rng = rng_tensor(entries.at(kShuffleRngKey));
-  s.global_rng = rng_tensor(entries.at(kGlobalRngKey));
+  s.shuffle_rng = rng_state(entries.at(kShuffleRngKey), path, kShuffleRngKey);
+  s.global_rng = rng_state(entries.at(kGlobalRngKey), path, kGlobalRngKey);
   return s;
 }
 

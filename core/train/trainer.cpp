@@ -352,9 +352,11 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
     if (!diff.empty())
       throw ConfigError("cannot resume from " + from + ": " + diff +
                         "; resume with the same training settings and data (only epochs may change)");
-    load_checkpoint(model, from);  // checks the network first; all or nothing
+    // The optimizer state first (it refuses a damaged one; the generator states were
+    // checked by read_training_state), then the model, which is all or nothing.
     load_optimizer_state(*optimizer, resumed.optimizer_state, from);
     gen.set_state(resumed.shuffle_rng);
+    load_checkpoint(model, from);  // checks the network first
     {
       auto global = at::detail::getDefaultCPUGenerator();
       std::lock_guard<std::mutex> lock(global.mutex());

@@ -86,8 +86,9 @@ struct TrainOptions {
   /// file, atomically (core/io/atomic_file.h), before the first step, at the end of every
   /// epoch (after its evaluation), at the first batch boundary after `autosave_minutes`
   /// have passed since the last write, and when a cancel stops the run mid-epoch. A failed
-  /// write is not fatal: it is reported once in TrainResult::notes ("autosave to <path>
-  /// failed: <reason>; training goes on without it") and later writes are still tried.
+  /// write is not fatal: it is reported once in TrainResult::notes ("autosave failed:
+  /// <the IoError's message, naming the file>; training goes on without it") and later
+  /// writes are still tried.
   /// train_model() never deletes this file (see resume.h: the caller does).
   std::string autosave_path;
   /// Minutes between two autosaves within an epoch (fractions allowed); 0: after every

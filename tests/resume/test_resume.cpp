@@ -23,6 +23,7 @@
 #include "core/io/atomic_file.h"
 #include "core/train/checkpoint.h"
 #include "core/train/resume.h"
+#include "core/train/resume_state.h"
 #include "core/train/trainer.h"
 
 #include <QProcess>
@@ -172,6 +173,7 @@ class TestResume : public QObject {
   void trainingCheckpointIsAnOrdinaryCheckpoint();
   void mismatchedResumeIsRefusedByName();
   void finishedModelIsRefusedForResume();
+  void damagedRunStateLeavesTheModelUnchanged();
   void failedAutosaveIsNotFatal();
   void cliKilledRunResumesToTheSameCheckpoint();
   void cliRefusesMismatchedResume();
@@ -416,6 +418,51 @@ void TestResume::finishedModelIsRefusedForResume() {
               .contains("file not found"));
 }
 
+// A training checkpoint whose entries pass their checksums but do not fit (written so by
+// hand): refused as damaged, naming the file, before the model changes.
+void TestResume::damagedRunStateLeavesTheModelUnchanged() {
+  const std::string autosave = path("damaged-source.resume.pt");
+  std::atomic<bool> cancel{false};
+  auto trained = fresh_model();
+  qnn::TrainOptions first = options("adam", 1);
+  first.autosave_path = autosave;
+  qnn::train_model(trained, m_train, m_test, first, nullptr, cancel);
+  const qnn::TrainingState good = qnn::read_training_state(autosave);
+
+  qnn::TrainOptions o = options("adam", 2);
+  const auto model_after_refusal = [&](const std::string& file, QString& message) {
+    auto model = fresh_model(5);
+    std::map<std::string, torch::Tensor> copy;
+    for (const auto& [n, t] : qnn::named_tensors(*model)) copy[n] = t.clone();
+    o.resume_path = file;
+    message = thrown_message<qnn::DamagedCheckpointError>(
+        [&] { qnn::train_model(model, m_train, m_test, o, nullptr, cancel); });
+    for (const auto& [n, t] : qnn::named_tensors(*model))
+      if (!torch::equal(t, copy.at(n))) return false;
+    return true;
+  };
+
+  qnn::TrainingState bad_optimizer = good;
+  bad_optimizer.optimizer_state = "not an optimizer archive";
+  const std::string optimizer_file = path("damaged-optimizer.resume.pt");
+  qnn::write_training_checkpoint(trained, bad_optimizer, optimizer_file);
+  QString message;
+  QVERIFY2(model_after_refusal(optimizer_file, message), qPrintable(message));
+  QVERIFY2(message.startsWith("cannot resume from " + QString::fromStdString(optimizer_file) + ": its optimizer state"),
+           qPrintable(message));
+
+  qnn::TrainingState bad_rng = good;
+  bad_rng.shuffle_rng = torch::zeros({10}, torch::kUInt8);  // a CPU generator state is ~5 KB
+  const std::string rng_file = path("damaged-rng.resume.pt");
+  qnn::write_training_checkpoint(trained, bad_rng, rng_file);
+  QVERIFY2(model_after_refusal(rng_file, message), qPrintable(message));
+  QVERIFY2(message.contains(QString::fromStdString(rng_file)) &&
+               message.contains("(10 bytes) is not a random generator state of this build"),
+           qPrintable(message));
+  QVERIFY(!message.contains("c10"));
+  QVERIFY_THROWS_EXCEPTION(qnn::DamagedCheckpointError, qnn::read_training_checkpoint_info(rng_file));
+}
+
 void TestResume::failedAutosaveIsNotFatal() {
   const std::string nowhere = path("no-such-folder/run.resume.pt");
   auto model = fresh_model();
@@ -486,6 +533,14 @@ void TestResume::cliKilledRunResumesToTheSameCheckpoint() {
                            .arg(info.batch_in_epoch)
                            .arg(info.global_step);
   QVERIFY2(resumed.out.contains(line), qPrintable(line + "\n" + resumed.text()));
+  // The interrupted epoch's time includes its part before the kill.
+  const QRegularExpression epoch_time(
+      QString("epoch %1/3  train_loss=.*  (\\d+\\.\\d)s\n").arg(info.epochs_done + 1));
+  const QRegularExpressionMatch interrupted = epoch_time.match(resumed.out);
+  QVERIFY2(interrupted.hasMatch(), qPrintable(resumed.text()));
+  const double before_kill = info.seconds - (info.history.empty() ? 0.0 : info.history.back().seconds);
+  QVERIFY2(interrupted.captured(1).toDouble() >= before_kill - 0.05,
+           qPrintable(QString("%1 s before the kill, epoch line %2").arg(before_kill).arg(interrupted.captured(0))));
   // Only the new epochs' lines, equal to the uninterrupted run's (but for the wall time).
   const QStringList ref_lines = epoch_lines(reference.out), new_lines = epoch_lines(resumed.out);
   QCOMPARE(ref_lines.size(), 3);
@@ -514,6 +569,7 @@ void TestResume::cliRefusesMismatchedResume() {
 
   const Run lr = qnn_cli(QStringList(common) << "--epochs" << "2" << "--lr" << "0.01" << "--resume" << autosave);
   QCOMPARE(lr.code, 1);
+  QVERIFY2(!lr.out.contains("resuming from"), qPrintable(lr.text()));  // refused: it does not resume
   QVERIFY2(lr.err.contains("qnn train: error: cannot resume from " + autosave +
                            ": the learning rate is 0.01, the checkpoint's run used 0.005; resume with the same "
                            "training settings and data (only epochs may change)"),
