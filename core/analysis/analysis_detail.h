@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include "core/analysis/analysis.h"
+#include "core/graph/summary.h"
 #include "core/nn/layer.h"
 #include "core/quant/quantizers.h"
 
@@ -93,7 +94,8 @@ struct LayerCost {
 };
 /// Per layer, summary order. Throws ConfigError for an invalid project.
 std::vector<LayerCost> layer_costs(const Project& project);
-/// Bytes for a total of storage bits (ModelSummary::size_bytes: ceil(bits / 8)).
-inline int64_t bytes_of(int64_t bits) { return (bits + 7) / 8; }
+/// Bytes for a total of storage bits (ModelSummary::size_bytes: ceil(bits / 8)); a
+/// saturated count (kCountSaturated, core/graph/summary.h) stays saturated.
+inline int64_t bytes_of(int64_t bits) { return bits >= kCountSaturated - 7 ? kCountSaturated : (bits + 7) / 8; }
 
 }  // namespace qnn::analysis::detail

@@ -117,7 +117,7 @@ Cost model_cost(const Project& project) {
   Cost c;
   int64_t bits = 0;
   for (const detail::LayerCost& l : detail::layer_costs(project)) {
-    bits += l.storage_bits;
+    bits = count_add(bits, l.storage_bits);
     c.bitops += l.bitops;
   }
   c.size_bytes = detail::bytes_of(bits);

@@ -60,8 +60,8 @@ BuiltLayer build(const LayerSpec& l) {
 
 void cost(const LayerSpec& l, const std::vector<int64_t>* out, LayerSummary& s) {
   const int64_t g = std::max<int64_t>(1, l.int_param("groups", 1));
-  wbiol_cost(l, l.int_param("out_channels", 0), l.int_param("in_channels", 0) / g * l.int_param("kernel_size", 0),
-             out, s);
+  wbiol_cost(l, l.int_param("out_channels", 0),
+             count_mul(l.int_param("in_channels", 0) / g, l.int_param("kernel_size", 0)), out, s);
 }
 
 std::string param_text(const LayerSpec& l) {

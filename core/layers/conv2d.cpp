@@ -74,7 +74,8 @@ BuiltLayer build(const LayerSpec& l) {
 void cost(const LayerSpec& l, const std::vector<int64_t>* out, LayerSummary& s) {
   const auto k = pair_value(l, "kernel_size");
   const int64_t g = std::max<int64_t>(1, l.int_param("groups", 1));
-  wbiol_cost(l, l.int_param("out_channels", 0), l.int_param("in_channels", 0) / g * k[0] * k[1], out, s);
+  wbiol_cost(l, l.int_param("out_channels", 0), count_mul(count_mul(l.int_param("in_channels", 0) / g, k[0]), k[1]),
+             out, s);
 }
 
 std::string param_text(const LayerSpec& l) {

@@ -39,6 +39,7 @@ class TestSummary : public QObject {
   void lowPrecisionLeNet();
   void floatAndInt32BiasLeNets();
   void batchNormAndUnknownShapes();
+  void hugeConvolutionCountsSaturate();
 };
 
 void TestSummary::lowPrecisionLeNet() {
@@ -124,6 +125,26 @@ void TestSummary::batchNormAndUnknownShapes() {
   QCOMPARE(row(s, "fc1").macs, int64_t{0});
   QCOMPARE(row(s, "fc1").params, int64_t{400 * 120 + 120});
   QCOMPARE(row(s, "conv2").weights, int64_t{16 * 3 * 5 * 5});
+}
+
+// A convolution whose fan-in C_in * kh * kw alone exceeds an int64 ((2^31-1)^2 * 3):
+// every count of its row stops at kCountSaturated instead of wrapping to a negative.
+void TestSummary::hugeConvolutionCountsSaturate() {
+  Project p = load_project(gt::example("lenet_lowprec"));
+  LayerSpec* conv2 = p.find("conv2");
+  conv2->params["in_channels"] = 2147483647;
+  conv2->params["out_channels"] = 2;
+  conv2->params.erase("kernel_size");
+  conv2->pairs["kernel_size"] = {2147483647.0, 3.0};
+  const ModelSummary s = summarize(p, validate(p));
+  const LayerSummary& r = row(s, "conv2");
+  QCOMPARE(r.weights, kCountSaturated);
+  QCOMPARE(r.params, kCountSaturated);
+  QCOMPARE(r.storage_bits, kCountSaturated);
+  QVERIFY(s.params == kCountSaturated);
+  const std::string table = summary_table(s);
+  QVERIFY2(table.find("more than 9223372036854775806") != std::string::npos, table.c_str());
+  QVERIFY2(table.find(" -9") == std::string::npos, table.c_str());  // no wrapped (negative) count
 }
 
 QNN_REGISTER_GRAPH_TEST(TestSummary);

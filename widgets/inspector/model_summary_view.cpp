@@ -23,7 +23,11 @@ QTableWidgetItem* cell(const QString& text, bool number) {
   return item;
 }
 
-QString count(int64_t v) { return QLocale::system().toString(qlonglong(v)); }
+/// A count in the system locale; a saturated one (core/graph/summary.h) reads "more than …".
+QString count(int64_t v) {
+  return v >= kCountSaturated ? ModelSummaryView::tr("more than %1").arg(QLocale::system().toString(qlonglong(kCountSaturated - 1)))
+                              : QLocale::system().toString(qlonglong(v));
+}
 
 QString bytes(double b) {
   if (b < 1000) return QStringLiteral("%1 B").arg(b, 0, 'f', 0);
@@ -84,7 +88,7 @@ void ModelSummaryView::refresh() {
     m_table->setItem(r, 3, cell(l.macs ? count(l.macs) : l.shape_known ? QString() : QStringLiteral("?"), true));
     m_table->setItem(r, 4, cell(l.weight_bits ? QString::number(l.weight_bits) : QString(), true));
     m_table->setItem(r, 5, cell(l.bias_bits ? QString::number(l.bias_bits) : QString(), true));
-    m_table->setItem(r, 6, cell(l.storage_bits ? count((l.storage_bits + 7) / 8) : QString(), true));
+    m_table->setItem(r, 6, cell(l.storage_bits ? count(l.storage_bits >= kCountSaturated - 7 ? kCountSaturated : (l.storage_bits + 7) / 8) : QString(), true));
   }
   // An invalid graph: layers without a shape have no MACs, so the sum is only a lower bound.
   const QString macs = s.macs_partial()
