@@ -244,6 +244,12 @@ std::vector<std::string> verify_zip(const std::string& b, const std::string& pat
     }
     if ((method != 0 && method != 8) || (method == 0 && size != usize))
       throw broken("entry " + name + " has an unknown compression");
+    // The pickles LibTorch's unpickler reads (data.pkl, constants.pkl) are stored.
+    const bool is_pickle = name.size() >= 3 && name.compare(name.size() - 3, 3, "pkl") == 0;  // also *.debug_pkl
+    if (is_pickle && method != 0)  // a zip tool re-packed it
+      throw IoError("cannot read checkpoint " + path + ": its entry " + name +
+                    " is compressed (deflate; a zip tool re-packed the file), and LibTorch reads only stored "
+                    "pickles: use the file as torch.save wrote it, or re-save it with torch.save");
     if (offset + 30 > n || le(b, size_t(offset), 4) != 0x04034b50) throw broken("entry " + name + " is broken");
     const size_t lname = size_t(le(b, size_t(offset) + 26, 2)), lextra = size_t(le(b, size_t(offset) + 28, 2));
     const uint64_t data = offset + 30 + lname + lextra;
@@ -257,11 +263,9 @@ std::vector<std::string> verify_zip(const std::string& b, const std::string& pat
       else
         throw broken("entry " + name + " does not match its CRC-32");
     }
-    // The pickles LibTorch's unpickler reads (data.pkl, constants.pkl): LibTorch writes
-    // them stored, and a length inside that runs past the end would make the unpickler
+    // A length inside a pickle that runs past its end would make LibTorch's unpickler
     // allocate it first (pickle_scan.h).
-    if (name.size() >= 3 && name.compare(name.size() - 3, 3, "pkl") == 0 &&  // also code/*.debug_pkl
-        (method != 0 || !pickle_lengths_fit(reinterpret_cast<const unsigned char*>(b.data() + data), size_t(size))))
+    if (is_pickle && !pickle_lengths_fit(reinterpret_cast<const unsigned char*>(b.data() + data), size_t(size)))
       throw broken("entry " + name + " is broken");
     at += 46 + name_len + extra_len + comment_len;
   }

@@ -237,6 +237,33 @@ std::vector<Row> input_rows() {
                     return QStringList{"cannot read project file '" + d + "/p.qnn.json': it is 2048 MB, more than the 256 MB"};
                   },
                   {}, nullptr});
+  rows.push_back({"eval with a checkpoint whose data.pkl a zip tool compressed (deflate)",
+                  [](const QString& d) {
+                    // Only the compression method of data.pkl's two zip records changes (8,
+                    // deflate): it is refused by its method, before any inflating.
+                    QByteArray b = bytes_of(g_checkpoint);
+                    int marked = 0;
+                    for (qsizetype at = b.indexOf("/data.pkl"); at >= 0; at = b.indexOf("/data.pkl", at + 1)) {
+                      const qsizetype name = b.lastIndexOf('\0', at) + 1;  // the name follows the header
+                      for (const auto& [sig, header, method] : {std::tuple{"PK\x03\x04", 30, 8}, {"PK\x01\x02", 46, 10}})
+                        if (name >= header && b.mid(name - header, 4) == QByteArray(sig, 4)) {
+                          b[name - header + method] = 8;
+                          ++marked;
+                        }
+                    }
+                    QCOMPARE(marked, 2);
+                    write_bytes(d + "/deflated.pt", b);
+                  },
+                  [](const QString& d) {
+                    return run_qnn({"eval", example("lenet_lowprec"), "--checkpoint", d + "/deflated.pt"});
+                  },
+                  2,
+                  [](const QString& d) {
+                    return QStringList{"cannot read checkpoint " + d + "/deflated.pt: its entry ",
+                                       "/data.pkl is compressed (deflate; a zip tool re-packed the file), and LibTorch "
+                                       "reads only stored pickles"};
+                  },
+                  {}, [](const QString&, const Outcome& o) { QVERIFY(!o.text().contains("is damaged")); }});
   rows.push_back({"eval with a 2 GB checkpoint (sparse zeros)",
                   [](const QString& d) {
                     QFile f(d + "/big.pt");
