@@ -10,8 +10,24 @@
 //
 // Memory is capped at 2 GiB of data (RLIMIT_DATA, as libFuzzer's default -rss_limit_mb
 // of 2048), so an input that makes a reader allocate gigabytes from a small file fails
-// here as it does under libFuzzer (std::bad_alloc escapes: a finding).
+// here as it does under libFuzzer (std::bad_alloc escapes: a finding). Under
+// AddressSanitizer (scripts/sanitize) RLIMIT_DATA would starve ASan's own mappings
+// ("ERROR: Failed to mmap" before the first input), so the cap is ASan's instead:
+// max_allocation_size_mb=2048, and an allocation above it is a finding of its own.
 #include <sys/resource.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define QNN_REPLAY_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QNN_REPLAY_UNDER_ASAN 1
+#endif
+#endif
+
+#ifdef QNN_REPLAY_UNDER_ASAN
+// ASan reads this before main(); ASAN_OPTIONS in the environment still win.
+extern "C" const char* __asan_default_options() { return "max_allocation_size_mb=2048"; }
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -65,8 +81,10 @@ int replay_folder(const Target& t, const fs::path& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifndef QNN_REPLAY_UNDER_ASAN
   const rlimit cap{rlim_t(2) << 30, rlim_t(2) << 30};
   if (setrlimit(RLIMIT_DATA, &cap) != 0) std::perror("fuzz_replay: setrlimit(RLIMIT_DATA)");
+#endif
 #define QNN_ENTRY(name) Target{#name, &qnn_fuzz_##name},
   const std::vector<Target> targets{QNN_FUZZ_TARGETS(QNN_ENTRY)};
 #undef QNN_ENTRY
