@@ -587,7 +587,12 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     event->ignore();
     return;
   }
-  m_files->discardRecovery();  // closed normally: nothing to recover
+  // Closed normally: nothing to recover, unless a run can be continued (its checkpoint
+  // stays, and the next start offers it; a running run's last autosave is written as it stops).
+  if (m_recovery->hasOwnRunToKeep())
+    m_files->keepRecoveryForStoppedRun();
+  else
+    m_files->discardRecovery();
   if (m_analysis->isRunning()) m_analysis->cancel();  // its destructor joins the worker
   // The controller's destructor cancels and joins the worker; say so while it does.
   if (m_controller->isRunning()) {

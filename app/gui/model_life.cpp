@@ -549,10 +549,11 @@ bool ModelLife::confirmStopRunForClose() {
   QStringList lost;
   for (const ModelRecord& r : m_controller->unsavedModels()) lost << describe(r);
   box.setInformativeText(
-      lost.isEmpty() ? tr("The model of this run will be lost.")
-                     : tr("The model of this run will be lost, and so will %n model(s) not saved as a checkpoint: "
-                          "%1.", "", int(lost.size()))
-                           .arg(lost.join(QStringLiteral("; "))));
+      (lost.isEmpty() ? tr("The model of this run will be lost.")
+                      : tr("The model of this run will be lost, and so will %n model(s) not saved as a checkpoint: "
+                           "%1.", "", int(lost.size()))
+                            .arg(lost.join(QStringLiteral("; ")))) +
+      QLatin1Char(' ') + tr("The run's last autosave is kept: the next start offers to continue it."));
   QPushButton* stop = box.addButton(tr("Stop and Quit"), QMessageBox::DestructiveRole);
   stop->setObjectName(QStringLiteral("stopAndQuitButton"));
   QPushButton* cancel = box.addButton(QMessageBox::Cancel);

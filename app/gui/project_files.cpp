@@ -18,6 +18,7 @@
 #include <QUndoStack>
 
 #include "core/errors.h"
+#include "core/train/checkpoint.h"
 #include "widgets/document/example_projects.h"
 #include "widgets/document/project_document.h"
 
@@ -28,6 +29,7 @@ const char* const kRecentKey = "recentProjects";
 const char* const kRecoveryPrefix = "recovery-";
 const char* const kRecoverySuffix = ".qnn.json";
 const char* const kTrainingSuffix = ".train.pt";
+const char* const kStoppedSuffix = ".stopped";  ///< beside a recovery file left at a normal close
 
 QString recoveryDir() {
   return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("recovery"));
@@ -198,7 +200,50 @@ void ProjectFileActions::discardRecovery() {
   if (!m_lock) return;  // never written by this window: nothing of ours to remove
   QFile::remove(m_recoveryFile);
   QFile::remove(m_recoveryFile + QStringLiteral(".path"));
+  QFile::remove(m_recoveryFile + QLatin1String(kStoppedSuffix));
   QFile::remove(trainingCheckpointFile());
+}
+
+void ProjectFileActions::keepRecoveryForStoppedRun() {
+  m_autosave->stop();
+  m_keepRecovery = true;
+  autosaveNow();  // the project as it is now, beside the run's checkpoint
+  if (!m_lock) return;  // could not be written: nothing to mark
+  QSaveFile marker(m_recoveryFile + QLatin1String(kStoppedSuffix));
+  if (marker.open(QIODevice::WriteOnly)) marker.commit();
+}
+
+void ProjectFileActions::removeStrayTrainingCheckpoints() {
+  const QDir dir(recoveryDir());
+  const QFileInfoList files = dir.entryInfoList(
+      {QLatin1String(kRecoveryPrefix) + QLatin1Char('*') + QLatin1String(kTrainingSuffix)}, QDir::Files);
+  for (const QFileInfo& info : files) {
+    QString recovery = info.absoluteFilePath();
+    recovery.chop(int(qstrlen(kTrainingSuffix)));
+    recovery += QLatin1String(kRecoverySuffix);
+    if (QFileInfo::exists(recovery)) continue;  // offered with its project
+    // A live window writes its recovery file before its run's first autosave and holds
+    // its lock: only a gone instance's checkpoint is removed.
+    std::unique_ptr<QLockFile> lock = recoveryLock(recovery);
+    if (lock->tryLock(0)) QFile::remove(info.absoluteFilePath());
+  }
+}
+
+void ProjectFileActions::recoverStoppedRun(const QString& file, const QString& runFile) {
+  const Project trained = read_checkpoint_project(runFile.toStdString());  // throws
+  const QString original = originalPath(file);
+  if (!original.isEmpty() && QFileInfo::exists(original)) {
+    try {
+      if (network_difference(trained, load_project(original.toStdString())).empty()) {
+        m_document->load(original);
+        return;
+      }
+    } catch (const std::exception&) {
+      // unreadable now: the run's own network below
+    }
+  }
+  m_document->setProject(trained, original);
+  m_document->undoStack()->resetClean();  // unsaved until the user saves it
 }
 
 void ProjectFileActions::recover(const QString& file) {
@@ -213,6 +258,7 @@ void ProjectFileActions::recover(const QString& file) {
 }
 
 void ProjectFileActions::offerRecovery() {
+  removeStrayTrainingCheckpoints();
   const QStringList orphans = orphanedRecoveryFiles();
   if (!orphans.isEmpty()) {
     // Only files of instances that are gone (stale lock): adopt the newest by taking
@@ -222,37 +268,62 @@ void ProjectFileActions::offerRecovery() {
     if (lock->tryLock(0)) {
       const QString runFile = trainingCheckpointFor(file);
       const QString run = QFileInfo::exists(runFile) && m_describeRun ? m_describeRun(runFile) : QString();
-      bool edited = true;
-      try {
-        edited = !sameAsFile(load_project(file.toStdString()), originalPath(file));
-      } catch (const std::exception&) {
-        // unreadable: recover() says so if asked
-      }
-      QString what = edited ? tr("the project \"%1\" with its unsaved edits").arg(recoveredProjectName(file))
-                            : tr("the project \"%1\"").arg(recoveredProjectName(file));
-      if (!run.isEmpty()) what += tr(" and its interrupted training run: %1").arg(run);
-      QMessageBox box(QMessageBox::Question, tr("Recover unsaved work?"),
-                      tr("QNN Studio did not close properly last time. Recover %1 (autosaved %2)?")
-                          .arg(what, QLocale().toString(QFileInfo(file).lastModified(), QLocale::ShortFormat)),
-                      QMessageBox::Yes | QMessageBox::No, m_window);
-      box.setObjectName(QStringLiteral("recoveryQuestion"));
-      box.setDefaultButton(QMessageBox::Yes);
-      if (!run.isEmpty())
-        box.setInformativeText(tr("Training > Resume then continues the run from its last autosave, with its "
-                                  "curves and optimizer state."));
+      // Left at a normal close with a stopped run (keepRecoveryForStoppedRun): only the
+      // run is offered; without a readable checkpoint there is nothing to offer.
+      const bool stopped = QFileInfo::exists(file + QLatin1String(kStoppedSuffix));
       bool keep = false;
-      if (box.exec() == QMessageBox::Yes) {
+      if (stopped && !run.isEmpty()) {
+        QMessageBox box(QMessageBox::Question, tr("Keep the stopped training run?"),
+                        tr("The training run of the project \"%1\" was stopped when QNN Studio was last closed (%2). "
+                           "Open the project and keep the run?")
+                            .arg(recoveredProjectName(file), run),
+                        QMessageBox::Yes | QMessageBox::No, m_window);
+        box.setObjectName(QStringLiteral("recoveryQuestion"));
+        box.setDefaultButton(QMessageBox::Yes);
+        box.setInformativeText(tr("Training > Resume then continues the run from its last autosave, with its curves "
+                                  "and optimizer state. No removes the run's training checkpoint."));
+        if (box.exec() == QMessageBox::Yes) {
+          try {
+            recoverStoppedRun(file, runFile);
+            if (m_adoptRun) m_adoptRun(runFile);
+          } catch (const std::exception& e) {
+            m_error(tr("Cannot keep the stopped training run"), QString::fromStdString(e.what()));
+            keep = true;  // unreadable now: leave it for the user
+          }
+        }
+      } else if (!stopped) {
+        bool edited = true;
         try {
-          recover(file);  // its edits now live in this window and its own autosave
-          if (!run.isEmpty() && m_adoptRun) m_adoptRun(runFile);  // the resumable run
-        } catch (const std::exception& e) {
-          m_error(tr("Cannot recover the project"), QString::fromStdString(e.what()));
-          keep = true;  // unreadable now: leave it for the user
+          edited = !sameAsFile(load_project(file.toStdString()), originalPath(file));
+        } catch (const std::exception&) {
+          // unreadable: recover() says so if asked
+        }
+        QString what = edited ? tr("the project \"%1\" with its unsaved edits").arg(recoveredProjectName(file))
+                              : tr("the project \"%1\"").arg(recoveredProjectName(file));
+        if (!run.isEmpty()) what += tr(" and its interrupted training run: %1").arg(run);
+        QMessageBox box(QMessageBox::Question, tr("Recover unsaved work?"),
+                        tr("QNN Studio did not close properly last time. Recover %1 (autosaved %2)?")
+                            .arg(what, QLocale().toString(QFileInfo(file).lastModified(), QLocale::ShortFormat)),
+                        QMessageBox::Yes | QMessageBox::No, m_window);
+        box.setObjectName(QStringLiteral("recoveryQuestion"));
+        box.setDefaultButton(QMessageBox::Yes);
+        if (!run.isEmpty())
+          box.setInformativeText(tr("Training > Resume then continues the run from its last autosave, with its "
+                                    "curves and optimizer state."));
+        if (box.exec() == QMessageBox::Yes) {
+          try {
+            recover(file);  // its edits now live in this window and its own autosave
+            if (!run.isEmpty() && m_adoptRun) m_adoptRun(runFile);  // the resumable run
+          } catch (const std::exception& e) {
+            m_error(tr("Cannot recover the project"), QString::fromStdString(e.what()));
+            keep = true;  // unreadable now: leave it for the user
+          }
         }
       }
       if (!keep) {  // adopted (locked by us): recovered or declined
         QFile::remove(file);
         QFile::remove(file + QStringLiteral(".path"));
+        QFile::remove(file + QLatin1String(kStoppedSuffix));
         QFile::remove(runFile);  // unless `adopt` moved it to this window's own name
       }
     }

@@ -81,6 +81,12 @@ class ProjectFileActions : public QObject {
   /// Removes this window's recovery files, its training checkpoint included (normal
   /// close); never touches other files.
   void discardRecovery();
+  /// Closing with a stopped (or stopping) run whose training checkpoint can be continued:
+  /// the project is written to the recovery file once more, the checkpoint stays beside
+  /// it and both are marked as left at a normal close (`<recovery file>.stopped`), so the
+  /// next start offers to keep the run (offerRecovery) instead of calling it a crash.
+  /// The autosave timer stops; the lock goes with this object.
+  void keepRecoveryForStoppedRun();
   /// This window's recovery file: AppDataLocation/recovery/recovery-<pid>-<n>.qnn.json.
   QString recoveryFile() const;
   bool hasRecovery() const;
@@ -118,6 +124,11 @@ class ProjectFileActions : public QObject {
   /// lock (the run's checkpoint goes to setRecoveredRun's `adopt` when recovered), and
   /// starts the 30 s autosave timer (not before, so a long-open question loses nothing).
   /// The question is a QMessageBox named "recoveryQuestion".
+  /// A run stopped at a normal close (keepRecoveryForStoppedRun) is offered as such
+  /// ("…was stopped when QNN Studio was last closed"); keeping it opens the project file
+  /// when its network is the run's, else the run's own network (from the checkpoint) as
+  /// unsaved edits of that file. Training checkpoints of gone instances that have no
+  /// recovery file beside them are removed.
   void offerRecovery();
   /// Starts the autosave timer (offerRecovery() does; scripted runs call this instead).
   void startAutosave();
@@ -125,6 +136,11 @@ class ProjectFileActions : public QObject {
 
  private:
   void rebuildRecentMenu();
+  /// The project for a run stopped at close: the file when its network is the run's,
+  /// else the checkpoint's network as unsaved edits. Throws qnn::Error.
+  void recoverStoppedRun(const QString& file, const QString& runFile);
+  /// Removes recovery-*.train.pt of gone instances with no recovery file beside them.
+  static void removeStrayTrainingCheckpoints();
   ProjectDocument* m_document;
   QWidget* m_window;
   std::function<bool(const QString&)> m_open;

@@ -2,8 +2,10 @@
 #include "app/gui/training_recovery.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <QAction>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
@@ -23,6 +25,15 @@
 #include "widgets/training/training_settings_panel.h"
 
 namespace qnn {
+
+namespace {
+
+QString batchLimitText(int64_t batches) {
+  if (batches <= 0) return TrainingRecovery::tr("all batches");
+  return batches == 1 ? TrainingRecovery::tr("1 batch") : TrainingRecovery::tr("%1 batches").arg(batches);
+}
+
+}  // namespace
 
 TrainingRecovery::TrainingRecovery(ProjectDocument* document, TrainingController* controller, ProjectFileActions* files,
                                    ModelLife* life, QWidget* window,
@@ -73,20 +84,40 @@ void TrainingRecovery::updateActions(bool running, bool hasProject) {
 }
 
 double TrainingRecovery::autosaveMinutes() {
-  return std::max(0.0, QSettings().value(QLatin1String(kAutosaveMinutesKey), kDefaultAutosaveMinutes).toDouble());
+  bool ok = false;
+  const double minutes = QSettings().value(QLatin1String(kAutosaveMinutesKey), kDefaultAutosaveMinutes).toDouble(&ok);
+  // Not a number (a hand-edited settings file): the default, not "after every batch".
+  if (!ok || !std::isfinite(minutes)) return kDefaultAutosaveMinutes;
+  return std::max(0.0, minutes);
 }
 
 QString TrainingRecovery::describeRun(const QString& path) {
+  // Asked on every updateActions() (the Resume tool tip): read the file again only when
+  // it changed (path, size, modification time).
+  struct Cached {
+    QString path;
+    QDateTime modified;
+    qint64 size = -1;
+    QString text;
+  };
+  static Cached cache;
+  const QFileInfo file(path);
+  if (!file.exists()) return QString();
+  if (cache.path == path && cache.size == file.size() && cache.modified == file.lastModified()) return cache.text;
+  QString text;
   try {
     const TrainingCheckpointInfo info = read_training_checkpoint_info(path.toStdString());
     if (info.batch_in_epoch > 0)  // stopped inside the next epoch
-      return tr("epoch %1 of %2, step %3").arg(info.epochs_done + 1).arg(info.epochs_planned).arg(info.global_step);
-    if (info.epochs_done == 0)  // autosaved before the first step
-      return tr("epoch 1 of %1, not started yet").arg(info.epochs_planned);
-    return tr("epoch %1 of %2 done, step %3").arg(info.epochs_done).arg(info.epochs_planned).arg(info.global_step);
+      text = tr("epoch %1 of %2, step %3").arg(info.epochs_done + 1).arg(info.epochs_planned).arg(info.global_step);
+    else if (info.epochs_done == 0)  // autosaved before the first step
+      text = tr("epoch 1 of %1, not started yet").arg(info.epochs_planned);
+    else
+      text = tr("epoch %1 of %2 done, step %3").arg(info.epochs_done).arg(info.epochs_planned).arg(info.global_step);
   } catch (const std::exception&) {
-    return QString();  // unreadable: the recovery question leaves it out
+    // unreadable: the recovery question leaves it out
   }
+  cache = Cached{path, file.lastModified(), file.size(), text};
+  return text;
 }
 
 void TrainingRecovery::setResumable(const QString& path) {
@@ -97,6 +128,7 @@ void TrainingRecovery::setResumable(const QString& path) {
 }
 
 void TrainingRecovery::prepareRun(TrainingRunOptions& options) {
+  m_runStart = QDateTime::currentDateTime();
   m_files->setKeepRecovery(true);  // the project goes to the recovery file now, edited or not
   options.autosavePath = m_files->trainingCheckpointFile();
   options.autosaveMinutes = autosaveMinutes();
@@ -118,10 +150,20 @@ void TrainingRecovery::onRunFinished(bool cancelled) {
 }
 
 void TrainingRecovery::onRunFailed() {
-  // Stopped at a NaN/Inf (its last good model is in memory) or never started: resuming
-  // the same run would only fail again.
-  QFile::remove(m_files->trainingCheckpointFile());
-  setResumable(QString());
+  const QString own = m_files->trainingCheckpointFile();
+  if (m_controller->lastFailureWasNonFinite()) {
+    // Stopped at a NaN/Inf (its last good model is in memory): resuming the same run,
+    // with the same data order and settings, would only reach it again.
+    QFile::remove(own);
+    setResumable(QString());
+    return;
+  }
+  // Refused (another dataset, train limit, damaged checkpoint…) or failed outside the
+  // numerics: nothing is removed. The run it would have continued stays resumable, unless
+  // this run autosaved progress of its own since it started.
+  const QFileInfo autosaved(own);
+  const bool progressed = autosaved.exists() && m_runStart.isValid() && autosaved.lastModified() >= m_runStart;
+  setResumable(progressed || (m_resumable.isEmpty() && autosaved.exists()) ? own : m_resumable);
 }
 
 void TrainingRecovery::adoptRecoveredRun(const QString& file) {
@@ -136,10 +178,17 @@ void TrainingRecovery::adoptRecoveredRun(const QString& file) {
   }
   setResumable(own);
   if (QLabel* status = m_life->views().status) {
-    status->setText(tr("Recovered the interrupted training run (%1): Training > Resume continues it.")
+    status->setText(tr("Kept the training run (%1): Training > Resume continues it.")
                         .arg(describeRun(own)));
     status->setToolTip(QString());
   }
+}
+
+bool TrainingRecovery::hasOwnRunToKeep() const {
+  if (!m_files) return false;
+  if (m_controller->isRunning()) return true;
+  const QString own = m_files->trainingCheckpointFile();
+  return m_resumable == own && QFileInfo::exists(own);
 }
 
 bool TrainingRecovery::resume() { return !m_resumable.isEmpty() && resumeFrom(m_resumable); }
@@ -161,16 +210,33 @@ bool TrainingRecovery::resumeFrom(const QString& chosen) {
   QString refusal;
   try {
     info = read_training_checkpoint_info(path.toStdString());  // a finished model's: ConfigError
-    options.spec.epochs = info.epochs_planned;
-    const std::string network = network_difference(read_checkpoint_project(path.toStdString()), m_document->project());
+    // Epochs may change: the Epochs setting when it is beyond the checkpoint's position
+    // (train longer, or stop earlier), else the run's planned epochs.
+    if (options.spec.epochs <= info.epochs_done) options.spec.epochs = info.epochs_planned;
+    const Project& project = m_document->project();
+    const std::string network = network_difference(read_checkpoint_project(path.toStdString()), project);
     const std::string spec = training_spec_difference(info, options.spec);
+    // The data checks train_model() can make without loading the data (it checks the
+    // sample count and labels as well); here they come before the curves are cleared.
+    QString data;
+    if (project.dataset.name != info.dataset)
+      data = tr("the dataset is %1, the checkpoint's run used %2")
+                 .arg(QString::fromStdString(project.dataset.name), QString::fromStdString(info.dataset));
+    else if (options.maxBatchesPerEpoch != info.max_batches_per_epoch)
+      data = tr("the run stops each epoch after %1, the checkpoint's run after %2")
+                 .arg(batchLimitText(options.maxBatchesPerEpoch), batchLimitText(info.max_batches_per_epoch));
+    else if (options.trainLimit > 0 && options.trainLimit != info.train_samples)
+      data = tr("the run trains on the first %1 samples, the checkpoint's run on %2")
+                 .arg(options.trainLimit)
+                 .arg(info.train_samples);
     if (!network.empty())
       refusal = tr("The checkpoint %1 was trained on a different network (%2): open the project it was trained "
                    "from, or undo the edits made since.")
                     .arg(QDir::toNativeSeparators(path), QString::fromStdString(network));
-    else if (!spec.empty())
-      refusal = tr("Cannot resume from %1: %2; resume with the same training settings (only epochs may change).")
-                    .arg(QDir::toNativeSeparators(path), QString::fromStdString(spec));
+    else if (!spec.empty() || !data.isEmpty())
+      refusal = tr("Cannot resume from %1: %2; resume with the same training settings and data (only epochs may "
+                   "change).")
+                    .arg(QDir::toNativeSeparators(path), spec.empty() ? data : QString::fromStdString(spec));
   } catch (const std::exception& e) {
     refusal = QString::fromStdString(e.what());
   }

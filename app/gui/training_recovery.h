@@ -7,9 +7,10 @@
 // core/train/resume.h) at every epoch end and every N minutes (QSettings
 // "training/autosaveMinutes", default 5). A run that completes leaves its model in
 // memory (model_life.h governs saving it) and its training checkpoint is removed; a
-// cancelled run keeps it for Training > Resume; after a crash the next start's recovery
-// question names the project and the interrupted run, and accepting keeps the run's
-// checkpoint as this window's resumable run.
+// cancelled run keeps it for Training > Resume, and so does closing the window with a
+// stopped or running run (ProjectFileActions::keepRecoveryForStoppedRun); after a crash
+// or such a close the next start's question names the project and the run, and
+// accepting keeps the run's checkpoint as this window's resumable run.
 // Training > Resume continues the known resumable run (the recovered or cancelled one,
 // or the last one chosen with Training > Resume from Checkpoint…) with the same curves:
 // the checkpoint's history first, the new epochs appended. Not available during a run.
@@ -18,6 +19,7 @@
 #include <functional>
 
 #include <QObject>
+#include <QDateTime>
 #include <QPointer>
 #include <QString>
 
@@ -58,12 +60,20 @@ class TrainingRecovery : public QObject {
 
   /// The training checkpoint Training > Resume continues ("" when none is known).
   QString resumablePath() const { return m_resumable; }
+  /// Whether closing now leaves a run to continue: a run goes on (it autosaves to this
+  /// window's training checkpoint when stopped) or that checkpoint is the resumable run.
+  bool hasOwnRunToKeep() const;
   /// Training > Resume: resumeFrom(resumablePath()).
   bool resume();
   /// Continues the training checkpoint `path` with the document's project: false, with
   /// the core's message in a dialog, when it cannot be read, is not a training
-  /// checkpoint, or was trained for another network; false when busy. The curves show
-  /// its history first. `path` empty: asks for the file (Resume from Checkpoint…).
+  /// checkpoint, was trained for another network, or with other settings or data
+  /// (dataset, max batches per epoch, train limit; the trainer checks the samples too);
+  /// false when busy. Epochs may change: the Epochs setting when it lies beyond the
+  /// checkpoint's position, else the run's planned epochs. The curves show its history
+  /// first. `path` empty: asks for the file (Resume from Checkpoint…). A resume the
+  /// trainer refuses keeps `path` resumable; only a run stopped at a NaN/Inf removes
+  /// this window's checkpoint (resuming would reach it again).
   bool resumeFrom(const QString& path);
   /// "epoch 3 of 10, step 1996" for the training checkpoint `path` (the epoch it was in;
   /// "epoch 3 of 10 done, step 1800" at an epoch end, "epoch 1 of 10, not started yet"
@@ -89,6 +99,7 @@ class TrainingRecovery : public QObject {
   std::function<void(const QString&, const QString&)> m_error;
   std::function<void()> m_updateActions;
   QString m_resumable;
+  QDateTime m_runStart;  ///< when the last run was prepared (its autosaves are newer)
   QAction* m_resumeAction = nullptr;
   QAction* m_resumeFromAction = nullptr;
 };

@@ -5,7 +5,9 @@
 // next window's recovery question names the project and the interrupted run, and
 // Training > Resume continues it to its planned epochs with the old curve points first;
 // the resumed model's provenance says where it came from, and replacing the project
-// asks first. Resume refuses a checkpoint of another network, and a finished model's.
+// asks first. Resume refuses a checkpoint of another network, and a finished model's;
+// a refused resume keeps the run resumable. Closing during a run keeps its last
+// autosave, and the next start offers the stopped run (not as a crash).
 // Torch and core headers come before any Qt header (Qt's `slots` vs LibTorch).
 #include <torch/torch.h>
 
@@ -22,6 +24,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -97,6 +100,8 @@ class TestGuiRecovery : public QObject {
   void trainStartWritesTheRecoveryFileAtOnce();
   void resumeRefusesAnotherNetworkAndAFinishedModel();
   void crashedRunIsOfferedAndResumes();
+  void refusedResumeKeepsTheRun();
+  void closingKeepsTheStoppedRunForTheNextStart();
 
  private:
   QTemporaryDir m_tmp;
@@ -267,6 +272,126 @@ void TestGuiRecovery::crashedRunIsOfferedAndResumes() {
   QVERIFY2(cancel.texts.first().contains(QStringLiteral("resumed from ") + QFileInfo(own).fileName()),
            qPrintable(cancel.texts.first()));
   QVERIFY(c->hasModel());
+}
+
+void TestGuiRecovery::refusedResumeKeepsTheRun() {
+  QVERIFY2(QFileInfo::exists(m_epochCheckpoint), "needs trainStartWritesTheRecoveryFileAtOnce");
+  const QString run = m_tmp.filePath(QStringLiteral("refused.train.pt"));
+  QVERIFY(QFile::copy(m_epochCheckpoint, run));
+  const QByteArray bytes = [&] {
+    QFile f(run);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+  }();
+  QVERIFY(!bytes.isEmpty());
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(openQuickProject(w));
+  TrainingPlot* plot = w.findChild<TrainingPlot*>(QStringLiteral("trainingPlot"));
+  TrainingController* c = w.trainingController();
+  TrainingRecovery* recovery = w.trainingRecovery();
+
+  // Half the batches per epoch: refused before anything starts, curves untouched.
+  w.setRunLimits(kTrainLimit, kTestLimit, kBatches / 2);
+  QVERIFY(!recovery->resumeFrom(run));
+  QVERIFY(!c->isRunning());
+  QVERIFY2(w.lastError().contains(QStringLiteral("refused.train.pt")) &&
+               w.lastError().contains(QStringLiteral("after 10 batches, the checkpoint's run after 20 batches")),
+           qPrintable(w.lastError()));
+  QCOMPARE(plot->testPointCount(), 0);
+
+  // All training samples instead of the checkpoint's 1280: only the trainer can tell
+  // (it loads the data); the run fails, and the checkpoint stays the resumable run.
+  w.setRunLimits(0, kTestLimit, kBatches);
+  QVERIFY(recovery->resumeFrom(run));
+  QVERIFY(QTest::qWaitFor([&] { return !c->isRunning(); }, 120000));
+  QVERIFY(!c->hasModel());
+  QVERIFY2(w.lastError().contains(QStringLiteral("60000")) && w.lastError().contains(QStringLiteral("1280")),
+           qPrintable(w.lastError()));
+  QVERIFY(!w.lastError().contains(QStringLiteral("c10")));
+  QCOMPARE(recovery->resumablePath(), run);
+  QVERIFY(recovery->resumeAction()->isEnabled());
+  QFile after(run);
+  QVERIFY(after.open(QIODevice::ReadOnly));
+  QCOMPARE(after.readAll(), bytes);  // untouched
+  QVERIFY(!QFileInfo::exists(w.fileActions()->trainingCheckpointFile()));  // nothing autosaved
+}
+
+void TestGuiRecovery::closingKeepsTheStoppedRunForTheNextStart() {
+  auto* closing = new MainWindow;
+  closing->show();
+  QVERIFY(QTest::qWaitForWindowExposed(closing));
+  QVERIFY(openQuickProject(*closing));
+  closing->setEpochs(50);  // still running when the window closes
+  const QString recoveryFile = closing->fileActions()->recoveryFile();
+  const QString runFile = closing->fileActions()->trainingCheckpointFile();
+  bool epochOneDone = false;
+  connect(closing->trainingController(), &TrainingController::epochDone, this,
+          [&](const TrainingProgressInfo& info) { epochOneDone = epochOneDone || info.epoch >= 1; });
+  closing->startTraining();
+  QVERIFY(QTest::qWaitFor([&] { return epochOneDone; }, 120000));
+  QStringList questions;
+  QTimer answer;
+  answer.setInterval(20);
+  connect(&answer, &QTimer::timeout, this, [&] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box) return;
+    questions << box->informativeText();
+    if (auto* stop = box->findChild<QPushButton*>(QStringLiteral("stopAndQuitButton")))
+      stop->click();
+    else
+      box->close();
+  });
+  answer.start();
+  QVERIFY(closing->close());
+  answer.stop();
+  delete closing;  // joins the worker: the stopped run's last autosave is written
+  QCOMPARE(questions.size(), 1);
+  QVERIFY2(questions.first().contains(QStringLiteral("The run's last autosave is kept")), qPrintable(questions.first()));
+  QVERIFY(QFileInfo::exists(recoveryFile));
+  QVERIFY(QFileInfo::exists(recoveryFile + QStringLiteral(".stopped")));
+  QVERIFY(QFileInfo::exists(runFile));
+  const TrainingCheckpointInfo before = read_training_checkpoint_info(runFile.toStdString());
+  QCOMPARE(before.epochs_planned, int64_t(50));
+  QVERIFY(before.epochs_done >= 1 && before.epochs_done < 50);
+  const QString run = TrainingRecovery::describeRun(runFile);
+
+  // A training checkpoint left without its recovery file (an older build's quit) goes.
+  const QString stray = QFileInfo(recoveryFile).absoluteDir().filePath(QStringLiteral("recovery-1-99.train.pt"));
+  QVERIFY(QFile::copy(runFile, stray));
+
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  w.setRunLimits(kTrainLimit, kTestLimit, kBatches);
+  BoxAnswerer yes;
+  yes.arm(QMessageBox::Yes);
+  w.fileActions()->offerRecovery();
+  QCOMPARE(yes.texts.size(), 1);
+  const QString question = yes.texts.first();
+  QVERIFY2(question.contains(QStringLiteral("The training run of the project \"lenet_lowprec.qnn.json\" was stopped "
+                                            "when QNN Studio was last closed (") +
+                             run),
+           qPrintable(question));
+  QVERIFY(!question.contains(QStringLiteral("did not close properly")));
+  QVERIFY(!QFileInfo::exists(stray));
+  QCOMPARE(w.document()->filePath(), examplePath());  // its network is the run's
+  QVERIFY(!w.document()->isModified());
+  QVERIFY(!QFileInfo::exists(recoveryFile));
+  QVERIFY(!QFileInfo::exists(recoveryFile + QStringLiteral(".stopped")));
+  const QString own = w.fileActions()->trainingCheckpointFile();
+  QCOMPARE(w.trainingRecovery()->resumablePath(), own);
+
+  // Resume with one more epoch than it has done (the Epochs setting beyond its position).
+  const int epochs = int(before.epochs_done) + 1;
+  w.setEpochs(epochs);
+  QVERIFY(w.trainingRecovery()->resume());
+  TrainingController* c = w.trainingController();
+  QVERIFY(QTest::qWaitFor([&] { return !c->isRunning(); }, 120000));
+  QVERIFY(c->hasModel());
+  QCOMPARE(c->currentRecord().epochs, epochs);
+  QCOMPARE(w.findChild<TrainingPlot*>(QStringLiteral("trainingPlot"))->testPointCount(), epochs);
+  QVERIFY(!QFileInfo::exists(own));  // completed
 }
 
 QTEST_MAIN(TestGuiRecovery)

@@ -342,6 +342,7 @@ void TrainingController::onWorkerFinished(const TrainingSummary& summary) {
 }
 
 void TrainingController::onWorkerFailed(const QString& message, qint64 keptSteps) {
+  m_lastFailureNonFinite = keptSteps >= 0;
   if (keptSteps >= 0) {  // stopped at a NaN/Inf: the last good step's model was stored
     {
       std::lock_guard<std::mutex> lock(m_shared->mutex);

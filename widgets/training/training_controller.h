@@ -152,6 +152,10 @@ class TrainingController : public QObject {
   /// Whether the last run's model is kept but not current (an edit set it aside): an undo
   /// back to its network (selectModelFor) brings it back.
   bool runModelSetAside() const;
+  /// Whether the last failed() was a run stopped at a NaN/Inf (its last good model was
+  /// kept), not a run refused or failed before or outside the numerics (a bad setting,
+  /// unreadable data, a checkpoint of another run). Valid from failed() until the next start().
+  bool lastFailureWasNonFinite() const { return m_lastFailureNonFinite; }
 
  Q_SIGNALS:
   void started();
@@ -194,6 +198,7 @@ class TrainingController : public QObject {
   /// added to the run's own steps in its model's record.
   int64_t m_baseSteps = 0;
   QString m_resumedFrom;  ///< the file name of the run's TrainingRunOptions::resumePath
+  bool m_lastFailureNonFinite = false;
 
 };
 
