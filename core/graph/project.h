@@ -133,6 +133,13 @@ struct TrainingSpec {
   bool operator==(const TrainingSpec& o) const;
 };
 
+/// Where the network is meant to run (project file "deployment_target": "none",
+/// "onnxruntime" or "finn"; absent = None, and None is not written, so older files stay
+/// byte for byte). Finn turns on FINN's dataflow rules as diagnostics on the nodes at
+/// fault (validate) and FLOOR rounding in truncating average pools (FINN computes them
+/// so); see issue 15.
+enum class DeploymentTarget { None, OnnxRuntime, Finn };
+
 /// One edge of the graph: `from`'s output feeds input port `port` of `to`.
 struct Connection {
   std::string from;
@@ -153,6 +160,8 @@ struct Project {
   TrainingSpec training;
   /// The last sensitivity sweep run on this project (saved with it), if any.
   std::optional<SweepRecord> sweep;
+  /// The deployment target (DeploymentTarget): a project setting, not a layer.
+  DeploymentTarget deployment_target = DeploymentTarget::None;
 
   const LayerSpec* find(const std::string& id) const;
   LayerSpec* find(const std::string& id);
