@@ -179,7 +179,11 @@ void ModelLife::onDocumentChanged() {
   m_updateActions();
 }
 
-void ModelLife::startTraining() { startRun(m_document->project(), m_views.settings->options(), nullptr, tr("Cannot train")); }
+void ModelLife::startTraining() {
+  if (m_controller->isRunning() || m_analysisRunning() || m_document->isEmpty()) return;
+  if (m_newRunGuard && !m_newRunGuard()) return;
+  startRun(m_document->project(), m_views.settings->options(), nullptr, tr("Cannot train"));
+}
 
 bool ModelLife::startRun(const Project& project, TrainingRunOptions options, std::shared_ptr<QuantModelImpl> from,
                          const QString& title) {
@@ -207,6 +211,8 @@ void ModelLife::cancelTraining() {
 }
 
 bool ModelLife::startFineTune(const Project& project, std::shared_ptr<QuantModelImpl> from, int epochs) {
+  if (m_controller->isRunning() || m_analysisRunning() || m_document->isEmpty()) return false;
+  if (m_newRunGuard && !m_newRunGuard()) return false;
   TrainingRunOptions options = m_views.settings->options();
   options.spec.epochs = epochs;
   if (!startRun(project, options, std::move(from), tr("Cannot fine-tune"))) return false;

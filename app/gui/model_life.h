@@ -94,6 +94,10 @@ class ModelLife : public QObject {
   /// Called by startRun() just before a run starts, with its options to complete (the
   /// autosave of crash safety: training_recovery.h).
   void setRunPreparation(std::function<void(TrainingRunOptions&)> prepare) { m_prepareRun = std::move(prepare); }
+  /// Asked by startTraining() and startFineTune() (not by Resume) before a new run: false
+  /// keeps it from starting (a stopped run whose autosave it would replace:
+  /// TrainingRecovery::confirmNewRun).
+  void setNewRunGuard(std::function<bool()> guard) { m_newRunGuard = std::move(guard); }
   /// Training > Cancel (Esc) of a run: stops after the current batch, then evaluates.
   void cancelTraining();
   /// File > Save Checkpoint…: asks for a path and writes the current model.
@@ -152,6 +156,7 @@ class ModelLife : public QObject {
   std::function<void()> m_updateActions;
   std::function<bool()> m_analysisRunning;
   std::function<void(TrainingRunOptions&)> m_prepareRun;
+  std::function<bool()> m_newRunGuard;
   Views m_views;
   Project m_trainedNetwork;  ///< the network of the last run (the model goes when it is edited)
   int m_epoch = 0;           ///< the run's epoch and epochs, from its progress (0: loading)

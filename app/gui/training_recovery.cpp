@@ -12,6 +12,8 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenu>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 
 #include "app/gui/model_life.h"
@@ -59,6 +61,7 @@ TrainingRecovery::TrainingRecovery(ProjectDocument* document, TrainingController
   connect(m_resumeFromAction, &QAction::triggered, this, [this] { resumeFrom(QString()); });
 
   life->setRunPreparation([this](TrainingRunOptions& options) { prepareRun(options); });
+  life->setNewRunGuard([this] { return confirmNewRun(); });
   files->setRecoveredRun([](const QString& file) { return describeRun(file); },
                          [this](const QString& file) { adoptRecoveredRun(file); });
   connect(controller, &TrainingController::finished, this, [this](const TrainingSummary& summary) {
@@ -132,6 +135,25 @@ void TrainingRecovery::prepareRun(TrainingRunOptions& options) {
   m_files->setKeepRecovery(true);  // the project goes to the recovery file now, edited or not
   options.autosavePath = m_files->trainingCheckpointFile();
   options.autosaveMinutes = autosaveMinutes();
+}
+
+bool TrainingRecovery::confirmNewRun() {
+  if (!m_files) return true;
+  const QString own = m_files->trainingCheckpointFile();
+  if (m_resumable != own || !QFileInfo::exists(own)) return true;  // a new run overwrites nothing resumable
+  QMessageBox box(QMessageBox::Question, tr("Start a new training run?"),
+                  tr("This window has a stopped training run (%1) that Training > Resume continues. A new run "
+                     "starts from scratch and replaces its autosave.")
+                      .arg(describeRun(own)),
+                  QMessageBox::Yes | QMessageBox::Retry | QMessageBox::Cancel, m_window);
+  box.setObjectName(QStringLiteral("newRunQuestion"));
+  box.button(QMessageBox::Yes)->setText(tr("Start New Run"));
+  box.button(QMessageBox::Retry)->setText(tr("Resume"));
+  box.setDefaultButton(QMessageBox::Retry);
+  box.setEscapeButton(QMessageBox::Cancel);
+  const int answer = box.exec();
+  if (answer == QMessageBox::Retry) resume();
+  return answer == QMessageBox::Yes;
 }
 
 void TrainingRecovery::onRunFinished(bool cancelled) {

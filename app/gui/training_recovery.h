@@ -81,6 +81,12 @@ class TrainingRecovery : public QObject {
   static QString describeRun(const QString& path);
   /// The autosave interval of the next runs (kAutosaveMinutesKey).
   static double autosaveMinutes();
+  /// Before F5 or a fine-tune (ModelLife::setNewRunGuard): when this window's stopped run
+  /// is resumable, its autosave is the file the new run would overwrite, so this asks
+  /// "Start a new training run?" naming the run: Start New Run (true; the stopped run is
+  /// given up), Resume (continues it instead; false) or Cancel (false). True at once when
+  /// there is no such run.
+  bool confirmNewRun();
 
  private:
   void prepareRun(TrainingRunOptions& options);

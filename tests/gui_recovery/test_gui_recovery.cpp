@@ -102,6 +102,7 @@ class TestGuiRecovery : public QObject {
   void crashedRunIsOfferedAndResumes();
   void refusedResumeKeepsTheRun();
   void closingKeepsTheStoppedRunForTheNextStart();
+  void newRunAsksBeforeReplacingAStoppedRun();
 
  private:
   QTemporaryDir m_tmp;
@@ -392,6 +393,71 @@ void TestGuiRecovery::closingKeepsTheStoppedRunForTheNextStart() {
   QCOMPARE(c->currentRecord().epochs, epochs);
   QCOMPARE(w.findChild<TrainingPlot*>(QStringLiteral("trainingPlot"))->testPointCount(), epochs);
   QVERIFY(!QFileInfo::exists(own));  // completed
+}
+
+void TestGuiRecovery::newRunAsksBeforeReplacingAStoppedRun() {
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(openQuickProject(w));
+  w.setEpochs(50);
+  TrainingController* c = w.trainingController();
+  TrainingRecovery* recovery = w.trainingRecovery();
+  TrainingPlot* plot = w.findChild<TrainingPlot*>(QStringLiteral("trainingPlot"));
+  const QString own = w.fileActions()->trainingCheckpointFile();
+  int lastEpoch = 0;
+  connect(c, &TrainingController::epochDone, this, [&](const TrainingProgressInfo& info) { lastEpoch = info.epoch; });
+  const auto stopAfterAnEpoch = [&] {
+    lastEpoch = 0;
+    if (!QTest::qWaitFor([&] { return lastEpoch >= 1; }, 120000)) return false;
+    w.cancelTraining();
+    return QTest::qWaitFor([&] { return !c->isRunning(); }, 120000);
+  };
+  const auto fileBytes = [](const QString& path) {
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+  };
+
+  w.startTraining();  // no stopped run yet: no question
+  QVERIFY(c->isRunning());
+  QVERIFY(stopAfterAnEpoch());
+  QCOMPARE(recovery->resumablePath(), own);
+  const QByteArray stopped = fileBytes(own);
+  QVERIFY(!stopped.isEmpty());
+  const int64_t stoppedEpochs = read_training_checkpoint_info(own.toStdString()).epochs_done;
+  QVERIFY(stoppedEpochs >= 1);
+
+  // F5 again: asked, naming the run; Cancel starts nothing and leaves its autosave.
+  BoxAnswerer cancel;
+  cancel.arm(QMessageBox::Cancel);
+  w.startTraining();
+  QCOMPARE(cancel.texts.size(), 1);
+  QVERIFY2(cancel.texts.first().contains(QStringLiteral("stopped training run (") +
+                                         TrainingRecovery::describeRun(own) + QStringLiteral(") that Training > Resume")),
+           qPrintable(cancel.texts.first()));
+  QVERIFY(!c->isRunning());
+  QCOMPARE(fileBytes(own), stopped);
+  QCOMPARE(recovery->resumablePath(), own);
+
+  // Resume: the stopped run goes on (its history is on the curves at once).
+  BoxAnswerer resume;
+  resume.arm(QMessageBox::Retry);
+  w.startTraining();
+  QCOMPARE(resume.texts.size(), 1);
+  QVERIFY(c->isRunning());
+  QCOMPARE(plot->testPointCount(), int(stoppedEpochs));
+  QVERIFY(stopAfterAnEpoch());
+  QVERIFY(read_training_checkpoint_info(own.toStdString()).epochs_done > stoppedEpochs);
+
+  // Start New Run: from scratch (no history), the stopped run given up.
+  BoxAnswerer fresh;
+  fresh.arm(QMessageBox::Yes);
+  w.startTraining();
+  QCOMPARE(fresh.texts.size(), 1);
+  QVERIFY(c->isRunning());
+  QCOMPARE(plot->testPointCount(), 0);
+  QVERIFY(stopAfterAnEpoch());
+  QCOMPARE(read_training_checkpoint_info(own.toStdString()).epochs_done, int64_t(lastEpoch));
 }
 
 QTEST_MAIN(TestGuiRecovery)
