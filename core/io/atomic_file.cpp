@@ -92,6 +92,23 @@ int fill_temporary(int fd, const std::string& path, const std::string& bytes) {
   return err;
 }
 
+/// The file a save to `path` must replace: `path` itself, or, when it is a symbolic
+/// link (a chain of them), the file it finally points to, so the link stays a link.
+/// A link that points nowhere yet gets its target created. Loops and chains longer
+/// than 40 links (ELOOP) keep `path`: the write then fails or replaces the link, as
+/// before.
+std::string final_target(const std::string& path) {
+  fs::path p(path);
+  for (int hop = 0; hop < 40; ++hop) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(p, ec)) || ec) return p.string();
+    const fs::path next = fs::read_symlink(p, ec);
+    if (ec) return p.string();
+    p = next.is_absolute() ? next : p.parent_path() / next;
+  }
+  return path;
+}
+
 bool process_alive(long pid) {
   if (pid <= 0) return true;  // not ours to judge
   return ::kill(pid_t(pid), 0) == 0 || errno != ESRCH;
@@ -176,6 +193,7 @@ void write_text_atomically(const std::string& path, const std::string& what, con
 void replace_files_atomically(const std::vector<PendingFile>& files) {
   struct Slot {
     const PendingFile* file;
+    std::string target;  ///< the file replaced: file->path, or the file a symbolic link points to
     std::string tmp, backup;
     bool existed = false, replaced = false;
   };
@@ -198,49 +216,57 @@ void replace_files_atomically(const std::vector<PendingFile>& files) {
     // A rename over /dev/null or /dev/full would replace the device itself (as root).
     if (::stat(f.path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) fail(f, kNotRegular);
   }
-  // 1. Every temporary complete and on disk.
+  // 1. Every temporary complete and on disk, beside the file it replaces (a symbolic
+  // link's target, so the link survives), with that file's permissions.
   for (const PendingFile& f : files) {
-    remove_stale_temporaries(f.path);
-    slots.push_back({&f, {}, {}});
-    const int fd = create_temporary(f.path, slots.back().tmp);
+    const std::string target = final_target(f.path);
+    remove_stale_temporaries(target);
+    slots.push_back({&f, target, {}, {}});
+    const int fd = create_temporary(target, slots.back().tmp);
     if (fd < 0) {
       const int err = errno;
       slots.back().tmp.clear();
       fail(f, write_error_reason(err));
     }
-    if (const int err = fill_temporary(fd, f.path, f.bytes)) fail(f, write_error_reason(err));
+    struct stat old {};
+    if (::stat(target.c_str(), &old) == 0 && S_ISREG(old.st_mode)) {
+      // Best effort: the owner only as root (chown), the mode always (a 0600 file stays private).
+      [[maybe_unused]] const int owned = ::geteuid() == 0 ? ::fchown(fd, old.st_uid, old.st_gid) : 0;
+      [[maybe_unused]] const int moded = ::fchmod(fd, old.st_mode & 07777);
+    }
+    if (const int err = fill_temporary(fd, target, f.bytes)) fail(f, write_error_reason(err));
   }
   // 2. Keep a hard link to each old file, so a failed rename further down can put it back.
   for (Slot& s : slots) {
     struct stat st {};
-    if (::lstat(s.file->path.c_str(), &st) != 0) continue;
+    if (::lstat(s.target.c_str(), &st) != 0) continue;
     s.existed = true;
     if (!S_ISREG(st.st_mode)) continue;
     std::string b;
-    const int fd = create_temporary(s.file->path, b);
+    const int fd = create_temporary(s.target, b);
     if (fd < 0) continue;
     ::close(fd);
     ::unlink(b.c_str());
-    if (::link(s.file->path.c_str(), b.c_str()) == 0) s.backup = b;
+    if (::link(s.target.c_str(), b.c_str()) == 0) s.backup = b;
   }
   // 3. Rename them all; roll back on the first failure.
   for (size_t i = 0; i < slots.size(); ++i) {
-    if (std::rename(slots[i].tmp.c_str(), slots[i].file->path.c_str()) == 0) {
+    if (std::rename(slots[i].tmp.c_str(), slots[i].target.c_str()) == 0) {
       slots[i].replaced = true;
       continue;
     }
     const int err = errno;
     for (size_t j = 0; j < i; ++j) {
       if (!slots[j].backup.empty()) {
-        if (std::rename(slots[j].backup.c_str(), slots[j].file->path.c_str()) == 0) slots[j].backup.clear();
+        if (std::rename(slots[j].backup.c_str(), slots[j].target.c_str()) == 0) slots[j].backup.clear();
       } else if (!slots[j].existed) {
-        ::unlink(slots[j].file->path.c_str());
+        ::unlink(slots[j].target.c_str());
       }  // an old file without a backup link keeps the new content: nothing is lost
     }
     fail(*slots[i].file, write_error_reason(err));
   }
   cleanup();  // the backups
-  for (const Slot& s : slots) sync_path(folder_of(s.file->path), true);
+  for (const Slot& s : slots) sync_path(folder_of(s.target), true);
 }
 
 }  // namespace qnn

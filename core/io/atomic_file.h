@@ -4,6 +4,10 @@
 // file or the complete new one; a failure (disk full, no permission, a file size
 // limit) leaves the old file untouched and removes the temporary file.
 //
+// The file replaced keeps what the user set up around it: a symbolic link stays a link
+// (the file it points to is replaced, its temporary written beside that file), and the
+// new file gets the old one's permission bits (and, when running as root, its owner).
+//
 // Temporary files are named `.<name>.qnn-tmp-<pid>-<n>` in the target's folder
 // (hidden; <name> is the target's file name, <pid> the writing process, <n> a
 // counter). A save that is killed (kill -9, power loss) can leave one behind: the

@@ -290,6 +290,7 @@ class TestBadInput : public QObject {
   void table_data();
   void table();
   void staleTemporariesAreRemoved();
+  void savesKeepSymbolicLinksAndPermissions();
   void bitFlipsNeverLoadADifferentModel();
   void checkpointsWithoutChecksumsStillLoad();
 
@@ -370,6 +371,34 @@ void TestBadInput::staleTemporariesAreRemoved() {
   QVERIFY(!QFileInfo::exists(dead_ckpt));
   QVERIFY(QFile::remove(live));
   QVERIFY(QFile::remove(other));
+  QCOMPARE(temporaries(dir), QStringList());
+}
+
+void TestBadInput::savesKeepSymbolicLinksAndPermissions() {
+  const QString dir = m_dir.filePath("links");
+  QVERIFY(QDir().mkpath(dir + "/real"));
+  const std::string real = (dir + "/real/p.qnn.json").toStdString();
+  const std::string link = (dir + "/p.qnn.json").toStdString();
+  qnn::Project project = qnn::load_project(example("lenet_lowprec").toStdString());
+  qnn::save_project(project, real);
+  QCOMPARE(::chmod(real.c_str(), 0640), 0);
+  QCOMPARE(::symlink("real/p.qnn.json", link.c_str()), 0);  // relative, as users make them
+
+  project.training.epochs = 7;  // a saved change
+  qnn::save_project(project, link);
+  QVERIFY2(QFileInfo(QString::fromStdString(link)).isSymLink(), "the save replaced the symbolic link by a file");
+  QCOMPARE(qnn::load_project(real).training.epochs, 7);
+  struct stat st {};
+  QCOMPARE(::stat(real.c_str(), &st), 0);
+  QCOMPARE(int(st.st_mode & 07777), 0640);
+  QCOMPARE(temporaries(dir), QStringList());
+
+  // A link whose file does not exist yet: the file is created where it points.
+  const std::string dangling = (dir + "/new.qnn.json").toStdString();
+  QCOMPARE(::symlink("real/new.qnn.json", dangling.c_str()), 0);
+  qnn::save_project(project, dangling);
+  QVERIFY(QFileInfo(QString::fromStdString(dangling)).isSymLink());
+  QCOMPARE(qnn::load_project((dir + "/real/new.qnn.json").toStdString()).training.epochs, 7);
   QCOMPARE(temporaries(dir), QStringList());
 }
 
