@@ -22,6 +22,7 @@
 #include "core/graph/layer_rules.h"
 #include "core/io/onnx_import.h"
 #include "widgets/document/project_document.h"
+#include "widgets/input/file_names.h"
 #include "widgets/inspect/inspection_link.h"
 #include "widgets/plots/confusion_matrix_view.h"
 #include "widgets/plots/training_plot.h"
@@ -478,8 +479,9 @@ QString ModelLife::suggestedCheckpoint(const QString& suffix) const {
 
 bool ModelLife::saveModelDialog(const std::shared_ptr<QuantModelImpl>& model, const QString& title,
                                 const QString& suggested) {
-  const QString path =
-      QFileDialog::getSaveFileName(m_window, title, suggested, tr("LibTorch checkpoints (*.pt);;All files (*)"));
+  const QString path = withDefaultSuffix(
+      QFileDialog::getSaveFileName(m_window, title, suggested, tr("LibTorch checkpoints (*.pt);;All files (*)")),
+      QStringLiteral(".pt"));
   if (path.isEmpty()) return false;
   try {
     m_controller->saveCheckpoint(path, model);

@@ -21,6 +21,7 @@
 #include "core/train/checkpoint.h"
 #include "widgets/document/example_projects.h"
 #include "widgets/document/project_document.h"
+#include "widgets/input/file_names.h"
 
 namespace qnn {
 namespace {
@@ -355,8 +356,9 @@ bool ProjectFileActions::saveAs() {
     base.replace(QRegularExpression(QStringLiteral("[^a-z0-9]+")), QStringLiteral("_"));
     suggested = QDir::home().filePath(base + QStringLiteral(".qnn.json"));
   }
-  const QString path = QFileDialog::getSaveFileName(m_window, tr("Save Project As"), suggested,
-                                                    tr("QNN Studio projects (*.qnn.json);;All files (*)"));
+  const QString path = withDefaultSuffix(QFileDialog::getSaveFileName(m_window, tr("Save Project As"), suggested,
+                                                                      tr("QNN Studio projects (*.qnn.json);;All files (*)")),
+                                         QStringLiteral(".qnn.json"));
   return !path.isEmpty() && saveTo(path);
 }
 

@@ -24,6 +24,7 @@
 #include <QtTest>
 
 #include "widgets/document/project_document.h"
+#include "widgets/input/file_names.h"
 #include "widgets/inspector/layer_inspector.h"
 #include "widgets/training/dataset_settings_panel.h"
 #include "widgets/training/training_settings_panel.h"
@@ -98,6 +99,7 @@ class TestGuiInputs : public QObject {
   void inspectorScrollsOverUnfocusedField();
   void editorsDoNotTakeFocusFromTheWheel();
   void trainingSettingsWheelNeedsFocus();
+  void savedNamesGetTheirExtension();
   void datasetSettingsWheelNeedsFocus();
   void mixedNumberAppliesOnlyWhenTyped();
   void mixedNumberDoesNotStep();
@@ -454,6 +456,16 @@ void TestGuiInputs::synthesizedWheelIsNotPassedOn() {
   QCOMPARE(bar->value(), 0);
   QCOMPARE(out->value(), 6);
   QCOMPARE(t.stack()->count(), 0);
+}
+
+void TestGuiInputs::savedNamesGetTheirExtension() {
+  const QString pt = QStringLiteral(".pt");
+  QCOMPARE(withDefaultSuffix(QStringLiteral("/tmp/lenet_w2"), pt), QStringLiteral("/tmp/lenet_w2.pt"));
+  QCOMPARE(withDefaultSuffix(QStringLiteral("/tmp/lenet.w2/model"), pt), QStringLiteral("/tmp/lenet.w2/model.pt"));
+  QCOMPARE(withDefaultSuffix(QStringLiteral("/tmp/.model"), pt), QStringLiteral("/tmp/.model.pt"));
+  QCOMPARE(withDefaultSuffix(QStringLiteral("/tmp/model.pth"), pt), QStringLiteral("/tmp/model.pth"));  // chosen: kept
+  QCOMPARE(withDefaultSuffix(QStringLiteral("lenet"), QStringLiteral(".qnn.json")), QStringLiteral("lenet.qnn.json"));
+  QCOMPARE(withDefaultSuffix(QString(), pt), QString());  // a cancelled dialog stays cancelled
 }
 
 QTEST_MAIN(TestGuiInputs)

@@ -531,16 +531,17 @@ void TestGuiModelLife::promptSaveWritesTheCheckpointsThenGoesOn() {
   QCOMPARE(w.document()->project().name, name);
 
   // Save with a good path: the checkpoint is written (with its steps, loadable), then New
-  // Empty Project goes on.
+  // Empty Project goes on. The name is typed without its extension: .pt is added.
   const QString path = dir.filePath(QStringLiteral("lenet.pt"));
   file.title.clear();
   answer.texts.clear();
   answer.arm(QMessageBox::Save);
-  file.arm(path);
+  file.arm(dir.filePath(QStringLiteral("lenet")));
   mustFind<QAction>(&w, "newEmptyAction")->trigger();
   QCOMPARE(answer.texts.size(), 1);
   QVERIFY(!file.title.isEmpty());
   QVERIFY(QFileInfo::exists(path));
+  QVERIFY(!QFileInfo::exists(dir.filePath(QStringLiteral("lenet"))));
   QCOMPARE(read_checkpoint_optimizer_steps(path.toStdString()), int64_t(4));
   QuantModel loaded = build_model(load_project(examplePath("lenet_lowprec.qnn.json").toStdString()));
   load_checkpoint(loaded, path.toStdString());  // throws when it is not this network's checkpoint

@@ -15,6 +15,7 @@
 #include <QSaveFile>
 #include <QSvgGenerator>
 
+#include "widgets/input/file_names.h"
 #include "widgets/plots/qcustomplot_include.h"
 
 namespace qnn {
@@ -136,8 +137,9 @@ void installExportMenu(QWidget* view, const std::function<QString()>& baseName, 
   auto* png = new QAction(QObject::tr("Save as PNG…"), view);
   png->setObjectName(QStringLiteral("savePngAction"));
   QObject::connect(png, &QAction::triggered, view, [view, suggested, report] {
-    const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Save as PNG"), suggested(QStringLiteral(".png")),
+    QString path = QFileDialog::getSaveFileName(view, QObject::tr("Save as PNG"), suggested(QStringLiteral(".png")),
                                                       QObject::tr("PNG images (*.png)"));
+    path = withDefaultSuffix(path, QStringLiteral(".png"));
     if (path.isEmpty()) return;
     lastDir() = QFileInfo(path).absolutePath();
     QString error;
@@ -146,8 +148,9 @@ void installExportMenu(QWidget* view, const std::function<QString()>& baseName, 
   auto* svg = new QAction(QObject::tr("Save as SVG…"), view);
   svg->setObjectName(QStringLiteral("saveSvgAction"));
   QObject::connect(svg, &QAction::triggered, view, [view, suggested, report] {
-    const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Save as SVG"), suggested(QStringLiteral(".svg")),
+    QString path = QFileDialog::getSaveFileName(view, QObject::tr("Save as SVG"), suggested(QStringLiteral(".svg")),
                                                       QObject::tr("SVG images (*.svg)"));
+    path = withDefaultSuffix(path, QStringLiteral(".svg"));
     if (path.isEmpty()) return;
     lastDir() = QFileInfo(path).absolutePath();
     QString error;
@@ -163,8 +166,9 @@ void installExportMenu(QWidget* view, const std::function<QString()>& baseName, 
   exportCsv->setObjectName(QStringLiteral("exportCsvAction"));
   QObject::connect(exportCsv, &QAction::triggered, view, [view, csv, suggested, report] {
     if (!csv) return;
-    const QString path = QFileDialog::getSaveFileName(view, QObject::tr("Export CSV"), suggested(QStringLiteral(".csv")),
+    QString path = QFileDialog::getSaveFileName(view, QObject::tr("Export CSV"), suggested(QStringLiteral(".csv")),
                                                       QObject::tr("CSV files (*.csv)"));
+    path = withDefaultSuffix(path, QStringLiteral(".csv"));
     if (path.isEmpty()) return;
     lastDir() = QFileInfo(path).absolutePath();
     QString error;
