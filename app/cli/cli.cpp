@@ -22,6 +22,7 @@
 
 #include <torch/torch.h>
 
+#include "app/cli/cli_dist.h"
 #include "core/data/dataset.h"
 #include "core/data/dataset_shape.h"
 #include "core/errors.h"
@@ -151,6 +152,10 @@ Project load_valid_project(const std::string& path) {
 
 int run_train(const CommandArgs& args) {
   Project p = load_valid_project(args.project);
+  // --dist: join the process group first (a missing rank fails before the data is read).
+  const std::unique_ptr<DistSession> dist = start_dist(args, args.project);
+  const bool quiet_rank = dist && !dist->is_rank0();
+  if (quiet_rank) std::cout.setstate(std::ios::failbit);  // rank 0 alone prints
   TrainingSpec& t = p.training;
   t.epochs = args.integer("epochs", 1, t.epochs);
   t.threads = static_cast<int>(args.integer("threads", 0, t.threads));
@@ -160,7 +165,7 @@ int run_train(const CommandArgs& args) {
   const int64_t train_limit = args.integer("train-limit", 1, 0);
   const int64_t test_limit = args.integer("test-limit", 1, 0);
   const int64_t max_batches = args.integer("max-batches", 1, 0);
-  const std::string checkpoint = args.text("checkpoint");
+  const std::string checkpoint = quiet_rank ? std::string() : args.text("checkpoint");  // rank 0 writes
   const std::string resume = args.text("resume");
   if (args.has("no-autosave") && (args.has("autosave") || args.has("autosave-minutes")))
     throw UsageError("--no-autosave cannot be combined with --" +
@@ -179,7 +184,7 @@ int run_train(const CommandArgs& args) {
   }
   // The autosave: --autosave, else beside --checkpoint, else the file resumed from.
   std::string autosave;
-  if (!args.has("no-autosave"))
+  if (!args.has("no-autosave") && !quiet_rank)
     autosave = args.has("autosave") ? args.text("autosave")
                : !checkpoint.empty() ? default_autosave_path(checkpoint)
                                      : resume;
@@ -214,6 +219,7 @@ int run_train(const CommandArgs& args) {
             << " test samples; " << t.optimizer << " lr=" << t.learning_rate << " batch=" << t.batch_size
             << " epochs=" << t.epochs << " seed=" << t.seed << " threads=" << torch::get_num_threads()
             << std::endl;
+  if (dist) std::cout << dist->header(t.batch_size) << std::endl;
 
   TrainOptions options;
   options.spec = t;
@@ -277,7 +283,8 @@ int run_train(const CommandArgs& args) {
   };
   TrainResult result;
   try {
-    result = train_model(model, train_set, test_set, options, on_progress, g_cancel);
+    result = train_model(model, train_set, test_set, options, quiet_rank ? ProgressFn() : ProgressFn(on_progress),
+                         g_cancel);
     announce_resume();  // a run with nothing left to train may report nothing
   } catch (const NumericsError& e) {
     // The model holds the last good weights, but the run failed: no checkpoint claims success.
@@ -287,6 +294,7 @@ int run_train(const CommandArgs& args) {
     return kExitFailed;
   }
   bar.clear();
+  if (dist && !dist->check_line().empty()) std::cout << dist->check_line() << std::endl;
   for (const std::string& note : result.notes)
     if (note != plan.note) std::cerr << "qnn train: note: " << note << std::endl;
 

@@ -43,7 +43,8 @@ std::string CommandArgs::text(const std::string& name, const std::string& fallba
 const std::vector<std::string>& command_options(const std::string& command) {
   static const std::vector<std::string> train{"epochs",     "threads",     "seed",        "batch-size", "lr",
                                               "checkpoint", "train-limit", "test-limit",  "max-batches", "weights",
-                                              "resume",     "autosave",    "autosave-minutes", "no-autosave"};
+                                              "resume",     "autosave",    "autosave-minutes", "no-autosave",
+                                              "dist",       "dist-timeout", "dist-check"};
   static const std::vector<std::string> eval{"checkpoint", "weights", "test-limit", "threads"};
   static const std::vector<std::string> export_{"checkpoint", "format", "out", "verify", "verify-samples",
                                                 "c-header", "threads", "fold-bn"};
@@ -75,7 +76,7 @@ bool is_flag_option(const std::string& command, const std::string& name) {
   if (command == "calibrate") return name == "bias-correction" || name == "per-channel";
   if (command == "sweep") return name == "save";
   if (command == "suggest") return name == "verify";
-  if (command == "train") return name == "no-autosave";
+  if (command == "train") return name == "no-autosave" || name == "dist" || name == "dist-check";
   return command == "export" && (name == "verify" || name == "fold-bn");
 }
 
@@ -194,6 +195,21 @@ uninterrupted run (on 1 thread): "resuming from FILE: epoch 3 of 10, batch 120 o
 settings (optimizer, lr, momentum, weight decay, batch size, seed) and data
 (dataset, --train-limit, --max-batches) must match the run's; --epochs may grow.
 
+Data-parallel training (--dist; `qnn launch --nproc N` starts N local ranks): every
+rank runs `qnn train PROJECT --dist` with the same options and torchrun's variables
+MASTER_ADDR, MASTER_PORT (rank 0 listens there), WORLD_SIZE and RANK; the ranks meet
+through a c10d TCPStore and train over Gloo (TCP). --batch-size is the batch of one
+rank: the global batch is batch size x world size (2 ranks x 32 see the same 64
+samples per step as 1 rank x 64; an epoch holds full global batches only). Weights
+start from rank 0's; gradients are averaged; activation-quantizer statistics are
+the mean of the ranks' statistics in every statistics-phase call (an approximation of
+the global batch's percentile), BatchNorm running statistics are averaged after every
+step, so every rank holds the same weights and scales. Rank 0 alone prints and
+writes the checkpoint and autosave; every rank evaluates the whole test set. A rank
+that cannot join, or a peer that dies or does not answer, ends the run within
+--dist-timeout seconds ("qnn train: error: rank 1: ..."), exit status 1; a project
+file that differs from rank 0's is refused at start-up on every rank.
+
 Options:
   --epochs N         number of epochs (N >= 1)
   --threads N        LibTorch threads; 0 uses all cores
@@ -216,6 +232,10 @@ Options:
   --autosave-minutes M  minutes between autosaves within an epoch (default 5;
                      fractions allowed; 0: after every batch)
   --no-autosave      do not autosave
+  --dist             data-parallel training with the ranks given by MASTER_ADDR,
+                     MASTER_PORT, WORLD_SIZE and RANK (see above)
+  --dist-timeout S   seconds to wait for the rendezvous and for any collective
+                     (a dead or stuck rank) before failing (default 60)
   -h, --help         show this help
 )USAGE";
   if (command == "eval")

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/dist/data_parallel.h"
 #include "core/errors.h"
 #include "core/quant/kth_select.h"
 
@@ -251,6 +252,7 @@ torch::Tensor ActQuantizerImpl::scale_for_call(const torch::Tensor& x) {
     } else {
       stat = kth_abs_percentile(x, m_spec.high_percentile_q);
     }
+    stat = combine_statistic(stat);  // the rank mean in data-parallel training (core/dist)
     stat = stat + 0.0 * value;  // `value` takes part with an exact zero gradient, as in Brevitas
     {
       torch::NoGradGuard no_grad;
@@ -283,7 +285,7 @@ torch::Tensor ActQuantizerImpl::zero_point_for_call(const torch::Tensor& x,
   } else if (!is_training()) {
     stat = c <= steps ? zero_point_buffer : zero_point_value;
   } else if (c < steps) {
-    stat = torch::clamp_max(kth_low_percentile(x, m_spec.low_percentile_q), 0.0);
+    stat = combine_statistic(torch::clamp_max(kth_low_percentile(x, m_spec.low_percentile_q), 0.0));
     if (advance) {
       torch::NoGradGuard no_grad;
       const torch::Tensor s = stat.detach();

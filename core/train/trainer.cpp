@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/dist/data_parallel.h"
 #include "core/errors.h"
 #include "core/graph/validate.h"
 #include "core/quant/quantizers.h"
@@ -308,6 +309,17 @@ EvalResult run_evaluation(QuantModel& model, const Dataset& data, int64_t batch_
   return r;
 }
 
+/// Batches per epoch in data-parallel training: full global batches only (every rank
+/// then holds batch_size samples, so the averaged gradient is the global batch's).
+int64_t dist_batches(int64_t samples, int64_t global_batch, int64_t max_batches) {
+  int64_t b = samples / global_batch;
+  if (max_batches > 0) b = std::min(b, max_batches);
+  if (b == 0 && samples > 0)
+    throw DataError("the training set holds " + std::to_string(samples) + " samples, fewer than one global batch of " +
+                    std::to_string(global_batch) + " (batch size x number of ranks)");
+  return b;
+}
+
 TrainResult run_training(QuantModel& model, const Dataset& train_set, const Dataset& test_set,
                          const TrainOptions& options, const ProgressFn& progress,
                          const std::atomic<bool>& cancel) {
@@ -327,7 +339,11 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
   const int64_t n = train_set.size();
   const int64_t bs = spec.batch_size;
   const BatchPlan plan = plan_batches(model, n, options);
-  const int64_t batches = plan.batches;
+  // Data parallel (core/dist/data_parallel.h): rank r takes the r-th slice of batch_size
+  // samples of every global batch of batch_size x world samples.
+  DataParallel* const dp = active_data_parallel();
+  const int64_t world = dp ? dp->world_size() : 1, shard = dp ? dp->rank() : 0;
+  const int64_t batches = dp ? dist_batches(n, bs * world, options.max_batches_per_epoch) : plan.batches;
   const std::string& dataset_name = model->project().dataset.name;
   const uint32_t train_crc = labels_crc(train_set.labels);
 
@@ -364,6 +380,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
     }
   }
   const double seconds_before = resuming ? resumed.info.seconds : 0.0;
+  dp_broadcast_model(*model);  // rank 0's weights and buffers everywhere (no-op single-process)
 
   const auto t0 = Clock::now();
   const auto elapsed = [&] {
@@ -475,7 +492,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
         result.cancelled = true;
         break;
       }
-      const int64_t start = b * bs, len = std::min(bs, n - start);
+      const int64_t start = (b * world + shard) * bs, len = std::min(bs, n - start);
       const auto idx = perm.narrow(0, start, len);
       const auto x = train_set.images.index_select(0, idx);
       const auto y = train_set.labels.index_select(0, idx);
@@ -488,7 +505,10 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
       }
       const auto loss = torch::nn::functional::cross_entropy(logits, y);
       loss.backward();
+      dp_average_gradients(params);
       optimizer->step();
+      dp_average_batchnorm(*model);
+      dp_check_identical(*model, p.global_step + 1);
       stale_test = true;
       const std::string bad = guard.check(loss);
       if (!bad.empty()) {

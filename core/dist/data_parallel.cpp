@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/dist/data_parallel.h"
+
+#include <atomic>
+
+#include "core/errors.h"
+
+namespace qnn {
+namespace {
+std::atomic<DataParallel*> g_dp{nullptr};
+std::atomic<int64_t> g_checked{0};
+
+bool is_batchnorm_stat(const std::string& name) {
+  const auto ends = [&](const char* s) {
+    const std::string t(s);
+    return name.size() >= t.size() && name.compare(name.size() - t.size(), t.size(), t) == 0;
+  };
+  return ends("running_mean") || ends("running_var");
+}
+}  // namespace
+
+DataParallel* active_data_parallel() { return g_dp.load(); }
+void set_active_data_parallel(DataParallel* dp) { g_dp.store(dp); }
+
+torch::Tensor combine_statistic(const torch::Tensor& stat) {
+  DataParallel* dp = active_data_parallel();
+  if (!dp || dp->world_size() == 1) return stat;
+  torch::Tensor mean;
+  {
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> v{stat.detach().clone().contiguous()};
+    dp->average(v);
+    mean = v[0];
+  }
+  return stat + (mean - stat.detach());
+}
+
+void dp_broadcast_model(torch::nn::Module& model) {
+  DataParallel* dp = active_data_parallel();
+  if (!dp) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> all;
+  for (auto& p : model.parameters()) all.push_back(p.data());
+  for (auto& b : model.buffers()) all.push_back(b);
+  dp->broadcast(all);
+}
+
+void dp_average_gradients(const std::vector<torch::Tensor>& params) {
+  DataParallel* dp = active_data_parallel();
+  if (!dp) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  int64_t total = 0;
+  for (const auto& p : params) {
+    if (!p.grad().defined()) continue;  // the same on every rank: the same graph
+    grads.push_back(p.grad());
+    total += p.grad().numel();
+  }
+  if (grads.empty()) return;
+  auto bucket = torch::empty({total}, torch::kFloat32);
+  int64_t at = 0;
+  for (auto& g : grads) {
+    bucket.narrow(0, at, g.numel()).copy_(g.reshape({-1}));
+    at += g.numel();
+  }
+  std::vector<torch::Tensor> v{bucket};
+  dp->average(v);
+  at = 0;
+  for (auto& g : grads) {
+    g.copy_(bucket.narrow(0, at, g.numel()).view(g.sizes()));
+    at += g.numel();
+  }
+}
+
+void dp_average_batchnorm(torch::nn::Module& model) {
+  DataParallel* dp = active_data_parallel();
+  if (!dp) return;
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> stats;
+  for (const auto& kv : model.named_buffers())
+    if (is_batchnorm_stat(kv.key()) && kv.value().is_floating_point()) stats.push_back(kv.value());
+  if (!stats.empty()) dp->average(stats);
+}
+
+void dp_check_identical(torch::nn::Module& model, int64_t step) {
+  DataParallel* dp = active_data_parallel();
+  if (!dp || !dp->check_every_step()) return;
+  torch::NoGradGuard no_grad;
+  // A position-weighted float64 checksum: a swapped or changed value shows.
+  double sum = 0.0;
+  int64_t k = 0;
+  const auto add = [&](const torch::Tensor& t) {
+    auto f = t.detach().to(torch::kFloat64).reshape({-1});
+    auto w = torch::arange(1, f.numel() + 1, torch::kFloat64).mul_(1e-3).add_(double(++k));
+    sum += (f * w).sum().item<double>();
+  };
+  for (auto& p : model.parameters()) add(p);
+  for (auto& b : model.buffers()) add(b);
+  std::vector<torch::Tensor> mine{torch::full({1}, sum, torch::kFloat64)};
+  dp->broadcast(mine);  // rank 0's checksum
+  auto diff = torch::full({1}, sum == mine[0].item<double>() ? 0.0 : double(dp->rank() + 1), torch::kFloat64);
+  dp->max(diff);
+  const int bad = int(diff.item<double>());
+  if (bad > 0)
+    throw ConfigError("--dist-check: after step " + std::to_string(step) + " the weights or quantizer state of rank " +
+                      std::to_string(bad - 1) + " differ from those of rank 0");
+  ++g_checked;
+}
+
+int64_t dp_checked_steps() { return g_checked.load(); }
+
+}  // namespace qnn
