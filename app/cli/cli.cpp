@@ -23,6 +23,7 @@
 #include <torch/torch.h>
 
 #include "app/cli/cli_dist.h"
+#include "app/cli/cli_launch.h"
 #include "core/data/dataset.h"
 #include "core/data/dataset_shape.h"
 #include "core/errors.h"
@@ -544,6 +545,7 @@ int run(int argc, char** argv) {
       return kExitOk;
     }
     if (command == "train") return run_train(parsed);
+    if (command == "launch") return run_launch(parsed);
     if (command == "eval") return run_eval(parsed);
     if (command == "export") return run_export(parsed);
     if (command == "inspect") return run_inspect(parsed);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/cli/cli_args.h"
+#include "app/cli/cli_launch.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -69,6 +70,7 @@ const std::vector<std::string>& command_options(const std::string& command) {
   if (command == "analyze") return analyze;
   if (command == "sweep") return sweep;
   if (command == "suggest") return suggest;
+  if (command == "launch") return launch_options();
   return none;
 }
 
@@ -76,6 +78,7 @@ bool is_flag_option(const std::string& command, const std::string& name) {
   if (command == "calibrate") return name == "bias-correction" || name == "per-channel";
   if (command == "sweep") return name == "save";
   if (command == "suggest") return name == "verify";
+  if (command == "launch") return is_flag_option("train", name);
   if (command == "train") return name == "no-autosave" || name == "dist" || name == "dist-check";
   return command == "export" && (name == "verify" || name == "fold-bn");
 }
@@ -141,6 +144,8 @@ described by a project file (*.qnn.json), without the GUI.
 Commands:
   train PROJECT      train the network on the project's dataset and report the
                      test accuracy (last line: test_accuracy=<fraction>)
+  launch --nproc N PROJECT  data-parallel training: N local ranks of
+                     `qnn train PROJECT --dist` (same options)
   eval PROJECT       evaluate a saved checkpoint on the test set
   validate PROJECT   check the graph; print diagnostics and each layer's output shape
                      and QuantTensor format
@@ -175,6 +180,7 @@ Ctrl-C (train, calibrate, analyze, sweep, suggest --verify).
 }
 
 std::string command_usage(const std::string& command) {
+  if (command == "launch") return launch_usage();
   if (command == "train")
     return R"USAGE(Usage: qnn train PROJECT [OPTIONS]
 

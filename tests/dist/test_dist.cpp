@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Data-parallel training (issue 17, items 1 and 4) on the loopback interface, through
+// the `qnn` command line: `qnn launch --nproc 2` with --dist-check keeps the weights and
+// quantizer state of both ranks bit-identical after every step and ends close to one
+// rank with the doubled batch; a rank killed mid-run ends the run within seconds with a
+// message naming it and leaves rank 0's last autosave intact; ranks with different
+// projects are refused at start-up; a missing torchrun variable is named.
+#include <torch/torch.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "core/graph/model.h"
+#include "core/graph/project.h"
+#include "core/quant/quant_spec.h"
+#include "core/train/checkpoint.h"
+#include "core/train/resume.h"
+
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "tests/cli_run.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+qnn::LayerSpec layer(const std::string& id, qnn::LayerType type, const std::string& input) {
+  qnn::LayerSpec l;
+  l.id = id;
+  l.type = type;
+  if (!input.empty()) l.inputs = {input};
+  return l;
+}
+
+/// Input [1, 28, 28] -> QuantIdentity (8 bit) -> Flatten -> QuantLinear 784->64 ->
+/// QuantReLU (4 bit) -> QuantLinear 64->10: two activation quantizers in their
+/// statistics phase for all 20 steps (collect_stats_steps 300), no Dropout (whose masks
+/// differ between a rank's slice and a single process's batch).
+qnn::Project mlp_project(double learning_rate) {
+  qnn::Project p;
+  p.name = "dist MLP";
+  p.input_shape = {1, 28, 28};
+  p.dataset.pad = 0;
+  p.layers.push_back(layer("input", qnn::LayerType::Input, ""));
+  auto inp = layer("quant_inp", qnn::LayerType::QuantIdentity, "input");
+  inp.act_quant = qnn::presets::Int8ActPerTensorFloat();
+  inp.return_quant_tensor = true;
+  p.layers.push_back(inp);
+  p.layers.push_back(layer("flatten", qnn::LayerType::Flatten, "quant_inp"));
+  auto fc1 = layer("fc1", qnn::LayerType::QuantLinear, "flatten");
+  fc1.params = {{"in_features", 784.0}, {"out_features", 64.0}, {"bias", 1}};
+  fc1.weight_quant = qnn::presets::Int8WeightPerTensorFloat();
+  p.layers.push_back(fc1);
+  auto relu = layer("relu1", qnn::LayerType::QuantReLU, "fc1");
+  relu.act_quant = qnn::presets::Uint8ActPerTensorFloat();
+  relu.act_quant->bit_width = 4;
+  p.layers.push_back(relu);
+  auto fc2 = layer("fc2", qnn::LayerType::QuantLinear, "relu1");
+  fc2.params = {{"in_features", 64.0}, {"out_features", 10}, {"bias", 1}};
+  fc2.weight_quant = qnn::presets::Int8WeightPerTensorFloat();
+  p.layers.push_back(fc2);
+  p.layers.push_back(layer("output", qnn::LayerType::Output, "fc2"));
+  p.training.threads = 1;
+  p.training.batch_size = 32;
+  // SGD: a step is proportional to the gradient. (Adam divides by the root of the second
+  // moment, so a weight whose gradient is near 0 steps by +-lr on either side of a
+  // last-bit difference: the comparison with one rank would measure that, not the
+  // data-parallel combine.)
+  p.training.optimizer = "sgd";
+  p.training.momentum = 0.9;
+  p.training.learning_rate = learning_rate;
+  p.training.seed = 3;
+  return p;
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+struct Difference {
+  double worst = 0.0;  ///< the largest max|a - b| / max|a| over the tensors
+  std::string where;   ///< that tensor
+};
+
+/// Relative differences between two checkpoints of `p`, over the parameters
+/// (`parameters` true: weights, biases, learned scales) or the buffers (quantizer
+/// statistics and counters); each line printed.
+Difference max_difference(const qnn::Project& p, const std::string& a, const std::string& b, bool parameters) {
+  auto ma = qnn::build_model(p);
+  auto mb = qnn::build_model(p);
+  qnn::load_checkpoint(ma, a);
+  qnn::load_checkpoint(mb, b);
+  const auto ta = parameters ? ma->named_parameters(true) : ma->named_buffers(true);
+  const auto tb = parameters ? mb->named_parameters(true) : mb->named_buffers(true);
+  Difference d;
+  for (const auto& kv : ta) {
+    const torch::Tensor x = kv.value().to(torch::kFloat64), y = tb[kv.key()].to(torch::kFloat64);
+    const double abs = (x - y).abs().max().item<double>();
+    const double rel = abs / std::max(x.abs().max().item<double>(), 1e-12);
+    qInfo("  %-32s max|diff| %.3g (relative %.3g)", kv.key().c_str(), abs, rel);
+    if (rel > d.worst || d.where.empty()) {
+      d.worst = std::max(d.worst, rel);
+      d.where = kv.key();
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+class TestDist : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase();
+  void twoRanksStayIdenticalAndCloseToOneRank();
+  void killedRankEndsTheRunNamingIt();
+  void differentProjectIsRefusedAtStartUp();
+  void missingVariableIsNamed();
+
+ private:
+  QTemporaryDir m_dir;
+  QString m_project;
+  qnn::Project m_p;
+};
+
+void TestDist::initTestCase() {
+  QVERIFY(m_dir.isValid());
+  if (!fs::exists(m_p.dataset.path)) QFAIL("the Fashion-MNIST files are missing (scripts/install-deps)");
+  m_p = mlp_project(0.05);
+  m_project = m_dir.filePath("mlp.qnn.json");
+  qnn::save_project(m_p, m_project.toStdString());
+}
+
+void TestDist::twoRanksStayIdenticalAndCloseToOneRank() {
+  const QStringList common{"--epochs", "1", "--train-limit", "1280", "--max-batches", "20", "--test-limit", "200",
+                           "--threads", "1", "--no-autosave"};
+  const QString two = m_dir.filePath("two.pt"), one = m_dir.filePath("one.pt");
+  const qnn_test::CliRun dist = qnn_test::runQnn(
+      QStringList{"launch", "--nproc", "2", m_project, "--batch-size", "32", "--dist-check", "--checkpoint", two} +
+          common,
+      120000);
+  QVERIFY2(dist.code == 0, qPrintable(dist.text()));
+  // --dist-check compared a digest of every parameter and buffer (weights, quantizer
+  // statistics, counters and learned scales) of both ranks after each of the 20 steps.
+  QVERIFY2(dist.out.contains("dist-check: 20 steps identical on 2 ranks"), qPrintable(dist.text()));
+  QVERIFY2(dist.out.contains("saved checkpoint"), qPrintable(dist.text()));
+
+  const qnn_test::CliRun single =
+      qnn_test::runQnn(QStringList{"train", m_project, "--batch-size", "64", "--checkpoint", one} + common, 120000);
+  QVERIFY2(single.code == 0, qPrintable(single.text()));
+
+  // Both saw the same 64 samples in each of the 20 steps. What differs: the gradient
+  // sums in another order, and the statistics-phase scales (the ranks' mean of their
+  // percentiles vs the percentile of the whole batch; exact for the max only).
+  qInfo("2 ranks x 32 vs 1 rank x 64 after 20 steps, parameters:");
+  const Difference weights = max_difference(m_p, one.toStdString(), two.toStdString(), true);
+  qInfo("buffers:");
+  const Difference stats = max_difference(m_p, one.toStdString(), two.toStdString(), false);
+  qInfo("worst relative difference: parameters %.3g (%s), buffers %.3g (%s)", weights.worst, weights.where.c_str(),
+        stats.worst, stats.where.c_str());
+  QVERIFY2(weights.worst < 0.15, qPrintable(QString::fromStdString(weights.where)));
+  QVERIFY2(stats.worst < 0.06, qPrintable(QString::fromStdString(stats.where)));
+  // The 20 steps moved the weights far beyond that bound (the comparison means something):
+  // the initial weights are those `qnn train` builds (the project's seed).
+  const QString init = m_dir.filePath("init.pt");
+  torch::manual_seed(m_p.training.seed);
+  auto initial = qnn::build_model(m_p);
+  qnn::save_checkpoint(initial, init.toStdString());
+  qInfo("initial vs 1 rank x 64 after 20 steps, parameters:");
+  const Difference moved = max_difference(m_p, init.toStdString(), one.toStdString(), true);
+  QVERIFY2(moved.worst > 10 * weights.worst, qPrintable(QString("moved %1, difference %2").arg(moved.worst).arg(weights.worst)));
+}
+
+void TestDist::killedRankEndsTheRunNamingIt() {
+  const QString autosave = m_dir.filePath("killed.resume.pt");
+  QProcess launcher;
+  launcher.start(QStringLiteral(QNN_CLI_PATH),
+                 QStringList{"launch", "--nproc", "2", m_project, "--epochs", "50", "--train-limit", "1280",
+                             "--test-limit", "50", "--threads", "1", "--autosave", autosave, "--autosave-minutes",
+                             "0", "--dist-timeout", "20"});
+  QVERIFY(launcher.waitForStarted());
+  // "qnn launch: 2 ranks on 127.0.0.1:P: rank 0 pid A; rank 1 pid B"
+  QString err;
+  qint64 rank1 = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (rank1 == 0 && std::chrono::steady_clock::now() < deadline && launcher.state() == QProcess::Running) {
+    launcher.waitForReadyRead(200);
+    err += QString::fromUtf8(launcher.readAllStandardError());
+    const auto m = QRegularExpression("rank 1 pid (\\d+)").match(err);
+    if (m.hasMatch()) rank1 = m.captured(1).toLongLong();
+  }
+  QVERIFY2(rank1 > 0, qPrintable(err));
+  // Wait until rank 0 has autosaved a few steps (every batch), then kill rank 1.
+  while (!fs::exists(autosave.toStdString()) && std::chrono::steady_clock::now() < deadline &&
+         launcher.state() == QProcess::Running)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  QVERIFY2(fs::exists(autosave.toStdString()), qPrintable(err + QString::fromUtf8(launcher.readAllStandardError())));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  QVERIFY2(launcher.state() == QProcess::Running, "the run ended before rank 1 was killed");
+  const auto killed_at = std::chrono::steady_clock::now();
+  QCOMPARE(::kill(pid_t(rank1), SIGKILL), 0);
+  QVERIFY2(launcher.waitForFinished(60000), "the launcher did not end after a rank was killed");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  err += QString::fromUtf8(launcher.readAllStandardError());
+  qInfo("the launcher ended %.2f s after rank 1 was killed", seconds);
+  QCOMPARE(launcher.exitStatus(), QProcess::NormalExit);
+  QCOMPARE(launcher.exitCode(), 1);
+  QVERIFY2(err.contains(QString("qnn launch: the run failed: rank 1 was killed by signal 9")), qPrintable(err));
+  // Well within --dist-timeout (20 s): the launcher stops the others at once.
+  QVERIFY2(seconds < 10.0, qPrintable(QString::number(seconds)));
+  // Rank 0's last autosave is complete: it loads and can be resumed from.
+  const qnn::TrainingCheckpointInfo info = qnn::read_training_checkpoint_info(autosave.toStdString());
+  QVERIFY(info.global_step >= 1);
+  auto model = qnn::build_model(m_p);
+  qnn::load_checkpoint(model, autosave.toStdString());
+}
+
+void TestDist::differentProjectIsRefusedAtStartUp() {
+  const QString other = m_dir.filePath("other.qnn.json");
+  qnn::save_project(mlp_project(0.1), other.toStdString());  // another learning rate
+  const int port = free_port();
+  QProcess ranks[2];
+  for (int r = 0; r < 2; ++r) {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("MASTER_ADDR", "127.0.0.1");
+    env.insert("MASTER_PORT", QString::number(port));
+    env.insert("WORLD_SIZE", "2");
+    env.insert("RANK", QString::number(r));
+    ranks[r].setProcessEnvironment(env);
+    ranks[r].start(QStringLiteral(QNN_CLI_PATH),
+                   QStringList{"train", r == 0 ? m_project : other, "--dist", "--dist-timeout", "20", "--epochs", "1",
+                               "--train-limit", "256", "--test-limit", "50", "--threads", "1", "--no-autosave"});
+    QVERIFY(ranks[r].waitForStarted());
+  }
+  for (int r = 0; r < 2; ++r) {
+    QVERIFY2(ranks[r].waitForFinished(60000), "a rank did not end");
+    const QString err = QString::fromUtf8(ranks[r].readAllStandardError());
+    const QString out = QString::fromUtf8(ranks[r].readAllStandardOutput());
+    QVERIFY2(ranks[r].exitCode() == 1, qPrintable(QString("rank %1: %2").arg(r).arg(err)));
+    QVERIFY2(err.contains("rank 1 has a different project than rank 0"), qPrintable(QString("rank %1: %2").arg(r).arg(err)));
+    QVERIFY2(!out.contains("epoch 1/1"), qPrintable(out));  // no rank trained
+  }
+}
+
+void TestDist::missingVariableIsNamed() {
+  QProcess p;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("MASTER_ADDR", "127.0.0.1");
+  env.insert("MASTER_PORT", "29555");
+  env.insert("WORLD_SIZE", "2");
+  env.remove("RANK");
+  p.setProcessEnvironment(env);
+  p.start(QStringLiteral(QNN_CLI_PATH), QStringList{"train", m_project, "--dist", "--epochs", "1"});
+  QVERIFY(p.waitForFinished(30000));
+  const QString err = QString::fromUtf8(p.readAllStandardError());
+  QCOMPARE(p.exitCode(), 1);
+  QVERIFY2(err.contains("RANK"), qPrintable(err));
+
+  const qnn_test::CliRun no_nproc = qnn_test::runQnn({"launch", m_project}, 30000);
+  QCOMPARE(no_nproc.code, 2);
+  QVERIFY2(no_nproc.err.contains("--nproc N is required"), qPrintable(no_nproc.text()));
+}
+
+QTEST_GUILESS_MAIN(TestDist)
+#include "test_dist.moc"

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Hardware cost (core/graph/finn_cost.h) of the low-precision LeNet-5 example against
+// numbers worked out by hand from the formulas (FINN's lut_estimation() /
+// bram_estimation() of the MatrixVectorActivation custom op).
+//
+// resources/examples/lenet_lowprec.qnn.json: quant_inp is a 4-bit SIGNED activation
+// (Int8ActPerTensorFloat, bit_width 4); every weight quantizer is 3 bits; relu1..relu4
+// are 4-bit UNSIGNED (Uint8ActPerTensorFloat, bit_width 4); MaxPool/Flatten pass the
+// quantized tensor on. So A = 4 for every layer (signed only for conv1), W = 3.
+#include "core/graph/finn_cost.h"
+#include "core/graph/project.h"
+#include "core/graph/summary.h"
+#include "core/graph/validate.h"
+
+#include <QtTest>
+
+using namespace qnn;
+
+namespace {
+
+std::string example(const std::string& name) {
+  return std::string(QNN_SOURCE_DIR) + "/resources/examples/" + name + ".qnn.json";
+}
+
+const LayerHwCost& row(const ModelHwCost& c, const std::string& id) {
+  for (const LayerHwCost& l : c.layers)
+    if (l.id == id) return l;
+  throw std::runtime_error("no row " + id);
+}
+
+ModelHwCost cost_of(const Project& p, const Folding& f = {}) {
+  const ValidationResult v = validate(p);
+  return hardware_cost(p, v, summarize(p, v), f);
+}
+
+struct Expected {
+  const char* id;
+  int64_t mw, mh, macs, bitops, wmem;
+  int acc, acc_finn;
+  int64_t cycles, luts, bram18;
+};
+// Per layer, by hand (W = 3, A = 4; PE = SIMD = 1):
+//  BitOps = MACs * 3 * 4; weight memory = weights * 3;
+//  classic acc = 4 + 3 + ceil(log2 MW);
+//  FINN acc = ceil(alpha + log2(1 + 2^-alpha) + 1), alpha = log2 MW + 3 + 4 - 1 - (signed ? 1 : 0);
+//  LUT = floor(300 + 1.1 * (mult + adder + acc_finn)), mult = 1 * (2*ceil(7/6) - 1) * 7 = 21,
+//        adder = 7 * (2*1 - 1) = 7;
+//  BRAM18 (W = 3 <= 4) = ceil(omega / 4096) * ceil(mem_width / 4), omega = MW * MH, mem_width = 3;
+//  cycles = MH * MW * output pixels.
+const Expected kLeNet[] = {
+    // conv1: MW 1*5*5 = 25, MH 6, 28*28 = 784 pixels. MACs 117600; BitOps 117600*3*4 = 1411200;
+    // weights 150 -> 450 bits; acc 4+3+ceil(log2 25)=4+3+5 = 12; alpha = 4.644+3+4-1-1 = 9.644
+    // -> ceil(10.645) = 11; LUT 300 + 1.1*(21+7+11) = 342.9 -> 342; omega 150 -> 1*1 = 1;
+    // cycles 6*25*784 = 117600.
+    {"conv1", 25, 6, 117600, 1411200, 450, 12, 11, 117600, 342, 1},
+    // conv2: MW 6*25 = 150, MH 16, 10*10 pixels. MACs 240000; BitOps 2880000; 2400 weights -> 7200;
+    // acc 4+3+8 = 15; alpha = 7.229+6 = 13.229 -> ceil(14.229) = 15; LUT 300+1.1*43 = 347.3 -> 347;
+    // omega 2400 -> 1; cycles 16*150*100 = 240000.
+    {"conv2", 150, 16, 240000, 2880000, 7200, 15, 15, 240000, 347, 1},
+    // fc1: MW 400, MH 120. MACs 48000; BitOps 576000; 48000 weights -> 144000; acc 4+3+9 = 16;
+    // alpha = 8.644+6 = 14.644 -> 16; LUT 300+1.1*44 = 348.4 -> 348; omega 48000 -> ceil(11.7) = 12.
+    {"fc1", 400, 120, 48000, 576000, 144000, 16, 16, 48000, 348, 12},
+    // fc2: MW 120, MH 84. MACs 10080; BitOps 120960; 30240 bits; acc 4+3+7 = 14; alpha = 6.907+6
+    // -> 14; LUT 300+1.1*42 = 346.2 -> 346; omega 10080 -> ceil(2.46) = 3.
+    {"fc2", 120, 84, 10080, 120960, 30240, 14, 14, 10080, 346, 3},
+    // fc3: MW 84, MH 10. MACs 840; BitOps 10080; 2520 bits; acc 4+3+7 = 14; alpha = 6.392+6
+    // -> 14; LUT 346; omega 840 -> 1.
+    {"fc3", 84, 10, 840, 10080, 2520, 14, 14, 840, 346, 1},
+};
+
+}  // namespace
+
+class TestHwCost : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void lowPrecisionLeNetByHand();
+  void foldingClampsToDivisors();
+  void floatInputCountsAs32Bits();
+  void hugeLinearSaturates();
+  void tableText();
+};
+
+void TestHwCost::lowPrecisionLeNetByHand() {
+  const ModelHwCost c = cost_of(load_project(example("lenet_lowprec")));
+  QCOMPARE(c.layers.size(), size_t{5});
+  for (const Expected& e : kLeNet) {
+    const LayerHwCost& r = row(c, e.id);
+    QCOMPARE(r.input_bits, 4);
+    QVERIFY(!r.input_float);
+    QCOMPARE(r.input_signed, std::string(e.id) == "conv1");
+    QCOMPARE(r.weight_bits, 3);
+    QCOMPARE(r.mw, e.mw);
+    QCOMPARE(r.mh, e.mh);
+    QCOMPARE(r.macs, e.macs);
+    QCOMPARE(r.bitops, e.bitops);
+    QCOMPARE(r.weight_memory_bits, e.wmem);
+    QCOMPARE(r.acc_bits, e.acc);
+    QCOMPARE(r.acc_bits_finn, e.acc_finn);
+    QVERIFY(r.finn);
+    QCOMPARE(r.pe, int64_t{1});
+    QCOMPARE(r.simd, int64_t{1});
+    QCOMPARE(r.cycles, e.cycles);
+    QCOMPARE(r.luts, e.luts);
+    QCOMPARE(r.bram18, e.bram18);
+  }
+  // Totals: BitOps 1411200 + 2880000 + 576000 + 120960 + 10080 = 4998240;
+  // weight memory 450 + 7200 + 144000 + 30240 + 2520 = 184410 bits;
+  // LUT 342 + 347 + 348 + 346 + 346 = 1729; BRAM18 1 + 1 + 12 + 3 + 1 = 18;
+  // slowest conv2 at 240000 cycles: 100 MHz / 240000 = 416.67 samples/s.
+  QCOMPARE(c.bitops, int64_t{4998240});
+  QCOMPARE(c.weight_memory_bits, int64_t{184410});
+  QCOMPARE(c.luts, int64_t{1729});
+  QCOMPARE(c.bram18, int64_t{18});
+  QCOMPARE(c.max_cycles, int64_t{240000});
+  QCOMPARE(c.slowest, std::string("conv2"));
+  QVERIFY(std::abs(c.samples_per_second - 1e8 / 240000.0) < 1e-6);
+}
+
+// PE 4, SIMD 8 requested. conv1 (MH 6, MW 25): PE -> 3 (largest divisor of 6 <= 4), SIMD -> 5.
+// LUT = floor(300 + 1.1 * 3 * (mult + adder + acc)), mult = 5 * (2*2 - 1) * 7 = 105,
+// adder = 7 * (2*5 - 1) = 63, acc 11: 300 + 3.3 * 179 = 890.7 -> 890.
+// BRAM18: omega = 25*6 / (5*3) = 10, mem_width = 5*3*3 = 45 -> ceil(10/4096) * ceil(45/4) = 12.
+// cycles = (6/3) * (25/5) * 784 = 7840. fc1 (MH 120, MW 400) keeps PE 4, SIMD 8:
+// cycles (120/4)*(400/8) = 1500; omega = 48000/32 = 1500, mem_width = 8*3*4 = 96 -> 1 * 24 = 24.
+void TestHwCost::foldingClampsToDivisors() {
+  const ModelHwCost c = cost_of(load_project(example("lenet_lowprec")), Folding{4, 8, 200.0});
+  const LayerHwCost& conv1 = row(c, "conv1");
+  QCOMPARE(conv1.pe, int64_t{3});
+  QCOMPARE(conv1.simd, int64_t{5});
+  QCOMPARE(conv1.luts, int64_t{890});
+  QCOMPARE(conv1.bram18, int64_t{12});
+  QCOMPARE(conv1.cycles, int64_t{7840});
+  const LayerHwCost& fc1 = row(c, "fc1");
+  QCOMPARE(fc1.pe, int64_t{4});
+  QCOMPARE(fc1.simd, int64_t{8});
+  QCOMPARE(fc1.cycles, int64_t{1500});
+  QCOMPARE(fc1.bram18, int64_t{24});
+  // conv2 (MH 16, MW 150): PE 4, SIMD 6 (150 = 2*3*5*5: 8, 7 do not divide): (16/4)*(150/6)*100 = 10000,
+  // the slowest: 200 MHz / 10000 = 20000 samples/s.
+  QCOMPARE(row(c, "conv2").simd, int64_t{6});
+  QCOMPARE(c.max_cycles, int64_t{10000});
+  QVERIFY(std::abs(c.samples_per_second - 20000.0) < 1e-6);
+  QCOMPARE(clamp_to_divisor(0, 12), int64_t{1});
+  QCOMPARE(clamp_to_divisor(100, 12), int64_t{12});
+  QCOMPARE(clamp_to_divisor(5, 12), int64_t{4});
+}
+
+// quant_inp hands on a plain float tensor (return_quant_tensor false; conv1 then needs a float
+// bias): A = 32 (flagged), BitOps 117600 * 3 * 32 = 11289600.
+void TestHwCost::floatInputCountsAs32Bits() {
+  Project p = load_project(example("lenet_lowprec"));
+  p.find("quant_inp")->return_quant_tensor = false;
+  p.find("conv1")->bias_quant.reset();
+  QVERIFY2(validate(p).ok(), validate(p).error_text().c_str());
+  const LayerHwCost& conv1 = row(cost_of(p), "conv1");
+  QVERIFY(conv1.input_float);
+  QCOMPARE(conv1.input_bits, 32);
+  QCOMPARE(conv1.bitops, int64_t{11289600});
+  QCOMPARE(conv1.acc_bits, 32 + 3 + 5);
+}
+
+// conv2 with C_in = 2^31-1 and a (2^31-1) x 3 kernel: its weight count already saturates, so
+// do the weight memory bits and the totals; the table prints "more than ...", never a negative.
+void TestHwCost::hugeLinearSaturates() {
+  Project p = load_project(example("lenet_lowprec"));
+  LayerSpec* conv2 = p.find("conv2");
+  conv2->params["in_channels"] = 2147483647;
+  conv2->params["out_channels"] = 2;
+  conv2->params.erase("kernel_size");
+  conv2->pairs["kernel_size"] = {2147483647.0, 3.0};
+  const ModelHwCost c = cost_of(p);
+  QCOMPARE(row(c, "conv2").weight_memory_bits, kCountSaturated);
+  QCOMPARE(c.weight_memory_bits, kCountSaturated);
+  // BitOps of a known count that overflows: 2^62 MACs * 3 bits saturates.
+  QCOMPARE(count_mul(count_mul(int64_t{1} << 62, 3), 4), kCountSaturated);
+  const std::string t = hardware_cost_table(c, true);
+  QVERIFY2(t.find("more than 9223372036854775806") != std::string::npos, t.c_str());
+  QVERIFY2(t.find(" -9") == std::string::npos, t.c_str());  // no wrapped (negative) count
+}
+
+void TestHwCost::tableText() {
+  const ModelHwCost c = cost_of(load_project(example("lenet_lowprec")));
+  const std::string t = hardware_cost_table(c, true);
+  QVERIFY2(t.find("hardware: 4998240 BitOps per sample") != std::string::npos, t.c_str());
+  QVERIFY2(t.find("184410 weight memory bits (without biases)") != std::string::npos, t.c_str());
+  QVERIFY2(t.find("FINN estimate (PE 1, SIMD 1 requested, clamped to divisors; 100 MHz): 1729 LUTs, 18 BRAM18, "
+                  "416.7 samples/s (slowest: conv2, 240000 cycles per sample)") != std::string::npos,
+           t.c_str());
+  const std::string plain = hardware_cost_table(c, false);
+  QVERIFY2(plain.find("FINN") == std::string::npos && plain.find("LUT") == std::string::npos, plain.c_str());
+}
+
+QTEST_GUILESS_MAIN(TestHwCost)
+#include "test_hw_cost.moc"
