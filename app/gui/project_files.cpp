@@ -19,6 +19,7 @@
 
 #include "core/errors.h"
 #include "core/train/checkpoint.h"
+#include "core/train/resume.h"
 #include "widgets/document/example_projects.h"
 #include "widgets/document/project_document.h"
 #include "widgets/input/file_names.h"
@@ -214,6 +215,15 @@ void ProjectFileActions::keepRecoveryForStoppedRun() {
   if (marker.open(QIODevice::WriteOnly)) marker.commit();
 }
 
+bool ProjectFileActions::isUnfinishedRun(const QString& runFile) {
+  try {
+    const TrainingCheckpointInfo info = read_training_checkpoint_info(runFile.toStdString());
+    return info.epochs_done < info.epochs_planned || info.batch_in_epoch > 0;
+  } catch (const std::exception&) {
+    return false;  // unreadable: nothing to continue
+  }
+}
+
 void ProjectFileActions::removeStrayTrainingCheckpoints() {
   const QDir dir(recoveryDir());
   const QFileInfoList files = dir.entryInfoList(
@@ -224,14 +234,37 @@ void ProjectFileActions::removeStrayTrainingCheckpoints() {
     recovery += QLatin1String(kRecoverySuffix);
     if (QFileInfo::exists(recovery)) continue;  // offered with its project
     // A live window writes its recovery file before its run's first autosave and holds
-    // its lock: only a gone instance's checkpoint is removed.
+    // its lock: only a gone instance's checkpoint is looked at.
     std::unique_ptr<QLockFile> lock = recoveryLock(recovery);
-    if (lock->tryLock(0)) QFile::remove(info.absoluteFilePath());
+    if (!lock->tryLock(0)) continue;
+    // A run that can still be continued lost only its project file (the close could not
+    // write it: a full disk): its network comes from the checkpoint, offered as stopped.
+    if (isUnfinishedRun(info.absoluteFilePath())) {
+      try {
+        save_project(read_checkpoint_project(info.absoluteFilePath().toStdString()), recovery.toStdString());
+        QSaveFile marker(recovery + QLatin1String(kStoppedSuffix));
+        if (marker.open(QIODevice::WriteOnly) && marker.commit()) continue;
+        QFile::remove(recovery);
+      } catch (const std::exception&) {
+        continue;  // still no room: kept for a later start
+      }
+    }
+    QFile::remove(info.absoluteFilePath());
   }
 }
 
 void ProjectFileActions::recoverStoppedRun(const QString& file, const QString& runFile) {
   const Project trained = read_checkpoint_project(runFile.toStdString());  // throws
+  // The project as it was at the close, with the run's settings (epochs, learning rate)
+  // even when they were never saved, unless its network was edited after the run.
+  try {
+    if (network_difference(trained, load_project(file.toStdString())).empty()) {
+      recover(file);
+      return;
+    }
+  } catch (const std::exception&) {
+    // unreadable recovery file: the run's own network below
+  }
   const QString original = originalPath(file);
   if (!original.isEmpty() && QFileInfo::exists(original)) {
     try {
@@ -273,7 +306,9 @@ void ProjectFileActions::offerRecovery() {
       // run is offered; without a readable checkpoint there is nothing to offer.
       const bool stopped = QFileInfo::exists(file + QLatin1String(kStoppedSuffix));
       bool keep = false;
-      if (stopped && !run.isEmpty()) {
+      // A run that completed while the window closed has nothing to continue (its model
+      // was in memory): not offered, removed below.
+      if (stopped && !run.isEmpty() && isUnfinishedRun(runFile)) {
         QMessageBox box(QMessageBox::Question, tr("Keep the stopped training run?"),
                         tr("The training run of the project \"%1\" was stopped when QNN Studio was last closed (%2). "
                            "Open the project and keep the run?")

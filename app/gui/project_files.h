@@ -136,11 +136,20 @@ class ProjectFileActions : public QObject {
 
  private:
   void rebuildRecentMenu();
-  /// The project for a run stopped at close: the file when its network is the run's,
-  /// else the checkpoint's network as unsaved edits. Throws qnn::Error.
+  /// The project for a run stopped at close: the recovery file written at the close (as
+  /// recover(): the saved file when nothing differs, else its edits and the run's
+  /// settings as unsaved) when its network is the run's; else the saved file when its
+  /// network is the run's; else the checkpoint's network as unsaved edits. Throws
+  /// qnn::Error.
   void recoverStoppedRun(const QString& file, const QString& runFile);
-  /// Removes recovery-*.train.pt of gone instances with no recovery file beside them.
+  /// recovery-*.train.pt of gone instances with no recovery file beside them (the close
+  /// could not write it, e.g. a full disk): an unfinished run gets its network from the
+  /// checkpoint written as its recovery file with the stopped marker, so it is offered
+  /// as a stopped run; a finished or unreadable one is removed; one that cannot be
+  /// written now stays for a later start.
   static void removeStrayTrainingCheckpoints();
+  /// Whether the training checkpoint `runFile` is readable and has epochs or steps left.
+  static bool isUnfinishedRun(const QString& runFile);
   ProjectDocument* m_document;
   QWidget* m_window;
   std::function<bool(const QString&)> m_open;

@@ -103,6 +103,7 @@ class TestGuiRecovery : public QObject {
   void refusedResumeKeepsTheRun();
   void closingKeepsTheStoppedRunForTheNextStart();
   void newRunAsksBeforeReplacingAStoppedRun();
+  void runWithoutItsProjectFileIsOffered();
 
  private:
   QTemporaryDir m_tmp;
@@ -357,9 +358,13 @@ void TestGuiRecovery::closingKeepsTheStoppedRunForTheNextStart() {
   QVERIFY(before.epochs_done >= 1 && before.epochs_done < 50);
   const QString run = TrainingRecovery::describeRun(runFile);
 
-  // A training checkpoint left without its recovery file (an older build's quit) goes.
+  // An unreadable training checkpoint left without its recovery file goes.
   const QString stray = QFileInfo(recoveryFile).absoluteDir().filePath(QStringLiteral("recovery-1-99.train.pt"));
-  QVERIFY(QFile::copy(runFile, stray));
+  {
+    QFile f(stray);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("PK\x03\x04 not a checkpoint");
+  }
 
   MainWindow w;
   w.show();
@@ -377,7 +382,11 @@ void TestGuiRecovery::closingKeepsTheStoppedRunForTheNextStart() {
   QVERIFY(!question.contains(QStringLiteral("did not close properly")));
   QVERIFY(!QFileInfo::exists(stray));
   QCOMPARE(w.document()->filePath(), examplePath());  // its network is the run's
-  QVERIFY(!w.document()->isModified());
+  // The project's settings at the close (1 thread, 3 epochs: never saved) came back with
+  // the run, as unsaved edits, not the file's (all threads, 5 epochs).
+  QCOMPARE(w.document()->project().training.threads, 1);
+  QCOMPARE(w.document()->project().training.epochs, kEpochs);
+  QVERIFY(w.document()->isModified());
   QVERIFY(!QFileInfo::exists(recoveryFile));
   QVERIFY(!QFileInfo::exists(recoveryFile + QStringLiteral(".stopped")));
   const QString own = w.fileActions()->trainingCheckpointFile();
@@ -458,6 +467,33 @@ void TestGuiRecovery::newRunAsksBeforeReplacingAStoppedRun() {
   QCOMPARE(plot->testPointCount(), 0);
   QVERIFY(stopAfterAnEpoch());
   QCOMPARE(read_training_checkpoint_info(own.toStdString()).epochs_done, int64_t(lastEpoch));
+}
+
+void TestGuiRecovery::runWithoutItsProjectFileIsOffered() {
+  // The close could not write the project (a full disk): only the run's checkpoint is
+  // left. Its network comes from the checkpoint; the run is offered as stopped.
+  QVERIFY2(QFileInfo::exists(m_epochCheckpoint), "needs trainStartWritesTheRecoveryFileAtOnce");
+  // Nothing the earlier functions' windows left is offered first.
+  QDir(QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("recovery")))
+      .removeRecursively();
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  w.setRunLimits(kTrainLimit, kTestLimit, kBatches);
+  const QString dir = QFileInfo(w.fileActions()->recoveryFile()).absolutePath();
+  QVERIFY(QDir().mkpath(dir));
+  const QString lone = QDir(dir).filePath(QStringLiteral("recovery-1-77.train.pt"));
+  QVERIFY(QFile::copy(m_epochCheckpoint, lone));  // epoch 1 of 3 done
+  BoxAnswerer yes;
+  yes.arm(QMessageBox::Yes);
+  w.fileActions()->offerRecovery();
+  QCOMPARE(yes.texts.size(), 1);
+  QVERIFY2(yes.texts.first().contains(QStringLiteral("was stopped when QNN Studio was last closed (epoch 1 of 3 done")),
+           qPrintable(yes.texts.first()));
+  QVERIFY(!QFileInfo::exists(lone));  // moved to this window's own name
+  QCOMPARE(w.trainingRecovery()->resumablePath(), w.fileActions()->trainingCheckpointFile());
+  QVERIFY(network_difference(w.document()->project(), load_project(examplePath().toStdString())).empty());
+  QVERIFY(w.trainingRecovery()->resumeAction()->isEnabled());
 }
 
 QTEST_MAIN(TestGuiRecovery)
