@@ -418,7 +418,13 @@ int run_eval(const CommandArgs& args) {
 // ---------------------------------------------------------------- validate
 
 int run_validate(const CommandArgs& args) {
-  const Project p = load_project(args.project);
+  Project p = load_project(args.project);
+  if (args.has("target")) {
+    const std::string t = args.text("target");
+    const std::optional<DeploymentTarget> target = deployment_target_from_string(t);
+    if (!target) throw UsageError("--target expects none, onnxruntime or finn, got '" + t + "'");
+    p.deployment_target = *target;
+  }
   const ValidationResult r = validate(p);
   int errors = 0, warnings = 0;
   // The dataset against the Input layer first: known without reading any data, and
@@ -457,7 +463,10 @@ int run_validate(const CommandArgs& args) {
     scales.push_back(scale);
     w_values = std::max(w_values, facts.size());
   }
-  std::cout << (p.name.empty() ? args.project : p.name) << ": input " << shape_text(p.input_shape) << "\n";
+  std::cout << (p.name.empty() ? args.project : p.name) << ": input " << shape_text(p.input_shape)
+            << (p.deployment_target != DeploymentTarget::None ? ", deployment target " + to_string(p.deployment_target)
+                                                              : std::string())
+            << "\n";
   std::cout << "  " << std::left << std::setw(static_cast<int>(w_id)) << "layer" << "  "
             << std::setw(static_cast<int>(w_type)) << "type" << "  " << std::setw(static_cast<int>(w_shape))
             << "output" << "  " << std::setw(static_cast<int>(w_values)) << "values" << "  scale from\n";

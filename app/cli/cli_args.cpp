@@ -50,7 +50,7 @@ const std::vector<std::string>& command_options(const std::string& command) {
   static const std::vector<std::string> export_{"checkpoint", "format", "out", "verify", "verify-samples",
                                                 "c-header", "threads", "fold-bn"};
   static const std::vector<std::string> inspect{"checkpoint", "out", "samples", "test-limit", "threads"};
-  static const std::vector<std::string> validate{"checkpoint"};
+  static const std::vector<std::string> validate{"checkpoint", "target"};
   static const std::vector<std::string> import{"out", "checkpoint"};
   static const std::vector<std::string> calibrate{"weights", "batches", "batch-size", "bias-correction",
                                                   "per-channel", "out", "save-project", "test-limit", "threads"};
@@ -515,8 +515,19 @@ also loads the trained model and warns for every bias quantizer whose codes satu
 at its scales ("warning: fc1: 2 of 6 bias codes clipped (Int8Bias); ..."). Exits with 1
 when there is an error (warnings do not fail).
 
+With the deployment target FINN (the project's "deployment_target": "finn", or
+--target finn), also checks FINN's dataflow rules and warns on the layer at fault:
+finn-zero-point (a quantizer with a zero point), finn-relu-quant (the quantizer after a
+ReLU must be unsigned and not narrow), finn-act-bits (activations above 8 bits),
+finn-input-quant (the network input must be quantized by a QuantIdentity),
+finn-trunc-floor (truncating average pools must use floor 1), finn-join-scales (the
+inputs of an Add or Concat on different scales). qnn export --format qonnx refuses a
+FINN-target project that breaks any of them.
+
 Options:
   --checkpoint CKPT  also check the trained model's bias codes
+  --target T         check against deployment target T (none, onnxruntime, finn)
+                     instead of the project's own; the file is not changed
   -h, --help         show this help
 )USAGE";
   if (command == "summary")

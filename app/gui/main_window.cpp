@@ -23,6 +23,7 @@
 #include <QUndoStack>
 
 #include "app/gui/analysis_actions.h"
+#include "app/gui/deployment_target_menu.h"
 #include "app/gui/export_dialog.h"
 #include "app/gui/model_life.h"
 #include "app/gui/project_files.h"
@@ -351,6 +352,8 @@ void MainWindow::createMenus() {
   edit->addAction(m_graphView->changeTypeAction());
   edit->addSeparator();
   edit->addAction(m_life->foldBatchNormAction());
+  edit->addSeparator();
+  edit->addMenu(createDeploymentTargetMenu(m_document, this));
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   view->addAction(m_fitAction);

@@ -17,6 +17,7 @@
 #include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/export/brevitas_export.h"
+#include "core/graph/finn_rules.h"
 #include "core/graph/layer_rules.h"
 #include "core/graph/validate.h"
 #include "core/layers/layer_descriptor.h"
@@ -230,6 +231,13 @@ std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) 
     return out;
   }
   if (format == ExportFormat::Checkpoint) return out;
+  // The FINN target: a QONNX model for FINN must keep FINN's rules (finn_rules.h).
+  if (format == ExportFormat::Qonnx && project.deployment_target == DeploymentTarget::Finn) {
+    for (const Diagnostic& d : v.diagnostics)
+      if (is_finn_diagnostic(d))
+        out.push_back({true, d.node, d.message + " (" + d.hint + "; the project's deployment target is FINN)"});
+    if (!out.empty()) return out;
+  }
   // Brevitas runs the same modules as the app: what it cannot take is its own list.
   if (format == ExportFormat::Brevitas) return brevitas_issues(project, v);
   // Layer types a format cannot hold: the reason is the descriptor's, refused per

@@ -427,7 +427,23 @@ std::vector<Connection> Project::connections() const {
 
 bool Project::operator==(const Project& o) const {
   return name == o.name && description == o.description && input_shape == o.input_shape &&
-         layers == o.layers && dataset == o.dataset && training == o.training && sweep == o.sweep;
+         layers == o.layers && dataset == o.dataset && training == o.training && sweep == o.sweep &&
+         deployment_target == o.deployment_target;
+}
+
+std::string to_string(DeploymentTarget t) {
+  switch (t) {
+    case DeploymentTarget::None: return "none";
+    case DeploymentTarget::OnnxRuntime: return "onnxruntime";
+    case DeploymentTarget::Finn: return "finn";
+  }
+  return "none";
+}
+
+std::optional<DeploymentTarget> deployment_target_from_string(const std::string& s) {
+  for (DeploymentTarget t : {DeploymentTarget::None, DeploymentTarget::OnnxRuntime, DeploymentTarget::Finn})
+    if (to_string(t) == s) return t;
+  return std::nullopt;
 }
 
 // ----------------------------------------------------------------------- JSON
@@ -448,7 +464,10 @@ Project project_from_json(const std::string& text, const std::string& source) {
                             "): this file needs a newer QNN Studio; this build reads format versions 1 to " +
                             std::to_string(Project::kFormatVersion));
   if (version < 1) root.at("version").fail("unsupported version " + std::to_string(version));
-  if (version >= 3)
+  if (version >= 4)
+    root.allow_keys({"format", "version", "name", "description", "input", "dataset", "training", "layers",
+                     "sweep", "deployment_target", "connections"});
+  else if (version == 3)
     root.allow_keys({"format", "version", "name", "description", "input", "dataset", "training", "layers",
                      "sweep", "connections"});
   else if (version == 2)
@@ -460,6 +479,12 @@ Project project_from_json(const std::string& text, const std::string& source) {
   Project p;
   if (root.has("name")) p.name = root.at("name").str();
   if (root.has("description")) p.description = root.at("description").str();
+  if (version >= 4 && root.has("deployment_target")) {
+    const Field target = root.at("deployment_target");
+    const std::optional<DeploymentTarget> t = deployment_target_from_string(target.str());
+    if (!t) target.fail("unknown deployment target " + target.shown() + " (known: \"none\", \"onnxruntime\", \"finn\")");
+    p.deployment_target = *t;
+  }
   const Field input = root.at("input");
   input.expect_object();
   input.allow_keys({"shape"});
@@ -502,10 +527,13 @@ Project project_from_json(const std::string& text, const std::string& source) {
 std::string project_to_json(const Project& p) {
   json j;
   j["format"] = kFormatMarker;
-  // Version 3 only adds "sweep": files without one stay version 2, readable by older builds.
-  j["version"] = p.sweep ? Project::kFormatVersion : 2;
+  // Version 3 adds "sweep", 4 "deployment_target": files without them stay version 2,
+  // readable by older builds.
+  const bool target = p.deployment_target != DeploymentTarget::None;
+  j["version"] = target ? 4 : p.sweep ? 3 : 2;
   j["name"] = p.name;
   j["description"] = p.description;
+  if (target) j["deployment_target"] = to_string(p.deployment_target);
   j["input"] = json{{"shape", p.input_shape}};
   j["dataset"] = json{{"name", p.dataset.name},
                       {"path", p.dataset.path},

@@ -134,11 +134,15 @@ struct TrainingSpec {
 };
 
 /// Where the network is meant to run (project file "deployment_target": "none",
-/// "onnxruntime" or "finn"; absent = None, and None is not written, so older files stay
-/// byte for byte). Finn turns on FINN's dataflow rules as diagnostics on the nodes at
-/// fault (validate) and FLOOR rounding in truncating average pools (FINN computes them
-/// so); see issue 15.
+/// "onnxruntime" or "finn", format version 4; absent = None, and None is not written, so
+/// older files stay byte for byte). Finn turns on FINN's dataflow rules as Warning
+/// diagnostics on the nodes at fault (validate(), core/graph/finn_rules.h), and the QONNX
+/// export pre-flight refuses a network that breaks one of them.
 enum class DeploymentTarget { None, OnnxRuntime, Finn };
+/// "none", "onnxruntime", "finn": the project file's and the CLI's spelling.
+std::string to_string(DeploymentTarget t);
+/// The inverse of to_string(DeploymentTarget); nullopt for any other text.
+std::optional<DeploymentTarget> deployment_target_from_string(const std::string& s);
 
 /// One edge of the graph: `from`'s output feeds input port `port` of `to`.
 struct Connection {
@@ -149,9 +153,10 @@ struct Connection {
 };
 
 struct Project {
-  /// 3: version 2 plus the optional "sweep" member. Files without a sweep are still
-  /// written as version 2, byte for byte as before.
-  static constexpr int kFormatVersion = 3;
+  /// 3: version 2 plus the optional "sweep" member; 4: plus "deployment_target". A file
+  /// is written with the lowest version that holds it: without a sweep and a target, as
+  /// version 2, byte for byte as before.
+  static constexpr int kFormatVersion = 4;
   std::string name;
   std::string description;
   std::vector<int64_t> input_shape{1, 32, 32};  ///< [C, H, W] of one sample

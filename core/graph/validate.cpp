@@ -4,6 +4,8 @@
 // one message, not a cascade.
 #include "core/graph/validate.h"
 
+#include "core/graph/finn_rules.h"
+
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -499,6 +501,13 @@ const Project& NodeReporter::project() const { return m_c.m_p; }
 
 }  // namespace
 
-ValidationResult validate(const Project& project) { return Checker(project).run(); }
+ValidationResult validate(const Project& project) {
+  ValidationResult r = Checker(project).run();
+  if (project.deployment_target == DeploymentTarget::Finn) {
+    std::vector<Diagnostic> finn = finn_diagnostics(project, r);
+    r.diagnostics.insert(r.diagnostics.end(), finn.begin(), finn.end());
+  }
+  return r;
+}
 
 }  // namespace qnn

@@ -27,6 +27,9 @@ struct Diagnostic {
   /// truncating pool with return_quant_tensor on a float input),
   /// "settings", "input-shape", "size-overflow" (a whole-number parameter above 2^31-1,
   /// or an inferred shape with a dimension above 2^31-1 or more than 2^40 elements).
+  /// With the FINN deployment target, Warnings (core/graph/finn_rules.h): "finn-zero-point",
+  /// "finn-relu-quant", "finn-act-bits", "finn-input-quant", "finn-trunc-floor",
+  /// "finn-join-scales".
   std::string code;
 };
 

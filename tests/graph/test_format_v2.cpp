@@ -188,8 +188,8 @@ void TestFormatV2::missingOptionalFieldsGetDefaults() {
 void TestFormatV2::futureVersionIsRefusedAndTheFileUntouched() {
   QTemporaryDir dir;
   auto doc = nlohmann::json::parse(gt::read(gt::example("lenet_lowprec")));
-  doc["version"] = 4;
-  doc["hologram"] = true;  // unknown in version 3, but the version is what matters
+  doc["version"] = 5;
+  doc["hologram"] = true;  // unknown in version 4, but the version is what matters
   const std::string path = QDir(dir.path()).filePath("future.qnn.json").toStdString();
   const std::string text = doc.dump(1);
   { std::ofstream(path, std::ios::binary) << text; }
@@ -199,7 +199,7 @@ void TestFormatV2::futureVersionIsRefusedAndTheFileUntouched() {
     QFAIL("no ConfigError");
   } catch (const ConfigError& e) {
     const QString msg = e.what();
-    QVERIFY2(msg.startsWith(QString::fromStdString(path) + ": version: written by a newer QNN Studio (version 4)"),
+    QVERIFY2(msg.startsWith(QString::fromStdString(path) + ": version: written by a newer QNN Studio (version 5)"),
              qPrintable(msg));
     QVERIFY2(msg.contains("needs a newer QNN Studio"), qPrintable(msg));
   }

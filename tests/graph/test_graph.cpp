@@ -420,9 +420,9 @@ void TestGraph::malformedJsonGivesConfigError() {
     change(d);
     return config_error_of(d.dump());
   };
-  msg = edited([](auto& d) { d["version"] = 4; });
-  QCOMPARE(msg, QString("broken.qnn.json: version: written by a newer QNN Studio (version 4): this file needs a "
-                        "newer QNN Studio; this build reads format versions 1 to 3"));
+  msg = edited([](auto& d) { d["version"] = 5; });
+  QCOMPARE(msg, QString("broken.qnn.json: version: written by a newer QNN Studio (version 5): this file needs a "
+                        "newer QNN Studio; this build reads format versions 1 to 4"));
   msg = edited([](auto& d) { d.erase("format"); });
   QVERIFY2(msg.contains("missing \"format\": \"qnn-studio-project\""), qPrintable(msg));
   msg = edited([](auto& d) { d["layers"][2]["weight_quant"]["bit_width"] = "three"; });

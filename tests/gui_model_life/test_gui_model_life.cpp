@@ -146,6 +146,7 @@ class TestGuiModelLife : public QObject {
   void checkpointStepsGoWithTheirModel();
   void promptSaveWritesTheCheckpointsThenGoesOn();
   void divergingRunKeepsTheLastGoodModel();
+  void deploymentTargetIsAnUndoableSetting();
 
  private:
   /// Trains the quick project through F5's path (the window's own settings).
@@ -593,6 +594,57 @@ void TestGuiModelLife::divergingRunKeepsTheLastGoodModel() {
   QCOMPARE(c->model(), c->currentRecord().model);
   QVERIFY(c->currentIsLastRun());
   QCOMPARE(label->text(), QStringLiteral("Test accuracy: — (this model is not evaluated yet)"));
+}
+
+void TestGuiModelLife::deploymentTargetIsAnUndoableSetting() {
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  QVERIFY(w.openProject(examplePath("lenet5_classic.qnn.json")));
+  ProjectDocument* doc = w.document();
+  auto* none = mustFind<QAction>(&w, "deploymentTargetNoneAction");
+  auto* finn = mustFind<QAction>(&w, "deploymentTargetFinnAction");
+  QVERIFY(none->isChecked() && !finn->isChecked());
+  const auto floors = [doc] {
+    return QStringList{QString::number(doc->project().find("pool1")->param("floor", 0.0)),
+                       QString::number(doc->project().find("pool2")->param("floor", 0.0))};
+  };
+  QCOMPARE(floors(), (QStringList{"0", "0"}));
+
+  // FINN: the target and FLOOR truncation in both pools, one undo step.
+  const int steps = doc->undoStack()->count();
+  finn->trigger();
+  QCOMPARE(doc->project().deployment_target, DeploymentTarget::Finn);
+  QCOMPARE(floors(), (QStringList{"1", "1"}));
+  QVERIFY(finn->isChecked() && !none->isChecked());
+  QCOMPARE(doc->undoStack()->count(), steps + 1);
+  QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Deployment target FINN"));
+  QVERIFY(doc->isModified());
+  doc->undoStack()->undo();
+  QCOMPARE(doc->project().deployment_target, DeploymentTarget::None);
+  QCOMPARE(floors(), (QStringList{"0", "0"}));
+  QVERIFY(none->isChecked());
+  doc->undoStack()->redo();
+  QCOMPARE(doc->project().deployment_target, DeploymentTarget::Finn);
+  QVERIFY(finn->isChecked());
+
+  // The rules show on the node at fault: the weights-only LeNet's conv1 takes the float input.
+  doc->undoStack()->undo();  // clean again: opening another project asks nothing
+  QVERIFY(!doc->isModified());
+  QVERIFY(w.openProject(examplePath("lenet_weights3.qnn.json")));
+  QVERIFY(none->isChecked());  // the other project's own target
+  const auto conv1Warnings = [&w] {
+    for (QGraphicsItem* item : w.graphView()->graphScene()->items())
+      if (auto* n = dynamic_cast<NodeItem*>(item); n && n->id() == QStringLiteral("conv1")) return n->content().warnings;
+    return QStringList{QStringLiteral("no conv1 node")};
+  };
+  QCOMPARE(conv1Warnings(), QStringList());
+  finn->trigger();
+  QCOMPARE(conv1Warnings().size(), 1);
+  QVERIFY2(conv1Warnings().first().startsWith(QStringLiteral("FINN needs a quantized network input")),
+           qPrintable(conv1Warnings().first()));
+  doc->undoStack()->undo();
+  QCOMPARE(conv1Warnings(), QStringList());
 }
 
 QTEST_MAIN(TestGuiModelLife)

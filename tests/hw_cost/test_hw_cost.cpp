@@ -12,6 +12,7 @@
 #include "core/graph/summary.h"
 #include "core/graph/validate.h"
 
+#include <QProcess>
 #include <QtTest>
 
 using namespace qnn;
@@ -78,6 +79,7 @@ class TestHwCost : public QObject {
   void floatInputCountsAs32Bits();
   void hugeLinearSaturates();
   void tableText();
+  void cliSummaryLines();
 };
 
 void TestHwCost::lowPrecisionLeNetByHand() {
@@ -188,6 +190,37 @@ void TestHwCost::tableText() {
            t.c_str());
   const std::string plain = hardware_cost_table(c, false);
   QVERIFY2(plain.find("FINN") == std::string::npos && plain.find("LUT") == std::string::npos, plain.c_str());
+}
+
+// `qnn summary` prints the hardware table below the summary; FINN columns with --target finn,
+// folding from --pe/--simd/--clock-mhz (conv1 at PE 3, SIMD 5: see foldingClampsToDivisors).
+void TestHwCost::cliSummaryLines() {
+  auto run = [](const QStringList& extra, int* exit_code) {
+    QProcess q;
+    q.start(QNN_CLI_PATH, QStringList{"summary", QString::fromStdString(example("lenet_lowprec"))} + extra);
+    if (!q.waitForFinished(60000)) return QString("timeout");
+    *exit_code = q.exitCode();
+    return QString::fromUtf8(q.readAllStandardOutput() + q.readAllStandardError());
+  };
+  int rc = -1;
+  QString out = run({}, &rc);
+  QCOMPARE(rc, 0);
+  QVERIFY2(out.contains("  conv1       4       3         1411200           450        12\n"), qPrintable(out));
+  QVERIFY2(out.contains("hardware: 4998240 BitOps per sample (MACs x weight bits x input bits), 184410 weight "
+                        "memory bits (without biases)"),
+           qPrintable(out));
+  QVERIFY2(!out.contains("LUT"), qPrintable(out));  // deployment target none: no FINN columns
+  out = run({"--target", "finn", "--pe", "4", "--simd", "8", "--clock-mhz", "200"}, &rc);
+  QCOMPARE(rc, 0);
+  QVERIFY2(out.contains("  conv1       4       3         1411200           450        12     3     5         7840      "
+                        "890      12\n"),
+           qPrintable(out));
+  QVERIFY2(out.contains("FINN estimate (PE 4, SIMD 8 requested, clamped to divisors; 200 MHz): ") &&
+               out.contains("20000.0 samples/s (slowest: conv2, 10000 cycles per sample)"),
+           qPrintable(out));
+  out = run({"--simd", "0"}, &rc);
+  QCOMPARE(rc, 2);
+  QVERIFY2(out.contains("--simd expects a whole number of at least 1, got '0'"), qPrintable(out));
 }
 
 QTEST_GUILESS_MAIN(TestHwCost)

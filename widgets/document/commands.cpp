@@ -226,4 +226,11 @@ SetSweepCommand::SetSweepCommand(ProjectDocument* document, std::optional<SweepR
 void SetSweepCommand::redo() { m_document->applySweep(m_after); }
 void SetSweepCommand::undo() { m_document->applySweep(m_before); }
 
+SetDeploymentTargetCommand::SetDeploymentTargetCommand(ProjectDocument* document, DeploymentTarget before,
+                                                       DeploymentTarget after, const QString& text)
+    : QUndoCommand(text), m_document(document), m_before(before), m_after(after) {}
+
+void SetDeploymentTargetCommand::redo() { m_document->applyDeploymentTarget(m_after); }
+void SetDeploymentTargetCommand::undo() { m_document->applyDeploymentTarget(m_before); }
+
 }  // namespace qnn

@@ -189,4 +189,17 @@ class SetSweepCommand : public QUndoCommand {
   std::optional<SweepRecord> m_before, m_after;
 };
 
+/// Sets Project::deployment_target (ProjectDocument::setDeploymentTarget).
+class SetDeploymentTargetCommand : public QUndoCommand {
+ public:
+  SetDeploymentTargetCommand(ProjectDocument* document, DeploymentTarget before, DeploymentTarget after,
+                             const QString& text);
+  void redo() override;
+  void undo() override;
+
+ private:
+  ProjectDocument* m_document;
+  DeploymentTarget m_before, m_after;
+};
+
 }  // namespace qnn

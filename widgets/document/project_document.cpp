@@ -140,6 +140,41 @@ bool ProjectDocument::setSweep(const std::optional<SweepRecord>& record, const Q
   return true;
 }
 
+bool ProjectDocument::setDeploymentTarget(DeploymentTarget target) {
+  if (target == m_project.deployment_target) return false;
+  const QString name = deploymentTargetName(target);
+  std::vector<LayerSpec> layers = m_project.layers;
+  bool floored = false;
+  if (target == DeploymentTarget::Finn)
+    for (LayerSpec& l : layers)
+      if ((l.type == LayerType::TruncAvgPool2d || l.type == LayerType::TruncAdaptiveAvgPool2d) &&
+          l.param("floor", 0.0) == 0.0) {
+        l.set_param("floor", 1);
+        floored = true;
+      }
+  m_undoStack->beginMacro(tr("Deployment target %1").arg(name));
+  m_undoStack->push(new SetDeploymentTargetCommand(this, m_project.deployment_target, target,
+                                                   tr("Deployment target %1").arg(name)));
+  if (floored) replaceLayers(layers, tr("FLOOR truncation in the average pools (FINN)"));
+  m_undoStack->endMacro();
+  return true;
+}
+
+QString ProjectDocument::deploymentTargetName(DeploymentTarget target) {
+  switch (target) {
+    case DeploymentTarget::None: return tr("None");
+    case DeploymentTarget::OnnxRuntime: return tr("ONNX Runtime");
+    case DeploymentTarget::Finn: return tr("FINN");
+  }
+  return QString();
+}
+
+void ProjectDocument::applyDeploymentTarget(DeploymentTarget target) {
+  m_project.deployment_target = target;
+  m_validation = validate(m_project);  // the FINN rules come and go with the target
+  Q_EMIT changed();
+}
+
 void ProjectDocument::applySweep(const std::optional<SweepRecord>& record) {
   m_project.sweep = record;  // no re-validation: the network did not change
   Q_EMIT sweepChanged();

@@ -86,6 +86,14 @@ class ProjectDocument : public QObject {
   /// Stores `record` as the project's sweep (Project::sweep, saved with the project), or
   /// removes it (nullopt), as one undo step named `text` (SetSweepCommand).
   bool setSweep(const std::optional<SweepRecord>& record, const QString& text);
+  /// Sets Project::deployment_target as one undo step ("Deployment target FINN"). To FINN,
+  /// the same step sets floor 1 on every TruncAvgPool2d / TruncAdaptiveAvgPool2d that
+  /// rounds half to even (FINN truncates with FLOOR: what it builds then computes what
+  /// the app trains and shows); switching away leaves the pools as they are. False when
+  /// `target` is the current one.
+  bool setDeploymentTarget(DeploymentTarget target);
+  /// "None", "ONNX Runtime", "FINN": the target as menus and undo steps name it.
+  static QString deploymentTargetName(DeploymentTarget target);
 
   /// Applies an undo command's delta (forward = redo). For the commands only.
   void applyDelta(const LayerDelta& delta, bool forward);
@@ -95,6 +103,9 @@ class ProjectDocument : public QObject {
   void applyDataset(const DatasetSpec& spec);
   /// Sets Project::sweep and emits sweepChanged(). For the commands only.
   void applySweep(const std::optional<SweepRecord>& record);
+  /// Sets Project::deployment_target, re-validates (the FINN rules) and emits changed().
+  /// For the commands only.
+  void applyDeploymentTarget(DeploymentTarget target);
 
  Q_SIGNALS:
   /// A different project was loaded or set.

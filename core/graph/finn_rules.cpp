@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/graph/finn_rules.h"
+
+#include <set>
+#include <string>
+
+namespace qnn {
+
+namespace {
+
+Diagnostic warning(const std::string& node, std::string message, std::string hint, const char* code) {
+  Diagnostic d;
+  d.severity = Diagnostic::Severity::Warning;
+  d.node = node;
+  d.message = std::move(message);
+  d.hint = std::move(hint);
+  d.code = code;
+  return d;
+}
+
+bool is_activation_type(LayerType t) {
+  switch (t) {
+    case LayerType::QuantIdentity:
+    case LayerType::QuantReLU:
+    case LayerType::QuantHardTanh:
+    case LayerType::QuantEltwiseAdd:
+    case LayerType::QuantTanh:
+    case LayerType::QuantSigmoid: return true;
+    default: return false;
+  }
+}
+
+bool is_trunc_pool(LayerType t) { return t == LayerType::TruncAvgPool2d || t == LayerType::TruncAdaptiveAvgPool2d; }
+
+/// The activation quantizer whose grid the output of `id` lies on: `id` itself when it
+/// has an act_quant, else, through layers that keep their input's values on its grid
+/// (max pools, shape ops, ReLU), the quantizer before them; "" for a float tensor or an
+/// accumulator (Conv/Linear output, an average, a BatchNorm).
+std::string grid_source(const Project& project, std::string id) {
+  for (size_t hops = 0; hops <= project.layers.size(); ++hops) {
+    const LayerSpec* l = project.find(id);
+    if (!l) return {};
+    if (is_activation_type(l->type)) return l->id;
+    switch (l->type) {
+      case LayerType::MaxPool2d:
+      case LayerType::Flatten:
+      case LayerType::Dropout:
+      case LayerType::Identity:
+      case LayerType::ReLU:
+      case LayerType::Upsample:
+      case LayerType::DepthToSpace:
+        if (l->inputs.empty() || l->inputs[0].empty()) return {};
+        id = l->inputs[0];
+        break;
+      default: return {};
+    }
+  }
+  return {};  // a cycle (validation reports it)
+}
+
+}  // namespace
+
+bool is_finn_diagnostic(const Diagnostic& d) { return d.code.rfind("finn-", 0) == 0; }
+
+std::vector<Diagnostic> finn_diagnostics(const Project& project, const ValidationResult& v) {
+  std::vector<Diagnostic> out;
+  // The float network input: the Input nodes and the shape-only layers (Flatten,
+  // Dropout, Identity) fed by it, which FINN turns into reshapes.
+  std::set<std::string> inputs;
+  for (const LayerSpec& l : project.layers)
+    if (l.type == LayerType::Input) inputs.insert(l.id);
+  for (const std::string& id : v.order) {  // topological: a carrier's sources come first
+    const LayerSpec* l = project.find(id);
+    if (l && (l->type == LayerType::Flatten || l->type == LayerType::Dropout || l->type == LayerType::Identity) &&
+        !l->inputs.empty() && inputs.count(l->inputs[0]))
+      inputs.insert(id);
+  }
+  // Nodes validation already faults for mixed scales: no second message.
+  std::set<std::string> scale_faults;
+  for (const Diagnostic& d : v.diagnostics)
+    if (d.code == "add-scales" || d.code == "concat-quant") scale_faults.insert(d.node);
+  const auto source_type = [&](const std::string& id) -> std::optional<LayerType> {
+    const LayerSpec* s = project.find(id);
+    return s ? std::optional<LayerType>(s->type) : std::nullopt;
+  };
+
+  for (const LayerSpec& l : project.layers) {
+    // Zero points must be 0.
+    for (const auto& [name, q] : {std::pair<const char*, const std::optional<QuantSpec>*>{"weight_quant", &l.weight_quant},
+                                  {"bias_quant", &l.bias_quant},
+                                  {"act_quant", &l.act_quant},
+                                  {"input_quant", &l.input_quant}}) {
+      if (!*q || !(*q)->shifted) continue;
+      out.push_back(warning(l.id,
+                            std::string("FINN needs quantizer zero points of 0, but ") + name + " " + (*q)->preset +
+                                " is asymmetric (shifted, with a zero point)",
+                            std::string("make ") + name + " symmetric: set shifted off", "finn-zero-point"));
+    }
+    // The quantizer after a ReLU: unsigned, not narrow.
+    const bool after_relu = l.type == LayerType::QuantReLU ||
+                            (l.type == LayerType::QuantIdentity && !l.inputs.empty() &&
+                             source_type(l.inputs[0]) == LayerType::ReLU);
+    if (after_relu && l.act_quant && (l.act_quant->is_signed || l.act_quant->narrow_range)) {
+      std::string off = l.act_quant->is_signed && l.act_quant->narrow_range ? "signed and narrow_range"
+                        : l.act_quant->is_signed                             ? "signed"
+                                                                             : "narrow_range";
+      out.push_back(warning(l.id,
+                            "FINN needs an unsigned, non-narrow activation quantizer after a ReLU; act_quant is " +
+                                std::string(l.act_quant->is_signed ? "signed" : "unsigned") +
+                                (l.act_quant->narrow_range ? ", narrow" : ", not narrow"),
+                            "set " + off + " off", "finn-relu-quant"));
+    }
+    // Activations above 8 bits stay unconverted.
+    if (is_activation_type(l.type))
+      for (const auto& [name, q] :
+           {std::pair<const char*, const std::optional<QuantSpec>*>{"act_quant", &l.act_quant}, {"input_quant", &l.input_quant}})
+        if (*q && (*q)->bit_width > 8)
+          out.push_back(warning(l.id,
+                                std::string("FINN converts activations of up to 8 bits; ") + name + " has " +
+                                    std::to_string((*q)->bit_width) + " bits and would stay unconverted",
+                                std::string("set ") + name + " bit_width to 8 or less", "finn-act-bits"));
+    // The network input must be quantized: only a QuantIdentity may take it.
+    if (!inputs.count(l.id) && l.type != LayerType::QuantIdentity)
+      for (const std::string& src : l.inputs)
+        if (inputs.count(src)) {
+          out.push_back(warning(l.id,
+                                "FINN needs a quantized network input, but this " + to_string(l.type) +
+                                    " takes the float input of " + src,
+                                "insert a QuantIdentity (e.g. Int8ActPerTensorFloat) between " + src + " and " + l.id,
+                                "finn-input-quant"));
+          break;
+        }
+    // Truncating pools: FLOOR.
+    if (is_trunc_pool(l.type) && l.param("floor", 0.0) == 0.0)
+      out.push_back(warning(l.id, "FINN truncates average pools with FLOOR; this pool rounds half to even",
+                            "set floor to 1 (Brevitas TruncTo8bit)", "finn-trunc-floor"));
+    // The inputs of a join: one quantizer's grid.
+    if ((l.type == LayerType::Add || l.type == LayerType::Concat) && !scale_faults.count(l.id)) {
+      std::string first, first_src, other, other_src;
+      bool mixed = false;
+      for (const std::string& src : l.inputs) {
+        if (src.empty()) continue;
+        const std::string grid = grid_source(project, src);
+        if (first_src.empty()) {
+          first = grid;
+          first_src = src;
+        } else if (grid != first || grid.empty()) {
+          other = grid;
+          other_src = src;
+          mixed = true;
+          break;
+        }
+      }
+      if (mixed) {
+        const auto grid_text = [](const std::string& grid, const std::string& src) {
+          return grid.empty() ? src + " (float: no activation quantizer)" : src + " (" + grid + "'s scale)";
+        };
+        out.push_back(warning(l.id,
+                              "FINN needs the inputs of a " + to_string(l.type) + " on one scale; they come from " +
+                                  grid_text(first, first_src) + " and " + grid_text(other, other_src),
+                              "quantize both inputs with one quantizer (a QuantEltwiseAdd for an Add, or one "
+                              "QuantIdentity/QuantReLU before the branches)",
+                              "finn-join-scales"));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace qnn

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// FINN's dataflow rules, checked while a network is designed (issue 15). FINN's
+// QONNX-to-FINN conversion and streamlining refuse networks late, with messages about
+// thresholds and partitions; these rules name the node a user drew instead. Sources: the
+// FINN documentation and its users' reports, as listed in issue 15 and README.md
+// ("Deployment target").
+//
+// Each broken rule is a Diagnostic of Severity::Warning (training is never blocked) on
+// the node at fault, with a hint naming the fix:
+//  - "finn-zero-point": a quantizer with a zero point (shifted, asymmetric): FINN needs 0;
+//  - "finn-relu-quant": the activation quantizer after a ReLU (QuantReLU's own act_quant,
+//    or a QuantIdentity fed by a float ReLU) is signed or narrow: FINN needs it unsigned
+//    and not narrow;
+//  - "finn-act-bits": an activation quantizer above 8 bits: FINN leaves it unconverted
+//    (no MultiThreshold);
+//  - "finn-input-quant": a layer takes the float network input: FINN needs a quantized
+//    input (a QuantIdentity after the Input; Flatten, Dropout and Identity may come
+//    before it: FINN makes them reshapes);
+//  - "finn-trunc-floor": a TruncAvgPool2d / TruncAdaptiveAvgPool2d rounds half to even:
+//    FINN truncates with FLOOR (param floor 1);
+//  - "finn-join-scales": the inputs of an Add or a Concat are not on one activation
+//    quantizer's grid (different quantizers, or a float input; traced back through max
+//    pools, shape ops and ReLU): FINN needs one scale. Joins validation already refuses
+//    ("add-scales", "concat-quant", both QuantTensors) are not reported twice.
+// Two rules of the list hold by construction here: bit widths are static (a QuantSpec's
+// bit_width is a number, never a learned parameter) and a weight quantizer feeds exactly
+// one layer (each layer owns its weight_quant).
+#pragma once
+
+#include <vector>
+
+#include "core/graph/project.h"
+#include "core/graph/validate.h"
+
+namespace qnn {
+
+/// The FINN rule diagnostics of `project`, given its validation `v` (shapes and scale
+/// sources of the nodes that could be inferred), in layer order. Does not look at
+/// project.deployment_target (validate() calls it only for DeploymentTarget::Finn).
+/// Never throws.
+std::vector<Diagnostic> finn_diagnostics(const Project& project, const ValidationResult& v);
+
+/// Whether `d` is one of the diagnostics above (its code starts with "finn-").
+bool is_finn_diagnostic(const Diagnostic& d);
+
+}  // namespace qnn
