@@ -104,6 +104,7 @@ class TestGuiRecovery : public QObject {
   void closingKeepsTheStoppedRunForTheNextStart();
   void newRunAsksBeforeReplacingAStoppedRun();
   void runWithoutItsProjectFileIsOffered();
+  void declinedStoppedRunIsRemoved();
 
  private:
   QTemporaryDir m_tmp;
@@ -494,6 +495,28 @@ void TestGuiRecovery::runWithoutItsProjectFileIsOffered() {
   QCOMPARE(w.trainingRecovery()->resumablePath(), w.fileActions()->trainingCheckpointFile());
   QVERIFY(network_difference(w.document()->project(), load_project(examplePath().toStdString())).empty());
   QVERIFY(w.trainingRecovery()->resumeAction()->isEnabled());
+}
+
+void TestGuiRecovery::declinedStoppedRunIsRemoved() {
+  QVERIFY2(QFileInfo::exists(m_epochCheckpoint), "needs trainStartWritesTheRecoveryFileAtOnce");
+  const QString dir =
+      QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(QStringLiteral("recovery"));
+  QDir(dir).removeRecursively();
+  QVERIFY(QDir().mkpath(dir));
+  const QString lone = QDir(dir).filePath(QStringLiteral("recovery-1-78.train.pt"));
+  QVERIFY(QFile::copy(m_epochCheckpoint, lone));
+  MainWindow w;
+  w.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&w));
+  BoxAnswerer no;
+  no.arm(QMessageBox::No);
+  w.fileActions()->offerRecovery();
+  QCOMPARE(no.texts.size(), 1);
+  QVERIFY(no.texts.first().contains(QStringLiteral("was stopped when QNN Studio was last closed")));
+  // No: the run's checkpoint, its project file and the stopped marker are gone.
+  QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden), QStringList());
+  QVERIFY(w.trainingRecovery()->resumablePath().isEmpty());
+  QVERIFY(w.document()->isEmpty());
 }
 
 QTEST_MAIN(TestGuiRecovery)
