@@ -2,8 +2,11 @@
 #include "core/dist/data_parallel.h"
 
 #include <atomic>
+#include <cmath>
+#include <limits>
 
 #include "core/errors.h"
+#include "core/quant/int_quant.h"
 
 namespace qnn {
 namespace {
@@ -22,17 +25,57 @@ bool is_batchnorm_stat(const std::string& name) {
 DataParallel* active_data_parallel() { return g_dp.load(); }
 void set_active_data_parallel(DataParallel* dp) { g_dp.store(dp); }
 
-torch::Tensor combine_statistic(const torch::Tensor& stat) {
+namespace {
+torch::Tensor local_percentile(const torch::Tensor& x, double q, PercentileKind kind) {
+  switch (kind) {
+    case PercentileKind::AbsHigh: return kth_abs_percentile(x, q);
+    case PercentileKind::High: return kth_percentile(x, q);
+    case PercentileKind::Low: break;
+  }
+  return kth_low_percentile(x, q);
+}
+}  // namespace
+
+torch::Tensor percentile_statistic(const torch::Tensor& x, double q, PercentileKind kind) {
   DataParallel* dp = active_data_parallel();
-  if (!dp || dp->world_size() == 1) return stat;
-  torch::Tensor mean;
+  if (!dp || dp->world_size() == 1) return local_percentile(x, q, kind);
+  const torch::Tensor v = kind == PercentileKind::AbsHigh ? x.reshape({-1}).abs() : x.reshape({-1});
+  const int64_t n_local = v.numel();
+  std::vector<torch::Tensor> count{torch::full({1}, double(n_local), torch::kFloat64)};
+  dp->average(count);
+  const int64_t n = std::llround(count[0].item<double>() * dp->world_size());
+  int64_t k = kind == PercentileKind::Low ? int64_t(std::ceil(0.01 * q * double(n)))
+                                          : int64_t(std::floor(0.01 * q * double(n) + 0.5));
+  k = std::min(std::max<int64_t>(k, 1), n);
+  const int64_t m = kind == PercentileKind::Low ? k : n - k + 1;  // places from the chosen end
+  if (m > 4096) {  // far from both ends: the mean of the ranks' percentiles (approximation)
+    const torch::Tensor stat = local_percentile(x, q, kind);
+    std::vector<torch::Tensor> mean{stat.detach().to(torch::kFloat32).reshape({1}).clone()};
+    dp->average(mean);
+    return stat + (mean[0].reshape({}) - stat.detach());
+  }
+  torch::Tensor value_w;
+  torch::Tensor w;
   {
     torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> v{stat.detach().clone().contiguous()};
-    dp->average(v);
-    mean = v[0];
+    w = (kind == PercentileKind::Low ? -v.detach() : v.detach()).to(torch::kFloat32).contiguous();
+    const int64_t t = std::min(m, n_local);
+    auto top = torch::full({m}, -std::numeric_limits<float>::infinity(), torch::kFloat32);
+    if (t > 0) top.narrow(0, 0, t).copy_(std::get<0>(w.topk(t)));
+    const torch::Tensor all = dp->all_gather(top).reshape({-1});
+    value_w = std::get<0>(all.topk(m)).select(0, m - 1);
   }
-  return stat + (mean - stat.detach());
+  // The lowest rank holding the value gives the element (and its gradient).
+  const torch::Tensor eq = w.eq(value_w);
+  const bool holds = eq.any().item<bool>();
+  auto holder = torch::full({1}, holds ? -double(dp->rank()) : -1e9, torch::kFloat64);
+  dp->max(holder);
+  if (holds && -holder.item<double>() == double(dp->rank())) {
+    const int64_t idx = eq.to(torch::kUInt8).argmax().item<int64_t>();  // the first in memory order
+    return v.select(0, idx);
+  }
+  torch::NoGradGuard no_grad;
+  return (kind == PercentileKind::Low ? -value_w : value_w).to(x.scalar_type()).clone();
 }
 
 void dp_broadcast_model(torch::nn::Module& model) {

@@ -10,11 +10,15 @@
 //    the per-rank batch is training.batch_size, the global batch batch_size x world size,
 //    so with equal shards the averaged gradient is that of the global batch;
 //  - activation-quantizer statistics (RuntimeStats scaling, statistics phase): every
-//    training call's statistic (a percentile of |x|, of x's interval, or the low
-//    percentile for a zero point) is replaced by its mean over the ranks. A percentile of
-//    the global batch is not the mean of the ranks' percentiles: this is the documented
-//    approximation (exact for a max, i.e. the 100th percentile, only if a max were used;
-//    our percentiles are not). The gradient through the statistic stays the rank's own.
+//    training call's percentile (of |x|, of x, or the low percentile) is that of the
+//    global batch, exactly: the k-th smallest of N = sum of the ranks' sizes lies m
+//    places from the top (m = N - k + 1; bottom: m = k); every rank all-gathers its top m
+//    values and the m-th largest of the union is the statistic, the value a single
+//    process computes on the global batch. Its gradient reaches the selected element on
+//    the lowest rank holding it (a single process also picks the first in memory order),
+//    with that rank's loss only: the other ranks' share of that one element's gradient
+//    is dropped (the approximation). When m > 4096 (a percentile far from both ends) the
+//    statistic is the mean of the ranks' percentiles instead (an approximation).
 //  - BatchNorm running_mean / running_var: averaged after every step (the mean is exact
 //    for equal shards; the variance misses the spread between the ranks' batch means).
 //    Training-mode BatchNorm normalises with the rank's own batch statistics (no
@@ -39,6 +43,8 @@ class DataParallel {
   virtual void average(std::vector<torch::Tensor>& tensors) = 0;
   /// In place: the maximum over the ranks.
   virtual void max(torch::Tensor& tensor) = 0;
+  /// Every rank's `tensor` (same shape on all ranks), stacked: [world, ...].
+  virtual torch::Tensor all_gather(const torch::Tensor& tensor) = 0;
   /// True for the hidden --dist-check: the trainer then compares a checksum of the
   /// parameters and buffers of all ranks after every step and throws on a difference.
   virtual bool check_every_step() const = 0;
@@ -50,10 +56,16 @@ class DataParallel {
 DataParallel* active_data_parallel();
 void set_active_data_parallel(DataParallel* dp);
 
-/// The rank-mean of a scalar statistic for an activation quantizer's statistics phase:
-/// `stat` itself when no context is active; else a tensor whose value is the mean over
-/// the ranks and whose gradient is that of the rank's own `stat` (straight-through).
-torch::Tensor combine_statistic(const torch::Tensor& stat);
+/// Which percentile an activation quantizer's statistics phase takes (core/quant/int_quant.h).
+enum class PercentileKind {
+  AbsHigh,  ///< kth_abs_percentile(x, q)
+  High,     ///< kth_percentile(x, q)
+  Low       ///< kth_low_percentile(x, q)
+};
+
+/// The percentile statistic of `x`: the local one (core/quant/int_quant.h) without an
+/// active context, else the global batch's (see the top of this file). A 0-dim tensor.
+torch::Tensor percentile_statistic(const torch::Tensor& x, double q, PercentileKind kind);
 
 /// Trainer hooks (no-ops without a context).
 /// Rank 0's parameters and buffers to every rank.

@@ -57,6 +57,13 @@ class GlooDataParallel final : public DataParallel {
       t.div_(double(m_world));
     }
   }
+  torch::Tensor all_gather(const torch::Tensor& tensor) override {
+    std::vector<at::Tensor> in{tensor.contiguous()};
+    std::vector<std::vector<at::Tensor>> out(1);
+    for (int r = 0; r < m_world; ++r) out[0].push_back(torch::empty_like(in[0]));
+    run([&] { m_pg->allgather(out, in)->wait(); }, "all-gather");
+    return torch::stack(out[0]);
+  }
   void max(torch::Tensor& tensor) override {
     std::vector<at::Tensor> v{tensor};
     c10d::AllreduceOptions o;
@@ -128,8 +135,9 @@ void check_same_project(DataParallel& dp, uint64_t digest, const std::string& pr
   dp.max(bad);
   const int64_t r = bad.item<int64_t>();
   if (r != std::numeric_limits<int64_t>::min())
-    throw ConfigError("rank " + std::to_string(-r) + " has a different project than rank 0 (" + project_path +
-                      " differs: another file, or another version of it); every rank must train the same project");
+    throw ConfigError("rank " + std::to_string(-r) + " has a different project than rank 0 (the bytes of its " +
+                      "project file differ; this rank read " + project_path +
+                      "); every rank must train the same project file");
 }
 
 }  // namespace qnn

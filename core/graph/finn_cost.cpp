@@ -99,11 +99,13 @@ ModelHwCost hardware_cost(const Project& project, const ValidationResult& valida
     c.mh = std::max<int64_t>(is_linear(s.type) ? l.int_param("out_features", 1) : l.int_param("out_channels", 1), 1);
     c.mw = std::max<int64_t>(s.weights / c.mh, 1);
     c.pixels = s.shape_known ? (is_linear(s.type) ? 1 : s.macs / std::max<int64_t>(s.weights, 1)) : 0;
+    c.shape_known = s.shape_known;
     c.input_bits = 32;
     c.input_float = true;
     if (!l.inputs.empty()) {
       const auto src = validation.nodes.find(l.inputs[0]);
-      if (src != validation.nodes.end() && src->second.quantized && src->second.bit_width > 0) {
+      c.input_known = src != validation.nodes.end();
+      if (c.input_known && src->second.quantized && src->second.bit_width > 0) {
         c.input_bits = int(std::min<int64_t>(src->second.bit_width, 1 << 20));
         c.input_float = false;
         c.input_signed = src->second.is_signed;
@@ -129,7 +131,8 @@ ModelHwCost hardware_cost(const Project& project, const ValidationResult& valida
     }
     m.bitops = count_add(m.bitops, c.bitops);
     m.weight_memory_bits = count_add(m.weight_memory_bits, c.weight_memory_bits);
-    m.any_float_input = m.any_float_input || c.input_float;
+    m.any_float_input = m.any_float_input || (c.input_float && c.input_known);
+    if (!c.shape_known) ++m.layers_without_shape;
     m.layers.push_back(std::move(c));
   }
   if (m.max_cycles > 0) m.samples_per_second = folding.clock_mhz * 1e6 / double(m.max_cycles);
@@ -149,20 +152,24 @@ std::string hardware_cost_table(const ModelHwCost& c, bool finn) {
   o << "\n";
   for (const LayerHwCost& l : c.layers) {
     o << "  " << std::left << std::setw(int(w_id)) << l.id << std::right << "  " << std::setw(6)
-      << (std::to_string(l.input_bits) + (l.input_float ? "f" : "")) << "  " << std::setw(6) << l.weight_bits << "  "
-      << std::setw(14) << count_text(l.bitops) << "  " << std::setw(12) << count_text(l.weight_memory_bits) << "  "
-      << std::setw(8) << l.acc_bits;
+      << (l.input_known ? std::to_string(l.input_bits) + (l.input_float ? "f" : "") : std::string("?")) << "  "
+      << std::setw(6) << l.weight_bits << "  " << std::setw(14) << (l.shape_known ? count_text(l.bitops) : "?") << "  " << std::setw(12) << count_text(l.weight_memory_bits) << "  "
+      << std::setw(8) << (l.input_known ? std::to_string(l.acc_bits) : std::string("?"));
     if (finn) {
       if (l.finn)
         o << "  " << std::setw(4) << l.pe << "  " << std::setw(4) << l.simd << "  " << std::setw(11)
           << count_text(l.cycles) << "  " << std::setw(7) << count_text(l.luts) << "  " << std::setw(6)
           << count_text(l.bram18);
       else
-        o << "  (not an MVAU)";
+        o << "  (no MVAU estimate: float, grouped or without a shape)";
     }
     o << "\n";
   }
-  o << "hardware: " << count_text(c.bitops) << " BitOps per sample (MACs x weight bits x input bits";
+  o << "hardware: " << (c.layers_without_shape ? ">= " : "") << count_text(c.bitops)
+    << " BitOps per sample (MACs x weight bits x input bits";
+  if (c.layers_without_shape)
+    o << "; partial: " << c.layers_without_shape << (c.layers_without_shape == 1 ? " layer" : " layers")
+      << " without shapes";
   if (c.any_float_input) o << "; f: float input counted as 32 bits";
   o << "), " << count_text(c.weight_memory_bits) << " weight memory bits (without biases); "
     << "acc bits = input bits + weight bits + ceil(log2 fan-in)\n";

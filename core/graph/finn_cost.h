@@ -58,6 +58,8 @@ struct LayerHwCost {
   int64_t mh = 0;             ///< outputs per pixel (matrix height)
   int64_t pixels = 0;         ///< output pixels per sample (1 for Linear); 0 unknown
   int64_t macs = 0;           ///< from summarize()
+  bool shape_known = false;   ///< validate() inferred the output shape (else MACs, BitOps, cycles are 0, shown "?")
+  bool input_known = false;   ///< validate() knows the source tensor (else input_bits 32 is a guess, shown "?")
   int input_bits = 0;         ///< A; 32 when the input is float
   bool input_float = false;   ///< the source tensor is not quantized (A = 32 assumed)
   bool input_signed = true;
@@ -78,6 +80,7 @@ struct ModelHwCost {
   int64_t bitops = 0;
   int64_t weight_memory_bits = 0;
   bool any_float_input = false;     ///< some layer's A = 32 is an assumption for a float input
+  int64_t layers_without_shape = 0; ///< their BitOps are missing: `bitops` is then a lower bound (">=")
   // FINN totals (only layers with finn = true)
   int64_t luts = 0;
   int64_t bram18 = 0;

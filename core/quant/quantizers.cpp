@@ -246,13 +246,14 @@ torch::Tensor ActQuantizerImpl::scale_for_call(const torch::Tensor& x) {
   if (c < steps) {
     torch::Tensor stat;
     if (m_spec.shifted) {
-      torch::Tensor hi = kth_percentile(x, m_spec.high_percentile_q);
-      torch::Tensor lo = torch::clamp_max(kth_low_percentile(x, m_spec.low_percentile_q), 0.0);
+      // Global-batch percentiles in data-parallel training (core/dist/data_parallel.h).
+      torch::Tensor hi = percentile_statistic(x, m_spec.high_percentile_q, PercentileKind::High);
+      torch::Tensor lo =
+          torch::clamp_max(percentile_statistic(x, m_spec.low_percentile_q, PercentileKind::Low), 0.0);
       stat = (hi - lo).abs();
     } else {
-      stat = kth_abs_percentile(x, m_spec.high_percentile_q);
+      stat = percentile_statistic(x, m_spec.high_percentile_q, PercentileKind::AbsHigh);
     }
-    stat = combine_statistic(stat);  // the rank mean in data-parallel training (core/dist)
     stat = stat + 0.0 * value;  // `value` takes part with an exact zero gradient, as in Brevitas
     {
       torch::NoGradGuard no_grad;
@@ -285,7 +286,7 @@ torch::Tensor ActQuantizerImpl::zero_point_for_call(const torch::Tensor& x,
   } else if (!is_training()) {
     stat = c <= steps ? zero_point_buffer : zero_point_value;
   } else if (c < steps) {
-    stat = combine_statistic(torch::clamp_max(kth_low_percentile(x, m_spec.low_percentile_q), 0.0));
+    stat = torch::clamp_max(percentile_statistic(x, m_spec.low_percentile_q, PercentileKind::Low), 0.0);
     if (advance) {
       torch::NoGradGuard no_grad;
       const torch::Tensor s = stat.detach();

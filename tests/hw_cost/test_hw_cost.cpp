@@ -178,6 +178,12 @@ void TestHwCost::hugeLinearSaturates() {
   const std::string t = hardware_cost_table(c, true);
   QVERIFY2(t.find("more than 9223372036854775806") != std::string::npos, t.c_str());
   QVERIFY2(t.find(" -9") == std::string::npos, t.c_str());  // no wrapped (negative) count
+  // conv2's shape is unknown, so are the shapes below it: their BitOps read "?", the total is
+  // a lower bound: conv1's 1411200 only.
+  QCOMPARE(c.layers_without_shape, int64_t{4});
+  QVERIFY2(t.find("hardware: >= 1411200 BitOps per sample (MACs x weight bits x input bits; partial: 4 layers "
+                  "without shapes)") != std::string::npos,
+           t.c_str());
 }
 
 void TestHwCost::tableText() {
