@@ -29,6 +29,7 @@
 #include "core/errors.h"
 #include "core/graph/model.h"
 #include "core/graph/project.h"
+#include "core/graph/finn_cost.h"
 #include "core/graph/summary.h"
 #include "core/graph/validate.h"
 #include "core/inspect/inspect.h"
@@ -507,7 +508,17 @@ int run_validate(const CommandArgs& args) {
 // ---------------------------------------------------------------- summary
 
 int run_summary(const CommandArgs& args) {
-  const Project p = load_project(args.project);
+  Project p = load_project(args.project);
+  if (args.has("target")) {
+    const std::string t = args.text("target");
+    const std::optional<DeploymentTarget> target = deployment_target_from_string(t);
+    if (!target) throw UsageError("--target expects none, onnxruntime or finn, got '" + t + "'");
+    p.deployment_target = *target;
+  }
+  Folding folding;
+  folding.pe = args.integer("pe", 1, 1);
+  folding.simd = args.integer("simd", 1, 1);
+  folding.clock_mhz = args.positive_real("clock-mhz", 100.0);
   const ValidationResult r = validate(p);
   // The summary describes the network: only graph errors count, not the training and
   // dataset settings (diagnostics with code "settings").
@@ -517,8 +528,11 @@ int run_summary(const CommandArgs& args) {
       std::cerr << diagnostic_line(d) << "\n";
       graph_ok = false;
     }
+  const ModelSummary summary = summarize(p, r);
   std::cout << (p.name.empty() ? args.project : p.name) << ": input " << shape_text(p.input_shape) << "\n"
-            << summary_table(summarize(p, r)) << std::flush;
+            << summary_table(summary) << "\n"
+            << hardware_cost_table(hardware_cost(p, r, summary, folding), p.deployment_target == DeploymentTarget::Finn)
+            << std::flush;
   return graph_ok ? kExitOk : kExitFailed;
 }
 

@@ -59,8 +59,10 @@ const std::vector<std::string>& command_options(const std::string& command) {
                                               "out", "save", "threads"};
   static const std::vector<std::string> suggest{"sweep", "max-bytes", "max-bitops", "max-drop", "axis",
                                                 "out", "verify", "weights", "threads"};
+  static const std::vector<std::string> summary{"pe", "simd", "clock-mhz", "target"};
   static const std::vector<std::string> none;
   if (command == "validate") return validate;
+  if (command == "summary") return summary;
   if (command == "export") return export_;
   if (command == "train") return train;
   if (command == "eval") return eval;
@@ -542,7 +544,28 @@ and the total is marked partial: ">= 117600 MACs per sample (partial: 3 layers
 without shapes)");
 the training and dataset settings are not checked (see qnn validate).
 
+Below it, the hardware cost of every Conv1d/Conv2d/Linear (and Quant*) layer: input
+bits A (the bit width of the quantized tensor it reads; "32f": a float input, counted
+as 32 bits), weight bits W, BitOps = MACs x W x A, weight memory bits = weights x W
+(without the bias), accumulator bits = A + W + ceil(log2 fan-in), and the totals line
+"hardware: 4998240 BitOps per sample ..., 184410 weight memory bits (without biases)".
+With the deployment target FINN (the project's, or --target finn), also FINN's MVAU
+estimates per QuantLinear/QuantConv1d/QuantConv2d (a convolution as an MVAU after a
+sliding-window generator) at a uniform folding: PE, SIMD, cycles per sample
+(MH/PE x MW/SIMD x output pixels), LUTs (FINN lut_estimation()) and BRAM18 (FINN
+bram_estimation()), and the totals with the throughput at the clock, set by the
+slowest layer: "FINN estimate (PE 1, SIMD 1 requested, clamped to divisors; 100 MHz):
+1729 LUTs, 18 BRAM18, 416.7 samples/s (slowest: conv2, 240000 cycles per sample)".
+
 Options:
+  --pe N             FINN folding: processing elements per layer (default 1); each
+                     layer uses the largest divisor of its MH (output channels or
+                     features) that is <= N
+  --simd N           FINN folding: SIMD lanes per layer (default 1); the largest
+                     divisor of its MW (fan-in) that is <= N
+  --clock-mhz F      FINN clock for the throughput, in MHz (default 100)
+  --target T         summarise for deployment target T (none, onnxruntime, finn)
+                     instead of the project's own; the file is not changed
   -h, --help         show this help
 )USAGE";
   return "";
