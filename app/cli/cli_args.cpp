@@ -210,9 +210,9 @@ through a c10d TCPStore and train over Gloo (TCP). --batch-size is the batch of 
 rank: the global batch is batch size x world size (2 ranks x 32 see the same 64
 samples per step as 1 rank x 64; an epoch holds full global batches only). Weights
 start from rank 0's; gradients are averaged; activation-quantizer statistics are
-the mean of the ranks' statistics in every statistics-phase call (an approximation of
-the global batch's percentile), BatchNorm running statistics are averaged after every
-step, so every rank holds the same weights and scales. Rank 0 alone prints and
+the global batch's percentile in every statistics-phase call (exact: the same value
+as one process on the global batch), BatchNorm running statistics are averaged after
+every step, so every rank holds the same weights and scales. Rank 0 alone prints and
 writes the checkpoint and autosave; every rank evaluates the whole test set. A rank
 that cannot join, or a peer that dies or does not answer, ends the run within
 --dist-timeout seconds ("qnn train: error: rank 1: ..."), exit status 1; a project
