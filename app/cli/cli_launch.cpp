@@ -119,6 +119,8 @@ std::string cause(const Rank& r) {
 bool consequential(const Rank& r) {
   return WIFEXITED(r.status) && (r.last_line.find("lost the connection") != std::string::npos ||
                                  r.last_line.find("timed out") != std::string::npos ||
+                                 r.last_line.find("Timed out") != std::string::npos ||
+                                 r.last_line.find("did not answer") != std::string::npos ||
                                  r.last_line.find("Connection closed by peer") != std::string::npos);
 }
 
@@ -245,6 +247,7 @@ int run_launch(const CommandArgs& args) {
   };
 
   const Rank* failure = nullptr;
+  std::vector<int> still_running;  // when the failure was seen: the ranks that had not ended
   bool forwarded = false;
   Clock::time_point kill_at{};
   bool stopping = false;
@@ -292,6 +295,8 @@ int run_launch(const CommandArgs& args) {
         if (failed(*r) && (!best || rank_of(r) < rank_of(best))) best = r;
       if (best) {
         failure = best;
+        for (const Rank& r : ranks)
+          if (r.running) still_running.push_back(r.index);
         std::cerr << "qnn launch: rank " << best->index << " (pid " << best->pid << ") " << cause(*best)
                   << "; stopping the other ranks" << std::endl;
         stopping = true;
@@ -305,8 +310,19 @@ int run_launch(const CommandArgs& args) {
   std::signal(SIGTERM, old_term);
 
   if (failure) {
-    std::cerr << "qnn launch: the run failed: rank " << failure->index << " " << cause(*failure)
-              << (nproc > 1 ? "; the other ranks were stopped" : "") << std::endl;
+    std::string text = "qnn launch: the run failed: rank " + std::to_string(failure->index) + " " + cause(*failure);
+    if (consequential(*failure) && !still_running.empty()) {
+      // It gave up waiting for a rank that had neither ended nor answered (hung, stopped).
+      std::string list;
+      for (size_t i = 0; i < still_running.size(); ++i)
+        list += (i ? ", " : "") + std::to_string(still_running[i]);
+      text += "; rank" + std::string(still_running.size() > 1 ? "s " : " ") + list +
+              " did not answer (still running, hung or stopped) and " +
+              (still_running.size() > 1 ? "were" : "was") + " stopped";
+    } else if (nproc > 1) {
+      text += "; the other ranks were stopped";
+    }
+    std::cerr << text << std::endl;
     return kExitFailed;
   }
   const Rank& first = ranks.front();

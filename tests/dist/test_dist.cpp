@@ -136,6 +136,7 @@ class TestDist : public QObject {
   void initTestCase();
   void twoRanksStayIdenticalAndCloseToOneRank();
   void killedRankEndsTheRunNamingIt();
+  void stoppedRankEndsTheRunWithinTheTimeout();
   void differentProjectIsRefusedAtStartUp();
   void missingVariableIsNamed();
 
@@ -171,9 +172,12 @@ void TestDist::twoRanksStayIdenticalAndCloseToOneRank() {
       qnn_test::runQnn(QStringList{"train", m_project, "--batch-size", "64", "--checkpoint", one} + common, 120000);
   QVERIFY2(single.code == 0, qPrintable(single.text()));
 
-  // Both saw the same 64 samples in each of the 20 steps. What differs: the gradient
-  // sums in another order, and the statistics-phase scales (the ranks' mean of their
-  // percentiles vs the percentile of the whole batch; exact for the max only).
+  // Both saw the same 64 samples in each of the 20 steps, and the statistics-phase
+  // percentiles are the global batch's on both. What differs: the gradient sums in
+  // another order, and the gradient through a statistic (Brevitas's percentile is
+  // differentiable) reaches its element with the holding rank's share only. Bounds,
+  // relative to each tensor's largest value: parameters 0.15 (measured 0.072; the 20
+  // steps moved them by 2.4), quantizer statistics 0.02 (measured 0.0036).
   qInfo("2 ranks x 32 vs 1 rank x 64 after 20 steps, parameters:");
   const Difference weights = max_difference(m_p, one.toStdString(), two.toStdString(), true);
   qInfo("buffers:");
@@ -181,7 +185,7 @@ void TestDist::twoRanksStayIdenticalAndCloseToOneRank() {
   qInfo("worst relative difference: parameters %.3g (%s), buffers %.3g (%s)", weights.worst, weights.where.c_str(),
         stats.worst, stats.where.c_str());
   QVERIFY2(weights.worst < 0.15, qPrintable(QString::fromStdString(weights.where)));
-  QVERIFY2(stats.worst < 0.06, qPrintable(QString::fromStdString(stats.where)));
+  QVERIFY2(stats.worst < 0.02, qPrintable(QString::fromStdString(stats.where)));
   // The 20 steps moved the weights far beyond that bound (the comparison means something):
   // the initial weights are those `qnn train` builds (the project's seed).
   const QString init = m_dir.filePath("init.pt");
@@ -235,6 +239,40 @@ void TestDist::killedRankEndsTheRunNamingIt() {
   QVERIFY(info.global_step >= 1);
   auto model = qnn::build_model(m_p);
   qnn::load_checkpoint(model, autosave.toStdString());
+}
+
+void TestDist::stoppedRankEndsTheRunWithinTheTimeout() {
+  // A rank that neither dies nor answers (SIGSTOP: hung): rank 0's collective gives up
+  // after --dist-timeout (4 s), the launcher then stops rank 1 (SIGTERM, SIGKILL after 3 s).
+  QProcess launcher;
+  launcher.start(QStringLiteral(QNN_CLI_PATH),
+                 QStringList{"launch", "--nproc", "2", m_project, "--epochs", "50", "--train-limit", "1280",
+                             "--test-limit", "50", "--threads", "1", "--no-autosave", "--dist-timeout", "4"});
+  QVERIFY(launcher.waitForStarted());
+  QString err;
+  qint64 rank1 = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  // Wait for rank 0's first epoch line: the ranks are past the rendezvous and training.
+  QString out;
+  while ((rank1 == 0 || !out.contains("epoch 1/50")) && std::chrono::steady_clock::now() < deadline &&
+         launcher.state() == QProcess::Running) {
+    launcher.waitForReadyRead(200);
+    err += QString::fromUtf8(launcher.readAllStandardError());
+    out += QString::fromUtf8(launcher.readAllStandardOutput());
+    const auto m = QRegularExpression("rank 1 pid (\\d+)").match(err);
+    if (m.hasMatch()) rank1 = m.captured(1).toLongLong();
+  }
+  QVERIFY2(rank1 > 0 && out.contains("epoch 1/50"), qPrintable(err + out));
+  const auto stopped_at = std::chrono::steady_clock::now();
+  QCOMPARE(::kill(pid_t(rank1), SIGSTOP), 0);
+  QVERIFY2(launcher.waitForFinished(60000), "the launcher did not end after a rank stopped answering");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped_at).count();
+  err += QString::fromUtf8(launcher.readAllStandardError());
+  qInfo("the launcher ended %.2f s after rank 1 was stopped (--dist-timeout 4)", seconds);
+  QCOMPARE(launcher.exitCode(), 1);
+  QVERIFY2(err.contains("rank 1 did not answer (still running, hung or stopped) and was stopped"), qPrintable(err));
+  QVERIFY2(seconds < 4.0 + 3.0 + 5.0, qPrintable(QString::number(seconds)));
+  QVERIFY2(::kill(pid_t(rank1), 0) != 0, "rank 1 is still alive");  // no rank left behind
 }
 
 void TestDist::differentProjectIsRefusedAtStartUp() {
