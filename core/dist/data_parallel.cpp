@@ -40,10 +40,10 @@ torch::Tensor percentile_statistic(const torch::Tensor& x, double q, PercentileK
   DataParallel* dp = active_data_parallel();
   if (!dp || dp->world_size() == 1) return local_percentile(x, q, kind);
   const torch::Tensor v = kind == PercentileKind::AbsHigh ? x.reshape({-1}).abs() : x.reshape({-1});
+  // Every rank holds batch_size samples (full global batches only), so N is known
+  // without communication: one all-gather per call.
   const int64_t n_local = v.numel();
-  std::vector<torch::Tensor> count{torch::full({1}, double(n_local), torch::kFloat64)};
-  dp->average(count);
-  const int64_t n = std::llround(count[0].item<double>() * dp->world_size());
+  const int64_t n = n_local * dp->world_size();
   int64_t k = kind == PercentileKind::Low ? int64_t(std::ceil(0.01 * q * double(n)))
                                           : int64_t(std::floor(0.01 * q * double(n) + 0.5));
   k = std::min(std::max<int64_t>(k, 1), n);
@@ -54,24 +54,27 @@ torch::Tensor percentile_statistic(const torch::Tensor& x, double q, PercentileK
     dp->average(mean);
     return stat + (mean[0].reshape({}) - stat.detach());
   }
-  torch::Tensor value_w;
-  torch::Tensor w;
+  torch::Tensor value_w, w;
+  int holder = -1;
   {
     torch::NoGradGuard no_grad;
     w = (kind == PercentileKind::Low ? -v.detach() : v.detach()).to(torch::kFloat32).contiguous();
     const int64_t t = std::min(m, n_local);
     auto top = torch::full({m}, -std::numeric_limits<float>::infinity(), torch::kFloat32);
     if (t > 0) top.narrow(0, 0, t).copy_(std::get<0>(w.topk(t)));
-    const torch::Tensor all = dp->all_gather(top).reshape({-1});
-    value_w = std::get<0>(all.topk(m)).select(0, m - 1);
+    const torch::Tensor all = dp->all_gather(top);  // [world, m]
+    value_w = std::get<0>(all.reshape({-1}).topk(m)).select(0, m - 1);
+    // Fewer than m values exceed the m-th largest, so a rank holding it has it in its
+    // top m: the lowest such row is the holder (a single process picks the first too).
+    const auto rows = all.eq(value_w).any(1);
+    for (int r = 0; r < dp->world_size(); ++r)
+      if (rows[r].item<bool>()) {
+        holder = r;
+        break;
+      }
   }
-  // The lowest rank holding the value gives the element (and its gradient).
-  const torch::Tensor eq = w.eq(value_w);
-  const bool holds = eq.any().item<bool>();
-  auto holder = torch::full({1}, holds ? -double(dp->rank()) : -1e9, torch::kFloat64);
-  dp->max(holder);
-  if (holds && -holder.item<double>() == double(dp->rank())) {
-    const int64_t idx = eq.to(torch::kUInt8).argmax().item<int64_t>();  // the first in memory order
+  if (holder == dp->rank()) {
+    const int64_t idx = w.eq(value_w).to(torch::kUInt8).argmax().item<int64_t>();  // the first in memory order
     return v.select(0, idx);
   }
   torch::NoGradGuard no_grad;
