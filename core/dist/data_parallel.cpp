@@ -125,7 +125,23 @@ void dp_average_batchnorm(torch::nn::Module& model) {
   std::vector<torch::Tensor> stats;
   for (const auto& kv : model.named_buffers())
     if (is_batchnorm_stat(kv.key()) && kv.value().is_floating_point()) stats.push_back(kv.value());
-  if (!stats.empty()) dp->average(stats);
+  if (stats.empty()) return;
+  // One flat float32 bucket: one collective per step whatever the number of layers.
+  int64_t total = 0;
+  for (const auto& t : stats) total += t.numel();
+  auto bucket = torch::empty({total}, torch::kFloat32);
+  int64_t at = 0;
+  for (const auto& t : stats) {
+    bucket.narrow(0, at, t.numel()).copy_(t.reshape({-1}));
+    at += t.numel();
+  }
+  std::vector<torch::Tensor> v{bucket};
+  dp->average(v);
+  at = 0;
+  for (auto& t : stats) {
+    t.copy_(bucket.narrow(0, at, t.numel()).view(t.sizes()));
+    at += t.numel();
+  }
 }
 
 void dp_check_identical(torch::nn::Module& model, int64_t step) {
