@@ -9,7 +9,9 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <map>
 
+#include "core/graph/finn_cost.h"
 #include "core/graph/summary.h"
 #include "widgets/document/project_document.h"
 
@@ -29,6 +31,14 @@ QString count(int64_t v) {
                               : QLocale::system().toString(qlonglong(v));
 }
 
+/// Weight memory: bits below 8 kbit, else bytes (a saturated count as such).
+QString bits(int64_t b) {
+  if (b >= kCountSaturated) return ModelSummaryView::tr("%1 bits").arg(count(b));
+  if (b < 8000) return ModelSummaryView::tr("%1 bits").arg(b);
+  return b < 8000000 ? QStringLiteral("%1 kB").arg(double(b) / 8e3, 0, 'f', 1)
+                     : QStringLiteral("%1 MB").arg(double(b) / 8e6, 0, 'f', 2);
+}
+
 QString bytes(double b) {
   if (b < 1000) return QStringLiteral("%1 B").arg(b, 0, 'f', 0);
   if (b < 1e6) return QStringLiteral("%1 kB").arg(b / 1e3, 0, 'f', 1);
@@ -45,16 +55,19 @@ ModelSummaryView::ModelSummaryView(ProjectDocument* document, QWidget* parent)
   m_totals->setObjectName(QStringLiteral("summaryTotals"));
   m_totals->setWordWrap(true);
   m_totals->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  m_table = new QTableWidget(0, 7, this);
+  m_table = new QTableWidget(0, 11, this);
   m_table->setObjectName(QStringLiteral("summaryTable"));
-  m_table->setHorizontalHeaderLabels({tr("layer"), tr("type"), tr("params"), tr("MACs"), tr("W bits"), tr("B bits"),
-                                      tr("bytes")});
   m_table->verticalHeader()->hide();
   m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
   m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_table->setToolTip(tr("Storage at the chosen bit widths: weight codes at the weight bit width, biases at the "
-                         "bias bit width (32 when float); scales are not counted"));
+                         "bias bit width (32 when float); scales are not counted.\n"
+                         "A bits: the bit width of the layer's input (32f: a float input, counted as 32 bits); "
+                         "BitOps = MACs × W bits × A bits; W mem: weights × W bits, without the bias; "
+                         "acc bits = A bits + W bits + ⌈log2 fan-in⌉.\n"
+                         "With the deployment target FINN: LUT and BRAM18 of each MVAU from FINN's "
+                         "lut_estimation() and bram_estimation() at the default folding PE = SIMD = 1"));
   layout->addWidget(m_totals);
   layout->addWidget(m_table, 1);
   connect(document, &ProjectDocument::changed, this, &ModelSummaryView::refresh);
@@ -75,10 +88,20 @@ int ModelSummaryView::columnsWidth() const {
 
 void ModelSummaryView::refresh() {
   if (!m_document) return;
-  const ModelSummary s = summarize(m_document->project(), m_document->validation());
-  const std::string text = summary_table(s);
+  const Project& project = m_document->project();
+  const ModelSummary s = summarize(project, m_document->validation());
+  const bool finn = project.deployment_target == DeploymentTarget::Finn;
+  const ModelHwCost hw = hardware_cost(project, m_document->validation(), s);  // the default folding
+  const std::string text = summary_table(s) + hardware_cost_table(hw, finn);
   if (text == m_shown) return;  // e.g. a node was only moved
   m_shown = text;
+  QStringList headers{tr("layer"), tr("type"), tr("params"), tr("MACs"), tr("W bits"), tr("B bits"), tr("bytes"),
+                      tr("A bits"), tr("BitOps"), tr("W mem"), tr("acc bits")};
+  if (finn) headers << tr("LUT") << tr("BRAM18");
+  m_table->setColumnCount(int(headers.size()));
+  m_table->setHorizontalHeaderLabels(headers);
+  std::map<std::string, const LayerHwCost*> hw_rows;
+  for (const LayerHwCost& c : hw.layers) hw_rows[c.id] = &c;
   m_table->setRowCount(int(s.layers.size()));
   for (int r = 0; r < int(s.layers.size()); ++r) {
     const LayerSummary& l = s.layers[size_t(r)];
@@ -89,6 +112,17 @@ void ModelSummaryView::refresh() {
     m_table->setItem(r, 4, cell(l.weight_bits ? QString::number(l.weight_bits) : QString(), true));
     m_table->setItem(r, 5, cell(l.bias_bits ? QString::number(l.bias_bits) : QString(), true));
     m_table->setItem(r, 6, cell(l.storage_bits ? count(l.storage_bits >= kCountSaturated - 7 ? kCountSaturated : (l.storage_bits + 7) / 8) : QString(), true));
+    const auto it = hw_rows.find(l.id);
+    const LayerHwCost* c = it == hw_rows.end() ? nullptr : it->second;
+    const bool in = c && c->input_known;
+    m_table->setItem(r, 7, cell(!c ? QString() : in ? QString::number(c->input_bits) + (c->input_float ? QStringLiteral("f") : QString()) : QStringLiteral("?"), true));
+    m_table->setItem(r, 8, cell(!c ? QString() : c->shape_known ? count(c->bitops) : QStringLiteral("?"), true));
+    m_table->setItem(r, 9, cell(c ? bits(c->weight_memory_bits) : QString(), true));
+    m_table->setItem(r, 10, cell(!c ? QString() : in ? QString::number(c->acc_bits) : QStringLiteral("?"), true));
+    if (finn) {
+      m_table->setItem(r, 11, cell(c && c->finn ? count(c->luts) : QString(), true));
+      m_table->setItem(r, 12, cell(c && c->finn ? count(c->bram18) : QString(), true));
+    }
   }
   // An invalid graph: layers without a shape have no MACs, so the sum is only a lower bound.
   const QString macs = s.macs_partial()
@@ -99,6 +133,18 @@ void ModelSummaryView::refresh() {
   m_totals->setText(tr("<b>%1</b> parameters · %2<br><b>%3</b> at the chosen bit widths vs %4 float32 (%5×)")
                         .arg(count(s.params), macs, bytes(double(s.size_bytes)), bytes(double(s.float32_bytes)))
                         .arg(s.compression, 0, 'f', 2));
+  QString hw_line = tr("<br><b>%1%2</b> BitOps per sample · %3 weight memory (without biases)")
+                        .arg(hw.layers_without_shape ? QStringLiteral("≥ ") : QString(), count(hw.bitops),
+                             bits(hw.weight_memory_bits));
+  if (hw.any_float_input) hw_line += tr(" · float inputs counted as 32 bits");
+  if (finn)
+    hw_line += hw.max_cycles > 0
+                   ? tr("<br>FINN at the default folding (PE 1, SIMD 1, 100 MHz): <b>%1</b> LUTs · <b>%2</b> BRAM18 · "
+                        "%3 samples/s (slowest: %4, %5 cycles per sample)")
+                         .arg(count(hw.luts), count(hw.bram18), QString::number(hw.samples_per_second, 'f', 1),
+                              QString::fromStdString(hw.slowest), count(hw.max_cycles))
+                   : tr("<br>FINN: no MVAU layer (QuantLinear, QuantConv1d/2d with a known shape)");
+  m_totals->setText(m_totals->text() + hw_line);
   m_totals->setToolTip(s.macs_partial() ? tr("The graph is invalid: %n layer(s) with weights have no inferred output "
                                              "shape, so their MACs are missing from the total (shown as \"?\")",
                                              "", int(s.layers_without_shape))

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The model summary dock: per layer the parameter count, multiply-accumulates per
 // sample, weight and bias bit widths and storage in bytes at the chosen bit widths,
-// and the totals against float32 (core/graph/summary.h). Follows the document live:
+// and the totals against float32 (core/graph/summary.h); the hardware cost per Conv/Linear
+// layer (input bits, BitOps, weight memory, accumulator bits; LUT and BRAM18 with the
+// deployment target FINN, at the default folding PE = SIMD = 1, 100 MHz: core/graph/finn_cost.h)
+// and its totals line. Follows the document live:
 // changing a bit width in the inspector updates the sizes at once.
 #pragma once
 
