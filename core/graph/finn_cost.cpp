@@ -71,12 +71,12 @@ int64_t finn_mvau_luts(int64_t pe, int64_t simd, int weight_bits, int input_bits
 int64_t finn_mvau_bram18(int64_t pe, int64_t simd, int weight_bits, int64_t mw, int64_t mh) {
   const int64_t omega = count_mul(mw, mh) / std::max<int64_t>(count_mul(simd, pe), 1);
   const int64_t mem_width = count_mul(count_mul(simd, weight_bits), pe);
-  const int w = weight_bits;
-  if (w == 1) return ceil_div(omega, 16384);
-  if (w == 2) return ceil_div(omega, 8192);
-  if (w <= 4) return count_mul(ceil_div(omega, 4096), ceil_div(mem_width, 4));
-  if (w <= 9) return count_mul(ceil_div(omega, 2048), ceil_div(mem_width, 9));
-  if (w <= 18 || omega > 512) return count_mul(ceil_div(omega, 1024), ceil_div(mem_width, 18));
+  // FINN branches on the memory width (SIMD x W x PE bits per word), not on W alone.
+  if (mem_width == 1) return ceil_div(omega, 16384);
+  if (mem_width == 2) return ceil_div(omega, 8192);
+  if (mem_width <= 4) return count_mul(ceil_div(omega, 4096), ceil_div(mem_width, 4));
+  if (mem_width <= 9) return count_mul(ceil_div(omega, 2048), ceil_div(mem_width, 9));
+  if (mem_width <= 18 || omega > 512) return count_mul(ceil_div(omega, 1024), ceil_div(mem_width, 18));
   return count_mul(ceil_div(omega, 512), ceil_div(mem_width, 36));
 }
 

@@ -22,10 +22,11 @@
 //    acc = FINN accumulator bits; no thresholds (thr = comp = 0), c2 = 0 (FINN's defaults).
 //  - BRAM18 (FINN bram_estimation() in src/finn/custom_op/fpgadataflow/
 //    matrixvectoractivation.py, ram_style "block"): omega = MW * MH / (Q * P),
-//    mem_width = Q * W * P; W == 1: ceil(omega/16384); W == 2: ceil(omega/8192);
-//    W <= 4: ceil(omega/4096) * ceil(mem_width/4); W <= 9: ceil(omega/2048) *
-//    ceil(mem_width/9); W <= 18 or omega > 512: ceil(omega/1024) * ceil(mem_width/18);
-//    else ceil(omega/512) * ceil(mem_width/36).
+//    mem_width = Q * W * P (bits per weight word); mem_width == 1: ceil(omega/16384);
+//    == 2: ceil(omega/8192); <= 4: ceil(omega/4096) * ceil(mem_width/4); <= 9:
+//    ceil(omega/2048) * ceil(mem_width/9); <= 18 or omega > 512: ceil(omega/1024) *
+//    ceil(mem_width/18); else ceil(omega/512) * ceil(mem_width/36) (mem_mode
+//    internal_decoupled with block RAM, FINN's default; SDP RAMB18 of UG573).
 //  - cycles per sample = (MH / P) * (MW / Q) * output pixels (a convolution is an MVAU
 //    after im2col by a sliding-window generator: one matrix-vector product per pixel).
 //  - throughput = clock / max(cycles per sample) over the layers (the slowest layer).

@@ -46,7 +46,7 @@ struct Expected {
 //  FINN acc = ceil(alpha + log2(1 + 2^-alpha) + 1), alpha = log2 MW + 3 + 4 - 1 - (signed ? 1 : 0);
 //  LUT = floor(300 + 1.1 * (mult + adder + acc_finn)), mult = 1 * (2*ceil(7/6) - 1) * 7 = 21,
 //        adder = 7 * (2*1 - 1) = 7;
-//  BRAM18 (W = 3 <= 4) = ceil(omega / 4096) * ceil(mem_width / 4), omega = MW * MH, mem_width = 3;
+//  BRAM18 (mem_width = 1*3*1 = 3 <= 4) = ceil(omega / 4096) * ceil(3 / 4), omega = MW * MH;
 //  cycles = MH * MW * output pixels.
 const Expected kLeNet[] = {
     // conv1: MW 1*5*5 = 25, MH 6, 28*28 = 784 pixels. MACs 117600; BitOps 117600*3*4 = 1411200;
@@ -121,22 +121,24 @@ void TestHwCost::lowPrecisionLeNetByHand() {
 // PE 4, SIMD 8 requested. conv1 (MH 6, MW 25): PE -> 3 (largest divisor of 6 <= 4), SIMD -> 5.
 // LUT = floor(300 + 1.1 * 3 * (mult + adder + acc)), mult = 5 * (2*2 - 1) * 7 = 105,
 // adder = 7 * (2*5 - 1) = 63, acc 11: 300 + 3.3 * 179 = 890.7 -> 890.
-// BRAM18: omega = 25*6 / (5*3) = 10, mem_width = 5*3*3 = 45 -> ceil(10/4096) * ceil(45/4) = 12.
+// BRAM18: omega = 25*6 / (5*3) = 10, mem_width = 5*3*3 = 45 bits (> 18, omega <= 512) ->
+// ceil(10/512) * ceil(45/36) = 2.
 // cycles = (6/3) * (25/5) * 784 = 7840. fc1 (MH 120, MW 400) keeps PE 4, SIMD 8:
-// cycles (120/4)*(400/8) = 1500; omega = 48000/32 = 1500, mem_width = 8*3*4 = 96 -> 1 * 24 = 24.
+// cycles (120/4)*(400/8) = 1500; omega = 48000/32 = 1500, mem_width = 8*3*4 = 96 (omega > 512)
+// -> ceil(1500/1024) * ceil(96/18) = 2 * 6 = 12.
 void TestHwCost::foldingClampsToDivisors() {
   const ModelHwCost c = cost_of(load_project(example("lenet_lowprec")), Folding{4, 8, 200.0});
   const LayerHwCost& conv1 = row(c, "conv1");
   QCOMPARE(conv1.pe, int64_t{3});
   QCOMPARE(conv1.simd, int64_t{5});
   QCOMPARE(conv1.luts, int64_t{890});
-  QCOMPARE(conv1.bram18, int64_t{12});
+  QCOMPARE(conv1.bram18, int64_t{2});
   QCOMPARE(conv1.cycles, int64_t{7840});
   const LayerHwCost& fc1 = row(c, "fc1");
   QCOMPARE(fc1.pe, int64_t{4});
   QCOMPARE(fc1.simd, int64_t{8});
   QCOMPARE(fc1.cycles, int64_t{1500});
-  QCOMPARE(fc1.bram18, int64_t{24});
+  QCOMPARE(fc1.bram18, int64_t{12});
   // conv2 (MH 16, MW 150): PE 4, SIMD 6 (150 = 2*3*5*5: 8, 7 do not divide): (16/4)*(150/6)*100 = 10000,
   // the slowest: 200 MHz / 10000 = 20000 samples/s.
   QCOMPARE(row(c, "conv2").simd, int64_t{6});
@@ -219,9 +221,11 @@ void TestHwCost::cliSummaryLines() {
   out = run({"--target", "finn", "--pe", "4", "--simd", "8", "--clock-mhz", "200"}, &rc);
   QCOMPARE(rc, 0);
   QVERIFY2(out.contains("  conv1       4       3         1411200           450        12     3     5         7840      "
-                        "890      12\n"),
+                        "890       2\n"),
            qPrintable(out));
-  QVERIFY2(out.contains("FINN estimate (PE 4, SIMD 8 requested, clamped to divisors; 200 MHz): ") &&
+  // LUT 890 + 1259 + 1571 + 1562 + 854 = 6136; BRAM18 2 + 2 + 12 + 3 + 2 = 21 (conv2: omega 100,
+  // mem_width 72 -> 1 * 2; fc3: PE 2, SIMD 7, omega 60, mem_width 42 -> 1 * 2).
+  QVERIFY2(out.contains("FINN estimate (PE 4, SIMD 8 requested, clamped to divisors; 200 MHz): 6136 LUTs, 21 BRAM18, ") &&
                out.contains("20000.0 samples/s (slowest: conv2, 10000 cycles per sample)"),
            qPrintable(out));
   out = run({"--simd", "0"}, &rc);
