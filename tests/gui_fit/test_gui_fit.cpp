@@ -26,6 +26,7 @@
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTreeWidgetItem>
@@ -225,6 +226,22 @@ void TestGuiFit::inspectorSummaryAndGraphUncutInEveryLayout() {
                    qPrintable(where + QStringLiteral(": column %1 elided").arg(c)));
         QVERIFY2(header->length() <= table->viewport()->width(),
                  qPrintable(where + QStringLiteral(": columns %1 px in %2 px").arg(header->length()).arg(table->viewport()->width())));
+        // The Hardware tab, with the FINN columns too.
+        w.document()->setDeploymentTarget(DeploymentTarget::Finn);
+        auto* tabs = w.findChild<QTabWidget*>(QStringLiteral("summaryTabs"));
+        auto* hw = w.findChild<QTableWidget*>(QStringLiteral("hardwareTable"));
+        QVERIFY(tabs && hw);
+        tabs->setCurrentWidget(hw);
+        QTRY_VERIFY(hw->isVisible() && hw->horizontalHeader()->length() > 0 && hw->columnCount() == 7);
+        for (int c = 0; c < hw->columnCount(); ++c)
+          QVERIFY2(hw->horizontalHeader()->sectionSize(c) >= hw->horizontalHeader()->sectionSizeHint(c),
+                   qPrintable(where + QStringLiteral(": hardware column %1 elided").arg(c)));
+        QVERIFY2(hw->horizontalHeader()->length() <= hw->viewport()->width(),
+                 qPrintable(where + QStringLiteral(": hardware columns %1 px in %2 px")
+                                        .arg(hw->horizontalHeader()->length())
+                                        .arg(hw->viewport()->width())));
+        tabs->setCurrentWidget(table);
+        w.document()->undoStack()->undo();
       }
       const int graph = w.graphView()->width();
       qInfo("%s: inspector %d px, graph %d px", qPrintable(where), w.docks().inspector->width(), graph);

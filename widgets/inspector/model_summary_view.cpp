@@ -5,6 +5,7 @@
 #include <QLabel>
 #include <QLocale>
 #include <QScrollBar>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -55,21 +56,32 @@ ModelSummaryView::ModelSummaryView(ProjectDocument* document, QWidget* parent)
   m_totals->setObjectName(QStringLiteral("summaryTotals"));
   m_totals->setWordWrap(true);
   m_totals->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  m_table = new QTableWidget(0, 11, this);
-  m_table->setObjectName(QStringLiteral("summaryTable"));
-  m_table->verticalHeader()->hide();
-  m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
-  m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  // Two narrower tables in tabs instead of one wide one: each fits a dock column.
+  auto* tabs = new QTabWidget(this);
+  tabs->setObjectName(QStringLiteral("summaryTabs"));
+  tabs->setDocumentMode(true);
+  const auto makeTable = [this](const QString& name) {
+    auto* t = new QTableWidget(0, 0, this);
+    t->setObjectName(name);
+    t->verticalHeader()->hide();
+    t->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+    t->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    t->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    return t;
+  };
+  m_table = makeTable(QStringLiteral("summaryTable"));
   m_table->setToolTip(tr("Storage at the chosen bit widths: weight codes at the weight bit width, biases at the "
-                         "bias bit width (32 when float); scales are not counted.\n"
-                         "A bits: the bit width of the layer's input (32f: a float input, counted as 32 bits); "
-                         "BitOps = MACs × W bits × A bits; W mem: weights × W bits, without the bias; "
-                         "acc bits = A bits + W bits + ⌈log2 fan-in⌉.\n"
-                         "With the deployment target FINN: LUT and BRAM18 of each MVAU from FINN's "
-                         "lut_estimation() and bram_estimation() at the default folding PE = SIMD = 1"));
+                         "bias bit width (32 when float); scales are not counted."));
+  m_hwTable = makeTable(QStringLiteral("hardwareTable"));
+  m_hwTable->setToolTip(tr("A bits: the bit width of the layer's input (32f: a float input, counted as 32 bits); "
+                           "BitOps = MACs × W bits × A bits; W mem: weights × W bits, without the bias; "
+                           "acc bits = A bits + W bits + ⌈log2 fan-in⌉.\n"
+                           "With the deployment target FINN: LUT and BRAM18 of each MVAU from FINN's "
+                           "lut_estimation() and bram_estimation() at the default folding PE = SIMD = 1"));
+  tabs->addTab(m_table, tr("Size"));
+  tabs->addTab(m_hwTable, tr("Hardware"));
   layout->addWidget(m_totals);
-  layout->addWidget(m_table, 1);
+  layout->addWidget(tabs, 1);
   connect(document, &ProjectDocument::changed, this, &ModelSummaryView::refresh);
   refresh();
 }
@@ -77,10 +89,14 @@ ModelSummaryView::ModelSummaryView(ProjectDocument* document, QWidget* parent)
 QString ModelSummaryView::totalsText() const { return m_totals->text(); }
 
 int ModelSummaryView::columnsWidth() const {
-  const auto* view = static_cast<const QAbstractItemView*>(m_table);
   int width = 0;
-  for (int c = 0; c < m_table->columnCount(); ++c)
-    width += std::max(m_table->horizontalHeader()->sectionSizeHint(c), view->sizeHintForColumn(c));
+  for (const QTableWidget* t : {m_table, m_hwTable}) {
+    const auto* view = static_cast<const QAbstractItemView*>(t);
+    int w = 0;
+    for (int c = 0; c < t->columnCount(); ++c)
+      w += std::max(t->horizontalHeader()->sectionSizeHint(c), view->sizeHintForColumn(c));
+    width = std::max(width, w);
+  }
   const QMargins margins = layout()->contentsMargins();
   return width + 2 * m_table->frameWidth() + m_table->verticalScrollBar()->sizeHint().width() + margins.left() +
          margins.right();
@@ -95,11 +111,14 @@ void ModelSummaryView::refresh() {
   const std::string text = summary_table(s) + hardware_cost_table(hw, finn);
   if (text == m_shown) return;  // e.g. a node was only moved
   m_shown = text;
-  QStringList headers{tr("layer"), tr("type"), tr("params"), tr("MACs"), tr("W bits"), tr("B bits"), tr("bytes"),
-                      tr("A bits"), tr("BitOps"), tr("W mem"), tr("acc bits")};
-  if (finn) headers << tr("LUT") << tr("BRAM18");
+  const QStringList headers{tr("layer"), tr("type"), tr("params"), tr("MACs"), tr("W bits"), tr("B bits"), tr("bytes")};
   m_table->setColumnCount(int(headers.size()));
   m_table->setHorizontalHeaderLabels(headers);
+  QStringList hwHeaders{tr("layer"), tr("A bits"), tr("BitOps"), tr("W mem"), tr("acc bits")};
+  if (finn) hwHeaders << tr("LUT") << tr("BRAM18");
+  m_hwTable->setColumnCount(int(hwHeaders.size()));
+  m_hwTable->setHorizontalHeaderLabels(hwHeaders);
+  m_hwTable->setRowCount(int(s.layers.size()));
   std::map<std::string, const LayerHwCost*> hw_rows;
   for (const LayerHwCost& c : hw.layers) hw_rows[c.id] = &c;
   m_table->setRowCount(int(s.layers.size()));
@@ -115,13 +134,14 @@ void ModelSummaryView::refresh() {
     const auto it = hw_rows.find(l.id);
     const LayerHwCost* c = it == hw_rows.end() ? nullptr : it->second;
     const bool in = c && c->input_known;
-    m_table->setItem(r, 7, cell(!c ? QString() : in ? QString::number(c->input_bits) + (c->input_float ? QStringLiteral("f") : QString()) : QStringLiteral("?"), true));
-    m_table->setItem(r, 8, cell(!c ? QString() : c->shape_known ? count(c->bitops) : QStringLiteral("?"), true));
-    m_table->setItem(r, 9, cell(c ? bits(c->weight_memory_bits) : QString(), true));
-    m_table->setItem(r, 10, cell(!c ? QString() : in ? QString::number(c->acc_bits) : QStringLiteral("?"), true));
+    m_hwTable->setItem(r, 0, cell(QString::fromStdString(l.id), false));
+    m_hwTable->setItem(r, 1, cell(!c ? QString() : in ? QString::number(c->input_bits) + (c->input_float ? QStringLiteral("f") : QString()) : QStringLiteral("?"), true));
+    m_hwTable->setItem(r, 2, cell(!c ? QString() : c->shape_known ? count(c->bitops) : QStringLiteral("?"), true));
+    m_hwTable->setItem(r, 3, cell(c ? bits(c->weight_memory_bits) : QString(), true));
+    m_hwTable->setItem(r, 4, cell(!c ? QString() : in ? QString::number(c->acc_bits) : QStringLiteral("?"), true));
     if (finn) {
-      m_table->setItem(r, 11, cell(c && c->finn ? count(c->luts) : QString(), true));
-      m_table->setItem(r, 12, cell(c && c->finn ? count(c->bram18) : QString(), true));
+      m_hwTable->setItem(r, 5, cell(c && c->finn ? count(c->luts) : QString(), true));
+      m_hwTable->setItem(r, 6, cell(c && c->finn ? count(c->bram18) : QString(), true));
     }
   }
   // An invalid graph: layers without a shape have no MACs, so the sum is only a lower bound.
