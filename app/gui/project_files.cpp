@@ -243,8 +243,8 @@ void ProjectFileActions::removeStrayTrainingCheckpoints() {
       try {
         save_project(read_checkpoint_project(info.absoluteFilePath().toStdString()), recovery.toStdString());
         QSaveFile marker(recovery + QLatin1String(kStoppedSuffix));
-        if (marker.open(QIODevice::WriteOnly) && marker.commit()) continue;
-        QFile::remove(recovery);
+        if (!(marker.open(QIODevice::WriteOnly) && marker.commit())) QFile::remove(recovery);
+        continue;  // offered now, or (no room for the marker) kept for a later start
       } catch (const std::exception&) {
         continue;  // still no room: kept for a later start
       }
@@ -308,7 +308,10 @@ void ProjectFileActions::offerRecovery() {
       bool keep = false;
       // A run that completed while the window closed has nothing to continue (its model
       // was in memory): not offered, removed below.
-      if (stopped && !run.isEmpty() && isUnfinishedRun(runFile)) {
+      const bool unreadableRun = stopped && run.isEmpty() && QFileInfo::exists(runFile);
+      if (unreadableRun) {
+        keep = true;  // perhaps only now (a read error): never deleted unread; offered at a later start
+      } else if (stopped && !run.isEmpty() && isUnfinishedRun(runFile)) {
         QMessageBox box(QMessageBox::Question, tr("Keep the stopped training run?"),
                         tr("The training run of the project \"%1\" was stopped when QNN Studio was last closed (%2). "
                            "Open the project and keep the run?")

@@ -32,6 +32,22 @@ bool is_activation_type(LayerType t) {
 
 bool is_trunc_pool(LayerType t) { return t == LayerType::TruncAvgPool2d || t == LayerType::TruncAdaptiveAvgPool2d; }
 
+/// Whether a float ReLU comes before `id` through layers that keep its output
+/// non-negative (max pools and shape ops), so a quantizer fed by `id` sees ReLU outputs.
+bool relu_before(const Project& project, std::string id) {
+  for (size_t hops = 0; hops <= project.layers.size(); ++hops) {
+    const LayerSpec* l = project.find(id);
+    if (!l) return false;
+    if (l->type == LayerType::ReLU) return true;
+    const bool keeps = l->type == LayerType::MaxPool2d || l->type == LayerType::Flatten ||
+                       l->type == LayerType::Dropout || l->type == LayerType::Identity ||
+                       l->type == LayerType::Upsample || l->type == LayerType::DepthToSpace;
+    if (!keeps || l->inputs.empty() || l->inputs[0].empty()) return false;
+    id = l->inputs[0];
+  }
+  return false;  // a cycle (validation reports it)
+}
+
 /// The activation quantizer whose grid the output of `id` lies on: `id` itself when it
 /// has an act_quant, else, through layers that keep their input's values on its grid
 /// (max pools, shape ops, ReLU), the quantizer before them; "" for a float tensor or an
@@ -79,10 +95,6 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
   std::set<std::string> scale_faults;
   for (const Diagnostic& d : v.diagnostics)
     if (d.code == "add-scales" || d.code == "concat-quant") scale_faults.insert(d.node);
-  const auto source_type = [&](const std::string& id) -> std::optional<LayerType> {
-    const LayerSpec* s = project.find(id);
-    return s ? std::optional<LayerType>(s->type) : std::nullopt;
-  };
 
   for (const LayerSpec& l : project.layers) {
     // Zero points must be 0.
@@ -99,7 +111,7 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
     // The quantizer after a ReLU: unsigned, not narrow.
     const bool after_relu = l.type == LayerType::QuantReLU ||
                             (l.type == LayerType::QuantIdentity && !l.inputs.empty() &&
-                             source_type(l.inputs[0]) == LayerType::ReLU);
+                             relu_before(project, l.inputs[0]));
     if (after_relu && l.act_quant && (l.act_quant->is_signed || l.act_quant->narrow_range)) {
       std::string off = l.act_quant->is_signed && l.act_quant->narrow_range ? "signed and narrow_range"
                         : l.act_quant->is_signed                             ? "signed"

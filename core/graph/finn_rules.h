@@ -9,7 +9,8 @@
 // the node at fault, with a hint naming the fix:
 //  - "finn-zero-point": a quantizer with a zero point (shifted, asymmetric): FINN needs 0;
 //  - "finn-relu-quant": the activation quantizer after a ReLU (QuantReLU's own act_quant,
-//    or a QuantIdentity fed by a float ReLU) is signed or narrow: FINN needs it unsigned
+//    or a QuantIdentity fed by a float ReLU, also through max pools and shape ops) is
+//    signed or narrow: FINN needs it unsigned
 //    and not narrow;
 //  - "finn-act-bits": an activation quantizer above 8 bits: FINN leaves it unconverted
 //    (no MultiThreshold);

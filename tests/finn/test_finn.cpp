@@ -191,6 +191,15 @@ void TestFinn::reluQuantRule() {
   q.layers.push_back(id);
   QVERIFY2(validate(q).ok(), validate(q).error_text().c_str());
   QCOMPARE(finnFindings(q), QStringList{"qid finn-relu-quant"});
+  // Also through a max pool between them: relu1 -> pool1 -> qid -> conv2.
+  {
+    Project r = q;
+    r.find("qid")->inputs = {"pool1"};
+    r.find("pool1")->inputs = {"relu1"};
+    r.find("conv2")->inputs = {"qid"};
+    QVERIFY2(validate(r).ok(), validate(r).error_text().c_str());
+    QCOMPARE(finnFindings(r), QStringList{"qid finn-relu-quant"});
+  }
   id.act_quant = presets::Uint8ActPerTensorFloat();
   id.act_quant->bit_width = 4;
   q.layers.back() = id;
