@@ -418,7 +418,9 @@ int run_eval(const CommandArgs& args) {
 
 // ---------------------------------------------------------------- validate
 
-int run_validate(const CommandArgs& args) {
+/// PROJECT, with --target T (none, onnxruntime, finn) instead of its own deployment
+/// target when given (validate, summary). Throws UsageError for another T.
+static Project load_project_for_target(const CommandArgs& args) {
   Project p = load_project(args.project);
   if (args.has("target")) {
     const std::string t = args.text("target");
@@ -426,6 +428,11 @@ int run_validate(const CommandArgs& args) {
     if (!target) throw UsageError("--target expects none, onnxruntime or finn, got '" + t + "'");
     p.deployment_target = *target;
   }
+  return p;
+}
+
+int run_validate(const CommandArgs& args) {
+  const Project p = load_project_for_target(args);
   const ValidationResult r = validate(p);
   int errors = 0, warnings = 0;
   // The dataset against the Input layer first: known without reading any data, and
@@ -508,13 +515,7 @@ int run_validate(const CommandArgs& args) {
 // ---------------------------------------------------------------- summary
 
 int run_summary(const CommandArgs& args) {
-  Project p = load_project(args.project);
-  if (args.has("target")) {
-    const std::string t = args.text("target");
-    const std::optional<DeploymentTarget> target = deployment_target_from_string(t);
-    if (!target) throw UsageError("--target expects none, onnxruntime or finn, got '" + t + "'");
-    p.deployment_target = *target;
-  }
+  const Project p = load_project_for_target(args);
   Folding folding;
   folding.pe = args.integer("pe", 1, 1);
   folding.simd = args.integer("simd", 1, 1);
