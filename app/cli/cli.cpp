@@ -265,9 +265,30 @@ int run_train(const CommandArgs& args) {
   // includes its part before the interruption: TrainProgress::seconds spans all resumes).
   double last_epoch_end = resume.empty() || resumed.history.empty() ? 0.0 : resumed.history.back().seconds;
   int64_t optimizer_steps = resumed.global_step;  // recorded in the checkpoint (qnn inspect's step)
+  // --progress-json: every report as one JSON line (QNN Studio's Train on N Processes).
+  const bool progress_json = args.has("progress-json");
+  const auto json_line = [](const TrainProgress& pr) {
+    static const char* const names[] = {"training", "evaluating", "epoch", "finished", "cancelled"};
+    std::ostringstream o;
+    o.precision(9);
+    const auto num = [&o](double v) -> std::ostringstream& {  // NaN / Inf are not JSON numbers
+      if (std::isfinite(v)) o << v; else o << "null";
+      return o;
+    };
+    o << "{\"progress\":\"" << names[static_cast<int>(pr.phase)] << "\",\"epoch\":" << pr.epoch
+      << ",\"epochs\":" << pr.epochs << ",\"batch\":" << pr.batch << ",\"batches\":" << pr.batches_per_epoch
+      << ",\"step\":" << pr.global_step << ",\"train_loss\":";
+    num(pr.train_loss) << ",\"train_acc\":";
+    num(pr.train_accuracy) << ",\"test_loss\":";
+    num(pr.test_loss) << ",\"test_acc\":";
+    num(pr.test_accuracy) << ",\"seconds\":";
+    num(pr.seconds) << "}";
+    return o.str();
+  };
   auto on_progress = [&](const TrainProgress& pr) {
     announce_resume();
     optimizer_steps = pr.global_step;
+    if (progress_json) std::cout << json_line(pr) << std::endl;
     switch (pr.phase) {
       case TrainProgress::Phase::Training:
       case TrainProgress::Phase::Evaluating: bar.show(pr); break;

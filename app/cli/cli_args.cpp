@@ -45,7 +45,7 @@ const std::vector<std::string>& command_options(const std::string& command) {
   static const std::vector<std::string> train{"epochs",     "threads",     "seed",        "batch-size", "lr",
                                               "checkpoint", "train-limit", "test-limit",  "max-batches", "weights",
                                               "resume",     "autosave",    "autosave-minutes", "no-autosave",
-                                              "dist",       "dist-timeout", "dist-check"};
+                                              "dist",       "dist-timeout", "dist-check", "progress-json"};
   static const std::vector<std::string> eval{"checkpoint", "weights", "test-limit", "threads"};
   static const std::vector<std::string> export_{"checkpoint", "format", "out", "verify", "verify-samples",
                                                 "c-header", "threads", "fold-bn"};
@@ -81,7 +81,8 @@ bool is_flag_option(const std::string& command, const std::string& name) {
   if (command == "sweep") return name == "save";
   if (command == "suggest") return name == "verify";
   if (command == "launch") return is_flag_option("train", name);
-  if (command == "train") return name == "no-autosave" || name == "dist" || name == "dist-check";
+  if (command == "train")
+    return name == "no-autosave" || name == "dist" || name == "dist-check" || name == "progress-json";
   return command == "export" && (name == "verify" || name == "fold-bn");
 }
 
@@ -244,6 +245,11 @@ Options:
                      MASTER_PORT, WORLD_SIZE and RANK (see above)
   --dist-timeout S   seconds to wait for the rendezvous and for any collective
                      (a dead or stuck rank) before failing (default 60)
+  --progress-json    also print every progress report as one JSON line for tools
+                     (QNN Studio's Train on N Processes reads them): {"progress":
+                     "training"|"evaluating"|"epoch"|"finished"|"cancelled", "epoch",
+                     "epochs", "batch", "batches", "step", "train_loss", "train_acc",
+                     "test_loss", "test_acc", "seconds"}; with --dist rank 0 only
   -h, --help         show this help
 )USAGE";
   if (command == "eval")
