@@ -584,7 +584,10 @@ int run(int argc, char** argv) {
   // file's name, instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
   try {
-    const CommandArgs parsed = parse_command(command, std::vector<std::string>(args.begin() + 1, args.end()));
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    // `qnn launch --nproc N sweep PROJECT ...`: the options are sweep's ("launch sweep").
+    const std::string parse_as = command == "launch" && take_launch_command(rest) == "sweep" ? "launch sweep" : command;
+    const CommandArgs parsed = parse_command(parse_as, rest);
     if (parsed.help) {
       std::cout << command_usage(command);
       return kExitOk;

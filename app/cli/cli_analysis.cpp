@@ -23,8 +23,10 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/cli.h"
+#include "app/cli/cli_dist.h"
 #include "core/analysis/analysis.h"
 #include "core/data/dataset.h"
+#include "core/dist/process_group.h"
 #include "core/errors.h"
 #include "core/graph/json_field.h"
 #include "core/graph/project.h"
@@ -448,8 +450,15 @@ int run_sweep(const CommandArgs& args) {
   const bool save = args.has("save");
   Project p = load_valid_project(args.project);
   p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
-  if (save) check_writable(args.project, "project");
-  make_dir(out);
+  // --dist: join the process group first (a missing rank fails before the data is read).
+  // Not the trainer's data-parallel context: each rank evaluates its points on its own.
+  const std::unique_ptr<DistSession> dist = start_dist(args, args.project, /*for_training=*/false);
+  const bool quiet_rank = dist && !dist->is_rank0();
+  if (quiet_rank) std::cout.setstate(std::ios::failbit);  // rank 0 alone prints and writes
+  if (!quiet_rank) {
+    if (save) check_writable(args.project, "project");
+    make_dir(out);
+  }
 
   QuantModel model = load_model(p, weights);
   const Dataset train = load_dataset(p, true, options.calibration_batches * options.calibration_batch_size);
@@ -457,9 +466,23 @@ int run_sweep(const CommandArgs& args) {
   const size_t total = analysis::sweep_slots(p, options.what).size() * size_t(hi - lo + 1);
   std::cout << "sweep of " << what << " at " << lo << ".." << hi << " bits: " << total << " points (after the base model) on "
             << test.size() << " held-out images" << std::endl;
+  analysis::SweepShard shard;
+  if (dist) {
+    shard.rank = dist->rank();
+    shard.world_size = dist->world_size();
+    shard.all_gather = [&dist](const std::string& bytes) { return all_gather_bytes(dist->group(), bytes); };
+    if (!quiet_rank)
+      std::cerr << "dist: " << dist->world_size() << " ranks (Gloo over TCP, " << dist->where()
+                << "); point i on rank i mod " << dist->world_size() << ", gathered on every rank after each round of "
+                << dist->world_size() << " points; timeout " << dist->timeout() << " s" << std::endl;
+  }
   InterruptGuard interrupts("point");
-  const SweepRecord r =
-      analysis::run_sweep(p, model, train, test, options, sweep_progress_lines(), &interrupt_flag());
+  const SweepRecord r = analysis::run_sweep(p, model, train, test, options,
+                                            quiet_rank ? analysis::ProgressFn{} : sweep_progress_lines(),
+                                            &interrupt_flag(), {}, dist ? &shard : nullptr);
+  // An error at a point ends the record with it as the last note (the points done are written).
+  const bool failed = !r.complete && !r.notes.empty() && r.notes.back().rfind("error: ", 0) == 0;
+  if (quiet_rank) return r.complete ? kExitOk : failed ? kExitFailed : kExitInterrupted;  // rank 0 reports
 
   const std::filesystem::path dir(out);
   write_text((dir / "sweep.csv").string(), analysis::sweep_csv(r));
@@ -495,8 +518,6 @@ int run_sweep(const CommandArgs& args) {
     save_project(saved, args.project);
     std::cout << "saved the sweep in " << args.project << "\n";
   }
-  // An error at a point ends the record with it as the last note (the points done are written).
-  const bool failed = !r.complete && !r.notes.empty() && r.notes.back().rfind("error: ", 0) == 0;
   if (failed)
     std::cerr << "qnn sweep: " << r.notes.back().substr(7) << " (" << r.points.size() << " of " << total
               << " points kept)" << std::endl;

@@ -55,8 +55,8 @@ const std::vector<std::string>& command_options(const std::string& command) {
   static const std::vector<std::string> calibrate{"weights", "batches", "batch-size", "bias-correction",
                                                   "per-channel", "out", "save-project", "test-limit", "threads"};
   static const std::vector<std::string> analyze{"weights", "holdout", "out", "threads"};
-  static const std::vector<std::string> sweep{"weights", "bits", "what", "holdout", "calibration-batches",
-                                              "out", "save", "threads"};
+  static const std::vector<std::string> sweep{"weights", "bits", "what",  "holdout",     "calibration-batches",
+                                              "out",     "save", "threads", "dist", "dist-timeout"};
   static const std::vector<std::string> suggest{"sweep", "max-bytes", "max-bitops", "max-drop", "axis",
                                                 "out", "verify", "weights", "threads"};
   static const std::vector<std::string> summary{"pe", "simd", "clock-mhz", "target"};
@@ -73,12 +73,14 @@ const std::vector<std::string>& command_options(const std::string& command) {
   if (command == "sweep") return sweep;
   if (command == "suggest") return suggest;
   if (command == "launch") return launch_options();
+  if (command == "launch sweep") return launch_options("sweep");
   return none;
 }
 
 bool is_flag_option(const std::string& command, const std::string& name) {
   if (command == "calibrate") return name == "bias-correction" || name == "per-channel";
-  if (command == "sweep") return name == "save";
+  if (command == "sweep") return name == "save" || name == "dist";
+  if (command == "launch sweep") return is_flag_option("sweep", name);
   if (command == "suggest") return name == "verify";
   if (command == "launch") return is_flag_option("train", name);
   if (command == "train")
@@ -148,7 +150,8 @@ Commands:
   train PROJECT      train the network on the project's dataset and report the
                      test accuracy (last line: test_accuracy=<fraction>)
   launch --nproc N PROJECT  data-parallel training: N local ranks of
-                     `qnn train PROJECT --dist` (same options)
+                     `qnn train PROJECT --dist` (same options); `launch --nproc N
+                     sweep PROJECT ...` spreads a sweep's points over N ranks
   eval PROJECT       evaluate a saved checkpoint on the test set
   validate PROJECT   check the graph; print diagnostics and each layer's output shape
                      and QuantTensor format
@@ -183,7 +186,7 @@ Ctrl-C (train, calibrate, analyze, sweep, suggest --verify).
 }
 
 std::string command_usage(const std::string& command) {
-  if (command == "launch") return launch_usage();
+  if (command == "launch" || command == "launch sweep") return launch_usage();
   if (command == "train")
     return R"USAGE(Usage: qnn train PROJECT [OPTIONS]
 
@@ -452,6 +455,20 @@ Prints the drop table (points) and last
 "base_accuracy=<fraction> points=<done>/<total> (+ base)" (the base evaluation is not
 a point).
 
+Distributed (--dist; `qnn launch --nproc N sweep PROJECT ...` starts N local ranks):
+every rank runs `qnn sweep PROJECT --dist` with the same options and torchrun's
+variables MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK (c10d TCPStore + Gloo over
+TCP); a project file that differs from rank 0's is refused at start-up. Every rank
+evaluates the base model, then the points go in rounds of N: point i (in the order
+above) is evaluated by rank i mod N, and the round's results are all-gathered (c10d)
+before the next round. Rank 0 prints the same lines and writes the same files as one
+process (each progress line when its round is gathered); the other ranks print only
+errors. With 1 thread per rank the points are bit-identical to one process's. A
+point that fails or Ctrl-C on any rank ends the sweep on every rank at that point,
+as in one process. A rank that dies, or does not answer within --dist-timeout
+seconds (also the longest a rank waits for the slowest rank's point), ends every
+rank with exit status 1 and a message naming the rank.
+
 Options:
   --weights FILE             the trained weights (required: a sweep needs a trained model)
   --bits LO-HI               bit widths, e.g. 2-8 (each 2..16; a single N sweeps N only)
@@ -464,6 +481,9 @@ Options:
   --save                     also store the record in PROJECT (project.sweep), so
                              QNN Studio shows it without recomputing
   --threads N                LibTorch threads; 0 uses all cores (default: the project's)
+  --dist                     one rank of a distributed sweep (see above)
+  --dist-timeout S           seconds for the rendezvous and each round's gather
+                             (default 60; needs --dist)
   -h, --help                 show this help
 
 Exit status: 0 done; 1 invalid project, nothing to sweep or bad data; 2 unreadable

@@ -47,7 +47,7 @@ std::string DistSession::check_line() const {
          std::to_string(world_size()) + " ranks";
 }
 
-std::unique_ptr<DistSession> start_dist(const CommandArgs& args, const std::string& project_path) {
+std::unique_ptr<DistSession> start_dist(const CommandArgs& args, const std::string& project_path, bool for_training) {
   if (!args.has("dist")) {
     if (args.has("dist-timeout") || args.has("dist-check"))
       throw UsageError(std::string("--") + (args.has("dist-timeout") ? "dist-timeout" : "dist-check") +
@@ -60,7 +60,7 @@ std::unique_ptr<DistSession> start_dist(const CommandArgs& args, const std::stri
   const DistEnv env = read_dist_env();
   s->m_where = env.master_addr + ":" + std::to_string(env.master_port);
   s->m_dp = join_process_group(env, s->m_timeout, s->m_check);
-  set_active_data_parallel(s->m_dp.get());
+  if (for_training) set_active_data_parallel(s->m_dp.get());
   check_same_project(*s->m_dp, file_digest(project_path), project_path);
   return s;
 }

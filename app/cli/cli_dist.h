@@ -22,9 +22,15 @@ class DistSession {
   std::string header(int64_t per_rank_batch) const;
   /// "dist-check: N steps identical on W ranks" when --dist-check was given, else "".
   std::string check_line() const;
+  /// The process group (collectives; `qnn sweep --dist` gathers its points through it).
+  DataParallel& group() { return *m_dp; }
+  /// "127.0.0.1:29500" (MASTER_ADDR:MASTER_PORT).
+  const std::string& where() const { return m_where; }
+  /// --dist-timeout in seconds.
+  double timeout() const { return m_timeout; }
 
  private:
-  friend std::unique_ptr<DistSession> start_dist(const CommandArgs&, const std::string&);
+  friend std::unique_ptr<DistSession> start_dist(const CommandArgs&, const std::string&, bool);
   std::unique_ptr<DataParallel> m_dp;
   std::string m_where;
   double m_timeout = 60.0;
@@ -35,6 +41,11 @@ class DistSession {
 /// RANK, joins the group within --dist-timeout seconds (default 60) and refuses a project
 /// whose bytes differ from rank 0's (ConfigError naming the rank, on every rank).
 /// --dist-timeout / --dist-check without --dist: UsageError.
-std::unique_ptr<DistSession> start_dist(const CommandArgs& args, const std::string& project_path);
+/// `for_training` (the default, `qnn train --dist`) makes the group the active
+/// data-parallel context (set_active_data_parallel: the trainer's hooks and the
+/// statistics-phase percentiles combine across the ranks); `qnn sweep --dist` passes
+/// false: each rank evaluates on its own, and only the sweep's own gathers communicate.
+std::unique_ptr<DistSession> start_dist(const CommandArgs& args, const std::string& project_path,
+                                        bool for_training = true);
 
 }  // namespace qnn::cli

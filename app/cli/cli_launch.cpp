@@ -126,19 +126,43 @@ bool consequential(const Rank& r) {
 
 }  // namespace
 
-const std::vector<std::string>& launch_options() {
-  static const std::vector<std::string> options = [] {
+const std::vector<std::string>& launch_options(const std::string& command) {
+  const auto make = [](const std::string& c) {
     std::vector<std::string> o;
-    for (const std::string& name : command_options("train"))
+    for (const std::string& name : command_options(c))
       if (name != "dist") o.push_back(name);
     o.push_back("nproc");
     return o;
-  }();
-  return options;
+  };
+  static const std::vector<std::string> train = make("train"), sweep = make("sweep");
+  return command == "sweep" ? sweep : train;
+}
+
+std::string take_launch_command(std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") break;
+    if (a.size() > 1 && a[0] == '-') {
+      const std::string name = a.rfind("--", 0) == 0 ? a.substr(2) : a.substr(1);
+      // An option without "=VALUE" that is not a flag of train or sweep takes the next word.
+      if (name.find('=') == std::string::npos && name != "h" && name != "help" && !is_flag_option("train", name) &&
+          !is_flag_option("sweep", name))
+        ++i;
+      continue;
+    }
+    if (a == "train" || a == "sweep") {
+      const std::string command = a;
+      args.erase(args.begin() + long(i));
+      return command;
+    }
+    break;  // the PROJECT: train, the default
+  }
+  return "train";
 }
 
 std::string launch_usage() {
-  return R"USAGE(Usage: qnn launch --nproc N PROJECT [TRAIN OPTIONS]
+  return R"USAGE(Usage: qnn launch --nproc N [train] PROJECT [TRAIN OPTIONS]
+       qnn launch --nproc N sweep PROJECT [SWEEP OPTIONS]
 
 Data-parallel training on this machine: starts N processes (ranks) of
 `qnn train PROJECT --dist [TRAIN OPTIONS]`, like `torchrun --standalone
@@ -157,13 +181,21 @@ rank and the cause, e.g. "qnn launch: rank 1 (pid 4242) was killed by signal 9
 --dist-timeout (default 60 s). The last checkpoint and autosave written by rank 0
 stay intact (files are replaced atomically).
 
+A distributed sensitivity sweep: `qnn launch --nproc N sweep PROJECT --weights FILE
+--bits LO-HI --out DIR [SWEEP OPTIONS]` starts N ranks of `qnn sweep PROJECT --dist
+...`: point i of the sweep is evaluated by rank i mod N, rank 0 gathers the results
+after every round of N points and prints and writes what one process would (the
+same points, bit for bit with 1 thread per rank). `qnn sweep --help` says more.
+Faults end the sweep as they end a training run (above).
+
 On several machines, run on each machine (torchrun's variables):
   MASTER_ADDR=<rank 0's host> MASTER_PORT=29500 WORLD_SIZE=<ranks> RANK=<r> \
     qnn train PROJECT --dist [TRAIN OPTIONS]
+(or qnn sweep PROJECT --dist [SWEEP OPTIONS]).
 
 Options:
   --nproc N          number of local ranks (1..64)
-  (any option of `qnn train` except --dist)
+  (any option of `qnn train`, or of `qnn sweep` after "sweep", except --dist)
   -h, --help         show this help
 )USAGE";
 }
@@ -175,11 +207,12 @@ int run_launch(const CommandArgs& args) {
   const std::string exe = self_executable();
   const int port = free_port();
 
-  std::vector<std::string> child_args{exe, "train", args.project, "--dist"};
+  const std::string command = args.command == "launch sweep" ? "sweep" : "train";
+  std::vector<std::string> child_args{exe, command, args.project, "--dist"};
   for (const auto& [name, value] : args.values) {
     if (name == "nproc") continue;
     child_args.push_back("--" + name);
-    if (!is_flag_option("train", name)) child_args.push_back(value);
+    if (!is_flag_option(command, name)) child_args.push_back(value);
   }
   if (!args.has("threads")) {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

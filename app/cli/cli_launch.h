@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// `qnn launch --nproc N PROJECT [train options]`: N local ranks of `qnn train --dist`
-// (app/cli/cli_launch.cpp), like `torchrun --standalone --nproc-per-node N`.
+// `qnn launch --nproc N [train] PROJECT [train options]`: N local ranks of `qnn train
+// --dist`, and `qnn launch --nproc N sweep PROJECT [sweep options]`: N local ranks of
+// `qnn sweep --dist` (app/cli/cli_launch.cpp), like `torchrun --standalone
+// --nproc-per-node N`.
 #pragma once
 
 #include <string>
@@ -10,13 +12,19 @@
 
 namespace qnn::cli {
 
-/// The options of `qnn launch`: those of `qnn train` (without --dist, which it adds)
-/// plus --nproc.
-const std::vector<std::string>& launch_options();
+/// The options of `qnn launch [COMMAND]`: those of `qnn COMMAND` ("train", the default,
+/// or "sweep") without --dist, which it adds, plus --nproc.
+const std::vector<std::string>& launch_options(const std::string& command = "train");
+/// `qnn launch --nproc N [train|sweep] PROJECT ...`: removes the command word from
+/// `args` (the arguments after "launch") and returns it; "train" when there is none.
+/// The command word is the first argument that is neither an option nor an option's
+/// value.
+std::string take_launch_command(std::vector<std::string>& args);
 /// `qnn launch --help`.
 std::string launch_usage();
 
 /// Starts `nproc` processes of this executable as `qnn train PROJECT --dist [options]`
+/// (`qnn sweep PROJECT --dist [options]` when args.command is "launch sweep")
 /// with MASTER_ADDR=127.0.0.1, a free MASTER_PORT, WORLD_SIZE=nproc and RANK=0..nproc-1
 /// (and --threads cores / nproc unless --threads is given). Rank 0's stdout and stderr
 /// are passed through; the other ranks' stdout is dropped and their stderr kept (its

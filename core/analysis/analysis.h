@@ -222,10 +222,31 @@ Cost model_cost(const Project& project);
 /// `trained` is not modified. Throws ConfigError for bits outside 2..16 or min > max, a
 /// project without slots of `what` ("nothing to sweep: ... has no weight quantizer"),
 /// or a project that differs from the one `trained` was built from (network_difference).
+///
+/// `shard` (optional; `qnn sweep --dist`): the sweep is spread over the ranks of a
+/// process group. Every rank calibrates and evaluates the base model itself (the same
+/// work on the same data: identical results), then the points (slot-major, bits
+/// ascending, as above) go in rounds of world_size: in round k rank r evaluates point
+/// k x world_size + r (point index mod world_size == rank) and the ranks all-gather
+/// their round's results through shard->all_gather, so every rank appends the round's
+/// points in point order and returns the whole record. `progress` and `on_point` see
+/// each point when its round is gathered (the same lines, in the same order, as one
+/// process). A point that fails, or a cancel on any rank, ends the sweep on every rank
+/// at that point (the points before it are kept, the error is the last note), as one
+/// process would; so a rank never waits for one that stopped. A collective that fails
+/// (a rank died or did not answer) throws from shard->all_gather.
+struct SweepShard {
+  int rank = 0;
+  int world_size = 1;
+  /// Every rank's bytes in rank order; all ranks call it the same number of times.
+  std::function<std::vector<std::string>(const std::string& bytes)> all_gather;
+};
+
 SweepRecord run_sweep(const Project& project, QuantModel& trained, const Dataset& train, const Dataset& test,
                       const SweepOptions& options, const ProgressFn& progress = {},
                       const std::atomic<bool>* cancel = nullptr,
-                      const std::function<void(const SweepPoint&)>& on_point = {});
+                      const std::function<void(const SweepPoint&)>& on_point = {},
+                      const SweepShard* shard = nullptr);
 
 /// The digest a SweepRecord keeps in `network`: network_fingerprint(project) together
 /// with the bit widths of every weight and activation quantizer the sweep does not vary

@@ -2,9 +2,11 @@
 // Compiled with USE_C10D_GLOO (core/CMakeLists.txt) and the Gloo headers of libgloo-dev.
 #include "core/dist/process_group.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -138,6 +140,23 @@ void check_same_project(DataParallel& dp, uint64_t digest, const std::string& pr
     throw ConfigError("rank " + std::to_string(-r) + " has a different project than rank 0 (the bytes of its " +
                       "project file differ; this rank read " + project_path +
                       "); every rank must train the same project file");
+}
+
+std::vector<std::string> all_gather_bytes(DataParallel& dp, const std::string& bytes) {
+  torch::NoGradGuard no_grad;
+  const auto sizes = dp.all_gather(torch::full({1}, int64_t(bytes.size()), torch::kInt64));  // [world, 1]
+  const int64_t longest = std::max<int64_t>(1, sizes.max().item<int64_t>());
+  auto mine = torch::zeros({longest}, torch::kUInt8);
+  if (!bytes.empty()) std::memcpy(mine.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  const auto all = dp.all_gather(mine).contiguous();  // [world, longest]
+  std::vector<std::string> out;
+  for (int r = 0; r < dp.world_size(); ++r) {
+    const int64_t n = sizes[r][0].item<int64_t>();
+    if (n < 0 || n > longest) throw ConfigError("rank " + std::to_string(r) + " sent a malformed message length");
+    const auto row = all[r];
+    out.emplace_back(reinterpret_cast<const char*>(row.data_ptr<uint8_t>()), size_t(n));
+  }
+  return out;
 }
 
 }  // namespace qnn

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/dist/data_parallel.h"
 
@@ -32,5 +33,10 @@ std::unique_ptr<DataParallel> join_process_group(const DistEnv& env, double time
 /// every rank compares it with its own. Throws ConfigError on every rank naming the
 /// lowest rank whose digest differs ("rank 1 has a different project than rank 0 ...").
 void check_same_project(DataParallel& dp, uint64_t digest, const std::string& project_path);
+
+/// Every rank's `bytes`, in rank order (two all-gathers: the lengths, then the bytes
+/// padded to the longest as uint8 tensors). A collective: every rank calls it.
+/// `qnn sweep --dist` gathers its points' results with it.
+std::vector<std::string> all_gather_bytes(DataParallel& dp, const std::string& bytes);
 
 }  // namespace qnn
