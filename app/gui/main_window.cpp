@@ -535,9 +535,22 @@ void MainWindow::applyLayout(WindowLayout layout) {
   m_layoutSized = true;
 }
 
+namespace {
+const char kFoldingPe[] = "modelSummary/pe";
+const char kFoldingSimd[] = "modelSummary/simd";
+const char kFoldingClock[] = "modelSummary/clockMHz";
+}  // namespace
+
 bool MainWindow::restoreSavedLayout() {
   m_savesLayout = true;
   QSettings settings;
+  if (auto* summary = qobject_cast<ModelSummaryView*>(m_docks.summary->widget())) {
+    Folding f = summary->folding();
+    f.pe = settings.value(QLatin1String(kFoldingPe), qlonglong(f.pe)).toLongLong();
+    f.simd = settings.value(QLatin1String(kFoldingSimd), qlonglong(f.simd)).toLongLong();
+    f.clock_mhz = settings.value(QLatin1String(kFoldingClock), f.clock_mhz).toDouble();
+    summary->setFolding(f);
+  }
   if (!restoreWindowLayout(this, settings)) return false;
   m_layoutSized = true;  // the saved sizes, not the default ones
   return true;
@@ -605,6 +618,12 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   if (m_savesLayout) {  // the next start opens as the window was left
     QSettings settings;
     saveWindowLayout(this, settings);
+    if (auto* summary = qobject_cast<ModelSummaryView*>(m_docks.summary->widget())) {
+      const Folding f = summary->folding();
+      settings.setValue(QLatin1String(kFoldingPe), qlonglong(f.pe));
+      settings.setValue(QLatin1String(kFoldingSimd), qlonglong(f.simd));
+      settings.setValue(QLatin1String(kFoldingClock), f.clock_mhz);
+    }
   }
   event->accept();
 }

@@ -77,7 +77,9 @@ class MainWindow : public QMainWindow {
   const MainDocks& docks() const { return m_docks; }
 
   /// Restores the geometry and dock state saved when the window was last closed
-  /// (QSettings of the application, group "mainWindow") and saves them again on close.
+  /// (QSettings of the application, group "mainWindow") and saves them again on close;
+  /// likewise the Model Summary's FINN folding (keys "modelSummary/pe", "modelSummary/simd",
+  /// "modelSummary/clockMHz": view settings, not part of the project).
   /// Returns false when nothing usable was saved (another version, unreadable data):
   /// the default layout stays. qnn-studio calls it before showing the window; without
   /// it (tests) nothing is read or written.

@@ -80,6 +80,18 @@ int64_t finn_mvau_bram18(int64_t pe, int64_t simd, int weight_bits, int64_t mw, 
   return count_mul(ceil_div(omega, 512), ceil_div(mem_width, 36));
 }
 
+int64_t finn_vvau_bram18(int64_t pe, int64_t simd, int weight_bits, int64_t kernel_area, int64_t channels) {
+  const int64_t omega = count_mul(kernel_area, channels) / std::max<int64_t>(pe, 1) / std::max<int64_t>(simd, 1);
+  if (omega <= 128) return 0;  // ram_style "auto": memories up to 128 deep go to LUTs
+  const int64_t mem_width = count_mul(count_mul(simd, weight_bits), pe);
+  if (mem_width == 1) return ceil_div(omega, 16384);
+  if (mem_width == 2) return ceil_div(omega, 8192);
+  if (mem_width <= 4) return count_mul(ceil_div(omega, 4096), ceil_div(mem_width, 4));
+  if (mem_width <= 9) return count_mul(ceil_div(omega, 2048), ceil_div(mem_width, 8));
+  if (mem_width <= 18 || omega > 512) return count_mul(ceil_div(omega, 1024), ceil_div(mem_width, 16));
+  return count_mul(ceil_div(omega, 512), ceil_div(mem_width, 32));
+}
+
 ModelHwCost hardware_cost(const Project& project, const ValidationResult& validation, const ModelSummary& summary,
                           const Folding& folding) {
   ModelHwCost m;
@@ -115,13 +127,18 @@ ModelHwCost hardware_cost(const Project& project, const ValidationResult& valida
     c.weight_memory_bits = count_mul(s.weights, c.weight_bits);
     c.acc_bits = classic_accumulator_bits(c.input_bits, c.weight_bits, c.mw);
     c.acc_bits_finn = finn_accumulator_bits(c.input_bits, c.input_signed, c.weight_bits, c.mw);
-    c.finn = is_quant_mvau(s.type) && l.int_param("groups", 1) == 1 && s.shape_known;
+    const int64_t groups = l.int_param("groups", 1);
+    // Depthwise (one filter per channel): FINN's VVAU; MH = C, MW = k_h * k_w already.
+    c.vvau = s.type == LayerType::QuantConv2d && groups > 1 && groups == l.int_param("in_channels", 0) &&
+             groups == c.mh && s.shape_known;
+    c.finn = (is_quant_mvau(s.type) && groups == 1 && s.shape_known) || c.vvau;
     if (c.finn) {
       c.pe = clamp_to_divisor(folding.pe, c.mh);
       c.simd = clamp_to_divisor(folding.simd, c.mw);
       c.cycles = count_mul(count_mul(c.mh / c.pe, c.mw / c.simd), c.pixels);
       c.luts = finn_mvau_luts(c.pe, c.simd, c.weight_bits, c.input_bits, c.acc_bits_finn);
-      c.bram18 = finn_mvau_bram18(c.pe, c.simd, c.weight_bits, c.mw, c.mh);
+      c.bram18 = c.vvau ? finn_vvau_bram18(c.pe, c.simd, c.weight_bits, c.mw, c.mh)
+                        : finn_mvau_bram18(c.pe, c.simd, c.weight_bits, c.mw, c.mh);
       m.luts = count_add(m.luts, c.luts);
       m.bram18 = count_add(m.bram18, c.bram18);
       if (c.cycles > m.max_cycles) {
@@ -159,9 +176,9 @@ std::string hardware_cost_table(const ModelHwCost& c, bool finn) {
       if (l.finn)
         o << "  " << std::setw(4) << l.pe << "  " << std::setw(4) << l.simd << "  " << std::setw(11)
           << count_text(l.cycles) << "  " << std::setw(7) << count_text(l.luts) << "  " << std::setw(6)
-          << count_text(l.bram18);
+          << count_text(l.bram18) << (l.vvau ? "  VVAU" : "");
       else
-        o << "  (no MVAU estimate: float, grouped or without a shape)";
+        o << "  (no FINN estimate: float, grouped (not depthwise) or without a shape)";
     }
     o << "\n";
   }

@@ -29,6 +29,14 @@
 //    internal_decoupled with block RAM, FINN's default; SDP RAMB18 of UG573).
 //  - cycles per sample = (MH / P) * (MW / Q) * output pixels (a convolution is an MVAU
 //    after im2col by a sliding-window generator: one matrix-vector product per pixel).
+//  - Depthwise QuantConv2d (groups == in_channels == out_channels = C): FINN's VVAU
+//    (VectorVectorActivation), MH = C, MW = k_h * k_w, PE divides C, SIMD divides k_h * k_w;
+//    cycles (C * k_h * k_w / P / Q) * output pixels (get_exp_cycles() of
+//    src/finn/custom_op/fpgadataflow/vectorvectoractivation.py), LUT as the MVAU with the
+//    accumulator of MW = k_h * k_w (lut_estimation() of hls/vectorvectoractivation_hls.py,
+//    the same c0, c1 and terms), BRAM18 (bram_estimation() there, ram_style "auto",
+//    mem_mode internal_decoupled): omega = WMEM = C * k_h * k_w / P / Q, 0 when omega <= 128
+//    (LUT RAM), else as the MVAU's but with the widths 8, 16, 32 in place of 9, 18, 36.
 //  - throughput = clock / max(cycles per sample) over the layers (the slowest layer).
 // Counts saturate at kCountSaturated (count_mul / count_add of summary.h).
 #pragma once
@@ -69,7 +77,8 @@ struct LayerHwCost {
   int64_t weight_memory_bits = 0;  ///< weights * W (no bias)
   int acc_bits = 0;           ///< classic A + W + ceil(log2 MW)
   int acc_bits_finn = 0;      ///< FINN / arXiv 2301.13376 bound
-  bool finn = false;          ///< an MVAU estimate below (QuantLinear/QuantConv1d/2d, groups 1, known shape)
+  bool finn = false;          ///< a FINN estimate below: an MVAU (QuantLinear/QuantConv1d/2d, groups 1) or a VVAU, known shape
+  bool vvau = false;          ///< the estimate is a VVAU's (depthwise QuantConv2d: groups == in == out channels)
   int64_t pe = 0, simd = 0;   ///< the clamped folding
   int64_t cycles = 0;         ///< per sample
   int64_t luts = 0;
@@ -96,6 +105,8 @@ int classic_accumulator_bits(int input_bits, int weight_bits, int64_t mw);
 int finn_accumulator_bits(int input_bits, bool input_signed, int weight_bits, int64_t mw);
 int64_t finn_mvau_luts(int64_t pe, int64_t simd, int weight_bits, int input_bits, int acc_bits);
 int64_t finn_mvau_bram18(int64_t pe, int64_t simd, int weight_bits, int64_t mw, int64_t mh);
+/// FINN VVAU BRAM18 of C channels with k_h * k_w = kernel_area taps (see the file comment).
+int64_t finn_vvau_bram18(int64_t pe, int64_t simd, int weight_bits, int64_t kernel_area, int64_t channels);
 /// The largest divisor of n that is <= request (>= 1).
 int64_t clamp_to_divisor(int64_t request, int64_t n);
 

@@ -226,20 +226,39 @@ void TestGuiFit::inspectorSummaryAndGraphUncutInEveryLayout() {
                    qPrintable(where + QStringLiteral(": column %1 elided").arg(c)));
         QVERIFY2(header->length() <= table->viewport()->width(),
                  qPrintable(where + QStringLiteral(": columns %1 px in %2 px").arg(header->length()).arg(table->viewport()->width())));
-        // The Hardware tab, with the FINN columns too.
+        // The Hardware tab, and under FINN the FINN tab: its table and its folding
+        // controls (PE, SIMD, clock) whole.
         w.document()->setDeploymentTarget(DeploymentTarget::Finn);
         auto* tabs = w.findChild<QTabWidget*>(QStringLiteral("summaryTabs"));
         auto* hw = w.findChild<QTableWidget*>(QStringLiteral("hardwareTable"));
-        QVERIFY(tabs && hw);
-        tabs->setCurrentWidget(hw);
-        QTRY_VERIFY(hw->isVisible() && hw->horizontalHeader()->length() > 0 && hw->columnCount() == 7);
-        for (int c = 0; c < hw->columnCount(); ++c)
-          QVERIFY2(hw->horizontalHeader()->sectionSize(c) >= hw->horizontalHeader()->sectionSizeHint(c),
-                   qPrintable(where + QStringLiteral(": hardware column %1 elided").arg(c)));
-        QVERIFY2(hw->horizontalHeader()->length() <= hw->viewport()->width(),
-                 qPrintable(where + QStringLiteral(": hardware columns %1 px in %2 px")
-                                        .arg(hw->horizontalHeader()->length())
-                                        .arg(hw->viewport()->width())));
+        auto* finnPage = w.findChild<QWidget*>(QStringLiteral("finnPage"));
+        auto* finn = w.findChild<QTableWidget*>(QStringLiteral("finnTable"));
+        QVERIFY(tabs && hw && finnPage && finn);
+        for (QWidget* page : {static_cast<QWidget*>(hw), finnPage}) {
+          tabs->setCurrentWidget(page);
+          QTableWidget* t = page == finnPage ? finn : hw;
+          const int columns = page == finnPage ? 6 : 5;
+          QTRY_VERIFY(t->isVisible() && t->horizontalHeader()->length() > 0 && t->columnCount() == columns);
+          for (int c = 0; c < t->columnCount(); ++c)
+            QVERIFY2(t->horizontalHeader()->sectionSize(c) >= t->horizontalHeader()->sectionSizeHint(c),
+                     qPrintable(where + QStringLiteral(": %1 column %2 elided").arg(t->objectName()).arg(c)));
+          QVERIFY2(t->horizontalHeader()->length() <= t->viewport()->width(),
+                   qPrintable(where + QStringLiteral(": %1 columns %2 px in %3 px")
+                                          .arg(t->objectName())
+                                          .arg(t->horizontalHeader()->length())
+                                          .arg(t->viewport()->width())));
+        }
+        for (const char* name : {"foldingPe", "foldingSimd", "foldingClock"}) {
+          auto* box = w.findChild<QAbstractSpinBox*>(QLatin1String(name));
+          QVERIFY(box && box->isVisible());
+          const QRect r(box->mapTo(finnPage, QPoint(0, 0)), box->size());
+          QVERIFY2(box->width() >= box->minimumSizeHint().width() && r.right() <= finnPage->rect().right(),
+                   qPrintable(where + QStringLiteral(": %1 %2 px wide, ends at %3 of %4")
+                                          .arg(QLatin1String(name))
+                                          .arg(box->width())
+                                          .arg(r.right())
+                                          .arg(finnPage->rect().right())));
+        }
         tabs->setCurrentWidget(table);
         w.document()->undoStack()->undo();
       }

@@ -80,6 +80,7 @@ class TestHwCost : public QObject {
   void hugeLinearSaturates();
   void tableText();
   void cliSummaryLines();
+  void depthwiseIsAVvau();
 };
 
 void TestHwCost::lowPrecisionLeNetByHand() {
@@ -231,6 +232,72 @@ void TestHwCost::cliSummaryLines() {
   out = run({"--simd", "0"}, &rc);
   QCOMPARE(rc, 2);
   QVERIFY2(out.contains("--simd expects a whole number of at least 1, got '0'"), qPrintable(out));
+}
+
+// A depthwise QuantConv2d (groups == in == out channels = 24, 7x7, padding 3 on 12x12: 144
+// output pixels; 3-bit weights, 4-bit signed input) is FINN's VVAU (VectorVectorActivation):
+// MH = C = 24, MW = k_h*k_w = 49; PE divides 24, SIMD divides 49. By hand:
+//  FINN acc: alpha = log2 49 + 3 + 4 - 1 - 1 = 10.615 -> ceil(10.615 + 0.0009 + 1) = 12;
+//  PE 1, SIMD 1: cycles 24*49*144 = 169344; LUT floor(300 + 1.1*(21 + 7 + 12)) = 344;
+//     BRAM18: WMEM = 49*24 = 1176 > 128, width 1*3*1 = 3 <= 4: ceil(1176/4096) * ceil(3/4) = 1;
+//  PE 3 (requested 3), SIMD 1: cycles 8*49*144 = 56448; LUT floor(300 + 1.1*3*40) = 432;
+//     WMEM 392, width 9: the VVAU's <= 9 branch ceil(392/2048) * ceil(9/8) = 2 (an MVAU's
+//     ceil(9/9) would give 1);
+//  PE 8, SIMD 8 requested -> PE 8, SIMD 7: cycles 3*7*144 = 3024; mult 7*3*7 = 147, adder
+//     7*13 = 91: LUT floor(300 + 1.1*8*(147 + 91 + 12)) = 2500; WMEM 1176/56 = 21 <= 128: 0 (LUT RAM).
+void TestHwCost::depthwiseIsAVvau() {
+  const std::string text = R"({"format": "qnn-studio-project", "version": 2, "name": "dw",
+  "input": {"shape": [24, 12, 12]},
+  "layers": [
+    {"id": "input", "type": "Input"},
+    {"id": "quant_inp", "type": "QuantIdentity", "act_quant": {"preset": "Int8ActPerTensorFloat", "bit_width": 4},
+     "return_quant_tensor": true},
+    {"id": "dw", "type": "QuantConv2d", "params": {"in_channels": 24, "out_channels": 24, "kernel_size": 7,
+     "padding": 3, "groups": 24, "bias": false}, "weight_quant": {"preset": "Int8WeightPerTensorFloat", "bit_width": 3},
+     "return_quant_tensor": true},
+    {"id": "flatten", "type": "Flatten"},
+    {"id": "fc", "type": "QuantLinear", "params": {"in_features": 3456, "out_features": 10, "bias": false},
+     "weight_quant": {"preset": "Int8WeightPerTensorFloat", "bit_width": 3}},
+    {"id": "output", "type": "Output"}],
+  "connections": [
+    {"from": "input", "to": "quant_inp", "port": 0}, {"from": "quant_inp", "to": "dw", "port": 0},
+    {"from": "dw", "to": "flatten", "port": 0}, {"from": "flatten", "to": "fc", "port": 0},
+    {"from": "fc", "to": "output", "port": 0}]})";
+  Project p = project_from_json(text, "dw.qnn.json");
+  {
+    const ValidationResult v = validate(p);
+    for (const Diagnostic& d : v.diagnostics)
+      QVERIFY2(d.severity != Diagnostic::Severity::Error || d.code == "settings", d.message.c_str());
+  }
+  struct Case {
+    Folding f;
+    int64_t pe, simd, cycles, luts, bram18;
+  };
+  const Case cases[] = {{Folding{1, 1, 100.0}, 1, 1, 169344, 344, 1},
+                        {Folding{3, 1, 100.0}, 3, 1, 56448, 432, 2},
+                        {Folding{8, 8, 100.0}, 8, 7, 3024, 2500, 0}};
+  for (const Case& k : cases) {
+    const ModelHwCost c = cost_of(p, k.f);
+    const LayerHwCost& dw = row(c, "dw");
+    QVERIFY(dw.finn && dw.vvau);
+    QCOMPARE(dw.mh, int64_t{24});
+    QCOMPARE(dw.mw, int64_t{49});
+    QCOMPARE(dw.pixels, int64_t{144});
+    QCOMPARE(dw.acc_bits_finn, 12);
+    QCOMPARE(dw.pe, k.pe);
+    QCOMPARE(dw.simd, k.simd);
+    QCOMPARE(dw.cycles, k.cycles);
+    QCOMPARE(dw.luts, k.luts);
+    QCOMPARE(dw.bram18, k.bram18);
+    QVERIFY(!row(c, "fc").vvau && row(c, "fc").finn);  // the Linear stays an MVAU
+    QVERIFY(hardware_cost_table(c, true).find("VVAU") != std::string::npos);
+  }
+  QCOMPARE(finn_vvau_bram18(3, 1, 3, 49, 24), int64_t{2});
+  QCOMPARE(finn_mvau_bram18(3, 1, 3, 49, 24), int64_t{1});  // the MVAU's widths 9/18/36
+  // Grouped but not depthwise (groups 12: two input channels per filter): no FINN estimate.
+  p.find("dw")->set_param("groups", 12);
+  const ModelHwCost g = cost_of(p);
+  QVERIFY(!row(g, "dw").finn && !row(g, "dw").vvau);
 }
 
 QTEST_GUILESS_MAIN(TestHwCost)

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "widgets/inspector/model_summary_view.h"
 
+#include <QDoubleSpinBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
 #include <QScrollBar>
+#include <QSignalBlocker>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
+#include <sstream>
 
-#include "core/graph/finn_cost.h"
 #include "core/graph/summary.h"
 #include "widgets/document/project_document.h"
 
@@ -56,8 +61,9 @@ ModelSummaryView::ModelSummaryView(ProjectDocument* document, QWidget* parent)
   m_totals->setObjectName(QStringLiteral("summaryTotals"));
   m_totals->setWordWrap(true);
   m_totals->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  // Two narrower tables in tabs instead of one wide one: each fits a dock column.
+  // Narrower tables in tabs instead of one wide one: each fits a dock column.
   auto* tabs = new QTabWidget(this);
+  m_tabs = tabs;
   tabs->setObjectName(QStringLiteral("summaryTabs"));
   tabs->setDocumentMode(true);
   const auto makeTable = [this](const QString& name) {
@@ -76,10 +82,59 @@ ModelSummaryView::ModelSummaryView(ProjectDocument* document, QWidget* parent)
   m_hwTable->setToolTip(tr("A bits: the bit width of the layer's input (32f: a float input, counted as 32 bits); "
                            "BitOps = MACs × W bits × A bits; W mem: weights × W bits, without the bias; "
                            "acc bits = A bits + W bits + ⌈log2 fan-in⌉.\n"
-                           "With the deployment target FINN: LUT and BRAM18 of each MVAU from FINN's "
-                           "lut_estimation() and bram_estimation() at the default folding PE = SIMD = 1"));
+                           "With the deployment target FINN, the FINN tab has each MVAU's LUTs and BRAM18 "
+                           "at a folding you choose."));
+  // The FINN tab: the folding (view settings, not document edits) above the per-MVAU table.
+  m_finnPage = new QWidget(this);
+  m_finnPage->setObjectName(QStringLiteral("finnPage"));
+  auto* finnLayout = new QVBoxLayout(m_finnPage);
+  finnLayout->setContentsMargins(0, 4, 0, 0);
+  m_foldingRow = new QWidget(m_finnPage);
+  auto* row = new QHBoxLayout(m_foldingRow);
+  row->setContentsMargins(0, 0, 0, 0);
+  const QString clampTip = tr("Requested for every MVAU; each layer uses the largest divisor of its %1 not above "
+                              "it (FINN needs %1 divisible by %2), shown per layer below");
+  m_pe = new QSpinBox(m_foldingRow);
+  m_pe->setObjectName(QStringLiteral("foldingPe"));
+  m_pe->setRange(1, 4096);
+  m_pe->setToolTip(tr("PE: processing elements (output channels computed in parallel). ") +
+                   clampTip.arg(QStringLiteral("MH"), QStringLiteral("PE")));
+  m_simd = new QSpinBox(m_foldingRow);
+  m_simd->setObjectName(QStringLiteral("foldingSimd"));
+  m_simd->setRange(1, 4096);
+  m_simd->setToolTip(tr("SIMD: input elements multiplied in parallel per PE. ") +
+                     clampTip.arg(QStringLiteral("MW"), QStringLiteral("SIMD")));
+  m_clock = new QDoubleSpinBox(m_foldingRow);
+  m_clock->setObjectName(QStringLiteral("foldingClock"));
+  m_clock->setRange(1.0, 2000.0);
+  m_clock->setDecimals(1);
+  m_clock->setValue(100.0);
+  m_clock->setSuffix(tr(" MHz"));
+  m_clock->setToolTip(tr("The clock the throughput is computed at (samples/s = clock / the slowest layer's cycles)"));
+  const auto addField = [row, this](const QString& text, QWidget* field) {
+    auto* label = new QLabel(text, m_foldingRow);
+    label->setBuddy(field);
+    row->addWidget(label);
+    row->addWidget(field);
+  };
+  addField(tr("PE"), m_pe);
+  addField(tr("SIMD"), m_simd);
+  addField(tr("Clock"), m_clock);
+  row->addStretch(1);
+  m_finnTable = makeTable(QStringLiteral("finnTable"));
+  m_finnTable->setParent(m_finnPage);
+  m_finnTable->setToolTip(tr("FINN's MVAU estimate per QuantLinear/QuantConv1d/QuantConv2d (groups 1; depthwise: "
+                             "a VVAU): the PE and "
+                             "SIMD this layer uses, cycles per sample = (MH/PE)·(MW/SIMD)·output pixels, LUTs "
+                             "from FINN's lut_estimation(), BRAM18 from bram_estimation() (README \"Model summary\")"));
+  finnLayout->addWidget(m_foldingRow);
+  finnLayout->addWidget(m_finnTable, 1);
+  for (QSpinBox* box : {m_pe, m_simd}) connect(box, &QSpinBox::valueChanged, this, &ModelSummaryView::refresh);
+  connect(m_clock, &QDoubleSpinBox::valueChanged, this, &ModelSummaryView::refresh);
   tabs->addTab(m_table, tr("Size"));
   tabs->addTab(m_hwTable, tr("Hardware"));
+  tabs->addTab(m_finnPage, tr("FINN"));
+  tabs->setTabVisible(2, false);  // until the deployment target is FINN
   layout->addWidget(m_totals);
   layout->addWidget(tabs, 1);
   connect(document, &ProjectDocument::changed, this, &ModelSummaryView::refresh);
@@ -88,15 +143,36 @@ ModelSummaryView::ModelSummaryView(ProjectDocument* document, QWidget* parent)
 
 QString ModelSummaryView::totalsText() const { return m_totals->text(); }
 
+Folding ModelSummaryView::folding() const {
+  Folding f;
+  f.pe = m_pe->value();
+  f.simd = m_simd->value();
+  f.clock_mhz = m_clock->value();
+  return f;
+}
+
+void ModelSummaryView::setFolding(const Folding& folding) {
+  {
+    const QSignalBlocker a(m_pe), b(m_simd), c(m_clock);  // one refresh, not three
+    m_pe->setValue(int(std::clamp<int64_t>(folding.pe, m_pe->minimum(), m_pe->maximum())));
+    m_simd->setValue(int(std::clamp<int64_t>(folding.simd, m_simd->minimum(), m_simd->maximum())));
+    m_clock->setValue(folding.clock_mhz);
+  }
+  refresh();
+}
+
 int ModelSummaryView::columnsWidth() const {
   int width = 0;
-  for (const QTableWidget* t : {m_table, m_hwTable}) {
+  for (const QTableWidget* t : {m_table, m_hwTable, m_finnTable}) {
     const auto* view = static_cast<const QAbstractItemView*>(t);
     int w = 0;
     for (int c = 0; c < t->columnCount(); ++c)
       w += std::max(t->horizontalHeader()->sectionSizeHint(c), view->sizeHintForColumn(c));
     width = std::max(width, w);
   }
+  // The folding row of the FINN tab whole too (less the table's frame and scroll bar added below).
+  width = std::max(width, m_foldingRow->sizeHint().width() - 2 * m_table->frameWidth() -
+                              m_table->verticalScrollBar()->sizeHint().width());
   const QMargins margins = layout()->contentsMargins();
   return width + 2 * m_table->frameWidth() + m_table->verticalScrollBar()->sizeHint().width() + margins.left() +
          margins.right();
@@ -107,20 +183,43 @@ void ModelSummaryView::refresh() {
   const Project& project = m_document->project();
   const ModelSummary s = summarize(project, m_document->validation());
   const bool finn = project.deployment_target == DeploymentTarget::Finn;
-  const ModelHwCost hw = hardware_cost(project, m_document->validation(), s);  // the default folding
-  const std::string text = summary_table(s) + hardware_cost_table(hw, finn);
+  const Folding fold = folding();
+  const ModelHwCost hw = hardware_cost(project, m_document->validation(), s, fold);
+  std::ostringstream clock;  // the clock is in the totals line only
+  clock << fold.clock_mhz;
+  const std::string text = summary_table(s) + hardware_cost_table(hw, finn) + clock.str();
   if (text == m_shown) return;  // e.g. a node was only moved
   m_shown = text;
+  m_tabs->setTabVisible(2, finn);
   const QStringList headers{tr("layer"), tr("type"), tr("params"), tr("MACs"), tr("W bits"), tr("B bits"), tr("bytes")};
   m_table->setColumnCount(int(headers.size()));
   m_table->setHorizontalHeaderLabels(headers);
-  QStringList hwHeaders{tr("layer"), tr("A bits"), tr("BitOps"), tr("W mem"), tr("acc bits")};
-  if (finn) hwHeaders << tr("LUT") << tr("BRAM18");
+  const QStringList hwHeaders{tr("layer"), tr("A bits"), tr("BitOps"), tr("W mem"), tr("acc bits")};
   m_hwTable->setColumnCount(int(hwHeaders.size()));
   m_hwTable->setHorizontalHeaderLabels(hwHeaders);
   m_hwTable->setRowCount(int(s.layers.size()));
   std::map<std::string, const LayerHwCost*> hw_rows;
   for (const LayerHwCost& c : hw.layers) hw_rows[c.id] = &c;
+  // FINN: one row per dot-product layer (the MVAUs; "no estimate" for the others).
+  const QStringList finnHeaders{tr("layer"), tr("PE"), tr("SIMD"), tr("cycles"), tr("LUT"), tr("BRAM18")};
+  m_finnTable->setColumnCount(int(finnHeaders.size()));
+  m_finnTable->setHorizontalHeaderLabels(finnHeaders);
+  m_finnTable->setRowCount(finn ? int(hw.layers.size()) : 0);
+  for (int r = 0; finn && r < int(hw.layers.size()); ++r) {
+    const LayerHwCost& c = hw.layers[size_t(r)];
+    m_finnTable->setItem(r, 0, cell(QString::fromStdString(c.id), false));
+    m_finnTable->setItem(r, 1, cell(c.finn ? QString::number(c.pe) : QString(), true));
+    m_finnTable->setItem(r, 2, cell(c.finn ? QString::number(c.simd) : QString(), true));
+    m_finnTable->setItem(r, 3, cell(c.finn ? count(c.cycles) : QString(), true));
+    m_finnTable->setItem(r, 4, cell(c.finn ? count(c.luts) : QString(), true));
+    m_finnTable->setItem(r, 5, cell(c.finn ? count(c.bram18) : QString(), true));
+    if (!c.finn)
+      m_finnTable->item(r, 0)->setToolTip(tr("No FINN estimate: float weights, grouped (not depthwise), or no "
+                                             "inferred shape"));
+    else if (c.vvau)
+      m_finnTable->item(r, 0)->setToolTip(tr("Depthwise: FINN's VVAU (VectorVectorActivation); SIMD divides "
+                                             "the kernel taps k_h·k_w"));
+  }
   m_table->setRowCount(int(s.layers.size()));
   for (int r = 0; r < int(s.layers.size()); ++r) {
     const LayerSummary& l = s.layers[size_t(r)];
@@ -139,10 +238,6 @@ void ModelSummaryView::refresh() {
     m_hwTable->setItem(r, 2, cell(!c ? QString() : c->shape_known ? count(c->bitops) : QStringLiteral("?"), true));
     m_hwTable->setItem(r, 3, cell(c ? bits(c->weight_memory_bits) : QString(), true));
     m_hwTable->setItem(r, 4, cell(!c ? QString() : in ? QString::number(c->acc_bits) : QStringLiteral("?"), true));
-    if (finn) {
-      m_hwTable->setItem(r, 5, cell(c && c->finn ? count(c->luts) : QString(), true));
-      m_hwTable->setItem(r, 6, cell(c && c->finn ? count(c->bram18) : QString(), true));
-    }
   }
   // An invalid graph: layers without a shape have no MACs, so the sum is only a lower bound.
   const QString macs = s.macs_partial()
@@ -159,11 +254,13 @@ void ModelSummaryView::refresh() {
   if (hw.any_float_input) hw_line += tr(" · float inputs counted as 32 bits");
   if (finn)
     hw_line += hw.max_cycles > 0
-                   ? tr("<br>FINN at the default folding (PE 1, SIMD 1, 100 MHz): <b>%1</b> LUTs · <b>%2</b> BRAM18 · "
-                        "%3 samples/s (slowest: %4, %5 cycles per sample)")
-                         .arg(count(hw.luts), count(hw.bram18), QString::number(hw.samples_per_second, 'f', 1),
+                   ? tr("<br>FINN at PE %1, SIMD %2 (requested; clamped per layer to divisors), %3 MHz: "
+                        "<b>%4</b> LUTs · <b>%5</b> BRAM18 · %6 samples/s (slowest: %7, %8 cycles per sample)")
+                         .arg(QString::number(fold.pe), QString::number(fold.simd),
+                              QString::number(fold.clock_mhz, 'f', fold.clock_mhz == std::floor(fold.clock_mhz) ? 0 : 1),
+                              count(hw.luts), count(hw.bram18), QString::number(hw.samples_per_second, 'f', 1),
                               QString::fromStdString(hw.slowest), count(hw.max_cycles))
-                   : tr("<br>FINN: no MVAU layer (QuantLinear, QuantConv1d/2d with a known shape)");
+                   : tr("<br>FINN: no MVAU or VVAU layer (QuantLinear, QuantConv1d/2d with a known shape)");
   m_totals->setText(m_totals->text() + hw_line);
   m_totals->setToolTip(s.macs_partial() ? tr("The graph is invalid: %n layer(s) with weights have no inferred output "
                                              "shape, so their MACs are missing from the total (shown as \"?\")",
