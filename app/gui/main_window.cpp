@@ -24,6 +24,7 @@
 
 #include "app/gui/analysis_actions.h"
 #include "app/gui/deployment_target_menu.h"
+#include "app/gui/dist_training.h"
 #include "app/gui/export_dialog.h"
 #include "app/gui/model_life.h"
 #include "app/gui/project_files.h"
@@ -76,6 +77,7 @@ MainWindow::MainWindow(QWidget* parent)
                          [this] { return m_analysis && m_analysis->isRunning(); });
   // Crash safety: the run's autosave, the recovered run, Training > Resume (training_recovery.h).
   m_recovery = new TrainingRecovery(m_document, m_controller, m_files, m_life, this, error, [this] { updateActions(); });
+  m_distTraining = new DistTrainingAction(m_life, this);  // Training > Train on N Processes (local)…
   // The status bar (model_life.h) before the docks: the Analysis dock reports in it.
   const ModelLife::Views bar = m_life->createStatusBar(statusBar(), m_cancelAction);
   m_statusLabel = bar.status;
@@ -396,6 +398,7 @@ void MainWindow::createMenus() {
 
   QMenu* training = menuBar()->addMenu(tr("&Training"));
   training->addAction(m_trainAction);
+  training->addAction(m_distTraining->action());
   training->addAction(m_cancelAction);
   m_recovery->addActions(training);  // Resume, Resume from Checkpoint…
   training->addSeparator();
@@ -444,6 +447,7 @@ void MainWindow::updateActions() {
   m_examplesMenu->setEnabled(!running && !m_examplesMenu->isEmpty());
   m_life->updateActions(running, hasProject);
   m_recovery->updateActions(running, hasProject);
+  m_distTraining->updateActions(running, hasProject, mismatch);
   // The analysis job works on its own copy of the model; still, nothing else reads or
   // flips the model's modes while it runs (a training explains itself in the dialog).
   m_export->exportAction()->setEnabled(!analysing);

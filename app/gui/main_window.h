@@ -25,6 +25,7 @@ class QPushButton;
 namespace qnn {
 
 class AnalysisActions;
+class DistTrainingAction;
 class ConfusionMatrixView;
 class DatasetSettingsPanel;
 class ExportActions;
@@ -71,6 +72,8 @@ class MainWindow : public QMainWindow {
   AnalysisActions* analysisActions() const { return m_analysis; }
   /// Crash safety of training runs and Training > Resume (app/gui/training_recovery.h).
   TrainingRecovery* trainingRecovery() const { return m_recovery; }
+  /// Training > Train on N Processes (local)… (app/gui/dist_training.h).
+  DistTrainingAction* distTraining() const { return m_distTraining; }
   /// The last error shown to the user ("" when none).
   QString lastError() const { return m_lastError; }
   /// The docks by role (window_layouts.h).
@@ -152,6 +155,7 @@ class MainWindow : public QMainWindow {
   /// set-aside models, the unsaved-model and running-training questions.
   ModelLife* m_life = nullptr;
   TrainingRecovery* m_recovery = nullptr;
+  DistTrainingAction* m_distTraining = nullptr;
   InspectionPanel* m_inspection = nullptr;
   InspectionLink* m_inspectionLink = nullptr;
   AnalysisActions* m_analysis = nullptr;

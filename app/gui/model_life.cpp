@@ -180,10 +180,12 @@ void ModelLife::onDocumentChanged() {
   m_updateActions();
 }
 
-void ModelLife::startTraining() {
-  if (m_controller->isRunning() || m_analysisRunning() || m_document->isEmpty()) return;
-  if (m_newRunGuard && !m_newRunGuard()) return;
-  startRun(m_document->project(), m_views.settings->options(), nullptr, tr("Cannot train"));
+bool ModelLife::startTraining(const std::function<void(TrainingRunOptions&)>& adjust) {
+  if (m_controller->isRunning() || m_analysisRunning() || m_document->isEmpty()) return false;
+  if (m_newRunGuard && !m_newRunGuard()) return false;
+  TrainingRunOptions options = m_views.settings->options();
+  if (adjust) adjust(options);
+  return startRun(m_document->project(), options, nullptr, tr("Cannot train"));
 }
 
 bool ModelLife::startRun(const Project& project, TrainingRunOptions options, std::shared_ptr<QuantModelImpl> from,

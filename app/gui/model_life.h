@@ -81,7 +81,9 @@ class ModelLife : public QObject {
   void updateActions(bool running, bool hasProject);
 
   /// F5: trains the document's project with the settings panel's options (see MainWindow).
-  void startTraining();
+  /// `adjust` (optional) changes those options first (Training > Train on N Processes sets
+  /// TrainingRunOptions::processes). False when busy, refused or not started.
+  bool startTraining(const std::function<void(TrainingRunOptions&)>& adjust = {});
   /// Analysis > Fine-tune: trains `project` from `from` for `epochs` epochs. False when
   /// busy or the graph has errors (shown).
   bool startFineTune(const Project& project, std::shared_ptr<QuantModelImpl> from, int epochs);

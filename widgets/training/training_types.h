@@ -34,6 +34,16 @@ struct TrainingRunOptions {
   /// Non-empty = continue the training checkpoint there (Training > Resume): model,
   /// optimizer, history and position restored; `spec` must be the checkpoint's.
   QString resumePath;
+  /// >= 2: data-parallel training on this machine (Training > Train on N Processes): the
+  /// worker writes `spec` with the project to a temporary file and runs
+  /// `launcherPath launch --nproc processes FILE --checkpoint … --progress-json` (rank 0's
+  /// JSON progress lines feed the same signals as an in-process run); the checkpoint rank 0
+  /// writes becomes the run's model, evaluated here on the test set. No autosave and no
+  /// resume (autosavePath and resumePath are ignored). The launcher and its ranks carry
+  /// QNN_STUDIO_PARENT=<this process's pid> in their environment.
+  int processes = 0;
+  int threadsPerProcess = 0;  ///< LibTorch threads of each rank; 0: the launcher's (cores / processes)
+  QString launcherPath;       ///< the `qnn` executable (processes >= 2)
 };
 
 /// One throttled report of a running training (qnn::TrainProgress plus a Loading phase).

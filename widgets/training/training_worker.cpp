@@ -109,6 +109,10 @@ TrainingWorker::~TrainingWorker() = default;
 
 void TrainingWorker::run(const Project& project, const TrainingRunOptions& options,
                          const std::shared_ptr<QuantModelImpl>& initial) {
+  if (options.processes >= 2) {  // Training > Train on N Processes: qnn launch does the training
+    runLaunched(project, options);
+    return;
+  }
   m_lastStep = 0;
   QElapsedTimer wall;
   wall.start();
@@ -211,6 +215,18 @@ void TrainingWorker::run(const Project& project, const TrainingRunOptions& optio
   } catch (const std::exception& e) {
     Q_EMIT failed(QString::fromStdString(e.what()), -1);
   }
+}
+
+void TrainingWorker::reportLoading(const QString& message, qint64 epochs) {
+  TrainingProgressInfo info;
+  info.phase = TrainingProgressInfo::Phase::Loading;
+  info.message = message;
+  info.epochs = epochs;
+  Q_EMIT progress(info);
+}
+
+const Dataset& TrainingWorker::testSet(const Project& project, qint64 limit) {
+  return m_cache->get(m_cache->test, project, false, limit);
 }
 
 void TrainingWorker::inspect(const std::shared_ptr<QuantModelImpl>& impl, const TrainingRunOptions& options,

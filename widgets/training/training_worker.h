@@ -17,6 +17,7 @@
 namespace qnn {
 
 class QuantModelImpl;
+struct Dataset;
 
 class TrainingWorker : public QObject {
   Q_OBJECT
@@ -59,6 +60,14 @@ class TrainingWorker : public QObject {
   void misclassifiedReady(const qnn::MisclassifiedSet& set);
 
  private:
+  /// run() with options.processes >= 2: the run goes to `qnn launch` (training_worker_launch.cpp);
+  /// the same signals, m_cancel terminates the launcher (it stops every rank).
+  void runLaunched(const Project& project, const TrainingRunOptions& options);
+  /// A Loading report saying `message`.
+  void reportLoading(const QString& message, qint64 epochs);
+  /// The test set of `project` (the first `limit` samples when > 0), from the cache.
+  const Dataset& testSet(const Project& project, qint64 limit);
+
   struct DataCache;
   const std::atomic<bool>& m_cancel;
   const std::atomic<bool>& m_closing;
