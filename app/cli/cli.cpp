@@ -13,8 +13,10 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -34,7 +36,9 @@
 #include "core/graph/validate.h"
 #include "core/inspect/inspect.h"
 #include "core/io/atomic_file.h"
+#include "core/dist/data_parallel.h"
 #include "core/train/checkpoint.h"
+#include "core/train/checkpoint_entries.h"
 #include "core/train/checkpoint_steps.h"
 #include "core/train/resume.h"
 #include "core/train/weights.h"
@@ -152,6 +156,30 @@ Project load_valid_project(const std::string& path) {
 
 // ---------------------------------------------------------------- train
 
+/// `qnn train --dist --resume FILE`: rank 0 checks and reads FILE and sends its bytes to
+/// every rank, which all resume from them (the other machines need no copy of rank 0's
+/// autosave). Rank 0's error (missing, damaged, a finished model's checkpoint) ends
+/// every rank.
+std::unique_ptr<CheckpointBytesOverride> share_resume_file(DataParallel& dp, const std::string& path) {
+  std::optional<std::string> bytes;
+  if (dp.rank() == 0) {
+    try {
+      read_training_checkpoint_info(path);  // the specific message for an unusable file
+      std::ifstream in(path, std::ios::binary);
+      std::ostringstream all;
+      if (!in || !(all << in.rdbuf())) throw IoError("cannot read checkpoint " + path + ": " + std::strerror(errno));
+      bytes = all.str();
+    } catch (...) {
+      broadcast_bytes(dp, std::nullopt);
+      throw;
+    }
+  }
+  bytes = broadcast_bytes(dp, bytes);
+  if (!bytes)
+    throw IoError("cannot resume from " + path + ": rank 0 could not use it (its message says why)");
+  return std::make_unique<CheckpointBytesOverride>(path, std::move(*bytes));
+}
+
 int run_train(const CommandArgs& args) {
   Project p = load_valid_project(args.project);
   // --dist: join the process group first (a missing rank fails before the data is read).
@@ -202,6 +230,8 @@ int run_train(const CommandArgs& args) {
     check_writable(autosave, "autosave file");
   }
   // A finished model's checkpoint, a damaged or missing file: refused before any data is read.
+  std::unique_ptr<CheckpointBytesOverride> shared_resume;
+  if (dist && !resume.empty()) shared_resume = share_resume_file(*active_data_parallel(), resume);
   TrainingCheckpointInfo resumed;
   if (!resume.empty()) resumed = read_training_checkpoint_info(resume);
   InterruptGuard interrupts;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/dist/data_parallel.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/errors.h"
@@ -79,6 +81,19 @@ torch::Tensor percentile_statistic(const torch::Tensor& x, double q, PercentileK
   }
   torch::NoGradGuard no_grad;
   return (kind == PercentileKind::Low ? -value_w : value_w).to(x.scalar_type()).clone();
+}
+
+std::optional<std::string> broadcast_bytes(DataParallel& dp, const std::optional<std::string>& bytes) {
+  torch::NoGradGuard no_grad;
+  const bool mine = dp.rank() == 0 && bytes.has_value();
+  std::vector<torch::Tensor> size{torch::full({1}, mine ? int64_t(bytes->size()) : int64_t(-1), torch::kInt64)};
+  dp.broadcast(size);
+  const int64_t n = size[0].item<int64_t>();
+  if (n < 0) return std::nullopt;
+  std::vector<torch::Tensor> data{torch::empty({std::max<int64_t>(n, 1)}, torch::kUInt8)};
+  if (mine && n > 0) std::memcpy(data[0].data_ptr<uint8_t>(), bytes->data(), size_t(n));
+  dp.broadcast(data);
+  return std::string(reinterpret_cast<const char*>(data[0].data_ptr<uint8_t>()), size_t(n));
 }
 
 void dp_broadcast_model(torch::nn::Module& model) {

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <torch/torch.h>
@@ -66,6 +67,12 @@ enum class PercentileKind {
 /// The percentile statistic of `x`: the local one (core/quant/int_quant.h) without an
 /// active context, else the global batch's (see the top of this file). A 0-dim tensor.
 torch::Tensor percentile_statistic(const torch::Tensor& x, double q, PercentileKind kind);
+
+/// Rank 0's `bytes` on every rank, or std::nullopt on every rank when rank 0 passes
+/// none (its error is then its own to report). Two broadcasts: the length, then the
+/// bytes as a uint8 tensor. A collective: every rank calls it (the others' `bytes` are
+/// ignored). `qnn train --dist --resume FILE` sends rank 0's FILE to the other ranks.
+std::optional<std::string> broadcast_bytes(DataParallel& dp, const std::optional<std::string>& bytes);
 
 /// Trainer hooks (no-ops without a context).
 /// Rank 0's parameters and buffers to every rank.

@@ -11,6 +11,8 @@
 #include <random>
 #include <sstream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include <sys/stat.h>
@@ -285,12 +287,27 @@ bool read_entry(torch::serialize::InputArchive& ar, const char* key, c10::IValue
   }
 }
 
+/// CheckpointBytesOverride's files (path -> bytes).
+std::mutex g_override_mutex;
+std::map<std::string, std::shared_ptr<const std::string>> g_overrides;
+
+std::shared_ptr<const std::string> override_of(const std::string& path) {
+  std::lock_guard<std::mutex> lock(g_override_mutex);
+  const auto it = g_overrides.find(path);
+  return it == g_overrides.end() ? nullptr : it->second;
+}
+
 /// Opens a checkpoint and checks its marker. Throws IoError / ConfigError.
 torch::serialize::InputArchive open_archive(const std::string& path) {
+  const std::shared_ptr<const std::string> given = override_of(path);
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
+  if (given) {
+    st.st_mode = S_IFREG;
+    st.st_size = off_t(given->size());
+  } else if (::stat(path.c_str(), &st) != 0) {
     throw IoError("cannot read checkpoint " + path + ": " +
                   (errno == ENOENT ? std::string("file not found") : std::string(std::strerror(errno))));
+  }
   if (S_ISDIR(st.st_mode)) throw IoError("cannot read checkpoint " + path + ": it is a folder, not a file");
   if (!S_ISREG(st.st_mode))
     throw IoError("cannot read checkpoint " + path + ": it is not a regular file (a device, pipe or socket)");
@@ -299,7 +316,9 @@ torch::serialize::InputArchive open_archive(const std::string& path) {
                   " MB, more than any checkpoint of this app (" + std::to_string(kMaxCheckpointBytes >> 20) +
                   " MB at most)");
   std::string bytes(size_t(st.st_size), '\0');
-  {
+  if (given) {
+    bytes = *given;
+  } else {
     std::ifstream in(path, std::ios::binary);
     if (!in || !in.read(bytes.data(), std::streamsize(bytes.size())))
       throw IoError("cannot read checkpoint " + path + ": " + std::strerror(errno));
@@ -495,6 +514,16 @@ void load_checkpoint(QuantModel& model, const std::string& path) {
     auto dst = entries[i].tensor;
     dst.copy_(values[i]);
   }
+}
+
+CheckpointBytesOverride::CheckpointBytesOverride(std::string path, std::string bytes) : m_path(std::move(path)) {
+  std::lock_guard<std::mutex> lock(g_override_mutex);
+  g_overrides[m_path] = std::make_shared<const std::string>(std::move(bytes));
+}
+
+CheckpointBytesOverride::~CheckpointBytesOverride() {
+  std::lock_guard<std::mutex> lock(g_override_mutex);
+  g_overrides.erase(m_path);
 }
 
 }  // namespace qnn

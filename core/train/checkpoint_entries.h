@@ -27,4 +27,20 @@ std::string checkpoint_bytes_with_entries(QuantModel& model, int64_t optimizer_s
 std::map<std::string, std::string> read_checkpoint_entries(const std::string& path,
                                                            const std::vector<std::string>& names);
 
+/// While alive, every read of the checkpoint `path` in this process (load_checkpoint,
+/// read_checkpoint_project, read_training_state, ...) takes `bytes` instead of the file,
+/// which need not exist. `qnn train --dist --resume FILE`: rank 0 reads FILE and sends
+/// its bytes to the other ranks, which then resume from exactly those bytes (messages
+/// still name FILE).
+class CheckpointBytesOverride {
+ public:
+  CheckpointBytesOverride(std::string path, std::string bytes);
+  ~CheckpointBytesOverride();
+  CheckpointBytesOverride(const CheckpointBytesOverride&) = delete;
+  CheckpointBytesOverride& operator=(const CheckpointBytesOverride&) = delete;
+
+ private:
+  std::string m_path;
+};
+
 }  // namespace qnn

@@ -110,6 +110,7 @@ std::string state_json(const TrainingState& s) {
   j["train_samples"] = i.train_samples;
   j["train_labels_crc"] = s.train_labels_crc;
   j["max_batches_per_epoch"] = i.max_batches_per_epoch;
+  j["world_size"] = i.world_size;
   return j.dump();
 }
 
@@ -151,13 +152,15 @@ TrainingState state_from_json(const std::string& text, const std::string& path) 
     i.train_samples = j.at("train_samples").get<int64_t>();
     s.train_labels_crc = j.at("train_labels_crc").get<uint32_t>();
     i.max_batches_per_epoch = j.at("max_batches_per_epoch").get<int64_t>();
+    i.world_size = j.contains("world_size") ? j.at("world_size").get<int64_t>() : 1;  // absent before --dist
   } catch (const ConfigError&) {
     throw;
   } catch (const std::exception&) {
     // Checksummed, so written so by some other program: not a file of this app's making.
     throw ConfigError("cannot resume from " + path + ": its training state is malformed");
   }
-  if (i.epochs_done < 0 || i.batch_in_epoch < 0 || i.global_step < 0 || int64_t(i.history.size()) != i.epochs_done ||
+  if (i.epochs_done < 0 || i.batch_in_epoch < 0 || i.global_step < 0 || i.world_size < 1 ||
+      int64_t(i.history.size()) != i.epochs_done ||
       (i.batches_per_epoch > 0 && i.batch_in_epoch > i.batches_per_epoch))
     throw ConfigError("cannot resume from " + path + ": its training state is inconsistent (position epoch " +
                       std::to_string(i.epochs_done) + ", batch " + std::to_string(i.batch_in_epoch) + ", " +

@@ -52,6 +52,10 @@ struct TrainingCheckpointInfo {
   std::string dataset;            ///< DatasetSpec::name of the model's project
   int64_t train_samples = 0;      ///< training set size (after a train limit)
   int64_t max_batches_per_epoch = 0;  ///< TrainOptions::max_batches_per_epoch (0: none)
+  /// Ranks of the run (`qnn train --dist`: WORLD_SIZE; 1 for a single process and for
+  /// files written before it was recorded). A resume must use as many: the position
+  /// counts global batches of batch_size x ranks and rank r trains the r-th slice.
+  int64_t world_size = 1;
 };
 
 /// Reads the training state of the checkpoint at `path` (the model's tensors are not

@@ -362,6 +362,15 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
              std::to_string(i.train_samples) + " (use the same train limit)";
     if (diff.empty() && train_crc != resumed.train_labels_crc)
       diff = "the training labels differ from those of the checkpoint's run (another dataset or another order)";
+    if (diff.empty() && i.world_size != world) {
+      const auto ranks = [](int64_t w) { return std::to_string(w) + (w == 1 ? " process" : " ranks"); };
+      diff = "the checkpoint's run trained on " + ranks(i.world_size) + " (global batch " +
+             std::to_string(i.batch_size * i.world_size) + "), this run on " + ranks(world) + " (global batch " +
+             std::to_string(bs * world) + "); its position counts global batches and each rank trains its own " +
+             "slice of them, so resume on " + ranks(i.world_size) +
+             (i.world_size == 1 ? std::string(" (without --dist)")
+                                : " (qnn launch --nproc " + std::to_string(i.world_size) + ")");
+    }
     if (diff.empty() && (options.max_batches_per_epoch != i.max_batches_per_epoch || batches != i.batches_per_epoch))
       diff = "an epoch has " + std::to_string(batches) + " batches, the checkpoint's run had " +
              std::to_string(i.batches_per_epoch) + " (use the same max batches per epoch)";
@@ -436,6 +445,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
     i.dataset = dataset_name;
     i.train_samples = n;
     i.max_batches_per_epoch = options.max_batches_per_epoch;
+    i.world_size = world;
     st.epoch_loss_sum = loss_sum;
     st.epoch_correct = correct;
     st.epoch_seen = seen;

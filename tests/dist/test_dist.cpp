@@ -127,6 +127,31 @@ Difference max_difference(const qnn::Project& p, const std::string& a, const std
   return d;
 }
 
+/// The first parameter or buffer whose bits differ between two checkpoints of `p`
+/// ("" when all are identical); `compared` counts the tensors.
+std::string first_difference(const qnn::Project& p, const std::string& a, const std::string& b, int* compared) {
+  auto ma = qnn::build_model(p);
+  auto mb = qnn::build_model(p);
+  qnn::load_checkpoint(ma, a);
+  qnn::load_checkpoint(mb, b);
+  *compared = 0;
+  for (const bool parameters : {true, false}) {
+    const auto ta = parameters ? ma->named_parameters(true) : ma->named_buffers(true);
+    const auto tb = parameters ? mb->named_parameters(true) : mb->named_buffers(true);
+    if (ta.size() != tb.size()) return "the number of tensors";
+    for (const auto& kv : ta) {
+      const torch::Tensor x = kv.value(), y = tb[kv.key()];
+      ++*compared;
+      if (x.sizes() != y.sizes() || x.scalar_type() != y.scalar_type()) return kv.key();
+      // Bits, not values: NaN == NaN and -0 != +0 here.
+      const torch::Tensor bx = x.contiguous().reshape({-1}).view(torch::kUInt8),
+                          by = y.contiguous().reshape({-1}).view(torch::kUInt8);
+      if (!torch::equal(bx, by)) return kv.key();
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 class TestDist : public QObject {
@@ -136,6 +161,7 @@ class TestDist : public QObject {
   void initTestCase();
   void twoRanksStayIdenticalAndCloseToOneRank();
   void killedRankEndsTheRunNamingIt();
+  void resumedRunEqualsUninterruptedRun();
   void stoppedRankEndsTheRunWithinTheTimeout();
   void differentProjectIsRefusedAtStartUp();
   void missingVariableIsNamed();
@@ -239,6 +265,94 @@ void TestDist::killedRankEndsTheRunNamingIt() {
   QVERIFY(info.global_step >= 1);
   auto model = qnn::build_model(m_p);
   qnn::load_checkpoint(model, autosave.toStdString());
+}
+
+void TestDist::resumedRunEqualsUninterruptedRun() {
+  // 2 ranks x 32, 12 global batches per epoch, 1 thread per rank.
+  const QStringList common{"--train-limit", "1280", "--max-batches", "12", "--test-limit", "100", "--threads", "1",
+                           "--batch-size", "32"};
+  const auto launch = [&](const QStringList& args) {
+    return qnn_test::runQnn(QStringList{"launch", "--nproc", "2", m_project} + args + common, 180000);
+  };
+  const auto compare = [&](const QString& reference, const QString& resumed) {
+    int compared = 0;
+    const std::string diff = first_difference(m_p, reference.toStdString(), resumed.toStdString(), &compared);
+    QVERIFY2(diff.empty(), qPrintable("differs from the uninterrupted run: " + QString::fromStdString(diff)));
+    QVERIFY(compared >= 8);  // 3 weights + 2 biases + the quantizers' buffers
+  };
+
+  // (1) Resumed at an epoch boundary: 1 epoch, then its autosave resumed to 2 epochs.
+  const QString full2 = m_dir.filePath("full2.pt");
+  const qnn_test::CliRun full = launch({"--epochs", "2", "--checkpoint", full2, "--no-autosave"});
+  QVERIFY2(full.code == 0, qPrintable(full.text()));
+  const QString first = m_dir.filePath("first.resume.pt");
+  const qnn_test::CliRun one = launch({"--epochs", "1", "--autosave", first});
+  QVERIFY2(one.code == 0, qPrintable(one.text()));
+  QCOMPARE(qnn::read_training_checkpoint_info(first.toStdString()).world_size, int64_t(2));
+  QCOMPARE(qnn::read_training_checkpoint_info(first.toStdString()).global_step, int64_t(12));
+  const QString resumed2 = m_dir.filePath("resumed2.pt");
+  const qnn_test::CliRun rest =
+      launch({"--epochs", "2", "--resume", first, "--checkpoint", resumed2, "--no-autosave", "--dist-check"});
+  QVERIFY2(rest.code == 0, qPrintable(rest.text()));
+  QVERIFY2(rest.out.contains("resuming from " + first + ": epoch 2 of 2, batch 0 of 12, step 12"),
+           qPrintable(rest.text()));
+  // Both ranks held identical weights and quantizer state after each resumed step.
+  QVERIFY2(rest.out.contains("dist-check: 12 steps identical on 2 ranks"), qPrintable(rest.text()));
+  QVERIFY2(rest.out.contains("saved checkpoint " + resumed2 + " (24 optimizer steps)"), qPrintable(rest.text()));
+  compare(full2, resumed2);
+
+  // A resume on another number of ranks is refused, naming both.
+  const qnn_test::CliRun single = qnn_test::runQnn(
+      QStringList{"train", m_project, "--epochs", "2", "--resume", first, "--no-autosave"} + common, 120000);
+  QCOMPARE(single.code, 1);
+  QVERIFY2(single.err.contains("cannot resume from " + first +
+                               ": the checkpoint's run trained on 2 ranks (global batch 64), this run on 1 process "
+                               "(global batch 32)"),
+           qPrintable(single.text()));
+  QVERIFY2(single.err.contains("resume on 2 ranks (qnn launch --nproc 2)"), qPrintable(single.text()));
+
+  // (2) Resumed mid-run after rank 1 was killed: rank 0's last autosave (every batch) at
+  // step K goes on to the end of the epoch after K's, and equals the uninterrupted run
+  // of as many epochs bit for bit.
+  const QString killed = m_dir.filePath("killed2.resume.pt");
+  QProcess launcher;
+  launcher.start(QStringLiteral(QNN_CLI_PATH), QStringList{"launch", "--nproc", "2", m_project, "--epochs", "50",
+                                                           "--autosave", killed, "--autosave-minutes", "0",
+                                                           "--dist-timeout", "20"} +
+                                                   common);
+  QVERIFY(launcher.waitForStarted());
+  QString err;
+  qint64 rank1 = 0;
+  int64_t seen_step = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while ((rank1 == 0 || seen_step < 5) && std::chrono::steady_clock::now() < deadline &&
+         launcher.state() == QProcess::Running) {
+    launcher.waitForReadyRead(20);
+    err += QString::fromUtf8(launcher.readAllStandardError());
+    const auto m = QRegularExpression("rank 1 pid (\\d+)").match(err);
+    if (m.hasMatch()) rank1 = m.captured(1).toLongLong();
+    if (qnn::is_training_checkpoint(killed.toStdString()))
+      seen_step = qnn::read_training_checkpoint_info(killed.toStdString()).global_step;
+  }
+  QVERIFY2(rank1 > 0 && seen_step >= 5, qPrintable(err));
+  QCOMPARE(::kill(pid_t(rank1), SIGKILL), 0);
+  QVERIFY2(launcher.waitForFinished(60000), "the launcher did not end after a rank was killed");
+  QCOMPARE(launcher.exitCode(), 1);
+  const qnn::TrainingCheckpointInfo at = qnn::read_training_checkpoint_info(killed.toStdString());
+  const int64_t epochs = at.epochs_done + 1;
+  qInfo("rank 1 killed; rank 0's autosave: step %lld (epoch %lld, batch %lld of 12); resuming to %lld epoch(s)",
+        (long long)at.global_step, (long long)(at.epochs_done + 1), (long long)at.batch_in_epoch, (long long)epochs);
+  const QString e = QString::number(epochs);
+  const QString resumedK = m_dir.filePath("resumedK.pt"), fullK = m_dir.filePath("fullK.pt");
+  const qnn_test::CliRun after =
+      launch({"--epochs", e, "--resume", killed, "--checkpoint", resumedK, "--no-autosave", "--dist-check"});
+  QVERIFY2(after.code == 0, qPrintable(after.text()));
+  QVERIFY2(after.out.contains(QString("dist-check: %1 steps identical on 2 ranks").arg(epochs * 12 - at.global_step)),
+           qPrintable(after.text()));
+  const qnn_test::CliRun reference =
+      epochs == 2 ? full : launch({"--epochs", e, "--checkpoint", fullK, "--no-autosave"});
+  QVERIFY2(reference.code == 0, qPrintable(reference.text()));
+  compare(epochs == 2 ? full2 : fullK, resumedK);
 }
 
 void TestDist::stoppedRankEndsTheRunWithinTheTimeout() {
