@@ -32,6 +32,7 @@
 #include "core/graph/model.h"
 #include "core/graph/project.h"
 #include "core/graph/finn_cost.h"
+#include "core/graph/finn_rules.h"
 #include "core/graph/summary.h"
 #include "core/graph/validate.h"
 #include "core/inspect/inspect.h"
@@ -401,13 +402,32 @@ int run_train(const CommandArgs& args) {
 
 // ---------------------------------------------------------------- eval
 
+/// load_checkpoint(), also for a checkpoint of the network as it was before --target finn
+/// floored its truncating pools (apply_deployment_target(); FLOOR has no state): loaded
+/// into the checkpoint's own network, its state copied into `model`.
+static void load_checkpoint_for_target(QuantModel& model, const std::string& checkpoint) {
+  const Project& p = model->project();
+  if (p.deployment_target == DeploymentTarget::Finn) {
+    const Project saved = read_checkpoint_project(checkpoint);
+    Project chosen = saved;
+    if (!network_difference(saved, p).empty() && !apply_deployment_target(chosen, p.deployment_target).empty() &&
+        network_difference(chosen, p).empty()) {
+      QuantModel as_saved = build_model(saved);
+      load_checkpoint(as_saved, checkpoint);
+      copy_model_state(*as_saved, *model);
+      return;
+    }
+  }
+  load_checkpoint(model, checkpoint);
+}
+
 QuantModel load_trained_model(const Project& p, const std::string& project_path,
                               const std::string& checkpoint) {
   set_thread_count(p.training.threads);
   torch::manual_seed(p.training.seed);
   QuantModel model = build_model(p);
   try {
-    load_checkpoint(model, checkpoint);
+    load_checkpoint_for_target(model, checkpoint);
   } catch (const IoError& e) {
     const std::string what = e.what();
     throw IoError(what.find(checkpoint) != std::string::npos ? what : "checkpoint '" + checkpoint + "': " + what);
@@ -469,15 +489,21 @@ int run_eval(const CommandArgs& args) {
 
 // ---------------------------------------------------------------- validate
 
-/// PROJECT, with --target T (none, onnxruntime, finn) instead of its own deployment
-/// target when given (validate, summary). Throws UsageError for another T.
-static Project load_project_for_target(const CommandArgs& args) {
+Project load_project_for_target(const CommandArgs& args) {
   Project p = load_project(args.project);
   if (args.has("target")) {
     const std::string t = args.text("target");
     const std::optional<DeploymentTarget> target = deployment_target_from_string(t);
     if (!target) throw UsageError("--target expects none, onnxruntime or finn, got '" + t + "'");
-    p.deployment_target = *target;
+    // What Edit > Deployment Target does in the GUI (one rule in core).
+    const std::vector<std::string> floored = apply_deployment_target(p, *target);
+    if (!floored.empty()) {
+      std::cerr << "note: --target finn: ";
+      for (size_t i = 0; i < floored.size(); ++i) std::cerr << (i ? ", " : "") << floored[i];
+      std::cerr << " truncate" << (floored.size() == 1 ? "s" : "")
+                << " with FLOOR (floor 1), as choosing FINN in Edit > Deployment Target sets it; "
+                << args.project << " is not changed" << std::endl;
+    }
   }
   return p;
 }

@@ -29,6 +29,13 @@ int run_eval(const CommandArgs& args);
 /// cannot be read or parsed.
 int run_validate(const CommandArgs& args);
 
+/// PROJECT (args.project), with --target T (none, onnxruntime, finn) chosen as
+/// Edit > Deployment Target does (core apply_deployment_target(): FINN also sets floor 1
+/// on truncating pools, named in a note on stderr) when given; the file is not changed
+/// (validate, summary, export). Throws UsageError for another T, IoError / ConfigError
+/// when the file cannot be read or parsed.
+Project load_project_for_target(const CommandArgs& args);
+
 /// Loads and validates PROJECT; throws ConfigError listing the graph's errors when it is
 /// invalid, IoError when it cannot be read.
 Project load_valid_project(const std::string& path);
@@ -66,6 +73,9 @@ std::unique_ptr<QApplication> make_offscreen_app();
 /// Builds the network of `p` (read from `project_path`) with the project's threads and
 /// seed, and loads `checkpoint` into it. Rethrows load errors naming both files:
 /// IoError (unreadable checkpoint) or ConfigError (a checkpoint of another network).
+/// Under the deployment target FINN, a checkpoint of the same network before --target
+/// finn floored its truncating pools is accepted too (loaded into its own network, the
+/// state copied over: FLOOR has no state).
 QuantModel load_trained_model(const Project& p, const std::string& project_path,
                               const std::string& checkpoint);
 

@@ -48,7 +48,7 @@ const std::vector<std::string>& command_options(const std::string& command) {
                                               "dist",       "dist-timeout", "dist-check", "progress-json"};
   static const std::vector<std::string> eval{"checkpoint", "weights", "test-limit", "threads"};
   static const std::vector<std::string> export_{"checkpoint", "format", "out", "verify", "verify-samples",
-                                                "c-header", "threads", "fold-bn"};
+                                                "c-header", "threads", "fold-bn", "target"};
   static const std::vector<std::string> inspect{"checkpoint", "out", "samples", "test-limit", "threads"};
   static const std::vector<std::string> validate{"checkpoint", "target"};
   static const std::vector<std::string> import{"out", "checkpoint"};
@@ -339,6 +339,13 @@ Options:
                          warning below 99 %: per-tensor low-bit weights lose codes;
                          --verify then checks the file against the folded model). With
                          --format checkpoint, the project next to FILE is the folded one
+  --target T             export for deployment target T (none, onnxruntime, finn) instead
+                         of the project's, as Edit > Deployment Target would set it (the
+                         file is not changed). finn: qonnx is checked against FINN's
+                         dataflow rules (refused, nothing written, on a violation), carries
+                         each quantized tensor's FINN DataType (graph.quantization_annotation
+                         "finn_datatype", as QONNX's InferDataTypes sets it) and the input's
+                         FLOAT32; truncating pools use FLOOR (floor 1, named in a note)
   --threads N            LibTorch threads; 0 uses all cores (default: the project's)
   -h, --help             show this help
 
@@ -555,7 +562,9 @@ FINN-target project that breaks any of them.
 Options:
   --checkpoint CKPT  also check the trained model's bias codes
   --target T         check against deployment target T (none, onnxruntime, finn)
-                     instead of the project's own; the file is not changed
+                     instead of the project's own, as Edit > Deployment Target would
+                     set it (finn also sets floor 1 on truncating pools, named in a
+                     note); the file is not changed
   -h, --help         show this help
 )USAGE";
   if (command == "summary")
@@ -577,7 +586,8 @@ as 32 bits), weight bits W, BitOps = MACs x W x A, weight memory bits = weights 
 "hardware: 4998240 BitOps per sample ..., 184410 weight memory bits (without biases)".
 With the deployment target FINN (the project's, or --target finn), also FINN's MVAU
 estimates per QuantLinear/QuantConv1d/QuantConv2d (a convolution as an MVAU after a
-sliding-window generator) at a uniform folding: PE, SIMD, cycles per sample
+sliding-window generator; a depthwise QuantConv2d as a VVAU, marked "VVAU", with its
+own BRAM18 rule) at a uniform folding: PE, SIMD, cycles per sample
 (MH/PE x MW/SIMD x output pixels), LUTs (FINN lut_estimation()) and BRAM18 (FINN
 bram_estimation()), and the totals with the throughput at the clock, set by the
 slowest layer: "FINN estimate (PE 1, SIMD 1 requested, clamped to divisors; 100 MHz):

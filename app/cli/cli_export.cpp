@@ -42,7 +42,7 @@ int run_export(const CommandArgs& args) {
     if (!c_header.empty()) refuse_overwriting(input, c_header, "--c-header");
   }
 
-  Project p = load_project(args.project);
+  Project p = load_project_for_target(args);  // --target finn: FINN-flavoured QONNX
   p.training.threads = static_cast<int>(args.integer("threads", 0, p.training.threads));
   const bool fold_bn = args.has("fold-bn");
 

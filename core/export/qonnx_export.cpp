@@ -12,10 +12,36 @@ namespace {
 
 using onnx_graph::GraphBuilder;
 
+/// The FINN DataType name QONNX's InferDataTypes gives the output of a Quant /
+/// BipolarQuant of `q` (qonnx/custom_op/general/quant.py get_output_dtype(),
+/// bipolar_quant.py): BipolarQuant: "BIPOLAR" at scale 1, else "FLOAT32"; Quant with
+/// zero point 0: "INT<b>" / "UINT<b>" at scale 1, else "SCALEDINT<b>"; a nonzero zero
+/// point: "FLOAT32" (FINN refuses it; the FINN rules report it first).
+std::string finn_datatype(const QuantPoint& q) {
+  const bool unit_scale = q.scale.defined() && torch::all(q.scale == 1.0).item<bool>();
+  if (q.bit_width == 1) return unit_scale ? "BIPOLAR" : "FLOAT32";
+  if (q.zero_point.defined() && !torch::all(q.zero_point == 0.0).item<bool>()) return "FLOAT32";
+  const std::string b = std::to_string(q.bit_width);
+  if (unit_scale) return (q.is_signed ? "INT" : "UINT") + b;
+  return "SCALEDINT<" + b + ">";
+}
+
+/// graph.quantization_annotation entry {tensor_name, finn_datatype: `datatype`}, the
+/// form of QONNX's ModelWrapper.set_tensor_datatype().
+void annotate_datatype(GraphBuilder& g, const std::string& tensor, const std::string& datatype) {
+  onnx::TensorAnnotation* a = g.model().mutable_graph()->add_quantization_annotation();
+  a->set_tensor_name(tensor);
+  onnx::StringStringEntryProto* e = a->add_quant_parameter_tensor_names();
+  e->set_key("finn_datatype");
+  e->set_value(datatype);
+}
+
 /// Quant (or BipolarQuant for 1 bit) of `x`; `scale_shape` broadcasts a per-channel
 /// scale against the tensor ([C, 1, 1, 1] for conv weights).
+/// With `finn`, also annotates `out` with its FINN DataType (finn_datatype()).
 std::string quant(GraphBuilder& g, const std::string& prefix, const std::string& x, const QuantPoint& q,
-                  const std::vector<int64_t>& scale_shape, const std::string& out) {
+                  const std::vector<int64_t>& scale_shape, const std::string& out, bool finn) {
+  if (finn) annotate_datatype(g, out, finn_datatype(q));
   torch::Tensor s = q.scale, z = q.zero_point;
   if (q.per_channel()) {
     s = s.reshape(scale_shape);
@@ -41,6 +67,13 @@ std::string quant(GraphBuilder& g, const std::string& prefix, const std::string&
 std::string qonnx_model_bytes(const ExportPlan& plan) {
   GraphBuilder g("qnn_qonnx", {{"", 13}, {kQonnxDomain, 1}});
   std::map<std::string, std::string> value{{plan.input_id, "input"}};
+  // The FINN target: the FINN DataType of every quantized tensor, as QONNX's
+  // InferDataTypes would set it, and of the network input: FLOAT32, since the input is
+  // the preprocessed (normalised) image, not integers; its first Quant makes it
+  // integer. (Annotating it UINT8/INT8 would make FINN's RoundAndClipThresholds round
+  // the thresholds of that Quant to integers and change the network.)
+  const bool finn = plan.project.deployment_target == DeploymentTarget::Finn;
+  if (finn) annotate_datatype(g, "input", "FLOAT32");
   for (const PlanNode& n : plan.nodes) {
     const std::string x = value.at(n.input);
     std::string out;
@@ -49,28 +82,28 @@ std::string qonnx_model_bytes(const ExportPlan& plan) {
       if (n.weight_q) {
         std::vector<int64_t> shape(size_t(n.weight.dim()), 1);
         shape[0] = n.weight.size(0);
-        w = quant(g, n.id + ".weight", w, *n.weight_q, shape, n.id + "/weight");
+        w = quant(g, n.id + ".weight", w, *n.weight_q, shape, n.id + "/weight", finn);
       }
       if (n.bias.defined()) {
         b = g.add_initializer(n.id + ".bias", n.bias, onnx::TensorProto_DataType_FLOAT);
-        if (n.bias_q) b = quant(g, n.id + ".bias", b, *n.bias_q, {n.bias.size(0)}, n.id + "/bias");
+        if (n.bias_q) b = quant(g, n.id + ".bias", b, *n.bias_q, {n.bias.size(0)}, n.id + "/bias", finn);
       }
       out = onnx_graph::emit_float_op(g, n, x, w, b, n.id);
     } else if (n.op == PlanOp::Act) {
       if (n.act_q) {
         const std::string pre = onnx_graph::emit_float_op(g, n, x, "", "", n.id + "/pre");
-        out = quant(g, n.id + ".act", pre, *n.act_q, {}, n.id);
+        out = quant(g, n.id + ".act", pre, *n.act_q, {}, n.id, finn);
       } else {
         out = onnx_graph::emit_float_op(g, n, x, "", "", n.id);
       }
     } else if (n.op == PlanOp::Add) {
       std::string a = x, b = value.at(n.input2);
       if (n.input_q) {
-        a = quant(g, n.id + ".input0", a, *n.input_q, {}, n.id + "/input0");
-        b = quant(g, n.id + ".input1", b, *n.input_q, {}, n.id + "/input1");
+        a = quant(g, n.id + ".input0", a, *n.input_q, {}, n.id + "/input0", finn);
+        b = quant(g, n.id + ".input1", b, *n.input_q, {}, n.id + "/input1", finn);
       }
       const std::string sum = onnx_graph::emit_float_op(g, n, a, b, "", n.act_q ? n.id + "/sum" : n.id);
-      out = n.act_q ? quant(g, n.id + ".act", sum, *n.act_q, {}, n.id) : sum;
+      out = n.act_q ? quant(g, n.id + ".act", sum, *n.act_q, {}, n.id, finn) : sum;
     } else if (n.op == PlanOp::AvgPool && n.in_quant && n.out_quant) {
       const std::string pooled = onnx_graph::emit_float_op(g, n, x, "", "", n.id + "/avg");
       const torch::Tensor s = n.out_scale.reshape({-1})[0].clone();

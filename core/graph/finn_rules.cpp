@@ -179,4 +179,16 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
   return out;
 }
 
+std::vector<std::string> apply_deployment_target(Project& project, DeploymentTarget target) {
+  project.deployment_target = target;
+  std::vector<std::string> floored;
+  if (target != DeploymentTarget::Finn) return floored;
+  for (LayerSpec& l : project.layers)
+    if (is_trunc_pool(l.type) && l.param("floor", 0.0) == 0.0) {
+      l.set_param("floor", 1);
+      floored.push_back(l.id);
+    }
+  return floored;
+}
+
 }  // namespace qnn

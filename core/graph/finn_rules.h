@@ -28,6 +28,7 @@
 // one layer (each layer owns its weight_quant).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "core/graph/project.h"
@@ -43,5 +44,13 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
 
 /// Whether `d` is one of the diagnostics above (its code starts with "finn-").
 bool is_finn_diagnostic(const Diagnostic& d);
+
+/// Choosing a deployment target, as Edit > Deployment Target in the GUI and the CLI's
+/// --target option both do it: sets project.deployment_target and, for FINN, also
+/// `floor` 1 (FLOOR truncation, Brevitas TruncTo8bit) on every TruncAvgPool2d and
+/// TruncAdaptiveAvgPool2d that rounds half to even, so training, evaluation and the
+/// QONNX Trunc compute what FINN builds. Other targets change no layer (a FLOOR pool
+/// stays FLOOR). Returns the ids of the pools it changed, in layer order. Never throws.
+std::vector<std::string> apply_deployment_target(Project& project, DeploymentTarget target);
 
 }  // namespace qnn

@@ -8,6 +8,19 @@
 #include <string>
 #include <vector>
 
+#ifndef ONNX_NAMESPACE
+#define ONNX_NAMESPACE onnx
+#endif
+#ifndef ONNX_ML
+#define ONNX_ML 1
+#endif
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <map>
+
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
@@ -15,6 +28,7 @@
 
 #include "core/errors.h"
 #include "core/export/export_plan.h"
+#include "core/export/qcdq_export.h"
 #include "core/graph/finn_rules.h"
 #include "core/graph/model.h"
 #include "core/graph/project.h"
@@ -81,6 +95,31 @@ Project residual(bool sameBranch) {
   return p;
 }
 
+/// graph.quantization_annotation as tensor -> finn_datatype (each tensor at most once).
+std::map<std::string, std::string> finnDatatypes(const onnx::ModelProto& m) {
+  std::map<std::string, std::string> out;
+  for (const onnx::TensorAnnotation& a : m.graph().quantization_annotation())
+    for (const onnx::StringStringEntryProto& e : a.quant_parameter_tensor_names())
+      if (e.key() == "finn_datatype") {
+        if (out.count(a.tensor_name())) out[a.tensor_name()] = "TWICE";
+        else out[a.tensor_name()] = e.value();
+      }
+  return out;
+}
+
+onnx::ModelProto parseModel(const std::string& bytes) {
+  onnx::ModelProto m;
+  if (!m.ParseFromString(bytes)) throw std::runtime_error("not an ONNX model");
+  return m;
+}
+
+/// The QONNX model of `p` (untrained: scales from the eval forward of a fresh model).
+onnx::ModelProto qonnxOf(const Project& p) {
+  torch::manual_seed(0);
+  QuantModel model = build_model(p);
+  return parseModel(qonnx_model_bytes(make_export_plan(model)));
+}
+
 }  // namespace
 
 class TestFinn : public QObject {
@@ -98,6 +137,10 @@ class TestFinn : public QObject {
   void examplesUnderFinn();
   void qonnxExportIsRefusedUnderFinn();
   void cliValidateTarget();
+  void choosingFinnFloorsTruncatingPools();
+  void qonnxUnderFinnAnnotatesDatatypes();
+  void qonnxWithoutFinnIsUnchanged();
+  void cliExportTarget();
 };
 
 void TestFinn::targetRoundTripsAndOlderFilesKeepTheirBytes() {
@@ -285,11 +328,16 @@ void TestFinn::cliValidateTarget() {
   const qnn_test::CliRun plain = qnn_test::runQnn({"validate", example}, 60000);
   QCOMPARE(plain.code, 0);
   QVERIFY2(!plain.out.contains("finn-") && !plain.out.contains("FLOOR"), qPrintable(plain.text()));
+  // --target finn chooses FINN as Edit > Deployment Target does: the pools get FLOOR
+  // (said in a note; the file is not changed), so no finn-trunc-floor warning.
   const qnn_test::CliRun finn = qnn_test::runQnn({"validate", example, "--target", "finn"}, 60000);
-  QCOMPARE(finn.code, 0);  // warnings do not fail
-  QVERIFY2(finn.out.contains("warning: pool1: FINN truncates average pools with FLOOR") &&
-               finn.out.contains("warning: pool2:") && finn.out.contains("deployment target finn"),
+  QCOMPARE(finn.code, 0);
+  QVERIFY2(finn.err.contains("note: --target finn: pool1, pool2 truncate with FLOOR (floor 1), as choosing FINN in "
+                             "Edit > Deployment Target sets it;") &&
+               !finn.out.contains("finn-trunc-floor") && !finn.out.contains("FINN truncates") &&
+               finn.out.contains("deployment target finn"),
            qPrintable(finn.text()));
+  QVERIFY(!load_project(example.toStdString()).find("pool1")->param("floor", 0.0));  // the file is not changed
   const qnn_test::CliRun bad = qnn_test::runQnn({"validate", example, "--target", "fpga"}, 60000);
   QCOMPARE(bad.code, 2);
   QVERIFY2(bad.err.contains("--target expects none, onnxruntime or finn, got 'fpga'"), qPrintable(bad.text()));
@@ -306,6 +354,167 @@ void TestFinn::cliValidateTarget() {
       qnn_test::runQnn({"export", project, "--checkpoint", checkpoint, "--format", "qonnx", "--out", out}, 120000);
   QVERIFY2(ex.code != 0 && (ex.out + ex.err).contains("pool1") && (ex.out + ex.err).contains("FLOOR"), qPrintable(ex.text()));
   QVERIFY(!QFile::exists(out));
+}
+
+// The one rule of choosing a target (core apply_deployment_target(), used by the GUI's
+// Edit > Deployment Target and the CLI's --target): FINN floors the truncating pools
+// that round half to even, and only those; the other targets change no layer.
+void TestFinn::choosingFinnFloorsTruncatingPools() {
+  Project p = load_project(examplePath("lenet5_classic"));
+  QCOMPARE(p.find("pool1")->param("floor", 0.0), 0.0);
+  Project other = p;
+  QVERIFY(apply_deployment_target(other, DeploymentTarget::OnnxRuntime).empty());
+  QCOMPARE(other.deployment_target, DeploymentTarget::OnnxRuntime);
+  QCOMPARE(other.find("pool1")->param("floor", 0.0), 0.0);
+  const std::vector<std::string> floored = apply_deployment_target(p, DeploymentTarget::Finn);
+  QCOMPARE(floored, (std::vector<std::string>{"pool1", "pool2"}));
+  QCOMPARE(p.deployment_target, DeploymentTarget::Finn);
+  QCOMPARE(p.find("pool1")->param("floor", 0.0), 1.0);
+  QCOMPARE(p.find("pool2")->param("floor", 0.0), 1.0);
+  QVERIFY2(finnFindings(p).isEmpty(), qPrintable(finnFindings(p).join(", ")));  // the example keeps every rule then
+  // Again: nothing left to change. Back to None: FLOOR stays (as undo-less GUI choice would).
+  QVERIFY(apply_deployment_target(p, DeploymentTarget::Finn).empty());
+  QVERIFY(apply_deployment_target(p, DeploymentTarget::None).empty());
+  QCOMPARE(p.find("pool2")->param("floor", 0.0), 1.0);
+  // A network without truncating pools: nothing changes but the target.
+  Project lenet = load_project(examplePath("lenet_lowprec"));
+  const std::vector<LayerSpec> before = lenet.layers;
+  QVERIFY(apply_deployment_target(lenet, DeploymentTarget::Finn).empty());
+  QVERIFY(lenet.layers == before);
+}
+
+// QONNX under FINN: every Quant / BipolarQuant output carries the FINN DataType QONNX's
+// InferDataTypes gives it (quant.py get_output_dtype(): zero point 0 and scale 1 ->
+// INT<b>/UINT<b>, other scales SCALEDINT<b>), in graph.quantization_annotation as
+// ModelWrapper.set_tensor_datatype() writes it; the network input is FLOAT32 (the
+// normalised image; its first Quant makes it integer).
+void TestFinn::qonnxUnderFinnAnnotatesDatatypes() {
+  // lenet_lowprec: quant_inp is a 4-bit signed QuantIdentity with a runtime-statistics scale.
+  Project p = finnExample("lenet_lowprec");
+  {
+    torch::manual_seed(0);
+    QuantModel model = build_model(p);
+    const ExportPlan plan = make_export_plan(model);
+    QVERIFY(plan.find("quant_inp")->act_q && plan.find("quant_inp")->act_q->scale.item<float>() != 1.0f);
+    const onnx::ModelProto m = parseModel(qonnx_model_bytes(plan));
+    const std::map<std::string, std::string> dt = finnDatatypes(m);
+    QCOMPARE(QString::fromStdString(dt.at("input")), QStringLiteral("FLOAT32"));
+    QCOMPARE(QString::fromStdString(dt.at("quant_inp")), QStringLiteral("SCALEDINT<4>"));  // the quantized input
+    QCOMPARE(QString::fromStdString(dt.at("conv1/weight")), QStringLiteral("SCALEDINT<3>"));
+    QCOMPARE(QString::fromStdString(dt.at("relu1")), QStringLiteral("SCALEDINT<4>"));
+    // One annotation per Quant / BipolarQuant output, nothing else but the input; each
+    // Quant symmetric (zero point 0) with a scalar scale, or [C, 1, 1, 1] / [C] (weights, biases).
+    size_t quants = 0;
+    for (const onnx::NodeProto& n : m.graph().node()) {
+      if (n.op_type() != "Quant" && n.op_type() != "BipolarQuant") continue;
+      ++quants;
+      QVERIFY2(dt.count(n.output(0)), n.output(0).c_str());
+      QVERIFY2(dt.at(n.output(0)) != "TWICE", n.output(0).c_str());
+      for (const onnx::TensorProto& t : m.graph().initializer()) {
+        if (n.op_type() == "Quant" && t.name() == n.input(2)) {  // float32 raw_data
+          QCOMPARE(t.data_type(), int32_t(onnx::TensorProto_DataType_FLOAT));
+          const std::string& raw = t.raw_data();
+          QVERIFY(!raw.empty());
+          for (size_t i = 0; i + 4 <= raw.size(); i += 4) {
+            float z;
+            std::memcpy(&z, raw.data() + i, 4);
+            QCOMPARE(z, 0.0f);
+          }
+        }
+        if (t.name() == n.input(1) && t.dims_size() > 0) {
+          const bool weight = n.output(0).find("/weight") != std::string::npos;
+          const bool bias = n.output(0).find("/bias") != std::string::npos;
+          QVERIFY2(weight || bias, ("a per-channel activation scale at " + n.output(0)).c_str());
+          for (int d = 1; d < t.dims_size(); ++d) QCOMPARE(t.dims(d), int64_t(1));
+        }
+      }
+    }
+    QVERIFY(quants > 5);
+    QCOMPARE(dt.size(), quants + 1);
+  }
+  // A signed 8-bit input quantizer on the integer grid (ParameterScaling, range 128:
+  // scale 128 / 128 = 1): INT8; unsigned with 255: UINT8.
+  for (const bool is_signed : {true, false}) {
+    Project q = p;
+    QuantSpec& a = *q.find("quant_inp")->act_quant;
+    a.bit_width = 8;
+    a.is_signed = is_signed;
+    a.narrow_range = false;
+    a.scaling = ScalingKind::Parameter;
+    a.min_val = is_signed ? -128.0 : 0.0;
+    a.max_val = is_signed ? 128.0 : 255.0;
+    const onnx::ModelProto m = qonnxOf(q);
+    const std::map<std::string, std::string> dt = finnDatatypes(m);
+    QCOMPARE(QString::fromStdString(dt.at("quant_inp")), is_signed ? QStringLiteral("INT8") : QStringLiteral("UINT8"));
+    QCOMPARE(QString::fromStdString(dt.at("input")), QStringLiteral("FLOAT32"));
+    for (const onnx::NodeProto& n : m.graph().node())
+      if (n.output(0) == "quant_inp")
+        for (const onnx::AttributeProto& at : n.attribute())
+          if (at.name() == "signed") QCOMPARE(at.i(), int64_t(is_signed ? 1 : 0));
+  }
+}
+
+// Another target (or none): not one byte changes; the FINN model is the same model plus
+// its annotations.
+void TestFinn::qonnxWithoutFinnIsUnchanged() {
+  torch::manual_seed(0);
+  Project p = load_project(examplePath("lenet_lowprec"));
+  QuantModel model = build_model(p);
+  ExportPlan plan = make_export_plan(model);
+  const std::string none = qonnx_model_bytes(plan);
+  QCOMPARE(parseModel(none).graph().quantization_annotation_size(), 0);
+  plan.project.deployment_target = DeploymentTarget::OnnxRuntime;
+  QVERIFY(qonnx_model_bytes(plan) == none);
+  plan.project.deployment_target = DeploymentTarget::Finn;
+  onnx::ModelProto finn = parseModel(qonnx_model_bytes(plan));
+  QVERIFY(finn.graph().quantization_annotation_size() > 0);
+  finn.mutable_graph()->clear_quantization_annotation();
+  std::string stripped;
+  QVERIFY(finn.SerializeToString(&stripped));
+  QVERIFY(stripped == none);
+}
+
+// qnn export --target finn: FINN-flavoured QONNX from a project without the setting
+// (pools floored as the GUI does, named in a note; the file is not changed); without
+// --target, the plain QONNX.
+void TestFinn::cliExportTarget() {
+  QTemporaryDir dir;
+  const QString project = QString::fromStdString(examplePath("lenet5_classic"));
+  const QString checkpoint = dir.filePath("classic.pt");
+  QuantModel model = build_model(load_project(project.toStdString()));
+  save_checkpoint(model, checkpoint.toStdString());
+  const auto readModel = [](const QString& file) {
+    std::ifstream in(file.toStdString(), std::ios::binary);
+    return parseModel(std::string(std::istreambuf_iterator<char>(in), {}));
+  };
+  const auto truncRounding = [](const onnx::ModelProto& m) {
+    QStringList modes;
+    for (const onnx::NodeProto& n : m.graph().node())
+      if (n.op_type() == "Trunc")
+        for (const onnx::AttributeProto& a : n.attribute())
+          if (a.name() == "rounding_mode") modes << QString::fromStdString(a.s());
+    return modes;
+  };
+  const QString plain = dir.filePath("plain.onnx");
+  const qnn_test::CliRun a =
+      qnn_test::runQnn({"export", project, "--checkpoint", checkpoint, "--format", "qonnx", "--out", plain}, 120000);
+  QVERIFY2(a.code == 0, qPrintable(a.text()));
+  QCOMPARE(readModel(plain).graph().quantization_annotation_size(), 0);
+  QCOMPARE(truncRounding(readModel(plain)), (QStringList{"ROUND", "ROUND"}));
+  const QString finn = dir.filePath("finn.onnx");
+  const qnn_test::CliRun b = qnn_test::runQnn(
+      {"export", project, "--checkpoint", checkpoint, "--format", "qonnx", "--out", finn, "--target", "finn"}, 120000);
+  QVERIFY2(b.code == 0 && b.err.contains("note: --target finn: pool1, pool2 truncate with FLOOR"), qPrintable(b.text()));
+  const onnx::ModelProto m = readModel(finn);
+  QCOMPARE(truncRounding(m), (QStringList{"FLOOR", "FLOOR"}));
+  const std::map<std::string, std::string> dt = finnDatatypes(m);
+  QCOMPARE(QString::fromStdString(dt.at("input")), QStringLiteral("FLOAT32"));
+  QVERIFY(dt.size() > 1);
+  QVERIFY(!load_project(project.toStdString()).find("pool1")->param("floor", 0.0));
+  const qnn_test::CliRun bad = qnn_test::runQnn(
+      {"export", project, "--checkpoint", checkpoint, "--format", "qonnx", "--out", finn, "--target", "vitis"}, 60000);
+  QVERIFY2(bad.code == 2 && bad.err.contains("--target expects none, onnxruntime or finn, got 'vitis'"),
+           qPrintable(bad.text()));
 }
 
 QTEST_MAIN(TestFinn)

@@ -6,6 +6,8 @@
 #include <memory>
 #include <set>
 
+#include "core/graph/finn_rules.h"
+
 namespace qnn {
 
 ProjectDocument::ProjectDocument(QObject* parent)
@@ -143,15 +145,10 @@ bool ProjectDocument::setSweep(const std::optional<SweepRecord>& record, const Q
 bool ProjectDocument::setDeploymentTarget(DeploymentTarget target) {
   if (target == m_project.deployment_target) return false;
   const QString name = deploymentTargetName(target);
-  std::vector<LayerSpec> layers = m_project.layers;
-  bool floored = false;
-  if (target == DeploymentTarget::Finn)
-    for (LayerSpec& l : layers)
-      if ((l.type == LayerType::TruncAvgPool2d || l.type == LayerType::TruncAdaptiveAvgPool2d) &&
-          l.param("floor", 0.0) == 0.0) {
-        l.set_param("floor", 1);
-        floored = true;
-      }
+  // The pools FINN needs FLOOR in: the same rule as the CLI's --target (core).
+  Project chosen = m_project;
+  const bool floored = !apply_deployment_target(chosen, target).empty();
+  const std::vector<LayerSpec>& layers = chosen.layers;
   m_undoStack->beginMacro(tr("Deployment target %1").arg(name));
   m_undoStack->push(new SetDeploymentTargetCommand(this, m_project.deployment_target, target,
                                                    tr("Deployment target %1").arg(name)));
