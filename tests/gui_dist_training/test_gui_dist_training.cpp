@@ -174,12 +174,18 @@ void TestGuiDistTraining::trainsOnTwoProcessesWithLiveCurves() {
 
   // Live curves from rank 0's reports: train points per batch, one test point per epoch.
   int training = 0;
+  bool startedSaid = false;  // the status line named the launcher's ranks while they loaded
   TrainingProgressInfo last;
   for (const auto& args : progress) {
     const auto info = args.first().value<TrainingProgressInfo>();
+    if (info.phase == TrainingProgressInfo::Phase::Loading &&
+        info.message.startsWith(QStringLiteral("Started 2 ranks on 127.0.0.1:")) &&
+        info.message.contains(QStringLiteral("rank 1 pid ")))
+      startedSaid = true;
     if (info.phase == TrainingProgressInfo::Phase::Training) ++training;
     if (info.phase == TrainingProgressInfo::Phase::Finished) last = info;
   }
+  QVERIFY(startedSaid);
   QVERIFY2(training >= 2, qPrintable(QString::number(training)));
   QVERIFY(plot->trainPointCount() >= 2);
   QCOMPARE(plot->testPointCount(), 2);

@@ -143,6 +143,15 @@ void TrainingWorker::runLaunched(const Project& project, const TrainingRunOption
         const QString line = QString::fromUtf8(errPending.left(nl)).trimmed();
         errPending.remove(0, nl + 1);
         if (!line.isEmpty()) errLines << line;
+        // "qnn launch: 2 ranks on 127.0.0.1:PORT: rank 0 pid P; rank 1 pid Q": say so until training reports.
+        static const QLatin1String started("qnn launch: ");
+        if (lastStep == 0 && line.startsWith(started) && line.contains(QLatin1String(" ranks on "))) {
+          const QString what = line.mid(started.size());
+          const qsizetype colon = what.indexOf(QLatin1String(": rank "));
+          reportLoading(colon < 0 ? tr("Started %1; loading the data…").arg(what)
+                                  : tr("Started %1 (%2); loading the data…").arg(what.left(colon), what.mid(colon + 2)),
+                        options.spec.epochs);
+        }
         if (errLines.size() > 200) errLines.removeFirst();
       }
       while ((nl = outPending.indexOf('\n')) >= 0) {
