@@ -695,10 +695,12 @@ void TestCli::analysisNotesAndWarnings() {
 }
 
 std::unique_ptr<QObject> makeCliHonestTests();  // test_cli_honest.cpp
+std::unique_ptr<QObject> makeCliProgressJsonTests();  // test_cli_progress_json.cpp
 
 int main(int argc, char** argv) {
   QCoreApplication app(argc, argv);
   return qnn_test::run_test_classes(
-      argc, argv, {[] { return std::unique_ptr<QObject>(new TestCli); }, [] { return makeCliHonestTests(); }});
+      argc, argv, {[] { return std::unique_ptr<QObject>(new TestCli); }, [] { return makeCliHonestTests(); },
+                         [] { return makeCliProgressJsonTests(); }});
 }
 #include "test_cli.moc"
