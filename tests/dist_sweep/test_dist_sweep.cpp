@@ -176,6 +176,7 @@ class TestDistSweep : public QObject {
   void torchrunStyleRanksRankOneIsQuiet();
   void differentProjectIsRefused();
   void killedRankEndsTheSweepNamingIt();
+  void launchReadsTheCommandWord();
 
  private:
   QTemporaryDir m_dir;
@@ -467,6 +468,33 @@ void TestDistSweep::killedRankEndsTheSweepNamingIt() {
   QVERIFY2(!err.contains("sweep point 90/90"), qPrintable(err));
   QVERIFY2(seconds < 10.0, qPrintable(QString::number(seconds)));  // well within --dist-timeout 20
   QVERIFY(!fs::exists(m_dir.filePath("killed/sweep.json").toStdString()));
+}
+
+void TestDistSweep::launchReadsTheCommandWord() {
+  // The command word after launch's own options (and their values) selects sweep's options.
+  const qnn_test::CliRun train_option = qnn_test::runQnn(
+      {"launch", "--nproc", "2", "--threads", "1", "sweep", m_project, "--weights", m_weights, "--epochs", "3"}, 30000);
+  QCOMPARE(train_option.code, 2);
+  QVERIFY2(train_option.err.contains("unknown option '--epochs' for 'qnn launch sweep'"), qPrintable(train_option.text()));
+  QVERIFY2(!train_option.err.contains("rank 0 pid"), qPrintable(train_option.text()));  // refused before any rank
+  const qnn_test::CliRun help = qnn_test::runQnn({"launch", "--nproc", "2", "sweep", "--help"}, 30000);
+  QCOMPARE(help.code, 0);
+  QVERIFY2(help.out.contains("qnn launch --nproc N sweep PROJECT [SWEEP OPTIONS]"), qPrintable(help.text()));
+  const qnn_test::CliRun sweep_help = qnn_test::runQnn({"sweep", "--help"}, 30000);
+  QVERIFY2(sweep_help.out.contains("--dist-timeout S"), qPrintable(sweep_help.text()));
+  const qnn_test::CliRun no_dist = qnn_test::runQnn(
+      {"sweep", m_project, "--weights", m_weights, "--bits", "2", "--out", m_dir.filePath("nodist"), "--dist-timeout",
+       "3"},
+      30000);
+  QCOMPARE(no_dist.code, 2);
+  QVERIFY2(no_dist.err.contains("--dist-timeout needs --dist"), qPrintable(no_dist.text()));
+  // Without a command word, launch still trains (train's options are accepted).
+  const qnn_test::CliRun train = qnn_test::runQnn(
+      {"launch", "--nproc", "2", m_project, "--epochs", "1", "--max-batches", "2", "--train-limit", "512",
+       "--test-limit", "50", "--threads", "1", "--no-autosave"},
+      60000);
+  QVERIFY2(train.code == 0, qPrintable(train.text()));
+  QVERIFY2(train.out.contains("epoch 1/1"), qPrintable(train.text()));
 }
 
 QTEST_GUILESS_MAIN(TestDistSweep)
