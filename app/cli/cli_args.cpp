@@ -553,7 +553,9 @@ when there is an error (warnings do not fail).
 With the deployment target FINN (the project's "deployment_target": "finn", or
 --target finn), also checks FINN's dataflow rules and warns on the layer at fault:
 finn-zero-point (a quantizer with a zero point), finn-relu-quant (the quantizer after a
-ReLU must be unsigned and not narrow), finn-act-bits (activations above 8 bits),
+ReLU must be unsigned and not narrow), finn-identity-signed (any other activation
+quantizer, e.g. the input's or one after a max pool, must be signed: FINN converts it
+as a quantized identity), finn-act-bits (activations above 8 bits),
 finn-input-quant (the network input must be quantized by a QuantIdentity),
 finn-trunc-floor (truncating average pools must use floor 1), finn-join-scales (the
 inputs of an Add or Concat on different scales). qnn export --format qonnx refuses a

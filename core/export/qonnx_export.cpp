@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // QONNX export (see qcdq_export.h for the node patterns).
 #include <map>
+#include <sstream>
 
 #include "core/errors.h"
 #include "core/export/onnx_graph.h"
 #include "core/export/qcdq_export.h"
+#include "core/graph/finn_rules.h"
 
 namespace qnn {
 
@@ -91,6 +93,17 @@ std::string qonnx_model_bytes(const ExportPlan& plan) {
       out = onnx_graph::emit_float_op(g, n, x, w, b, n.id);
     } else if (n.op == PlanOp::Act) {
       if (n.act_q) {
+        // FINN's QuantIdentityHandler takes a BipolarQuant only at a per-tensor scale of 1
+        // (Brevitas keeps binary activation scales constant; here they are learned).
+        if (finn && n.act_q->bit_width == 1 && !finn_quant_follows_relu(plan.project, n.id) &&
+            !torch::all(n.act_q->scale == 1.0).item<bool>()) {
+          std::ostringstream scale;
+          scale << n.act_q->scale.reshape({-1})[0].item<float>();
+          throw ExportError(n.id + ": FINN converts a binary activation quantizer that does not follow a ReLU "
+                            "only at scale 1 (a BipolarQuant identity), but act_quant's learned scale is " +
+                            scale.str() + "; export QONNX without the FINN target, or quantize this activation "
+                            "with 2 or more bits");
+        }
         const std::string pre = onnx_graph::emit_float_op(g, n, x, "", "", n.id + "/pre");
         out = quant(g, n.id + ".act", pre, *n.act_q, {}, n.id, finn);
       } else {

@@ -32,17 +32,20 @@ bool is_activation_type(LayerType t) {
 
 bool is_trunc_pool(LayerType t) { return t == LayerType::TruncAvgPool2d || t == LayerType::TruncAdaptiveAvgPool2d; }
 
-/// Whether a float ReLU comes before `id` through layers that keep its output
-/// non-negative (max pools and shape ops), so a quantizer fed by `id` sees ReLU outputs.
-bool relu_before(const Project& project, std::string id) {
+/// Whether the Quant of a quantizer fed by `id` directly follows a Relu node in the QONNX
+/// export: `id` is a float ReLU (or a QuantReLU without act_quant), reached only through
+/// Dropout and Identity layers, which the export drops. FINN's
+/// ConvertQuantActToMultiThreshold picks the handler by that direct predecessor
+/// (src/finn/transformation/qonnx/quant_act_to_multithreshold.py): Relu/Selu ->
+/// QuantReluHandler; anything else (MaxPool, Flatten, Conv, the graph input, ...) ->
+/// QuantIdentityHandler (qonnx_activation_handlers.py).
+bool relu_directly_before(const Project& project, std::string id) {
   for (size_t hops = 0; hops <= project.layers.size(); ++hops) {
     const LayerSpec* l = project.find(id);
     if (!l) return false;
-    if (l->type == LayerType::ReLU) return true;
-    const bool keeps = l->type == LayerType::MaxPool2d || l->type == LayerType::Flatten ||
-                       l->type == LayerType::Dropout || l->type == LayerType::Identity ||
-                       l->type == LayerType::Upsample || l->type == LayerType::DepthToSpace;
-    if (!keeps || l->inputs.empty() || l->inputs[0].empty()) return false;
+    if (l->type == LayerType::ReLU || (l->type == LayerType::QuantReLU && !l->act_quant)) return true;
+    const bool dropped = l->type == LayerType::Dropout || l->type == LayerType::Identity;
+    if (!dropped || l->inputs.empty() || l->inputs[0].empty()) return false;
     id = l->inputs[0];
   }
   return false;  // a cycle (validation reports it)
@@ -75,6 +78,13 @@ std::string grid_source(const Project& project, std::string id) {
 }
 
 }  // namespace
+
+bool finn_quant_follows_relu(const Project& project, const std::string& layer_id) {
+  const LayerSpec* l = project.find(layer_id);
+  if (!l) return false;
+  return l->type == LayerType::QuantReLU ||
+         (l->type == LayerType::QuantIdentity && !l->inputs.empty() && relu_directly_before(project, l->inputs[0]));
+}
 
 bool is_finn_diagnostic(const Diagnostic& d) { return d.code.rfind("finn-", 0) == 0; }
 
@@ -109,9 +119,7 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
                             std::string("make ") + name + " symmetric: set shifted off", "finn-zero-point"));
     }
     // The quantizer after a ReLU: unsigned, not narrow.
-    const bool after_relu = l.type == LayerType::QuantReLU ||
-                            (l.type == LayerType::QuantIdentity && !l.inputs.empty() &&
-                             relu_before(project, l.inputs[0]));
+    const bool after_relu = finn_quant_follows_relu(project, l.id);
     if (after_relu && l.act_quant && (l.act_quant->is_signed || l.act_quant->narrow_range)) {
       std::string off = l.act_quant->is_signed && l.act_quant->narrow_range ? "signed and narrow_range"
                         : l.act_quant->is_signed                             ? "signed"
@@ -121,6 +129,29 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
                                 std::string(l.act_quant->is_signed ? "signed" : "unsigned") +
                                 (l.act_quant->narrow_range ? ", narrow" : ", not narrow"),
                             "set " + off + " off", "finn-relu-quant"));
+    }
+    // Any other activation quantizer is converted by FINN's QuantIdentityHandler, which
+    // refuses an unsigned Quant ("FINN only supports signed Quant nodes for identity
+    // activations"). A binary (BipolarQuant) one has no signedness to check here.
+    const bool identity_handled = (l.type == LayerType::QuantIdentity && !after_relu) ||
+                                  l.type == LayerType::QuantHardTanh || l.type == LayerType::QuantTanh ||
+                                  l.type == LayerType::QuantSigmoid || l.type == LayerType::QuantEltwiseAdd;
+    bool input_after_relu = false;
+    for (const std::string& src : l.inputs) input_after_relu = input_after_relu || relu_directly_before(project, src);
+    for (const auto& [name, q] :
+         {std::pair<const char*, const std::optional<QuantSpec>*>{"act_quant", &l.act_quant}, {"input_quant", &l.input_quant}}) {
+      const bool checked = identity_handled && (std::string(name) == "act_quant" || !input_after_relu);
+      if (!checked || !*q || (*q)->binary || (*q)->is_signed) continue;
+      out.push_back(warning(l.id,
+                            std::string("FINN converts a quantizer that does not directly follow a ReLU as a "
+                                        "quantized identity, which must be signed; ") +
+                                name + " is unsigned",
+                            std::string("set ") + name + " signed on" +
+                                (l.type == LayerType::QuantIdentity
+                                     ? " (or feed this QuantIdentity straight from the ReLU: only Dropout or "
+                                       "Identity may come between)"
+                                     : ""),
+                            "finn-identity-signed"));
     }
     // Activations above 8 bits stay unconverted.
     if (is_activation_type(l.type))

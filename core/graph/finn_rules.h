@@ -9,9 +9,14 @@
 // the node at fault, with a hint naming the fix:
 //  - "finn-zero-point": a quantizer with a zero point (shifted, asymmetric): FINN needs 0;
 //  - "finn-relu-quant": the activation quantizer after a ReLU (QuantReLU's own act_quant,
-//    or a QuantIdentity fed by a float ReLU, also through max pools and shape ops) is
-//    signed or narrow: FINN needs it unsigned
-//    and not narrow;
+//    or a QuantIdentity fed by a float ReLU with only Dropout/Identity between: its Quant
+//    directly follows the Relu node in the export) is signed or narrow: FINN's
+//    QuantReluHandler needs it unsigned and not narrow;
+//  - "finn-identity-signed": any other activation quantizer (a QuantIdentity not directly
+//    after a ReLU, e.g. after a max pool or the input; QuantHardTanh, QuantTanh,
+//    QuantSigmoid; QuantEltwiseAdd's act_quant and input_quant) is unsigned: FINN converts
+//    it with its QuantIdentityHandler, which needs a signed Quant (FINN
+//    src/finn/transformation/qonnx/qonnx_activation_handlers.py);
 //  - "finn-act-bits": an activation quantizer above 8 bits: FINN leaves it unconverted
 //    (no MultiThreshold);
 //  - "finn-input-quant": a layer takes the float network input: FINN needs a quantized
@@ -41,6 +46,13 @@ namespace qnn {
 /// project.deployment_target (validate() calls it only for DeploymentTarget::Finn).
 /// Never throws.
 std::vector<Diagnostic> finn_diagnostics(const Project& project, const ValidationResult& v);
+
+/// Whether the Quant of `layer_id`'s activation quantizer directly follows a Relu node in
+/// the QONNX export: a QuantReLU, or a QuantIdentity fed by a float ReLU through Dropout /
+/// Identity only. FINN converts such a Quant with its QuantReluHandler and every other
+/// activation Quant with its QuantIdentityHandler (signed Quant; a BipolarQuant only at a
+/// per-tensor scale of 1). Never throws.
+bool finn_quant_follows_relu(const Project& project, const std::string& layer_id);
 
 /// Whether `d` is one of the diagnostics above (its code starts with "finn-").
 bool is_finn_diagnostic(const Diagnostic& d);

@@ -130,6 +130,7 @@ class TestFinn : public QObject {
   void rulesAreOffWithoutTheFinnTarget();
   void zeroPointRule();
   void reluQuantRule();
+  void identitySignedRule();
   void actBitsRule();
   void inputQuantRule();
   void truncFloorRule();
@@ -140,6 +141,7 @@ class TestFinn : public QObject {
   void choosingFinnFloorsTruncatingPools();
   void qonnxUnderFinnAnnotatesDatatypes();
   void qonnxWithoutFinnIsUnchanged();
+  void binaryIdentityNeedsUnitScaleUnderFinn();
   void cliExportTarget();
 };
 
@@ -234,12 +236,30 @@ void TestFinn::reluQuantRule() {
   q.layers.push_back(id);
   QVERIFY2(validate(q).ok(), validate(q).error_text().c_str());
   QCOMPARE(finnFindings(q), QStringList{"qid finn-relu-quant"});
-  // Also through a max pool between them: relu1 -> pool1 -> qid -> conv2.
+  // A max pool between them (relu1 -> pool1 -> qid -> conv2): in the export the Quant
+  // follows the MaxPool, not the Relu, so FINN converts it as a quantized identity
+  // (QuantIdentityHandler), which needs it SIGNED: the signed qid keeps the rules, an
+  // unsigned one breaks finn-identity-signed.
   {
     Project r = q;
     r.find("qid")->inputs = {"pool1"};
     r.find("pool1")->inputs = {"relu1"};
     r.find("conv2")->inputs = {"qid"};
+    QVERIFY2(validate(r).ok(), validate(r).error_text().c_str());
+    QCOMPARE(finnFindings(r), QStringList());
+    r.find("qid")->act_quant = presets::Uint8ActPerTensorFloat();
+    r.find("qid")->act_quant->bit_width = 4;
+    QCOMPARE(finnFindings(r), QStringList{"qid finn-identity-signed"});
+  }
+  // Dropout and Identity vanish in the export: the Quant still follows the Relu.
+  {
+    Project r = q;
+    LayerSpec drop;
+    drop.id = "drop";
+    drop.type = LayerType::Dropout;
+    drop.inputs = {"relu1"};
+    r.layers.push_back(drop);
+    r.find("qid")->inputs = {"drop"};
     QVERIFY2(validate(r).ok(), validate(r).error_text().c_str());
     QCOMPARE(finnFindings(r), QStringList{"qid finn-relu-quant"});
   }
@@ -247,6 +267,32 @@ void TestFinn::reluQuantRule() {
   id.act_quant->bit_width = 4;
   q.layers.back() = id;
   QCOMPARE(finnFindings(q), QStringList());
+}
+
+// Activation quantizers FINN converts as a quantized identity (no Relu right before their
+// Quant: the input quantizer, QuantHardTanh, QuantTanh, QuantSigmoid, QuantEltwiseAdd)
+// must be signed (FINN's QuantIdentityHandler: "FINN only supports signed Quant nodes for
+// identity activations").
+void TestFinn::identitySignedRule() {
+  Project p = finnExample("lenet_lowprec");
+  QCOMPARE(finnFindings(p), QStringList());
+  p.find("quant_inp")->act_quant->is_signed = false;
+  QCOMPARE(finnFindings(p), QStringList{"quant_inp finn-identity-signed"});
+  const ValidationResult v = validate(p);
+  const Diagnostic* d = finding(v, "quant_inp", "finn-identity-signed");
+  QVERIFY(d);
+  QVERIFY2(d->message.find("must be signed; act_quant is unsigned") != std::string::npos, d->message.c_str());
+  QVERIFY2(d->hint.find("set act_quant signed on") == 0, d->hint.c_str());
+  // CNV's QuantHardTanh and ResNet-8's QuantEltwiseAdd: signed as shipped; unsigned breaks the rule.
+  Project c = finnExample("cnv_w2a2");
+  c.find("act3")->act_quant->is_signed = false;
+  c.find("act3")->act_quant->narrow_range = false;
+  QCOMPARE(finnFindings(c), QStringList{"act3 finn-identity-signed"});
+  Project r = finnExample("resnet8_w4a4");
+  r.find("pool")->set_param("floor", 1);
+  QCOMPARE(finnFindings(r), QStringList());
+  r.find("s2_add")->act_quant->is_signed = false;
+  QCOMPARE(finnFindings(r), QStringList{"s2_add finn-identity-signed"});
 }
 
 void TestFinn::actBitsRule() {
@@ -472,6 +518,44 @@ void TestFinn::qonnxWithoutFinnIsUnchanged() {
   std::string stripped;
   QVERIFY(finn.SerializeToString(&stripped));
   QVERIFY(stripped == none);
+}
+
+// A binary activation quantizer whose Quant does not follow a Relu is a BipolarQuant
+// identity for FINN, which its QuantIdentityHandler takes only at a per-tensor scale of 1
+// ("FINN only supports Bipolar identity activations with out per channel scaling and the
+// scaling must be 1"); here the scale is learned, so the FINN export checks the trained value.
+void TestFinn::binaryIdentityNeedsUnitScaleUnderFinn() {
+  Project p = finnExample("lenet_lowprec");
+  p.find("quant_inp")->act_quant = presets::SignedBinaryActPerTensorConst();
+  QVERIFY2(validate(p).ok(), validate(p).error_text().c_str());
+  torch::manual_seed(0);
+  QuantModel model = build_model(p);
+  {
+    const ExportPlan plan = make_export_plan(model);  // the initial scale: 1
+    QCOMPARE(plan.find("quant_inp")->act_q->bit_width, 1);
+    const std::map<std::string, std::string> dt = finnDatatypes(parseModel(qonnx_model_bytes(plan)));
+    QCOMPARE(QString::fromStdString(dt.at("quant_inp")), QStringLiteral("BIPOLAR"));
+  }
+  std::map<std::string, torch::Tensor> tensors = named_tensors(*model);
+  QVERIFY(tensors.count("quant_inp.act_quant.value"));
+  {
+    torch::NoGradGuard no_grad;
+    tensors.at("quant_inp.act_quant.value").fill_(0.5);  // as after training
+  }
+  ExportPlan plan = make_export_plan(model);
+  QCOMPARE(plan.find("quant_inp")->act_q->scale.item<float>(), 0.5f);
+  try {
+    qonnx_model_bytes(plan);
+    QFAIL("a BipolarQuant identity at scale 0.5 was exported for FINN");
+  } catch (const ExportError& e) {
+    const std::string m = e.what();
+    QVERIFY2(m.find("quant_inp: FINN converts a binary activation quantizer that does not follow a ReLU only at "
+                    "scale 1") != std::string::npos &&
+                 m.find("scale is 0.5") != std::string::npos,
+             m.c_str());
+  }
+  plan.project.deployment_target = DeploymentTarget::None;  // not FINN's: exported
+  QCOMPARE(finnDatatypes(parseModel(qonnx_model_bytes(plan))).size(), size_t(0));
 }
 
 // qnn export --target finn: FINN-flavoured QONNX from a project without the setting
