@@ -19,6 +19,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 
 #include "core/data/dataset.h"
@@ -32,9 +33,11 @@
 namespace qnn {
 namespace {
 
-/// Seconds the launcher gets to stop its ranks after a cancel (SIGTERM: each rank stops
-/// after its batch, rank 0 saves) before it is killed (its ranks die with it).
-constexpr qint64 kStopGraceMs = 20000;
+/// After a cancel: milliseconds rank 0 gets to stop, evaluate and save (SIGTERM to it
+/// alone) before the launcher is asked to stop every rank (SIGTERM), and then before it
+/// is killed (its ranks die with it).
+constexpr qint64 kStopRank0Ms = 20000;
+constexpr qint64 kStopAllMs = 30000;
 constexpr qint64 kThrottleMs = 40;
 
 /// One --progress-json line of `qnn train` ({"progress":"training",...}); false when the
@@ -134,7 +137,8 @@ void TrainingWorker::runLaunched(const Project& project, const TrainingRunOption
     QByteArray outPending, errPending;
     QElapsedTimer throttle, stopClock;
     qint64 lastStep = 0;
-    bool stopping = false;
+    bool stopping = false, stoppingAll = false;
+    qint64 rank0Pid = 0;  // from the launcher's "rank 0 pid P"
     const auto readAll = [&] {
       outPending += launcher.readAllStandardOutput();
       errPending += launcher.readAllStandardError();
@@ -147,6 +151,8 @@ void TrainingWorker::runLaunched(const Project& project, const TrainingRunOption
         static const QLatin1String started("qnn launch: ");
         if (lastStep == 0 && line.startsWith(started) && line.contains(QLatin1String(" ranks on "))) {
           const QString what = line.mid(started.size());
+          const QRegularExpressionMatch pid = QRegularExpression(QStringLiteral("rank 0 pid (\\d+)")).match(what);
+          if (pid.hasMatch()) rank0Pid = pid.captured(1).toLongLong();
           const qsizetype colon = what.indexOf(QLatin1String(": rank "));
           reportLoading(colon < 0 ? tr("Started %1; loading the data…").arg(what)
                                   : tr("Started %1 (%2); loading the data…").arg(what.left(colon), what.mid(colon + 2)),
@@ -175,11 +181,22 @@ void TrainingWorker::runLaunched(const Project& project, const TrainingRunOption
       launcher.waitForReadyRead(50);
       readAll();
       if (m_cancel.load() && !stopping) {
-        stopping = true;  // SIGTERM: the launcher stops every rank; rank 0 saves what it has
-        launcher.terminate();
+        // Rank 0 alone stops after its batch, evaluates and saves (qnn train's SIGTERM is a
+        // cancel); the other ranks then lose it in their next all-reduce and end. SIGTERM
+        // to every rank at once could stop them at different batches, rank 0 then waiting
+        // in an all-reduce nobody joins, so that it never saves.
+        stopping = true;
         stopClock.start();
+        if (rank0Pid <= 0 || ::kill(pid_t(rank0Pid), SIGTERM) != 0) {
+          launcher.terminate();  // not started yet: the launcher stops every rank
+          stoppingAll = true;
+        }
       }
-      if (stopping && stopClock.elapsed() > kStopGraceMs) launcher.kill();  // its ranks die with it
+      if (stopping && !stoppingAll && stopClock.elapsed() > kStopRank0Ms) {
+        launcher.terminate();
+        stoppingAll = true;
+      }
+      if (stopping && stopClock.elapsed() > kStopAllMs) launcher.kill();  // its ranks die with it
     }
     launcher.waitForFinished(-1);
     readAll();
