@@ -271,12 +271,14 @@ void TestBadGraphs::summaryExitsNonZeroOnAnOverflowingShape() {
 }
 
 // Loading, validation and shape inference are linear: 5x the layers may take at most
-// 8x the time (it took 50x: id lookups by linear search, a quadratic topological sort).
+// 12x the time (it took 50x: id lookups by linear search, a quadratic topological sort;
+// quadratic code gives 25x). Linear code measured 8.8-9.3x on a 2-core CI machine, where
+// the 50,000-layer graph no longer fits the caches, so the earlier bound of 8x failed there.
 void TestBadGraphs::largeGraphsScaleLinearly() {
   for (const bool skips : {false, true}) {
     const std::string text10 = chain_json(10000, skips), text50 = chain_json(50000, skips);
     // Up to three attempts: a busy machine (or the 10,000-layer graph fitting in the
-    // caches) can push one ratio near 8; quadratic code gives 20x and more every time.
+    // caches) can push one ratio near 12; quadratic code gives 25x every time.
     double t10 = 0, t50 = 0;
     for (int attempt = 0; attempt < 3; ++attempt) {
       std::string problem;
@@ -286,9 +288,9 @@ void TestBadGraphs::largeGraphsScaleLinearly() {
       QVERIFY2(problem.empty(), problem.c_str());
       qInfo("%s: 10,000 layers %.3f s, 50,000 layers %.3f s (ratio %.1f)", skips ? "with Add skips" : "chain", t10,
             t50, t50 / t10);
-      if (t50 < 8.0 * t10) break;
+      if (t50 < 12.0 * t10) break;
     }
-    QVERIFY2(t50 < 8.0 * t10, qPrintable(QString("10k: %1 s, 50k: %2 s").arg(t10).arg(t50)));
+    QVERIFY2(t50 < 12.0 * t10, qPrintable(QString("10k: %1 s, 50k: %2 s").arg(t10).arg(t50)));
   }
 }
 
