@@ -68,28 +68,32 @@ int64_t finn_mvau_luts(int64_t pe, int64_t simd, int weight_bits, int input_bits
   return luts >= double(kCountSaturated) ? kCountSaturated : int64_t(luts);
 }
 
-int64_t finn_mvau_bram18(int64_t pe, int64_t simd, int weight_bits, int64_t mw, int64_t mh) {
-  const int64_t omega = count_mul(mw, mh) / std::max<int64_t>(count_mul(simd, pe), 1);
-  const int64_t mem_width = count_mul(count_mul(simd, weight_bits), pe);
-  // FINN branches on the memory width (SIMD x W x PE bits per word), not on W alone.
+namespace {
+
+/// BRAM18 blocks for `omega` words of `mem_width` bits: the ladder FINN's MVAU and VVAU
+/// bram_estimation() share (it branches on the memory width, SIMD x W x PE bits per
+/// word, not on W alone); they differ only in the widths of the last three rungs: the
+/// MVAU's 9, 18, 36 and the VVAU's 8, 16, 32 (`wide` = 9 or 8).
+int64_t bram18_ladder(int64_t omega, int64_t mem_width, int64_t wide) {
   if (mem_width == 1) return ceil_div(omega, 16384);
   if (mem_width == 2) return ceil_div(omega, 8192);
   if (mem_width <= 4) return count_mul(ceil_div(omega, 4096), ceil_div(mem_width, 4));
-  if (mem_width <= 9) return count_mul(ceil_div(omega, 2048), ceil_div(mem_width, 9));
-  if (mem_width <= 18 || omega > 512) return count_mul(ceil_div(omega, 1024), ceil_div(mem_width, 18));
-  return count_mul(ceil_div(omega, 512), ceil_div(mem_width, 36));
+  if (mem_width <= 9) return count_mul(ceil_div(omega, 2048), ceil_div(mem_width, wide));
+  if (mem_width <= 18 || omega > 512) return count_mul(ceil_div(omega, 1024), ceil_div(mem_width, 2 * wide));
+  return count_mul(ceil_div(omega, 512), ceil_div(mem_width, 4 * wide));
+}
+
+}  // namespace
+
+int64_t finn_mvau_bram18(int64_t pe, int64_t simd, int weight_bits, int64_t mw, int64_t mh) {
+  const int64_t omega = count_mul(mw, mh) / std::max<int64_t>(count_mul(simd, pe), 1);
+  return bram18_ladder(omega, count_mul(count_mul(simd, weight_bits), pe), 9);
 }
 
 int64_t finn_vvau_bram18(int64_t pe, int64_t simd, int weight_bits, int64_t kernel_area, int64_t channels) {
   const int64_t omega = count_mul(kernel_area, channels) / std::max<int64_t>(pe, 1) / std::max<int64_t>(simd, 1);
   if (omega <= 128) return 0;  // ram_style "auto": memories up to 128 deep go to LUTs
-  const int64_t mem_width = count_mul(count_mul(simd, weight_bits), pe);
-  if (mem_width == 1) return ceil_div(omega, 16384);
-  if (mem_width == 2) return ceil_div(omega, 8192);
-  if (mem_width <= 4) return count_mul(ceil_div(omega, 4096), ceil_div(mem_width, 4));
-  if (mem_width <= 9) return count_mul(ceil_div(omega, 2048), ceil_div(mem_width, 8));
-  if (mem_width <= 18 || omega > 512) return count_mul(ceil_div(omega, 1024), ceil_div(mem_width, 16));
-  return count_mul(ceil_div(omega, 512), ceil_div(mem_width, 32));
+  return bram18_ladder(omega, count_mul(count_mul(simd, weight_bits), pe), 8);
 }
 
 ModelHwCost hardware_cost(const Project& project, const ValidationResult& validation, const ModelSummary& summary,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/graph/finn_rules.h"
 
+#include <array>
 #include <set>
 #include <string>
 
@@ -28,6 +29,11 @@ bool is_activation_type(LayerType t) {
     case LayerType::QuantSigmoid: return true;
     default: return false;
   }
+}
+
+/// A layer's activation quantizers by their project-file names (act_quant, input_quant).
+std::array<std::pair<const char*, const std::optional<QuantSpec>*>, 2> activation_quantizers(const LayerSpec& l) {
+  return {{{"act_quant", &l.act_quant}, {"input_quant", &l.input_quant}}};
 }
 
 bool is_trunc_pool(LayerType t) { return t == LayerType::TruncAvgPool2d || t == LayerType::TruncAdaptiveAvgPool2d; }
@@ -138,8 +144,7 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
                                   l.type == LayerType::QuantSigmoid || l.type == LayerType::QuantEltwiseAdd;
     bool input_after_relu = false;
     for (const std::string& src : l.inputs) input_after_relu = input_after_relu || relu_directly_before(project, src);
-    for (const auto& [name, q] :
-         {std::pair<const char*, const std::optional<QuantSpec>*>{"act_quant", &l.act_quant}, {"input_quant", &l.input_quant}}) {
+    for (const auto& [name, q] : activation_quantizers(l)) {
       const bool checked = identity_handled && (std::string(name) == "act_quant" || !input_after_relu);
       if (!checked || !*q || (*q)->binary || (*q)->is_signed) continue;
       out.push_back(warning(l.id,
@@ -155,8 +160,7 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
     }
     // Activations above 8 bits stay unconverted.
     if (is_activation_type(l.type))
-      for (const auto& [name, q] :
-           {std::pair<const char*, const std::optional<QuantSpec>*>{"act_quant", &l.act_quant}, {"input_quant", &l.input_quant}})
+      for (const auto& [name, q] : activation_quantizers(l))
         if (*q && (*q)->bit_width > 8)
           out.push_back(warning(l.id,
                                 std::string("FINN converts activations of up to 8 bits; ") + name + " has " +
