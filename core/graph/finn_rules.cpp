@@ -2,6 +2,7 @@
 #include "core/graph/finn_rules.h"
 
 #include <array>
+#include <map>
 #include <set>
 #include <string>
 
@@ -83,6 +84,42 @@ std::string grid_source(const Project& project, std::string id) {
   return {};  // a cycle (validation reports it)
 }
 
+/// The layers that read `id`'s output, looking through Dropout and Identity (dropped by
+/// the export). `consumers` maps a layer id to the ids that read it.
+std::vector<std::string> export_consumers(const Project& project,
+                                          const std::map<std::string, std::vector<std::string>>& consumers,
+                                          const std::string& id) {
+  std::vector<std::string> out, todo{id};
+  std::set<std::string> seen{id};
+  while (!todo.empty()) {
+    const std::string cur = todo.back();
+    todo.pop_back();
+    auto it = consumers.find(cur);
+    if (it == consumers.end()) continue;
+    for (const std::string& c : it->second) {
+      if (!seen.insert(c).second) continue;
+      const LayerSpec* l = project.find(c);
+      if (l && (l->type == LayerType::Dropout || l->type == LayerType::Identity)) todo.push_back(c);
+      else out.push_back(c);
+    }
+  }
+  return out;
+}
+
+/// The float op the QONNX export writes for `l`'s activation function, before its Quant
+/// if it has an act_quant: "Tanh", "Sigmoid", "Clip" (HardTanh); "" for every other type.
+const char* float_activation_op(const LayerSpec& l) {
+  switch (l.type) {
+    case LayerType::Tanh:
+    case LayerType::QuantTanh: return "Tanh";
+    case LayerType::Sigmoid:
+    case LayerType::QuantSigmoid: return "Sigmoid";
+    case LayerType::HardTanh:
+    case LayerType::QuantHardTanh: return "Clip";
+    default: return "";
+  }
+}
+
 }  // namespace
 
 bool finn_quant_follows_relu(const Project& project, const std::string& layer_id) {
@@ -112,7 +149,63 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
   for (const Diagnostic& d : v.diagnostics)
     if (d.code == "add-scales" || d.code == "concat-quant") scale_faults.insert(d.node);
 
+  std::map<std::string, std::vector<std::string>> consumers;
+  for (const LayerSpec& l : project.layers)
+    for (const std::string& src : l.inputs)
+      if (!src.empty()) consumers[src].push_back(l.id);
+
   for (const LayerSpec& l : project.layers) {
+    // Float ops FINN builds no hardware layer for (finn-unsupported-op). FINN's
+    // ConvertQuantActToMultiThreshold turns an activation Quant into a MultiThreshold
+    // and removes the node before it only when that node is a Relu or Selu
+    // (QuantReluHandler._remove_activation_node); for any other predecessor it falls
+    // back to the QuantIdentityHandler, whose _remove_activation_node removes nothing
+    // (FINN src/finn/transformation/qonnx/quant_act_to_multithreshold.py,
+    // qonnx_activation_handlers.py). No streamlining or convert_to_hw_layers
+    // transformation (src/finn/transformation/streamline/, fpgadataflow/
+    // convert_to_hw_layers.py) takes a Tanh, Sigmoid, Clip or a remaining Relu, so such a
+    // node stays a float op outside every hardware layer.
+    if (const std::string op = float_activation_op(l); !op.empty()) {
+      const std::string what = op == "Clip" ? "Clip (HardTanh)" : op;
+      if (l.act_quant) {
+        out.push_back(warning(
+            l.id,
+            "FINN has no hardware layer for a float " + what + ": it turns the Quant after it into thresholds "
+                "but keeps the " + op + " node before it (FINN removes only a Relu there)",
+            op == "Clip" ? "replace " + l.id + " by a QuantIdentity with the same act_quant (its Quant clamps at the "
+                           "quantizer's range; FINN converts it as a quantized HardTanh) and retrain"
+                         : "replace " + l.id + " by a QuantReLU, or by a signed QuantIdentity (FINN's quantized "
+                           "HardTanh), and retrain",
+            "finn-unsupported-op"));
+      } else {
+        out.push_back(warning(l.id, "FINN has no hardware layer for a float " + what,
+                              "use a QuantReLU or a signed QuantIdentity in place of " + l.id +
+                                  " (FINN converts those into thresholds), and retrain",
+                              "finn-unsupported-op"));
+      }
+    }
+    if (l.type == LayerType::ReLU || (l.type == LayerType::QuantReLU && !l.act_quant)) {
+      // FINN removes a Relu only as part of the Quant right after it: every reader must
+      // be a QuantIdentity (or a QuantEltwiseAdd's input quantizer).
+      std::string other;
+      const std::vector<std::string> readers = export_consumers(project, consumers, l.id);
+      for (const std::string& c : readers) {
+        const LayerSpec* r = project.find(c);
+        const bool quant = r && ((r->type == LayerType::QuantIdentity && r->act_quant) ||
+                                 (r->type == LayerType::QuantEltwiseAdd && r->input_quant));
+        if (!quant) {
+          other = c;
+          break;
+        }
+      }
+      if (!other.empty())
+        out.push_back(warning(l.id,
+                              "FINN has no hardware layer for a float Relu: it removes a Relu only with the "
+                              "activation quantizer directly after it, and " + other + " follows " + l.id,
+                              "make " + l.id + " a QuantReLU (an unsigned, non-narrow act_quant, e.g. "
+                              "Uint8ActPerTensorFloat at 4 bits) or put an unsigned QuantIdentity directly after it",
+                              "finn-unsupported-op"));
+    }
     // Zero points must be 0.
     for (const auto& [name, q] : {std::pair<const char*, const std::optional<QuantSpec>*>{"weight_quant", &l.weight_quant},
                                   {"bias_quant", &l.bias_quant},

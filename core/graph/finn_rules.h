@@ -28,6 +28,14 @@
 //    quantizer's grid (different quantizers, or a float input; traced back through max
 //    pools, shape ops and ReLU): FINN needs one scale. Joins validation already refuses
 //    ("add-scales", "concat-quant", both QuantTensors) are not reported twice.
+//  - "finn-unsupported-op": a float op FINN has no hardware layer for: a Tanh, Sigmoid or
+//    HardTanh (Clip), float or before a QuantTanh / QuantSigmoid / QuantHardTanh's Quant
+//    (FINN's QuantIdentityHandler converts the Quant but leaves the node before it), and a
+//    float ReLU not read only by activation quantizers (FINN removes a Relu only in its
+//    QuantReluHandler, together with the Quant right after it). Sources:
+//    src/finn/transformation/qonnx/quant_act_to_multithreshold.py and
+//    qonnx_activation_handlers.py (_remove_activation_node); no streamlining or
+//    convert_to_hw_layers transformation takes Tanh, Sigmoid, Clip or Relu.
 // Two rules of the list hold by construction here: bit widths are static (a QuantSpec's
 // bit_width is a number, never a learned parameter) and a weight quantizer feeds exactly
 // one layer (each layer owns its weight_quant).

@@ -62,6 +62,14 @@ QStringList finnFindings(const Project& p) {
   return out;
 }
 
+/// Only the findings of one rule `code`.
+QStringList finnFindings(const Project& p, const QString& code) {
+  QStringList out;
+  for (const QString& f : finnFindings(p))
+    if (f.endsWith(" " + code)) out << f;
+  return out;
+}
+
 const Diagnostic* finding(const ValidationResult& v, const std::string& node, const std::string& code) {
   for (const Diagnostic& d : v.diagnostics)
     if (d.node == node && d.code == code) return &d;
@@ -135,6 +143,7 @@ class TestFinn : public QObject {
   void inputQuantRule();
   void truncFloorRule();
   void joinScalesRule();
+  void unsupportedOpRule();
   void examplesUnderFinn();
   void qonnxExportIsRefusedUnderFinn();
   void cliValidateTarget();
@@ -188,7 +197,7 @@ void TestFinn::unknownTargetIsRefused() {
 
 void TestFinn::rulesAreOffWithoutTheFinnTarget() {
   Project p = finnExample("lenet5_classic");
-  QCOMPARE(finnFindings(p).size(), 2);  // its two pools round half to even
+  QCOMPARE(finnFindings(p).size(), 6);  // its two pools round half to even; four float Tanh
   for (DeploymentTarget t : {DeploymentTarget::None, DeploymentTarget::OnnxRuntime}) {
     p.deployment_target = t;
     QCOMPARE(finnFindings(p), QStringList());
@@ -245,11 +254,12 @@ void TestFinn::reluQuantRule() {
     r.find("qid")->inputs = {"pool1"};
     r.find("pool1")->inputs = {"relu1"};
     r.find("conv2")->inputs = {"qid"};
+    // The Relu itself then stays a float op (only the QuantReluHandler removes a Relu).
     QVERIFY2(validate(r).ok(), validate(r).error_text().c_str());
-    QCOMPARE(finnFindings(r), QStringList());
+    QCOMPARE(finnFindings(r), QStringList{"relu1 finn-unsupported-op"});
     r.find("qid")->act_quant = presets::Uint8ActPerTensorFloat();
     r.find("qid")->act_quant->bit_width = 4;
-    QCOMPARE(finnFindings(r), QStringList{"qid finn-identity-signed"});
+    QCOMPARE(finnFindings(r), (QStringList{"relu1 finn-unsupported-op", "qid finn-identity-signed"}));
   }
   // Dropout and Identity vanish in the export: the Quant still follows the Relu.
   {
@@ -287,7 +297,7 @@ void TestFinn::identitySignedRule() {
   Project c = finnExample("cnv_w2a2");
   c.find("act3")->act_quant->is_signed = false;
   c.find("act3")->act_quant->narrow_range = false;
-  QCOMPARE(finnFindings(c), QStringList{"act3 finn-identity-signed"});
+  QCOMPARE(finnFindings(c, "finn-identity-signed"), QStringList{"act3 finn-identity-signed"});
   Project r = finnExample("resnet8_w4a4");
   r.find("pool")->set_param("floor", 1);
   QCOMPARE(finnFindings(r), QStringList());
@@ -308,20 +318,20 @@ void TestFinn::actBitsRule() {
 void TestFinn::inputQuantRule() {
   // The weights-only LeNet feeds the float input straight into conv1.
   const Project w = finnExample("lenet_weights3");
-  QCOMPARE(finnFindings(w), QStringList{"conv1 finn-input-quant"});
+  QCOMPARE(finnFindings(w, "finn-input-quant"), QStringList{"conv1 finn-input-quant"});
   const ValidationResult v = validate(w);
   const Diagnostic* d = finding(v, "conv1", "finn-input-quant");
   QCOMPARE(QString::fromStdString(d->hint),
            QStringLiteral("insert a QuantIdentity (e.g. Int8ActPerTensorFloat) between input and conv1"));
   // A Flatten before the input quantizer (FINN's TFC) is a reshape: kept.
-  QCOMPARE(finnFindings(finnExample("tfc_w2a2")), QStringList());
+  QCOMPARE(finnFindings(finnExample("tfc_w2a2"), "finn-input-quant"), QStringList());
 }
 
 void TestFinn::truncFloorRule() {
   Project p = finnExample("lenet5_classic");
-  QCOMPARE(finnFindings(p), (QStringList{"pool1 finn-trunc-floor", "pool2 finn-trunc-floor"}));
+  QCOMPARE(finnFindings(p, "finn-trunc-floor"), (QStringList{"pool1 finn-trunc-floor", "pool2 finn-trunc-floor"}));
   p.find("pool1")->set_param("floor", 1);
-  QCOMPARE(finnFindings(p), QStringList{"pool2 finn-trunc-floor"});
+  QCOMPARE(finnFindings(p, "finn-trunc-floor"), QStringList{"pool2 finn-trunc-floor"});
   QCOMPARE(QString::fromStdString(finding(validate(p), "pool2", "finn-trunc-floor")->hint),
            QStringLiteral("set floor to 1 (Brevitas TruncTo8bit)"));
 }
@@ -340,33 +350,114 @@ void TestFinn::joinScalesRule() {
   QVERIFY(finding(validate(f), "join", "finn-join-scales")->message.find("c2 (float") != std::string::npos);
 }
 
+// Float ops FINN has no hardware layer for. FINN's ConvertQuantActToMultiThreshold
+// removes the node before an activation Quant only when it is a Relu (QuantReluHandler);
+// its QuantIdentityHandler, the fallback for every other predecessor, removes none
+// (qonnx_activation_handlers.py), and no later transformation takes Tanh, Sigmoid or Clip.
+void TestFinn::unsupportedOpRule() {
+  // The classic LeNet-5: QuantTanh exports Tanh -> Quant; the Tanh stays.
+  Project p = finnExample("lenet5_classic");
+  apply_deployment_target(p, DeploymentTarget::Finn);  // FLOOR pools: only this rule is left
+  QCOMPARE(finnFindings(p), (QStringList{"tanh1 finn-unsupported-op", "tanh2 finn-unsupported-op",
+                                         "tanh3 finn-unsupported-op", "tanh4 finn-unsupported-op"}));
+  const ValidationResult v = validate(p);
+  QVERIFY2(v.ok(), v.error_text().c_str());  // a warning, as every FINN rule
+  const Diagnostic* d = finding(v, "tanh1", "finn-unsupported-op");
+  QVERIFY(d);
+  QVERIFY2(d->message.find("FINN has no hardware layer for a float Tanh") == 0, d->message.c_str());
+  QVERIFY2(d->hint.find("replace tanh1 by a QuantReLU, or by a signed QuantIdentity") == 0, d->hint.c_str());
+  // The same network with signed QuantIdentity activations: nothing to flag.
+  Project q = p;
+  for (const char* id : {"tanh1", "tanh2", "tanh3", "tanh4"}) q.find(id)->type = LayerType::QuantIdentity;
+  QVERIFY2(validate(q).ok(), validate(q).error_text().c_str());
+  QCOMPARE(finnFindings(q), QStringList());
+  // A float Tanh / Sigmoid / HardTanh: the node itself.
+  for (const auto& [type, op] : {std::pair{LayerType::Tanh, "Tanh"}, std::pair{LayerType::Sigmoid, "Sigmoid"},
+                                 std::pair{LayerType::HardTanh, "Clip (HardTanh)"}}) {
+    Project f = q;
+    LayerSpec* t = f.find("tanh3");
+    t->type = type;
+    t->act_quant.reset();
+    t->return_quant_tensor = false;
+    f.find("fc2")->bias_quant.reset();  // Int32Bias needs a QuantTensor input
+    QVERIFY2(validate(f).ok(), validate(f).error_text().c_str());
+    QCOMPARE(finnFindings(f, "finn-unsupported-op"), QStringList{"tanh3 finn-unsupported-op"});
+    const ValidationResult vf = validate(f);
+    const Diagnostic* fd = finding(vf, "tanh3", "finn-unsupported-op");
+    QVERIFY(fd);
+    QCOMPARE(QString::fromStdString(fd->message), QStringLiteral("FINN has no hardware layer for a float ") + op);
+  }
+  // FINN's TFC with QuantHardTanh: exported Clip -> Quant; FINN keeps the Clip.
+  Project t = finnExample("tfc_w2a2");
+  QCOMPARE(finnFindings(t), (QStringList{"act1 finn-unsupported-op", "act2 finn-unsupported-op",
+                                         "act3 finn-unsupported-op"}));
+  const ValidationResult vt = validate(t);
+  const Diagnostic* c = finding(vt, "act2", "finn-unsupported-op");
+  QVERIFY(c);
+  QVERIFY2(c->message.find("float Clip (HardTanh)") != std::string::npos, c->message.c_str());
+  QVERIFY2(c->hint.find("replace act2 by a QuantIdentity with the same act_quant") == 0, c->hint.c_str());
+  for (const char* id : {"act1", "act2", "act3"}) t.find(id)->type = LayerType::QuantIdentity;
+  QVERIFY2(validate(t).ok(), validate(t).error_text().c_str());
+  QCOMPARE(finnFindings(t), QStringList());
+  // A float ReLU stays unless only activation quantizers read it: relu1 -> pool1 here.
+  const Project w = finnExample("lenet_weights3");
+  QCOMPARE(finnFindings(w, "finn-unsupported-op"), (QStringList{"relu1 finn-unsupported-op", "relu2 finn-unsupported-op",
+                                                                "relu3 finn-unsupported-op", "relu4 finn-unsupported-op"}));
+  const ValidationResult vw = validate(w);
+  const Diagnostic* r = finding(vw, "relu1", "finn-unsupported-op");
+  QVERIFY(r);
+  QVERIFY2(r->message.find("pool1 follows relu1") != std::string::npos, r->message.c_str());
+  QVERIFY2(r->hint.find("make relu1 a QuantReLU") == 0, r->hint.c_str());
+  // The QONNX export names each such op: the float nodes the rule is about.
+  QStringList ops;
+  const onnx::ModelProto tfc = qonnxOf(finnExample("tfc_w2a2"));
+  for (const onnx::NodeProto& n : tfc.graph().node())
+    if (n.op_type() == "Clip" || n.op_type() == "Tanh") ops << QString::fromStdString(n.op_type());
+  QCOMPARE(ops, (QStringList{"Clip", "Clip", "Clip"}));
+}
+
 void TestFinn::examplesUnderFinn() {
   // What README.md says of the examples: which pass and why the others do not.
   QCOMPARE(finnFindings(finnExample("lenet_lowprec")), QStringList());
   QCOMPARE(finnFindings(finnExample("lenet_w4a4_int32bias")), QStringList());
   QCOMPARE(finnFindings(finnExample("lenet_w8a8")), QStringList());
-  QCOMPARE(finnFindings(finnExample("tfc_w2a2")), QStringList());
-  QCOMPARE(finnFindings(finnExample("cnv_w2a2")), QStringList());
+  QCOMPARE(finnFindings(finnExample("tfc_w2a2")), (QStringList{"act1 finn-unsupported-op", "act2 finn-unsupported-op",
+                                                               "act3 finn-unsupported-op"}));
+  QStringList cnv;  // every QuantHardTanh's Clip
+  for (const char* id : {"act1", "act2", "act3", "act4", "act5", "act6", "act_fc1", "act_fc2"})
+    cnv << QString(id) + " finn-unsupported-op";
+  QCOMPARE(finnFindings(finnExample("cnv_w2a2")), cnv);
   QCOMPARE(finnFindings(finnExample("resnet8_w4a4")), QStringList{"pool finn-trunc-floor"});
-  QCOMPARE(finnFindings(finnExample("lenet5_classic")), (QStringList{"pool1 finn-trunc-floor", "pool2 finn-trunc-floor"}));
-  QCOMPARE(finnFindings(finnExample("lenet_weights3")), QStringList{"conv1 finn-input-quant"});
-  QCOMPARE(finnFindings(finnExample("lenet_float")), QStringList{"conv1 finn-input-quant"});
+  QCOMPARE(finnFindings(finnExample("lenet5_classic")),
+           (QStringList{"tanh1 finn-unsupported-op", "pool1 finn-trunc-floor", "tanh2 finn-unsupported-op",
+                        "pool2 finn-trunc-floor", "tanh3 finn-unsupported-op", "tanh4 finn-unsupported-op"}));
+  const QStringList floatRelus{"relu1 finn-unsupported-op", "relu2 finn-unsupported-op", "relu3 finn-unsupported-op",
+                               "relu4 finn-unsupported-op"};
+  QCOMPARE(finnFindings(finnExample("lenet_weights3")), QStringList{"conv1 finn-input-quant"} + floatRelus);
+  QCOMPARE(finnFindings(finnExample("lenet_float")), QStringList{"conv1 finn-input-quant"} + floatRelus);
 }
 
 void TestFinn::qonnxExportIsRefusedUnderFinn() {
-  Project p = finnExample("lenet5_classic");
+  Project p = finnExample("resnet8_w4a4");
   std::vector<ExportIssue> issues = preflight(p, ExportFormat::Qonnx);
-  QCOMPARE(int(issues.size()), 2);
-  QVERIFY(issues[0].error && issues[0].layer == "pool1");
+  QCOMPARE(int(issues.size()), 1);
+  QVERIFY(issues[0].error && issues[0].layer == "pool");
   QVERIFY2(issues[0].text().find("FLOOR") != std::string::npos &&
                issues[0].text().find("deployment target is FINN") != std::string::npos,
            issues[0].text().c_str());
   // QCDQ (ONNX Runtime) is not FINN's: no refusal from the rules.
   for (const ExportIssue& i : preflight(p, ExportFormat::Qcdq)) QVERIFY2(!i.error, i.text().c_str());
   // The rules kept: nothing refused.
-  p.find("pool1")->set_param("floor", 1);
-  p.find("pool2")->set_param("floor", 1);
+  p.find("pool")->set_param("floor", 1);
   for (const ExportIssue& i : preflight(p, ExportFormat::Qonnx)) QVERIFY2(!i.error, i.text().c_str());
+  // A float op FINN has no layer for refuses it too, naming the layer.
+  Project c = finnExample("lenet5_classic");
+  apply_deployment_target(c, DeploymentTarget::Finn);
+  issues = preflight(c, ExportFormat::Qonnx);
+  QCOMPARE(int(issues.size()), 4);
+  QVERIFY2(issues[0].error && issues[0].layer == "tanh1" &&
+               issues[0].text().find("no hardware layer for a float Tanh") != std::string::npos,
+           issues[0].text().c_str());
 }
 
 void TestFinn::cliValidateTarget() {
@@ -417,7 +508,9 @@ void TestFinn::choosingFinnFloorsTruncatingPools() {
   QCOMPARE(p.deployment_target, DeploymentTarget::Finn);
   QCOMPARE(p.find("pool1")->param("floor", 0.0), 1.0);
   QCOMPARE(p.find("pool2")->param("floor", 0.0), 1.0);
-  QVERIFY2(finnFindings(p).isEmpty(), qPrintable(finnFindings(p).join(", ")));  // the example keeps every rule then
+  // No FLOOR rule is broken then; its float Tanh stay (FINN has no hardware layer for them).
+  QCOMPARE(finnFindings(p), (QStringList{"tanh1 finn-unsupported-op", "tanh2 finn-unsupported-op",
+                                         "tanh3 finn-unsupported-op", "tanh4 finn-unsupported-op"}));
   // Again: nothing left to change. Back to None: FLOOR stays (as undo-less GUI choice would).
   QVERIFY(apply_deployment_target(p, DeploymentTarget::Finn).empty());
   QVERIFY(apply_deployment_target(p, DeploymentTarget::None).empty());
@@ -563,7 +656,8 @@ void TestFinn::binaryIdentityNeedsUnitScaleUnderFinn() {
 // --target, the plain QONNX.
 void TestFinn::cliExportTarget() {
   QTemporaryDir dir;
-  const QString project = QString::fromStdString(examplePath("lenet5_classic"));
+  // ResNet-8 keeps every FINN rule once its pool truncates with FLOOR.
+  const QString project = QString::fromStdString(examplePath("resnet8_w4a4"));
   const QString checkpoint = dir.filePath("classic.pt");
   QuantModel model = build_model(load_project(project.toStdString()));
   save_checkpoint(model, checkpoint.toStdString());
@@ -584,17 +678,17 @@ void TestFinn::cliExportTarget() {
       qnn_test::runQnn({"export", project, "--checkpoint", checkpoint, "--format", "qonnx", "--out", plain}, 120000);
   QVERIFY2(a.code == 0, qPrintable(a.text()));
   QCOMPARE(readModel(plain).graph().quantization_annotation_size(), 0);
-  QCOMPARE(truncRounding(readModel(plain)), (QStringList{"ROUND", "ROUND"}));
+  QCOMPARE(truncRounding(readModel(plain)), QStringList{"ROUND"});
   const QString finn = dir.filePath("finn.onnx");
   const qnn_test::CliRun b = qnn_test::runQnn(
       {"export", project, "--checkpoint", checkpoint, "--format", "qonnx", "--out", finn, "--target", "finn"}, 120000);
-  QVERIFY2(b.code == 0 && b.err.contains("note: --target finn: pool1, pool2 truncate with FLOOR"), qPrintable(b.text()));
+  QVERIFY2(b.code == 0 && b.err.contains("note: --target finn: pool truncates with FLOOR"), qPrintable(b.text()));
   const onnx::ModelProto m = readModel(finn);
-  QCOMPARE(truncRounding(m), (QStringList{"FLOOR", "FLOOR"}));
+  QCOMPARE(truncRounding(m), QStringList{"FLOOR"});
   const std::map<std::string, std::string> dt = finnDatatypes(m);
   QCOMPARE(QString::fromStdString(dt.at("input")), QStringLiteral("FLOAT32"));
   QVERIFY(dt.size() > 1);
-  QVERIFY(!load_project(project.toStdString()).find("pool1")->param("floor", 0.0));
+  QVERIFY(!load_project(project.toStdString()).find("pool")->param("floor", 0.0));
   const qnn_test::CliRun bad = qnn_test::runQnn(
       {"export", project, "--checkpoint", checkpoint, "--format", "qonnx", "--out", finn, "--target", "vitis"}, 60000);
   QVERIFY2(bad.code == 2 && bad.err.contains("--target expects none, onnxruntime or finn, got 'vitis'"),
