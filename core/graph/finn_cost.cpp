@@ -56,7 +56,8 @@ int finn_accumulator_bits(int input_bits, bool input_signed, int weight_bits, in
   const double alpha =
       std::log2(double(std::max<int64_t>(mw, 1))) + weight_bits + input_bits - 1 - (input_signed ? 1 : 0);
   const double phi = std::log2(1.0 + std::pow(2.0, -alpha));
-  return int(std::ceil(alpha + phi + 1.0));
+  // FINN: acc_bits = min(accDataType.bitwidth(), bound), accDataType INT32 by default.
+  return int(std::min(32.0, std::ceil(alpha + phi + 1.0)));
 }
 
 int64_t finn_mvau_luts(int64_t pe, int64_t simd, int weight_bits, int input_bits, int acc_bits) {
@@ -135,7 +136,15 @@ ModelHwCost hardware_cost(const Project& project, const ValidationResult& valida
     // Depthwise (one filter per channel): FINN's VVAU; MH = C, MW = k_h * k_w already.
     c.vvau = s.type == LayerType::QuantConv2d && groups > 1 && groups == l.int_param("in_channels", 0) &&
              groups == c.mh && s.shape_known;
-    c.finn = (is_quant_mvau(s.type) && groups == 1 && s.shape_known) || c.vvau;
+    const bool unit = (is_quant_mvau(s.type) && groups == 1) || c.vvau;
+    c.no_finn_reason = !is_quant_mvau(s.type)   ? "float weights"
+                       : !unit                  ? "grouped, not depthwise"
+                       : !s.shape_known         ? "no inferred shape"
+                       : !c.input_known         ? "input not inferred"
+                       : c.input_float          ? "float input"
+                                                : "";
+    c.finn = c.no_finn_reason.empty();
+    if (!c.finn) m.excluded.push_back(c.id + " (" + c.no_finn_reason + ")");
     if (c.finn) {
       c.pe = clamp_to_divisor(folding.pe, c.mh);
       c.simd = clamp_to_divisor(folding.simd, c.mw);
@@ -182,7 +191,9 @@ std::string hardware_cost_table(const ModelHwCost& c, bool finn) {
           << count_text(l.cycles) << "  " << std::setw(7) << count_text(l.luts) << "  " << std::setw(6)
           << count_text(l.bram18) << (l.vvau ? "  VVAU" : "");
       else
-        o << "  (no FINN estimate: float, grouped (not depthwise) or without a shape)";
+        o << "  " << std::setw(4) << "-" << "  " << std::setw(4) << "-" << "  " << std::setw(11) << "-" << "  "
+          << std::setw(7) << "-" << "  " << std::setw(6) << "-" << "  no FINN estimate: " << l.no_finn_reason
+          << (l.no_finn_reason == "float input" ? " (FINN builds no MVAU for it)" : "");
     }
     o << "\n";
   }
@@ -203,6 +214,11 @@ std::string hardware_cost_table(const ModelHwCost& c, bool finn) {
         << count_text(c.max_cycles) << " cycles per sample)\n";
     else
       o << "no MVAU layers\n";
+    if (!c.excluded.empty()) {
+      o << "  not in the FINN totals (no estimate): ";
+      for (size_t i = 0; i < c.excluded.size(); ++i) o << (i ? ", " : "") << c.excluded[i];
+      o << "\n";
+    }
   }
   return o.str();
 }

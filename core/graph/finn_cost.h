@@ -13,10 +13,17 @@
 //  - accumulator bits (classic bound) = A + W + ceil(log2(MW)): |sum of MW products|
 //    <= MW * 2^(A-1) * 2^(W-1) for signed operands, so A + W - 1 + ceil(log2 MW) bits of
 //    magnitude plus a sign bit is always enough.
-//  - accumulator bits (FINN) = ceil(alpha + log2(1 + 2^-alpha) + 1) with
+//  - accumulator bits (FINN) = min(32, ceil(alpha + log2(1 + 2^-alpha) + 1)) with
 //    alpha = log2(MW) + W + A - 1 - (signed input ? 1 : 0): the data-type-bound width of
-//    Colbert et al., arXiv 2301.13376, as used by FINN's lut_estimation() in
-//    src/finn/custom_op/fpgadataflow/hls/matrixvectoractivation_hls.py.
+//    Colbert et al., arXiv 2301.13376, capped by the accDataType node attribute (default
+//    INT32), as FINN's lut_estimation() in
+//    src/finn/custom_op/fpgadataflow/hls/matrixvectoractivation_hls.py (and
+//    hls/vectorvectoractivation_hls.py) computes it. minimize_accumulator_width()
+//    (matrixvectoractivation.py) can narrow accDataType further from the trained weight
+//    values and thresholds; this estimate has no weights, so it keeps the default.
+//  - no estimate for a layer whose input is a float tensor (e.g. the network input
+//    without a QuantIdentity, finn-input-quant): FINN builds no MVAU for it; such a
+//    layer is left out of the FINN totals and listed in ModelHwCost::excluded.
 //  - LUT (FINN lut_estimation(), same file) = floor(300 + 1.1 * P * (mult + adder + acc)),
 //    mult = Q * (2 * ceil((W + A) / 6) - 1) * (W + A), adder = (W + A) * (2Q - 1),
 //    acc = FINN accumulator bits; no thresholds (thr = comp = 0), c2 = 0 (FINN's defaults).
@@ -77,7 +84,11 @@ struct LayerHwCost {
   int64_t weight_memory_bits = 0;  ///< weights * W (no bias)
   int acc_bits = 0;           ///< classic A + W + ceil(log2 MW)
   int acc_bits_finn = 0;      ///< FINN / arXiv 2301.13376 bound
-  bool finn = false;          ///< a FINN estimate below: an MVAU (QuantLinear/QuantConv1d/2d, groups 1) or a VVAU, known shape
+  bool finn = false;          ///< a FINN estimate below: an MVAU (QuantLinear/QuantConv1d/2d, groups 1) or a VVAU, known shape, quantized input
+  /// Why there is no FINN estimate (finn false): "float weights", "float input" (FINN
+  /// cannot build a layer reading a float tensor: no estimate, not in the totals),
+  /// "grouped, not depthwise", "no inferred shape", "input not inferred". "" when finn.
+  std::string no_finn_reason;
   bool vvau = false;          ///< the estimate is a VVAU's (depthwise QuantConv2d: groups == in == out channels)
   int64_t pe = 0, simd = 0;   ///< the clamped folding
   int64_t cycles = 0;         ///< per sample
@@ -91,13 +102,15 @@ struct ModelHwCost {
   int64_t weight_memory_bits = 0;
   bool any_float_input = false;     ///< some layer's A = 32 is an assumption for a float input
   int64_t layers_without_shape = 0; ///< their BitOps are missing: `bitops` is then a lower bound (">=")
-  // FINN totals (only layers with finn = true)
+  // FINN totals (only layers with finn = true; the others are listed in `excluded`)
   int64_t luts = 0;
   int64_t bram18 = 0;
   int64_t max_cycles = 0;           ///< the slowest layer's cycles per sample
   std::string slowest;              ///< its id
   double samples_per_second = 0.0;  ///< clock / max_cycles; 0 without FINN layers
   Folding folding;
+  /// "id (reason)" of every dot-product layer without a FINN estimate, in layer order.
+  std::vector<std::string> excluded;
 };
 
 /// Accumulator widths and FINN's per-MVAU formulas (see the file comment). mw, mh >= 1.

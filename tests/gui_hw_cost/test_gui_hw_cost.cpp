@@ -31,6 +31,7 @@ class TestGuiHwCost : public QObject {
   void hardwareColumnsAndTotals();
   void foldingControlsChangeTheFigures();
   void foldingSurvivesARestart();
+  void floatInputHasNoFinnEstimate();
 };
 
 namespace {
@@ -231,6 +232,32 @@ void TestGuiHwCost::foldingSurvivesARestart() {
     QCOMPARE(summary->folding().simd, int64_t(8));
     QCOMPARE(summary->folding().clock_mhz, 200.0);
   }
+}
+
+// conv1 reading a float tensor (quant_inp hands on a plain tensor): FINN builds no MVAU
+// for it, so its FINN row shows dashes with the reason, and the totals leave it out:
+// 1729 - 342 = 1387 LUTs, 18 - 1 = 17 BRAM18 (the per-layer figures of tests/hw_cost).
+void TestGuiHwCost::floatInputHasNoFinnEstimate() {
+  Project p = load_project(QNN_SOURCE_DIR "/resources/examples/lenet_lowprec.qnn.json");
+  p.deployment_target = DeploymentTarget::Finn;
+  p.find("quant_inp")->return_quant_tensor = false;
+  p.find("conv1")->bias_quant.reset();
+  ProjectDocument doc;
+  doc.setProject(p);
+  ModelSummaryView view(&doc);
+  view.setFolding(Folding{});
+  QTableWidget* f = view.finnTable();
+  const int r = rowOf(f, QStringLiteral("conv1"));
+  QVERIFY(r >= 0);
+  for (int col = 1; col < 6; ++col) QCOMPARE(f->item(r, col)->text(), QStringLiteral("—"));
+  QVERIFY2(f->item(r, 4)->toolTip().startsWith(QStringLiteral("No FINN estimate: float input.")),
+           qPrintable(f->item(r, 4)->toolTip()));
+  QCOMPARE(f->item(rowOf(f, QStringLiteral("conv2")), 4)->text(), QStringLiteral("347"));
+  const QLocale loc = QLocale::system();
+  QVERIFY2(view.totalsText().contains(QStringLiteral("<b>%1</b> LUTs · <b>17</b> BRAM18 · 416.7 samples/s")
+                                          .arg(loc.toString(qlonglong(1387)))) &&
+               view.totalsText().contains(QStringLiteral("not in the FINN totals (no estimate): conv1 (float input)")),
+           qPrintable(view.totalsText()));
 }
 
 QTEST_MAIN(TestGuiHwCost)

@@ -81,6 +81,7 @@ class TestHwCost : public QObject {
   void tableText();
   void cliSummaryLines();
   void depthwiseIsAVvau();
+  void finnAccumulatorIsCappedAt32Bits();
 };
 
 void TestHwCost::lowPrecisionLeNetByHand() {
@@ -162,6 +163,61 @@ void TestHwCost::floatInputCountsAs32Bits() {
   QCOMPARE(conv1.input_bits, 32);
   QCOMPARE(conv1.bitops, int64_t{11289600});
   QCOMPARE(conv1.acc_bits, 32 + 3 + 5);
+  // FINN builds no MVAU for a layer reading a float tensor: no estimate, not in the totals.
+  // The other four layers keep their figures of kLeNet: LUT 347 + 348 + 346 + 346 = 1387,
+  // BRAM18 1 + 12 + 3 + 1 = 17; conv2 stays the slowest (240000 cycles).
+  QVERIFY(!conv1.finn);
+  QCOMPARE(conv1.no_finn_reason, std::string("float input"));
+  const ModelHwCost c = cost_of(p);
+  QCOMPARE(c.luts, int64_t{1387});
+  QCOMPARE(c.bram18, int64_t{17});
+  QCOMPARE(c.max_cycles, int64_t{240000});
+  QCOMPARE(c.excluded, std::vector<std::string>{"conv1 (float input)"});
+  const std::string t = hardware_cost_table(c, true);
+  QVERIFY2(t.find("     -     -            -        -       -  no FINN estimate: float input (FINN builds no MVAU "
+                  "for it)") != std::string::npos,
+           t.c_str());
+  QVERIFY2(t.find(": 1387 LUTs, 17 BRAM18, 416.7 samples/s") != std::string::npos &&
+               t.find("not in the FINN totals (no estimate): conv1 (float input)") != std::string::npos,
+           t.c_str());
+  // The weights-only LeNet: every layer reads a float tensor (the input, float ReLUs).
+  const ModelHwCost w = cost_of(load_project(example("lenet_weights3")));
+  QCOMPARE(w.luts, int64_t{0});
+  QCOMPARE(w.excluded.size(), size_t{5});
+  QCOMPARE(w.excluded.front(), std::string("conv1 (float input)"));
+}
+
+// FINN's lut_estimation() takes acc_bits = min(accDataType bits, data-type bound), and
+// accDataType is INT32 until MinimizeAccumulatorWidth narrows it from the trained weights
+// (matrixvectoractivation.py): the bound is capped at 32. A QuantLinear with MW 4096,
+// 16-bit weights and an 8-bit signed input, by hand: alpha = 12 + 16 + 8 - 1 - 1 = 34,
+// bound ceil(34 + log2(1 + 2^-34) + 1) = 36 -> 32. W + A = 24: mult = Q * (2*ceil(24/6) - 1)
+// * 24 = 168 Q, adder = 24 * (2Q - 1). PE 1, SIMD 1: floor(300 + 1.1 * (168 + 24 + 32)) =
+// floor(546.4) = 546 (with 36 bits it would be 550); PE 2: floor(300 + 2.2 * 224) = 792 (801).
+void TestHwCost::finnAccumulatorIsCappedAt32Bits() {
+  const std::string text = R"({"format": "qnn-studio-project", "version": 2, "name": "wide",
+  "input": {"shape": [4096]},
+  "layers": [
+    {"id": "input", "type": "Input"},
+    {"id": "quant_inp", "type": "QuantIdentity", "act_quant": {"preset": "Int8ActPerTensorFloat", "bit_width": 8},
+     "return_quant_tensor": true},
+    {"id": "fc", "type": "QuantLinear", "params": {"in_features": 4096, "out_features": 10, "bias": false},
+     "weight_quant": {"preset": "Int8WeightPerTensorFloat", "bit_width": 16}},
+    {"id": "output", "type": "Output"}],
+  "connections": [
+    {"from": "input", "to": "quant_inp", "port": 0}, {"from": "quant_inp", "to": "fc", "port": 0},
+    {"from": "fc", "to": "output", "port": 0}]})";
+  const Project p = project_from_json(text, "wide.qnn.json");
+  QCOMPARE(finn_accumulator_bits(8, true, 16, 4096), 32);
+  QCOMPARE(finn_accumulator_bits(4, true, 3, 25), 11);  // below the cap: the bound (conv1 of kLeNet)
+  const LayerHwCost& fc = row(cost_of(p), "fc");
+  QVERIFY(fc.finn);
+  QCOMPARE(fc.input_bits, 8);
+  QVERIFY(fc.input_signed);
+  QCOMPARE(fc.weight_bits, 16);
+  QCOMPARE(fc.acc_bits_finn, 32);
+  QCOMPARE(fc.luts, int64_t{546});
+  QCOMPARE(row(cost_of(p, Folding{2, 1, 100.0}), "fc").luts, int64_t{792});
 }
 
 // conv2 with C_in = 2^31-1 and a (2^31-1) x 3 kernel: its weight count already saturates, so

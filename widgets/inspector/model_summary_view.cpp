@@ -208,14 +208,19 @@ void ModelSummaryView::refresh() {
   for (int r = 0; finn && r < int(hw.layers.size()); ++r) {
     const LayerHwCost& c = hw.layers[size_t(r)];
     m_finnTable->setItem(r, 0, cell(QString::fromStdString(c.id), false));
-    m_finnTable->setItem(r, 1, cell(c.finn ? QString::number(c.pe) : QString(), true));
-    m_finnTable->setItem(r, 2, cell(c.finn ? QString::number(c.simd) : QString(), true));
-    m_finnTable->setItem(r, 3, cell(c.finn ? count(c.cycles) : QString(), true));
-    m_finnTable->setItem(r, 4, cell(c.finn ? count(c.luts) : QString(), true));
-    m_finnTable->setItem(r, 5, cell(c.finn ? count(c.bram18) : QString(), true));
-    if (!c.finn)
-      m_finnTable->item(r, 0)->setToolTip(tr("No FINN estimate: float weights, grouped (not depthwise), or no "
-                                             "inferred shape"));
+    const QString dash = QStringLiteral("—");  // no estimate: the reason is the row's tooltip
+    m_finnTable->setItem(r, 1, cell(c.finn ? QString::number(c.pe) : dash, true));
+    m_finnTable->setItem(r, 2, cell(c.finn ? QString::number(c.simd) : dash, true));
+    m_finnTable->setItem(r, 3, cell(c.finn ? count(c.cycles) : dash, true));
+    m_finnTable->setItem(r, 4, cell(c.finn ? count(c.luts) : dash, true));
+    m_finnTable->setItem(r, 5, cell(c.finn ? count(c.bram18) : dash, true));
+    if (!c.finn) {
+      const QString why = c.no_finn_reason == "float input"
+                              ? tr("No FINN estimate: float input. FINN builds no MVAU for a layer that reads a "
+                                   "float tensor (put a QuantIdentity before it); not in the totals")
+                              : tr("No FINN estimate: %1; not in the totals").arg(QString::fromStdString(c.no_finn_reason));
+      for (int col = 0; col < m_finnTable->columnCount(); ++col) m_finnTable->item(r, col)->setToolTip(why);
+    }
     else if (c.vvau)
       m_finnTable->item(r, 0)->setToolTip(tr("Depthwise: FINN's VVAU (VectorVectorActivation); SIMD divides "
                                              "the kernel taps k_h·k_w"));
@@ -261,6 +266,11 @@ void ModelSummaryView::refresh() {
                               count(hw.luts), count(hw.bram18), QString::number(hw.samples_per_second, 'f', 1),
                               QString::fromStdString(hw.slowest), count(hw.max_cycles))
                    : tr("<br>FINN: no MVAU or VVAU layer (QuantLinear, QuantConv1d/2d with a known shape)");
+  if (finn && !hw.excluded.empty()) {
+    QStringList ex;
+    for (const std::string& e : hw.excluded) ex << QString::fromStdString(e);
+    hw_line += tr(" · not in the FINN totals (no estimate): %1").arg(ex.join(QStringLiteral(", ")));
+  }
   m_totals->setText(m_totals->text() + hw_line);
   m_totals->setToolTip(s.macs_partial() ? tr("The graph is invalid: %n layer(s) with weights have no inferred output "
                                              "shape, so their MACs are missing from the total (shown as \"?\")",
