@@ -180,8 +180,9 @@ Options:
   --version          print the version
 
 Exit status: 0 success; 1 invalid project, invalid setting, bad data or failed run;
-2 unreadable file (project, checkpoint) or bad command line; 130 stopped with
-Ctrl-C (train, calibrate, analyze, sweep, suggest --verify).
+2 unreadable file (project, checkpoint) or bad command line; 3 a --dist rank whose
+run ended because another rank was lost; 130 stopped with Ctrl-C (train,
+calibrate, analyze, sweep, suggest --verify).
 )USAGE";
 }
 
@@ -219,8 +220,9 @@ as one process on the global batch), BatchNorm running statistics are averaged a
 every step, so every rank holds the same weights and scales. Rank 0 alone prints and
 writes the checkpoint and autosave; every rank evaluates the whole test set. A rank
 that cannot join, or a peer that dies or does not answer, ends the run within
---dist-timeout seconds ("qnn train: error: rank 1: ..."), exit status 1; a project
-file that differs from rank 0's is refused at start-up on every rank.
+--dist-timeout seconds ("qnn train: error: rank 1 of 2 did not join within
+--dist-timeout (60 s) at HOST:PORT ..."), exit status 3 on the ranks that lost it; a
+project file that differs from rank 0's is refused at start-up on every rank.
 
 Options:
   --epochs N         number of epochs (N >= 1)
@@ -247,7 +249,8 @@ Options:
   --dist             data-parallel training with the ranks given by MASTER_ADDR,
                      MASTER_PORT, WORLD_SIZE and RANK (see above)
   --dist-timeout S   seconds to wait for the rendezvous and for any collective
-                     (a dead or stuck rank) before failing (default 60)
+                     (a dead or stuck rank) before failing (default 60;
+                     0.1 to 1000000)
   --progress-json    also print every progress report as one JSON line for tools
                      (QNN Studio's Train on N Processes reads them): {"progress":
                      "training"|"evaluating"|"epoch"|"finished"|"cancelled", "epoch",
@@ -474,7 +477,7 @@ errors. With 1 thread per rank the points are bit-identical to one process's. A
 point that fails or Ctrl-C on any rank ends the sweep on every rank at that point,
 as in one process. A rank that dies, or does not answer within --dist-timeout
 seconds (also the longest a rank waits for the slowest rank's point), ends every
-rank with exit status 1 and a message naming the rank.
+rank with a message naming the rank (exit status 3 on the ranks that lost it).
 
 Options:
   --weights FILE             the trained weights (required: a sweep needs a trained model)
@@ -490,7 +493,7 @@ Options:
   --threads N                LibTorch threads; 0 uses all cores (default: the project's)
   --dist                     one rank of a distributed sweep (see above)
   --dist-timeout S           seconds for the rendezvous and each round's gather
-                             (default 60; needs --dist)
+                             (default 60, 0.1 to 1000000; needs --dist)
   -h, --help                 show this help
 
 Exit status: 0 done; 1 invalid project, nothing to sweep or bad data; 2 unreadable

@@ -3,8 +3,10 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <sstream>
 
@@ -27,6 +29,16 @@ uint64_t file_digest(const std::string& path) {
   return h;
 }
 
+/// Registered with std::atexit by start_dist(): a rank whose run ended because another
+/// rank was lost exits with kExitPeerLost instead of 1 (its message is already printed).
+void exit_peer_lost() {
+  if (!dist_peer_lost()) return;
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  std::_Exit(kExitPeerLost);
+}
+
 }  // namespace
 
 DistSession::~DistSession() { set_active_data_parallel(nullptr); }
@@ -35,7 +47,7 @@ int DistSession::world_size() const { return m_dp->world_size(); }
 
 std::string DistSession::header(int64_t per_rank_batch) const {
   std::ostringstream o;
-  o << "dist: " << world_size() << " ranks (Gloo over TCP, " << m_where << "); batch " << per_rank_batch
+  o << "dist: " << world_size() << (world_size() == 1 ? " rank" : " ranks") << " (Gloo over TCP, " << m_where << "); batch " << per_rank_batch
     << " per rank, global batch " << per_rank_batch * world_size() << "; timeout " << m_timeout << " s"
     << (m_check ? "; checking every step" : "");
   return o.str();
@@ -55,9 +67,20 @@ std::unique_ptr<DistSession> start_dist(const CommandArgs& args, const std::stri
     return nullptr;
   }
   auto s = std::unique_ptr<DistSession>(new DistSession);
-  if (args.has("dist-timeout")) s->m_timeout = args.positive_real("dist-timeout", 60.0);
+  if (args.has("dist-timeout")) {
+    const std::string text = args.text("dist-timeout");
+    char* end = nullptr;
+    errno = 0;
+    const double t = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(t) || t < kMinDistTimeout ||
+        t > kMaxDistTimeout)
+      throw UsageError("--dist-timeout expects seconds from 0.1 to 1000000, got '" + text + "'");
+    s->m_timeout = t;
+  }
   s->m_check = args.has("dist-check");
   const DistEnv env = read_dist_env();
+  static const bool registered = std::atexit(exit_peer_lost) == 0;
+  (void)registered;
   s->m_where = env.master_addr + ":" + std::to_string(env.master_port);
   s->m_dp = join_process_group(env, s->m_timeout, s->m_check);
   if (for_training) set_active_data_parallel(s->m_dp.get());

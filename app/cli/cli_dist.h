@@ -10,6 +10,12 @@
 
 namespace qnn::cli {
 
+/// The exit status of a `qnn train --dist` / `qnn sweep --dist` rank whose run ended
+/// because another rank was lost (did not join, ended, crashed, or did not answer
+/// within --dist-timeout; PeerLostError): that rank is not the cause. `qnn launch`
+/// blames the rank that exited otherwise (an error of its own, a signal).
+inline constexpr int kExitPeerLost = 3;
+
 /// The process group of a `qnn train --dist` run, active (set_active_data_parallel) while
 /// this object lives.
 class DistSession {
@@ -40,7 +46,13 @@ class DistSession {
 /// nullptr without --dist. With --dist: reads MASTER_ADDR, MASTER_PORT, WORLD_SIZE and
 /// RANK, joins the group within --dist-timeout seconds (default 60) and refuses a project
 /// whose bytes differ from rank 0's (ConfigError naming the rank, on every rank).
-/// --dist-timeout / --dist-check without --dist: UsageError.
+/// From then on the process exits with kExitPeerLost (std::atexit) once a collective or
+/// the rendezvous threw PeerLostError.
+/// Throws UsageError: --dist-timeout / --dist-check without --dist; --dist-timeout not
+/// a number of seconds from 0.1 to 1000000. ConfigError: a torchrun variable missing
+/// or invalid (read_dist_env), the project differs from rank 0's, and the errors of
+/// join_process_group() (core/dist/process_group.h; PeerLostError among them).
+/// IoError: the project file cannot be read for its digest.
 /// `for_training` (the default, `qnn train --dist`) makes the group the active
 /// data-parallel context (set_active_data_parallel: the trainer's hooks and the
 /// statistics-phase percentiles combine across the ranks); `qnn sweep --dist` passes

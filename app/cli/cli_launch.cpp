@@ -21,13 +21,20 @@
 #include <thread>
 #include <vector>
 
+#include "app/cli/cli_dist.h"
+
 namespace qnn::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-volatile std::sig_atomic_t g_launch_signal = 0;
-void on_launch_signal(int sig) { g_launch_signal = sig; }
+/// Ctrl-C (SIGINT) presses and SIGTERMs the launcher received; passed on by its loop.
+volatile std::sig_atomic_t g_launch_ints = 0;
+volatile std::sig_atomic_t g_launch_terms = 0;
+extern "C" void on_launch_signal(int sig) {
+  if (sig == SIGINT) g_launch_ints = g_launch_ints + 1;
+  else g_launch_terms = g_launch_terms + 1;
+}
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 int free_port() {
@@ -61,8 +68,10 @@ struct Rank {
   int err_fd = -1;        ///< read end of its stderr
   bool running = true;
   int status = 0;         ///< waitpid status once it ended
-  std::string pending;    ///< stderr text after the last newline
-  std::string last_line;  ///< last non-empty stderr line
+  bool signalled = false;  ///< the launcher sent it a signal (its death by one is no fault)
+  std::string pending;     ///< stderr text after the last newline
+  std::string last_line;   ///< last non-empty stderr line
+  std::string error_line;  ///< last "qnn CMD: error: ..." line, else last "qnn CMD: ..." line
 };
 
 void keep_lines(Rank& r, const char* data, size_t n) {
@@ -73,7 +82,12 @@ void keep_lines(Rank& r, const char* data, size_t n) {
     r.pending.erase(0, nl + 1);
     const size_t cr = line.rfind('\r');  // a progress bar redraws with \r
     if (cr != std::string::npos) line.erase(0, cr + 1);
-    if (line.find_first_not_of(" \t") != std::string::npos) r.last_line = line;
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    r.last_line = line;
+    // "qnn sweep: --bits ...\nTry 'qnn sweep --help'.": the error, not the hint.
+    if (line.find(": error: ") != std::string::npos ||
+        (line.rfind("qnn ", 0) == 0 && r.error_line.find(": error: ") == std::string::npos))
+      r.error_line = line;
   }
 }
 
@@ -96,32 +110,45 @@ bool drain(Rank& r) {
   }
 }
 
-/// Exit status 130 after a Ctrl-C the launcher also got is a stop, not a failure.
-bool failed(const Rank& r) {
-  if (!WIFEXITED(r.status)) return true;
+/// How a rank ended, decided by its exit status or signal alone.
+enum class End {
+  Ok,           ///< exit status 0
+  Interrupted,  ///< 130: stopped by Ctrl-C / SIGTERM (passed on by the launcher, or sent to the rank)
+  PeerLost,     ///< kExitPeerLost: it ended because another rank was lost (a consequence)
+  Failed,       ///< any other exit status: an error of its own (a cause)
+  Killed,       ///< a signal the launcher did not send (a crash, a kill: a cause)
+  Stopped       ///< a signal after the launcher signalled it
+};
+
+End end_of(const Rank& r) {
+  if (WIFSIGNALED(r.status)) return r.signalled ? End::Stopped : End::Killed;
   const int code = WEXITSTATUS(r.status);
-  return code != 0 && !(code == kExitInterrupted && g_launch_signal != 0);
+  if (code == kExitOk) return End::Ok;
+  if (code == kExitInterrupted) return End::Interrupted;
+  if (code == kExitPeerLost) return End::PeerLost;
+  return End::Failed;
 }
 
-std::string cause(const Rank& r) {
+/// "was killed by signal 9 (Killed)", "exited with status 2: qnn sweep: --bits ...".
+/// `shown`: the rank's error line was already passed through (rank 0's stderr), so it
+/// is referred to, not repeated.
+std::string cause(const Rank& r, bool shown) {
   if (WIFSIGNALED(r.status)) {
     const int s = WTERMSIG(r.status);
     const char* name = ::strsignal(s);
     return "was killed by signal " + std::to_string(s) + (name ? " (" + std::string(name) + ")" : std::string());
   }
   std::string text = "exited with status " + std::to_string(WEXITSTATUS(r.status));
-  if (!r.last_line.empty()) text += ": " + r.last_line;
+  const std::string& line = r.error_line.empty() ? r.last_line : r.error_line;
+  if (shown) text += r.index == 0 ? " (its error is above)" : " (the same error as rank 0's, above)";
+  else if (!line.empty()) text += ": " + line;
   return text;
 }
 
-/// A failure caused by another rank's (a lost connection, a timeout) says less than the
-/// one that started it.
-bool consequential(const Rank& r) {
-  return WIFEXITED(r.status) && (r.last_line.find("lost the connection") != std::string::npos ||
-                                 r.last_line.find("timed out") != std::string::npos ||
-                                 r.last_line.find("Timed out") != std::string::npos ||
-                                 r.last_line.find("did not answer") != std::string::npos ||
-                                 r.last_line.find("Connection closed by peer") != std::string::npos);
+std::string rank_list(const std::vector<int>& ranks) {
+  std::string s;
+  for (size_t i = 0; i < ranks.size(); ++i) s += (i ? ", " : "") + std::to_string(ranks[i]);
+  return s;
 }
 
 }  // namespace
@@ -173,13 +200,22 @@ batch is N x batch size (2 ranks x 32 see the same 64 samples per step as 1 rank
 `qnn train --help` says what is combined across the ranks and how.
 
 Rank 0's output (epoch lines, progress, checkpoint) is passed through; the other
-ranks are quiet. It prints "qnn launch: rank R pid P" for every rank to stderr.
-When a rank fails (an error, a crash, a kill) the others are stopped (SIGTERM,
-then SIGKILL after 3 s) and the launcher exits with 1 and a message naming the
-rank and the cause, e.g. "qnn launch: rank 1 (pid 4242) was killed by signal 9
-(Killed); the other ranks were stopped". A rank that hangs is ended by the others'
---dist-timeout (default 60 s). The last checkpoint and autosave written by rank 0
-stay intact (files are replaced atomically).
+ranks are quiet. It prints "qnn launch: N ranks on 127.0.0.1:PORT: rank R pid P; ..."
+to stderr. A rank that fails on its own (an exit status other than 0, 3 and 130,
+or a signal the launcher did not send) is the cause: the others are stopped
+(SIGTERM, then SIGKILL after 3 s) and the launcher prints one line naming it,
+e.g. "qnn launch: the run failed: rank 1 was killed by signal 9 (Killed); the other
+ranks were stopped", and exits with 1 (2 when that rank's error was a bad command
+line or an unreadable file, exit status 2). A rank that exits with status 3 ended
+because it lost another rank (which did not join, died, or did not answer within
+--dist-timeout, default 60 s): a consequence, not the cause; the ranks still running
+a second later are hung or stopped, and are stopped and named. The last checkpoint
+and autosave written by rank 0 stay intact (files are replaced atomically).
+
+Ctrl-C (or SIGINT sent to the launcher alone) is passed on to every rank once, as
+SIGINT: each stops after its batch, rank 0 evaluates and saves, and the launcher
+exits with 130. A second Ctrl-C aborts the ranks (a second SIGINT, SIGKILL 3 s
+later). A SIGTERM of the launcher is passed on as one SIGTERM (also a stop, 130).
 
 A distributed sensitivity sweep: `qnn launch --nproc N sweep PROJECT --weights FILE
 --bits LO-HI --out DIR [SWEEP OPTIONS]` starts N ranks of `qnn sweep PROJECT --dist
@@ -188,10 +224,11 @@ after every round of N points and prints and writes what one process would (the
 same points, bit for bit with 1 thread per rank). `qnn sweep --help` says more.
 Faults end the sweep as they end a training run (above).
 
-On several machines, run on each machine (torchrun's variables):
+On several machines, run on each machine (torchrun's variables; GLOO_SOCKET_IFNAME
+names the network interface the machines reach each other on, as in PyTorch):
   MASTER_ADDR=<rank 0's host> MASTER_PORT=29500 WORLD_SIZE=<ranks> RANK=<r> \
-    qnn train PROJECT --dist [TRAIN OPTIONS]
-(or qnn sweep PROJECT --dist [SWEEP OPTIONS]).
+    GLOO_SOCKET_IFNAME=eth0 qnn train PROJECT --dist [TRAIN OPTIONS]
+(or qnn sweep PROJECT --dist [SWEEP OPTIONS]). README "Several machines" says more.
 
 Options:
   --nproc N          number of local ranks (1..64)
@@ -236,6 +273,11 @@ int run_launch(const CommandArgs& args) {
       // The child: dies with the launcher; stderr to the pipe; only rank 0 keeps stdout.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != launcher) ::_exit(127);
+      // Its own process group: the terminal's Ctrl-C reaches the launcher alone, which
+      // passes it on once (below). Writing to the terminal from that background group
+      // is allowed even with `stty tostop`.
+      ::setpgid(0, 0);
+      std::signal(SIGTTOU, SIG_IGN);
       ::dup2(fds[1], STDERR_FILENO);
       ::close(fds[0]);
       ::close(fds[1]);
@@ -255,6 +297,7 @@ int run_launch(const CommandArgs& args) {
       (void)ignored;
       ::_exit(127);
     }
+    ::setpgid(pid, pid);  // also here: no Ctrl-C can reach it before the child's own call
     ::close(fds[1]);
     ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
     ::fcntl(fds[0], F_SETFD, FD_CLOEXEC);
@@ -263,27 +306,46 @@ int run_launch(const CommandArgs& args) {
     ranks[size_t(r)].err_fd = fds[0];
   }
   {
-    std::string started = "qnn launch: " + std::to_string(nproc) + " ranks on 127.0.0.1:" + std::to_string(port) + ":";
+    std::string started = "qnn launch: " + std::to_string(nproc) + (nproc == 1 ? " rank" : " ranks") + " on 127.0.0.1:" + std::to_string(port) + ":";
     for (const Rank& r : ranks) started += " rank " + std::to_string(r.index) + " pid " + std::to_string(r.pid) + ";";
     started.back() = '\n';
     std::cerr << started << std::flush;
   }
 
-  // Ctrl-C reaches the ranks through the terminal's process group; a SIGTERM sent to
-  // the launcher alone is passed on to them.
-  g_launch_signal = 0;
-  auto old_int = std::signal(SIGINT, on_launch_signal);
-  auto old_term = std::signal(SIGTERM, on_launch_signal);
+  // The ranks run in their own process groups: a Ctrl-C (of the terminal, or SIGINT
+  // sent to the launcher alone) reaches only the launcher, which sends every rank one
+  // SIGINT (each stops after its batch; the ranks agree on the step); a second Ctrl-C
+  // sends a second SIGINT (a rank's second Ctrl-C aborts it at once) and SIGKILL 3 s
+  // later. A SIGTERM of the launcher is passed on as one SIGTERM.
+  g_launch_ints = 0;
+  g_launch_terms = 0;
+  struct sigaction action {}, old_int{}, old_term{};
+  action.sa_handler = on_launch_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, &old_int);
+  ::sigaction(SIGTERM, &action, &old_term);
   const auto signal_all = [&](int sig) {
-    for (const Rank& r : ranks)
-      if (r.running) ::kill(r.pid, sig);
+    for (Rank& r : ranks)
+      if (r.running) {
+        r.signalled = true;
+        ::kill(r.pid, sig);
+      }
   };
 
-  const Rank* failure = nullptr;
-  std::vector<int> still_running;  // when the failure was seen: the ranks that had not ended
-  bool forwarded = false;
-  Clock::time_point kill_at{};
+  const Rank* failure = nullptr;      // the first rank that ended by a fault of its own
+  const Rank* consequence = nullptr;  // the first rank that ended because it lost another
+  Clock::time_point consequence_at{};
+  std::vector<int> still_running;  // when `consequence` ended: the ranks that had not
+  bool rank_interrupted = false;   // a rank ended with 130 (e.g. SIGTERM sent to rank 0 alone)
+  int ints_passed = 0, terms_passed = 0;
+  Clock::time_point kill_at = Clock::time_point::max();
   bool stopping = false;
+  const auto stop_all = [&] {
+    if (stopping) return;
+    stopping = true;
+    signal_all(SIGTERM);
+    kill_at = std::min(kill_at, Clock::now() + std::chrono::seconds(3));
+  };
   size_t running = ranks.size();
   while (running > 0) {
     std::vector<pollfd> polls;
@@ -296,12 +358,20 @@ int run_launch(const CommandArgs& args) {
         ::close(r.err_fd);
         r.err_fd = -1;
       }
-    if (g_launch_signal == SIGTERM && !forwarded) {
-      signal_all(SIGTERM);
-      forwarded = true;
+    const int ints = g_launch_ints, terms = g_launch_terms;
+    if (ints > ints_passed) {
+      if (ints_passed == 0) signal_all(SIGINT);
+      if (ints >= 2 && ints_passed < 2) {
+        signal_all(SIGINT);
+        kill_at = std::min(kill_at, Clock::now() + std::chrono::seconds(3));
+      }
+      ints_passed = std::min(ints, 2);
     }
-    // Every rank that ended since the last look; the first failure found is the cause.
-    std::vector<Rank*> ended;
+    if (terms > terms_passed) {
+      if (terms_passed == 0) signal_all(SIGTERM);
+      terms_passed = terms;
+    }
+    // Every rank that ended since the last look, in the order waitpid() reports them.
     for (;;) {
       int status = 0;
       const pid_t pid = ::waitpid(-1, &status, WNOHANG);
@@ -317,49 +387,66 @@ int run_launch(const CommandArgs& args) {
             r.err_fd = -1;
           }
           if (!r.pending.empty()) keep_lines(r, "\n", 1);
-          ended.push_back(&r);
+          const End e = end_of(r);
+          if (!failure && (e == End::Failed || e == End::Killed)) failure = &r;
+          if (e == End::Interrupted) rank_interrupted = true;
+          if (!consequence && e == End::PeerLost) {
+            consequence = &r;
+            consequence_at = Clock::now();
+            for (const Rank& o : ranks)
+              if (o.running) still_running.push_back(o.index);
+          }
         }
     }
-    if (!failure) {
-      // Killed by a signal first, then an error of its own, then a consequence.
-      const Rank* best = nullptr;
-      const auto rank_of = [](const Rank* r) { return WIFSIGNALED(r->status) ? 0 : consequential(*r) ? 2 : 1; };
-      for (const Rank* r : ended)
-        if (failed(*r) && (!best || rank_of(r) < rank_of(best))) best = r;
-      if (best) {
-        failure = best;
-        for (const Rank& r : ranks)
-          if (r.running) still_running.push_back(r.index);
-        std::cerr << "qnn launch: rank " << best->index << " (pid " << best->pid << ") " << cause(*best)
-                  << "; stopping the other ranks" << std::endl;
-        stopping = true;
-        signal_all(SIGTERM);
-        kill_at = Clock::now() + std::chrono::seconds(3);
-      }
-    }
-    if (stopping && Clock::now() >= kill_at) signal_all(SIGKILL);
+    const bool interrupted = ints_passed > 0 || terms_passed > 0 || rank_interrupted;
+    if (failure) stop_all();
+    // A rank lost another: the cause may still be ending (its error, its exit); the
+    // ranks left after a second are hung or stopped.
+    if (consequence && !interrupted && Clock::now() - consequence_at >= std::chrono::seconds(1)) stop_all();
+    if (Clock::now() >= kill_at) signal_all(SIGKILL);
   }
-  std::signal(SIGINT, old_int);
-  std::signal(SIGTERM, old_term);
+  ::sigaction(SIGINT, &old_int, nullptr);
+  ::sigaction(SIGTERM, &old_term, nullptr);
 
+  const Rank& rank0 = ranks.front();
   if (failure) {
-    std::string text = "qnn launch: the run failed: rank " + std::to_string(failure->index) + " " + cause(*failure);
-    if (consequential(*failure) && !still_running.empty()) {
+    const std::string& line = failure->error_line.empty() ? failure->last_line : failure->error_line;
+    const bool shown = WIFEXITED(failure->status) && !line.empty() &&
+                       (failure->index == 0 || line == (rank0.error_line.empty() ? rank0.last_line : rank0.error_line));
+    std::string text = "qnn launch: the run failed: rank " + std::to_string(failure->index) + " " + cause(*failure, shown);
+    if (nproc > 1) text += "; the other ranks were stopped";
+    std::cerr << text << std::endl;
+    return WIFEXITED(failure->status) && WEXITSTATUS(failure->status) == kExitUsage ? kExitUsage : kExitFailed;
+  }
+  if (ints_passed > 0 || terms_passed > 0 || rank_interrupted) {
+    std::cerr << "qnn launch: interrupted: "
+              << (ints_passed > 0   ? "Ctrl-C was passed on to every rank"
+                  : terms_passed > 0 ? "SIGTERM was passed on to every rank"
+                                     : "a rank was stopped (SIGINT or SIGTERM), the others ended with it")
+              << std::endl;
+    return kExitInterrupted;
+  }
+  if (consequence) {
+    std::string text = "qnn launch: the run failed: ";
+    if (!still_running.empty()) {
       // It gave up waiting for a rank that had neither ended nor answered (hung, stopped).
-      std::string list;
-      for (size_t i = 0; i < still_running.size(); ++i)
-        list += (i ? ", " : "") + std::to_string(still_running[i]);
-      text += "; rank" + std::string(still_running.size() > 1 ? "s " : " ") + list +
-              " did not answer (still running, hung or stopped) and " +
-              (still_running.size() > 1 ? "were" : "was") + " stopped";
-    } else if (nproc > 1) {
-      text += "; the other ranks were stopped";
+      text += std::string(still_running.size() > 1 ? "ranks " : "rank ") + rank_list(still_running) +
+              " did not answer (still running, hung or stopped) and " + (still_running.size() > 1 ? "were" : "was") +
+              " stopped; rank " + std::to_string(consequence->index) + " gave up on " +
+              (still_running.size() > 1 ? "them" : "it") + " (its error is " +
+              (consequence->index == 0 ? "above)" : "'" + consequence->error_line + "')");
+    } else {
+      text += "rank " + std::to_string(consequence->index) + " " + cause(*consequence, consequence->index == 0);
     }
     std::cerr << text << std::endl;
     return kExitFailed;
   }
-  const Rank& first = ranks.front();
-  return WIFEXITED(first.status) && WEXITSTATUS(first.status) == kExitInterrupted ? kExitInterrupted : kExitOk;
+  for (const Rank& r : ranks)
+    if (end_of(r) != End::Ok) {
+      std::cerr << "qnn launch: the run failed: rank " << r.index << " " << cause(r, r.index == 0) << std::endl;
+      return kExitFailed;
+    }
+  return kExitOk;
 }
 
 }  // namespace qnn::cli

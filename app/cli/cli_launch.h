@@ -26,14 +26,30 @@ std::string launch_usage();
 /// Starts `nproc` processes of this executable as `qnn train PROJECT --dist [options]`
 /// (`qnn sweep PROJECT --dist [options]` when args.command is "launch sweep")
 /// with MASTER_ADDR=127.0.0.1, a free MASTER_PORT, WORLD_SIZE=nproc and RANK=0..nproc-1
-/// (and --threads cores / nproc unless --threads is given). Rank 0's stdout and stderr
-/// are passed through; the other ranks' stdout is dropped and their stderr kept (its
-/// last line names a failure). When a rank fails (exit status other than 0, or killed
-/// by a signal) the others get SIGTERM, then SIGKILL 3 s later, and the launcher prints
-/// "qnn launch: rank 1 (pid 4242) was killed by signal 9 (Killed); the other ranks were
-/// stopped" or "... exited with status 1: <its last error line>" and returns kExitFailed.
-/// Returns kExitOk when every rank succeeded, kExitInterrupted when rank 0 was stopped
-/// with Ctrl-C. Throws UsageError for a bad --nproc.
+/// (and --threads cores / nproc unless --threads is given), each in its own process
+/// group. Rank 0's stdout and stderr are passed through; the other ranks' stdout is
+/// dropped and their stderr kept (its error line names a failure).
+///
+/// Whom to blame is decided by each rank's exit status or signal alone: the first rank
+/// that ends with a status other than 0, 130 and kExitPeerLost (3), or by a signal the
+/// launcher did not send, is the cause; the others are then stopped (SIGTERM, SIGKILL
+/// 3 s later) and one line is printed: "qnn launch: the run failed: rank 1 was killed
+/// by signal 9 (Killed); the other ranks were stopped" or "... rank 1 exited with status
+/// 2: <its error line>; ..." (rank 0's error, already passed through, is referred to
+/// rather than repeated). A rank that exits with kExitPeerLost lost another: when no
+/// cause shows within a second, the ranks still running are stopped and named as hung
+/// ("rank 1 did not answer (still running, hung or stopped) and was stopped; ...").
+///
+/// Ctrl-C (SIGINT to the launcher, from a terminal or sent to it alone): every rank
+/// gets one SIGINT; a second Ctrl-C a second SIGINT and SIGKILL 3 s later. SIGTERM to
+/// the launcher: every rank gets one SIGTERM.
+///
+/// Returns kExitOk when every rank succeeded; kExitInterrupted (130) after a Ctrl-C or
+/// SIGTERM passed on, or when a rank ended with 130 itself (e.g. SIGTERM sent to rank 0
+/// alone) and no rank failed; kExitUsage when the causing rank exited with 2;
+/// kExitFailed otherwise. Throws UsageError for a missing --nproc or one outside 1..64,
+/// and std::runtime_error when no free port, pipe or process can be had (the message
+/// names which).
 int run_launch(const CommandArgs& args);
 
 }  // namespace qnn::cli

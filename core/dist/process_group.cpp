@@ -3,12 +3,20 @@
 #include "core/dist/process_group.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <sstream>
+#include <thread>
 
+#include <net/if.h>
+
+#include <glog/logging.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -17,10 +25,44 @@
 namespace qnn {
 namespace {
 
-std::string first_line(std::string m) {
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_peer_lost{false};
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// The library's text without its "[path/file.cc:123] " prefix and without the lines
+/// after the first (c10's backtrace).
+std::string library_detail(std::string m) {
   const auto nl = m.find('\n');
   if (nl != std::string::npos) m.resize(nl);
+  if (!m.empty() && m[0] == '[') {
+    const auto close = m.find("] ");
+    if (close != std::string::npos) m.erase(0, close + 2);
+  }
   return m;
+}
+
+bool says_timeout(const std::string& what) {
+  const std::string m = lower(what);
+  return m.find("timed out") != std::string::npos || m.find("timeout") != std::string::npos;
+}
+
+bool says_connection_lost(const std::string& what) {
+  const std::string m = lower(what);
+  for (const char* s : {"closed by peer", "reset by peer", "broken pipe", "connection refused", "connection closed",
+                        "end of file", "eof", "socket closed", "connection reset"})
+    if (m.find(s) != std::string::npos) return true;
+  return false;
+}
+
+std::string seconds_text(double s) {
+  std::ostringstream o;
+  o << s;
+  return o.str() + " s";
 }
 
 const char* const kEnvHint =
@@ -38,11 +80,76 @@ long env_integer(const char* name, long lo, long hi) {
   return x;
 }
 
+/// c10d, the TCPStore and Gloo log through glog (connection retries, warnings) in
+/// their own words; a --dist run reports its failures itself. GLOG_minloglevel set in
+/// the environment (0: everything) keeps glog's own setting, for debugging a network.
+void quiet_library_logging() {
+  const char* user = std::getenv("GLOG_minloglevel");
+  if (user && *user) return;
+  FLAGS_minloglevel = google::GLOG_FATAL;
+}
+
+bool is_loopback(const std::string& addr) {
+  return addr == "localhost" || addr == "::1" || addr.rfind("127.", 0) == 0;
+}
+
+/// The Gloo transport devices of this rank, chosen as PyTorch's c10d does: one per
+/// interface of GLOO_SOCKET_IFNAME (comma-separated) when it is set; else, for a
+/// loopback MASTER_ADDR (one machine, `qnn launch`), 127.0.0.1 (or ::1); else the
+/// address this machine's hostname resolves to (createDefaultDevice).
+std::vector<std::shared_ptr<::gloo::transport::Device>> gloo_devices(const DistEnv& env) {
+  std::vector<std::shared_ptr<::gloo::transport::Device>> devices;
+  const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+  if (ifname && *ifname) {
+    std::stringstream names(ifname);
+    std::string name;
+    while (std::getline(names, name, ',')) {
+      if (name.empty()) continue;
+      if (::if_nametoindex(name.c_str()) == 0)
+        throw ConfigError("--dist: the environment variable GLOO_SOCKET_IFNAME names the network interface '" + name +
+                          "', which this machine does not have (`ip link` lists its interfaces)");
+      try {
+        devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(name));
+      } catch (const std::exception&) {
+        throw ConfigError("--dist: the network interface '" + name +
+                          "' of GLOO_SOCKET_IFNAME has no usable address (is it up, with an IP address?)");
+      }
+    }
+    if (devices.empty())
+      throw ConfigError(std::string("--dist: the environment variable GLOO_SOCKET_IFNAME is '") + ifname +
+                        "'; expected a network interface name (or several, separated by commas)");
+    return devices;
+  }
+  try {
+    if (is_loopback(env.master_addr))
+      devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(env.master_addr == "::1" ? "::1" : "127.0.0.1"));
+    else
+      devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  } catch (const std::exception&) {
+    throw ConfigError(is_loopback(env.master_addr)
+                          ? "--dist: cannot use the loopback interface for the ranks of this machine (is 'lo' up?)"
+                          : "--dist: cannot find a network address of this machine for the other ranks to reach it "
+                            "(set GLOO_SOCKET_IFNAME to the network interface to use, e.g. eth0)");
+  }
+  return devices;
+}
+
+std::string rank_list(const std::vector<int>& ranks) {
+  std::string s;
+  for (size_t i = 0; i < ranks.size(); ++i) s += (i ? ", " : "") + std::to_string(ranks[i]);
+  return s;
+}
+
 class GlooDataParallel final : public DataParallel {
  public:
   GlooDataParallel(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<c10d::ProcessGroupGloo> pg, int rank,
-                   int world, bool check)
-      : m_store(std::move(store)), m_pg(std::move(pg)), m_rank(rank), m_world(world), m_check(check) {}
+                   int world, bool check, double timeout_seconds)
+      : m_store(std::move(store)),
+        m_pg(std::move(pg)),
+        m_rank(rank),
+        m_world(world),
+        m_check(check),
+        m_timeout(timeout_seconds) {}
   int rank() const override { return m_rank; }
   int world_size() const override { return m_world; }
   bool check_every_step() const override { return m_check; }
@@ -79,18 +186,31 @@ class GlooDataParallel final : public DataParallel {
     try {
       f();
     } catch (const std::exception& e) {
-      throw ConfigError("rank " + std::to_string(m_rank) + ": the " + what +
-                        " with the other ranks failed (a rank died, or did not answer within --dist-timeout): " +
-                        first_line(e.what()));
+      const std::string who = "rank " + std::to_string(m_rank) + " of " + std::to_string(m_world);
+      const std::string m = e.what();
+      if (says_timeout(m)) {
+        g_peer_lost = true;
+        throw PeerLostError(who + ": another rank did not answer within --dist-timeout (" + seconds_text(m_timeout) +
+                            ") in the " + what + " (a rank hung, was stopped, or is far slower than this one)");
+      }
+      if (says_connection_lost(m)) {
+        g_peer_lost = true;
+        throw PeerLostError(who + " lost the connection to another rank in the " + what +
+                            " (a rank ended, crashed or was killed); this rank stops too");
+      }
+      throw ConfigError(who + ": the " + what + " with the other ranks failed (" + library_detail(m) + ")");
     }
   }
   c10::intrusive_ptr<c10d::Store> m_store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> m_pg;
   int m_rank, m_world;
   bool m_check;
+  double m_timeout;
 };
 
 }  // namespace
+
+bool dist_peer_lost() { return g_peer_lost; }
 
 DistEnv read_dist_env() {
   DistEnv e;
@@ -104,25 +224,78 @@ DistEnv read_dist_env() {
 }
 
 std::unique_ptr<DataParallel> join_process_group(const DistEnv& env, double timeout_seconds, bool check) {
-  const auto timeout = std::chrono::milliseconds(int64_t(timeout_seconds * 1000.0));
+  if (!std::isfinite(timeout_seconds) || timeout_seconds < kMinDistTimeout || timeout_seconds > kMaxDistTimeout)
+    throw ConfigError("--dist-timeout is " + seconds_text(timeout_seconds) + "; expected 0.1 to 1000000 s");
+  quiet_library_logging();
+  const auto timeout = std::chrono::milliseconds(int64_t(std::llround(timeout_seconds * 1000.0)));
+  const auto deadline = Clock::now() + timeout;
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
+  const std::string me = "rank " + std::to_string(env.rank) + " of " + std::to_string(env.world_size);
+  const std::string within = " within --dist-timeout (" + seconds_text(timeout_seconds) + ")";
+  auto devices = gloo_devices(env);  // its own errors name GLOO_SOCKET_IFNAME
+
+  // 1. The TCPStore: rank 0 listens at MASTER_ADDR:MASTER_PORT, the others connect.
+  c10::intrusive_ptr<c10d::Store> store;
   try {
     c10d::TCPStoreOptions so;
     so.port = uint16_t(env.master_port);
     so.isServer = env.rank == 0;
     so.numWorkers = size_t(env.world_size);
-    so.waitWorkers = true;
+    so.waitWorkers = false;  // the joined/<rank> keys below name who is missing
     so.timeout = timeout;
-    auto store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
-    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
-    opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(env.master_addr));
+    store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+  } catch (const std::exception& e) {
+    const std::string m = lower(e.what());
+    if (env.rank == 0) {
+      if (m.find("address already in use") != std::string::npos)
+        throw ConfigError(me + ": cannot listen at MASTER_ADDR:MASTER_PORT " + where +
+                          ": the port is in use (another run or program); choose another MASTER_PORT");
+      throw ConfigError(me + ": cannot listen at MASTER_ADDR:MASTER_PORT " + where +
+                        " (MASTER_ADDR must be an address of rank 0's machine): " + library_detail(e.what()));
+    }
+    g_peer_lost = true;  // rank 0 is missing: a consequence for this rank
+    throw PeerLostError(me + " could not reach rank 0 at MASTER_ADDR:MASTER_PORT " + where + within +
+                        " (rank 0 did not start or failed first, or MASTER_ADDR / MASTER_PORT are wrong or blocked)");
+  }
+
+  // 2. Every rank announces itself (joined/<rank>) and waits for all the others.
+  std::vector<std::string> keys;
+  for (int r = 0; r < env.world_size; ++r) keys.push_back("joined/" + std::to_string(r));
+  try {
+    store->set(keys[size_t(env.rank)], std::vector<uint8_t>{1});
+    while (!store->check(keys)) {
+      if (Clock::now() >= deadline) {
+        std::vector<int> missing;
+        for (int r = 0; r < env.world_size; ++r)
+          if (!store->check({keys[size_t(r)]})) missing.push_back(r);
+        g_peer_lost = true;
+        throw PeerLostError(std::string(missing.size() == 1 ? "rank " : "ranks ") + rank_list(missing) + " of " +
+                            std::to_string(env.world_size) + " did not join" + within + " at " + where +
+                            " (not started, failed before joining, or cannot reach MASTER_ADDR)");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  } catch (const PeerLostError&) {
+    throw;
+  } catch (const std::exception&) {
+    g_peer_lost = true;
+    throw PeerLostError(me + " lost the connection to rank 0's store at " + where +
+                        " while the ranks joined (rank 0 ended or crashed)");
+  }
+
+  // 3. The Gloo connections between every pair of ranks.
+  try {
+    auto opts = c10d::ProcessGroupGloo::Options::create(timeout);  // also each collective's bound
+    opts->devices = std::move(devices);
     opts->threads = 1;
     auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, opts);
-    return std::make_unique<GlooDataParallel>(store, pg, env.rank, env.world_size, check);
+    return std::make_unique<GlooDataParallel>(store, pg, env.rank, env.world_size, check, timeout_seconds);
   } catch (const std::exception& e) {
-    throw ConfigError("rank " + std::to_string(env.rank) + ": the rendezvous with " + where + " (world size " +
-                      std::to_string(env.world_size) + ") failed or timed out after " +
-                      std::to_string(int(timeout_seconds)) + " s: " + first_line(e.what()));
+    g_peer_lost = true;
+    throw PeerLostError(me + ": every rank joined at " + where + ", but the Gloo connections between the ranks failed" +
+                        (says_timeout(e.what()) ? " to open" + within : std::string()) +
+                        " (on several machines, set GLOO_SOCKET_IFNAME to the network interface they reach each "
+                        "other on)");
   }
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The c10d process group behind `qnn train --dist`: a TCPStore rendezvous (rank 0 is
-// the server) and ProcessGroupGloo over TCP, configured from torchrun's environment.
+// The c10d process group behind `qnn train --dist` and `qnn sweep --dist`: a TCPStore
+// rendezvous (rank 0 is the server) and ProcessGroupGloo over TCP, configured from
+// torchrun's environment (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK) and, as in
+// PyTorch, GLOO_SOCKET_IFNAME.
 #pragma once
 
 #include <memory>
@@ -8,8 +10,22 @@
 #include <vector>
 
 #include "core/dist/data_parallel.h"
+#include "core/errors.h"
 
 namespace qnn {
+
+/// A rendezvous or collective failed because of another rank: it did not join, ended,
+/// crashed, was killed, or did not answer within the timeout. The rank that reports it
+/// is not the cause (`qnn` then exits with status 3, app/cli/cli_dist.h, so that `qnn
+/// launch` blames the rank that is).
+class PeerLostError : public ConfigError {
+ public:
+  using ConfigError::ConfigError;
+};
+
+/// --dist-timeout's range in seconds (the millisecond count must fit every timer).
+inline constexpr double kMinDistTimeout = 0.1;
+inline constexpr double kMaxDistTimeout = 1e6;
 
 /// torchrun's variables, checked.
 struct DistEnv {
@@ -19,24 +35,50 @@ struct DistEnv {
   int rank = 0;
 };
 
-/// Reads MASTER_ADDR, MASTER_PORT (1..65535), WORLD_SIZE (>= 1), RANK (0..WORLD_SIZE-1).
+/// Reads MASTER_ADDR, MASTER_PORT (1..65535), WORLD_SIZE (1..4096), RANK (0..WORLD_SIZE-1).
 /// Throws ConfigError naming the variable when one is missing or invalid.
 DistEnv read_dist_env();
 
-/// Joins the process group. `timeout_seconds` bounds the rendezvous (all ranks must
-/// join within it) and every collective afterwards (a dead or stuck peer ends it with
-/// an error). Throws ConfigError ("rendezvous with MASTER_ADDR:MASTER_PORT timed out
-/// after N s: ...") when the group cannot be formed.
+/// Joins the process group. `timeout_seconds` (kMinDistTimeout..kMaxDistTimeout)
+/// bounds the rendezvous (every rank must join within it) and each collective
+/// afterwards (a dead or stuck peer ends it with an error).
+///
+/// Gloo's network device: one per interface named in GLOO_SOCKET_IFNAME (comma list)
+/// when it is set; else 127.0.0.1 (::1) for a loopback MASTER_ADDR (localhost, 127.x,
+/// ::1); else the address this machine's hostname resolves to (PyTorch's default).
+/// Lowers glog's level to FATAL for the rest of the process (c10d's and Gloo's own log
+/// lines), unless GLOG_minloglevel is set in the environment.
+///
+/// Every rank sets the store key joined/<rank> and waits for all of them, so a timeout
+/// names the ranks that are missing. Throws:
+///  - ConfigError: `timeout_seconds` out of range; GLOO_SOCKET_IFNAME names an
+///    interface this machine does not have, or one without an address; no usable
+///    address of this machine; rank 0 cannot listen at MASTER_ADDR:MASTER_PORT (e.g.
+///    the port is in use).
+///  - PeerLostError (a ConfigError): a rank other than 0 cannot reach rank 0 within the
+///    timeout; "rank 1 of 2 did not join within --dist-timeout (30 s) at
+///    127.0.0.1:29500 ..." (on every rank that waited); the connection to rank 0's
+///    store was lost while joining; the Gloo connections between the ranks failed.
 std::unique_ptr<DataParallel> join_process_group(const DistEnv& env, double timeout_seconds, bool check_every_step);
+
+/// True once join_process_group() or a collective of its group threw PeerLostError in
+/// this process.
+bool dist_peer_lost();
+
+/// The collectives of the returned DataParallel throw PeerLostError when another rank
+/// did not answer within the timeout or the connection to it was lost, and ConfigError
+/// ("rank 0 of 2: the all-reduce with the other ranks failed (...)") otherwise.
 
 /// Start-up check: rank 0 broadcasts `digest` (e.g. a hash of the project file's bytes);
 /// every rank compares it with its own. Throws ConfigError on every rank naming the
-/// lowest rank whose digest differs ("rank 1 has a different project than rank 0 ...").
+/// lowest rank whose digest differs ("rank 1 has a different project than rank 0 ..."),
+/// and the collectives' errors (above).
 void check_same_project(DataParallel& dp, uint64_t digest, const std::string& project_path);
 
 /// Every rank's `bytes`, in rank order (two all-gathers: the lengths, then the bytes
 /// padded to the longest as uint8 tensors). A collective: every rank calls it.
-/// `qnn sweep --dist` gathers its points' results with it.
+/// `qnn sweep --dist` gathers its points' results with it. Throws the collectives'
+/// errors (above), and ConfigError when a rank sent a malformed length.
 std::vector<std::string> all_gather_bytes(DataParallel& dp, const std::string& bytes);
 
 }  // namespace qnn
