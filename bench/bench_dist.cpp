@@ -4,11 +4,15 @@
 // (`qnn launch --nproc 2`), plus 1 rank at the per-rank batch (the work of one rank
 // without communication), from the epoch times `qnn` prints; and the communication
 // itself: all-reduce of a gradient bucket of the model's size and of a scalar (an
-// activation-quantizer statistic) between 2 local processes over Gloo. See
+// activation-quantizer statistic) between 2 local processes over Gloo. The 2-rank run is
+// timed with the gradient all-reduce after backward in one flat bucket
+// (QNN_DIST_BUCKET_KIB=0) and overlapped with backward in buckets (the default), and
+// each rank's wall time in collectives comes from QNN_DIST_PROFILE=1. See
 // bench/README.md "Data-parallel training".
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +35,7 @@ struct Options {
   int steps = 300;
   int batch = 32;  ///< per rank; the global batch is 2x
   int reps = 300;  ///< collectives timed in the communication part
+  int repeat = 3;  ///< interleaved repetitions of the training runs (the machine's load drifts)
 };
 
 /// Runs a shell command; returns its stdout (stderr passes through).
@@ -52,6 +57,47 @@ double epoch_seconds(const std::string& out) {
   static const std::regex re("epoch 1/1 .* ([0-9.]+)s");
   if (!std::regex_search(out, m, re)) return -1.0;
   return std::stod(m[1]);
+}
+
+/// Rank 0's "dist profile rank 0: ...; per step X ms in collectives: statistics S ms
+/// (...), gradients G ms, ..." (QNN_DIST_PROFILE=1): {X, S, G}, or -1s.
+struct Profile {
+  double total = -1.0, statistics = -1.0, gradients = -1.0;
+};
+Profile profile(const std::string& out) {
+  std::smatch m;
+  static const std::regex re(
+      "dist profile rank 0: .*per step ([0-9.]+) ms in collectives: statistics ([0-9.]+) ms .*gradients ([0-9.]+) ms");
+  Profile p;
+  if (!std::regex_search(out, m, re)) return p;
+  p.total = std::stod(m[1]);
+  p.statistics = std::stod(m[2]);
+  p.gradients = std::stod(m[3]);
+  return p;
+}
+
+/// "best / median (min-max)" of positive values.
+struct Spread {
+  double best = -1.0, median = -1.0, worst = -1.0;
+};
+Spread spread(std::vector<double> v) {
+  Spread s;
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return x <= 0.0; }), v.end());
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  s.best = v.front();
+  s.worst = v.back();
+  s.median = v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+  return s;
+}
+
+double load_average() {
+  double l = -1.0;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &l) != 1) l = -1.0;
+    std::fclose(f);
+  }
+  return l;
 }
 
 /// Every collective `reps` times between 2 forked local ranks; rank 0 prints.
@@ -103,8 +149,9 @@ int main(int argc, char** argv) {
     else if (a.rfind("--steps=", 0) == 0) o.steps = std::atoi(a.c_str() + 8);
     else if (a.rfind("--batch=", 0) == 0) o.batch = std::atoi(a.c_str() + 8);
     else if (a.rfind("--reps=", 0) == 0) o.reps = std::atoi(a.c_str() + 7);
+    else if (a.rfind("--repeat=", 0) == 0) o.repeat = std::max(1, std::atoi(a.c_str() + 9));
     else {
-      std::cerr << "usage: qnn_bench_dist [--project=P] [--steps=N] [--batch=B (per rank)] [--reps=N]\n";
+      std::cerr << "usage: qnn_bench_dist [--project=P] [--steps=N] [--batch=B (per rank)] [--reps=N] [--repeat=N]\n";
       return 2;
     }
   }
@@ -115,19 +162,55 @@ int main(int argc, char** argv) {
   std::printf("project %s, %d steps, global batch %d, 1 thread per rank, %u cores\n", o.project.c_str(), o.steps,
               global, std::thread::hardware_concurrency());
 
-  const double one = epoch_seconds(run(qnn + " train " + o.project + " --batch-size " + std::to_string(global) + common));
-  const double two = epoch_seconds(
-      run(qnn + " launch --nproc 2 " + o.project + " --batch-size " + std::to_string(o.batch) + common + " 2>/dev/null"));
-  const double half = epoch_seconds(run(qnn + " train " + o.project + " --batch-size " + std::to_string(o.batch) + common));
+  // Interleaved repetitions; the best (least disturbed) run of each kind is the figure,
+  // the median and the spread show the machine's load.
+  const std::string train1 = qnn + " train " + o.project + common + " --batch-size ";
+  const std::string launch =
+      "QNN_DIST_PROFILE=1 " + qnn + " launch --nproc 2 " + o.project + common + " --batch-size " + std::to_string(o.batch);
+  std::vector<double> ones, flats, overs, halves, flat_comm, over_comm, flat_stats, over_grad, flat_grad, loads;
+  for (int r = 0; r < o.repeat; ++r) {
+    loads.push_back(load_average());
+    ones.push_back(epoch_seconds(run(train1 + std::to_string(global))));
+    const std::string f = run("QNN_DIST_BUCKET_KIB=0 " + launch + " 2>&1");
+    const std::string v = run(launch + " 2>&1");
+    halves.push_back(epoch_seconds(run(train1 + std::to_string(o.batch))));
+    flats.push_back(epoch_seconds(f));
+    overs.push_back(epoch_seconds(v));
+    const Profile pf = profile(f), pv = profile(v);
+    flat_comm.push_back(pf.total);
+    over_comm.push_back(pv.total);
+    flat_stats.push_back(pf.statistics);
+    flat_grad.push_back(pf.gradients);
+    over_grad.push_back(pv.gradients);
+    std::printf("run %d (load %.2f): 1x%d %.2f s | 2x%d flat %.2f s (collectives %.2f ms/step) | overlapped %.2f s "
+                "(collectives %.2f ms/step, gradient wait %.2f ms/step) | 1x%d %.2f s\n",
+                r + 1, loads.back(), global, ones.back(), o.batch, flats.back(), pf.total, overs.back(), pv.total,
+                pv.gradients, o.batch, halves.back());
+    std::fflush(stdout);
+  }
   const double samples = double(global) * o.steps;
-  std::printf("1 rank  x batch %3d: %6.2f s, %7.0f samples/s, %6.2f ms/step\n", global, one, samples / one,
-              one / o.steps * 1e3);
-  std::printf("2 ranks x batch %3d: %6.2f s, %7.0f samples/s, %6.2f ms/step  (speed-up %.2fx)\n", o.batch, two,
-              samples / two, two / o.steps * 1e3, one / two);
-  std::printf("1 rank  x batch %3d: %6.2f s (one rank's share of the work, no communication): %6.2f ms/step\n",
-              o.batch, half, half / o.steps * 1e3);
-  std::printf("data-parallel overhead per step (2 ranks - 1 rank at batch %d): %.2f ms\n", o.batch,
-              (two - half) / o.steps * 1e3);
+  const auto line = [&](const char* what, const std::vector<double>& t) {
+    const Spread s = spread(t);
+    std::printf("%-44s best %6.2f s (%5.0f samples/s, %5.2f ms/step), median %6.2f s, spread %.2f-%.2f s\n", what,
+                s.best, samples / s.best, s.best / o.steps * 1e3, s.median, s.best, s.worst);
+    return s;
+  };
+  std::printf("%d interleaved run(s), load average %.2f-%.2f:\n", o.repeat, spread(loads).best, spread(loads).worst);
+  char w[64], f2[80], v2[80], h[96];
+  std::snprintf(w, sizeof w, "1 rank  x batch %d:", global);
+  std::snprintf(f2, sizeof f2, "2 ranks x batch %d, flat after backward:", o.batch);
+  std::snprintf(v2, sizeof v2, "2 ranks x batch %d, overlapped buckets:", o.batch);
+  std::snprintf(h, sizeof h, "1 rank  x batch %d (no communication):", o.batch);
+  const Spread one = line(w, ones), flat = line(f2, flats), over = line(v2, overs), half = line(h, halves);
+  std::printf("speed-up (best / median): flat %.2fx / %.2fx, overlapped %.2fx / %.2fx\n", one.best / flat.best,
+              one.median / flat.median, one.best / over.best, one.median / over.median);
+  std::printf("upper bound without communication (1 x %d / 1 x %d): %.2fx\n", global, o.batch, one.best / half.best);
+  std::printf("data-parallel overhead per step (best 2 ranks - best 1 x %d): flat %.2f ms, overlapped %.2f ms\n",
+              o.batch, (flat.best - half.best) / o.steps * 1e3, (over.best - half.best) / o.steps * 1e3);
+  std::printf("rank 0 in collectives per step (median): flat %.2f ms (statistics %.2f, gradients %.2f), "
+              "overlapped %.2f ms (gradient wait after backward %.2f)\n",
+              spread(flat_comm).median, spread(flat_stats).median, spread(flat_grad).median, spread(over_comm).median,
+              spread(over_grad).median);
 
   const qnn::Project p = qnn::load_project(o.project);
   auto model = qnn::build_model(p);

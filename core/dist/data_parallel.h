@@ -5,10 +5,11 @@
 //
 // What is combined how (every rank ends each step with identical state):
 //  - weights and buffers: broadcast from rank 0 before the first step;
-//  - gradients: averaged (all-reduce sum / world size) in one flat float32 bucket per
-//    step, after backward and before the optimizer step (no overlap with backward);
-//    the per-rank batch is training.batch_size, the global batch batch_size x world size,
-//    so with equal shards the averaged gradient is that of the global batch;
+//  - gradients: averaged (all-reduce sum / world size) in float32 buckets whose
+//    all-reduces start during backward, as soon as a bucket's gradients are all computed
+//    (GradientSync), and are waited for before the optimizer step; the per-rank batch is
+//    training.batch_size, the global batch batch_size x world size, so with equal shards
+//    the averaged gradient is that of the global batch;
 //  - activation-quantizer statistics (RuntimeStats scaling, statistics phase): every
 //    training call's percentile (of |x|, of x, or the low percentile) is that of the
 //    global batch, exactly: the k-th smallest of N = sum of the ranks' sizes lies m
@@ -26,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -57,6 +59,25 @@ class DataParallel {
 DataParallel* active_data_parallel();
 void set_active_data_parallel(DataParallel* dp);
 
+/// Wall time this process spent in the training collectives of its data-parallel runs
+/// (waiting for the other ranks included): the statistics-phase percentiles, the
+/// gradient average (with its bucket copies) and the BatchNorm average; `steps` counts
+/// gradient averages. For qnn_bench_dist: with QNN_DIST_PROFILE=1 in the environment,
+/// every rank prints dist_timings_line() to stderr when its context is reset.
+struct DistTimings {
+  int64_t steps = 0;
+  int64_t statistics_calls = 0;
+  double statistics_seconds = 0.0;
+  double gradient_seconds = 0.0;
+  double batchnorm_seconds = 0.0;
+  int64_t buckets = 0;  ///< gradient buckets overlapped with backward in the last layout (0: flat)
+};
+DistTimings dist_timings();
+/// "dist profile rank R: S steps; per step X ms in collectives: statistics ... ms (N
+/// calls), gradients ... ms (B bucket(s) overlapped with backward | 1 flat bucket after
+/// backward), BatchNorm ... ms".
+std::string dist_timings_line(int rank);
+
 /// Which percentile an activation quantizer's statistics phase takes (core/quant/int_quant.h).
 enum class PercentileKind {
   AbsHigh,  ///< kth_abs_percentile(x, q)
@@ -79,6 +100,34 @@ std::optional<std::string> broadcast_bytes(DataParallel& dp, const std::optional
 void dp_broadcast_model(torch::nn::Module& model);
 /// Averages the gradients of `params` in one flat bucket.
 void dp_average_gradients(const std::vector<torch::Tensor>& params);
+
+/// The gradient average of a training run, overlapped with backward. Gradient hooks
+/// (torch::Tensor::register_hook: called with each parameter's gradient as backward
+/// computes it) copy the gradients into float32 buckets of about `bucket_kib` KiB,
+/// filled in the reverse order of the parameters (the order backward produces them);
+/// a bucket's all-reduce starts on a communication thread of this object as soon as
+/// all its gradients are there and every earlier bucket has started (the same order on
+/// every rank). finish(), after loss.backward(), waits for them and writes the averages
+/// into the gradients. A bucket holds the parameters that had a gradient in the step
+/// before (the same on every rank: the same graph); the first step, and a step whose
+/// set of gradients changed, average in one flat bucket after backward. Each element is
+/// the same sum as in dp_average_gradients(), divided by the world size.
+class GradientSync {
+ public:
+  virtual ~GradientSync() = default;
+  /// After loss.backward(): every gradient averaged over the ranks. Throws the
+  /// collective's ConfigError when a rank failed.
+  virtual void finish() = 0;
+  /// The number of buckets (0: one flat bucket after backward).
+  virtual int buckets() const = 0;
+};
+
+/// nullptr without an active context. `bucket_kib` 0: no hooks, one flat bucket after
+/// backward (dp_average_gradients); -1: QNN_DIST_BUCKET_KIB from the environment, else
+/// kDefaultBucketKiB. The hooks are removed and the thread ended on destruction.
+std::unique_ptr<GradientSync> dp_gradient_sync(const std::vector<torch::Tensor>& params, int64_t bucket_kib = -1);
+constexpr int64_t kDefaultBucketKiB = 128;
+
 /// Averages the BatchNorm running_mean / running_var buffers.
 void dp_average_batchnorm(torch::nn::Module& model);
 /// --dist-check: throws ConfigError naming the step when the ranks' parameters or

@@ -390,6 +390,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
   }
   const double seconds_before = resuming ? resumed.info.seconds : 0.0;
   dp_broadcast_model(*model);  // rank 0's weights and buffers everywhere (no-op single-process)
+  const auto grad_sync = dp_gradient_sync(params);  // averages during backward (nullptr single-process)
 
   const auto t0 = Clock::now();
   const auto elapsed = [&] {
@@ -515,7 +516,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
       }
       const auto loss = torch::nn::functional::cross_entropy(logits, y);
       loss.backward();
-      dp_average_gradients(params);
+      if (grad_sync) grad_sync->finish();
       optimizer->step();
       dp_average_batchnorm(*model);
       dp_check_identical(*model, p.global_step + 1);

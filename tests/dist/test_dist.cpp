@@ -164,6 +164,7 @@ class TestDist : public QObject {
   void resumedRunEqualsUninterruptedRun();
   void stoppedRankEndsTheRunWithinTheTimeout();
   void differentProjectIsRefusedAtStartUp();
+  void overlappedGradientBucketsEqualOneFlatBucket();
   void missingVariableIsNamed();
 
  private:
@@ -414,6 +415,78 @@ void TestDist::differentProjectIsRefusedAtStartUp() {
     QVERIFY2(err.contains("rank 1 has a different project than rank 0"), qPrintable(QString("rank %1: %2").arg(r).arg(err)));
     QVERIFY2(!out.contains("epoch 1/1"), qPrintable(out));  // no rank trained
   }
+}
+
+void TestDist::overlappedGradientBucketsEqualOneFlatBucket() {
+  // The gradient all-reduce in buckets started by gradient hooks during backward
+  // (QNN_DIST_BUCKET_KIB, default 128 KiB) sums the same two values per element as one
+  // flat bucket after backward (QNN_DIST_BUCKET_KIB=0): the same final state bit for bit.
+  // The activation quantizers leave their statistics phase after 4 of the 10 steps, so
+  // the learned scales' gradients (exact zeros before) take part on both sides of it.
+  qnn::Project p = m_p;
+  for (auto& l : p.layers)
+    if (l.act_quant) l.act_quant->collect_stats_steps = 4;
+  const QString project = m_dir.filePath("short_stats.qnn.json");
+  qnn::save_project(p, project.toStdString());
+  struct Run {
+    int code = -1;
+    QString out, text;
+  };
+  const auto run = [&](const QString& bucket_kib, const QString& checkpoint) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("QNN_DIST_PROFILE", "1");
+    if (bucket_kib.isEmpty()) env.remove("QNN_DIST_BUCKET_KIB");
+    else env.insert("QNN_DIST_BUCKET_KIB", bucket_kib);
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(QNN_CLI_PATH),
+            QStringList{"launch", "--nproc", "2", project, "--epochs", "1", "--train-limit", "640", "--max-batches",
+                        "10", "--test-limit", "50", "--threads", "1", "--batch-size", "32", "--no-autosave",
+                        "--dist-check", "--checkpoint", checkpoint});
+    Run r;
+    if (!p.waitForFinished(120000)) p.kill();
+    r.code = p.exitCode();
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.text = r.out + "\n" + QString::fromUtf8(p.readAllStandardError());
+    return r;
+  };
+  const QString flat = m_dir.filePath("flat.pt"), fine = m_dir.filePath("fine.pt"), dflt = m_dir.filePath("dflt.pt");
+  const Run a = run("0", flat);
+  QVERIFY2(a.code == 0, qPrintable(a.text));
+  QVERIFY2(a.text.contains("10 steps; per step"), qPrintable(a.text));
+  QVERIFY2(a.text.contains("(1 flat bucket after backward)"), qPrintable(a.text));
+  // 1 KiB buckets (256 floats) filled from the last parameter, a new one when the next
+  // parameter would overflow a non-empty bucket: counted here from the model.
+  int64_t buckets = 0, size = 0;
+  const auto params = qnn::build_model(p)->parameters();
+  for (auto it = params.rbegin(); it != params.rend(); ++it) {
+    if (!it->requires_grad()) continue;
+    if (buckets == 0 || (size > 0 && size + it->numel() > 256)) {
+      ++buckets;
+      size = 0;
+    }
+    size += it->numel();
+  }
+  QVERIFY(buckets >= 4);
+  const Run b = run("1", fine);
+  QVERIFY2(b.code == 0, qPrintable(b.text));
+  QVERIFY2(b.out.contains("dist-check: 10 steps identical on 2 ranks"), qPrintable(b.text));
+  QVERIFY2(b.text.contains(QString("(%1 bucket(s) overlapped with backward)").arg(buckets)), qPrintable(b.text));
+  const Run c = run("", dflt);
+  QVERIFY2(c.code == 0, qPrintable(c.text));
+  QVERIFY2(c.out.contains("dist-check: 10 steps identical on 2 ranks"), qPrintable(c.text));
+  QVERIFY2(c.text.contains("bucket(s) overlapped with backward)"), qPrintable(c.text));
+  int compared = 0;
+  QCOMPARE(QString::fromStdString(first_difference(p, flat.toStdString(), fine.toStdString(), &compared)), QString());
+  QCOMPARE(QString::fromStdString(first_difference(p, flat.toStdString(), dflt.toStdString(), &compared)), QString());
+  QVERIFY(compared >= 8);
+  // The learned scales moved from their statistic after the statistics phase (their
+  // averaged gradients were applied in the 6 steps after it).
+  auto trained = qnn::build_model(p);
+  qnn::load_checkpoint(trained, fine.toStdString());
+  const double value = trained->named_parameters(true)["relu1.act_quant.value"].item<double>();
+  const double stat = trained->named_buffers(true)["relu1.act_quant.scaling_buffer"].item<double>();
+  QVERIFY2(value != stat, qPrintable(QString("value %1, statistic %2").arg(value).arg(stat)));
 }
 
 void TestDist::missingVariableIsNamed() {
