@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,7 +73,42 @@ struct Rank {
   std::string pending;     ///< stderr text after the last newline
   std::string last_line;   ///< last non-empty stderr line
   std::string error_line;  ///< last "qnn CMD: error: ..." line, else last "qnn CMD: ..." line
+  // Rank 0's stderr is passed through line by line, except its error lines: held until
+  // the run ends, then dropped when the launcher's summary line carries the error (it
+  // is shown once), else passed through. A "qnn CMD: ..." line waits for the next line,
+  // which may be "Try 'qnn CMD --help'." (then both are a usage error).
+  std::vector<std::string> held;
+  std::optional<std::string> lookbehind;
 };
+
+void pass_through(const std::string& line) {
+  const std::string text = line + "\n";
+  const ssize_t ignored = ::write(STDERR_FILENO, text.data(), text.size());
+  (void)ignored;
+}
+
+void flush_lookbehind(Rank& r) {
+  if (r.lookbehind) pass_through(*r.lookbehind);
+  r.lookbehind.reset();
+}
+
+/// Rank 0's line `raw` (as written) whose text is `line` (after the last \r).
+void route_rank0_line(Rank& r, const std::string& raw, const std::string& line) {
+  if (line.find(": error: ") != std::string::npos) {
+    flush_lookbehind(r);
+    r.held.push_back(raw);
+  } else if (line.rfind("Try 'qnn ", 0) == 0) {
+    if (r.lookbehind) r.held.push_back(*r.lookbehind);
+    r.lookbehind.reset();
+    r.held.push_back(raw);
+  } else if (line.rfind("qnn ", 0) == 0) {
+    flush_lookbehind(r);
+    r.lookbehind = raw;
+  } else {
+    flush_lookbehind(r);
+    pass_through(raw);
+  }
+}
 
 void keep_lines(Rank& r, const char* data, size_t n) {
   r.pending.append(data, n);
@@ -80,6 +116,7 @@ void keep_lines(Rank& r, const char* data, size_t n) {
   while ((nl = r.pending.find('\n')) != std::string::npos) {
     std::string line = r.pending.substr(0, nl);
     r.pending.erase(0, nl + 1);
+    if (r.index == 0) route_rank0_line(r, line, line.substr(line.rfind('\r') == std::string::npos ? 0 : line.rfind('\r') + 1));
     const size_t cr = line.rfind('\r');  // a progress bar redraws with \r
     if (cr != std::string::npos) line.erase(0, cr + 1);
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
@@ -97,10 +134,6 @@ bool drain(Rank& r) {
   for (;;) {
     const ssize_t n = ::read(r.err_fd, buf, sizeof buf);
     if (n > 0) {
-      if (r.index == 0) {
-        const ssize_t ignored = ::write(STDERR_FILENO, buf, size_t(n));
-        (void)ignored;
-      }
       keep_lines(r, buf, size_t(n));
       continue;
     }
@@ -130,9 +163,7 @@ End end_of(const Rank& r) {
 }
 
 /// "was killed by signal 9 (Killed)", "exited with status 2: qnn sweep: --bits ...".
-/// `shown`: the rank's error line was already passed through (rank 0's stderr), so it
-/// is referred to, not repeated.
-std::string cause(const Rank& r, bool shown) {
+std::string cause(const Rank& r) {
   if (WIFSIGNALED(r.status)) {
     const int s = WTERMSIG(r.status);
     const char* name = ::strsignal(s);
@@ -140,8 +171,7 @@ std::string cause(const Rank& r, bool shown) {
   }
   std::string text = "exited with status " + std::to_string(WEXITSTATUS(r.status));
   const std::string& line = r.error_line.empty() ? r.last_line : r.error_line;
-  if (shown) text += r.index == 0 ? " (its error is above)" : " (the same error as rank 0's, above)";
-  else if (!line.empty()) text += ": " + line;
+  if (!line.empty()) text += ": " + line;
   return text;
 }
 
@@ -206,7 +236,8 @@ or a signal the launcher did not send) is the cause: the others are stopped
 (SIGTERM, then SIGKILL after 3 s) and the launcher prints one line naming it,
 e.g. "qnn launch: the run failed: rank 1 was killed by signal 9 (Killed); the other
 ranks were stopped", and exits with 1 (2 when that rank's error was a bad command
-line or an unreadable file, exit status 2). A rank that exits with status 3 ended
+line or an unreadable file, exit status 2); the rank's error is in that line (and
+not repeated from rank 0's output). A rank that exits with status 3 ended
 because it lost another rank (which did not join, died, or did not answer within
 --dist-timeout, default 60 s): a consequence, not the cause; the ranks still running
 a second later are hung or stopped, and are stopped and named. The last checkpoint
@@ -387,6 +418,7 @@ int run_launch(const CommandArgs& args) {
             r.err_fd = -1;
           }
           if (!r.pending.empty()) keep_lines(r, "\n", 1);
+          flush_lookbehind(r);  // a last "qnn CMD: ..." line not followed by a usage hint
           const End e = end_of(r);
           if (!failure && (e == End::Failed || e == End::Killed)) failure = &r;
           if (e == End::Interrupted) rank_interrupted = true;
@@ -408,17 +440,25 @@ int run_launch(const CommandArgs& args) {
   ::sigaction(SIGINT, &old_int, nullptr);
   ::sigaction(SIGTERM, &old_term, nullptr);
 
-  const Rank& rank0 = ranks.front();
+  Rank& rank0 = ranks.front();
+  const auto line_of = [](const Rank& r) { return r.error_line.empty() ? r.last_line : r.error_line; };
+  // Rank 0's held error lines: dropped when the summary carries the same error, else shown.
+  const auto settle_rank0 = [&](const Rank* summarized) {
+    const bool same = summarized && WIFEXITED(summarized->status) && !line_of(*summarized).empty() &&
+                      (summarized == &rank0 || line_of(*summarized) == line_of(rank0));
+    if (!same)
+      for (const std::string& line : rank0.held) pass_through(line);
+    rank0.held.clear();
+  };
   if (failure) {
-    const std::string& line = failure->error_line.empty() ? failure->last_line : failure->error_line;
-    const bool shown = WIFEXITED(failure->status) && !line.empty() &&
-                       (failure->index == 0 || line == (rank0.error_line.empty() ? rank0.last_line : rank0.error_line));
-    std::string text = "qnn launch: the run failed: rank " + std::to_string(failure->index) + " " + cause(*failure, shown);
+    settle_rank0(failure);
+    std::string text = "qnn launch: the run failed: rank " + std::to_string(failure->index) + " " + cause(*failure);
     if (nproc > 1) text += "; the other ranks were stopped";
     std::cerr << text << std::endl;
     return WIFEXITED(failure->status) && WEXITSTATUS(failure->status) == kExitUsage ? kExitUsage : kExitFailed;
   }
   if (ints_passed > 0 || terms_passed > 0 || rank_interrupted) {
+    settle_rank0(nullptr);
     std::cerr << "qnn launch: interrupted: "
               << (ints_passed > 0   ? "Ctrl-C was passed on to every rank"
                   : terms_passed > 0 ? "SIGTERM was passed on to every rank"
@@ -427,23 +467,23 @@ int run_launch(const CommandArgs& args) {
     return kExitInterrupted;
   }
   if (consequence) {
+    settle_rank0(consequence);
     std::string text = "qnn launch: the run failed: ";
     if (!still_running.empty()) {
       // It gave up waiting for a rank that had neither ended nor answered (hung, stopped).
       text += std::string(still_running.size() > 1 ? "ranks " : "rank ") + rank_list(still_running) +
               " did not answer (still running, hung or stopped) and " + (still_running.size() > 1 ? "were" : "was") +
-              " stopped; rank " + std::to_string(consequence->index) + " gave up on " +
-              (still_running.size() > 1 ? "them" : "it") + " (its error is " +
-              (consequence->index == 0 ? "above)" : "'" + consequence->error_line + "')");
+              " stopped; rank " + std::to_string(consequence->index) + " " + cause(*consequence);
     } else {
-      text += "rank " + std::to_string(consequence->index) + " " + cause(*consequence, consequence->index == 0);
+      text += "rank " + std::to_string(consequence->index) + " " + cause(*consequence);
     }
     std::cerr << text << std::endl;
     return kExitFailed;
   }
+  settle_rank0(nullptr);
   for (const Rank& r : ranks)
     if (end_of(r) != End::Ok) {
-      std::cerr << "qnn launch: the run failed: rank " << r.index << " " << cause(r, r.index == 0) << std::endl;
+      std::cerr << "qnn launch: the run failed: rank " << r.index << " " << cause(r) << std::endl;
       return kExitFailed;
     }
   return kExitOk;

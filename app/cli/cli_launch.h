@@ -35,10 +35,12 @@ std::string launch_usage();
 /// launcher did not send, is the cause; the others are then stopped (SIGTERM, SIGKILL
 /// 3 s later) and one line is printed: "qnn launch: the run failed: rank 1 was killed
 /// by signal 9 (Killed); the other ranks were stopped" or "... rank 1 exited with status
-/// 2: <its error line>; ..." (rank 0's error, already passed through, is referred to
-/// rather than repeated). A rank that exits with kExitPeerLost lost another: when no
-/// cause shows within a second, the ranks still running are stopped and named as hung
-/// ("rank 1 did not answer (still running, hung or stopped) and was stopped; ...").
+/// 2: <its error line>; ..."; rank 0's own error lines are held back from its passed-
+/// through stderr and dropped when this line carries the same error, so it shows once.
+/// A rank that exits with kExitPeerLost lost another: when no cause shows within a
+/// second, the ranks still running are stopped and named as hung ("rank 1 did not
+/// answer (still running, hung or stopped) and was stopped; rank 0 exited with status
+/// 3: ...").
 ///
 /// Ctrl-C (SIGINT to the launcher, from a terminal or sent to it alone): every rank
 /// gets one SIGINT; a second Ctrl-C a second SIGINT and SIGKILL 3 s later. SIGTERM to
