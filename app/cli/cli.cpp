@@ -11,6 +11,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -38,10 +39,12 @@
 #include "core/inspect/inspect.h"
 #include "core/io/atomic_file.h"
 #include "core/dist/data_parallel.h"
+#include "core/dist/dist_agreement.h"
 #include "core/train/checkpoint.h"
 #include "core/train/checkpoint_entries.h"
 #include "core/train/checkpoint_steps.h"
 #include "core/train/resume.h"
+#include "core/train/resume_state.h"
 #include "core/train/weights.h"
 #include "core/train/trainer.h"
 
@@ -181,6 +184,63 @@ std::unique_ptr<CheckpointBytesOverride> share_resume_file(DataParallel& dp, con
   return std::make_unique<CheckpointBytesOverride>(path, std::move(*bytes));
 }
 
+/// `qnn train --dist`: the options every rank must share, as rank 0 would print them.
+/// Left out: what only rank 0 uses (--checkpoint, --autosave, --autosave-minutes,
+/// --no-autosave, --progress-json, --weights: rank 0's weights reach every rank, the
+/// path given to --resume: rank 0 sends its file) and what may differ per machine
+/// (--threads, --dist-timeout). An option this list does not know is compared as given.
+std::vector<AgreedField> shared_train_options(const CommandArgs& args, const TrainingSpec& t, int64_t train_limit,
+                                              int64_t test_limit, int64_t max_batches) {
+  const auto limit = [](int64_t v) { return v > 0 ? std::to_string(v) : std::string("not given (all)"); };
+  const auto given = [&](const char* name) { return args.has(name) ? std::string("given") : "not given"; };
+  std::ostringstream lr;
+  lr << t.learning_rate;
+  std::vector<AgreedField> f{{"--epochs", std::to_string(t.epochs)},
+                             {"--batch-size", std::to_string(t.batch_size)},
+                             {"--lr", lr.str()},
+                             {"--seed", std::to_string(t.seed)},
+                             {"--train-limit", limit(train_limit)},
+                             {"--test-limit", limit(test_limit)},
+                             {"--max-batches", limit(max_batches)},
+                             {"--resume", given("resume")},
+                             {"--dist-check", given("dist-check")}};
+  static const std::vector<std::string> known{
+      "epochs",     "batch-size", "lr",       "seed",        "train-limit",      "test-limit",  "max-batches",
+      "resume",     "dist-check", "dist",     "checkpoint",  "autosave",         "autosave-minutes",
+      "no-autosave", "progress-json", "weights", "threads",    "dist-timeout"};
+  for (const std::string& name : command_options("train"))
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      f.push_back({"--" + name, args.has(name) ? args.text(name) : std::string("not given")});
+  return f;
+}
+
+/// `qnn train --dist`: the data every rank read (sizes and label CRC-32s: another folder,
+/// file or order shows).
+std::vector<AgreedField> shared_data(const Dataset& train_set, const Dataset& test_set) {
+  const auto crc = [](const Dataset& d) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%08x", unsigned(d.size() > 0 ? labels_crc(d.labels) : 0u));
+    return std::string(hex);
+  };
+  return {{"training set size", std::to_string(train_set.size()) + " samples"},
+          {"test set size", std::to_string(test_set.size()) + " samples"},
+          {"training labels' CRC-32", crc(train_set)},
+          {"test labels' CRC-32", crc(test_set)}};
+}
+
+/// True when this process is a rank started by `qnn launch` (its parent is this
+/// executable running "launch").
+bool started_by_launch() {
+  const std::string parent = "/proc/" + std::to_string(::getppid());
+  std::error_code e1, e2;
+  const auto exe = std::filesystem::read_symlink(parent + "/exe", e1);
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", e2);
+  if (e1 || e2 || exe != self) return false;
+  std::ifstream in(parent + "/cmdline", std::ios::binary);
+  std::string argv0, argv1;
+  return std::getline(in, argv0, '\0') && std::getline(in, argv1, '\0') && argv1 == "launch";
+}
+
 int run_train(const CommandArgs& args) {
   Project p = load_valid_project(args.project);
   // --dist: join the process group first (a missing rank fails before the data is read).
@@ -220,6 +280,11 @@ int run_train(const CommandArgs& args) {
                : !checkpoint.empty() ? default_autosave_path(checkpoint)
                                      : resume;
 
+  // --dist: every rank must train with the same options (before any other exchange:
+  // --resume decides whether rank 0 sends its file).
+  if (dist)
+    check_same_fields(dist->group(), shared_train_options(args, t, train_limit, test_limit, max_batches),
+                      "start every rank with the same options");
   // Fail before a long run, not after it, when the checkpoint cannot be written.
   if (!checkpoint.empty()) {
     refuse_overwriting(args.project, checkpoint, "--checkpoint");
@@ -246,6 +311,10 @@ int run_train(const CommandArgs& args) {
   }
   const Dataset train_set = load_dataset(p, true, train_limit);
   const Dataset test_set = load_dataset(p, false, test_limit);
+  if (dist)
+    check_same_fields(dist->group(), shared_data(train_set, test_set),
+                      "every rank must read the same dataset (the project's dataset folder, the same files)",
+                      "this rank read " + p.dataset.name + " from " + p.dataset.path);
 
   std::cout << "project " << args.project << (p.name.empty() ? "" : " (" + p.name + ")") << "\n"
             << "data " << p.dataset.name << ": " << train_set.size() << " training / " << test_set.size()
@@ -286,9 +355,21 @@ int run_train(const CommandArgs& args) {
     if (autosave.empty()) return;
     std::error_code ec;
     if (!std::filesystem::exists(autosave, ec)) return;
-    std::cerr << "qnn train: the run can be resumed from its autosave: qnn train " << args.project << " --resume "
-              << autosave << (checkpoint.empty() ? std::string() : " --checkpoint " + checkpoint)
-              << " (and the same other options)" << std::endl;
+    const std::string rest = args.project + " --resume " + autosave +
+                             (checkpoint.empty() ? std::string() : " --checkpoint " + checkpoint);
+    // A data-parallel run resumes on as many ranks (the autosave records them).
+    if (!dist)
+      std::cerr << "qnn train: the run can be resumed from its autosave: qnn train " << rest
+                << " (and the same other options)" << std::endl;
+    else if (started_by_launch())
+      std::cerr << "qnn train: the run can be resumed from its autosave: qnn launch --nproc " << dist->world_size()
+                << " " << rest << " (and the same other options)" << std::endl;
+    else
+      std::cerr << "qnn train: the run can be resumed from its autosave on " << dist->world_size()
+                << " ranks again: on every rank, with torchrun's variables (WORLD_SIZE=" << dist->world_size()
+                << "), qnn train " << args.project << " --dist --resume " << autosave
+                << (checkpoint.empty() ? std::string() : " --checkpoint " + checkpoint)
+                << " (and the same other options; only rank 0 reads the file)" << std::endl;
   };
 
   ProgressLine bar;
@@ -337,8 +418,10 @@ int run_train(const CommandArgs& args) {
   };
   TrainResult result;
   try {
-    result = train_model(model, train_set, test_set, options, quiet_rank ? ProgressFn() : ProgressFn(on_progress),
-                         g_cancel);
+    // A quiet rank only counts the steps (its QNN_DIST_STATE_DIR file records them).
+    const auto count_steps = [&](const TrainProgress& pr) { optimizer_steps = pr.global_step; };
+    result = train_model(model, train_set, test_set, options,
+                         quiet_rank ? ProgressFn(count_steps) : ProgressFn(on_progress), g_cancel);
     announce_resume();  // a run with nothing left to train may report nothing
   } catch (const NumericsError& e) {
     // The model holds the last good weights, but the run failed: no checkpoint claims success.
@@ -348,7 +431,26 @@ int run_train(const CommandArgs& args) {
     return kExitFailed;
   }
   bar.clear();
-  if (dist && !dist->check_line().empty()) std::cout << dist->check_line() << std::endl;
+  if (dist && !dist->check_line().empty()) {
+    std::cout << dist->check_line() << std::endl;
+    const AgreementStats a = dp_agreement_stats();
+    if (a.calls > 0)
+      std::cout << "dist: stop agreement: " << a.calls << " all-reduces, " << fixed(a.seconds * 1e6 / double(a.calls), 0)
+                << " us each on average" << std::endl;
+  }
+  if (dist) {
+    // For tests and debugging: every rank's final weights and quantizer state, to be
+    // compared byte for byte (independently of --dist-check's checksums).
+    const char* dir = std::getenv("QNN_DIST_STATE_DIR");
+    if (dir && *dir)
+      save_checkpoint(model, (std::filesystem::path(dir) / ("rank" + std::to_string(dist->rank()) + ".pt")).string(),
+                      optimizer_steps);
+  }
+  // --dist: the other ranks end once rank 0 has written its checkpoint (a stop request
+  // ends them all after the same step; none should leave while rank 0 still saves).
+  const auto end_together = [&] {
+    if (dist) dp_any(false);
+  };
   for (const std::string& note : result.notes)
     if (note != plan.note) std::cerr << "qnn train: note: " << note << std::endl;
 
@@ -392,9 +494,11 @@ int run_train(const CommandArgs& args) {
       else
         std::cerr << "qnn train: the trained model was saved to " << kept << " instead" << std::endl;
       std::cout << "test_accuracy=" << fixed(result.test.accuracy, 4) << std::endl;
+      end_together();
       return kExitUsage;
     }
   }
+  end_together();
   if (result.cancelled) resume_hint();
   std::cout << "test_accuracy=" << fixed(result.test.accuracy, 4) << std::endl;
   return result.cancelled ? kExitInterrupted : kExitOk;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/dist/data_parallel.h"
+#include "core/dist/dist_agreement.h"
 #include "core/errors.h"
 #include "core/graph/validate.h"
 #include "core/quant/quantizers.h"
@@ -499,7 +500,9 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
     const auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
 
     for (int64_t b = b0; b < batches; ++b) {
-      if (cancel.load()) {
+      // Data parallel: a stop request on any rank stops every rank before the same step
+      // (dp_any: one 1-element all-reduce per step); single process: the flag alone.
+      if (dp_any(cancel.load())) {
         result.cancelled = true;
         break;
       }
@@ -559,7 +562,9 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
       p.train_loss = loss_sum.item<double>() / double(seen);
       p.train_accuracy = double(correct.item<int64_t>()) / double(seen);
     }
-    if (!result.cancelled && cancel.load()) result.cancelled = true;
+    // Data parallel: not here (a rank's own flag would part the ranks); a request during
+    // the epoch's last step stops the ranks together before the next epoch's first step.
+    if (!result.cancelled && !dp && cancel.load()) result.cancelled = true;
     if (result.cancelled) {
       // Keep the exact position the cancel stopped at (resumable), unless already saved.
       if (autosaving && p.global_step != saved_step && p.batch < batches)

@@ -4,7 +4,10 @@
 // quantizer state of both ranks bit-identical after every step and ends close to one
 // rank with the doubled batch; a rank killed mid-run ends the run within seconds with a
 // message naming it and leaves rank 0's last autosave intact; ranks with different
-// projects are refused at start-up; a missing torchrun variable is named.
+// projects, options or datasets are refused at start-up; a missing torchrun variable is
+// named; a stop request (Ctrl-C, SIGTERM) on one rank stops every rank after the same
+// step. Bit identity is checked twice: by --dist-check's checksums and, independently, by
+// comparing the bytes of the final state every rank writes (QNN_DIST_STATE_DIR).
 #include <torch/torch.h>
 
 #include <arpa/inet.h>
@@ -15,17 +18,25 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "core/graph/model.h"
 #include "core/graph/project.h"
 #include "core/quant/quant_spec.h"
+#include "core/data/dataset.h"
 #include "core/train/checkpoint.h"
 #include "core/train/resume.h"
+#include "core/train/checkpoint_steps.h"
+#include "core/train/resume_state.h"
 
 #include <QProcess>
+#include <QDir>
 #include <QProcessEnvironment>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -152,6 +163,48 @@ std::string first_difference(const qnn::Project& p, const std::string& a, const 
   return "";
 }
 
+std::string file_bytes(const QString& path) {
+  std::ifstream in(path.toStdString(), std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+/// Sets an environment variable for the children started while it lives.
+struct ScopedEnv {
+  QByteArray name;
+  ScopedEnv(const char* n, const QString& value) : name(n) { qputenv(n, value.toUtf8()); }
+  ~ScopedEnv() { qunsetenv(name.constData()); }
+};
+
+void put_be32(std::string& out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(char((v >> s) & 0xff));
+}
+
+/// Writes images (uint8 [N, 1, H, W]) and labels (int64 [N]) as uncompressed IDX files
+/// `prefix`-images-idx3-ubyte / `prefix`-labels-idx1-ubyte in `folder`.
+void write_idx(const fs::path& folder, const std::string& prefix, const torch::Tensor& images,
+               const torch::Tensor& labels) {
+  const auto img = images.contiguous();
+  std::string a;
+  put_be32(a, 0x00000803);
+  put_be32(a, uint32_t(img.size(0)));
+  put_be32(a, uint32_t(img.size(2)));
+  put_be32(a, uint32_t(img.size(3)));
+  a.append(reinterpret_cast<const char*>(img.data_ptr<uint8_t>()), size_t(img.numel()));
+  std::ofstream(folder / (prefix + "-images-idx3-ubyte"), std::ios::binary) << a;
+  const auto lab = labels.to(torch::kUInt8).contiguous();
+  std::string b;
+  put_be32(b, 0x00000801);
+  put_be32(b, uint32_t(lab.size(0)));
+  b.append(reinterpret_cast<const char*>(lab.data_ptr<uint8_t>()), size_t(lab.numel()));
+  std::ofstream(folder / (prefix + "-labels-idx1-ubyte"), std::ios::binary) << b;
+}
+
+/// Rank `r`'s pid from the launcher's "rank R pid P" line (0 until it is seen).
+qint64 rank_pid(const QString& err, int r) {
+  const auto m = QRegularExpression(QString("rank %1 pid (\\d+)").arg(r)).match(err);
+  return m.hasMatch() ? m.captured(1).toLongLong() : 0;
+}
+
 }  // namespace
 
 class TestDist : public QObject {
@@ -164,6 +217,8 @@ class TestDist : public QObject {
   void resumedRunEqualsUninterruptedRun();
   void stoppedRankEndsTheRunWithinTheTimeout();
   void differentProjectIsRefusedAtStartUp();
+  void differentOptionsOrDataAreRefusedAtStartUp();
+  void stopOnOneRankStopsEveryRankAfterTheSameStep();
   void overlappedGradientBucketsEqualOneFlatBucket();
   void missingVariableIsNamed();
 
@@ -185,15 +240,38 @@ void TestDist::twoRanksStayIdenticalAndCloseToOneRank() {
   const QStringList common{"--epochs", "1", "--train-limit", "1280", "--max-batches", "20", "--test-limit", "200",
                            "--threads", "1", "--no-autosave"};
   const QString two = m_dir.filePath("two.pt"), one = m_dir.filePath("one.pt");
-  const qnn_test::CliRun dist = qnn_test::runQnn(
-      QStringList{"launch", "--nproc", "2", m_project, "--batch-size", "32", "--dist-check", "--checkpoint", two} +
-          common,
-      120000);
+  const QString states = m_dir.filePath("states");
+  QVERIFY(QDir().mkpath(states));
+  qnn_test::CliRun dist;
+  {
+    const ScopedEnv every_rank("QNN_DIST_STATE_DIR", states);
+    dist = qnn_test::runQnn(
+        QStringList{"launch", "--nproc", "2", m_project, "--batch-size", "32", "--dist-check", "--checkpoint", two} +
+            common,
+        120000);
+  }
   QVERIFY2(dist.code == 0, qPrintable(dist.text()));
   // --dist-check compared a digest of every parameter and buffer (weights, quantizer
   // statistics, counters and learned scales) of both ranks after each of the 20 steps.
   QVERIFY2(dist.out.contains("dist-check: 20 steps identical on 2 ranks"), qPrintable(dist.text()));
   QVERIFY2(dist.out.contains("saved checkpoint"), qPrintable(dist.text()));
+  // The stop agreement: one 1-element all-reduce before every step (20).
+  const auto agreement = QRegularExpression("dist: stop agreement: (\\d+) all-reduces, (\\d+) us each").match(dist.out);
+  QVERIFY2(agreement.hasMatch(), qPrintable(dist.text()));
+  QCOMPARE(agreement.captured(1).toInt(), 20);
+  qInfo("stop agreement: %s us per step on average (rank 0)", qPrintable(agreement.captured(2)));
+  // Independently of --dist-check: each rank wrote its own final state; the files are
+  // the same bytes, and rank 0's equals the checkpoint it saved.
+  const QString rank0 = states + "/rank0.pt", rank1 = states + "/rank1.pt";
+  QVERIFY(fs::exists(rank0.toStdString()) && fs::exists(rank1.toStdString()));
+  const std::string bytes0 = file_bytes(rank0), bytes1 = file_bytes(rank1);
+  QVERIFY(bytes0.size() > 100000);  // 784 x 64 float weights and more
+  QVERIFY2(bytes0 == bytes1, "rank 0 and rank 1 wrote different final states");
+  QVERIFY2(bytes0 == file_bytes(two), "rank 0's final state differs from its checkpoint");
+  int tensors = 0;
+  QCOMPARE(QString::fromStdString(first_difference(m_p, rank0.toStdString(), rank1.toStdString(), &tensors)),
+           QString());
+  QVERIFY(tensors >= 8);
 
   const qnn_test::CliRun single =
       qnn_test::runQnn(QStringList{"train", m_project, "--batch-size", "64", "--checkpoint", one} + common, 120000);
@@ -415,6 +493,163 @@ void TestDist::differentProjectIsRefusedAtStartUp() {
     QVERIFY2(err.contains("rank 1 has a different project than rank 0"), qPrintable(QString("rank %1: %2").arg(r).arg(err)));
     QVERIFY2(!out.contains("epoch 1/1"), qPrintable(out));  // no rank trained
   }
+}
+
+void TestDist::differentOptionsOrDataAreRefusedAtStartUp() {
+  // Two ranks started by hand (torchrun's variables), each in its own folder; the
+  // project's dataset folder "data" is relative, so the same project file reads each
+  // folder's own files.
+  qnn::Project rel = m_p;
+  rel.dataset.path = "data";
+  const QString project = m_dir.filePath("relative.qnn.json");
+  qnn::save_project(rel, project.toStdString());
+  const fs::path real = m_p.dataset.path;
+  const torch::Tensor train_images = qnn::read_idx_images((real / "train-images-idx3-ubyte.gz").string())
+                                         .narrow(0, 0, 2000);
+  const torch::Tensor train_labels = qnn::read_idx_labels((real / "train-labels-idx1-ubyte.gz").string())
+                                         .narrow(0, 0, 2000);
+  const auto folder = [&](const QString& name, const torch::Tensor& images, const torch::Tensor& labels) {
+    const fs::path d = fs::path(m_dir.filePath(name).toStdString()) / "data";
+    fs::create_directories(d);
+    write_idx(d, "train", images, labels);
+    for (const char* f : {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
+      fs::create_symlink(real / f, d / f);
+    return m_dir.filePath(name);
+  };
+  const QString same = folder("rank_same", train_images, train_labels);
+  const QString fewer = folder("rank_fewer", train_images.narrow(0, 0, 1000), train_labels.narrow(0, 0, 1000));
+  torch::Tensor relabelled = train_labels.clone();
+  relabelled[7] = (relabelled[7].item<int64_t>() + 1) % 10;  // one label of 2000
+  const QString other_labels = folder("rank_labels", train_images, relabelled);
+
+  const auto run = [&](const QString& cwd1, const QStringList& extra0, const QStringList& extra1) {
+    const int port = free_port();
+    QProcess ranks[2];
+    QStringList errs;
+    for (int r = 0; r < 2; ++r) {
+      QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+      env.insert("MASTER_ADDR", "127.0.0.1");
+      env.insert("MASTER_PORT", QString::number(port));
+      env.insert("WORLD_SIZE", "2");
+      env.insert("RANK", QString::number(r));
+      ranks[r].setProcessEnvironment(env);
+      ranks[r].setWorkingDirectory(r == 0 ? same : cwd1);
+      ranks[r].start(QStringLiteral(QNN_CLI_PATH),
+                     QStringList{"train", project, "--dist", "--dist-timeout", "20", "--epochs", "1", "--train-limit",
+                                 "2000", "--test-limit", "50", "--threads", "1", "--no-autosave"} +
+                         (r == 0 ? extra0 : extra1));
+      if (!ranks[r].waitForStarted()) errs << "not started";
+    }
+    for (int r = 0; r < 2; ++r) {
+      if (!ranks[r].waitForFinished(60000)) ranks[r].kill();
+      const QString out = QString::fromUtf8(ranks[r].readAllStandardOutput());
+      errs << QString("exit %1: %2").arg(ranks[r].exitCode()).arg(QString::fromUtf8(ranks[r].readAllStandardError()));
+      if (out.contains("epoch 1/1")) errs.last() += " (it trained)";
+    }
+    return errs;
+  };
+  const auto refused = [](const QStringList& errs, const QString& message) {
+    QCOMPARE(errs.size(), 2);
+    for (const QString& e : errs) {
+      QVERIFY2(e.startsWith("exit 1: "), qPrintable(e));
+      QVERIFY2(e.contains(message), qPrintable(e + "\nexpected: " + message));
+      QVERIFY2(!e.contains("(it trained)"), qPrintable(e));
+    }
+  };
+  // Another learning rate on rank 1.
+  refused(run(same, {"--lr", "0.001"}, {"--lr", "0.01"}),
+          "qnn train: error: rank 1's --lr is 0.01, rank 0's is 0.001: start every rank with the same options");
+  // --resume on rank 0 only: refused before rank 0 reads or sends the file.
+  refused(run(same, {"--resume", m_dir.filePath("no-such.resume.pt")}, {}),
+          "rank 1's --resume is not given, rank 0's is given: start every rank with the same options");
+  // The same options, another dataset: fewer training samples, or one label changed.
+  refused(run(fewer, {}, {}),
+          "rank 1's training set size is 1000 samples, rank 0's is 2000 samples: every rank must read the same "
+          "dataset");
+  refused(run(fewer, {}, {}), "(this rank read fashion-mnist from data)");
+  char crc0[16], crc1[16];
+  std::snprintf(crc0, sizeof crc0, "%08x", unsigned(qnn::labels_crc(train_labels)));
+  std::snprintf(crc1, sizeof crc1, "%08x", unsigned(qnn::labels_crc(relabelled)));
+  QVERIFY(std::string(crc0) != crc1);
+  refused(run(other_labels, {}, {}),
+          QString("rank 1's training labels' CRC-32 is %1, rank 0's is %2: every rank must read the same dataset")
+              .arg(crc1, crc0));
+  // The same options and data train.
+  const QStringList ok = run(same, {}, {});
+  for (const QString& e : ok) QVERIFY2(e.startsWith("exit 0: "), qPrintable(e));
+}
+
+void TestDist::stopOnOneRankStopsEveryRankAfterTheSameStep() {
+  // (1) Ctrl-C reaching the ranks at different times (SIGINT to rank 0, to rank 1 50 ms
+  // later: several steps, as with a Ctrl-C on each machine): every rank stops after the
+  // same step. (2) SIGTERM to rank 0 alone (as QNN Studio's Esc): the same. Every rank's
+  // final state is compared byte for byte.
+  const auto stopped_run = [&](const QString& tag, bool ctrl_c) {
+    const QString autosave = m_dir.filePath(tag + ".resume.pt"), checkpoint = m_dir.filePath(tag + ".pt");
+    const QString states = m_dir.filePath(tag + "_states");
+    QVERIFY(QDir().mkpath(states));
+    QProcess launcher;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("QNN_DIST_STATE_DIR", states);
+    launcher.setProcessEnvironment(env);
+    launcher.start(QStringLiteral(QNN_CLI_PATH),
+                   QStringList{"launch", "--nproc", "2", m_project, "--epochs", "50", "--train-limit", "1280",
+                               "--max-batches", "12", "--threads", "1", "--batch-size", "32", "--autosave", autosave,
+                               "--autosave-minutes", "0", "--checkpoint", checkpoint, "--dist-timeout", "20"});
+    QVERIFY(launcher.waitForStarted());
+    QString err;
+    qint64 rank0 = 0, rank1 = 0;
+    int64_t seen_step = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    while ((rank1 == 0 || seen_step < 15) && std::chrono::steady_clock::now() < deadline &&
+           launcher.state() == QProcess::Running) {
+      launcher.waitForReadyRead(20);
+      err += QString::fromUtf8(launcher.readAllStandardError());
+      rank0 = rank_pid(err, 0);
+      rank1 = rank_pid(err, 1);
+      if (qnn::is_training_checkpoint(autosave.toStdString()))
+        seen_step = qnn::read_training_checkpoint_info(autosave.toStdString()).global_step;
+    }
+    QVERIFY2(rank0 > 0 && rank1 > 0 && seen_step >= 15, qPrintable(err));
+    if (ctrl_c) {
+      QCOMPARE(::kill(pid_t(rank0), SIGINT), 0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // several steps
+      QCOMPARE(::kill(pid_t(rank1), SIGINT), 0);  // rank 1 still waits for rank 0's save
+    } else {
+      QCOMPARE(::kill(pid_t(rank0), SIGTERM), 0);
+    }
+    QVERIFY2(launcher.waitForFinished(60000), "the launcher did not end");
+    err += QString::fromUtf8(launcher.readAllStandardError());
+    const QString out = QString::fromUtf8(launcher.readAllStandardOutput());
+    const QString text = "stdout:\n" + out + "\nstderr:\n" + err;
+    // No rank was left waiting in an all-reduce for a rank that had stopped.
+    QVERIFY2(!err.contains("all-reduce") && !err.contains("lost the connection") && !err.contains("did not answer"),
+             qPrintable(text));
+    QVERIFY2(err.contains("qnn train: interrupted after"), qPrintable(text));
+    qInfo("%s: the launcher exited with %d", qPrintable(tag), launcher.exitCode());
+    // Both ranks stopped after the same step: the same final state, byte for byte; rank
+    // 0's checkpoint and its autosave hold that step.
+    const QString s0 = states + "/rank0.pt", s1 = states + "/rank1.pt";
+    QVERIFY2(fs::exists(s0.toStdString()) && fs::exists(s1.toStdString()), qPrintable(text));
+    QVERIFY2(file_bytes(s0) == file_bytes(s1), qPrintable("the ranks stopped in different states\n" + text));
+    const int64_t steps = qnn::read_checkpoint_optimizer_steps(s1.toStdString());
+    QVERIFY2(steps >= seen_step, qPrintable(text));
+    QCOMPARE(qnn::read_checkpoint_optimizer_steps(checkpoint.toStdString()), steps);
+    const qnn::TrainingCheckpointInfo at = qnn::read_training_checkpoint_info(autosave.toStdString());
+    QCOMPARE(at.global_step, steps);
+    qInfo("%s: both ranks stopped after step %lld (epoch %lld, batch %lld of 12)", qPrintable(tag), (long long)steps,
+          (long long)(at.epochs_done + 1), (long long)at.batch_in_epoch);
+    int tensors = 0;
+    QCOMPARE(QString::fromStdString(first_difference(m_p, s0.toStdString(), checkpoint.toStdString(), &tensors)),
+             QString());
+    // The hint resumes on 2 ranks again.
+    QVERIFY2(err.contains("the run can be resumed from its autosave: qnn launch --nproc 2 " + m_project + " --resume " +
+                          autosave + " --checkpoint " + checkpoint),
+             qPrintable(text));
+  };
+  stopped_run("ctrlc", true);
+  if (QTest::currentTestFailed()) return;
+  stopped_run("sigterm0", false);
 }
 
 void TestDist::overlappedGradientBucketsEqualOneFlatBucket() {
