@@ -650,11 +650,55 @@ void TestDist::stopOnOneRankStopsEveryRankAfterTheSameStep() {
   stopped_run("ctrlc", true);
   if (QTest::currentTestFailed()) return;
   stopped_run("sigterm0", false);
+  if (QTest::currentTestFailed()) return;
+
+  // (3) Ranks started by hand (torchrun's variables): SIGINT to rank 1 alone stops both;
+  // rank 0's hint resumes with --dist on every rank.
+  const QString autosave = m_dir.filePath("byhand.resume.pt");
+  const int port = free_port();
+  QProcess ranks[2];
+  for (int r = 0; r < 2; ++r) {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("MASTER_ADDR", "127.0.0.1");
+    env.insert("MASTER_PORT", QString::number(port));
+    env.insert("WORLD_SIZE", "2");
+    env.insert("RANK", QString::number(r));
+    ranks[r].setProcessEnvironment(env);
+    ranks[r].start(QStringLiteral(QNN_CLI_PATH),
+                   QStringList{"train", m_project, "--dist", "--dist-timeout", "20", "--epochs", "50", "--train-limit",
+                               "1280", "--max-batches", "12", "--test-limit", "200", "--threads", "1", "--autosave",
+                               autosave, "--autosave-minutes", "0"});
+    QVERIFY(ranks[r].waitForStarted());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  int64_t seen_step = 0;
+  while (seen_step < 5 && std::chrono::steady_clock::now() < deadline && ranks[1].state() == QProcess::Running) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (qnn::is_training_checkpoint(autosave.toStdString()))
+      seen_step = qnn::read_training_checkpoint_info(autosave.toStdString()).global_step;
+  }
+  QVERIFY(seen_step >= 5);
+  QCOMPARE(::kill(pid_t(ranks[1].processId()), SIGINT), 0);
+  QString errs[2];
+  for (int r = 0; r < 2; ++r) {
+    QVERIFY2(ranks[r].waitForFinished(60000), "a rank did not end");
+    errs[r] = QString::fromUtf8(ranks[r].readAllStandardError());
+  }
+  for (int r = 0; r < 2; ++r) {
+    QVERIFY2(ranks[r].exitCode() == 130, qPrintable(QString("rank %1: %2").arg(r).arg(errs[r])));
+    QVERIFY2(errs[r].contains("qnn train: interrupted after"), qPrintable(errs[r]));
+  }
+  QVERIFY2(errs[0].contains("qnn train: the run can be resumed from its autosave on 2 ranks again: on every rank, "
+                            "with torchrun's variables (WORLD_SIZE=2), qnn train " + m_project + " --dist --resume " +
+                            autosave),
+           qPrintable(errs[0]));
+  QVERIFY(qnn::read_training_checkpoint_info(autosave.toStdString()).global_step >= seen_step);
 }
 
 void TestDist::overlappedGradientBucketsEqualOneFlatBucket() {
   // The gradient all-reduce in buckets started by gradient hooks during backward
-  // (QNN_DIST_BUCKET_KIB, default 128 KiB) sums the same two values per element as one
+  // (QNN_DIST_BUCKET_KIB: 1 KiB, and 128 KiB, the default on a machine with a core to
+  // spare for the communication) sums the same two values per element as one
   // flat bucket after backward (QNN_DIST_BUCKET_KIB=0): the same final state bit for bit.
   // The activation quantizers leave their statistics phase after 4 of the 10 steps, so
   // the learned scales' gradients (exact zeros before) take part on both sides of it.
@@ -707,7 +751,7 @@ void TestDist::overlappedGradientBucketsEqualOneFlatBucket() {
   QVERIFY2(b.code == 0, qPrintable(b.text));
   QVERIFY2(b.out.contains("dist-check: 10 steps identical on 2 ranks"), qPrintable(b.text));
   QVERIFY2(b.text.contains(QString("(%1 bucket(s) overlapped with backward)").arg(buckets)), qPrintable(b.text));
-  const Run c = run("", dflt);
+  const Run c = run("128", dflt);
   QVERIFY2(c.code == 0, qPrintable(c.text));
   QVERIFY2(c.out.contains("dist-check: 10 steps identical on 2 ranks"), qPrintable(c.text));
   QVERIFY2(c.text.contains("bucket(s) overlapped with backward)"), qPrintable(c.text));
