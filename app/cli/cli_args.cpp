@@ -137,6 +137,23 @@ CommandArgs parse_command(const std::string& command, const std::vector<std::str
     throw UsageError("'qnn " + command + "' needs a " + std::string(command == "import" ? "MODEL.onnx" : "PROJECT") +
                      " file name, got an empty string");
   out.project = positional[0];
+  if (command == "summary") {
+    // The FINN folding options describe FINN's estimate only. With an explicit other
+    // --target they would be silently ignored: refused. (Without --target the project's
+    // own target decides; the summary then says when they are not used.)
+    const auto target = out.values.find("target");
+    if (target != out.values.end() && target->second != "finn")
+      for (const char* f : {"pe", "simd", "clock-mhz"})
+        if (out.values.count(f))
+          throw UsageError(std::string("--") + f + " sets the FINN folding, which only the FINN target uses; got --target " +
+                           target->second + " (use --target finn, or leave out --" + f + ")");
+    // The clock: the Model Summary's range (1 to 2000 MHz), so the throughput stays finite.
+    if (out.values.count("clock-mhz")) {
+      const double mhz = out.positive_real("clock-mhz", 100.0);
+      if (mhz < 1.0 || mhz > 2000.0)
+        throw UsageError("--clock-mhz expects a clock from 1 to 2000 MHz, got '" + out.values.at("clock-mhz") + "'");
+    }
+  }
   return out;
 }
 
@@ -561,8 +578,10 @@ quantizer, e.g. the input's or one after a max pool, must be signed: FINN conver
 as a quantized identity), finn-act-bits (activations above 8 bits),
 finn-input-quant (the network input must be quantized by a QuantIdentity),
 finn-trunc-floor (truncating average pools must use floor 1), finn-join-scales (the
-inputs of an Add or Concat on different scales). qnn export --format qonnx refuses a
-FINN-target project that breaks any of them.
+inputs of an Add or Concat on different scales), finn-unsupported-op (a float Tanh,
+Sigmoid, HardTanh (Clip) or ReLU FINN has no hardware layer for, also the one a
+QuantTanh/QuantSigmoid/QuantHardTanh exports before its Quant). qnn export --format
+qonnx refuses a FINN-target project that breaks any of them.
 
 Options:
   --checkpoint CKPT  also check the trained model's bias codes
@@ -604,7 +623,10 @@ Options:
                      features) that is <= N
   --simd N           FINN folding: SIMD lanes per layer (default 1); the largest
                      divisor of its MW (fan-in) that is <= N
-  --clock-mhz F      FINN clock for the throughput, in MHz (default 100)
+  --clock-mhz F      FINN clock for the throughput, in MHz (default 100; 1 to 2000)
+                     --pe, --simd and --clock-mhz are refused with --target none or
+                     onnxruntime; with a project whose target is not FINN they are
+                     not used, which the summary says in a note
   --target T         summarise for deployment target T (none, onnxruntime, finn)
                      instead of the project's own; the file is not changed
   -h, --help         show this help

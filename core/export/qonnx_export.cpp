@@ -28,6 +28,17 @@ std::string finn_datatype(const QuantPoint& q) {
   return "SCALEDINT<" + b + ">";
 }
 
+/// The FINN DataType QONNX's InferDataTypes gives a Trunc output
+/// (qonnx/custom_op/general/trunc.py get_trunc_dt()): on a grid of scale 1 (zero point 0)
+/// INT<b> / UINT<b> by the sign (BIPOLAR / BINARY at 1 bit), b = the output bit width;
+/// any other scale FLOAT32. `scale` is the output grid's.
+std::string trunc_datatype(const torch::Tensor& scale, bool is_signed, int bits) {
+  const bool unit_scale = scale.defined() && torch::all(scale == 1.0).item<bool>();
+  if (!unit_scale) return "FLOAT32";
+  if (bits == 1) return is_signed ? "BIPOLAR" : "BINARY";
+  return (is_signed ? "INT" : "UINT") + std::to_string(bits);
+}
+
 /// graph.quantization_annotation entry {tensor_name, finn_datatype: `datatype`}, the
 /// form of QONNX's ModelWrapper.set_tensor_datatype().
 void annotate_datatype(GraphBuilder& g, const std::string& tensor, const std::string& datatype) {
@@ -132,6 +143,7 @@ std::string qonnx_model_bytes(const ExportPlan& plan) {
       GraphBuilder::attr(t, "rounding_mode", std::string("ROUND"));
       GraphBuilder::attr(t, "signed", int64_t{n.out_signed ? 1 : 0});
       GraphBuilder::attr(t, "narrow", int64_t{0});
+      if (finn) annotate_datatype(g, n.id, trunc_datatype(s, n.out_signed, int(n.out_bit_width)));
       out = n.id;
     } else if (n.op == PlanOp::TruncPool) {
       // As Brevitas 0.12.1 exports a truncating pool: the window mean (AveragePool), then
@@ -148,6 +160,7 @@ std::string qonnx_model_bytes(const ExportPlan& plan) {
       GraphBuilder::attr(t, "rounding_mode", std::string(n.trunc_floor ? "FLOOR" : "ROUND"));
       GraphBuilder::attr(t, "signed", int64_t{n.act_q->is_signed ? 1 : 0});
       GraphBuilder::attr(t, "narrow", int64_t{0});
+      if (finn) annotate_datatype(g, n.id, trunc_datatype(n.act_q->scale, n.act_q->is_signed, n.act_q->bit_width));
       out = n.id;
     } else if (n.op == PlanOp::Concat) {
       std::vector<std::string> ins;

@@ -205,6 +205,11 @@ std::string hardware_cost_table(const ModelHwCost& c, bool finn) {
   if (c.any_float_input) o << "; f: float input counted as 32 bits";
   o << "), " << count_text(c.weight_memory_bits) << " weight memory bits (without biases); "
     << "acc bits = input bits + weight bits + ceil(log2 fan-in)\n";
+  const Folding plain;
+  if (!finn && (c.folding.pe != plain.pe || c.folding.simd != plain.simd || c.folding.clock_mhz != plain.clock_mhz))
+    o << "note: the FINN folding (PE " << c.folding.pe << ", SIMD " << c.folding.simd << ", " << c.folding.clock_mhz
+      << " MHz) is not used: the deployment target is not FINN (--target finn, or Edit > Deployment Target > "
+         "FINN)\n";
   if (finn) {
     o << "FINN estimate (PE " << c.folding.pe << ", SIMD " << c.folding.simd << " requested, clamped to divisors; "
       << std::fixed << std::setprecision(0) << c.folding.clock_mhz << " MHz): " << count_text(c.luts) << " LUTs, "

@@ -128,7 +128,8 @@ ModelHwCost hardware_cost(const Project& project, const ValidationResult& valida
                           const Folding& folding = {});
 
 /// Text for `qnn summary`: one line per dot-product layer and a totals line; with
-/// finn = true also PE/SIMD, cycles, LUT and BRAM18 columns and the throughput.
+/// finn = true also PE/SIMD, cycles, LUT and BRAM18 columns and the throughput; with
+/// finn = false and a folding other than the default, a note that it is not used.
 std::string hardware_cost_table(const ModelHwCost& c, bool finn);
 
 }  // namespace qnn

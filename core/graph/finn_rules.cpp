@@ -259,14 +259,19 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
                                 std::string("FINN converts activations of up to 8 bits; ") + name + " has " +
                                     std::to_string((*q)->bit_width) + " bits and would stay unconverted",
                                 std::string("set ") + name + " bit_width to 8 or less", "finn-act-bits"));
-    // The network input must be quantized: only a QuantIdentity may take it.
-    if (!inputs.count(l.id) && l.type != LayerType::QuantIdentity)
+    // The network input must be quantized: a QuantIdentity takes it, or a ReLU whose
+    // quantizer directly follows (FINN's QuantReluHandler turns Relu -> Quant into one
+    // MultiThreshold on the input). A float ReLU there is finn-unsupported-op's case
+    // unless only activation quantizers read it.
+    const bool relu = l.type == LayerType::ReLU || l.type == LayerType::QuantReLU;
+    if (!inputs.count(l.id) && l.type != LayerType::QuantIdentity && !relu)
       for (const std::string& src : l.inputs)
         if (inputs.count(src)) {
           out.push_back(warning(l.id,
                                 "FINN needs a quantized network input, but this " + to_string(l.type) +
                                     " takes the float input of " + src,
-                                "insert a QuantIdentity (e.g. Int8ActPerTensorFloat) between " + src + " and " + l.id,
+                                "quantize the network input: insert a QuantIdentity with a signed quantizer (e.g. "
+                                "Int8ActPerTensorFloat) between " + src + " and " + l.id,
                                 "finn-input-quant"));
           break;
         }

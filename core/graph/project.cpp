@@ -464,6 +464,12 @@ Project project_from_json(const std::string& text, const std::string& source) {
                             "): this file needs a newer QNN Studio; this build reads format versions 1 to " +
                             std::to_string(Project::kFormatVersion));
   if (version < 1) root.at("version").fail("unsupported version " + std::to_string(version));
+  // A field of a later format version, e.g. written by hand into an older file: say which
+  // version it needs rather than only "unknown field".
+  if (version < 4 && root.has("deployment_target"))
+    root.at("deployment_target")
+        .fail("needs format version 4 (this file says \"version\": " + std::to_string(version) +
+              "); set \"version\": 4 to use it");
   if (version >= 4)
     root.allow_keys({"format", "version", "name", "description", "input", "dataset", "training", "layers",
                      "sweep", "deployment_target", "connections"});

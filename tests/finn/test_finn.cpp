@@ -16,6 +16,7 @@
 #endif
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -151,6 +152,7 @@ class TestFinn : public QObject {
   void qonnxUnderFinnAnnotatesDatatypes();
   void qonnxWithoutFinnIsUnchanged();
   void binaryIdentityNeedsUnitScaleUnderFinn();
+  void truncOutputsAnnotatedUnderFinn();
   void cliExportTarget();
 };
 
@@ -193,6 +195,19 @@ void TestFinn::unknownTargetIsRefused() {
   std::string v3 = project_to_json(finnExample("lenet_lowprec"));
   v3.replace(v3.find("\"version\": 4"), 12, "\"version\": 3");
   QVERIFY_THROWS_EXCEPTION(ConfigError, project_from_json(v3, "v3.qnn.json"));
+  // Written by hand into a version 2 file: the error says which version it needs.
+  std::string v2 = v3;
+  v2.replace(v2.find("\"version\": 3"), 12, "\"version\": 2");
+  try {
+    project_from_json(v2, "v2.qnn.json");
+    QFAIL("a deployment_target in a version 2 file was accepted");
+  } catch (const ConfigError& e) {
+    const QString m = QString::fromUtf8(e.what());
+    QVERIFY2(m.contains("v2.qnn.json") && m.contains("deployment_target") &&
+                 m.contains("needs format version 4 (this file says \"version\": 2); set \"version\": 4") &&
+                 !m.contains("unknown field"),
+             qPrintable(m));
+  }
 }
 
 void TestFinn::rulesAreOffWithoutTheFinnTarget() {
@@ -322,7 +337,35 @@ void TestFinn::inputQuantRule() {
   const ValidationResult v = validate(w);
   const Diagnostic* d = finding(v, "conv1", "finn-input-quant");
   QCOMPARE(QString::fromStdString(d->hint),
-           QStringLiteral("insert a QuantIdentity (e.g. Int8ActPerTensorFloat) between input and conv1"));
+           QStringLiteral("quantize the network input: insert a QuantIdentity with a signed quantizer (e.g. "
+                          "Int8ActPerTensorFloat) between input and conv1"));
+  // A QuantReLU at the input quantizes it (FINN: Relu -> Quant becomes one MultiThreshold on
+  // the input), as does a float ReLU read only by an (unsigned) QuantIdentity.
+  {
+    Project r = finnExample("lenet_lowprec");
+    LayerSpec* q = r.find("quant_inp");
+    q->type = LayerType::QuantReLU;
+    q->act_quant = presets::Uint8ActPerTensorFloat();
+    q->act_quant->bit_width = 4;
+    QVERIFY2(validate(r).ok(), validate(r).error_text().c_str());
+    QCOMPARE(finnFindings(r), QStringList());
+    LayerSpec relu;
+    relu.id = "relu0";
+    relu.type = LayerType::ReLU;
+    relu.inputs = {"input"};
+    r.layers.push_back(relu);
+    q->type = LayerType::QuantIdentity;
+    q->inputs = {"relu0"};
+    QVERIFY2(validate(r).ok(), validate(r).error_text().c_str());
+    QCOMPARE(finnFindings(r), QStringList());
+    // Without quant_inp the float ReLU is read by conv1: the ReLU stays a float op.
+    r.layers.erase(std::find_if(r.layers.begin(), r.layers.end(),
+                                [](const LayerSpec& l) { return l.id == "quant_inp"; }));
+    r.find("conv1")->inputs = {"relu0"};
+    r.find("conv1")->bias_quant.reset();
+    QVERIFY2(validate(r).ok(), validate(r).error_text().c_str());
+    QCOMPARE(finnFindings(r), (QStringList{"relu0 finn-unsupported-op"}));
+  }
   // A Flatten before the input quantizer (FINN's TFC) is a reshape: kept.
   QCOMPARE(finnFindings(finnExample("tfc_w2a2"), "finn-input-quant"), QStringList());
 }
@@ -649,6 +692,31 @@ void TestFinn::binaryIdentityNeedsUnitScaleUnderFinn() {
   }
   plan.project.deployment_target = DeploymentTarget::None;  // not FINN's: exported
   QCOMPARE(finnDatatypes(parseModel(qonnx_model_bytes(plan))).size(), size_t(0));
+}
+
+// A Trunc output (ResNet-8's TruncAdaptiveAvgPool2d `pool`: 8 bits after an unsigned
+// QuantReLU) carries the FINN DataType QONNX's InferDataTypes gives it (trunc.py
+// get_trunc_dt()): UINT8 on a grid of scale 1, FLOAT32 on any other scale.
+void TestFinn::truncOutputsAnnotatedUnderFinn() {
+  Project p = finnExample("resnet8_w4a4");
+  apply_deployment_target(p, DeploymentTarget::Finn);
+  torch::manual_seed(0);
+  QuantModel model = build_model(p);
+  ExportPlan plan = make_export_plan(model);
+  PlanNode* pool = const_cast<PlanNode*>(plan.find("pool"));
+  QVERIFY(pool && pool->act_q);
+  QCOMPARE(pool->act_q->bit_width, 8);
+  QVERIFY(!pool->act_q->is_signed);
+  QVERIFY(pool->act_q->scale.item<float>() != 1.0f);  // a learned activation scale
+  const auto poolType = [&plan] {
+    const std::map<std::string, std::string> dt = finnDatatypes(parseModel(qonnx_model_bytes(plan)));
+    return dt.count("pool") ? QString::fromStdString(dt.at("pool")) : QStringLiteral("none");
+  };
+  QCOMPARE(poolType(), QStringLiteral("FLOAT32"));
+  pool->act_q->scale = torch::ones_like(pool->act_q->scale);
+  QCOMPARE(poolType(), QStringLiteral("UINT8"));
+  plan.project.deployment_target = DeploymentTarget::None;  // not FINN: no annotation at all
+  QCOMPARE(poolType(), QStringLiteral("none"));
 }
 
 // qnn export --target finn: FINN-flavoured QONNX from a project without the setting

@@ -285,6 +285,26 @@ void TestHwCost::cliSummaryLines() {
   QVERIFY2(out.contains("FINN estimate (PE 4, SIMD 8 requested, clamped to divisors; 200 MHz): 6136 LUTs, 21 BRAM18, ") &&
                out.contains("20000.0 samples/s (slowest: conv2, 10000 cycles per sample)"),
            qPrintable(out));
+  // The folding without the FINN target: refused with an explicit other --target; with the
+  // project's own target (none here) not used, and the summary says so.
+  out = run({"--target", "none", "--pe", "4"}, &rc);
+  QCOMPARE(rc, 2);
+  QVERIFY2(out.contains("--pe sets the FINN folding, which only the FINN target uses; got --target none"),
+           qPrintable(out));
+  out = run({"--pe", "4", "--clock-mhz", "200"}, &rc);
+  QCOMPARE(rc, 0);
+  QVERIFY2(out.contains("note: the FINN folding (PE 4, SIMD 1, 200 MHz) is not used: the deployment target is not "
+                        "FINN") &&
+               !out.contains("LUT"),
+           qPrintable(out));
+  // The clock stays in 1..2000 MHz (1e308 MHz gave an infinite throughput).
+  out = run({"--target", "finn", "--clock-mhz", "1e308"}, &rc);
+  QCOMPARE(rc, 2);
+  QVERIFY2(out.contains("--clock-mhz expects a clock from 1 to 2000 MHz, got '1e308'"), qPrintable(out));
+  out = run({"--target", "finn", "--clock-mhz", "2000"}, &rc);
+  QCOMPARE(rc, 0);
+  // 2000 MHz / 240000 cycles (conv2 at PE 1, SIMD 1) = 8333.3 samples/s.
+  QVERIFY2(out.contains("8333.3 samples/s (slowest: conv2"), qPrintable(out));
   out = run({"--simd", "0"}, &rc);
   QCOMPARE(rc, 2);
   QVERIFY2(out.contains("--simd expects a whole number of at least 1, got '0'"), qPrintable(out));
