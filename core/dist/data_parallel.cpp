@@ -401,8 +401,17 @@ std::unique_ptr<GradientSync> dp_gradient_sync(const std::vector<torch::Tensor>&
   DataParallel* dp = active_data_parallel();
   if (!dp) return nullptr;
   if (bucket_kib < 0) {
-    bucket_kib = kDefaultBucketKiB;
-    if (const char* e = std::getenv("QNN_DIST_BUCKET_KIB"); e && *e) bucket_kib = std::max(0L, std::atol(e));
+    if (const char* e = std::getenv("QNN_DIST_BUCKET_KIB"); e && *e) {
+      bucket_kib = std::max(0L, std::atol(e));
+    } else {
+      // Overlap needs a core for the communication while every rank's LibTorch threads
+      // compute; without one (2 ranks x 1 thread on 2 cores) the extra thread and the
+      // extra collectives only add wake-ups (measured: bench/README.md).
+      long local = 1;
+      if (const char* l = std::getenv("LOCAL_WORLD_SIZE"); l && *l) local = std::max(1L, std::atol(l));
+      const long cores = long(std::thread::hardware_concurrency());
+      bucket_kib = cores >= local * (long(torch::get_num_threads()) + 1) ? kDefaultBucketKiB : 0;
+    }
   }
   if (bucket_kib == 0) return std::make_unique<FlatGradientSync>(params);
   return std::make_unique<GradientSyncImpl>(*dp, params, bucket_kib);

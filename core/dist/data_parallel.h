@@ -7,7 +7,8 @@
 //  - weights and buffers: broadcast from rank 0 before the first step;
 //  - gradients: averaged (all-reduce sum / world size) in float32 buckets whose
 //    all-reduces start during backward, as soon as a bucket's gradients are all computed
-//    (GradientSync), and are waited for before the optimizer step; the per-rank batch is
+//    (GradientSync; one flat bucket after backward when the machine has no core to
+//    spare), and are waited for before the optimizer step; the per-rank batch is
 //    training.batch_size, the global batch batch_size x world size, so with equal shards
 //    the averaged gradient is that of the global batch;
 //  - activation-quantizer statistics (RuntimeStats scaling, statistics phase): every
@@ -124,7 +125,10 @@ class GradientSync {
 
 /// nullptr without an active context. `bucket_kib` 0: no hooks, one flat bucket after
 /// backward (dp_average_gradients); -1: QNN_DIST_BUCKET_KIB from the environment, else
-/// kDefaultBucketKiB. The hooks are removed and the thread ended on destruction.
+/// kDefaultBucketKiB when the machine has a core to spare for the communication (cores
+/// >= LOCAL_WORLD_SIZE x (LibTorch threads + 1)), else 0 (on a 2-core machine with 2
+/// ranks the overlap only adds thread wake-ups). The hooks are removed and the thread
+/// ended on destruction.
 std::unique_ptr<GradientSync> dp_gradient_sync(const std::vector<torch::Tensor>& params, int64_t bucket_kib = -1);
 constexpr int64_t kDefaultBucketKiB = 128;
 
