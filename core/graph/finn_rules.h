@@ -21,7 +21,10 @@
 //    (no MultiThreshold);
 //  - "finn-input-quant": a layer takes the float network input: FINN needs a quantized
 //    input (a QuantIdentity after the Input; Flatten, Dropout and Identity may come
-//    before it: FINN makes them reshapes);
+//    before it: FINN makes them reshapes). A QuantReLU, or a ReLU read only by
+//    quantizers, at the input quantizes it too (FINN's QuantReluHandler makes Relu ->
+//    Quant one MultiThreshold on the input); a float ReLU otherwise is
+//    finn-unsupported-op's;
 //  - "finn-trunc-floor": a TruncAvgPool2d / TruncAdaptiveAvgPool2d rounds half to even:
 //    FINN truncates with FLOOR (param floor 1);
 //  - "finn-join-scales": the inputs of an Add or a Concat are not on one activation
