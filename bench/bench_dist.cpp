@@ -6,7 +6,7 @@
 // itself: all-reduce of a gradient bucket of the model's size and of a scalar (an
 // activation-quantizer statistic) between 2 local processes over Gloo. The 2-rank run is
 // timed with the gradient all-reduce after backward in one flat bucket
-// (QNN_DIST_BUCKET_KIB=0) and overlapped with backward in buckets (the default), and
+// (QNN_DIST_BUCKET_KIB=0) and overlapped with backward in buckets (--bucket-kib, 128), and
 // each rank's wall time in collectives comes from QNN_DIST_PROFILE=1. See
 // bench/README.md "Data-parallel training".
 #include <sys/wait.h>
@@ -36,6 +36,7 @@ struct Options {
   int batch = 32;  ///< per rank; the global batch is 2x
   int reps = 300;  ///< collectives timed in the communication part
   int repeat = 3;  ///< interleaved repetitions of the training runs (the machine's load drifts)
+  int bucket_kib = 128;  ///< QNN_DIST_BUCKET_KIB of the overlapped run
 };
 
 /// Runs a shell command; returns its stdout (stderr passes through).
@@ -150,8 +151,10 @@ int main(int argc, char** argv) {
     else if (a.rfind("--batch=", 0) == 0) o.batch = std::atoi(a.c_str() + 8);
     else if (a.rfind("--reps=", 0) == 0) o.reps = std::atoi(a.c_str() + 7);
     else if (a.rfind("--repeat=", 0) == 0) o.repeat = std::max(1, std::atoi(a.c_str() + 9));
+    else if (a.rfind("--bucket-kib=", 0) == 0) o.bucket_kib = std::max(1, std::atoi(a.c_str() + 13));
     else {
-      std::cerr << "usage: qnn_bench_dist [--project=P] [--steps=N] [--batch=B (per rank)] [--reps=N] [--repeat=N]\n";
+      std::cerr << "usage: qnn_bench_dist [--project=P] [--steps=N] [--batch=B (per rank)] [--reps=N] [--repeat=N] "
+                   "[--bucket-kib=K]\n";
       return 2;
     }
   }
@@ -172,7 +175,7 @@ int main(int argc, char** argv) {
     loads.push_back(load_average());
     ones.push_back(epoch_seconds(run(train1 + std::to_string(global))));
     const std::string f = run("QNN_DIST_BUCKET_KIB=0 " + launch + " 2>&1");
-    const std::string v = run(launch + " 2>&1");
+    const std::string v = run("QNN_DIST_BUCKET_KIB=" + std::to_string(o.bucket_kib) + " " + launch + " 2>&1");
     halves.push_back(epoch_seconds(run(train1 + std::to_string(o.batch))));
     flats.push_back(epoch_seconds(f));
     overs.push_back(epoch_seconds(v));
