@@ -15,6 +15,10 @@
 #include <thread>
 
 #include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <glog/logging.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -134,6 +138,35 @@ std::vector<std::shared_ptr<::gloo::transport::Device>> gloo_devices(const DistE
   return devices;
 }
 
+/// Whether MASTER_ADDR names a host this machine can resolve, and whether one of its
+/// addresses belongs to this machine (a socket binds to it).
+enum class MasterAddr { Local, NotLocal, Unresolvable };
+
+MasterAddr classify_master_addr(const std::string& addr) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(addr.c_str(), nullptr, &hints, &found) != 0 || !found) return MasterAddr::Unresolvable;
+  bool local = false, unknown = false;
+  for (const addrinfo* a = found; a && !local; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) {
+      unknown = true;  // e.g. no IPv6 here: cannot tell
+      continue;
+    }
+    sockaddr_storage any{};
+    std::memcpy(&any, a->ai_addr, std::min(sizeof any, size_t(a->ai_addrlen)));
+    if (any.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&any)->sin_port = 0;
+    if (any.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6*>(&any)->sin6_port = 0;
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&any), a->ai_addrlen) == 0) local = true;
+    else if (errno != EADDRNOTAVAIL) unknown = true;
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return local || unknown ? MasterAddr::Local : MasterAddr::NotLocal;
+}
+
 std::string rank_list(const std::vector<int>& ranks) {
   std::string s;
   for (size_t i = 0; i < ranks.size(); ++i) s += (i ? ", " : "") + std::to_string(ranks[i]);
@@ -234,6 +267,19 @@ std::unique_ptr<DataParallel> join_process_group(const DistEnv& env, double time
   const std::string within = " within --dist-timeout (" + seconds_text(timeout_seconds) + ")";
   auto devices = gloo_devices(env);  // its own errors name GLOO_SOCKET_IFNAME
 
+  // 0. MASTER_ADDR: a name every rank must resolve; rank 0's store, which its own
+  // client reaches at MASTER_ADDR, needs an address of rank 0's machine. Told at once,
+  // not after --dist-timeout.
+  const MasterAddr addr_kind = classify_master_addr(env.master_addr);
+  if (addr_kind == MasterAddr::Unresolvable)
+    throw ConfigError(me + ": MASTER_ADDR is '" + env.master_addr +
+                      "', a host name this machine cannot resolve (check its spelling, /etc/hosts or DNS); "
+                      "MASTER_ADDR names rank 0's machine");
+  if (env.rank == 0 && addr_kind == MasterAddr::NotLocal)
+    throw ConfigError(me + ": MASTER_ADDR is '" + env.master_addr +
+                      "', which is not an address of this machine; rank 0 listens at MASTER_ADDR:MASTER_PORT, so "
+                      "MASTER_ADDR must name rank 0's own machine (127.0.0.1 when every rank runs here)");
+
   // 1. The TCPStore: rank 0 listens at MASTER_ADDR:MASTER_PORT, the others connect.
   c10::intrusive_ptr<c10d::Store> store;
   try {
@@ -250,8 +296,18 @@ std::unique_ptr<DataParallel> join_process_group(const DistEnv& env, double time
       if (m.find("address already in use") != std::string::npos)
         throw ConfigError(me + ": cannot listen at MASTER_ADDR:MASTER_PORT " + where +
                           ": the port is in use (another run or program); choose another MASTER_PORT");
+      if (m.find("permission denied") != std::string::npos)
+        throw ConfigError(me + ": cannot listen at MASTER_ADDR:MASTER_PORT " + where +
+                          ": this user may not open MASTER_PORT (ports below 1024 need privileges); choose "
+                          "MASTER_PORT from 1024 to 65535");
+      if (m.find("connection refused") != std::string::npos || says_timeout(m))
+        throw ConfigError(me + " listens at MASTER_PORT " + std::to_string(env.master_port) +
+                          " but cannot connect to itself at MASTER_ADDR:MASTER_PORT " + where +
+                          (says_timeout(m) ? within : std::string(" (connection refused)")) +
+                          ": MASTER_ADDR must be an address of rank 0's machine that reaches it (a firewall may "
+                          "block MASTER_PORT)");
       throw ConfigError(me + ": cannot listen at MASTER_ADDR:MASTER_PORT " + where +
-                        " (MASTER_ADDR must be an address of rank 0's machine): " + library_detail(e.what()));
+                        ": MASTER_ADDR must be an address of rank 0's machine and MASTER_PORT a free port of it");
     }
     g_peer_lost = true;  // rank 0 is missing: a consequence for this rank
     throw PeerLostError(me + " could not reach rank 0 at MASTER_ADDR:MASTER_PORT " + where + within +

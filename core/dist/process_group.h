@@ -53,8 +53,13 @@ DistEnv read_dist_env();
 /// names the ranks that are missing. Throws:
 ///  - ConfigError: `timeout_seconds` out of range; GLOO_SOCKET_IFNAME names an
 ///    interface this machine does not have, or one without an address; no usable
-///    address of this machine; rank 0 cannot listen at MASTER_ADDR:MASTER_PORT (e.g.
-///    the port is in use).
+///    address of this machine; MASTER_ADDR does not resolve (any rank, at once); on
+///    rank 0, at once: MASTER_ADDR is not an address of this machine ("rank 0 of 2:
+///    MASTER_ADDR is '192.0.2.1', which is not an address of this machine; ..."); rank 0
+///    cannot listen at MASTER_ADDR:MASTER_PORT (the port is in use: "... choose another
+///    MASTER_PORT"; a privileged port), or cannot connect to its own store there
+///    (refused, or not within the timeout). Each in our words, naming MASTER_ADDR /
+///    MASTER_PORT, without the library's text.
 ///  - PeerLostError (a ConfigError): a rank other than 0 cannot reach rank 0 within the
 ///    timeout; "rank 1 of 2 did not join within --dist-timeout (30 s) at
 ///    127.0.0.1:29500 ..." (on every rank that waited); the connection to rank 0's

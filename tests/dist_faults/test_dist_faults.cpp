@@ -126,11 +126,12 @@ std::vector<RankRun> run_two_ranks(const QStringList& args0, const QStringList& 
   return out;
 }
 
-/// Rank `rank` of WORLD_SIZE 2 alone, at 127.0.0.1:`port`.
-QProcess* start_rank(QObject* parent, int rank, int port, const QStringList& args) {
+/// Rank `rank` of WORLD_SIZE 2 alone, at `addr`:`port` (MASTER_ADDR:MASTER_PORT).
+QProcess* start_rank(QObject* parent, int rank, int port, const QStringList& args,
+                     const QString& addr = QStringLiteral("127.0.0.1")) {
   auto* p = new QProcess(parent);
   QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  env.insert("MASTER_ADDR", "127.0.0.1");
+  env.insert("MASTER_ADDR", addr);
   env.insert("MASTER_PORT", QString::number(port));
   env.insert("WORLD_SIZE", "2");
   env.insert("RANK", QString::number(rank));
@@ -164,6 +165,8 @@ class TestDistFaults : public QObject {
   void missingRankIsNamedWithinTheTimeout();
   void missingRankZeroIsNamedWithinTheTimeout();
   void distTimeoutRange();
+  void wrongMasterAddrIsNamedAtOnce_data();
+  void wrongMasterAddrIsNamedAtOnce();
   void lostPeerExitsWithStatus3();
   void launcherBlamesTheRankWithItsOwnError();
   void launcherShowsAUsageErrorOnce();
@@ -284,6 +287,50 @@ void TestDistFaults::distTimeoutRange() {
     QCOMPARE(p.exitCode(), 1);
     QVERIFY2(err.contains("the environment variable MASTER_ADDR is not set"), qPrintable(err));
   }
+}
+
+void TestDistFaults::wrongMasterAddrIsNamedAtOnce_data() {
+  QTest::addColumn<QString>("addr");
+  QTest::addColumn<int>("rank");
+  QTest::addColumn<QString>("expected");
+  const QString not_here = "which is not an address of this machine; rank 0 listens at MASTER_ADDR:MASTER_PORT, so "
+                           "MASTER_ADDR must name rank 0's own machine";
+  const QString unknown = "a host name this machine cannot resolve (check its spelling, /etc/hosts or DNS); "
+                          "MASTER_ADDR names rank 0's machine";
+  // 192.0.2.1: TEST-NET-1 (RFC 5737), never an address of this machine.
+  QTest::newRow("rank 0, TEST-NET address") << "192.0.2.1" << 0
+                                            << "qnn train: error: rank 0 of 2: MASTER_ADDR is '192.0.2.1', " + not_here;
+  // .invalid never resolves (RFC 2606).
+  QTest::newRow("rank 0, unresolvable name")
+      << "no-such-host.invalid" << 0 << "qnn train: error: rank 0 of 2: MASTER_ADDR is 'no-such-host.invalid', " + unknown;
+  QTest::newRow("rank 1, unresolvable name")
+      << "no-such-host.invalid" << 1 << "qnn train: error: rank 1 of 2: MASTER_ADDR is 'no-such-host.invalid', " + unknown;
+}
+
+void TestDistFaults::wrongMasterAddrIsNamedAtOnce() {
+  // Rank 0's store listens on every interface, but its own client connects to
+  // MASTER_ADDR: an address of another machine made it fail after --dist-timeout with
+  // c10d's "client socket has timed out ... while trying to connect to". Now the rank
+  // says so in our words at once (exit status 1: its own fault), well within the 5 s.
+  QFETCH(QString, addr);
+  QFETCH(int, rank);
+  QFETCH(QString, expected);
+  const int port = free_port();
+  const auto t0 = std::chrono::steady_clock::now();
+  QProcess* p = start_rank(this, rank, port,
+                           {"train", m_project, "--dist", "--dist-timeout", "5", "--epochs", "1", "--no-autosave"}, addr);
+  QVERIFY(p->waitForFinished(30000));
+  const double s = seconds_since(t0);
+  const QString err = QString::fromUtf8(p->readAllStandardError());
+  qInfo("rank %d with MASTER_ADDR=%s ended %.2f s after its start (--dist-timeout 5)", rank, qPrintable(addr), s);
+  QCOMPARE(p->exitStatus(), QProcess::NormalExit);
+  QVERIFY2(p->exitCode() == 1, qPrintable(err));
+  QVERIFY2(err.contains(expected), qPrintable(err));
+  QCOMPARE(int(err.count("qnn train: error: ")), 1);
+  QVERIFY2(!has_library_text(err) && !err.contains("client socket") && !err.contains("timed out") &&
+               !err.contains("trying to connect"),
+           qPrintable(err));
+  QVERIFY2(s < 5.0, qPrintable(QString::number(s)));
 }
 
 void TestDistFaults::lostPeerExitsWithStatus3() {
