@@ -54,6 +54,16 @@ bool dp_any(bool local) {
   return any;
 }
 
+uint64_t dp_dropout_seed(uint64_t seed, int64_t step, int rank) {
+  const auto splitmix64 = [](uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+  };
+  return splitmix64(splitmix64(seed) ^ splitmix64((uint64_t(step) << 16) ^ uint64_t(rank)));
+}
+
 AgreementStats dp_agreement_stats() {
   AgreementStats s;
   s.calls = g_calls.load();

@@ -17,6 +17,12 @@ namespace qnn {
 /// Without an active data-parallel context: `local` itself, and nothing is exchanged.
 bool dp_any(bool local);
 
+/// The seed of rank `rank`'s global generator (which Dropout draws from) for the
+/// training step after `step` steps in a data-parallel run: a mix of the run's seed, the
+/// step and the rank, so the ranks' slices get independent Dropout masks and a resumed
+/// run draws the masks of the uninterrupted one.
+uint64_t dp_dropout_seed(uint64_t seed, int64_t step, int rank);
+
 /// The collectives dp_any() made in this process and the wall time they took.
 struct AgreementStats {
   int64_t calls = 0;

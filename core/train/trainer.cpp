@@ -506,6 +506,9 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
         result.cancelled = true;
         break;
       }
+      // Data parallel: Dropout draws from the global generator, seeded per step and rank
+      // (independent masks on the ranks' slices; a resumed run draws the same ones).
+      if (dp) torch::manual_seed(dp_dropout_seed(spec.seed, p.global_step, int(shard)));
       const int64_t start = (b * world + shard) * bs, len = std::min(bs, n - start);
       const auto idx = perm.narrow(0, start, len);
       const auto x = train_set.images.index_select(0, idx);

@@ -30,6 +30,7 @@
 #include "core/graph/project.h"
 #include "core/quant/quant_spec.h"
 #include "core/data/dataset.h"
+#include "core/dist/dist_agreement.h"
 #include "core/train/checkpoint.h"
 #include "core/train/resume.h"
 #include "core/train/checkpoint_steps.h"
@@ -220,6 +221,7 @@ class TestDist : public QObject {
   void differentOptionsOrDataAreRefusedAtStartUp();
   void stopOnOneRankStopsEveryRankAfterTheSameStep();
   void overlappedGradientBucketsEqualOneFlatBucket();
+  void dropoutMasksDifferBetweenRanks();
   void missingVariableIsNamed();
 
  private:
@@ -766,6 +768,77 @@ void TestDist::overlappedGradientBucketsEqualOneFlatBucket() {
   const double value = trained->named_parameters(true)["relu1.act_quant.value"].item<double>();
   const double stat = trained->named_buffers(true)["relu1.act_quant.scaling_buffer"].item<double>();
   QVERIFY2(value != stat, qPrintable(QString("value %1, statistic %2").arg(value).arg(stat)));
+}
+
+void TestDist::dropoutMasksDifferBetweenRanks() {
+  // Input -> Flatten -> Dropout(0.5) -> QuantLinear 784->10 (no activation quantizer, so
+  // no statistics exchange): one step of 2 ranks x 32 recomputed here, each rank's
+  // Dropout mask drawn from its own seed (dp_dropout_seed(seed, step 0, rank)).
+  qnn::Project p;
+  p.name = "dist dropout";
+  p.input_shape = {1, 28, 28};
+  p.dataset.pad = 0;
+  p.layers.push_back(layer("input", qnn::LayerType::Input, ""));
+  p.layers.push_back(layer("flatten", qnn::LayerType::Flatten, "input"));
+  auto drop = layer("drop", qnn::LayerType::Dropout, "flatten");
+  drop.params = {{"p", 0.5}};
+  p.layers.push_back(drop);
+  auto fc = layer("fc", qnn::LayerType::QuantLinear, "drop");
+  fc.params = {{"in_features", 784.0}, {"out_features", 10.0}, {"bias", 1}};
+  fc.weight_quant = qnn::presets::Int8WeightPerTensorFloat();
+  p.layers.push_back(fc);
+  p.layers.push_back(layer("output", qnn::LayerType::Output, "fc"));
+  p.training = m_p.training;  // sgd, momentum 0.9, lr 0.05, seed 3, 1 thread, batch 32
+  const QString project = m_dir.filePath("dropout.qnn.json");
+  qnn::save_project(p, project.toStdString());
+  const QString states = m_dir.filePath("dropout_states");
+  QVERIFY(QDir().mkpath(states));
+  qnn_test::CliRun run;
+  {
+    const ScopedEnv every_rank("QNN_DIST_STATE_DIR", states);
+    run = qnn_test::runQnn({"launch", "--nproc", "2", project, "--epochs", "1", "--train-limit", "1280",
+                            "--max-batches", "1", "--test-limit", "50", "--threads", "1", "--no-autosave"},
+                           120000);
+  }
+  QVERIFY2(run.code == 0, qPrintable(run.text()));
+  QCOMPARE(file_bytes(states + "/rank0.pt"), file_bytes(states + "/rank1.pt"));
+  auto trained = qnn::build_model(p);
+  qnn::load_checkpoint(trained, (states + "/rank0.pt").toStdString());
+  const torch::Tensor got = trained->named_parameters(true)["fc.weight"].detach().clone();
+
+  // The step by hand: the trainer's shuffle (its own generator from the seed), rank r's
+  // slice r of the first global batch of 64, the averaged gradient, SGD's first step
+  // (the momentum buffer is the gradient): w - lr * (g0 + g1) / 2.
+  torch::set_num_threads(1);
+  const qnn::Dataset train = qnn::load_dataset(p, true, 1280);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(p.training.seed);
+  const auto perm = torch::randperm(1280, gen, torch::TensorOptions().dtype(torch::kInt64));
+  const auto step = [&](bool own_masks) {
+    torch::manual_seed(p.training.seed);
+    auto model = qnn::build_model(p);  // the initial weights qnn train builds
+    model->train();
+    std::vector<torch::Tensor> grads;
+    for (int r = 0; r < 2; ++r) {
+      // Independent masks (per rank), or the same on both (one seed for all ranks).
+      torch::manual_seed(own_masks ? qnn::dp_dropout_seed(p.training.seed, 0, r) : p.training.seed);
+      const auto idx = perm.narrow(0, r * 32, 32);
+      for (auto& t : model->parameters()) t.mutable_grad().reset();
+      const auto loss = torch::nn::functional::cross_entropy(model->forward(train.images.index_select(0, idx)),
+                                                             train.labels.index_select(0, idx));
+      loss.backward();
+      grads.push_back(model->named_parameters(true)["fc.weight"].grad().clone());
+    }
+    const torch::Tensor w = model->named_parameters(true)["fc.weight"].detach();
+    return (w - p.training.learning_rate * ((grads[0] + grads[1]) / 2)).clone();
+  };
+  const torch::Tensor own = step(true), same = step(false);
+  const double scale = got.abs().max().item<double>();
+  const double to_own = (got - own).abs().max().item<double>() / scale;
+  const double to_same = (got - same).abs().max().item<double>() / scale;
+  qInfo("fc.weight after 1 step vs by hand: own masks per rank %.3g, the same mask on both ranks %.3g (relative)",
+        to_own, to_same);
+  QVERIFY2(to_own < 1e-5, qPrintable(QString::number(to_own)));
+  QVERIFY2(to_same > 100 * std::max(to_own, 1e-7), qPrintable(QString::number(to_same)));
 }
 
 void TestDist::missingVariableIsNamed() {
