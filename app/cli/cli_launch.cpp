@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "app/cli/cli_dist.h"
+#include "core/dist/process_group.h"
 
 namespace qnn::cli {
 namespace {
@@ -67,6 +69,7 @@ struct Rank {
   int index = 0;
   pid_t pid = -1;
   int err_fd = -1;        ///< read end of its stderr
+  int log_fd = -1;        ///< QNN_LAUNCH_LOG_DIR/rank<R>.stderr (a test aid), else -1
   bool running = true;
   int status = 0;         ///< waitpid status once it ended
   bool signalled = false;  ///< the launcher sent it a signal (its death by one is no fault)
@@ -134,6 +137,10 @@ bool drain(Rank& r) {
   for (;;) {
     const ssize_t n = ::read(r.err_fd, buf, sizeof buf);
     if (n > 0) {
+      if (r.log_fd >= 0) {
+        const ssize_t ignored = ::write(r.log_fd, buf, size_t(n));
+        (void)ignored;
+      }
       keep_lines(r, buf, size_t(n));
       continue;
     }
@@ -273,7 +280,12 @@ int run_launch(const CommandArgs& args) {
   const int64_t nproc = args.integer("nproc", 1, 1);
   if (nproc > 64) throw UsageError("--nproc is " + std::to_string(nproc) + "; at most 64 local ranks");
   const std::string exe = self_executable();
-  const int port = free_port();
+  // A test aid: the first attempt's MASTER_PORT (e.g. a port the test holds, to see the
+  // launcher start again on another).
+  const char* first_port = std::getenv("QNN_LAUNCH_FIRST_PORT");
+  int port = first_port && *first_port ? std::atoi(first_port) : free_port();
+  // A test aid: each rank's whole stderr, and how it ended, in DIR/rank<R>.stderr.
+  const char* log_dir = std::getenv("QNN_LAUNCH_LOG_DIR");
 
   const std::string command = args.command == "launch sweep" ? "sweep" : "train";
   std::vector<std::string> child_args{exe, command, args.project, "--dist"};
@@ -291,202 +303,230 @@ int run_launch(const CommandArgs& args) {
   for (std::string& a : child_args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  std::cout.flush();
-  std::cerr.flush();
   const pid_t launcher = ::getpid();
-  std::vector<Rank> ranks(static_cast<size_t>(nproc));
-  for (int r = 0; r < int(nproc); ++r) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno));
-    if (pid == 0) {
-      // The child: dies with the launcher; stderr to the pipe; only rank 0 keeps stdout.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != launcher) ::_exit(127);
-      // Its own process group: the terminal's Ctrl-C reaches the launcher alone, which
-      // passes it on once (below). Writing to the terminal from that background group
-      // is allowed even with `stty tostop`.
-      ::setpgid(0, 0);
-      std::signal(SIGTTOU, SIG_IGN);
-      ::dup2(fds[1], STDERR_FILENO);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      if (r != 0) {
-        const int null = ::open("/dev/null", O_WRONLY);
-        if (null >= 0) ::dup2(null, STDOUT_FILENO);
-      }
-      ::setenv("MASTER_ADDR", "127.0.0.1", 1);
-      ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-      ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
-      ::setenv("RANK", std::to_string(r).c_str(), 1);
-      ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
-      ::setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
-      ::execv(exe.c_str(), argv.data());
-      const std::string m = "qnn launch: cannot run " + exe + ": " + std::strerror(errno) + "\n";
-      const ssize_t ignored = ::write(STDERR_FILENO, m.data(), m.size());
-      (void)ignored;
-      ::_exit(127);
-    }
-    ::setpgid(pid, pid);  // also here: no Ctrl-C can reach it before the child's own call
-    ::close(fds[1]);
-    ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-    ::fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-    ranks[size_t(r)].index = r;
-    ranks[size_t(r)].pid = pid;
-    ranks[size_t(r)].err_fd = fds[0];
-  }
-  {
-    std::string started = "qnn launch: " + std::to_string(nproc) + (nproc == 1 ? " rank" : " ranks") + " on 127.0.0.1:" + std::to_string(port) + ":";
-    for (const Rank& r : ranks) started += " rank " + std::to_string(r.index) + " pid " + std::to_string(r.pid) + ";";
-    started.back() = '\n';
-    std::cerr << started << std::flush;
-  }
-
-  // The ranks run in their own process groups: a Ctrl-C (of the terminal, or SIGINT
-  // sent to the launcher alone) reaches only the launcher, which sends every rank one
-  // SIGINT (each stops after its batch; the ranks agree on the step); a second Ctrl-C
-  // sends a second SIGINT (a rank's second Ctrl-C aborts it at once) and SIGKILL 3 s
-  // later. A SIGTERM of the launcher is passed on as one SIGTERM.
-  g_launch_ints = 0;
-  g_launch_terms = 0;
-  struct sigaction action {}, old_int{}, old_term{};
-  action.sa_handler = on_launch_signal;
-  sigemptyset(&action.sa_mask);
-  ::sigaction(SIGINT, &action, &old_int);
-  ::sigaction(SIGTERM, &action, &old_term);
-  const auto signal_all = [&](int sig) {
-    for (Rank& r : ranks)
-      if (r.running) {
-        r.signalled = true;
-        ::kill(r.pid, sig);
-      }
-  };
-
-  const Rank* failure = nullptr;      // the first rank that ended by a fault of its own
-  const Rank* consequence = nullptr;  // the first rank that ended because it lost another
-  Clock::time_point consequence_at{};
-  std::vector<int> still_running;  // when `consequence` ended: the ranks that had not
-  bool rank_interrupted = false;   // a rank ended with 130 (e.g. SIGTERM sent to rank 0 alone)
-  int ints_passed = 0, terms_passed = 0;
-  Clock::time_point kill_at = Clock::time_point::max();
-  bool stopping = false;
-  const auto stop_all = [&] {
-    if (stopping) return;
-    stopping = true;
-    signal_all(SIGTERM);
-    kill_at = std::min(kill_at, Clock::now() + std::chrono::seconds(3));
-  };
-  size_t running = ranks.size();
-  while (running > 0) {
-    std::vector<pollfd> polls;
-    for (const Rank& r : ranks)
-      if (r.err_fd >= 0) polls.push_back({r.err_fd, POLLIN, 0});
-    if (!polls.empty()) ::poll(polls.data(), polls.size(), 20);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    for (Rank& r : ranks)
-      if (r.err_fd >= 0 && !drain(r)) {
-        ::close(r.err_fd);
-        r.err_fd = -1;
-      }
-    const int ints = g_launch_ints, terms = g_launch_terms;
-    if (ints > ints_passed) {
-      if (ints_passed == 0) signal_all(SIGINT);
-      if (ints >= 2 && ints_passed < 2) {
-        signal_all(SIGINT);
-        kill_at = std::min(kill_at, Clock::now() + std::chrono::seconds(3));
-      }
-      ints_passed = std::min(ints, 2);
-    }
-    if (terms > terms_passed) {
-      if (terms_passed == 0) signal_all(SIGTERM);
-      terms_passed = terms;
-    }
-    // Every rank that ended since the last look, in the order waitpid() reports them.
-    for (;;) {
-      int status = 0;
-      const pid_t pid = ::waitpid(-1, &status, WNOHANG);
-      if (pid <= 0) break;
-      for (Rank& r : ranks)
-        if (r.pid == pid && r.running) {
-          r.running = false;
-          r.status = status;
-          --running;
-          if (r.err_fd >= 0) {  // its last words
-            drain(r);
-            ::close(r.err_fd);
-            r.err_fd = -1;
-          }
-          if (!r.pending.empty()) keep_lines(r, "\n", 1);
-          flush_lookbehind(r);  // a last "qnn CMD: ..." line not followed by a usage hint
-          const End e = end_of(r);
-          if (!failure && (e == End::Failed || e == End::Killed)) failure = &r;
-          if (e == End::Interrupted) rank_interrupted = true;
-          if (!consequence && e == End::PeerLost) {
-            consequence = &r;
-            consequence_at = Clock::now();
-            for (const Rank& o : ranks)
-              if (o.running) still_running.push_back(o.index);
-          }
+  // free_port() released the port before rank 0 binds it: when another program took it
+  // meanwhile, rank 0 says so and the ranks are started again on another port (twice).
+  for (int attempt = 0;; ++attempt) {
+    std::cout.flush();
+    std::cerr.flush();
+    std::vector<Rank> ranks(static_cast<size_t>(nproc));
+    for (int r = 0; r < int(nproc); ++r) {
+      int fds[2];
+      if (::pipe(fds) != 0) throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+      const pid_t pid = ::fork();
+      if (pid < 0) throw std::runtime_error(std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno));
+      if (pid == 0) {
+        // The child: dies with the launcher; stderr to the pipe; only rank 0 keeps stdout.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != launcher) ::_exit(127);
+        // Its own process group: the terminal's Ctrl-C reaches the launcher alone, which
+        // passes it on once (below). Writing to the terminal from that background group
+        // is allowed even with `stty tostop`.
+        ::setpgid(0, 0);
+        std::signal(SIGTTOU, SIG_IGN);
+        ::dup2(fds[1], STDERR_FILENO);
+        ::close(fds[0]);
+        ::close(fds[1]);
+        if (r != 0) {
+          const int null = ::open("/dev/null", O_WRONLY);
+          if (null >= 0) ::dup2(null, STDOUT_FILENO);
         }
+        ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+        ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+        ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+        ::setenv("RANK", std::to_string(r).c_str(), 1);
+        ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
+        ::setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
+        ::execv(exe.c_str(), argv.data());
+        const std::string m = "qnn launch: cannot run " + exe + ": " + std::strerror(errno) + "\n";
+        const ssize_t ignored = ::write(STDERR_FILENO, m.data(), m.size());
+        (void)ignored;
+        ::_exit(127);
+      }
+      ::setpgid(pid, pid);  // also here: no Ctrl-C can reach it before the child's own call
+      ::close(fds[1]);
+      ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+      ::fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+      ranks[size_t(r)].index = r;
+      ranks[size_t(r)].pid = pid;
+      ranks[size_t(r)].err_fd = fds[0];
+      if (log_dir && *log_dir)
+        ranks[size_t(r)].log_fd = ::open((std::string(log_dir) + "/rank" + std::to_string(r) + ".stderr").c_str(),
+                                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     }
-    const bool interrupted = ints_passed > 0 || terms_passed > 0 || rank_interrupted;
-    if (failure) stop_all();
-    // A rank lost another: the cause may still be ending (its error, its exit); the
-    // ranks left after a second are hung or stopped.
-    if (consequence && !interrupted && Clock::now() - consequence_at >= std::chrono::seconds(1)) stop_all();
-    if (Clock::now() >= kill_at) signal_all(SIGKILL);
-  }
-  ::sigaction(SIGINT, &old_int, nullptr);
-  ::sigaction(SIGTERM, &old_term, nullptr);
+    {
+      std::string started = "qnn launch: " + std::to_string(nproc) + (nproc == 1 ? " rank" : " ranks") + " on 127.0.0.1:" + std::to_string(port) + ":";
+      for (const Rank& r : ranks) started += " rank " + std::to_string(r.index) + " pid " + std::to_string(r.pid) + ";";
+      started.back() = '\n';
+      std::cerr << started << std::flush;
+    }
 
-  Rank& rank0 = ranks.front();
-  const auto line_of = [](const Rank& r) { return r.error_line.empty() ? r.last_line : r.error_line; };
-  // Rank 0's held error lines: dropped when the summary carries the same error, else shown.
-  const auto settle_rank0 = [&](const Rank* summarized) {
-    const bool same = summarized && WIFEXITED(summarized->status) && !line_of(*summarized).empty() &&
-                      (summarized == &rank0 || line_of(*summarized) == line_of(rank0));
-    if (!same)
-      for (const std::string& line : rank0.held) pass_through(line);
-    rank0.held.clear();
-  };
-  if (failure) {
-    settle_rank0(failure);
-    std::string text = "qnn launch: the run failed: rank " + std::to_string(failure->index) + " " + cause(*failure);
-    if (nproc > 1) text += "; the other ranks were stopped";
-    std::cerr << text << std::endl;
-    return WIFEXITED(failure->status) && WEXITSTATUS(failure->status) == kExitUsage ? kExitUsage : kExitFailed;
-  }
-  if (ints_passed > 0 || terms_passed > 0 || rank_interrupted) {
-    settle_rank0(nullptr);
-    std::cerr << "qnn launch: interrupted: "
-              << (ints_passed > 0   ? "Ctrl-C was passed on to every rank"
-                  : terms_passed > 0 ? "SIGTERM was passed on to every rank"
-                                     : "a rank was stopped (SIGINT or SIGTERM), the others ended with it")
-              << std::endl;
-    return kExitInterrupted;
-  }
-  if (consequence) {
-    settle_rank0(consequence);
-    std::string text = "qnn launch: the run failed: ";
-    if (!still_running.empty()) {
-      // It gave up waiting for a rank that had neither ended nor answered (hung, stopped).
-      text += std::string(still_running.size() > 1 ? "ranks " : "rank ") + rank_list(still_running) +
-              " did not answer (still running, hung or stopped) and " + (still_running.size() > 1 ? "were" : "was") +
-              " stopped; rank " + std::to_string(consequence->index) + " " + cause(*consequence);
-    } else {
-      text += "rank " + std::to_string(consequence->index) + " " + cause(*consequence);
+    // The ranks run in their own process groups: a Ctrl-C (of the terminal, or SIGINT
+    // sent to the launcher alone) reaches only the launcher, which sends every rank one
+    // SIGINT (each stops after its batch; the ranks agree on the step); a second Ctrl-C
+    // sends a second SIGINT (a rank's second Ctrl-C aborts it at once) and SIGKILL 3 s
+    // later. A SIGTERM of the launcher is passed on as one SIGTERM.
+    g_launch_ints = 0;
+    g_launch_terms = 0;
+    struct sigaction action {}, old_int{}, old_term{};
+    action.sa_handler = on_launch_signal;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &old_int);
+    ::sigaction(SIGTERM, &action, &old_term);
+    const auto signal_all = [&](int sig) {
+      for (Rank& r : ranks)
+        if (r.running) {
+          r.signalled = true;
+          ::kill(r.pid, sig);
+        }
+    };
+
+    const Rank* failure = nullptr;      // the first rank that ended by a fault of its own
+    const Rank* consequence = nullptr;  // the first rank that ended because it lost another
+    Clock::time_point consequence_at{};
+    std::vector<int> still_running;  // when `consequence` ended: the ranks that had not
+    bool rank_interrupted = false;   // a rank ended with 130 (e.g. SIGTERM sent to rank 0 alone)
+    int ints_passed = 0, terms_passed = 0;
+    Clock::time_point kill_at = Clock::time_point::max();
+    bool stopping = false;
+    const auto stop_all = [&] {
+      if (stopping) return;
+      stopping = true;
+      signal_all(SIGTERM);
+      kill_at = std::min(kill_at, Clock::now() + std::chrono::seconds(3));
+    };
+    size_t running = ranks.size();
+    while (running > 0) {
+      std::vector<pollfd> polls;
+      for (const Rank& r : ranks)
+        if (r.err_fd >= 0) polls.push_back({r.err_fd, POLLIN, 0});
+      if (!polls.empty()) ::poll(polls.data(), polls.size(), 20);
+      else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      for (Rank& r : ranks)
+        if (r.err_fd >= 0 && !drain(r)) {
+          ::close(r.err_fd);
+          r.err_fd = -1;
+        }
+      const int ints = g_launch_ints, terms = g_launch_terms;
+      if (ints > ints_passed) {
+        if (ints_passed == 0) signal_all(SIGINT);
+        if (ints >= 2 && ints_passed < 2) {
+          signal_all(SIGINT);
+          kill_at = std::min(kill_at, Clock::now() + std::chrono::seconds(3));
+        }
+        ints_passed = std::min(ints, 2);
+      }
+      if (terms > terms_passed) {
+        if (terms_passed == 0) signal_all(SIGTERM);
+        terms_passed = terms;
+      }
+      // Every rank that ended since the last look, in the order waitpid() reports them.
+      for (;;) {
+        int status = 0;
+        const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) break;
+        for (Rank& r : ranks)
+          if (r.pid == pid && r.running) {
+            r.running = false;
+            r.status = status;
+            --running;
+            if (r.err_fd >= 0) {  // its last words
+              drain(r);
+              ::close(r.err_fd);
+              r.err_fd = -1;
+            }
+            if (!r.pending.empty()) keep_lines(r, "\n", 1);
+            if (r.log_fd >= 0) {
+              const std::string end = "qnn launch: rank " + std::to_string(r.index) +
+                                      (WIFSIGNALED(status) ? " was killed by signal " + std::to_string(WTERMSIG(status))
+                                                           : " exited with status " + std::to_string(WEXITSTATUS(status))) +
+                                      "\n";
+              const ssize_t ignored = ::write(r.log_fd, end.data(), end.size());
+              (void)ignored;
+              ::close(r.log_fd);
+              r.log_fd = -1;
+            }
+            if (r.index == 0 && attempt < 2 && WIFEXITED(status) && WEXITSTATUS(status) == kExitFailed &&
+                r.error_line.find(kPortInUseWords) != std::string::npos)
+              r.lookbehind.reset();  // rank 0 could not have its port: started again (below)
+            flush_lookbehind(r);  // a last "qnn CMD: ..." line not followed by a usage hint
+            const End e = end_of(r);
+            if (!failure && (e == End::Failed || e == End::Killed)) failure = &r;
+            if (e == End::Interrupted) rank_interrupted = true;
+            if (!consequence && e == End::PeerLost) {
+              consequence = &r;
+              consequence_at = Clock::now();
+              for (const Rank& o : ranks)
+                if (o.running) still_running.push_back(o.index);
+            }
+          }
+      }
+      const bool interrupted = ints_passed > 0 || terms_passed > 0 || rank_interrupted;
+      if (failure) stop_all();
+      // A rank lost another: the cause may still be ending (its error, its exit); the
+      // ranks left after a second are hung or stopped.
+      if (consequence && !interrupted && Clock::now() - consequence_at >= std::chrono::seconds(1)) stop_all();
+      if (Clock::now() >= kill_at) signal_all(SIGKILL);
     }
-    std::cerr << text << std::endl;
-    return kExitFailed;
-  }
-  settle_rank0(nullptr);
-  for (const Rank& r : ranks)
-    if (end_of(r) != End::Ok) {
-      std::cerr << "qnn launch: the run failed: rank " << r.index << " " << cause(r) << std::endl;
+    ::sigaction(SIGINT, &old_int, nullptr);
+    ::sigaction(SIGTERM, &old_term, nullptr);
+
+    Rank& rank0 = ranks.front();
+    if (failure == &rank0 && attempt < 2 && ints_passed == 0 && terms_passed == 0 && WIFEXITED(rank0.status) &&
+        WEXITSTATUS(rank0.status) == kExitFailed && rank0.error_line.find(kPortInUseWords) != std::string::npos) {
+      const int taken = port;
+      port = free_port();
+      std::cerr << "qnn launch: port " << taken << " of 127.0.0.1 was taken (by another program) before rank 0 could "
+                << "listen on it; starting the ranks again on port " << port << std::endl;
+      continue;
+    }
+    const auto line_of = [](const Rank& r) { return r.error_line.empty() ? r.last_line : r.error_line; };
+    // Rank 0's held error lines: dropped when the summary carries the same error, else shown.
+    const auto settle_rank0 = [&](const Rank* summarized) {
+      const bool same = summarized && WIFEXITED(summarized->status) && !line_of(*summarized).empty() &&
+                        (summarized == &rank0 || line_of(*summarized) == line_of(rank0));
+      if (!same)
+        for (const std::string& line : rank0.held) pass_through(line);
+      rank0.held.clear();
+    };
+    if (failure) {
+      settle_rank0(failure);
+      std::string text = "qnn launch: the run failed: rank " + std::to_string(failure->index) + " " + cause(*failure);
+      if (nproc > 1) text += "; the other ranks were stopped";
+      std::cerr << text << std::endl;
+      return WIFEXITED(failure->status) && WEXITSTATUS(failure->status) == kExitUsage ? kExitUsage : kExitFailed;
+    }
+    if (ints_passed > 0 || terms_passed > 0 || rank_interrupted) {
+      settle_rank0(nullptr);
+      std::cerr << "qnn launch: interrupted: "
+                << (ints_passed > 0   ? "Ctrl-C was passed on to every rank"
+                    : terms_passed > 0 ? "SIGTERM was passed on to every rank"
+                                       : "a rank was stopped (SIGINT or SIGTERM), the others ended with it")
+                << std::endl;
+      return kExitInterrupted;
+    }
+    if (consequence) {
+      settle_rank0(consequence);
+      std::string text = "qnn launch: the run failed: ";
+      if (!still_running.empty()) {
+        // It gave up waiting for a rank that had neither ended nor answered (hung, stopped).
+        text += std::string(still_running.size() > 1 ? "ranks " : "rank ") + rank_list(still_running) +
+                " did not answer (still running, hung or stopped) and " + (still_running.size() > 1 ? "were" : "was") +
+                " stopped; rank " + std::to_string(consequence->index) + " " + cause(*consequence);
+      } else {
+        text += "rank " + std::to_string(consequence->index) + " " + cause(*consequence);
+      }
+      std::cerr << text << std::endl;
       return kExitFailed;
     }
-  return kExitOk;
+    settle_rank0(nullptr);
+    for (const Rank& r : ranks)
+      if (end_of(r) != End::Ok) {
+        std::cerr << "qnn launch: the run failed: rank " << r.index << " " << cause(r) << std::endl;
+        return kExitFailed;
+      }
+    return kExitOk;
+  }  // attempts
 }
 
 }  // namespace qnn::cli

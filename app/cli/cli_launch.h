@@ -42,6 +42,17 @@ std::string launch_usage();
 /// answer (still running, hung or stopped) and was stopped; rank 0 exited with status
 /// 3: ...").
 ///
+/// The port is released before rank 0 listens on it: when another program took it
+/// meanwhile (rank 0's error carries kPortInUseWords, core/dist/process_group.h), the
+/// launcher says so ("qnn launch: port P of 127.0.0.1 was taken (by another program)
+/// before rank 0 could listen on it; starting the ranks again on port Q") and starts
+/// every rank again on another free port, at most twice.
+///
+/// Test aids (environment): QNN_LAUNCH_FIRST_PORT=P makes the first attempt use port
+/// P; QNN_LAUNCH_LOG_DIR=DIR appends each rank's whole stderr and a last line "qnn
+/// launch: rank R exited with status S" (or "was killed by signal S") to
+/// DIR/rank<R>.stderr.
+///
 /// Ctrl-C (SIGINT to the launcher, from a terminal or sent to it alone): every rank
 /// gets one SIGINT; a second Ctrl-C a second SIGINT and SIGKILL 3 s later. SIGTERM to
 /// the launcher: every rank gets one SIGTERM.

@@ -295,7 +295,7 @@ std::unique_ptr<DataParallel> join_process_group(const DistEnv& env, double time
     if (env.rank == 0) {
       if (m.find("address already in use") != std::string::npos)
         throw ConfigError(me + ": cannot listen at MASTER_ADDR:MASTER_PORT " + where +
-                          ": the port is in use (another run or program); choose another MASTER_PORT");
+                          kPortInUseWords + "; choose another MASTER_PORT");
       if (m.find("permission denied") != std::string::npos)
         throw ConfigError(me + ": cannot listen at MASTER_ADDR:MASTER_PORT " + where +
                           ": this user may not open MASTER_PORT (ports below 1024 need privileges); choose "

@@ -27,6 +27,12 @@ class PeerLostError : public ConfigError {
 inline constexpr double kMinDistTimeout = 0.1;
 inline constexpr double kMaxDistTimeout = 1e6;
 
+/// The words of rank 0's error when MASTER_PORT is in use ("rank 0 of 2: cannot listen
+/// at MASTER_ADDR:MASTER_PORT 127.0.0.1:29500: the port is in use (another run or
+/// program); choose another MASTER_PORT"): `qnn launch` recognises them in rank 0's
+/// error line and starts the ranks again on another port.
+inline constexpr const char* kPortInUseWords = ": the port is in use (another run or program)";
+
 /// torchrun's variables, checked.
 struct DistEnv {
   std::string master_addr;

@@ -167,6 +167,7 @@ class TestDistFaults : public QObject {
   void distTimeoutRange();
   void wrongMasterAddrIsNamedAtOnce_data();
   void wrongMasterAddrIsNamedAtOnce();
+  void portInUseIsNamedAndLaunchTakesAnother();
   void lostPeerExitsWithStatus3();
   void launcherBlamesTheRankWithItsOwnError();
   void launcherShowsAUsageErrorOnce();
@@ -333,6 +334,58 @@ void TestDistFaults::wrongMasterAddrIsNamedAtOnce() {
   QVERIFY2(s < 5.0, qPrintable(QString::number(s)));
 }
 
+void TestDistFaults::portInUseIsNamedAndLaunchTakesAnother() {
+  // A port held by another program (this test, listening on 127.0.0.1:P).
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  QVERIFY(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  QVERIFY(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 4) == 0 &&
+          ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  const int busy = ntohs(a.sin_port);
+  // Rank 0 started by hand: our sentence, naming MASTER_PORT; exit status 1.
+  QProcess* p = start_rank(this, 0, busy,
+                           {"train", m_project, "--dist", "--dist-timeout", "5", "--epochs", "1", "--no-autosave"});
+  QVERIFY(p->waitForFinished(30000));
+  const QString err = QString::fromUtf8(p->readAllStandardError());
+  QVERIFY2(p->exitCode() == 1, qPrintable(err));
+  QVERIFY2(err.contains(QString("qnn train: error: rank 0 of 2: cannot listen at MASTER_ADDR:MASTER_PORT 127.0.0.1:%1: "
+                                "the port is in use (another run or program); choose another MASTER_PORT")
+                            .arg(busy)),
+           qPrintable(err));
+  QVERIFY2(!has_library_text(err) && !err.contains("errno"), qPrintable(err));
+  // `qnn launch` whose free port was taken before rank 0 listened (QNN_LAUNCH_FIRST_PORT:
+  // that port): it says so, starts both ranks again on another port, and the run succeeds.
+  const QString ckpt = m_dir.filePath("retry.pt");
+  QProcess launcher;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("QNN_LAUNCH_FIRST_PORT", QString::number(busy));
+  launcher.setProcessEnvironment(env);
+  launcher.start(QStringLiteral(QNN_CLI_PATH),
+                 {"launch", "--nproc", "2", m_project, "--epochs", "1", "--train-limit", "256", "--test-limit", "64",
+                  "--threads", "1", "--no-autosave", "--checkpoint", ckpt, "--dist-timeout", "20"});
+  QVERIFY(launcher.waitForFinished(120000));
+  ::close(fd);
+  const QString lerr = QString::fromUtf8(launcher.readAllStandardError());
+  const QString lout = QString::fromUtf8(launcher.readAllStandardOutput());
+  QVERIFY2(launcher.exitCode() == 0, qPrintable(lerr + lout));
+  const auto m = QRegularExpression(QString("qnn launch: port %1 of 127.0.0.1 was taken \\(by another program\\) "
+                                            "before rank 0 could listen on it; starting the ranks again on port (\\d+)")
+                                        .arg(busy))
+                     .match(lerr);
+  QVERIFY2(m.hasMatch(), qPrintable(lerr));
+  const int again = m.captured(1).toInt();
+  QVERIFY(again != busy && again > 0);
+  QCOMPARE(int(lerr.count("qnn launch: 2 ranks on 127.0.0.1:")), 2);
+  QVERIFY2(lerr.contains(QString("qnn launch: 2 ranks on 127.0.0.1:%1: rank 0 pid").arg(again)), qPrintable(lerr));
+  // Rank 0's error of the first attempt is not shown: the launcher's line replaces it.
+  QVERIFY2(!lerr.contains("cannot listen") && !lerr.contains("the run failed"), qPrintable(lerr));
+  QVERIFY2(lout.contains("saved checkpoint " + ckpt + " (4 optimizer steps)"), qPrintable(lout));
+  QVERIFY2(!has_library_text(lerr), qPrintable(lerr));
+}
+
 void TestDistFaults::lostPeerExitsWithStatus3() {
   // Two ranks by hand; rank 1 killed once rank 0 trains: rank 0 says it lost a rank, in
   // our words, and exits with 3 (not the cause).
@@ -426,7 +479,13 @@ void TestDistFaults::launcherPassesOneSigintToEveryRank() {
   QFETCH(bool, group);
   QFETCH(bool, twice);
   const QString autosave = m_dir.filePath(group ? "group.resume.pt" : twice ? "twice.resume.pt" : "int.resume.pt");
+  // Each rank's whole stderr and its exit status (qnn launch's test aid).
+  QTemporaryDir logs;
+  QVERIFY(logs.isValid());
   QProcess launcher;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("QNN_LAUNCH_LOG_DIR", logs.path());
+  launcher.setProcessEnvironment(env);
   if (group) launcher.setChildProcessModifier([] { ::setsid(); });
   launcher.start(QStringLiteral(QNN_CLI_PATH),
                  QStringList{"launch", "--nproc", "2", m_project, "--epochs", "5", "--train-limit", "12800",
@@ -463,6 +522,25 @@ void TestDistFaults::launcherPassesOneSigintToEveryRank() {
   QVERIFY2(s < (twice ? 5.0 : 20.0), qPrintable(QString::number(s)));
   // Rank 0 (whose stderr is passed through) got exactly one interrupt.
   QCOMPARE(int(err.count("qnn: stopping after the current")), 1);
+  // Every rank got exactly one: its first SIGINT prints "qnn: stopping after the current
+  // batch" (at least one arrived) and resets SIGINT to its default action, so a second
+  // one would have killed it by signal 2 instead of the exit status 130 (at most one).
+  // Twice: one message each, then killed by the second SIGINT (or, had it already
+  // finished its batch and saved, 130).
+  for (int r = 0; r < 2; ++r) {
+    QFile f(logs.filePath(QString("rank%1.stderr").arg(r)));
+    QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(f.fileName()));
+    const QString text = QString::fromUtf8(f.readAll());
+    QVERIFY2(text.count("qnn: stopping after the current batch") == 1, qPrintable(text));
+    const QString ended = QString("qnn launch: rank %1 exited with status 130\n").arg(r);
+    if (twice)
+      QVERIFY2(text.endsWith(QString("qnn launch: rank %1 was killed by signal %2\n").arg(r).arg(SIGINT)) ||
+                   text.endsWith(ended),
+               qPrintable(text));
+    else
+      QVERIFY2(text.endsWith(ended), qPrintable(text));
+    qInfo("rank %d: %s", r, qPrintable(text.trimmed().section('\n', -1)));
+  }
   QVERIFY2(err.contains("qnn launch: interrupted: Ctrl-C was passed on to every rank"), qPrintable(err));
   QVERIFY2(!err.contains("the run failed"), qPrintable(err));
   for (const qint64 pid : pids) QVERIFY2(!alive(pid), qPrintable(QString("rank pid %1 is still alive").arg(pid)));
