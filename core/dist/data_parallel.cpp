@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -402,7 +403,14 @@ std::unique_ptr<GradientSync> dp_gradient_sync(const std::vector<torch::Tensor>&
   if (!dp) return nullptr;
   if (bucket_kib < 0) {
     if (const char* e = std::getenv("QNN_DIST_BUCKET_KIB"); e && *e) {
-      bucket_kib = std::max(0L, std::atol(e));
+      char* end = nullptr;
+      errno = 0;
+      const long long v = std::strtoll(e, &end, 10);
+      if (errno != 0 || end == e || *end != '\0' || v < 0 || v > kMaxBucketKiB)
+        throw ConfigError(std::string("the environment variable QNN_DIST_BUCKET_KIB is '") + e +
+                          "'; expected a whole number of KiB from 0 (one flat bucket after backward) to " +
+                          std::to_string(kMaxBucketKiB));
+      bucket_kib = v;
     } else {
       // Overlap needs a core for the communication while every rank's LibTorch threads
       // compute; without one (2 ranks x 1 thread on 2 cores) the extra thread and the
@@ -413,6 +421,13 @@ std::unique_ptr<GradientSync> dp_gradient_sync(const std::vector<torch::Tensor>&
       bucket_kib = cores >= local * (long(torch::get_num_threads()) + 1) ? kDefaultBucketKiB : 0;
     }
   }
+  // Every rank must use the same layout or the all-reduces would not match (machines with
+  // other core counts choose differently, QNN_DIST_BUCKET_KIB may differ per machine): the
+  // ranks take the smallest choice (0, flat, wins). One 1-float collective per run.
+  bucket_kib = std::clamp<int64_t>(bucket_kib, 0, kMaxBucketKiB);
+  torch::Tensor choice = torch::full({1}, -float(bucket_kib), torch::kFloat32);
+  dp->max(choice);
+  bucket_kib = -int64_t(choice.item<float>());
   if (bucket_kib == 0) return std::make_unique<FlatGradientSync>(params);
   return std::make_unique<GradientSyncImpl>(*dp, params, bucket_kib);
 }

@@ -127,10 +127,15 @@ class GradientSync {
 /// backward (dp_average_gradients); -1: QNN_DIST_BUCKET_KIB from the environment, else
 /// kDefaultBucketKiB when the machine has a core to spare for the communication (cores
 /// >= LOCAL_WORLD_SIZE x (LibTorch threads + 1)), else 0 (on a 2-core machine with 2
-/// ranks the overlap only adds thread wake-ups). The hooks are removed and the thread
-/// ended on destruction.
-std::unique_ptr<GradientSync> dp_gradient_sync(const std::vector<torch::Tensor>& params, int64_t bucket_kib = -1);
+/// ranks the overlap only adds thread wake-ups). The ranks then agree on the smallest
+/// choice (a 1-float all-reduce, so every rank must call this at the same point): machines
+/// with other core counts or another QNN_DIST_BUCKET_KIB still use one layout. The hooks
+/// are removed and the thread ended on destruction.
+/// Throws ConfigError naming QNN_DIST_BUCKET_KIB when it is not a whole number from 0 to
+/// kMaxBucketKiB, and the collective's errors.
 constexpr int64_t kDefaultBucketKiB = 128;
+constexpr int64_t kMaxBucketKiB = 1 << 20;  // 1 GiB; exact in the float32 agreement
+std::unique_ptr<GradientSync> dp_gradient_sync(const std::vector<torch::Tensor>& params, int64_t bucket_kib = -1);
 
 /// Averages the BatchNorm running_mean / running_var buffers.
 void dp_average_batchnorm(torch::nn::Module& model);

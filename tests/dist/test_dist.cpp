@@ -223,6 +223,7 @@ class TestDist : public QObject {
   void overlappedGradientBucketsEqualOneFlatBucket();
   void dropoutMasksDifferBetweenRanks();
   void missingVariableIsNamed();
+  void ranksAgreeOnOneBucketLayout();
 
  private:
   QTemporaryDir m_dir;
@@ -858,6 +859,58 @@ void TestDist::missingVariableIsNamed() {
   const qnn_test::CliRun no_nproc = qnn_test::runQnn({"launch", m_project}, 30000);
   QCOMPARE(no_nproc.code, 2);
   QVERIFY2(no_nproc.err.contains("--nproc N is required"), qPrintable(no_nproc.text()));
+}
+
+void TestDist::ranksAgreeOnOneBucketLayout() {
+  // Each rank reads QNN_DIST_BUCKET_KIB (and counts its machine's cores) on its own; ranks
+  // on machines that choose differently must still run the same all-reduces. Rank 0 asks
+  // for 1 KiB buckets, rank 1 for one flat bucket: both take the flat bucket, train, and
+  // end with the same state (their QNN_DIST_STATE_DIR files, byte for byte).
+  const QString dir = m_dir.filePath("bucket_agree");
+  QDir().mkpath(dir);
+  const int port = free_port();
+  QProcess ranks[2];
+  for (int r = 0; r < 2; ++r) {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("MASTER_ADDR", "127.0.0.1");
+    env.insert("MASTER_PORT", QString::number(port));
+    env.insert("WORLD_SIZE", "2");
+    env.insert("RANK", QString::number(r));
+    env.insert("QNN_DIST_PROFILE", "1");
+    env.insert("QNN_DIST_BUCKET_KIB", r == 0 ? "1" : "0");
+    env.insert("QNN_DIST_STATE_DIR", dir);
+    ranks[r].setProcessEnvironment(env);
+    ranks[r].start(QStringLiteral(QNN_CLI_PATH),
+                   QStringList{"train", m_project, "--dist", "--dist-timeout", "20", "--epochs", "1", "--train-limit",
+                               "256", "--test-limit", "50", "--threads", "1", "--no-autosave", "--batch-size", "32"});
+    QVERIFY(ranks[r].waitForStarted());
+  }
+  QString text;
+  for (int r = 0; r < 2; ++r) {
+    QVERIFY2(ranks[r].waitForFinished(60000), "a rank did not end");
+    text += QString::fromUtf8(ranks[r].readAllStandardOutput()) + QString::fromUtf8(ranks[r].readAllStandardError());
+    QVERIFY2(ranks[r].exitCode() == 0, qPrintable(QString("rank %1: %2").arg(r).arg(text)));
+  }
+  QVERIFY2(text.contains("(1 flat bucket after backward)"), qPrintable(text));
+  QVERIFY2(!text.contains("overlapped with backward"), qPrintable(text));
+  QFile a(dir + "/rank0.pt"), b(dir + "/rank1.pt");
+  QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+  const QByteArray bytes0 = a.readAll();
+  QVERIFY(bytes0.size() > 1000);
+  QVERIFY(bytes0 == b.readAll());
+
+  // A value that is not a whole number of KiB is refused, naming the variable.
+  QProcess bad;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("QNN_DIST_BUCKET_KIB", "12kb");
+  bad.setProcessEnvironment(env);
+  bad.start(QStringLiteral(QNN_CLI_PATH),
+            QStringList{"launch", "--nproc", "2", m_project, "--epochs", "1", "--train-limit", "256", "--test-limit",
+                        "50", "--threads", "1", "--no-autosave"});
+  QVERIFY(bad.waitForFinished(60000));
+  const QString err = QString::fromUtf8(bad.readAllStandardOutput()) + QString::fromUtf8(bad.readAllStandardError());
+  QVERIFY2(bad.exitCode() != 0, qPrintable(err));
+  QVERIFY2(err.contains("QNN_DIST_BUCKET_KIB is '12kb'"), qPrintable(err));
 }
 
 QTEST_GUILESS_MAIN(TestDist)
