@@ -193,8 +193,9 @@ torch::Tensor act_function(const QuantActImpl& layer, const torch::Tensor& input
   switch (layer.options.function()) {
     case ActFunction::Identity: break;
     case ActFunction::ReLU: return torch::relu(input);
-    case ActFunction::HardTanh:
-      return torch::hardtanh(input, layer.options.min_val(), layer.options.max_val());
+    case ActFunction::HardTanh:  // QuantHardTanh: the quantizer alone (Brevitas)
+      if (!layer.act_quant) return torch::hardtanh(input, layer.options.min_val(), layer.options.max_val());
+      break;
   }
   return input;
 }

@@ -479,7 +479,9 @@ QuantSpec Importer::act_spec(const QuantInfo& q, const onnx::NodeProto& n) {
 }
 
 // Makes `src` (a layer) quantized by q: a float activation with a single consumer
-// becomes its Quant* twin; anything else gets a QuantIdentity.
+// becomes its Quant* twin; anything else gets a QuantIdentity. A Clip (HardTanh) keeps
+// its own layer: QuantHardTanh is the quantizer alone (Brevitas switches its hardtanh
+// off), so Clip -> Quant is a HardTanh and a QuantIdentity.
 void Importer::act_quant(const onnx::NodeProto& n, const std::string& src, const QuantInfo& q, int index) {
   const QuantSpec spec = act_spec(q, n);
   LayerSpec* target = nullptr;
@@ -487,7 +489,6 @@ void Importer::act_quant(const onnx::NodeProto& n, const std::string& src, const
   const std::string produced = m_layer_output.count(src) ? m_layer_output[src] : "";
   const bool single = s && !produced.empty() && consumers(produced) == 1 && !s->act_quant;
   const std::map<LayerType, LayerType> twin{{LayerType::ReLU, LayerType::QuantReLU},
-                                            {LayerType::HardTanh, LayerType::QuantHardTanh},
                                             {LayerType::Tanh, LayerType::QuantTanh},
                                             {LayerType::Sigmoid, LayerType::QuantSigmoid},
                                             {LayerType::Identity, LayerType::QuantIdentity}};

@@ -8,8 +8,9 @@
 //    onnx.brevitas and finn.custom_op.general (QONNX spec: github.com/fastmachinelearning/
 //    qonnx docs/qonnx-custom-ops). On a constant (weights, biases) a Quant becomes the
 //    layer's weight or bias quantizer; on a runtime value an activation quantizer
-//    (fused with a preceding Relu / Clip / Tanh / Sigmoid into QuantReLU /
-//    QuantHardTanh / QuantTanh / QuantSigmoid, else a QuantIdentity). Scales, zero
+//    (fused with a preceding Relu / Tanh / Sigmoid into QuantReLU / QuantTanh /
+//    QuantSigmoid, else a QuantIdentity; a Clip stays a HardTanh, since QuantHardTanh
+//    is the quantizer alone, as in Brevitas). Scales, zero
 //    points and bit widths must be constants (float or integer tensors; per tensor or
 //    one axis of any broadcast shape). rounding_mode ROUND is executed (round half to
 //    even, as Brevitas); every other mode is refused by name. Trunc after an average

@@ -41,6 +41,9 @@ void freeze(const FreezeContext& c, PlanNode& n) {
   auto& a = dynamic_cast<QuantActImpl&>(c.module);
   n.op = PlanOp::Act;
   n.act_function = a.options.function();
+  // QuantHardTanh: the quantizer alone (Brevitas switches the nn.Hardtanh off when an
+  // act_quant is present), so no Clip is exported in front of its Quant.
+  if (n.act_function == ActFunction::HardTanh && a.act_quant) n.act_function = ActFunction::Identity;
   n.min_val = a.options.min_val();
   n.max_val = a.options.max_val();
   if (a.act_quant && a.act_quant->enabled()) {
@@ -54,7 +57,8 @@ template <ActFunction F>
 torch::Tensor packed_forward(const PackedRunContext& c) {
   torch::Tensor y = c.inputs.at(0);
   if (F == ActFunction::ReLU) y = torch::relu(y);
-  if (F == ActFunction::HardTanh) y = torch::hardtanh(y, c.layer.param("min_val", -1.0), c.layer.param("max_val", 1.0));
+  if (F == ActFunction::HardTanh && !effective_act_quant(c.layer))  // QuantHardTanh: the quantizer alone
+    y = torch::hardtanh(y, c.layer.param("min_val", -1.0), c.layer.param("max_val", 1.0));
   if (F == ActFunction::Tanh) y = torch::tanh(y);
   if (F == ActFunction::Sigmoid) y = torch::sigmoid(y);
   if (const PackedTensor* a = c.tensor(c.layer.id + ".act"))
@@ -122,7 +126,8 @@ LayerDescriptor quant_relu() {
 LayerDescriptor quant_hardtanh() {
   return activation<ActFunction::HardTanh>(LayerType::QuantHardTanh, "QuantHardTanh", "hardtanh",
                                            presets::Int8ActPerTensorFloatMinMaxInit(),
-                                           "Brevitas QuantHardTanh: clamp to [min_val, max_val], then quantize");
+                                           "Brevitas QuantHardTanh: a signed activation quantizer whose learned scale starts "
+                                           "from [min_val, max_val] (the quantizer clamps; no separate hardtanh)");
 }
 LayerDescriptor quant_tanh() {
   return activation<ActFunction::Tanh>(LayerType::QuantTanh, "QuantTanh", "tanh", presets::Int8ActPerTensorFloat(),

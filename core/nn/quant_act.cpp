@@ -23,7 +23,12 @@ QuantTensor QuantActImpl::forward(const QuantTensor& x) {
   switch (options.function()) {
     case ActFunction::Identity: break;
     case ActFunction::ReLU: v = torch::relu(v); break;
-    case ActFunction::HardTanh: v = torch::hardtanh(v, options.min_val(), options.max_val()); break;
+    case ActFunction::HardTanh:
+      // Brevitas (proxy/runtime_quant.py _is_act_enabled): with an activation quantizer
+      // the nn.Hardtanh is switched off, its clamp is the quantizer's; min_val/max_val
+      // only initialise the quantizer's scale (Int8ActPerTensorFloatMinMaxInit).
+      if (!act_quant) v = torch::hardtanh(v, options.min_val(), options.max_val());
+      break;
     case ActFunction::Tanh: v = torch::tanh(v); break;
     case ActFunction::Sigmoid: v = torch::sigmoid(v); break;
   }

@@ -27,8 +27,10 @@ struct QuantActOptions {
 
 /// An activation followed by its quantizer; x any shape -> same shape. QuantReLU
 /// takes statistics of and quantizes relu(x) (Uint8ActPerTensorFloat by default);
-/// QuantIdentity quantizes x (Int8ActPerTensorFloat); QuantHardTanh clamps to
-/// [min_val, max_val] (Int8ActPerTensorFloatMinMaxInit). QuantTanh / QuantSigmoid apply
+/// QuantIdentity quantizes x (Int8ActPerTensorFloat); QuantHardTanh is its quantizer
+/// alone (Int8ActPerTensorFloatMinMaxInit, whose learned scale starts from
+/// [min_val, max_val]): as in Brevitas, the hardtanh clamp is applied only without an
+/// act_quant (a float HardTanh), since the quantizer already clamps. QuantTanh / QuantSigmoid apply
 /// torch::tanh / torch::sigmoid (float32) and take statistics of and quantize that output:
 /// QuantTanh defaults to Int8ActPerTensorFloat (signed, int_threshold 2^(b-1), so the
 /// 8-bit scale is max|tanh(x)| / 128 and tanh(x) near +1 clamps at code 127),

@@ -4,6 +4,7 @@
 // element by element in float32 with std::nearbyint (round half to even).
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cfenv>
 #include <cmath>
 #include <sstream>
@@ -201,16 +202,52 @@ class TestQuant : public QObject {
     const QuantTensor y = act->forward(QuantTensor(torch::tensor({-3.0f, 0.3f, 5.0f})));
     QCOMPARE(act->act_quant->value.item<float>(), 2.0f);
     QCOMPARE(y.scale.item<float>(), 2.0f / 128.0f);
-    // hardtanh clamps to [-2, 1.5] before quantizing.
+    // No hardtanh (Brevitas switches it off under an act_quant): the quantizer's own
+    // clamp to codes [-128, 127] (signed, not narrow), so 5 -> 127 * s, not max_val 1.5.
     QCOMPARE(to_vec(y.value)[0], -2.0f);
-    QCOMPARE(to_vec(y.value)[2], 1.5f);
+    QCOMPARE(to_vec(y.value)[2], 127.0f * 2.0f / 128.0f);
     // The scale parameter is trained from the first call: d sum(y) / d value is
-    // sum(round(x/s) - x/s) / 128 over the unclipped elements (-2 and 1.5 are on the grid).
+    // (sum(round(x/s) - x/s) inside the range + sum of the clipped codes) / 128;
+    // -3 and 5 are clipped to -128 and 127.
     (y.value.sum()).backward();
     const float s = 2.0f / 128.0f;
-    const float expect = (std::nearbyint(0.3f / s) - 0.3f / s) / 128.0f;
+    const float expect = ((std::nearbyint(0.3f / s) - 0.3f / s) - 128.0f + 127.0f) / 128.0f;
     QVERIFY(std::fabs(expect) > 1e-4f);
     QVERIFY(std::fabs(act->act_quant->value.grad().item<float>() - expect) < 1e-6f);
+  }
+
+  // Brevitas QuantHardTanh (proxy/runtime_quant.py _is_act_enabled): with an act_quant
+  // the nn.Hardtanh is off and the layer is its quantizer alone; min_val/max_val only
+  // initialise the learned scale. Once the scale grows past max_val / 128, an input
+  // beyond max_val is quantized, not clamped to max_val, and gets a gradient.
+  void hardTanhWithActQuantIsTheQuantizerAlone() {
+    QuantAct act(quant_hardtanh_options(8, -1.0, 1.0, true));
+    QVERIFY(!act->act_quant->spec().narrow_range);  // codes [-128, 127]
+    {
+      torch::NoGradGuard no_grad;
+      act->act_quant->value.fill_(4.0);  // a scale the training moved: 4 / 128
+    }
+    act->eval();
+    const std::vector<float> in{-5.0f, -1.7f, 0.3f, 1.7f, 3.0f};
+    const torch::Tensor x = torch::tensor(in).requires_grad_(true);
+    const QuantTensor y = act->forward(QuantTensor(x));
+    const float s = 4.0f / 128.0f;
+    QCOMPARE(y.scale.item<float>(), s);
+    const std::vector<float> got = to_vec(y.value);
+    for (size_t i = 0; i < in.size(); ++i) {
+      const float code = std::clamp(std::nearbyint(in[i] / s), -128.0f, 127.0f);
+      QCOMPARE(got[i], code * s);
+    }
+    QCOMPARE(got[4], 3.0f);  // beyond max_val = 1: not 1
+    QCOMPARE(got[0], -4.0f);  // the quantizer's clamp: -128 * s
+    y.value.sum().backward();
+    // d y / d x: 1 inside the quantizer's range (also for 1.7 and 3 > max_val), 0 where clipped.
+    QCOMPARE(to_vec(x.grad()), (std::vector<float>{0.0f, 1.0f, 1.0f, 1.0f, 1.0f}));
+
+    // A float HardTanh (no act_quant) keeps its clamp.
+    QuantAct plain(QuantActOptions(ActFunction::HardTanh).act_quant(std::nullopt).min_val(-1.0).max_val(1.0));
+    QCOMPARE(to_vec(plain->forward(QuantTensor(torch::tensor(in))).value),
+             (std::vector<float>{-1.0f, -1.0f, 0.3f, 1.0f, 1.0f}));
   }
 
   void biasQuantizersUseInputTimesWeightScale() {
