@@ -230,10 +230,11 @@ std::string launch_usage() {
 
 Data-parallel training on this machine: starts N processes (ranks) of
 `qnn train PROJECT --dist [TRAIN OPTIONS]`, like `torchrun --standalone
---nproc-per-node N`, with MASTER_ADDR=127.0.0.1, a free MASTER_PORT,
-WORLD_SIZE=N and RANK=0..N-1. --batch-size is the batch of one rank: the global
-batch is N x batch size (2 ranks x 32 see the same 64 samples per step as 1 rank x
-64). Without --threads each rank uses cores / N LibTorch threads (at least 1).
+--nproc-per-node N`, with MASTER_ADDR=127.0.0.1, a free MASTER_PORT (when another
+program takes it before rank 0 listens on it, the ranks are started again on
+another), WORLD_SIZE=N and RANK=0..N-1. --batch-size is the batch of one rank:
+the global batch is N x batch size (2 ranks x 32 see the same 64 samples per step as
+1 rank x 64). Without --threads each rank uses cores / N LibTorch threads (at least 1).
 `qnn train --help` says what is combined across the ranks and how.
 
 Rank 0's output (epoch lines, progress, checkpoint) is passed through; the other
