@@ -40,6 +40,7 @@
 #include "core/io/atomic_file.h"
 #include "core/dist/data_parallel.h"
 #include "core/dist/dist_agreement.h"
+#include "core/dist/process_group.h"
 #include "core/train/checkpoint.h"
 #include "core/train/checkpoint_entries.h"
 #include "core/train/checkpoint_steps.h"
@@ -743,6 +744,7 @@ int run(int argc, char** argv) {
   // A file size limit (ulimit -f) then fails the write with EFBIG, reported with the
   // file's name, instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
+  const int code = [&]() -> int {
   try {
     std::vector<std::string> rest(args.begin() + 1, args.end());
     // `qnn launch --nproc N sweep PROJECT ...`: the options are sweep's ("launch sweep").
@@ -780,6 +782,10 @@ int run(int argc, char** argv) {
     std::cerr << who << ": error: " << e.what() << "\n";
     return kExitFailed;
   }
+  }();
+  // A rank whose run failed because another rank was lost is a consequence, not the
+  // cause: `qnn launch` tells the two apart by this status (cli_dist.h).
+  return code == kExitFailed && dist_peer_lost() ? kExitPeerLost : code;
 }
 
 }  // namespace qnn::cli

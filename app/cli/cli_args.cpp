@@ -580,7 +580,7 @@ finn-input-quant (the network input must be quantized by a QuantIdentity),
 finn-trunc-floor (truncating average pools must use floor 1), finn-join-scales (the
 inputs of an Add or Concat on different scales), finn-unsupported-op (a float Tanh,
 Sigmoid, HardTanh (Clip) or ReLU FINN has no hardware layer for, also the one a
-QuantTanh/QuantSigmoid/QuantHardTanh exports before its Quant). qnn export --format
+QuantTanh/QuantSigmoid exports before its Quant; QuantHardTanh exports no Clip). qnn export --format
 qonnx refuses a FINN-target project that breaks any of them.
 
 Options:

@@ -29,16 +29,6 @@ uint64_t file_digest(const std::string& path) {
   return h;
 }
 
-/// Registered with std::atexit by start_dist(): a rank whose run ended because another
-/// rank was lost exits with kExitPeerLost instead of 1 (its message is already printed).
-void exit_peer_lost() {
-  if (!dist_peer_lost()) return;
-  std::cout.flush();
-  std::cerr.flush();
-  std::fflush(nullptr);
-  std::_Exit(kExitPeerLost);
-}
-
 }  // namespace
 
 DistSession::~DistSession() { set_active_data_parallel(nullptr); }
@@ -79,8 +69,6 @@ std::unique_ptr<DistSession> start_dist(const CommandArgs& args, const std::stri
   }
   s->m_check = args.has("dist-check");
   const DistEnv env = read_dist_env();
-  static const bool registered = std::atexit(exit_peer_lost) == 0;
-  (void)registered;
   s->m_where = env.master_addr + ":" + std::to_string(env.master_port);
   s->m_dp = join_process_group(env, s->m_timeout, s->m_check);
   if (for_training) set_active_data_parallel(s->m_dp.get());

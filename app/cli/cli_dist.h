@@ -46,8 +46,8 @@ class DistSession {
 /// nullptr without --dist. With --dist: reads MASTER_ADDR, MASTER_PORT, WORLD_SIZE and
 /// RANK, joins the group within --dist-timeout seconds (default 60) and refuses a project
 /// whose bytes differ from rank 0's (ConfigError naming the rank, on every rank).
-/// From then on the process exits with kExitPeerLost (std::atexit) once a collective or
-/// the rendezvous threw PeerLostError.
+/// A command that then fails because a collective or the rendezvous threw PeerLostError
+/// makes `qnn` exit with kExitPeerLost instead of 1 (cli::run, via dist_peer_lost()).
 /// Throws UsageError: --dist-timeout / --dist-check without --dist; --dist-timeout not
 /// a number of seconds from 0.1 to 1000000. ConfigError: a torchrun variable missing
 /// or invalid (read_dist_env), the project differs from rank 0's, and the errors of

@@ -107,15 +107,16 @@ std::vector<std::string> export_consumers(const Project& project,
 }
 
 /// The float op the QONNX export writes for `l`'s activation function, before its Quant
-/// if it has an act_quant: "Tanh", "Sigmoid", "Clip" (HardTanh); "" for every other type.
+/// if it has an act_quant: "Tanh", "Sigmoid", "Clip" (a float HardTanh); "" for every
+/// other type. A QuantHardTanh exports no Clip: as in Brevitas (_is_act_enabled) it is
+/// its quantizer alone, one Quant, which FINN's QuantIdentityHandler converts.
 const char* float_activation_op(const LayerSpec& l) {
   switch (l.type) {
     case LayerType::Tanh:
     case LayerType::QuantTanh: return "Tanh";
     case LayerType::Sigmoid:
     case LayerType::QuantSigmoid: return "Sigmoid";
-    case LayerType::HardTanh:
-    case LayerType::QuantHardTanh: return "Clip";
+    case LayerType::HardTanh: return "Clip";
     default: return "";
   }
 }
@@ -172,10 +173,8 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
             l.id,
             "FINN has no hardware layer for a float " + what + ": it turns the Quant after it into thresholds "
                 "but keeps the " + op + " node before it (FINN removes only a Relu there)",
-            op == "Clip" ? "replace " + l.id + " by a QuantIdentity with the same act_quant (its Quant clamps at the "
-                           "quantizer's range; FINN converts it as a quantized HardTanh) and retrain"
-                         : "replace " + l.id + " by a QuantReLU, or by a signed QuantIdentity (FINN's quantized "
-                           "HardTanh), and retrain",
+            "replace " + l.id + " by a QuantReLU, or by a signed QuantIdentity or QuantHardTanh (FINN's "
+                "quantized HardTanh), and retrain",
             "finn-unsupported-op"));
       } else {
         out.push_back(warning(l.id, "FINN has no hardware layer for a float " + what,

@@ -264,7 +264,9 @@ void TestDistFaults::missingRankZeroIsNamedWithinTheTimeout() {
                             .arg(port)),
            qPrintable(err));
   QVERIFY2(!has_library_text(err), qPrintable(err));
-  QVERIFY2(s >= 1.9 && s < 2.0 + 5.0, qPrintable(QString::number(s)));
+  // It waited (no immediate failure), though c10d's connect loop gives up when the time
+  // left is shorter than its next back-off: measured 1.78-2.9 s.
+  QVERIFY2(s >= 1.0 && s < 2.0 + 5.0, qPrintable(QString::number(s)));
 }
 
 void TestDistFaults::distTimeoutRange() {
