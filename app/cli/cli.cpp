@@ -301,6 +301,10 @@ int run_train(const CommandArgs& args) {
   if (dist && !resume.empty()) shared_resume = share_resume_file(*active_data_parallel(), resume);
   TrainingCheckpointInfo resumed;
   if (!resume.empty()) resumed = read_training_checkpoint_info(resume);
+  // Not earlier: with the handler in place during the rendezvous, a Ctrl-C there made
+  // both ranks of `qnn launch` wait out --dist-timeout and fail to join (c10d's TCPStore
+  // does not survive the interrupted call); until here Ctrl-C ends the rank at once, and
+  // `qnn launch` reports the run interrupted (130; nothing was trained).
   InterruptGuard interrupts;
   set_thread_count(t.threads);
   torch::manual_seed(t.seed);

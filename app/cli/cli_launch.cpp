@@ -305,16 +305,46 @@ int run_launch(const CommandArgs& args) {
   argv.push_back(nullptr);
 
   const pid_t launcher = ::getpid();
+  // The handler is in place before any rank starts: a Ctrl-C (or a SIGINT/SIGTERM sent to
+  // the launcher) that comes while the ranks start up is kept and passed on as soon as
+  // they run, not lost (a launcher started in the background of a script inherits
+  // SIGINT ignored) and not fatal to the launcher alone.
+  g_launch_ints = 0;
+  g_launch_terms = 0;
+  struct sigaction action {}, old_int{}, old_term{};
+  action.sa_handler = on_launch_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, &old_int);
+  ::sigaction(SIGTERM, &action, &old_term);
   // free_port() released the port before rank 0 binds it: when another program took it
   // meanwhile, rank 0 says so and the ranks are started again on another port (twice).
   for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {  // restored after the previous attempt's ranks ended
+      ::sigaction(SIGINT, &action, nullptr);
+      ::sigaction(SIGTERM, &action, nullptr);
+    }
+    if (g_launch_ints > 0 || g_launch_terms > 0) {
+      ::sigaction(SIGINT, &old_int, nullptr);
+      ::sigaction(SIGTERM, &old_term, nullptr);
+      std::cerr << "qnn launch: interrupted before the ranks started; nothing was trained\n";
+      return kExitInterrupted;
+    }
     std::cout.flush();
     std::cerr.flush();
     std::vector<Rank> ranks(static_cast<size_t>(nproc));
     for (int r = 0; r < int(nproc); ++r) {
       int fds[2];
       if (::pipe(fds) != 0) throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+      // SIGINT/SIGTERM stay blocked from before the fork until the child has set them to
+      // their default actions: one that comes in between is then neither lost in the
+      // child's copy of the launcher's handler nor missed by the launcher.
+      sigset_t stop_signals, old_mask;
+      sigemptyset(&stop_signals);
+      sigaddset(&stop_signals, SIGINT);
+      sigaddset(&stop_signals, SIGTERM);
+      ::sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
       const pid_t pid = ::fork();
+      if (pid != 0) ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
       if (pid < 0) throw std::runtime_error(std::string("cannot start rank ") + std::to_string(r) + ": " + std::strerror(errno));
       if (pid == 0) {
         // The child: dies with the launcher; stderr to the pipe; only rank 0 keeps stdout.
@@ -325,6 +355,9 @@ int run_launch(const CommandArgs& args) {
         // is allowed even with `stty tostop`.
         ::setpgid(0, 0);
         std::signal(SIGTTOU, SIG_IGN);
+        std::signal(SIGINT, SIG_DFL);  // not the launcher's handler, nor an inherited SIG_IGN
+        std::signal(SIGTERM, SIG_DFL);
+        ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
         ::dup2(fds[1], STDERR_FILENO);
         ::close(fds[0]);
         ::close(fds[1]);
@@ -367,13 +400,6 @@ int run_launch(const CommandArgs& args) {
     // SIGINT (each stops after its batch; the ranks agree on the step); a second Ctrl-C
     // sends a second SIGINT (a rank's second Ctrl-C aborts it at once) and SIGKILL 3 s
     // later. A SIGTERM of the launcher is passed on as one SIGTERM.
-    g_launch_ints = 0;
-    g_launch_terms = 0;
-    struct sigaction action {}, old_int{}, old_term{};
-    action.sa_handler = on_launch_signal;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, &old_int);
-    ::sigaction(SIGTERM, &action, &old_term);
     const auto signal_all = [&](int sig) {
       for (Rank& r : ranks)
         if (r.running) {

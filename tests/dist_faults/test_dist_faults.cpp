@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -173,6 +174,7 @@ class TestDistFaults : public QObject {
   void launcherShowsAUsageErrorOnce();
   void launcherPassesOneSigintToEveryRank_data();
   void launcherPassesOneSigintToEveryRank();
+  void earlySigintStopsRanksThatInheritedItIgnored();
 
  private:
   QStringList train(const QStringList& more) const {
@@ -497,8 +499,17 @@ void TestDistFaults::launcherPassesOneSigintToEveryRank() {
   QString err, out;
   qint64 pids[2] = {0, 0};
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  // Until rank 0 autosaved a step: both ranks are in the training loop.
-  while ((pids[1] == 0 || !qnn::is_training_checkpoint(autosave.toStdString())) &&
+  // Until rank 0 autosaved a step (not only the autosave written before the first step):
+  // both ranks are in the training loop.
+  const auto autosaved_a_step = [&] {
+    try {
+      return qnn::is_training_checkpoint(autosave.toStdString()) &&
+             qnn::read_training_checkpoint_info(autosave.toStdString()).global_step >= 1;
+    } catch (const std::exception&) {
+      return false;  // being replaced right now
+    }
+  };
+  while ((pids[1] == 0 || !autosaved_a_step()) &&
          std::chrono::steady_clock::now() < deadline && launcher.state() == QProcess::Running) {
     launcher.waitForReadyRead(50);
     err += QString::fromUtf8(launcher.readAllStandardError());
@@ -506,7 +517,7 @@ void TestDistFaults::launcherPassesOneSigintToEveryRank() {
     const auto m = QRegularExpression("rank 0 pid (\\d+); rank 1 pid (\\d+)").match(err);
     if (m.hasMatch()) pids[0] = m.captured(1).toLongLong(), pids[1] = m.captured(2).toLongLong();
   }
-  QVERIFY2(pids[1] > 0 && qnn::is_training_checkpoint(autosave.toStdString()), qPrintable(err + out));
+  QVERIFY2(pids[1] > 0 && autosaved_a_step(), qPrintable(err + out));
   QVERIFY2(launcher.state() == QProcess::Running, qPrintable(err + out));
   const auto sent_at = std::chrono::steady_clock::now();
   QCOMPARE(::kill(group ? -pid_t(launcher.processId()) : pid_t(launcher.processId()), SIGINT), 0);
@@ -548,6 +559,50 @@ void TestDistFaults::launcherPassesOneSigintToEveryRank() {
   for (const qint64 pid : pids) QVERIFY2(!alive(pid), qPrintable(QString("rank pid %1 is still alive").arg(pid)));
   // Rank 0's autosave is complete.
   QVERIFY(qnn::read_training_checkpoint_info(autosave.toStdString()).global_step >= 1);
+}
+
+void TestDistFaults::earlySigintStopsRanksThatInheritedItIgnored() {
+  // A launcher started in the background of a script inherits SIGINT ignored (POSIX
+  // shells do that for `&` jobs), and so did its ranks: a `kill -INT` right after the
+  // ranks started reached the launcher, which passed it on, but the ranks ignored it and
+  // trained the whole epoch. Now the ranks start with SIGINT at its default: one that
+  // comes before a rank's handler is in place ends it at once, a later one stops it
+  // after its step; either way no rank finishes the epoch and the launcher exits 130.
+  QTemporaryDir logs;
+  QVERIFY(logs.isValid());
+  QProcess launcher;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert("QNN_LAUNCH_LOG_DIR", logs.path());
+  launcher.setProcessEnvironment(env);
+  launcher.setChildProcessModifier([] { std::signal(SIGINT, SIG_IGN); });  // as `cmd &` in a script
+  const QString checkpoint = m_dir.filePath("early_int.pt");
+  launcher.start(QStringLiteral(QNN_CLI_PATH),
+                 QStringList{"launch", "--nproc", "2", m_project, "--epochs", "1", "--train-limit", "12800",
+                             "--test-limit", "200", "--threads", "1", "--no-autosave", "--checkpoint", checkpoint,
+                             "--dist-timeout", "20"});
+  QVERIFY(launcher.waitForStarted());
+  QString err;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!err.contains("rank 1 pid") && std::chrono::steady_clock::now() < deadline &&
+         launcher.state() == QProcess::Running) {
+    launcher.waitForReadyRead(10);
+    err += QString::fromUtf8(launcher.readAllStandardError());
+  }
+  QVERIFY2(err.contains("rank 1 pid"), qPrintable(err));
+  QCOMPARE(::kill(pid_t(launcher.processId()), SIGINT), 0);
+  QVERIFY2(launcher.waitForFinished(60000), "the launcher did not end after SIGINT");
+  err += QString::fromUtf8(launcher.readAllStandardError());
+  const QString out = QString::fromUtf8(launcher.readAllStandardOutput());
+  QVERIFY2(launcher.exitCode() == 130, qPrintable(err + out));
+  QVERIFY2(!out.contains("epoch 1/1"), qPrintable(out));  // 200 steps per epoch: not reached
+  for (int r = 0; r < 2; ++r) {
+    QFile f(logs.filePath(QString("rank%1.stderr").arg(r)));
+    QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(f.fileName()));
+    const QString text = QString::fromUtf8(f.readAll());
+    QVERIFY2(text.endsWith(QString("qnn launch: rank %1 was killed by signal %2\n").arg(r).arg(SIGINT)) ||
+                 text.endsWith(QString("qnn launch: rank %1 exited with status 130\n").arg(r)),
+             qPrintable(text));
+  }
 }
 
 QTEST_GUILESS_MAIN(TestDistFaults)
