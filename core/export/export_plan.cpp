@@ -235,7 +235,7 @@ std::vector<ExportIssue> preflight(const Project& project, ExportFormat format) 
   if (format == ExportFormat::Qonnx && project.deployment_target == DeploymentTarget::Finn) {
     for (const Diagnostic& d : v.diagnostics)
       if (is_finn_diagnostic(d))
-        out.push_back({true, d.node, d.message + " (" + d.hint + "; the project's deployment target is FINN)"});
+        out.push_back({true, d.node, d.message + " (" + d.hint + "; deployment target: FINN)"});
     if (!out.empty()) return out;
   }
   // Brevitas runs the same modules as the app: what it cannot take is its own list.
