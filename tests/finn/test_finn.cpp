@@ -480,7 +480,7 @@ void TestFinn::qonnxExportIsRefusedUnderFinn() {
   QCOMPARE(int(issues.size()), 1);
   QVERIFY(issues[0].error && issues[0].layer == "pool");
   QVERIFY2(issues[0].text().find("FLOOR") != std::string::npos &&
-               issues[0].text().find("deployment target is FINN") != std::string::npos,
+               issues[0].text().find("deployment target: FINN)") != std::string::npos,
            issues[0].text().c_str());
   // QCDQ (ONNX Runtime) is not FINN's: no refusal from the rules.
   for (const ExportIssue& i : preflight(p, ExportFormat::Qcdq)) QVERIFY2(!i.error, i.text().c_str());
