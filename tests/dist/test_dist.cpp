@@ -43,6 +43,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/dist_run.h"
+
 #include "tests/cli_run.h"
 
 namespace fs = std::filesystem;
@@ -98,17 +100,7 @@ qnn::Project mlp_project(double learning_rate) {
   return p;
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using qnn_test::free_port;
 
 struct Difference {
   double worst = 0.0;  ///< the largest max|a - b| / max|a| over the tensors
@@ -477,11 +469,7 @@ void TestDist::differentProjectIsRefusedAtStartUp() {
   const int port = free_port();
   QProcess ranks[2];
   for (int r = 0; r < 2; ++r) {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("MASTER_ADDR", "127.0.0.1");
-    env.insert("MASTER_PORT", QString::number(port));
-    env.insert("WORLD_SIZE", "2");
-    env.insert("RANK", QString::number(r));
+    QProcessEnvironment env = qnn_test::torchrun_env(port, r);
     ranks[r].setProcessEnvironment(env);
     ranks[r].start(QStringLiteral(QNN_CLI_PATH),
                    QStringList{"train", r == 0 ? m_project : other, "--dist", "--dist-timeout", "20", "--epochs", "1",
@@ -530,11 +518,7 @@ void TestDist::differentOptionsOrDataAreRefusedAtStartUp() {
     QProcess ranks[2];
     QStringList errs;
     for (int r = 0; r < 2; ++r) {
-      QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-      env.insert("MASTER_ADDR", "127.0.0.1");
-      env.insert("MASTER_PORT", QString::number(port));
-      env.insert("WORLD_SIZE", "2");
-      env.insert("RANK", QString::number(r));
+      QProcessEnvironment env = qnn_test::torchrun_env(port, r);
       ranks[r].setProcessEnvironment(env);
       ranks[r].setWorkingDirectory(r == 0 ? same : cwd1);
       ranks[r].start(QStringLiteral(QNN_CLI_PATH),
@@ -661,11 +645,7 @@ void TestDist::stopOnOneRankStopsEveryRankAfterTheSameStep() {
   const int port = free_port();
   QProcess ranks[2];
   for (int r = 0; r < 2; ++r) {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("MASTER_ADDR", "127.0.0.1");
-    env.insert("MASTER_PORT", QString::number(port));
-    env.insert("WORLD_SIZE", "2");
-    env.insert("RANK", QString::number(r));
+    QProcessEnvironment env = qnn_test::torchrun_env(port, r);
     ranks[r].setProcessEnvironment(env);
     ranks[r].start(QStringLiteral(QNN_CLI_PATH),
                    QStringList{"train", m_project, "--dist", "--dist-timeout", "20", "--epochs", "50", "--train-limit",
@@ -871,11 +851,7 @@ void TestDist::ranksAgreeOnOneBucketLayout() {
   const int port = free_port();
   QProcess ranks[2];
   for (int r = 0; r < 2; ++r) {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("MASTER_ADDR", "127.0.0.1");
-    env.insert("MASTER_PORT", QString::number(port));
-    env.insert("WORLD_SIZE", "2");
-    env.insert("RANK", QString::number(r));
+    QProcessEnvironment env = qnn_test::torchrun_env(port, r);
     env.insert("QNN_DIST_PROFILE", "1");
     env.insert("QNN_DIST_BUCKET_KIB", r == 0 ? "1" : "0");
     env.insert("QNN_DIST_STATE_DIR", dir);

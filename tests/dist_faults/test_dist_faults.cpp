@@ -31,6 +31,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/dist_run.h"
+
 #include "tests/cli_run.h"
 
 namespace fs = std::filesystem;
@@ -80,17 +82,7 @@ qnn::Project mlp_project() {
   return p;
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using qnn_test::free_port;
 
 struct RankRun {
   int code = -1;
@@ -104,11 +96,7 @@ std::vector<RankRun> run_two_ranks(const QStringList& args0, const QStringList& 
   const int port = free_port();
   QProcess ranks[2];
   for (int r = 0; r < 2; ++r) {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("MASTER_ADDR", "127.0.0.1");
-    env.insert("MASTER_PORT", QString::number(port));
-    env.insert("WORLD_SIZE", "2");
-    env.insert("RANK", QString::number(r));
+    QProcessEnvironment env = qnn_test::torchrun_env(port, r);
     for (const QString& kv : extra_env) env.insert(kv.section('=', 0, 0), kv.section('=', 1));
     ranks[r].setProcessEnvironment(env);
     ranks[r].start(QStringLiteral(QNN_CLI_PATH), r == 0 ? args0 : args1);
@@ -131,11 +119,7 @@ std::vector<RankRun> run_two_ranks(const QStringList& args0, const QStringList& 
 QProcess* start_rank(QObject* parent, int rank, int port, const QStringList& args,
                      const QString& addr = QStringLiteral("127.0.0.1")) {
   auto* p = new QProcess(parent);
-  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  env.insert("MASTER_ADDR", addr);
-  env.insert("MASTER_PORT", QString::number(port));
-  env.insert("WORLD_SIZE", "2");
-  env.insert("RANK", QString::number(rank));
+  QProcessEnvironment env = qnn_test::torchrun_env(port, rank, 2, addr);
   p->setProcessEnvironment(env);
   p->start(QStringLiteral(QNN_CLI_PATH), args);
   return p;

@@ -44,6 +44,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/dist_run.h"
+
 #include "tests/cli_run.h"
 
 namespace fs = std::filesystem;
@@ -102,17 +104,7 @@ qnn::Project mlp_project(double learning_rate) {
   return p;
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using qnn_test::free_port;
 
 std::string read_file(const QString& path) {
   std::ifstream in(path.toStdString(), std::ios::binary);
@@ -375,11 +367,7 @@ void TestDistSweep::torchrunStyleRanksRankOneIsQuiet() {
   const QString one = m_dir.filePath("w_one"), two = m_dir.filePath("w_two"), other = m_dir.filePath("w_rank1");
   QProcess ranks[2];
   for (int r = 0; r < 2; ++r) {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("MASTER_ADDR", "127.0.0.1");
-    env.insert("MASTER_PORT", QString::number(port));
-    env.insert("WORLD_SIZE", "2");
-    env.insert("RANK", QString::number(r));
+    QProcessEnvironment env = qnn_test::torchrun_env(port, r);
     ranks[r].setProcessEnvironment(env);
     ranks[r].start(QStringLiteral(QNN_CLI_PATH),
                    QStringList{"sweep", m_project, "--dist", "--dist-timeout", "30", "--weights", m_weights, "--bits",
@@ -412,11 +400,7 @@ void TestDistSweep::differentProjectIsRefused() {
   const int port = free_port();
   QProcess ranks[2];
   for (int r = 0; r < 2; ++r) {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert("MASTER_ADDR", "127.0.0.1");
-    env.insert("MASTER_PORT", QString::number(port));
-    env.insert("WORLD_SIZE", "2");
-    env.insert("RANK", QString::number(r));
+    QProcessEnvironment env = qnn_test::torchrun_env(port, r);
     ranks[r].setProcessEnvironment(env);
     ranks[r].start(QStringLiteral(QNN_CLI_PATH),
                    QStringList{"sweep", r == 0 ? m_project : other, "--dist", "--dist-timeout", "20", "--weights",
