@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/graph/finn_cost.h"
 
+#include "core/graph/finn_rules.h"
+
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
@@ -166,6 +168,9 @@ ModelHwCost hardware_cost(const Project& project, const ValidationResult& valida
     m.layers.push_back(std::move(c));
   }
   if (m.max_cycles > 0) m.samples_per_second = folding.clock_mhz * 1e6 / double(m.max_cycles);
+  // validate() adds the FINN rules only for the FINN target, so these are empty otherwise.
+  for (const Diagnostic& d : validation.diagnostics)
+    if (is_finn_diagnostic(d)) m.finn_findings.push_back(d.node + " (" + d.code + ")");
   return m;
 }
 
@@ -223,6 +228,12 @@ std::string hardware_cost_table(const ModelHwCost& c, bool finn) {
       o << "  not in the FINN totals (no estimate): ";
       for (size_t i = 0; i < c.excluded.size(); ++i) o << (i ? ", " : "") << c.excluded[i];
       o << "\n";
+    }
+    if (!c.finn_findings.empty()) {
+      o << "not a FINN build yet: " << c.finn_findings.size() << " FINN rule warning"
+        << (c.finn_findings.size() == 1 ? "" : "s") << ": ";
+      for (size_t i = 0; i < c.finn_findings.size(); ++i) o << (i ? ", " : "") << c.finn_findings[i];
+      o << " (qnn validate names the fixes; the QONNX export for FINN is refused until they are fixed)\n";
     }
   }
   return o.str();

@@ -111,6 +111,10 @@ struct ModelHwCost {
   Folding folding;
   /// "id (reason)" of every dot-product layer without a FINN estimate, in layer order.
   std::vector<std::string> excluded;
+  /// "id (code)" of every FINN rule warning in the validation (core/graph/finn_rules.h),
+  /// in its order: the network is no FINN build until they are fixed. Empty unless the
+  /// deployment target is FINN (validate() checks the rules only then).
+  std::vector<std::string> finn_findings;
 };
 
 /// Accumulator widths and FINN's per-MVAU formulas (see the file comment). mw, mh >= 1.

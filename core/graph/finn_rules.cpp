@@ -183,6 +183,17 @@ std::vector<Diagnostic> finn_diagnostics(const Project& project, const Validatio
                               "finn-unsupported-op"));
       }
     }
+    // A float AvgPool2d exports an AveragePool with no Trunc after it. FINN builds pools
+    // from MaxPool and from Brevitas's truncating average pool only (an AveragePool
+    // followed by Mul and Trunc, which InferQuantAvgPool2d makes a QuantAvgPool2d; then
+    // InferPool in convert_to_hw_layers.py): a bare AveragePool stays a float op.
+    if (l.type == LayerType::AvgPool2d)
+      out.push_back(warning(l.id,
+                            "FINN has no hardware layer for a float AveragePool: it builds average pools only "
+                            "from Brevitas's truncating pool (AveragePool followed by Trunc)",
+                            "replace " + l.id + " by a TruncAvgPool2d on a quantized input (FLOOR truncation), "
+                                "or by a MaxPool2d",
+                            "finn-unsupported-op"));
     if (l.type == LayerType::ReLU || (l.type == LayerType::QuantReLU && !l.act_quant)) {
       // FINN removes a Relu only as part of the Quant right after it: every reader must
       // be a QuantIdentity (or a QuantEltwiseAdd's input quantizer).

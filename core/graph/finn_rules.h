@@ -39,6 +39,8 @@
 //    src/finn/transformation/qonnx/quant_act_to_multithreshold.py and
 //    qonnx_activation_handlers.py (_remove_activation_node); no streamlining or
 //    convert_to_hw_layers transformation takes Tanh, Sigmoid, Clip or Relu.
+//    A float AvgPool2d (an AveragePool without Trunc) too: FINN builds average pools only
+//    from Brevitas's truncating pool (InferQuantAvgPool2d, then InferPool).
 // Two rules of the list hold by construction here: bit widths are static (a QuantSpec's
 // bit_width is a number, never a learned parameter) and a weight quantizer feeds exactly
 // one layer (each layer owns its weight_quant).

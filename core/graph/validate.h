@@ -29,7 +29,7 @@ struct Diagnostic {
   /// or an inferred shape with a dimension above 2^31-1 or more than 2^40 elements).
   /// With the FINN deployment target, Warnings (core/graph/finn_rules.h): "finn-zero-point",
   /// "finn-relu-quant", "finn-act-bits", "finn-input-quant", "finn-trunc-floor",
-  /// "finn-join-scales".
+  /// "finn-join-scales", "finn-identity-signed", "finn-unsupported-op".
   std::string code;
 };
 

@@ -430,6 +430,26 @@ void TestFinn::unsupportedOpRule() {
     QVERIFY(fd);
     QCOMPARE(QString::fromStdString(fd->message), QStringLiteral("FINN has no hardware layer for a float ") + op);
   }
+  // A float AvgPool2d exports a bare AveragePool (no Trunc), which FINN builds no pool
+  // from; the TruncAvgPool2d it replaces was clean (q above).
+  {
+    Project a = q;
+    LayerSpec* pool = a.find("pool2");
+    const LayerSpec before = *pool;
+    LayerSpec avg;
+    avg.id = before.id;
+    avg.type = LayerType::AvgPool2d;
+    avg.inputs = before.inputs;
+    avg.params = before.params;  // kernel_size 2
+    *pool = avg;
+    QVERIFY2(validate(a).ok(), validate(a).error_text().c_str());
+    QCOMPARE(finnFindings(a), QStringList{"pool2 finn-unsupported-op"});
+    const ValidationResult va = validate(a);
+    const Diagnostic* ad = finding(va, "pool2", "finn-unsupported-op");
+    QVERIFY(ad);
+    QVERIFY2(ad->message.find("FINN has no hardware layer for a float AveragePool") == 0, ad->message.c_str());
+    QVERIFY2(ad->hint.find("replace pool2 by a TruncAvgPool2d") == 0, ad->hint.c_str());
+  }
   // FINN's TFC with QuantHardTanh: as in Brevitas the layer is its quantizer alone and
   // exports one Quant, no Clip (FINN's QuantIdentityHandler converts it): nothing flagged.
   Project t = finnExample("tfc_w2a2");

@@ -4,6 +4,7 @@
 // figures are worked out by hand here and in tests/hw_cost.
 #include <torch/torch.h>
 
+#include "core/graph/finn_rules.h"
 #include "core/graph/project.h"
 
 #include <QDockWidget>
@@ -108,6 +109,7 @@ void TestGuiHwCost::hardwareColumnsAndTotals() {
                                                      "(slowest: conv2")
                                           .arg(loc.toString(qlonglong(1729)))),
            qPrintable(view.totalsText()));
+  QVERIFY2(!view.totalsText().contains(QStringLiteral("Not a FINN build")), qPrintable(view.totalsText()));
   // Back to None: the FINN tab goes away.
   doc.undoStack()->undo();
   QVERIFY(!tabs->isTabVisible(2));
@@ -257,6 +259,18 @@ void TestGuiHwCost::floatInputHasNoFinnEstimate() {
   QVERIFY2(view.totalsText().contains(QStringLiteral("<b>%1</b> LUTs · <b>17</b> BRAM18 · 416.7 samples/s")
                                           .arg(loc.toString(qlonglong(1387)))) &&
                view.totalsText().contains(QStringLiteral("not in the FINN totals (no estimate): conv1 (float input)")),
+           qPrintable(view.totalsText()));
+  // quant_inp still quantizes conv1's input (FINN sees its Quant): no FINN rule is broken.
+  QVERIFY2(!view.totalsText().contains(QStringLiteral("Not a FINN build")), qPrintable(view.totalsText()));
+  // The classic LeNet-5 under FINN (pools floored as Edit > Deployment Target does): its
+  // four Tanh nodes break finn-unsupported-op, and the totals say it is no FINN build.
+  Project classic = load_project(QNN_SOURCE_DIR "/resources/examples/lenet5_classic.qnn.json");
+  apply_deployment_target(classic, DeploymentTarget::Finn);
+  doc.setProject(classic);
+  QVERIFY2(view.totalsText().contains(QStringLiteral(
+               "<br><b>Not a FINN build yet</b>: 4 FINN rule warning(s): tanh1 (finn-unsupported-op), tanh2 "
+               "(finn-unsupported-op), tanh3 (finn-unsupported-op), tanh4 (finn-unsupported-op) (each is marked on "
+               "its node; the QONNX export for FINN is refused until they are fixed)")),
            qPrintable(view.totalsText()));
 }
 

@@ -271,6 +271,14 @@ void ModelSummaryView::refresh() {
     for (const std::string& e : hw.excluded) ex << QString::fromStdString(e);
     hw_line += tr(" · not in the FINN totals (no estimate): %1").arg(ex.join(QStringLiteral(", ")));
   }
+  if (finn && !hw.finn_findings.empty()) {
+    QStringList found;
+    for (const std::string& f : hw.finn_findings) found << QString::fromStdString(f).toHtmlEscaped();
+    hw_line += tr("<br><b>Not a FINN build yet</b>: %n FINN rule warning(s): %1 (each is marked on its node; the QONNX "
+                  "export for FINN is refused until they are fixed)",
+                  "", int(found.size()))
+                   .arg(found.join(QStringLiteral(", ")));
+  }
   m_totals->setText(m_totals->text() + hw_line);
   m_totals->setToolTip(s.macs_partial() ? tr("The graph is invalid: %n layer(s) with weights have no inferred output "
                                              "shape, so their MACs are missing from the total (shown as \"?\")",
