@@ -37,6 +37,7 @@ struct Options {
   int reps = 300;  ///< collectives timed in the communication part
   int repeat = 3;  ///< interleaved repetitions of the training runs (the machine's load drifts)
   int bucket_kib = 128;  ///< QNN_DIST_BUCKET_KIB of the overlapped run
+  bool comm_only = false;  ///< only the collectives, no training runs
 };
 
 /// Runs a shell command; returns its stdout (stderr passes through).
@@ -101,7 +102,9 @@ double load_average() {
   return l;
 }
 
-/// Every collective `reps` times between 2 forked local ranks; rank 0 prints.
+/// Every collective `reps` times between 2 forked local ranks; rank 0 prints. Twice: through
+/// ProcessGroupGloo (QNN_DIST_SYNC=0: its worker thread and Gloo's network loop thread),
+/// then on the calling thread (the default, core/dist/process_group.cpp SyncCollectives).
 void time_collectives(const Options& o, int64_t parameters) {
   const int port = 29000 + int(::getpid() % 2000);
   pid_t child = -1;
@@ -114,25 +117,36 @@ void time_collectives(const Options& o, int64_t parameters) {
     }
   }
   torch::set_num_threads(1);
-  qnn::DistEnv env;
-  env.master_addr = "127.0.0.1";
-  env.master_port = port;
-  env.world_size = 2;
-  env.rank = rank;
-  const auto dp = qnn::join_process_group(env, 60.0, false);
-  std::vector<torch::Tensor> bucket{torch::randn({parameters})};
-  std::vector<torch::Tensor> scalar{torch::randn({})};
-  const auto time = [&](std::vector<torch::Tensor>& t) {
-    dp->average(t);  // warm-up
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < o.reps; ++i) dp->average(t);
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / o.reps;
-  };
-  const double b = time(bucket), s = time(scalar);
-  if (rank == 0) {
-    std::printf("all-reduce of the gradient bucket (%lld float32, %.1f KiB): %.3f ms\n",
-                static_cast<long long>(parameters), double(parameters) * 4.0 / 1024.0, b * 1e3);
-    std::printf("all-reduce of one statistic (scalar): %.1f us\n", s * 1e6);
+  for (const char* sync : {"0", "1"}) {
+    ::setenv("QNN_DIST_SYNC", sync, 1);
+    qnn::DistEnv env;
+    env.master_addr = "127.0.0.1";
+    env.master_port = port + (sync[0] == '1' ? 1 : 0);
+    env.world_size = 2;
+    env.rank = rank;
+    const auto dp = qnn::join_process_group(env, 60.0, false);
+    std::vector<torch::Tensor> bucket{torch::randn({parameters})};
+    std::vector<torch::Tensor> scalar{torch::randn({1})};
+    const auto gather_in = torch::randn({64});
+    const auto time = [&](const auto& f) {
+      f();  // warm-up
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < o.reps; ++i) f();
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / o.reps;
+    };
+    const double b = time([&] { dp->average(bucket); });
+    const double s = time([&] { dp->average(scalar); });
+    const double m = time([&] { dp->max(scalar[0]); });
+    const double g = time([&] { (void)dp->all_gather(gather_in); });
+    if (rank == 0) {
+      std::printf("%s:\n", sync[0] == '0' ? "through ProcessGroupGloo (QNN_DIST_SYNC=0)"
+                                           : "on the calling thread (synchronous Gloo pairs, the default)");
+      std::printf("  all-reduce of the gradient bucket (%lld float32, %.1f KiB): %.3f ms\n",
+                  static_cast<long long>(parameters), double(parameters) * 4.0 / 1024.0, b * 1e3);
+      std::printf("  all-reduce of one float (sum / max, the stop agreement): %.1f / %.1f us\n", s * 1e6, m * 1e6);
+      std::printf("  all-gather of 64 floats (a percentile's candidates): %.1f us\n", g * 1e6);
+      std::fflush(stdout);
+    }
   }
   if (child == 0) std::_Exit(0);
   int status = 0;
@@ -152,11 +166,19 @@ int main(int argc, char** argv) {
     else if (a.rfind("--reps=", 0) == 0) o.reps = std::atoi(a.c_str() + 7);
     else if (a.rfind("--repeat=", 0) == 0) o.repeat = std::max(1, std::atoi(a.c_str() + 9));
     else if (a.rfind("--bucket-kib=", 0) == 0) o.bucket_kib = std::max(1, std::atoi(a.c_str() + 13));
+    else if (a == "--comm-only") o.comm_only = true;
     else {
       std::cerr << "usage: qnn_bench_dist [--project=P] [--steps=N] [--batch=B (per rank)] [--reps=N] [--repeat=N] "
-                   "[--bucket-kib=K]\n";
+                   "[--bucket-kib=K] [--comm-only]\n";
       return 2;
     }
+  }
+  if (o.comm_only) {
+    const qnn::Project p = qnn::load_project(o.project);
+    int64_t parameters = 0;
+    for (const auto& t : qnn::build_model(p)->parameters()) parameters += t.numel();
+    time_collectives(o, parameters);
+    return 0;
   }
   const std::string qnn = QNN_CLI_PATH;
   const int global = 2 * o.batch;

@@ -20,6 +20,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <map>
+#include <mutex>
+
+#include <gloo/allgather_ring.h>
+#include <gloo/allreduce_halving_doubling.h>
+#include <gloo/allreduce_ring.h>
+#include <gloo/rendezvous/context.h>
+#include <gloo/rendezvous/prefix_store.h>
 #include <glog/logging.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -167,18 +175,127 @@ MasterAddr classify_master_addr(const std::string& addr) {
   return local || unknown ? MasterAddr::Local : MasterAddr::NotLocal;
 }
 
+/// QNN_DIST_SYNC=0 sends every collective through ProcessGroupGloo (for comparison in
+/// qnn_bench_dist); any other value or none: the synchronous path (SyncCollectives).
+bool sync_collectives_enabled() {
+  const char* e = std::getenv("QNN_DIST_SYNC");
+  return !(e && std::string(e) == "0");
+}
+
 std::string rank_list(const std::vector<int>& ranks) {
   std::string s;
   for (size_t i = 0; i < ranks.size(); ++i) s += (i ? ", " : "") + std::to_string(ranks[i]);
   return s;
 }
 
+/// The training collectives on the calling thread (issue 17). ProcessGroupGloo hands
+/// every collective to its worker thread, and Gloo's unbound buffers have every message
+/// read by the device's network loop thread: 3-4 thread wake-ups per message, and on 2
+/// ranks x 1 LibTorch thread on 2 cores each of them waits for a core. Measured between
+/// two local ranks (bench/README.md): 1.84 ms for the 241 KiB gradient bucket of
+/// lenet5_classic and 1.5 ms for an all-gather of 64 floats through ProcessGroupGloo,
+/// 0.10 ms and 0.03 ms here. This is a second Gloo context (its own connections, made
+/// through the same store) whose pairs are in Gloo's synchronous mode: the calling thread
+/// writes and reads the sockets itself (blocking, bounded by --dist-timeout through
+/// SO_RCVTIMEO / SO_SNDTIMEO), and Gloo's bound-buffer algorithms, built once per size
+/// and reused: for 2 ranks AllreduceRing (one exchange; each rank adds the other's
+/// values to its own, and a0 + a1 == a1 + a0 in IEEE arithmetic, so both hold the same
+/// bits, those of ProcessGroupGloo's sum), for more AllreduceHalvingDoubling (each
+/// element is reduced on one rank and sent to the others, so every rank holds the same
+/// bits; AllreduceRing would add in a different order on each rank); AllgatherRing. Float32 only; other types and larger
+/// all-gathers go through ProcessGroupGloo.
+///
+/// Blocking sends: two ranks that write to each other at once must not both wait for
+/// the other to read, so no message exceeds what a socket buffers (kPieceFloats: an
+/// all-reduce is run in pieces of 64 KiB, the largest message; an all-gather takes at
+/// most kGatherFloats (16 KiB) per rank).
+class SyncCollectives {
+ public:
+  static constexpr int64_t kPieceFloats = 16384;
+  static constexpr int64_t kGatherFloats = 4096;
+
+  SyncCollectives(const c10::intrusive_ptr<c10d::Store>& store, std::shared_ptr<::gloo::transport::Device> device,
+                  int rank, int world, std::chrono::milliseconds timeout)
+      : m_store(std::make_shared<c10d::ProcessGroupGloo::GlooStore>(store)) {
+    ::gloo::rendezvous::PrefixStore prefixed("qnn_sync", *m_store);
+    auto context = std::make_shared<::gloo::rendezvous::Context>(rank, world);
+    context->setTimeout(timeout);
+    context->connectFullMesh(prefixed, device);
+    for (int r = 0; r < world; ++r)
+      if (r != rank) context->getPair(r)->setSync(true, false);  // blocking reads, no busy polling
+    m_context = std::move(context);
+  }
+
+  /// In place, over the ranks: the sum (max = false) or the maximum. `t`: float32, contiguous.
+  void allreduce(torch::Tensor& t, bool max) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    float* data = t.data_ptr<float>();
+    const int64_t n = t.numel();
+    for (int64_t at = 0; at < n; at += kPieceFloats) {
+      const int64_t len = std::min(kPieceFloats, n - at);
+      Entry& e = entry(max ? Kind::Max : Kind::Sum, len);
+      std::memcpy(e.buffer.data(), data + at, size_t(len) * sizeof(float));
+      e.algorithm->run();
+      std::memcpy(data + at, e.buffer.data(), size_t(len) * sizeof(float));
+    }
+  }
+
+  /// [world, numel] of every rank's `t` (float32, contiguous, numel <= kGatherFloats).
+  torch::Tensor all_gather(const torch::Tensor& t) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const int64_t n = t.numel();
+    if (n == 0) return torch::empty({int64_t(m_context->size), 0}, torch::kFloat32);
+    Entry& e = entry(Kind::Gather, n);
+    std::memcpy(e.input.data(), t.data_ptr<float>(), size_t(n) * sizeof(float));
+    e.algorithm->run();
+    auto out = torch::empty({int64_t(m_context->size), n}, torch::kFloat32);
+    std::memcpy(out.data_ptr<float>(), e.buffer.data(), e.buffer.size() * sizeof(float));
+    return out;
+  }
+
+ private:
+  enum class Kind { Sum, Max, Gather };
+  struct Entry {
+    std::vector<float> buffer, input;
+    std::unique_ptr<::gloo::Algorithm> algorithm;
+  };
+
+  /// The algorithm for (kind, count), built at its first use; every rank builds them in
+  /// the same order (the same calls), so their Gloo slots match.
+  Entry& entry(Kind kind, int64_t count) {
+    auto& e = m_entries[{int(kind), count}];
+    if (e.algorithm) return e;
+    const int c = int(std::max<int64_t>(count, 1));
+    if (kind == Kind::Gather) {
+      e.input.assign(size_t(c), 0.0f);
+      e.buffer.assign(size_t(c) * size_t(m_context->size), 0.0f);
+      e.algorithm = std::make_unique<::gloo::AllgatherRing<float>>(
+          m_context, std::vector<const float*>{e.input.data()}, e.buffer.data(), c);
+    } else {
+      e.buffer.assign(size_t(c), 0.0f);
+      const auto* fn = kind == Kind::Max ? ::gloo::ReductionFunction<float>::max : ::gloo::ReductionFunction<float>::sum;
+      if (m_context->size == 2)  // one exchange; a0 + a1 == a1 + a0 bit for bit, so both ranks agree
+        e.algorithm = std::make_unique<::gloo::AllreduceRing<float>>(m_context, std::vector<float*>{e.buffer.data()}, c, fn);
+      else
+        e.algorithm = std::make_unique<::gloo::AllreduceHalvingDoubling<float>>(
+            m_context, std::vector<float*>{e.buffer.data()}, c, fn);
+    }
+    return e;
+  }
+
+  std::shared_ptr<c10d::ProcessGroupGloo::GlooStore> m_store;
+  std::shared_ptr<::gloo::Context> m_context;
+  std::map<std::pair<int, int64_t>, Entry> m_entries;
+  std::mutex m_mutex;
+};
+
 class GlooDataParallel final : public DataParallel {
  public:
   GlooDataParallel(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<c10d::ProcessGroupGloo> pg, int rank,
-                   int world, bool check, double timeout_seconds)
+                   int world, bool check, double timeout_seconds, std::unique_ptr<SyncCollectives> sync)
       : m_store(std::move(store)),
         m_pg(std::move(pg)),
+        m_sync(std::move(sync)),
         m_rank(rank),
         m_world(world),
         m_check(check),
@@ -194,12 +311,25 @@ class GlooDataParallel final : public DataParallel {
   }
   void average(std::vector<torch::Tensor>& tensors) override {
     for (auto& t : tensors) {
-      std::vector<at::Tensor> v{t};
-      run([&] { m_pg->allreduce(v)->wait(); }, "all-reduce");
+      if (fast(t)) {
+        run([&] { m_sync->allreduce(t, false); }, "all-reduce");
+      } else {
+        std::vector<at::Tensor> v{t};
+        run([&] { m_pg->allreduce(v)->wait(); }, "all-reduce");
+      }
       t.div_(double(m_world));
     }
   }
   torch::Tensor all_gather(const torch::Tensor& tensor) override {
+    if (fast(tensor) && tensor.numel() <= SyncCollectives::kGatherFloats) {
+      torch::Tensor out;
+      run([&] { out = m_sync->all_gather(tensor); }, "all-gather");
+      return out.view([&] {
+        std::vector<int64_t> shape{int64_t(m_world)};
+        for (int64_t d : tensor.sizes()) shape.push_back(d);
+        return shape;
+      }());
+    }
     std::vector<at::Tensor> in{tensor.contiguous()};
     std::vector<std::vector<at::Tensor>> out(1);
     for (int r = 0; r < m_world; ++r) out[0].push_back(torch::empty_like(in[0]));
@@ -207,6 +337,10 @@ class GlooDataParallel final : public DataParallel {
     return torch::stack(out[0]);
   }
   void max(torch::Tensor& tensor) override {
+    if (fast(tensor)) {
+      run([&] { m_sync->allreduce(tensor, true); }, "all-reduce");
+      return;
+    }
     std::vector<at::Tensor> v{tensor};
     c10d::AllreduceOptions o;
     o.reduceOp = c10d::ReduceOp::MAX;
@@ -214,6 +348,10 @@ class GlooDataParallel final : public DataParallel {
   }
 
  private:
+  /// The synchronous path takes it (SyncCollectives).
+  bool fast(const torch::Tensor& t) const {
+    return m_sync && t.scalar_type() == torch::kFloat32 && t.is_contiguous() && t.device().is_cpu();
+  }
   template <class F>
   void run(F&& f, const char* what) {
     try {
@@ -236,6 +374,7 @@ class GlooDataParallel final : public DataParallel {
   }
   c10::intrusive_ptr<c10d::Store> m_store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> m_pg;
+  std::unique_ptr<SyncCollectives> m_sync;  ///< nullptr: everything through m_pg (QNN_DIST_SYNC=0)
   int m_rank, m_world;
   bool m_check;
   double m_timeout;
@@ -342,10 +481,15 @@ std::unique_ptr<DataParallel> join_process_group(const DistEnv& env, double time
   // 3. The Gloo connections between every pair of ranks.
   try {
     auto opts = c10d::ProcessGroupGloo::Options::create(timeout);  // also each collective's bound
+    const auto device = devices.front();
     opts->devices = std::move(devices);
     opts->threads = 1;
     auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, opts);
-    return std::make_unique<GlooDataParallel>(store, pg, env.rank, env.world_size, check, timeout_seconds);
+    std::unique_ptr<SyncCollectives> sync;
+    if (sync_collectives_enabled())
+      sync = std::make_unique<SyncCollectives>(store, device, env.rank, env.world_size, timeout);
+    return std::make_unique<GlooDataParallel>(store, pg, env.rank, env.world_size, check, timeout_seconds,
+                                              std::move(sync));
   } catch (const std::exception& e) {
     g_peer_lost = true;
     throw PeerLostError(me + ": every rank joined at " + where + ", but the Gloo connections between the ranks failed" +
