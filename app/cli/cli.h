@@ -17,7 +17,8 @@ namespace qnn::cli {
 /// Results go to stdout, progress and errors to stderr.
 int run(int argc, char** argv);
 
-/// `qnn train`: trains, prints one line per epoch and last "test_accuracy=0.xxxx".
+/// `qnn train` (app/cli/cli_train.cpp): trains, prints one line per epoch and last
+/// "test_accuracy=0.xxxx".
 /// Throws IoError, ConfigError, DataError or UsageError; returns kExitInterrupted
 /// after Ctrl-C.
 int run_train(const CommandArgs& args);
