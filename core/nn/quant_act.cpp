@@ -29,7 +29,14 @@ QuantTensor QuantActImpl::forward(const QuantTensor& x) {
       // only initialise the quantizer's scale (Int8ActPerTensorFloatMinMaxInit).
       if (!act_quant) v = torch::hardtanh(v, options.min_val(), options.max_val());
       break;
-    case ActFunction::Tanh: v = torch::tanh(v); break;
+    case ActFunction::Tanh:
+      if (act_quant) {
+        // tanh and its quantizer as one node once the scale is learned (issue 11).
+        QuantTensor y = act_quant->forward_tanh(v);
+        return options.return_quant_tensor() ? y : y.dequantized();
+      }
+      v = torch::tanh(v);
+      break;
     case ActFunction::Sigmoid: v = torch::sigmoid(v); break;
   }
   if (!act_quant) {

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/nn/trunc_pool.h"
 
+#include <map>
+#include <mutex>
 #include <sstream>
+#include <utility>
 
 #include "core/errors.h"
 #include "core/nn/trunc_quant_kernel.h"
@@ -40,10 +43,26 @@ void check_input(const std::string& layer, const QuantTensor& x, bool return_qua
 }
 
 // Brevitas max_acc_bit_width_avg_pool2d, evaluated in float32 as Brevitas does:
-// ceil(log2((2^b - 1) * n)).
+// ceil(log2((2^b - 1) * n)). Remembered per (b, n): the tensor form is eight small
+// LibTorch ops, and a pool runs it at every forward (issue 11).
 int64_t pool_acc_bit_width(int64_t in_bits, int64_t n) {
-  const torch::Tensor max_uint = torch::pow(torch::tensor(2.0f), torch::tensor(static_cast<float>(in_bits))) - 1.0f;
-  return static_cast<int64_t>(torch::ceil(torch::log2(max_uint * static_cast<float>(n))).item<float>());
+  static std::mutex mutex;
+  static std::map<std::pair<int64_t, int64_t>, int64_t> known;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = known.find({in_bits, n});
+    if (it != known.end()) return it->second;
+  }
+  int64_t bits = 0;
+  {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor max_uint =
+        torch::pow(torch::tensor(2.0f), torch::tensor(static_cast<float>(in_bits))) - 1.0f;
+    bits = static_cast<int64_t>(torch::ceil(torch::log2(max_uint * static_cast<float>(n))).item<float>());
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  known.emplace(std::make_pair(in_bits, n), bits);
+  return bits;
 }
 
 // The pooled QuantTensor of Brevitas's avg_pool2d / adaptive_avg_pool2d handlers.

@@ -21,6 +21,16 @@ inline bool cpu_has_avx2() {
 #endif
 }
 
+/// True when the CPU runs AVX2 code with FMA (checked once).
+inline bool cpu_has_avx2_fma() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+#else
+  return false;
+#endif
+}
+
 /// at::clamp's element rule: keeps r when it equals a bound (so -0.0 stays -0.0) and
 /// propagates NaN.
 inline float clamp_like_torch(float r, float lo, float hi) { return std::min(std::max(r, lo), hi); }

@@ -31,6 +31,9 @@ struct GradOut {
   float* gz;
   double* acc_s = nullptr;
   double* acc_z = nullptr;
+  /// x is a tanh output and gx continues through that tanh: gx * fma(-x, x, 1), op for
+  /// op LibTorch's tanh_backward (its AVX2 kernel computes a * (1 - b * b) with one FMA).
+  bool tanh_grad = false;
 };
 
 // ------------------------------------------------------------------ scalar reference
@@ -55,7 +58,10 @@ void backward_scalar(const float* x, const float* g, const GradOut& o, int64_t n
     const float r = std::nearbyint(t + p.z);
     const bool inside = r >= p.lo && r <= p.hi;
     const float qz = clamp_like_torch(r, p.lo, p.hi) - p.z;
-    if (o.gx) o.gx[i] = g[i] * (inside ? 1.0f : 0.0f);
+    if (o.gx) {
+      const float gi = g[i] * (inside ? 1.0f : 0.0f);
+      o.gx[i] = o.tanh_grad ? gi * std::fma(-x[i], x[i], 1.0f) : gi;
+    }
     const float ts = g[i] * (masked && !inside ? qz : qz - t);
     const float tz = g[i] * (masked && !inside ? neg_s : 0.0f);
     if (o.gs) o.gs[i] = ts;
@@ -96,6 +102,8 @@ __attribute__((target("avx2"))) void flush_sums(__m256& sum_s, __m256& sum_z, co
   sum_z = _mm256_setzero_ps();
 }
 
+// Leaves tanh_grad to backward_run (tanh_factor_avx2), also in the scalar tail: this
+// function is compiled without FMA so that g++ cannot contract its multiply-adds.
 __attribute__((target("avx2"))) void backward_avx2(const float* x, const float* g, const GradOut& o,
                                                    int64_t n, const Params& p, bool masked) {
   const __m256 s = _mm256_set1_ps(p.s), z = _mm256_set1_ps(p.z);
@@ -129,7 +137,7 @@ __attribute__((target("avx2"))) void backward_avx2(const float* x, const float* 
   }
   if (o.acc_s || o.acc_z) flush_sums(sum_s, sum_z, o);
   backward_scalar(x + i, g + i, GradOut{o.gx ? o.gx + i : nullptr, o.gs ? o.gs + i : nullptr,
-                                        o.gz ? o.gz + i : nullptr, o.acc_s, o.acc_z},
+                                        o.gz ? o.gz + i : nullptr, o.acc_s, o.acc_z, false},
                   n - i, p, masked);
 }
 
@@ -142,10 +150,37 @@ void forward_run(const float* x, float* y, int64_t n, const Params& p) {
   forward_scalar(x, y, n, p);
 }
 
+#ifdef QNN_FQ_X86
+// gx *= fma(-x, x, 1): tanh's gradient as LibTorch's AVX2 tanh_backward computes it
+// (a * (1 - b * b) with one FMA; checked bitwise in tests/quant_kernels/tanh_checks.cpp).
+__attribute__((target("avx2,fma"))) void tanh_factor_avx2(const float* x, float* gx, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + i);
+    _mm256_storeu_ps(gx + i, _mm256_mul_ps(_mm256_loadu_ps(gx + i), _mm256_fnmadd_ps(xv, xv, one)));
+  }
+  for (; i < n; ++i) gx[i] = gx[i] * std::fma(-x[i], x[i], 1.0f);
+}
+#endif
+
 void backward_run(const float* x, const float* g, const GradOut& o, int64_t n, const Params& p,
                   bool masked) {
 #ifdef QNN_FQ_X86
-  if (cpu_has_avx2()) return backward_avx2(x, g, o, n, p, masked);
+  if (o.gx && o.tanh_grad && cpu_has_avx2_fma()) {
+    // Blocks of 4096 elements (a multiple of backward_avx2's 512-element sums, so the
+    // sums come out as from one call), each finished by the tanh factor while in cache.
+    constexpr int64_t kBlock = 4096;
+    for (int64_t b = 0; b < n; b += kBlock) {
+      const int64_t m = std::min(kBlock, n - b);
+      backward_avx2(x + b, g + b, GradOut{o.gx + b, o.gs ? o.gs + b : nullptr, o.gz ? o.gz + b : nullptr,
+                                          o.acc_s, o.acc_z, false},
+                    m, p, masked);
+      tanh_factor_avx2(x + b, o.gx + b, m);
+    }
+    return;
+  }
+  if (cpu_has_avx2() && !o.tanh_grad) return backward_avx2(x, g, o, n, p, masked);
 #endif
   backward_scalar(x, g, o, n, p, masked);
 }
@@ -232,7 +267,7 @@ FakeQuantReducedGrads fused_fake_quant_backward_reduced(const torch::Tensor& x, 
                                                         const torch::Tensor& scale,
                                                         const torch::Tensor& zero_point, double min_int,
                                                         double max_int, bool masked, bool need_gx,
-                                                        bool need_gs, bool need_gz) {
+                                                        bool need_gs, bool need_gz, bool tanh_grad) {
   FakeQuantReducedGrads r;
   if (masked && need_gx) r.gx = torch::empty_like(x, torch::MemoryFormat::Contiguous);
   float* gx = r.gx.defined() ? r.gx.data_ptr<float>() : nullptr;
@@ -249,7 +284,7 @@ FakeQuantReducedGrads fused_fake_quant_backward_reduced(const torch::Tensor& x, 
   for_each_run(x, scale, zero_point, min_int, max_int, [&](int64_t b, int64_t e, const Params& p) {
     double acc_s = 0.0, acc_z = 0.0;
     const GradOut o{gx ? gx + b : nullptr, nullptr, nullptr, need_gs ? &acc_s : nullptr,
-                    need_gz ? &acc_z : nullptr};
+                    need_gz ? &acc_z : nullptr, tanh_grad};
     backward_run(xp + b, gp + b, o, e - b, p, masked);
     if (need_gs || need_gz) partials.add(b, Partial{p.row, acc_s, acc_z});
   });

@@ -51,6 +51,9 @@ FakeQuantGradTerms fused_fake_quant_backward(const torch::Tensor& x, const torch
 /// in element order, then rounded to float. The order of the sums differs from
 /// at::sum_to's; it depends on the thread count but not on scheduling, so a run is
 /// reproducible on the same thread count.
+/// `tanh_grad` (issue 11, QuantTanh in one node): x is the output of a tanh and gx
+/// continues through it, gx = g * inside * fma(-x, x, 1) (as LibTorch's tanh_backward
+/// computes it on AVX2 CPUs: bit-identical to the two steps); only with `masked`.
 struct FakeQuantReducedGrads {
   torch::Tensor gx, gs, gz;
 };
@@ -58,6 +61,6 @@ FakeQuantReducedGrads fused_fake_quant_backward_reduced(const torch::Tensor& x, 
                                                         const torch::Tensor& scale,
                                                         const torch::Tensor& zero_point, double min_int,
                                                         double max_int, bool masked, bool need_gx,
-                                                        bool need_gs, bool need_gz);
+                                                        bool need_gs, bool need_gz, bool tanh_grad = false);
 
 }  // namespace qnn::detail

@@ -2,6 +2,7 @@
 #include "core/quant/int_quant.h"
 
 #include <ATen/ExpandUtils.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -24,11 +25,15 @@ using torch::autograd::tensor_list;
 // op-by-op formula); anything else takes the op-by-op path below. Only x, scale and
 // zero_point are saved: the backward recomputes q from them, which is cheaper than
 // keeping q (a full tensor) alive between forward and backward.
+// With `tanh_input` (issue 11, tanh_fake_quant) the node starts with torch::tanh of its
+// input and its backward ends with tanh's gradient, inside the same pass on the fused
+// path; it saves the tanh output instead of its input.
 struct FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& input,
                                const torch::Tensor& scale, const torch::Tensor& zero_point,
-                               int64_t min_int, int64_t max_int, bool clamp_ste) {
+                               int64_t min_int, int64_t max_int, bool clamp_ste, bool tanh_input) {
     torch::NoGradGuard no_grad;
+    const torch::Tensor x = tanh_input ? torch::tanh(input) : input;
     const double lo = static_cast<double>(min_int), hi = static_cast<double>(max_int);
     torch::Tensor y;
     if (detail::fused_fake_quant_supported(x, scale, zero_point)) {
@@ -43,6 +48,7 @@ struct FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
     ctx->saved_data["min_int"] = min_int;
     ctx->saved_data["max_int"] = max_int;
     ctx->saved_data["clamp_ste"] = clamp_ste;
+    ctx->saved_data["tanh_input"] = tanh_input;
     return y;
   }
 
@@ -52,6 +58,7 @@ struct FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
     const torch::Tensor& scale = saved[1];
     const torch::Tensor& zero_point = saved[2];
     const bool clamp_ste = ctx->saved_data["clamp_ste"].toBool();
+    const bool tanh_input = ctx->saved_data["tanh_input"].toBool();
     const double min_int = static_cast<double>(ctx->saved_data["min_int"].toInt());
     const double max_int = static_cast<double>(ctx->saved_data["max_int"].toInt());
     const torch::Tensor& g = grad_outputs[0];
@@ -62,12 +69,13 @@ struct FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
     if (detail::fused_fake_quant_supported(x, scale, zero_point) && g.defined() &&
         g.device() == x.device() && g.scalar_type() == x.scalar_type() && g.is_contiguous() &&
         g.sizes() == x.sizes()) {
+      // tanh_input comes with the masked clamp only (tanh_fake_quant).
       detail::FakeQuantReducedGrads t = detail::fused_fake_quant_backward_reduced(
-          x, g, scale, zero_point, min_int, max_int, !clamp_ste, need_gx, need_gs, need_gz);
+          x, g, scale, zero_point, min_int, max_int, !clamp_ste, need_gx, need_gs, need_gz, tanh_input);
       if (need_gx) gx = clamp_ste ? g : t.gx;
       if (need_gs) gs = t.gs.reshape(scale.sizes());
       if (need_gz) gz = t.gz.reshape(zero_point.sizes());
-      return {gx, gs, gz, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+      return {gx, gs, gz, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
     }
 
     // Op-by-op path. Unclipped elements: the pre-clamp rounded value lies inside the range.
@@ -78,6 +86,7 @@ struct FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
     if (need_gx) {
       gx = clamp_ste ? g.clone() : g * inside;
       gx = at::sum_to(gx, x.sizes());
+      if (tanh_input) gx = at::tanh_backward(gx, x);
     }
     if (need_gs) {
       // d y / d s = (q - z) + s * d q / d s, with d q / d s = -x / s^2 where q is not clipped.
@@ -92,7 +101,7 @@ struct FakeQuantFunction : public torch::autograd::Function<FakeQuantFunction> {
                                   : torch::where(inside, torch::zeros_like(x), -scale.expand_as(x));
       gz = at::sum_to(g * d, zero_point.sizes());
     }
-    return {gx, gs, gz, torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {gx, gs, gz, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -125,11 +134,16 @@ struct SelectedElementFunction : public torch::autograd::Function<SelectedElemen
     const int64_t n = x.numel();
     // sgn as LibTorch computes it for float: (0 < a) - (a < 0), so +0 for +-0.
     const auto sgn = [](float a) { return float(0.0f < a) - float(a < 0.0f); };
-    if (abs) {
-      for (int64_t j = 0; j < n; ++j) o[j] = 0.0f * sgn(xp[j]);
-    } else {
-      std::fill(o, o + n, 0.0f);
-    }
+    // 0 * sgn(x) is -0 where x < 0 and +0 elsewhere (also for NaN, whose sgn is 0): the
+    // same bits, written without a multiply and split over LibTorch's threads (this
+    // full-size tensor is written once per quantizer and step in the statistics phase).
+    at::parallel_for(0, n, 32768, [&](int64_t begin, int64_t end) {
+      if (abs) {
+        for (int64_t j = begin; j < end; ++j) o[j] = xp[j] < 0.0f ? -0.0f : 0.0f;
+      } else {
+        std::fill(o + begin, o + end, 0.0f);
+      }
+    });
     const float gv = g[0].item<float>();
     o[index] = abs ? gv * sgn(xp[index]) : gv;
     return {gx, torch::Tensor(), torch::Tensor()};
@@ -164,7 +178,12 @@ torch::Tensor kth_smallest(const torch::Tensor& x, int64_t k, bool abs) {
 torch::Tensor fake_quant(const torch::Tensor& x, const torch::Tensor& scale,
                          const torch::Tensor& zero_point, IntRange range, ClampGrad clamp_grad) {
   return FakeQuantFunction::apply(x, scale, zero_point, range.min_int, range.max_int,
-                                  clamp_grad == ClampGrad::StraightThrough);
+                                  clamp_grad == ClampGrad::StraightThrough, false);
+}
+
+torch::Tensor tanh_fake_quant(const torch::Tensor& x, const torch::Tensor& scale,
+                              const torch::Tensor& zero_point, IntRange range) {
+  return FakeQuantFunction::apply(x, scale, zero_point, range.min_int, range.max_int, false, true);
 }
 
 torch::Tensor int_codes(const torch::Tensor& x, const torch::Tensor& scale,

@@ -30,6 +30,14 @@ enum class ClampGrad {
 torch::Tensor fake_quant(const torch::Tensor& x, const torch::Tensor& scale,
                          const torch::Tensor& zero_point, IntRange range, ClampGrad clamp_grad);
 
+/// fake_quant(torch::tanh(x), scale, zero_point, range, ClampGrad::Masked) in one autograd
+/// node (QuantTanh after its statistics phase; issue 11): the same forward values, bit
+/// for bit, and on the fused CPU path one backward pass that also applies tanh's
+/// gradient (x's gradient bit-identical to the two nodes' on AVX2+FMA CPUs; the scale
+/// and zero-point sums as fake_quant's). Only the tanh output is kept for the backward.
+torch::Tensor tanh_fake_quant(const torch::Tensor& x, const torch::Tensor& scale,
+                              const torch::Tensor& zero_point, IntRange range);
+
 /// The integer codes q of the same formula, as float, without gradient.
 torch::Tensor int_codes(const torch::Tensor& x, const torch::Tensor& scale,
                         const torch::Tensor& zero_point, IntRange range);

@@ -3,7 +3,11 @@
 
 #include "core/quant/cpu_kernel_util.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -107,6 +111,32 @@ __attribute__((target("avx2"))) void count_avx2(const float* p, int64_t n, bool 
 
 }  // namespace
 
+namespace {
+
+bool scan_range(const float* p, int64_t n, bool abs, Keeper& k) {
+#ifdef QNN_KTH_X86
+  if (cpu_has_avx2()) return scan_avx2(p, n, abs, k);
+#endif
+  return scan_scalar(p, 0, n, abs, k);
+}
+
+/// Counts the elements of p[0, n) equal to `value`; `index` relative to p.
+void count_range(const float* p, int64_t n, bool abs, float value, KthScan& r) {
+#ifdef QNN_KTH_X86
+  if (cpu_has_avx2()) {
+    count_avx2(p, n, abs, value, r);
+    return;
+  }
+#endif
+  count_scalar(p, 0, n, abs, value, r);
+}
+
+/// Elements per chunk when a scan is split over LibTorch's threads (issue 11: the
+/// statistics phase scanned each activation on one thread while the layers used two).
+constexpr int64_t kScanGrain = 65536;
+
+}  // namespace
+
 KthScan kth_scan(const torch::Tensor& x, int64_t k, bool abs) {
   KthScan r;
   const int64_t n = x.numel();
@@ -119,21 +149,37 @@ KthScan kth_scan(const torch::Tensor& x, int64_t k, bool abs) {
   keep.top = from_top <= k;
   keep.m = keep.top ? from_top : k;
   const float* p = x.data_ptr<float>();
-  bool ok;
-#ifdef QNN_KTH_X86
-  if (cpu_has_avx2())
-    ok = scan_avx2(p, n, abs, keep);
-  else
-#endif
-    ok = scan_scalar(p, 0, n, abs, keep);
-  if (!ok) return r;
+  if (n < 2 * kScanGrain || at::get_num_threads() < 2) {
+    if (!scan_range(p, n, abs, keep)) return r;
+    r.value = keep.best[0];
+    count_range(p, n, abs, r.value, r);
+    r.ok = r.count >= 1;
+    return r;
+  }
+  // Split: each chunk keeps its own m best; the m best of their union are the m best of
+  // x (the kept multiset does not depend on the order of the offers), so the value is
+  // the one-thread scan's. The count is a sum and the index the first over the chunks.
+  std::mutex mutex;
+  bool ok = true;
+  at::parallel_for(0, n, kScanGrain, [&](int64_t begin, int64_t end) {
+    Keeper local;
+    local.top = keep.top;
+    local.m = std::min<int64_t>(keep.m, end - begin);
+    const bool chunk_ok = scan_range(p + begin, end - begin, abs, local);
+    std::lock_guard<std::mutex> lock(mutex);
+    ok = ok && chunk_ok;
+    for (int64_t j = 0; j < local.filled; ++j) keep.offer(local.best[j]);
+  });
+  if (!ok || !keep.full()) return r;
   r.value = keep.best[0];
-#ifdef QNN_KTH_X86
-  if (cpu_has_avx2())
-    count_avx2(p, n, abs, r.value, r);
-  else
-#endif
-    count_scalar(p, 0, n, abs, r.value, r);
+  at::parallel_for(0, n, kScanGrain, [&](int64_t begin, int64_t end) {
+    KthScan part;
+    count_range(p + begin, end - begin, abs, r.value, part);
+    if (part.count == 0) return;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (r.count == 0 || begin + part.index < r.index) r.index = begin + part.index;
+    r.count += part.count;
+  });
   r.ok = r.count >= 1;
   return r;
 }

@@ -66,24 +66,36 @@ torch::Tensor restrict_power_of_two(const torch::Tensor& s) {
   return torch::pow(2.0, c);
 }
 
-// max|W| over the whole tensor in one autograd node, with exactly the gradient of the
-// op-by-op weight.abs().max(): LibTorch's evenly_distribute_backward puts
-// g / (number of elements attaining the max) on those elements and 0 elsewhere, then
-// AbsBackward multiplies by sgn(W). `max_abs` and `count` come from abs_max_scan.
-struct AbsMaxFunction : public torch::autograd::Function<AbsMaxFunction> {
+// The per-tensor weight scale clamp_min(max|W|, 1e-10) / threshold in one autograd
+// node (issue 11: the abs-max, clamp_min and division nodes, with their scalar
+// conversions, were about 25 small LibTorch ops per weight quantizer and step).
+// Forward and gradient op for op as those three nodes compute them in float32:
+// forward m' = max(m, 1e-10f), s = m' / threshold; backward ga = g / threshold
+// (DivBackward1), gm = m >= 1e-10f ? ga : 0 (ClampMinBackward0), then the gradient of
+// weight.abs().max(): LibTorch's evenly_distribute_backward puts gm / (number of
+// elements attaining the max) on those elements and 0 elsewhere, AbsBackward
+// multiplies by sgn(W). `max_abs` and `count` come from abs_max_scan.
+struct AbsMaxScaleFunction : public torch::autograd::Function<AbsMaxScaleFunction> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& w,
-                               double max_abs, int64_t count) {
+                               double max_abs, int64_t count, double threshold) {
     ctx->save_for_backward({w});
     ctx->saved_data["max_abs"] = max_abs;
     ctx->saved_data["count"] = count;
-    return torch::scalar_tensor(max_abs, w.options().requires_grad(false));
+    ctx->saved_data["threshold"] = threshold;
+    const float m = static_cast<float>(max_abs);
+    const float lo = static_cast<float>(kScalingMinVal);
+    const float clamped = m < lo ? lo : m;
+    return torch::scalar_tensor(clamped / static_cast<float>(threshold), w.options().requires_grad(false));
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list g) {
     const torch::Tensor w = ctx->get_saved_variables()[0].contiguous();
     const float m = static_cast<float>(ctx->saved_data["max_abs"].toDouble());
     const float count = static_cast<float>(ctx->saved_data["count"].toInt());
-    const float share = g[0].item<float>() / count;  // grad / mask.sum(), in float
+    const float threshold = static_cast<float>(ctx->saved_data["threshold"].toDouble());
+    const float ga = g[0].item<float>() / threshold;
+    const float gm = m >= static_cast<float>(kScalingMinVal) ? ga : 0.0f;
+    const float share = gm / count;  // grad / mask.sum(), in float
     torch::Tensor gw = torch::empty_like(w, torch::MemoryFormat::Contiguous);
     const float* wp = w.data_ptr<float>();
     float* o = gw.data_ptr<float>();
@@ -91,15 +103,16 @@ struct AbsMaxFunction : public torch::autograd::Function<AbsMaxFunction> {
       const float sgn = float(0.0f < wp[i]) - float(wp[i] < 0.0f);  // LibTorch sgn: +0 for +-0
       o[i] = (std::fabs(wp[i]) == m ? share : 0.0f) * sgn;
     }
-    return {gw, torch::Tensor(), torch::Tensor()};
+    return {gw, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
-// weight.abs().max(), as one pass and one autograd node when the weight allows it.
-torch::Tensor abs_max(const torch::Tensor& weight) {
+// clamp_min(weight.abs().max(), 1e-10) / threshold, as one pass and one autograd node
+// when the weight allows it.
+torch::Tensor abs_max_scale(const torch::Tensor& weight, double threshold) {
   const detail::AbsMaxScan s = detail::abs_max_scan(weight);
-  if (!s.ok) return weight.abs().max();
-  return AbsMaxFunction::apply(weight, static_cast<double>(s.value), s.count);
+  if (!s.ok) return torch::clamp_min(weight.abs().max(), kScalingMinVal) / threshold;
+  return AbsMaxScaleFunction::apply(weight, static_cast<double>(s.value), s.count, threshold);
 }
 
 torch::Tensor scalar_like(const torch::Tensor& ref, double v) {
@@ -165,16 +178,15 @@ QuantTensor WeightQuantizerImpl::forward(const torch::Tensor& weight) {
     torch::Tensor z = round_ste((-mn) / scale + static_cast<double>(range.min_int));
     zero_point = torch::clamp(z, static_cast<double>(range.min_int), static_cast<double>(range.max_int));
   } else {
-    torch::Tensor stat;
     if (m_spec.per_channel) {
-      stat = std::get<0>(weight.abs().reshape({weight.size(0), -1}).max(1));
+      torch::Tensor stat = std::get<0>(weight.abs().reshape({weight.size(0), -1}).max(1));
       std::vector<int64_t> shape(weight.dim(), 1);
       shape[0] = weight.size(0);
       stat = stat.view(shape);
+      scale = torch::clamp_min(stat, kScalingMinVal) / threshold;
     } else {
-      stat = abs_max(weight);
+      scale = abs_max_scale(weight, threshold);
     }
-    scale = torch::clamp_min(stat, kScalingMinVal) / threshold;
     if (m_spec.power_of_two) scale = restrict_power_of_two(scale);
     zero_point = scalar_like(weight, 0.0);
   }
@@ -344,6 +356,25 @@ QuantTensor ActQuantizerImpl::forward(const torch::Tensor& x) {
     out.scale_grad_source = std::move(src);
   }
   return out;
+}
+
+QuantTensor ActQuantizerImpl::forward_tanh(const torch::Tensor& x) {
+  const bool runtime_stats = m_spec.scaling == ScalingKind::RuntimeStats;
+  const bool stats_call = runtime_stats && is_training() && counter() < m_spec.collect_stats_steps;
+  // forward() attaches a ScaleGradSource when x needs no gradient; keep that path.
+  const bool grad_follows = !torch::GradMode::is_enabled() || x.requires_grad();
+  if (!m_enabled || m_spec.binary || m_spec.shifted || stats_call || !grad_follows)
+    return forward(torch::tanh(x));
+  // forward() step for step; scale_for_call reads its input only in the statistics phase.
+  const int64_t c_before = runtime_stats ? counter() : 0;
+  torch::Tensor scale = scale_for_call(x);
+  torch::Tensor zero_point = torch::zeros({}, x.options());
+  if (runtime_stats && is_training() && c_before <= m_spec.collect_stats_steps) {
+    torch::NoGradGuard no_grad;
+    counter_buffer.add_(1);
+  }
+  torch::Tensor y = tanh_fake_quant(x, scale, zero_point, m_spec.range());
+  return QuantTensor(y, scale, zero_point, m_spec.bit_width, m_spec.is_signed, is_training());
 }
 
 // ---------------------------------------------------------------- biases

@@ -77,6 +77,12 @@ class ActQuantizerImpl : public torch::nn::Cloneable<ActQuantizerImpl> {
   /// x: any shape. Returns fake-quantized values with per-tensor metadata (scale and
   /// zero point of shape []); the input unchanged when quantization is disabled.
   QuantTensor forward(const torch::Tensor& x);
+  /// forward(torch::tanh(x)) (QuantTanh), the same values, state updates and gradients.
+  /// Once the scale no longer comes from statistics of the tanh output (learned phase,
+  /// eval, Parameter scaling), tanh and fake quantization run as one autograd node
+  /// (tanh_fake_quant, issue 11); otherwise, and for binary or shifted quantizers,
+  /// the two steps as written.
+  QuantTensor forward_tanh(const torch::Tensor& x);
 
   const QuantSpec& spec() const { return m_spec; }
   void set_enabled(bool on) { m_enabled = on; }

@@ -37,4 +37,13 @@ int scale_adjoint_failures(int threads, int& cases);
 /// the one that ran. Pooled tensors large enough to split over threads.
 int trunc_quant_failures(int threads, int& cases);
 
+/// ActQuantizer::forward_tanh (tanh and fake quantization in one node, issue 11)
+/// against torch::tanh followed by ActQuantizer::forward, for 8 and 4 bits, in the
+/// statistics phase (must fall back to the two nodes), the learned phase (must run as
+/// one node) and eval, on the classic LeNet-5's tanh shapes and odd sizes, with
+/// saturating (exactly +-1) and clipped values. Forward output and scale bit-identical;
+/// x's gradient bit-identical on AVX2+FMA CPUs (else within 1e-6 of max|g|); the
+/// learned value's gradient within 1e-5 of the sum of |g|.
+int tanh_quant_failures(int threads, int& cases);
+
 }  // namespace qnn::test

@@ -4,7 +4,8 @@
 // NaN); the scale and zero-point sums, which issue 13 moved into the pass, within
 // 1e-5 of the sum of |terms|; a percentile with tied elements gives its gradient to
 // the first of them (issue 13). The scale adjoint of the input quantizer (issue 13) is
-// checked against the plain autograd path in scale_adjoint_checks.cpp.
+// checked against the plain autograd path in scale_adjoint_checks.cpp; QuantTanh's
+// one-node tanh + fake quantization (issue 11) against the two nodes in tanh_checks.cpp.
 #include <QtTest>
 
 #include <torch/torch.h>
@@ -26,6 +27,8 @@ class TestQuantKernels : public QObject {
   void scaleAdjointMatchesAutograd();
   void truncQuantMatchesOpByOp_data();
   void truncQuantMatchesOpByOp();
+  void tanhQuantMatchesComposition_data();
+  void tanhQuantMatchesComposition();
 };
 
 // The checks below would pass trivially if fake_quant never took the fused path.
@@ -111,6 +114,16 @@ void TestQuantKernels::truncQuantMatchesOpByOp() {
   int cases = 0;
   const int failures = qnn::test::trunc_quant_failures(threads, cases);
   QCOMPARE(cases, 2 * 3 * 2 * 2 * 2);
+  QCOMPARE(failures, 0);
+}
+
+void TestQuantKernels::tanhQuantMatchesComposition_data() { fakeQuantBitIdentical_data(); }
+
+void TestQuantKernels::tanhQuantMatchesComposition() {
+  QFETCH(int, threads);
+  int cases = 0;
+  const int failures = qnn::test::tanh_quant_failures(threads, cases);
+  QCOMPARE(cases, 5 * 2 * 3 * 2);
   QCOMPARE(failures, 0);
 }
 
