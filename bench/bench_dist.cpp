@@ -2,7 +2,8 @@
 // qnn_bench_dist: data-parallel training throughput (issue 17): one epoch of N steps of
 // the same global batch on 1 rank x 1 thread (`qnn train`) and on 2 ranks x 1 thread
 // (`qnn launch --nproc 2`), plus 1 rank at the per-rank batch (the work of one rank
-// without communication), from the epoch times `qnn` prints; and the communication
+// without communication) alone and two of them at once (both cores busy: the ceiling of
+// 2 ranks on 2 cores), from the epoch times `qnn` prints; and the communication
 // itself: all-reduce of a gradient bucket of the model's size and of a scalar (an
 // activation-quantizer statistic) between 2 local processes over Gloo. The 2-rank run is
 // timed with the gradient all-reduce after backward in one flat bucket
@@ -59,6 +60,15 @@ double epoch_seconds(const std::string& out) {
   static const std::regex re("epoch 1/1 .* ([0-9.]+)s");
   if (!std::regex_search(out, m, re)) return -1.0;
   return std::stod(m[1]);
+}
+
+/// The longest "epoch 1/1 ... 12.3s" of several runs' output.
+double longest_epoch_seconds(const std::string& out) {
+  static const std::regex re("epoch 1/1 .* ([0-9.]+)s");
+  double longest = -1.0;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator(); ++it)
+    longest = std::max(longest, std::stod((*it)[1]));
+  return longest;
 }
 
 /// Rank 0's "dist profile rank 0: ...; per step X ms in collectives: statistics S ms
@@ -192,13 +202,16 @@ int main(int argc, char** argv) {
   const std::string train1 = qnn + " train " + o.project + common + " --batch-size ";
   const std::string launch =
       "QNN_DIST_PROFILE=1 " + qnn + " launch --nproc 2 " + o.project + common + " --batch-size " + std::to_string(o.batch);
-  std::vector<double> ones, flats, overs, halves, flat_comm, over_comm, flat_stats, over_grad, flat_grad, loads;
+  std::vector<double> ones, flats, overs, halves, pairs, flat_comm, over_comm, flat_stats, over_grad, flat_grad, loads;
   for (int r = 0; r < o.repeat; ++r) {
     loads.push_back(load_average());
     ones.push_back(epoch_seconds(run(train1 + std::to_string(global))));
     const std::string f = run("QNN_DIST_BUCKET_KIB=0 " + launch + " 2>&1");
     const std::string v = run("QNN_DIST_BUCKET_KIB=" + std::to_string(o.bucket_kib) + " " + launch + " 2>&1");
     halves.push_back(epoch_seconds(run(train1 + std::to_string(o.batch))));
+    // Two independent 1 x batch runs at once: both cores busy, no communication.
+    pairs.push_back(longest_epoch_seconds(
+        run("(" + train1 + std::to_string(o.batch) + " & " + train1 + std::to_string(o.batch) + " & wait)")));
     flats.push_back(epoch_seconds(f));
     overs.push_back(epoch_seconds(v));
     const Profile pf = profile(f), pv = profile(v);
@@ -208,9 +221,9 @@ int main(int argc, char** argv) {
     flat_grad.push_back(pf.gradients);
     over_grad.push_back(pv.gradients);
     std::printf("run %d (load %.2f): 1x%d %.2f s | 2x%d flat %.2f s (collectives %.2f ms/step) | overlapped %.2f s "
-                "(collectives %.2f ms/step, gradient wait %.2f ms/step) | 1x%d %.2f s\n",
+                "(collectives %.2f ms/step, gradient wait %.2f ms/step) | 1x%d %.2f s | 2 x (1x%d) at once %.2f s\n",
                 r + 1, loads.back(), global, ones.back(), o.batch, flats.back(), pf.total, overs.back(), pv.total,
-                pv.gradients, o.batch, halves.back());
+                pv.gradients, o.batch, halves.back(), o.batch, pairs.back());
     std::fflush(stdout);
   }
   const double samples = double(global) * o.steps;
@@ -221,17 +234,23 @@ int main(int argc, char** argv) {
     return s;
   };
   std::printf("%d interleaved run(s), load average %.2f-%.2f:\n", o.repeat, spread(loads).best, spread(loads).worst);
-  char w[64], f2[80], v2[80], h[96];
+  char w[64], f2[80], v2[80], h[96], h2[96];
   std::snprintf(w, sizeof w, "1 rank  x batch %d:", global);
   std::snprintf(f2, sizeof f2, "2 ranks x batch %d, flat after backward:", o.batch);
   std::snprintf(v2, sizeof v2, "2 ranks x batch %d, overlapped buckets:", o.batch);
   std::snprintf(h, sizeof h, "1 rank  x batch %d (no communication):", o.batch);
-  const Spread one = line(w, ones), flat = line(f2, flats), over = line(v2, overs), half = line(h, halves);
+  std::snprintf(h2, sizeof h2, "2 independent 1 x batch %d at once:", o.batch);
+  const Spread one = line(w, ones), flat = line(f2, flats), over = line(v2, overs), half = line(h, halves),
+               pair = line(h2, pairs);
   std::printf("speed-up (best / median): flat %.2fx / %.2fx, overlapped %.2fx / %.2fx\n", one.best / flat.best,
               one.median / flat.median, one.best / over.best, one.median / over.median);
-  std::printf("upper bound without communication (1 x %d / 1 x %d): %.2fx\n", global, o.batch, one.best / half.best);
-  std::printf("data-parallel overhead per step (best 2 ranks - best 1 x %d): flat %.2f ms, overlapped %.2f ms\n",
-              o.batch, (flat.best - half.best) / o.steps * 1e3, (over.best - half.best) / o.steps * 1e3);
+  std::printf("upper bound without communication (1 x %d / 1 x %d): %.2fx; with both cores busy (1 x %d / 2 "
+              "independent 1 x %d at once): %.2fx\n",
+              global, o.batch, one.best / half.best, global, o.batch, one.best / pair.best);
+  std::printf("data-parallel overhead per step (best 2 ranks - best 1 x %d): flat %.2f ms, overlapped %.2f ms; "
+              "of which communication (best 2 ranks - best 2 independent at once): flat %.2f ms, overlapped %.2f ms\n",
+              o.batch, (flat.best - half.best) / o.steps * 1e3, (over.best - half.best) / o.steps * 1e3,
+              (flat.best - pair.best) / o.steps * 1e3, (over.best - pair.best) / o.steps * 1e3);
   std::printf("rank 0 in collectives per step (median): flat %.2f ms (statistics %.2f, gradients %.2f), "
               "overlapped %.2f ms (gradient wait after backward %.2f)\n",
               spread(flat_comm).median, spread(flat_stats).median, spread(flat_grad).median, spread(over_comm).median,

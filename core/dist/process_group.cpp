@@ -192,9 +192,9 @@ std::string rank_list(const std::vector<int>& ranks) {
 /// every collective to its worker thread, and Gloo's unbound buffers have every message
 /// read by the device's network loop thread: 3-4 thread wake-ups per message, and on 2
 /// ranks x 1 LibTorch thread on 2 cores each of them waits for a core. Measured between
-/// two local ranks (bench/README.md): 1.84 ms for the 241 KiB gradient bucket of
-/// lenet5_classic and 1.5 ms for an all-gather of 64 floats through ProcessGroupGloo,
-/// 0.10 ms and 0.03 ms here. This is a second Gloo context (its own connections, made
+/// two local ranks (bench/README.md): 1.74-1.88 ms for the 241 KiB gradient bucket of
+/// lenet5_classic and 0.3-1.5 ms for an all-gather of 64 floats through ProcessGroupGloo,
+/// 0.22-0.26 ms and 18-39 us here. This is a second Gloo context (its own connections, made
 /// through the same store) whose pairs are in Gloo's synchronous mode: the calling thread
 /// writes and reads the sockets itself (blocking, bounded by --dist-timeout through
 /// SO_RCVTIMEO / SO_SNDTIMEO), and Gloo's bound-buffer algorithms, built once per size
