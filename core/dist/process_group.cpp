@@ -66,7 +66,7 @@ bool says_timeout(const std::string& what) {
 bool says_connection_lost(const std::string& what) {
   const std::string m = lower(what);
   for (const char* s : {"closed by peer", "reset by peer", "broken pipe", "connection refused", "connection closed",
-                        "end of file", "eof", "socket closed", "connection reset"})
+                        "end of file", "eof", "socket closed", "connection reset", "unexpectedly closed"})
     if (m.find(s) != std::string::npos) return true;
   return false;
 }
@@ -177,6 +177,8 @@ MasterAddr classify_master_addr(const std::string& addr) {
 
 /// QNN_DIST_SYNC=0 sends every collective through ProcessGroupGloo (for comparison in
 /// qnn_bench_dist); any other value or none: the synchronous path (SyncCollectives).
+/// Rank 0's environment decides for every rank (published in the store, so ranks with a
+/// different setting still agree).
 bool sync_collectives_enabled() {
   const char* e = std::getenv("QNN_DIST_SYNC");
   return !(e && std::string(e) == "0");
@@ -206,9 +208,13 @@ std::string rank_list(const std::vector<int>& ranks) {
 /// all-gathers go through ProcessGroupGloo.
 ///
 /// Blocking sends: two ranks that write to each other at once must not both wait for
-/// the other to read, so no message exceeds what a socket buffers (kPieceFloats: an
-/// all-reduce is run in pieces of 64 KiB, the largest message; an all-gather takes at
-/// most kGatherFloats (16 KiB) per rank).
+/// the other to read, so no message may exceed what the sending socket buffers. Gloo's
+/// Pair::send raises SO_SNDBUF to the message size before writing (the kernel doubles
+/// it, capped by net.core.wmem_max, 212992 bytes by default on Linux), so a message of
+/// up to 64 KiB fits locally even while the peer is writing too: an all-reduce runs in
+/// pieces of kPieceFloats (64 KiB, the largest message), an all-gather takes at most
+/// kGatherFloats (16 KiB) per rank. A host with wmem_max below 64 KiB could block both
+/// ranks until --dist-timeout ends the run; QNN_DIST_SYNC=0 avoids this path.
 class SyncCollectives {
  public:
   static constexpr int64_t kPieceFloats = 16384;
@@ -274,7 +280,10 @@ class SyncCollectives {
     } else {
       e.buffer.assign(size_t(c), 0.0f);
       const auto* fn = kind == Kind::Max ? ::gloo::ReductionFunction<float>::max : ::gloo::ReductionFunction<float>::sum;
-      if (m_context->size == 2)  // one exchange; a0 + a1 == a1 + a0 bit for bit, so both ranks agree
+      // Sums of 2 ranks: one exchange; a0 + a1 == a1 + a0 bit for bit, so both ranks agree.
+      // Not a max: Gloo's max keeps each rank's own operand on ties of +0/-0 and against a
+      // NaN, so the ranks could disagree; halving-doubling reduces each element on one rank.
+      if (m_context->size == 2 && kind == Kind::Sum)
         e.algorithm = std::make_unique<::gloo::AllreduceRing<float>>(m_context, std::vector<float*>{e.buffer.data()}, c, fn);
       else
         e.algorithm = std::make_unique<::gloo::AllreduceHalvingDoubling<float>>(
@@ -485,8 +494,18 @@ std::unique_ptr<DataParallel> join_process_group(const DistEnv& env, double time
     opts->devices = std::move(devices);
     opts->threads = 1;
     auto pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, opts);
+    // Rank 0's choice for all: a rank without the second context would leave the others
+    // waiting for its connections until --dist-timeout.
+    bool sync_on = false;
+    if (env.rank == 0) {
+      sync_on = sync_collectives_enabled();
+      store->set("qnn/sync_collectives", std::vector<uint8_t>{uint8_t(sync_on ? 1 : 0)});
+    } else {
+      const std::vector<uint8_t> v = store->get("qnn/sync_collectives");
+      sync_on = !v.empty() && v[0] == 1;
+    }
     std::unique_ptr<SyncCollectives> sync;
-    if (sync_collectives_enabled())
+    if (sync_on)
       sync = std::make_unique<SyncCollectives>(store, device, env.rank, env.world_size, timeout);
     return std::make_unique<GlooDataParallel>(store, pg, env.rank, env.world_size, check, timeout_seconds,
                                               std::move(sync));

@@ -845,7 +845,10 @@ void TestDist::ranksAgreeOnOneBucketLayout() {
   // Each rank reads QNN_DIST_BUCKET_KIB (and counts its machine's cores) on its own; ranks
   // on machines that choose differently must still run the same all-reduces. Rank 0 asks
   // for 1 KiB buckets, rank 1 for one flat bucket: both take the flat bucket, train, and
-  // end with the same state (their QNN_DIST_STATE_DIR files, byte for byte).
+  // end with the same state (their QNN_DIST_STATE_DIR files, byte for byte). The same for
+  // QNN_DIST_SYNC (rank 0's choice holds for all: rank 0 goes through ProcessGroupGloo,
+  // rank 1 asks for the synchronous path, which would leave it waiting for rank 0's
+  // connections until --dist-timeout ended the run).
   const QString dir = m_dir.filePath("bucket_agree");
   QDir().mkpath(dir);
   const int port = free_port();
@@ -854,6 +857,7 @@ void TestDist::ranksAgreeOnOneBucketLayout() {
     QProcessEnvironment env = qnn_test::torchrun_env(port, r);
     env.insert("QNN_DIST_PROFILE", "1");
     env.insert("QNN_DIST_BUCKET_KIB", r == 0 ? "1" : "0");
+    env.insert("QNN_DIST_SYNC", r == 0 ? "0" : "1");
     env.insert("QNN_DIST_STATE_DIR", dir);
     ranks[r].setProcessEnvironment(env);
     ranks[r].start(QStringLiteral(QNN_CLI_PATH),
