@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -218,6 +219,26 @@ void for_each_run(const torch::Tensor& x, const torch::Tensor& scale, const torc
 }
 
 }  // namespace
+
+bool tanh_backward_fusable() {
+  static const bool yes = [] {
+    if (!cpu_has_avx2_fma()) return false;
+    torch::NoGradGuard no_grad;
+    constexpr int64_t n = 4099;
+    const torch::Tensor x = torch::linspace(-0.9993, 0.9991, n, torch::kFloat32);
+    const torch::Tensor g = torch::linspace(-3.1, 2.7, n, torch::kFloat32);
+    const torch::Tensor ref = at::tanh_backward(g, x).contiguous();
+    const float* xp = x.data_ptr<float>();
+    const float* gp = g.data_ptr<float>();
+    const float* rp = ref.data_ptr<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      const float mine = gp[i] * std::fma(-xp[i], xp[i], 1.0f);
+      if (std::memcmp(&mine, rp + i, sizeof(float)) != 0) return false;
+    }
+    return true;
+  }();
+  return yes;
+}
 
 bool fused_fake_quant_supported(const torch::Tensor& x, const torch::Tensor& scale,
                                 const torch::Tensor& zero_point) {

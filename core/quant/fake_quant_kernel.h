@@ -54,6 +54,13 @@ FakeQuantGradTerms fused_fake_quant_backward(const torch::Tensor& x, const torch
 /// `tanh_grad` (issue 11, QuantTanh in one node): x is the output of a tanh and gx
 /// continues through it, gx = g * inside * fma(-x, x, 1) (as LibTorch's tanh_backward
 /// computes it on AVX2 CPUs: bit-identical to the two steps); only with `masked`.
+/// Whether the tanh_grad path reproduces LibTorch's at::tanh_backward bit for bit on this
+/// machine: the CPU runs AVX2 with FMA and at::tanh_backward, probed once on 4099 values
+/// (a vector tail included), gives g * fma(-x, x, 1) exactly. Otherwise (e.g. LibTorch on
+/// its default kernels, ATEN_CPU_CAPABILITY=default, computes a * (1 - b * b) with two
+/// roundings) tanh_fake_quant keeps tanh and the quantizer as two nodes. Never throws.
+bool tanh_backward_fusable();
+
 struct FakeQuantReducedGrads {
   torch::Tensor gx, gs, gz;
 };

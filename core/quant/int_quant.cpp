@@ -183,6 +183,9 @@ torch::Tensor fake_quant(const torch::Tensor& x, const torch::Tensor& scale,
 
 torch::Tensor tanh_fake_quant(const torch::Tensor& x, const torch::Tensor& scale,
                               const torch::Tensor& zero_point, IntRange range) {
+  // One node only where its tanh gradient has LibTorch's bits; else the two nodes.
+  if (!detail::tanh_backward_fusable())
+    return FakeQuantFunction::apply(torch::tanh(x), scale, zero_point, range.min_int, range.max_int, false, false);
   return FakeQuantFunction::apply(x, scale, zero_point, range.min_int, range.max_int, false, true);
 }
 
