@@ -47,13 +47,19 @@ namespace {
 // ---------------------------------------------------------------- Ctrl-C
 
 std::atomic<bool> g_cancel{false};
-/// The handler's message, composed before the handler is installed (no allocation in it).
+/// The handler's messages, composed before the handler is installed (no allocation in
+/// it): one for Ctrl-C (SIGINT), one for SIGTERM (e.g. `qnn launch` stopping the other
+/// ranks after one failed: no Ctrl-C was pressed then).
 char g_interrupt_message[160] = "";
 size_t g_interrupt_message_size = 0;
+char g_term_message[200] = "";
+size_t g_term_message_size = 0;
 
-extern "C" void on_interrupt(int) {
+extern "C" void on_interrupt(int sig) {
   if (g_cancel.exchange(true)) return;
-  const ssize_t ignored = write(STDERR_FILENO, g_interrupt_message, g_interrupt_message_size);
+  const bool term = sig == SIGTERM;
+  const ssize_t ignored = write(STDERR_FILENO, term ? g_term_message : g_interrupt_message,
+                                term ? g_term_message_size : g_interrupt_message_size);
   (void)ignored;
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
@@ -73,6 +79,11 @@ InterruptGuard::InterruptGuard(const char* unit) {
   const int n = std::snprintf(g_interrupt_message, sizeof g_interrupt_message,
                               "\nqnn: stopping after the current %s (press Ctrl-C again to abort)\n", unit);
   g_interrupt_message_size = std::min(sizeof g_interrupt_message - 1, size_t(std::max(0, n)));
+  const int t = std::snprintf(g_term_message, sizeof g_term_message,
+                              "\nqnn: stopping after the current %s (SIGTERM received, e.g. from qnn launch after "
+                              "another rank ended)\n",
+                              unit);
+  g_term_message_size = std::min(sizeof g_term_message - 1, size_t(std::max(0, t)));
   m_int = std::signal(SIGINT, on_interrupt);
   m_term = std::signal(SIGTERM, on_interrupt);
 }
