@@ -592,7 +592,7 @@ Options:
   -h, --help         show this help
 )USAGE";
   if (command == "summary")
-    return R"USAGE(Usage: qnn summary PROJECT
+    return R"USAGE(Usage: qnn summary PROJECT [--target none|onnxruntime|finn] [--pe N] [--simd N] [--clock-mhz F]
 
 Prints one row per layer: parameters, multiply-accumulates per sample, weight and
 bias bit widths and the bytes it takes at those bit widths (float layers at 32
@@ -616,6 +616,9 @@ own BRAM18 rule) at a uniform folding: PE, SIMD, cycles per sample
 bram_estimation()), and the totals with the throughput at the clock, set by the
 slowest layer: "FINN estimate (PE 1, SIMD 1 requested, clamped to divisors; 100 MHz):
 1729 LUTs, 18 BRAM18, 416.7 samples/s (slowest: conv2, 240000 cycles per sample)".
+A network that breaks a FINN rule (qnn validate --target finn lists them) is no FINN
+build yet, and the summary ends by saying so: "not a FINN build yet: 4 FINN rule
+warnings: tanh1 (finn-unsupported-op), ...".
 
 Options:
   --pe N             FINN folding: processing elements per layer (default 1); each
