@@ -64,15 +64,13 @@ extern "C" void on_interrupt(int sig) {
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
 
-// ---------------------------------------------------------------- output helpers
+}  // namespace
 
-std::string fixed(double v, int decimals) {
+std::string fixed_decimals(double v, int decimals) {
   std::ostringstream o;
   o << std::fixed << std::setprecision(decimals) << v;
   return o.str();
 }
-
-}  // namespace
 
 InterruptGuard::InterruptGuard(const char* unit) {
   g_cancel = false;
@@ -199,7 +197,7 @@ int run_eval(const CommandArgs& args) {
   }
   std::cout << "project " << args.project << (p.name.empty() ? "" : " (" + p.name + ")") << "\n"
             << (checkpoint.empty() ? "weights " + weights : "checkpoint " + checkpoint) << "\n"
-            << "samples=" << r.samples << " loss=" << fixed(r.loss, 4) << " accuracy=" << fixed(r.accuracy, 4)
+            << "samples=" << r.samples << " loss=" << fixed_decimals(r.loss, 4) << " accuracy=" << fixed_decimals(r.accuracy, 4)
             << "\n";
   size_t name_width = 0;
   for (const std::string& c : test_set.class_names) name_width = std::max(name_width, c.size());
@@ -210,10 +208,10 @@ int run_eval(const CommandArgs& args) {
     const std::string name = c < test_set.class_names.size() ? test_set.class_names[c] : std::to_string(c);
     std::cout << "class " << c << " " << std::left << std::setw(static_cast<int>(name_width)) << name
               << std::right << "  accuracy=" << std::left << std::setw(6)
-              << (total ? fixed(double(right) / double(total), 4) : "n/a") << std::right << " (" << right << "/"
+              << (total ? fixed_decimals(double(right) / double(total), 4) : "n/a") << std::right << " (" << right << "/"
               << total << ")\n";
   }
-  std::cout << "test_accuracy=" << fixed(r.accuracy, 4) << std::endl;
+  std::cout << "test_accuracy=" << fixed_decimals(r.accuracy, 4) << std::endl;
   return kExitOk;
 }
 

@@ -44,13 +44,6 @@ namespace qnn::cli {
 
 namespace {
 
-// As in cli.cpp: v with `decimals` decimals.
-std::string fixed(double v, int decimals) {
-  std::ostringstream o;
-  o << std::fixed << std::setprecision(decimals) << v;
-  return o.str();
-}
-
 /// Progress on stderr, drawn only when both stdout and stderr are terminals.
 class ProgressLine {
  public:
@@ -66,8 +59,8 @@ class ProgressLine {
       const double f = p.batches_per_epoch > 0 ? double(p.batch) / double(p.batches_per_epoch) : 0.0;
       const int done = std::clamp(static_cast<int>(f * kWidth), 0, kWidth);
       s << "[" << std::string(done, '#') << std::string(kWidth - done, '.') << "] " << p.batch << "/"
-        << p.batches_per_epoch << "  loss=" << fixed(p.train_loss, 4) << " acc=" << fixed(p.train_accuracy, 4)
-        << "  " << fixed(p.seconds, 1) << "s";
+        << p.batches_per_epoch << "  loss=" << fixed_decimals(p.train_loss, 4) << " acc=" << fixed_decimals(p.train_accuracy, 4)
+        << "  " << fixed_decimals(p.seconds, 1) << "s";
     }
     std::cerr << s.str() << std::flush;
     m_drawn = true;
@@ -334,9 +327,9 @@ int run_train(const CommandArgs& args) {
       case TrainProgress::Phase::Evaluating: bar.show(pr); break;
       case TrainProgress::Phase::EpochDone:
         bar.clear();
-        std::cout << "epoch " << pr.epoch << "/" << pr.epochs << "  train_loss=" << fixed(pr.train_loss, 4)
-                  << " train_acc=" << fixed(pr.train_accuracy, 4) << "  test_loss=" << fixed(pr.test_loss, 4)
-                  << " test_acc=" << fixed(pr.test_accuracy, 4) << "  " << fixed(pr.seconds - last_epoch_end, 1)
+        std::cout << "epoch " << pr.epoch << "/" << pr.epochs << "  train_loss=" << fixed_decimals(pr.train_loss, 4)
+                  << " train_acc=" << fixed_decimals(pr.train_accuracy, 4) << "  test_loss=" << fixed_decimals(pr.test_loss, 4)
+                  << " test_acc=" << fixed_decimals(pr.test_accuracy, 4) << "  " << fixed_decimals(pr.seconds - last_epoch_end, 1)
                   << "s" << std::endl;
         last_epoch_end = pr.seconds;
         break;
@@ -363,7 +356,7 @@ int run_train(const CommandArgs& args) {
     std::cout << dist->check_line() << std::endl;
     const AgreementStats a = dp_agreement_stats();
     if (a.calls > 0)
-      std::cout << "dist: stop agreement: " << a.calls << " all-reduces, " << fixed(a.seconds * 1e6 / double(a.calls), 0)
+      std::cout << "dist: stop agreement: " << a.calls << " all-reduces, " << fixed_decimals(a.seconds * 1e6 / double(a.calls), 0)
                 << " us each on average" << std::endl;
   }
   if (dist) {
@@ -421,14 +414,14 @@ int run_train(const CommandArgs& args) {
                   << std::endl;
       else
         std::cerr << "qnn train: the trained model was saved to " << kept << " instead" << std::endl;
-      std::cout << "test_accuracy=" << fixed(result.test.accuracy, 4) << std::endl;
+      std::cout << "test_accuracy=" << fixed_decimals(result.test.accuracy, 4) << std::endl;
       end_together();
       return kExitUsage;
     }
   }
   end_together();
   if (result.cancelled) resume_hint();
-  std::cout << "test_accuracy=" << fixed(result.test.accuracy, 4) << std::endl;
+  std::cout << "test_accuracy=" << fixed_decimals(result.test.accuracy, 4) << std::endl;
   return result.cancelled ? kExitInterrupted : kExitOk;
 }
 
