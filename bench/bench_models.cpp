@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "bench/bench_models.h"
 
+#include "core/nn/linear_kernel.h"
+
 #include <cstdio>
 #include <cstring>
 
 namespace qnn::bench {
 
-FloatLeNetImpl::FloatLeNetImpl() {
+FloatLeNetImpl::FloatLeNetImpl(bool exact) : exact_fc(exact) {
   namespace nn = torch::nn;
   conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(1, 6, 5)));
   conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(6, 16, 5)));
@@ -15,17 +17,23 @@ FloatLeNetImpl::FloatLeNetImpl() {
   fc3 = register_module("fc3", nn::Linear(nn::LinearOptions(84, 10).bias(false)));
 }
 
+namespace {
+torch::Tensor fc(torch::nn::Linear& l, const torch::Tensor& h, bool exact) {
+  return exact ? detail::linear_exact(h, l->weight, l->bias) : l(h);
+}
+}  // namespace
+
 torch::Tensor FloatLeNetImpl::forward(const torch::Tensor& x) {
   namespace F = torch::nn::functional;
   auto h = F::max_pool2d(torch::relu(conv1(x)), F::MaxPool2dFuncOptions(2));
   h = F::max_pool2d(torch::relu(conv2(h)), F::MaxPool2dFuncOptions(2));
   h = h.reshape({h.size(0), -1});
-  h = torch::relu(fc1(h));
-  h = torch::relu(fc2(h));
-  return fc3(h);
+  h = torch::relu(fc(fc1, h, exact_fc));
+  h = torch::relu(fc(fc2, h, exact_fc));
+  return fc(fc3, h, exact_fc);
 }
 
-FloatClassicLeNetImpl::FloatClassicLeNetImpl() {
+FloatClassicLeNetImpl::FloatClassicLeNetImpl(bool exact) : exact_fc(exact) {
   namespace nn = torch::nn;
   conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(1, 6, 5)));
   conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(6, 16, 5)));
@@ -38,9 +46,9 @@ torch::Tensor FloatClassicLeNetImpl::forward(const torch::Tensor& x) {
   auto h = torch::avg_pool2d(torch::tanh(conv1(x)), {2, 2});
   h = torch::avg_pool2d(torch::tanh(conv2(h)), {2, 2});
   h = h.reshape({h.size(0), -1});
-  h = torch::tanh(fc1(h));
-  h = torch::tanh(fc2(h));
-  return fc3(h);
+  h = torch::tanh(fc(fc1, h, exact_fc));
+  h = torch::tanh(fc(fc2, h, exact_fc));
+  return fc(fc3, h, exact_fc);
 }
 
 namespace {
@@ -49,10 +57,10 @@ torch::optim::AdamOptions adam_options() { return torch::optim::AdamOptions(1e-3
 
 // A plain LibTorch net as a BenchNet; with `input_grad` its input requires grad in training.
 template <typename Net>
-std::unique_ptr<BenchNet> BenchNet::plain(const std::string& name, bool input_grad) {
+std::unique_ptr<BenchNet> BenchNet::plain(const std::string& name, bool input_grad, bool exact_fc) {
   std::unique_ptr<BenchNet> n(new BenchNet());
-  n->name = input_grad ? name + "_dx" : name;
-  Net net;
+  n->name = name + (exact_fc ? "_fc" : "") + (input_grad ? "_dx" : "");
+  Net net(exact_fc);
   n->m_module = net.ptr();
   if (input_grad)
     n->m_forward = [net](const torch::Tensor& x) mutable {
@@ -65,12 +73,12 @@ std::unique_ptr<BenchNet> BenchNet::plain(const std::string& name, bool input_gr
   return n;
 }
 
-std::unique_ptr<BenchNet> BenchNet::torch_float(bool input_grad) {
-  return plain<FloatLeNet>("torch_float", input_grad);
+std::unique_ptr<BenchNet> BenchNet::torch_float(bool input_grad, bool exact_fc) {
+  return plain<FloatLeNet>("torch_float", input_grad, exact_fc);
 }
 
-std::unique_ptr<BenchNet> BenchNet::torch_float_classic(bool input_grad) {
-  return plain<FloatClassicLeNet>("torch_float_classic", input_grad);
+std::unique_ptr<BenchNet> BenchNet::torch_float_classic(bool input_grad, bool exact_fc) {
+  return plain<FloatClassicLeNet>("torch_float_classic", input_grad, exact_fc);
 }
 
 std::unique_ptr<BenchNet> BenchNet::from_project(const std::string& name, const Project& project) {

@@ -22,11 +22,15 @@ namespace qnn::bench {
 /// LeNet-5 in plain LibTorch: x [N, 1, 32, 32] -> conv 6@5x5 -> relu -> maxpool 2 ->
 /// conv 16@5x5 -> relu -> maxpool 2 -> flatten [N, 400] -> fc 120 -> relu -> fc 84 ->
 /// relu -> fc 10 (no bias, as in the example projects) -> logits [N, 10].
+/// `exact_fc`: the fully connected layers run through qnn::detail::linear_exact (the
+/// kernel QuantLinear uses, core/nn/linear_kernel.h) instead of torch::nn::Linear's
+/// forward, which calls the installed BLAS; same parameters, same results.
 struct FloatLeNetImpl : torch::nn::Module {
-  FloatLeNetImpl();
+  explicit FloatLeNetImpl(bool exact_fc = false);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};
+  bool exact_fc = false;
 };
 TORCH_MODULE(FloatLeNet);
 
@@ -35,11 +39,13 @@ TORCH_MODULE(FloatLeNet);
 /// -> avg_pool 2 -> flatten [N, 400] -> fc 120 -> tanh -> fc 84 -> tanh -> fc 10 ->
 /// logits [N, 10]. Every layer has a bias, as in the project (there with Int32Bias).
 /// The project's input QuantIdentity has no float counterpart (it is the identity).
+/// `exact_fc` as in FloatLeNetImpl.
 struct FloatClassicLeNetImpl : torch::nn::Module {
-  FloatClassicLeNetImpl();
+  explicit FloatClassicLeNetImpl(bool exact_fc = false);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};
+  bool exact_fc = false;
 };
 TORCH_MODULE(FloatClassicLeNet);
 
@@ -49,11 +55,14 @@ class BenchNet {
   /// The plain LibTorch float LeNet, named "torch_float". Initialised from the global seed.
   /// With `input_grad` ("torch_float_dx") its input requires grad in training, so conv1
   /// also computes the gradient of its input, as every net with an input quantizer
-  /// must (the learned input scale is trained through it).
-  static std::unique_ptr<BenchNet> torch_float(bool input_grad = false);
+  /// must (the learned input scale is trained through it). With `exact_fc`
+  /// ("torch_float_fc") the fully connected layers use QNN Studio's kernel (see
+  /// FloatLeNetImpl): float LibTorch with the same fc layers as the projects.
+  static std::unique_ptr<BenchNet> torch_float(bool input_grad = false, bool exact_fc = false);
   /// The float twin of the classic LeNet-5 (FloatClassicLeNet), named
-  /// "torch_float_classic", or "torch_float_classic_dx" with `input_grad` (as above).
-  static std::unique_ptr<BenchNet> torch_float_classic(bool input_grad = false);
+  /// "torch_float_classic", "torch_float_classic_dx" with `input_grad` or
+  /// "torch_float_classic_fc" with `exact_fc` (as above).
+  static std::unique_ptr<BenchNet> torch_float_classic(bool input_grad = false, bool exact_fc = false);
   /// A project built with build_model (throws ConfigError for an invalid project).
   static std::unique_ptr<BenchNet> from_project(const std::string& name, const Project& project);
 
@@ -79,7 +88,7 @@ class BenchNet {
  private:
   BenchNet() = default;
   template <typename Net>
-  static std::unique_ptr<BenchNet> plain(const std::string& name, bool input_grad);
+  static std::unique_ptr<BenchNet> plain(const std::string& name, bool input_grad, bool exact_fc);
   std::shared_ptr<torch::nn::Module> m_module;
   std::function<torch::Tensor(const torch::Tensor&)> m_forward;
   std::unique_ptr<torch::optim::Adam> m_optimizer;

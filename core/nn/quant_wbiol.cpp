@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/nn/quant_wbiol.h"
 
+#include "core/nn/linear_kernel.h"
+
 #include <cmath>
 #include <sstream>
 
@@ -201,7 +203,7 @@ QuantTensor QuantLinearImpl::quant_bias(const torch::Tensor& input_scale,
 QuantTensor QuantLinearImpl::forward(const QuantTensor& x) {
   const QuantTensor wq = quant_weight();
   auto op = [](const torch::Tensor& in, const torch::Tensor& w, const torch::Tensor& b) {
-    return torch::linear(in, w, b);
+    return detail::linear_exact(in, w, b);
   };
   return wbiol_forward(x, wq, bias, options.bias_quant(), options.return_quant_tensor(),
                        options.in_features(), {1, -1}, layer_name, is_training(), std::nullopt, op);

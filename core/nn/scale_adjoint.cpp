@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "core/nn/linear_kernel.h"
 #include "core/quant/fake_quant_kernel.h"
 
 namespace qnn {
@@ -13,7 +14,7 @@ using torch::autograd::tensor_list;
 
 torch::Tensor run_layer(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
                         const std::optional<ConvGeometry>& conv) {
-  if (!conv) return torch::linear(x, w, b);
+  if (!conv) return detail::linear_exact(x, w, b);
   if (x.dim() == 3)
     return torch::conv1d(x, w, b, conv->stride, conv->padding, conv->dilation, conv->groups);
   return torch::conv2d(x, w, b, conv->stride, conv->padding, conv->dilation, conv->groups);
@@ -116,7 +117,7 @@ struct ScaleAdjointFunction : public torch::autograd::Function<ScaleAdjointFunct
           gb = std::get<2>(r);
         } else {
           const torch::Tensor g2 = g.reshape({-1, weight.size(0)});
-          if (need_w) gw = g2.t().mm(y.reshape({-1, weight.size(1)}));
+          if (need_w) gw = detail::linear_weight_grad_exact(g2, y.reshape({-1, weight.size(1)}));
           if (need_b) gb = g2.sum(0);
         }
       }

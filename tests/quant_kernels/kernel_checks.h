@@ -46,4 +46,13 @@ int trunc_quant_failures(int threads, int& cases);
 /// learned value's gradient within 1e-5 of the sum of |g|.
 int tanh_quant_failures(int threads, int& cases);
 
+/// detail::linear_exact (core/nn/linear_kernel.h) against the reference BLAS's order
+/// written out as scalar loops, and against torch::linear and its autograd backward
+/// when LibTorch runs on the reference BLAS (Debian's libblas3), on the LeNet and TFC layer shapes, batch 1 and sizes off the
+/// kernel's 4 x 16 tile, with and without bias, plain and salted with +-0 and values
+/// far apart in magnitude: forward (also without autograd), input, weight and bias
+/// gradients bit-identical, and the kernel's node must be the one that ran; a
+/// transposed (non-contiguous) input or weight, 3-d and double inputs fall back.
+int linear_exact_failures(int threads, int& cases);
+
 }  // namespace qnn::test

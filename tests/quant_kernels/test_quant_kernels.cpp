@@ -5,7 +5,8 @@
 // 1e-5 of the sum of |terms|; a percentile with tied elements gives its gradient to
 // the first of them (issue 13). The scale adjoint of the input quantizer (issue 13) is
 // checked against the plain autograd path in scale_adjoint_checks.cpp; QuantTanh's
-// one-node tanh + fake quantization (issue 11) against the two nodes in tanh_checks.cpp.
+// one-node tanh + fake quantization (issue 11) against the two nodes in tanh_checks.cpp;
+// the fully connected kernels (issue 13) against torch::linear in linear_checks.cpp.
 #include <QtTest>
 
 #include <torch/torch.h>
@@ -29,6 +30,8 @@ class TestQuantKernels : public QObject {
   void truncQuantMatchesOpByOp();
   void tanhQuantMatchesComposition_data();
   void tanhQuantMatchesComposition();
+  void linearMatchesReferenceBlas_data();
+  void linearMatchesReferenceBlas();
 };
 
 // The checks below would pass trivially if fake_quant never took the fused path.
@@ -124,6 +127,16 @@ void TestQuantKernels::tanhQuantMatchesComposition() {
   int cases = 0;
   const int failures = qnn::test::tanh_quant_failures(threads, cases);
   QCOMPARE(cases, 5 * 2 * 3 * 2);
+  QCOMPARE(failures, 0);
+}
+
+void TestQuantKernels::linearMatchesReferenceBlas_data() { fakeQuantBitIdentical_data(); }
+
+void TestQuantKernels::linearMatchesReferenceBlas() {
+  QFETCH(int, threads);
+  int cases = 0;
+  const int failures = qnn::test::linear_exact_failures(threads, cases);
+  QCOMPARE(cases, 12 * 2 * 2 + 2);
   QCOMPARE(failures, 0);
 }
 
