@@ -5,6 +5,7 @@
 #include "core/graph/layer_rules.h"
 #include "core/graph/summary.h"
 #include "core/layers/layer_kit.h"
+#include "core/nn/linear_kernel.h"
 #include "core/nn/quant_wbiol.h"
 
 namespace qnn::layers {
@@ -52,7 +53,7 @@ torch::Tensor packed_forward(const PackedRunContext& c) {
   const std::string& id = c.layer.id;
   const torch::Tensor w = c.param(id + ".weight", 2), b = c.param(id + ".bias", 1);
   if (!w.defined()) throw ExportError(id + ": weight missing from the packed model");
-  return torch::linear(c.inputs.at(0), w, b);
+  return detail::linear_exact(c.inputs.at(0), w, b);  // as QuantLinear's forward
 }
 
 LayerDescriptor linear_layer(LayerType type, const char* name, bool quant) {
