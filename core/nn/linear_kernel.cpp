@@ -12,6 +12,10 @@
 #define QNN_LK_X86 1
 #endif
 
+// Never fuse a multiply and an add into an FMA in this file, whatever -march/-mfma the
+// build uses: the reference BLAS rounds the product before the add.
+#pragma GCC optimize("fp-contract=off")
+
 namespace qnn::detail {
 namespace {
 
@@ -35,8 +39,8 @@ constexpr int kRows = 4;   // rows of one register tile
 constexpr int kCols = 16;  // columns of one register tile (two AVX2 vectors)
 
 #ifdef QNN_LK_X86
-// target("avx2") without "fma": the compiler cannot contract the multiply and the add
-// below into an FMA, which would round once instead of twice.
+// Multiply, then add: with fp-contract off (above) the compiler cannot contract them into
+// an FMA, which would round once instead of twice, even where the build enables FMA.
 __attribute__((target("avx2"))) inline __m256i lane_mask(int64_t valid) {
   const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::clamp<int64_t>(valid, 0, 8))), idx);
@@ -96,10 +100,14 @@ void tile_rows(const Gemm& g, int64_t i0, int64_t j0) {
 
 void run(const Gemm& g) {
   const int64_t row_blocks = (g.rows + kRows - 1) / kRows, col_blocks = (g.cols + kCols - 1) / kCols;
-  // Tiles column block by column block, so a thread walks down one panel of B. About
-  // 32k multiply-adds per task keep small products on one thread.
+  // Tiles column block by column block, so a thread walks down one panel of B. A task
+  // gets at least 4M multiply-adds (about 0.15 ms on one core): LeNet's layers at batch
+  // 64 (fc1 3.1M) stay on the calling thread. A parallel region costs little on an idle
+  // machine, but each one waits for a descheduled thread when another process holds a
+  // core, and the products are too short to gain much from a second thread anyway.
+  constexpr int64_t kMinTaskMacs = int64_t(1) << 22;
   const int64_t per_tile = kRows * kCols * std::max<int64_t>(g.depth, 1);
-  const int64_t grain = std::max<int64_t>(1, 32768 / per_tile);
+  const int64_t grain = std::max<int64_t>(1, (kMinTaskMacs + per_tile - 1) / per_tile);
   at::parallel_for(0, row_blocks * col_blocks, grain, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       const int64_t i0 = (t % row_blocks) * kRows, j0 = (t / row_blocks) * kCols;
@@ -158,18 +166,32 @@ struct LinearExactFunction : public torch::autograd::Function<LinearExactFunctio
                                const torch::Tensor& b) {
     const bool has_bias = b.numel() > 0;
     ctx->saved_data["bias"] = has_bias;
-    ctx->save_for_backward({x, w});
+    // x is needed only for w's gradient and w only for x's (the first layer's input
+    // needs none).
+    ctx->save_for_backward({w.requires_grad() ? x : torch::Tensor(), x.requires_grad() ? w : torch::Tensor()});
     return forward_kernel(x, w, has_bias ? b : torch::Tensor());
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor g = grad_outputs[0].contiguous();
-    torch::NoGradGuard no_grad;
+    const torch::Tensor& x = saved[0];
+    const torch::Tensor& w = saved[1];
+    const torch::Tensor& g_in = grad_outputs[0];
+    const bool need_x = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1),
+               need_b = ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2);
     torch::Tensor gx, gw, gb;
-    if (ctx->needs_input_grad(0)) gx = input_grad_kernel(g, saved[1]);
-    if (ctx->needs_input_grad(1)) gw = weight_grad_kernel(g, saved[0]);
-    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) gb = g.sum(0);
+    // The bias gradient from the gradient as it came: LibTorch's sum rounds by its memory layout.
+    if (need_b) gb = g_in.sum(0);
+    if (torch::GradMode::is_enabled()) {
+      // create_graph (double backward): differentiable products, the same values on the
+      // reference BLAS (beta = 0: every sgemm loop form sums from +0 in the inner order).
+      if (need_x) gx = g_in.mm(w);
+      if (need_w) gw = g_in.t().mm(x);
+      return {gx, gw, gb};
+    }
+    const torch::Tensor g = g_in.contiguous();
+    if (need_x) gx = input_grad_kernel(g, w);
+    if (need_w) gw = weight_grad_kernel(g, x);
     return {gx, gw, gb};
   }
 };

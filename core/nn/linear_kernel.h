@@ -7,16 +7,21 @@
 // training step there (fc1 alone 2.3 ms forward at batch 64). OpenBLAS is fast but sums
 // in another order, which moves one logit of a golden case by one output step.
 //
-// The reference BLAS sums each output element in the order of the inner index, from +0,
-// with the product rounded to float32 before it is added (no FMA); a bias is added
-// last (sgemm's C = alpha * TEMP + beta * C with alpha = beta = 1). The kernels here
+// The reference BLAS (SGEMM of LAPACK 3.11, Debian's libblas3) sums each output element
+// in the order of the inner index, from +0, with the product rounded to float32 before
+// it is added (no FMA). For torch::linear LibTorch calls it with TRANSA='T', TRANSB='N',
+// whose loop adds the bias last (C = alpha * TEMP + beta * C, alpha = beta = 1); the
+// backward products have beta = 0, where all four loop forms sum from +0 in the inner
+// index's order. The file is compiled with fp-contract off. The kernels here
 // keep exactly that order per element and compute 4 x 16 elements at once in AVX2
 // registers (multiply, then add: no FMA), so every result is bit-identical to
 // torch::linear and to its autograd backward on the reference BLAS, only faster:
 //   forward   y[n, o]  = (sum_l x[n, l] * w[o, l]) + b[o]      (l = 0, 1, ...)
 //   grad x    gx[n, l] = sum_o g[n, o] * w[o, l]                (o = 0, 1, ...)
 //   grad w    gw[o, l] = sum_n g[n, o] * x[n, l]                (n = 0, 1, ...)
-//   grad b    gb[o]    = g.sum(0)                               (LibTorch's own sum)
+//   grad b    gb[o]    = g.sum(0)   (LibTorch's own sum, on g as it arrives)
+// Under create_graph (double backward) the gradients come from g.mm(w), g.t().mm(x) and
+// g.sum(0), which keep their graph (the same values on the reference BLAS).
 // Every element is computed by one thread in that fixed order, so the results do not
 // depend on the thread count either. tests/quant_kernels/linear_checks.cpp compares
 // them bitwise with torch::linear and its autograd gradients.

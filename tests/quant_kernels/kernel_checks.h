@@ -51,8 +51,10 @@ int tanh_quant_failures(int threads, int& cases);
 /// when LibTorch runs on the reference BLAS (Debian's libblas3), on the LeNet and TFC layer shapes, batch 1 and sizes off the
 /// kernel's 4 x 16 tile, with and without bias, plain and salted with +-0 and values
 /// far apart in magnitude: forward (also without autograd), input, weight and bias
-/// gradients bit-identical, and the kernel's node must be the one that ran; a
-/// transposed (non-contiguous) input or weight, 3-d and double inputs fall back.
+/// gradients bit-identical, and the kernel's node must be the one that ran; only some
+/// inputs requiring grad, and the upstream gradient as a transposed view; double
+/// backward (create_graph) as torch::linear's; a transposed (non-contiguous) input or
+/// weight, 3-d and double inputs fall back.
 int linear_exact_failures(int threads, int& cases);
 
 }  // namespace qnn::test

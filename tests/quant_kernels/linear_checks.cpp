@@ -4,6 +4,7 @@
 // autograd backward where LibTorch runs on the reference BLAS (Debian's default
 // libblas3): forward, input, weight and bias gradients bit-identical.
 #include <cstdio>
+#include <array>
 #include <cstring>
 #include <string>
 
@@ -27,12 +28,21 @@ struct Grads {
   std::string node;
 };
 
+// Which inputs require grad, and whether the upstream gradient reaches the layer as a
+// transposed (non-contiguous) view.
+struct Setup {
+  bool x = true, w = true, b = true, transposed_grad = false;
+};
+
 Grads run(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, const torch::Tensor& seed,
-          bool exact) {
-  const torch::Tensor xv = x.clone().requires_grad_(true), wv = w.clone().requires_grad_(true);
-  const torch::Tensor bv = b.defined() ? b.clone().requires_grad_(true) : torch::Tensor();
+          bool exact, Setup su = {}) {
+  const torch::Tensor xv = x.clone().requires_grad_(su.x), wv = w.clone().requires_grad_(su.w);
+  const torch::Tensor bv = b.defined() ? b.clone().requires_grad_(su.b) : torch::Tensor();
   const torch::Tensor y = exact ? detail::linear_exact(xv, wv, bv) : torch::linear(xv, wv, bv);
-  y.backward(seed);
+  if (su.transposed_grad)  // d/dy sum(y^T * S) = S^T, a transposed view holding `seed`
+    (y.t() * seed.t().contiguous()).sum().backward();
+  else
+    y.backward(seed);
   Grads r{y.detach(), xv.grad(), wv.grad(), bv.defined() ? bv.grad() : torch::Tensor(), ""};
   if (y.grad_fn()) r.node = y.grad_fn()->name();
   return r;
@@ -78,8 +88,7 @@ Grads scalar_reference(const torch::Tensor& x, const torch::Tensor& w, const tor
       }
       GW[o * in + l] = acc;
     }
-  if (b.defined()) r.gb = seed.sum(0);
-  return r;
+  return r;  // gb: LibTorch's own sum, checked against torch::linear's autograd
 }
 
 // Whether torch::linear sums in the reference BLAS's order here (it does on Debian's
@@ -136,13 +145,12 @@ int linear_exact_failures(int threads, int& cases) {
         if (!same_values(ref.y, got.y)) bad += " y";
         if (!same_values(ref.gx, got.gx)) bad += " grad_x";
         if (!same_values(ref.gw, got.gw)) bad += " grad_w";
-        if (!same_values(ref.gb, got.gb)) bad += " grad_b";
-        if (torch_is_reference) {  // and torch::linear's autograd, on the reference BLAS
-          const Grads t = run(x, w, b, seed, false);
-          if (!same_values(t.y, got.y) || !same_values(t.gx, got.gx) || !same_values(t.gw, got.gw) ||
-              !same_values(t.gb, got.gb))
-            bad += " torch::linear";
-        }
+        const Grads t = run(x, w, b, seed, false);
+        if (!same_values(t.gb, got.gb)) bad += " grad_b";  // a sum over N: no BLAS involved
+        // and torch::linear's autograd, on the reference BLAS
+        if (torch_is_reference &&
+            (!same_values(t.y, got.y) || !same_values(t.gx, got.gx) || !same_values(t.gw, got.gw)))
+          bad += " torch::linear";
         {  // Without autograd (eval): the same forward.
           torch::NoGradGuard no_grad;
           if (!same_values(ref.y, detail::linear_exact(x, w, b))) bad += " y(no_grad)";
@@ -155,6 +163,59 @@ int linear_exact_failures(int threads, int& cases) {
                       salted ? " salted" : "", bad.c_str());
         }
       }
+  // Only some inputs require grad, and the upstream gradient as a transposed view: the
+  // gradients that exist as above, the others undefined.
+  const Setup setups[] = {{true, false, false, false}, {false, true, false, false}, {false, false, true, false},
+                          {false, true, true, false},  {true, true, true, true},    {false, true, true, true}};
+  for (const auto& s : {std::array<int64_t, 3>{64, 120, 84}, std::array<int64_t, 3>{5, 17, 33}})
+    for (const Setup& su : setups) {
+      torch::manual_seed(s[0] + s[2]);
+      const torch::Tensor x = torch::randn({s[0], s[1]}), w = torch::randn({s[2], s[1]}), b = torch::randn({s[2]});
+      const torch::Tensor seed = torch::randn({s[0], s[2]});
+      ++cases;
+      std::string bad;
+      const Grads ref = scalar_reference(x, w, b, seed), got = run(x, w, b, seed, true, su);
+      const Grads t = run(x, w, b, seed, false, su);
+      if (got.node.find("LinearExact") == std::string::npos) bad += " path(" + got.node + ")";
+      if (!same_values(ref.y, got.y)) bad += " y";
+      if (!same_values(su.x ? ref.gx : torch::Tensor(), got.gx)) bad += " grad_x";
+      if (!same_values(su.w ? ref.gw : torch::Tensor(), got.gw)) bad += " grad_w";
+      if (!same_values(t.gb, got.gb) || got.gb.defined() != su.b) bad += " grad_b";
+      if (!bad.empty()) {
+        ++failures;
+        std::printf("FAIL linear N%lld in%lld out%lld requires grad x%d w%d b%d%s:%s\n", static_cast<long long>(s[0]),
+                    static_cast<long long>(s[1]), static_cast<long long>(s[2]), su.x, su.w, su.b,
+                    su.transposed_grad ? " transposed gradient" : "", bad.c_str());
+      }
+    }
+  // create_graph (double backward): the input gradient keeps its graph, and the second
+  // backward gives torch::linear's weight gradient.
+  {
+    ++cases;
+    torch::manual_seed(21);
+    const torch::Tensor x = torch::randn({8, 20}), w = torch::randn({6, 20}), b = torch::randn({6});
+    const torch::Tensor seed = torch::randn({8, 6});
+    torch::Tensor second[2];
+    bool graph[2] = {false, false};
+    for (const int exact : {0, 1}) {
+      const torch::Tensor xv = x.clone().requires_grad_(true), wv = w.clone().requires_grad_(true);
+      const torch::Tensor bv = b.clone().requires_grad_(true);
+      const torch::Tensor y = exact ? detail::linear_exact(xv, wv, bv) : torch::linear(xv, wv, bv);
+      const torch::Tensor gx = torch::autograd::grad({y}, {xv}, {seed}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+      graph[exact] = gx.requires_grad();
+      if (graph[exact]) {
+        (gx * gx).sum().backward();
+        second[exact] = wv.grad();
+      }
+    }
+    const bool close = second[0].defined() && second[1].defined() &&
+                       (torch_is_reference ? same_values(second[0], second[1])
+                                           : torch::allclose(second[0], second[1], 1e-5, 1e-5));
+    if (!graph[1] || !close) {
+      ++failures;
+      std::printf("FAIL linear create_graph:%s%s\n", graph[1] ? "" : " no graph", close ? "" : " second backward");
+    }
+  }
   // Non-contiguous input or weight (a transposed view): LibTorch's sgemm call adds the
   // bias first there, so linear_exact must leave it to torch::linear (same values).
   {

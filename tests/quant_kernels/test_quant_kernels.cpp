@@ -136,7 +136,7 @@ void TestQuantKernels::linearMatchesReferenceBlas() {
   QFETCH(int, threads);
   int cases = 0;
   const int failures = qnn::test::linear_exact_failures(threads, cases);
-  QCOMPARE(cases, 12 * 2 * 2 + 2);
+  QCOMPARE(cases, 12 * 2 * 2 + 2 * 6 + 1 + 2);
   QCOMPARE(failures, 0);
 }
 
