@@ -90,6 +90,19 @@ std::vector<T> parse_list(const std::string& s) {
   return out;
 }
 
+/// One positive integer, the whole of `s` (so '1,2' is refused, not read as 1).
+int parse_positive(const std::string& option, const std::string& s) {
+  size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || v < 1) throw ConfigError(option + " wants one positive integer, got '" + s + "'");
+  return v;
+}
+
 void usage() {
   std::cout <<
       "usage: qnn_bench [--quick] [--filter=REGEX] [--threads=1,2] [--batches=64,256]\n"
@@ -126,11 +139,11 @@ Options parse(int argc, char** argv) {
     else if (!val("--filter").empty()) o.filter = val("--filter");
     else if (!val("--threads").empty()) o.threads = parse_list<int>(val("--threads"));
     else if (!val("--batches").empty()) o.batches = parse_list<int64_t>(val("--batches"));
-    else if (!val("--windows").empty()) o.windows = std::max(1, std::stoi(val("--windows")));
+    else if (!val("--windows").empty()) o.windows = parse_positive("--windows", val("--windows"));
     else if (!val("--window-ms").empty()) o.window_ms = std::max(1.0, std::stod(val("--window-ms")));
     else if (!val("--examples").empty()) o.examples = val("--examples");
-    else if (!val("--epoch-threads").empty()) o.epoch_threads = std::stoi(val("--epoch-threads"));
-    else if (!val("--digest-steps").empty()) o.digest_steps = std::stoi(val("--digest-steps"));
+    else if (!val("--epoch-threads").empty()) o.epoch_threads = parse_positive("--epoch-threads", val("--epoch-threads"));
+    else if (!val("--digest-steps").empty()) o.digest_steps = parse_positive("--digest-steps", val("--digest-steps"));
     else if (!val("--loop").empty()) o.loop = val("--loop");
     else if (!val("--profile").empty()) o.profile = val("--profile");
     else throw ConfigError("unknown argument '" + a + "' (see --help)");
