@@ -12,16 +12,10 @@
 
 #include "core/nn/linear_kernel.h"
 #include "tests/quant_kernels/kernel_checks.h"
+#include "tests/quant_kernels/same_bits.h"
 
 namespace qnn::test {
 namespace {
-
-bool same_values(const torch::Tensor& a, const torch::Tensor& b) {  // bitwise (+0 != -0)
-  if (!a.defined() || !b.defined()) return a.defined() == b.defined();
-  if (a.sizes() != b.sizes()) return false;
-  const torch::Tensor ac = a.detach().contiguous(), bc = b.detach().contiguous();
-  return std::memcmp(ac.data_ptr(), bc.data_ptr(), static_cast<size_t>(ac.numel()) * ac.element_size()) == 0;
-}
 
 struct Grads {
   torch::Tensor y, gx, gw, gb;

@@ -15,16 +15,10 @@
 #include "core/quant/int_quant.h"
 #include "core/quant/quantizers.h"
 #include "tests/quant_kernels/kernel_checks.h"
+#include "tests/quant_kernels/same_bits.h"
 
 namespace qnn::test {
 namespace {
-
-bool same_values(const torch::Tensor& a, const torch::Tensor& b) {  // bitwise (+0 != -0)
-  if (!a.defined() || !b.defined()) return a.defined() == b.defined();
-  if (a.sizes() != b.sizes()) return false;
-  const torch::Tensor ac = a.detach().contiguous(), bc = b.detach().contiguous();
-  return std::memcmp(ac.data_ptr(), bc.data_ptr(), static_cast<size_t>(ac.numel()) * ac.element_size()) == 0;
-}
 
 // |a - b| <= tol * mag elementwise.
 bool near(const torch::Tensor& a, const torch::Tensor& b, double tol, double mag) {

@@ -11,15 +11,10 @@
 #include "core/nn/trunc_pool.h"
 #include "core/quant/quantizers.h"
 #include "tests/quant_kernels/kernel_checks.h"
+#include "tests/quant_kernels/same_bits.h"
 
 namespace qnn::test {
 namespace {
-
-bool same_values(const torch::Tensor& a, const torch::Tensor& b) {  // bitwise (+0 != -0)
-  if (a.sizes() != b.sizes()) return false;
-  const torch::Tensor ac = a.detach().contiguous(), bc = b.detach().contiguous();
-  return std::memcmp(ac.data_ptr(), bc.data_ptr(), static_cast<size_t>(ac.numel()) * ac.element_size()) == 0;
-}
 
 // |a - b| <= 1e-5 * mag elementwise (mag: a bound on the sum of |terms|).
 bool near(const torch::Tensor& a, const torch::Tensor& b, double mag) {
