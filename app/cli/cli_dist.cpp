@@ -68,7 +68,14 @@ std::unique_ptr<DistSession> start_dist(const CommandArgs& args, const std::stri
     s->m_timeout = t;
   }
   s->m_check = args.has("dist-check");
-  const DistEnv env = read_dist_env();
+  DistEnv env;
+  try {
+    env = read_dist_env();
+  } catch (const ConfigError& e) {
+    // A torchrun variable missing or out of range: the rank was started without the
+    // environment a --dist run needs, a bad command line (exit status 2), not a failed run.
+    throw UsageError(e.what());
+  }
   s->m_where = env.master_addr + ":" + std::to_string(env.master_port);
   s->m_dp = join_process_group(env, s->m_timeout, s->m_check);
   if (for_training) set_active_data_parallel(s->m_dp.get());

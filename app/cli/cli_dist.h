@@ -49,8 +49,9 @@ class DistSession {
 /// A command that then fails because a collective or the rendezvous threw PeerLostError
 /// makes `qnn` exit with kExitPeerLost instead of 1 (cli::run, via dist_peer_lost()).
 /// Throws UsageError: --dist-timeout / --dist-check without --dist; --dist-timeout not
-/// a number of seconds from 0.1 to 1000000. ConfigError: a torchrun variable missing
-/// or invalid (read_dist_env), the project differs from rank 0's, and the errors of
+/// a number of seconds from 0.1 to 1000000; a torchrun variable missing or invalid
+/// (read_dist_env's message, naming every missing variable). ConfigError: the project
+/// differs from rank 0's, and the errors of
 /// join_process_group() (core/dist/process_group.h; PeerLostError among them).
 /// IoError: the project file cannot be read for its digest.
 /// `for_training` (the default, `qnn train --dist`) makes the group the active

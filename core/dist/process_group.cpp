@@ -12,7 +12,9 @@
 #include <cstring>
 #include <limits>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <net/if.h>
 #include <netdb.h>
@@ -394,10 +396,22 @@ class GlooDataParallel final : public DataParallel {
 bool dist_peer_lost() { return g_peer_lost; }
 
 DistEnv read_dist_env() {
+  // Every missing variable at once: a rank started by hand without torchrun's
+  // environment usually lacks more than one.
+  std::vector<std::string> missing;
+  for (const char* name : {"MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK"}) {
+    const char* v = std::getenv(name);
+    if (!v || !*v) missing.push_back(name);
+  }
+  if (!missing.empty()) {
+    std::string names;
+    for (size_t i = 0; i < missing.size(); ++i)
+      names += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + missing[i];
+    throw ConfigError(std::string("--dist: the environment variable") + (missing.size() > 1 ? "s " : " ") + names +
+                      (missing.size() > 1 ? " are" : " is") + " not set" + kEnvHint);
+  }
   DistEnv e;
-  const char* addr = std::getenv("MASTER_ADDR");
-  if (!addr || !*addr) throw ConfigError(std::string("--dist: the environment variable MASTER_ADDR is not set") + kEnvHint);
-  e.master_addr = addr;
+  e.master_addr = std::getenv("MASTER_ADDR");
   e.master_port = int(env_integer("MASTER_PORT", 1, 65535));
   e.world_size = int(env_integer("WORLD_SIZE", 1, 4096));
   e.rank = int(env_integer("RANK", 0, e.world_size - 1));

@@ -824,18 +824,43 @@ void TestDist::dropoutMasksDifferBetweenRanks() {
 }
 
 void TestDist::missingVariableIsNamed() {
-  QProcess p;
-  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  env.insert("MASTER_ADDR", "127.0.0.1");
-  env.insert("MASTER_PORT", "29555");
-  env.insert("WORLD_SIZE", "2");
-  env.remove("RANK");
-  p.setProcessEnvironment(env);
-  p.start(QStringLiteral(QNN_CLI_PATH), QStringList{"train", m_project, "--dist", "--epochs", "1"});
-  QVERIFY(p.waitForFinished(30000));
-  const QString err = QString::fromUtf8(p.readAllStandardError());
-  QCOMPARE(p.exitCode(), 1);
-  QVERIFY2(err.contains("RANK"), qPrintable(err));
+  // A rank started without torchrun's environment is a bad command line (exit status
+  // 2, as README's exit statuses say), told before any rendezvous, naming every
+  // variable that is missing.
+  const QString hint =
+      " (a --dist run reads torchrun's MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK; `qnn launch` sets them)";
+  struct Case {
+    QStringList set;      // NAME=VALUE put into the environment
+    QStringList command;  // after the qnn executable
+    QString message;      // the whole first line of stderr
+  };
+  const QStringList train{"train", m_project, "--dist", "--epochs", "1"};
+  const QStringList base{"MASTER_ADDR=127.0.0.1", "MASTER_PORT=29555", "WORLD_SIZE=2"};
+  const Case cases[] = {
+      {base, train, "qnn train: --dist: the environment variable RANK is not set" + hint},
+      {{}, train, "qnn train: --dist: the environment variables MASTER_ADDR, MASTER_PORT, WORLD_SIZE and RANK are not set" + hint},
+      {{"MASTER_ADDR=127.0.0.1", "RANK=0"}, train,
+       "qnn train: --dist: the environment variables MASTER_PORT and WORLD_SIZE are not set" + hint},
+      {base + QStringList{"RANK=2"}, train,
+       "qnn train: --dist: the environment variable RANK is '2'; expected an integer from 0 to 1"},
+      {base,
+       {"sweep", m_project, "--dist", "--weights", m_project, "--bits", "2-3", "--out", m_dir.filePath("sweep_env")},
+       "qnn sweep: --dist: the environment variable RANK is not set" + hint},
+  };
+  for (const Case& c : cases) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char* name : {"MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK"}) env.remove(name);
+    for (const QString& kv : c.set) env.insert(kv.section('=', 0, 0), kv.section('=', 1));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(QNN_CLI_PATH), c.command);
+    QVERIFY(p.waitForFinished(30000));
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 2,
+             qPrintable(QString("exit %1: %2").arg(p.exitCode()).arg(err)));
+    QCOMPARE(err.section('\n', 0, 0), c.message);
+    QVERIFY2(QString::fromUtf8(p.readAllStandardOutput()).isEmpty(), qPrintable(err));  // nothing ran
+  }
 
   const qnn_test::CliRun no_nproc = qnn_test::runQnn({"launch", m_project}, 30000);
   QCOMPARE(no_nproc.code, 2);
