@@ -235,7 +235,10 @@ program takes it before rank 0 listens on it, the ranks are started again on
 another), WORLD_SIZE=N and RANK=0..N-1. --batch-size is the batch of one rank:
 the global batch is N x batch size (2 ranks x 32 see the same 64 samples per step as
 1 rank x 64). Without --threads each rank uses cores / N LibTorch threads (at least 1).
-`qnn train --help` says what is combined across the ranks and how.
+`qnn train --help` says what is combined across the ranks and how. --nproc 1 starts
+one rank on the same distributed path (world size 1: the TCPStore and Gloo on
+127.0.0.1): it trains the same numbers, bit for bit, as `qnn train PROJECT` with the
+same --threads, and so checks a --dist setup without a second process.
 
 Rank 0's output (epoch lines, progress, checkpoint) is passed through; the other
 ranks are quiet. It prints "qnn launch: N ranks on 127.0.0.1:PORT: rank R pid P; ..."

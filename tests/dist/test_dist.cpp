@@ -215,6 +215,7 @@ class TestDist : public QObject {
   void overlappedGradientBucketsEqualOneFlatBucket();
   void dropoutMasksDifferBetweenRanks();
   void missingVariableIsNamed();
+  void oneRankTrainsAsOneProcess();
   void ranksAgreeOnOneBucketLayout();
 
  private:
@@ -865,6 +866,53 @@ void TestDist::missingVariableIsNamed() {
   const qnn_test::CliRun no_nproc = qnn_test::runQnn({"launch", m_project}, 30000);
   QCOMPARE(no_nproc.code, 2);
   QVERIFY2(no_nproc.err.contains("--nproc N is required"), qPrintable(no_nproc.text()));
+}
+
+void TestDist::oneRankTrainsAsOneProcess() {
+  // `qnn launch --nproc 1`: one rank of `qnn train --dist` (world size 1: a TCPStore and
+  // Gloo on 127.0.0.1, every collective over one rank) trains the very numbers of
+  // `qnn train` without --dist at the same --threads: the same epoch line and every
+  // tensor of the checkpoint bit-identical. LeNet low precision adds convolutions,
+  // BatchNorm (running statistics averaged over the ranks) and more activation
+  // quantizers with a statistics phase.
+  const QString lenet = QString(QNN_SOURCE_DIR) + "/resources/examples/lenet_lowprec.qnn.json";
+  for (const QString& project : {m_project, lenet}) {
+    const qnn::Project p = qnn::load_project(project.toStdString());
+    const QStringList common{project,        "--epochs",     "1",         "--train-limit", "640",
+                             "--max-batches", "10",          "--test-limit", "100",       "--threads",
+                             "1",             "--no-autosave"};
+    const QString launched = m_dir.filePath("one_rank.pt"), single = m_dir.filePath("one_process.pt");
+    const qnn_test::CliRun a = qnn_test::runQnn(QStringList{"launch", "--nproc", "1"} + common +
+                                                    QStringList{"--checkpoint", launched},
+                                                120000);
+    QVERIFY2(a.code == 0, qPrintable(a.text()));
+    QVERIFY2(a.err.contains("qnn launch: 1 rank on 127.0.0.1:"), qPrintable(a.text()));
+    QVERIFY2(a.out.contains("dist: 1 rank (Gloo over TCP, 127.0.0.1:"), qPrintable(a.text()));  // the dist path
+    const qnn_test::CliRun b =
+        qnn_test::runQnn(QStringList{"train"} + common + QStringList{"--checkpoint", single}, 120000);
+    QVERIFY2(b.code == 0, qPrintable(b.text()));
+    QVERIFY2(!b.out.contains("dist:"), qPrintable(b.text()));
+    // The epoch line without its time, and the last line.
+    const QRegularExpression epoch("epoch 1/1 .*test_acc=\\S+");
+    const QString ea = epoch.match(a.out).captured(0), eb = epoch.match(b.out).captured(0);
+    QVERIFY2(!ea.isEmpty(), qPrintable(a.text()));
+    QCOMPARE(ea, eb);
+    const QString last_a = a.out.trimmed().section('\n', -1), last_b = b.out.trimmed().section('\n', -1);
+    QVERIFY2(last_a.startsWith("test_accuracy="), qPrintable(a.text()));
+    QCOMPARE(last_a, last_b);
+    int tensors = 0;
+    QCOMPARE(QString::fromStdString(first_difference(p, launched.toStdString(), single.toStdString(), &tensors)),
+             QString());
+    QVERIFY2(tensors >= 8, qPrintable(QString::number(tensors)));
+    // Ten steps moved the weights: equal checkpoints are two trainings, not two copies
+    // of the initial model.
+    const QString init = m_dir.filePath("one_init.pt");
+    torch::manual_seed(p.training.seed);
+    auto initial = qnn::build_model(p);
+    qnn::save_checkpoint(initial, init.toStdString());
+    int moved = 0;
+    QVERIFY(!first_difference(p, init.toStdString(), single.toStdString(), &moved).empty());
+  }
 }
 
 void TestDist::ranksAgreeOnOneBucketLayout() {
