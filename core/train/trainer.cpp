@@ -497,6 +497,7 @@ TrainResult run_training(QuantModel& model, const Dataset& train_set, const Data
       }
     }
     if (autosaving) epoch_rng = gen.get_state();
+    last_report = Clock::now() - interval;  // the first batch of every epoch reports at once
     const auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
 
     for (int64_t b = b0; b < batches; ++b) {

@@ -27,8 +27,9 @@ struct EvalResult {
   std::vector<std::vector<int64_t>> confusion;
 };
 
-/// One report from the trainer; sent at most every `progress_interval_ms`, at the
-/// end of every epoch (with test metrics) and at the end of training.
+/// One report from the trainer; sent for the first batch of every epoch, then at most
+/// every `progress_interval_ms`, at the end of every epoch (with test metrics) and at
+/// the end of training.
 struct TrainProgress {
   enum class Phase { Training, Evaluating, EpochDone, Finished, Cancelled };
   Phase phase = Phase::Training;
